@@ -1,0 +1,64 @@
+"""The one exception type for bad input, and how it is shown to an analyst.
+
+Every problem with what a user supplies (parameters, raw data files, area codes) is raised as
+:class:`InputError`. It carries the file, the place in it (row/column, sheet, key) and what to do,
+so the command line can print one readable message and exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(Exception):
+    """A problem with the analyst's input, explained in one readable message.
+
+    Parameters
+    ----------
+    problem : str
+        What is wrong, in plain words.
+    file : str or Path, optional
+        The file the problem is in.
+    where : str, optional
+        The place within the file: ``"row 12, column 'Code'"``, ``"sheet 'MYE2 - Persons'"``, ``"key 'members'"``.
+    hint : str, optional
+        What the analyst should do about it.
+    """
+
+    def __init__(self, problem: str, *, file: str | Path | None = None, where: str | None = None,
+                 hint: str | None = None):
+        self.problem = problem
+        self.file = str(file) if file is not None else None
+        self.where = where
+        self.hint = hint
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The full message: ``file: where: problem. hint``."""
+        parts = [p for p in (self.file, self.where) if p]
+        head = ": ".join(parts + [self.problem]) if parts else self.problem
+        return f"{head}\n  -> {self.hint}" if self.hint else head
+
+    def __reduce__(self):  # keep picklable (papermill/kernels may pickle exceptions)
+        return (_rebuild, (self.problem, self.file, self.where, self.hint))
+
+
+def _rebuild(problem, file, where, hint):
+    return InputError(problem, file=file, where=where, hint=hint)
+
+
+def closest(value: str, choices, n: int = 1) -> list[str]:
+    """Return up to ``n`` of ``choices`` closest to ``value`` (case-insensitive), for 'did you mean' hints."""
+    import difflib
+
+    choices = [str(c) for c in choices]
+    lowered = {c.lower(): c for c in choices}
+    hits = difflib.get_close_matches(str(value).lower(), list(lowered), n=n, cutoff=0.5)
+    return [lowered[h] for h in hits]
+
+
+def did_you_mean(value: str, choices) -> str:
+    """A hint sentence naming the closest valid value, or an empty string."""
+    hits = closest(value, choices, n=1)
+    return f"did you mean '{hits[0]}'?" if hits else ""

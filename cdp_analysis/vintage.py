@@ -1,0 +1,175 @@
+"""Geography vintages: map figures published on older local-authority codes to current areas.
+
+English local government has been reorganised repeatedly (Bournemouth, Christchurch and Poole and
+Dorset in 2019; Buckinghamshire 2020; Northamptonshire split into North and West Northamptonshire
+on 1 April 2021; Cumbria split into Cumberland and Westmorland and Furness, and North Yorkshire and
+Somerset made unitary, on 1 April 2023). Datasets keep the codes of their own year. This module
+holds the code changes (``data/raw/lookups/la_code_changes_england_from_mysociety.csv``) and maps
+figures to current upper-tier areas:
+
+* **renamed** — one old code becomes exactly one new code and nothing else feeds it (E10000023 North
+  Yorkshire → E06000065): the figure is carried over unchanged; exact.
+* **aggregated** — several old areas merge (Bournemouth + Poole → BCP), or a new area is the sum of
+  its predecessor districts (Allerdale + Carlisle + Copeland → Cumberland): counts are summed
+  (exact when every predecessor is present); intensive measures (rates, scores) are
+  population-weighted means.
+* **apportioned** — one old area splits (E10000021 Northamptonshire → North + West Northamptonshire):
+  a count is shared by each successor's share of the population (an estimate); an intensive measure
+  is given to each successor unchanged (the parent's value). Tables built from such figures carry
+  ``geography_basis`` saying so.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import pandas as pd
+
+from . import register
+from .errors import InputError
+from .tabular import read_csv_table
+
+log = logging.getLogger(__name__)
+
+#: Values of the ``geography_basis`` column in every table built from mapped figures.
+AS_PUBLISHED = "as published"
+RENAMED = "renamed code (exact)"
+AGGREGATED = "sum of predecessor areas (exact)"
+APPORTIONED = "apportioned from predecessor by population share (estimate)"
+INHERITED = "value of predecessor area (estimate)"
+WEIGHTED = "population-weighted mean of predecessor areas (estimate)"
+
+
+@functools.lru_cache(maxsize=1)
+def code_changes() -> pd.DataFrame:
+    """The code-change table: old_code, old_name, old_type, end_date, new_code, new_name."""
+    path = register.file_of_kind("code_changes")
+    table = read_csv_table(path, ["old_code", "old_name", "old_type", "end_date", "new_code", "new_name"])
+    return table.drop(columns="_row").apply(lambda s: s.str.strip())
+
+
+def successors(old_code: str) -> list[str]:
+    """Current codes that replaced ``old_code`` (empty if it was never replaced)."""
+    t = code_changes()
+    return sorted(t.loc[t["old_code"] == old_code, "new_code"].unique())
+
+
+def predecessors(new_code: str, *, old_type: str | None = None) -> list[str]:
+    """Old codes that fed ``new_code``, optionally only of one type ('CTY', 'NMD', 'UA')."""
+    t = code_changes()
+    t = t[t["new_code"] == new_code]
+    if old_type is not None:
+        t = t[t["old_type"] == old_type]
+    return sorted(t["old_code"].unique())
+
+
+def legacy_code_message(code: str) -> str:
+    """A sentence explaining that ``code`` is a former area and what replaced it, or '' if it is not one."""
+    t = code_changes()
+    rows = t[t["old_code"] == code]
+    if rows.empty:
+        return ""
+    new = ", ".join(f"{r.new_code} {r.new_name}" for r in rows.itertuples())
+    r = rows.iloc[0]
+    return (f"'{code}' ({r['old_name']}) is a former area code, abolished on {r['end_date']}; "
+            f"it was replaced by {new}. List the current code(s) instead")
+
+
+def _sum_by(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if keys:
+        return frame.groupby(keys, dropna=False, sort=True).sum(min_count=1).reset_index()
+    return frame.sum(min_count=1).to_frame().T
+
+
+def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], kind: str,
+               population: pd.Series, current_codes: list[str]) -> pd.DataFrame:
+    """Map figures on any code vintage to current upper-tier areas.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per (old or current) area and any other key columns (e.g. ``period``), with ``values``.
+    code : str
+        Name of the area-code column.
+    values : list of str
+        Columns to map.
+    kind : {'count', 'intensive'}
+        'count' values (people, deaths) are summed and split by population share; 'intensive' values
+        (rates, percentages, scores) are population-weighted on merging and inherited on splitting.
+    population : Series
+        All-ages population indexed by area code, covering current areas (and old areas for weighting
+        merges of intensive values). Split shares are ``population[new] / Σ population[siblings]``.
+    current_codes : list of str
+        The current upper-tier codes to map onto.
+
+    Returns
+    -------
+    DataFrame
+        Rows for current areas only, the other key columns kept, plus ``geography_basis``.
+        Areas that cannot be built are absent (and logged).
+    """
+    if kind not in {"count", "intensive"}:
+        raise ValueError(f"kind must be 'count' or 'intensive', got {kind!r}")
+    keys = [c for c in table.columns if c not in values and c != code]
+    current = set(current_codes)
+    direct = table[table[code].isin(current)].assign(geography_basis=AS_PUBLISHED)
+    have = set(direct[code])
+    old = table[~table[code].isin(current)]
+    changes = code_changes()
+    pieces = [direct]
+    for new in sorted(current - have):
+        feeders = changes[changes["new_code"] == new]
+        present = feeders[feeders["old_code"].isin(set(old[code]))]
+        if present.empty:
+            continue
+        # prefer complete sets of districts (exact) over a county that is split
+        districts = present[present["old_type"] == "NMD"]
+        all_districts = feeders[feeders["old_type"] == "NMD"]
+        if not districts.empty and len(districts) == len(all_districts):
+            use = districts
+        else:
+            use = present[present["old_type"] != "NMD"]
+            if use.empty:
+                continue
+        parts = old[old[code].isin(set(use["old_code"]))].copy()
+        n_successors = {o: len(successors(o)) for o in use["old_code"]}
+        split = any(n > 1 for n in n_successors.values())
+        if split:
+            (parent,) = [o for o, n in n_successors.items() if n > 1][:1]
+            siblings = successors(parent)
+            missing = [s for s in siblings if s not in population.index]
+            if missing:
+                raise InputError(f"cannot apportion {parent}: no population for {missing}")
+            share = population[new] / population[siblings].sum()
+            if kind == "count":
+                parts[values] = parts[values] * share
+                basis = APPORTIONED
+            else:
+                basis = INHERITED
+            out = parts.assign(**{code: new, "geography_basis": basis})
+        elif len(use) == 1:
+            out = parts.assign(**{code: new, "geography_basis": RENAMED})
+        else:
+            if kind == "count":
+                agg = _sum_by(parts[keys + values], keys)
+                basis = AGGREGATED
+            else:
+                w = parts[code].map(population)
+                if w.isna().any():
+                    raise InputError(f"cannot weight the predecessors of {new}: no population for "
+                                     f"{sorted(parts.loc[w.isna(), code])}")
+                weighted = parts[values].mul(w, axis=0).assign(_w=w)
+                weighted[keys] = parts[keys]
+                agg = _sum_by(weighted, keys)
+                agg[values] = agg[values].div(agg["_w"], axis=0)
+                agg = agg.drop(columns="_w")
+                basis = WEIGHTED
+            out = agg.assign(**{code: new, "geography_basis": basis})
+        log.info("%s built from %s (%s)", new, ", ".join(sorted(use["old_code"])), out["geography_basis"].iat[0])
+        pieces.append(out)
+    result = pd.concat(pieces, ignore_index=True)
+    not_built = sorted(current - set(result[code]))
+    if not_built:
+        log.info("%d current areas have no figures in this table: %s", len(not_built), ", ".join(not_built[:10]))
+    return result[[code, *keys, *values, "geography_basis"]]
