@@ -36,6 +36,10 @@ REGION_CODES: dict[str, str] = {
 }
 _REGION_ALIASES = {"yorkshire and the humber": "Yorkshire and The Humber", "east": "East of England"}
 
+#: Expected number of current upper-tier areas in each region (ONS, 2023 geography).
+REGION_SIZES = {"North East": 12, "North West": 24, "Yorkshire and The Humber": 15, "East Midlands": 10,
+                "West Midlands": 14, "East of England": 11, "London": 33, "South East": 19, "South West": 15}
+
 #: Upper-tier area types as coded in the register, in words.
 AREA_TYPES = {"UA": "Unitary authority", "CTY": "County", "MD": "Metropolitan district",
               "LBO": "London borough", "CC": "City of London"}
@@ -64,6 +68,17 @@ def _areas() -> pd.DataFrame:
         raise InputError(f"'{r['utla_code']}' is not an English upper-tier area code", file=path,
                          where=f"row {r['_row']}, column 'utla_code'", hint="restore the published file")
     region = raw["region"].map(_region_name)
+    # Region membership is taken from ONS's own hierarchy where available: the mySociety-derived register
+    # misplaces some counties (Derbyshire, Lincolnshire).
+    from .population import region_membership
+
+    ons = region_membership().map(_region_name)
+    ons_region = raw["utla_code"].str.strip().map(ons)
+    changed = ons_region.notna() & (ons_region != region)
+    for r in raw.loc[changed].itertuples():
+        log.info("region of %s %s taken from ONS (%s), not the register (%s)", r.utla_code, r.utla_name,
+                 ons_region[r.Index], region[r.Index])
+    region = ons_region.fillna(region)
     unknown = ~region.isin(list(REGION_CODES))
     if unknown.any():
         r = raw.loc[unknown].iloc[0]

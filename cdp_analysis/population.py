@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 SEXES = ("persons", "males", "females")
 AGE_COLUMNS = [str(a) for a in range(90)] + ["90+"]
 _ID_COLUMNS = ["Code", "Name", "Geography", "All ages"]
-_PARSER_VERSION = 1
+_PARSER_VERSION = 2
 
 #: Age groups used as denominators by later chapters: label -> (first age, last age or None for open).
 DENOMINATOR_AGES: dict[str, tuple[int, int | None]] = {
@@ -72,7 +72,8 @@ def _tidy(table: pd.DataFrame, *, file: Path, year: int, sex: str, where: str) -
     long = long.rename(columns={long.columns[3]: "age"})
     long.insert(0, "year", year)
     long.insert(4, "sex", sex)
-    return long.astype({"year": "int64", "age": "int64", "population": "int64"})
+    long["source_row"] = np.repeat(table["_row"].to_numpy(), 91)
+    return long.astype({"year": "int64", "age": "int64", "population": "int64", "source_row": "int64"})
 
 
 def parse_mye2_workbook(path: Path) -> pd.DataFrame:
@@ -121,6 +122,20 @@ def estimates() -> pd.DataFrame:
         raise InputError(f"two population files both hold mid-{year} estimates", file=register.KIND_PATTERNS["mye2_workbook"][0],
                          hint="keep one edition per year in data/raw/ons_population (move the older one out)")
     return table
+
+
+def region_membership() -> pd.Series:
+    """Region name of each area, read from the hierarchy of the latest ONS MYE2 table.
+
+    ONS lists each region's row followed by the areas in it, so the region of an area is the last
+    region row above it. Returns a Series indexed by area code, values like 'East Midlands'.
+    """
+    t = estimates()
+    latest = t[(t["year"] == t["year"].max()) & (t["sex"] == "persons") & (t["age"] == 0)]
+    latest = latest.sort_values("source_row")
+    region = latest["name"].where(latest["geography"] == "Region")
+    region = region.where(latest["geography"] != "Country", "").ffill().replace("", np.nan)
+    return region.set_axis(latest["code"]).dropna()
 
 
 def available_years(sex: str = "persons") -> list[int]:
