@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from pathlib import Path
@@ -27,16 +28,34 @@ def style() -> None:
                          "svg.hashsalt": "cdp-analysis"})
 
 
-def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None) -> None:
-    """Write ``figures/<name>.png`` (no timestamp metadata, so reruns give the same bytes)."""
-    if not output_dir:
-        return
-    target = Path(output_dir) / "figures" / f"{name}.png"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
-    os.replace(tmp, target)
-    log.info("wrote %s", target.name)
+def png_bytes(fig: plt.Figure) -> bytes:
+    """The figure as PNG bytes, without timestamp or software metadata, so reruns give the same bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None) -> bytes:
+    """Write ``figures/<name>.png`` if ``output_dir`` is set; return the PNG bytes either way."""
+    data = png_bytes(fig)
+    if output_dir:
+        target = Path(output_dir) / "figures" / f"{name}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        log.info("wrote %s", target.name)
+    return data
+
+
+def alt_text(fig: plt.Figure) -> str:
+    """A description of a figure for screen readers: its title and axis labels."""
+    parts = []
+    for ax in fig.axes:
+        bits = [ax.get_title(), f"x axis: {ax.get_xlabel()}" if ax.get_xlabel() else "",
+                f"y axis: {ax.get_ylabel()}" if ax.get_ylabel() else ""]
+        parts.append("; ".join(b for b in bits if b))
+    return "Chart. " + " | ".join(p for p in parts if p) + ". The data are in the table that follows."
 
 
 def population_pyramid(pyramid: pd.DataFrame, *, area_name: str, comparator_name: str, period: str) -> plt.Figure:
@@ -56,9 +75,9 @@ def population_pyramid(pyramid: pd.DataFrame, *, area_name: str, comparator_name
     for sex, sign, colour in (("males", -1, MALE_COLOUR), ("females", 1, FEMALE_COLOUR)):
         cdp = pct[(pct["area_role"] == "cdp") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(BAND_ORDER)
         ref = pct[(pct["area_role"] == "england") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(BAND_ORDER)
-        ax.barh(y, sign * cdp.to_numpy(), color=colour, alpha=0.75, label=f"{area_name}, {sex}")
-        ax.step(sign * ref.to_numpy(), y, where="mid", color=COMPARATOR_COLOUR, linewidth=1.2,
-                label=f"{comparator_name}, {sex}" if sex == "males" else None)
+        ax.barh(y, sign * cdp.to_numpy(), height=0.85, color=colour, alpha=0.75, label=f"{area_name}, {sex}")
+        ax.barh(y, sign * ref.to_numpy(), height=0.85, fill=False, edgecolor=COMPARATOR_COLOUR, linewidth=1.0,
+                label=comparator_name if sex == "males" else None)
     ax.set_yticks(y, BAND_ORDER)
     ax.axvline(0, color="grey", linewidth=0.8)
     lim = float(np.nanmax(np.abs(ax.get_xlim())))
@@ -68,7 +87,7 @@ def population_pyramid(pyramid: pd.DataFrame, *, area_name: str, comparator_name
     ax.set_xlabel("% of total population (males left, females right)")
     ax.set_ylabel("Age band (years)")
     ax.set_title(f"Population by age and sex, {area_name}, {period}")
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
     fig.text(0.01, 0.005, "Source: ONS mid-year population estimates (MYE2).", fontsize=8, color="#505a5f")
     fig.tight_layout()
     return fig
@@ -79,7 +98,10 @@ def population_change(change: pd.DataFrame, *, title: str) -> plt.Figure:
     data = change[change["measure"] == "percent change"].copy()
     data["area"] = data["area_name"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    sns.barplot(data=data, x="age_group", y="value", hue="area", ax=ax, palette="Blues_r", edgecolor="white")
+    from .population import DENOMINATOR_AGES
+
+    sns.barplot(data=data, x="age_group", y="value", hue="area", ax=ax, palette="Blues_r", edgecolor="white",
+                order=[a for a in DENOMINATOR_AGES if a in set(data["age_group"])])
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("Age group (years)")
     ax.set_ylabel("% change")

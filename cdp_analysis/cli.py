@@ -1,0 +1,101 @@
+"""The ``cdp`` command: list CDPs, check the data, run the needs assessment.
+
+Exit status: 0 success; 1 a notebook failed (the other CDPs still ran); 2 bad input (unknown CDP or
+area code, invalid parameters, missing or malformed data file), reported as one readable message
+without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+
+log = logging.getLogger("cdp_analysis.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cdp", description="Substance-misuse needs assessments for Combating Drugs Partnerships.")
+    p.add_argument("--version", action="version", version=f"cdp-analysis {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="show progress messages from the package")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("areas", help="list the CDPs (named multi-area ones and every single area)")
+    a.add_argument("--named", action="store_true", help="only the named multi-area CDPs from params/cdps/")
+    r = sub.add_parser("run", help="run every chapter notebook for the given CDPs")
+    r.add_argument("cdps", nargs="*", metavar="CDP", help="CDP slug (e.g. nottinghamshire) or area code (e.g. E10000024)")
+    r.add_argument("--all", action="store_true", help="run every CDP (named ones replace their members)")
+    r.add_argument("--outputs", metavar="DIR", help="output root folder (default: outputs/)")
+    sub.add_parser("data", help="check the raw data files against the data register")
+    return p
+
+
+def _areas(named_only: bool) -> int:
+    from . import geography, partnerships
+
+    reg = geography.areas().set_index("code")
+    cdps = list(partnerships.named_partnerships().values()) if named_only else partnerships.all_partnerships()
+    print(f"{'CDP':<38} {'members':<24} {'region':<26} name")
+    for c in cdps:
+        region = ", ".join(sorted({reg.loc[m, 'region_name'] for m in c.members}))
+        print(f"{c.slug:<38} {'+'.join(c.members):<24} {region:<26} {c.name}")
+    print(f"\n{len(cdps)} CDP(s). Named multi-area CDPs are defined in params/cdps/; any area code also works.")
+    return 0
+
+
+def _data() -> int:
+    from . import register
+
+    problems = register.verify_checksums()
+    for e in register.load_register():
+        print(f"{'ok ' if not any(p.startswith(e.path) for p in problems) else '!! '} {e.path}  ({e.publisher}, {e.edition})")
+    for p in problems:
+        print(f"problem: {p}", file=sys.stderr)
+    return 2 if problems else 0
+
+
+def _run(args) -> int:
+    from pathlib import Path
+
+    from . import partnerships, runner
+    from .errors import InputError
+
+    if args.all and args.cdps:
+        raise InputError("give CDP names or --all, not both", hint="e.g. `cdp run nottinghamshire` or `cdp run --all`")
+    if not args.all and not args.cdps:
+        raise InputError("no CDP given", hint="e.g. `cdp run nottinghamshire northamptonshire`, or `cdp run --all`")
+    cdps = partnerships.all_partnerships() if args.all else [partnerships.get(k) for k in dict.fromkeys(args.cdps)]
+    results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None)
+    print(runner.summary(results))
+    if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):
+        return 2
+    return 0 if all(r.status == "succeeded" for r in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cdp`` console script."""
+    from .errors import InputError
+
+    args = _parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    logging.getLogger("traitlets").setLevel(logging.ERROR)
+    try:
+        if args.command == "areas":
+            return _areas(args.named)
+        if args.command == "data":
+            return _data()
+        return _run(args)
+    except InputError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; outputs of CDPs not yet finished are unchanged", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

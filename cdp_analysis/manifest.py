@@ -1,0 +1,73 @@
+"""The run manifest (``run.json``): what produced an output folder, so it can be reproduced.
+
+Records package versions, Python and platform, the git commit (and whether the work tree had
+uncommitted changes), the CDP and its parameters, the SHA-256 of every raw data file, each
+notebook's status and timing, and the overall status.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__, paths, register
+
+#: Packages whose versions every manifest records.
+KEY_PACKAGES = ["cdp-analysis", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "papermill",
+                "nbconvert", "nbformat", "ipykernel", "jupyter_client", "openpyxl", "pyarrow", "pydantic", "PyYAML"]
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`KEY_PACKAGES` ('not installed' where absent)."""
+    out = {}
+    for name in KEY_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_state() -> dict[str, object]:
+    """The checkout's commit and whether tracked files have uncommitted changes (None outside git)."""
+    root = paths.project_root()
+
+    def git(*args: str) -> str | None:
+        try:
+            res = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return res.stdout.strip() if res.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+
+
+def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, started: str, finished: str,
+          seconds: float) -> dict:
+    """Assemble the manifest dictionary."""
+    return {
+        "cdp_analysis_version": __version__,
+        "status": status,
+        "cdp": cdp,
+        "parameters": parameters,
+        "notebooks": notebooks,
+        "started": started,
+        "finished": finished,
+        "duration_seconds": round(seconds, 2),
+        "git": git_state(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "data_sha256": register.raw_checksums(),
+    }
+
+
+def write(manifest: dict, path: Path) -> None:
+    """Write ``run.json`` (sorted keys, 2-space indent)."""
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")

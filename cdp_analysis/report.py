@@ -1,0 +1,95 @@
+"""Turn a CDP's executed chapter notebooks into one code-free HTML report.
+
+Code cells' inputs and prompts are hidden, log messages (stderr) are dropped, figures are embedded as
+data URIs (the file stands alone), and a contents list linking to every chapter and section heading is
+put at the top.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import logging
+import re
+from pathlib import Path
+
+import nbformat
+
+log = logging.getLogger(__name__)
+
+_HEADING = re.compile(r"^(#{1,2})\s+(.+?)\s*#*\s*$", re.M)
+
+
+def _anchor(text: str) -> str:
+    # nbconvert's lab/classic templates give each heading the id of its text with spaces as hyphens
+    return re.sub(r"\s", "-", text.strip())
+
+
+def _contents(cells: list) -> str:
+    items = []
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            continue
+        for level, text in _HEADING.findall(cell.source):
+            plain = re.sub(r"[*_`]", "", text)
+            indent = "  " if level == "##" else ""
+            items.append(f"{indent}- [{plain}](#{_anchor(plain)})")
+    return "## Contents\n\n" + "\n".join(items)
+
+
+def combine(notebooks: list[Path], *, title: str, subtitle: str) -> nbformat.NotebookNode:
+    """One notebook of the chapters' cells (no parameter cells, no stderr), with a title and contents."""
+    cells = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if "parameters" in tags or "injected-parameters" in tags:
+                continue
+            cell = copy.deepcopy(cell)
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cells.append(cell)
+    head = nbformat.v4.new_markdown_cell(f"# {title}\n\n{subtitle}")
+    report = nbformat.v4.new_notebook(cells=[head, nbformat.v4.new_markdown_cell(_contents(cells)), *cells])
+    report.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                       "language_info": {"name": "python"}, "title": title}
+    return report
+
+
+def _alt_texts(nb: nbformat.NotebookNode) -> list[str]:
+    texts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "image/png" in out.get("data", {}):
+                texts.append(out.get("metadata", {}).get("image/png", {}).get("alt", ""))
+    return texts
+
+
+def _add_alt_text(body: str, texts: list[str]) -> str:
+    """Give the n-th embedded PNG the n-th figure's alternative text."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(body, features="html.parser")
+    images = soup.select('img[src^="data:image/png"]')
+    for img, text in zip(images, texts):
+        if text:
+            img["alt"] = text
+    return str(soup)
+
+
+def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str) -> None:
+    """Write the code-free HTML report of ``notebooks`` to ``target``."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.log.setLevel(logging.ERROR)  # its 'alternative text missing' warning: we add the text below
+    combined = combine(notebooks, title=title, subtitle=subtitle)
+    body, _ = exporter.from_notebook_node(combined)
+    body = _add_alt_text(body, _alt_texts(combined))
+    body = body.replace("<title>Notebook</title>", f"<title>{html.escape(title)}</title>", 1)
+    target.write_text(body, encoding="utf-8")
+    log.info("wrote %s (%d kB)", target.name, len(body) // 1024)
