@@ -1,0 +1,53 @@
+"""Shared fixtures: an isolated copy of the project (to break data or parameters safely) and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cdp_analysis
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_CACHE = REPO / "data" / "cache"  # keyed by checksum, so safe to share with altered copies
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A copy of the project's data, params and notebooks under tmp, made the active project root.
+
+    In-process code sees it through ``CDP_ANALYSIS_ROOT``; outputs go to ``<copy>/outputs``.
+    Caches are cleared before and after, so nothing leaks between tests.
+    """
+    root = tmp_path / "project"
+    (root / "data").mkdir(parents=True)
+    shutil.copy2(REPO / "data" / "register.yaml", root / "data" / "register.yaml")
+    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    shutil.copytree(REPO / "params", root / "params")
+    shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    monkeypatch.setenv("CDP_ANALYSIS_ROOT", str(root))
+    monkeypatch.setenv("CDP_ANALYSIS_CACHE", str(SHARED_CACHE))
+    monkeypatch.setenv("CDP_ANALYSIS_OUTPUTS", str(root / "outputs"))
+    cdp_analysis.clear_caches()
+    yield root
+    cdp_analysis.clear_caches()
+
+
+def run_cli(*args: str, root: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run ``cdp ARGS`` in a fresh interpreter (as an analyst would), against ``root`` if given."""
+    env = dict(os.environ)
+    if root is not None:
+        env.update(CDP_ANALYSIS_ROOT=str(root), CDP_ANALYSIS_CACHE=str(SHARED_CACHE),
+                   CDP_ANALYSIS_OUTPUTS=str(root / "outputs"))
+    return subprocess.run([sys.executable, "-m", "cdp_analysis.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=root or REPO)
+
+
+@pytest.fixture
+def cli():
+    """The :func:`run_cli` helper as a fixture."""
+    return run_cli
