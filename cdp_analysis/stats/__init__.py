@@ -1,0 +1,31 @@
+"""OHID Fingertips statistical methods, equal to the R package PHEindicatormethods (UKHSA v2.1).
+
+One interface for all: a DataFrame in, the names of its count/denominator columns, optional
+``group_by``; a new DataFrame out with the grouping columns, ``value``, the limits (``lowercl``/``uppercl``
+for one level; ``lower95_0cl`` … ``upper99_8cl`` for the pair 0.95/0.998), ``confidence``, ``statistic``
+and ``method``. See ``docs/methods.md`` for every formula and edge rule.
+
+- Primitives: :func:`wilson_limits`, :func:`byars_limits`, :func:`exact_poisson_limits`
+- Indicators: :func:`proportion`, :func:`crude_rate`, :func:`mean`, :func:`dsr`, :func:`isr_ratio`,
+  :func:`isr_rate`, :func:`expected_counts`
+- Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance`
+- Trend and inequality: :func:`recent_trend`, :func:`sii`
+"""
+
+from .compare import COMPARISON_LEVELS, POLARITIES, compare_to_benchmark, normalise_polarity
+from .esp2013 import ESP2013, ESP2013_BANDS, esp2013
+from .funnel import SIGNIFICANCE_LEVELS, funnel_limits, funnel_significance
+from .inequality import sii
+from .limits import byars_limits, exact_poisson_limits, normalise_confidence, wilson_limits, z_value
+from .rates import crude_rate, mean, proportion
+from .standardised import dsr, expected_counts, isr_rate, isr_ratio
+from .trend import TREND_CRITICAL_VALUE, TREND_LEVELS, recent_trend
+
+__all__ = [
+    "wilson_limits", "byars_limits", "exact_poisson_limits", "normalise_confidence", "z_value",
+    "proportion", "crude_rate", "mean", "dsr", "isr_ratio", "isr_rate", "expected_counts",
+    "ESP2013", "ESP2013_BANDS", "esp2013",
+    "compare_to_benchmark", "normalise_polarity", "POLARITIES", "COMPARISON_LEVELS",
+    "funnel_limits", "funnel_significance", "SIGNIFICANCE_LEVELS",
+    "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii",
+]
