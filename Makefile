@@ -35,7 +35,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 golden: $(STAMP)
-	$(BIN)/python -m cdp_analysis.golden
+	$(BIN)/python tests/make_golden.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -76,7 +76,7 @@ def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFra
 
     saved = tables.save_table(table, name, output_dir)
     shown = saved if view is None else view
-    styler = shown.style.format(precision=1, thousands=",")
+    styler = shown.style.format(precision=1, thousands=",").set_uuid(name)  # fixed id: same HTML every run
     if caption:
         styler = styler.set_caption(caption)
     display(styler)
