@@ -1,0 +1,82 @@
+"""Chapter 1 tables: tidy, consistent with the published estimates, and the narrative reads the tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdp_analysis import partnerships, population, population_profile, tables
+
+YEARS = [2020, 2022, 2024]
+
+
+@pytest.fixture(scope="module")
+def notts():
+    return population_profile.build(partnerships.get("nottinghamshire"), YEARS, 15)
+
+
+@pytest.fixture(scope="module")
+def northants():
+    return population_profile.build(partnerships.get("northamptonshire"), YEARS, 15)
+
+
+def _published(code, year, lo=0, hi=90, sex="persons"):
+    e = population.estimates()
+    return int(e[(e["code"].isin(code if isinstance(code, list) else [code])) & (e["year"] == year)
+                 & (e["sex"] == sex) & e["age"].between(lo, hi)]["population"].sum())
+
+
+def test_tables_are_tidy(notts, northants):
+    for prof in (notts, northants):
+        for name in ("pyramid", "denominators", "change", "deprivation"):
+            tables.check_tidy(getattr(prof, name), name)
+        tables.check_tidy(population_profile.neighbours_tidy(prof.neighbours, 2024), "neighbours")
+
+
+def test_denominators_equal_published_sums(notts):
+    assert notts.value("denominators", area_code="E10000024", year=2022, age_group="15-64",
+                       measure="population") == _published("E10000024", 2022, 15, 64)
+    assert notts.value("denominators", area_role="england", year=2024, age_group="18+",
+                       measure="population") == _published("E92000001", 2024, 18, 90)
+
+
+def test_multi_area_cdp_is_the_sum_of_its_members(northants):
+    cdp = northants.value("denominators", area_role="cdp", year=2020, age_group="16-59", measure="population")
+    assert cdp == _published(["E06000061", "E06000062"], 2020, 16, 59)
+    members = northants.denominators.query("area_role == 'member' and year == 2020 and age_group == '16-59' "
+                                           "and measure == 'population'")["value"]
+    assert len(members) == 2 and members.sum() == cdp
+
+
+def test_pyramid_shares_sum_to_100_per_area(notts):
+    pct = notts.pyramid[notts.pyramid["measure"] == "percent of population"]
+    assert pct.groupby("area_code")["value"].sum().tolist() == pytest.approx([100.0] * pct["area_code"].nunique())
+    assert notts.pyramid_year == 2022 and set(pct["age_band"]) == set(population.BAND_ORDER)
+
+
+def test_change_is_computed_from_the_denominators(notts):
+    a = _published("E10000024", 2020)
+    b = _published("E10000024", 2024)
+    assert notts.value("change", area_code="E10000024", age_group="All ages", measure="change",
+                       period="mid-2020 to mid-2024") == b - a
+    assert notts.value("change", area_code="E10000024", age_group="All ages", measure="percent change",
+                       period="mid-2020 to mid-2024") == pytest.approx(100 * (b - a) / a)
+
+
+def test_summary_numbers_come_from_the_tables(notts, northants):
+    text = population_profile.summary_text(notts)
+    assert f"{_published('E10000024', 2024):,}" in text
+    assert "ranked **96 of 153**" in text
+    text = population_profile.summary_text(northants)
+    assert f"{_published(['E06000061', 'E06000062'], 2024):,}" in text
+    assert "North Northamptonshire" in text and "West Northamptonshire" in text
+
+
+def test_multi_area_imd_is_flagged_as_an_estimate(northants):
+    cdp_row = northants.deprivation[northants.deprivation["area_role"] == "cdp"]
+    assert len(cdp_row) == 1 and cdp_row["geography_basis"].iloc[0].startswith("estimate")
+    assert not any(northants.deprivation.query("area_role == 'cdp'")["measure"].str.contains("rank"))
+
+
+def test_regions_and_england_are_comparators(notts):
+    roles = notts.denominators.groupby("area_role")["area_name"].first().to_dict()
+    assert roles == {"cdp": "Nottinghamshire", "region": "East Midlands", "england": "England"}

@@ -1,0 +1,124 @@
+"""The runner end to end (papermill smoke test of every notebook for the two default CDPs), outputs,
+reproducibility and the manifest. Failure paths are in test_bad_input.py."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from cdp_analysis import partnerships, register, runner, tables
+
+pytestmark = pytest.mark.slow
+DEFAULT_CDPS = ["nottinghamshire", "northamptonshire"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Run both default CDPs twice into separate roots (module-scoped: the slow part runs once)."""
+    out = tmp_path_factory.mktemp("outputs")
+    cdps = [partnerships.get(s) for s in DEFAULT_CDPS]
+    stream = io.StringIO()
+    first = runner.run_many(cdps, outputs_root=out / "a", stream=stream)
+    second = runner.run_many(cdps, outputs_root=out / "b", stream=io.StringIO())
+    return out, first, second, stream.getvalue()
+
+
+def test_every_notebook_succeeds_for_the_default_cdps(runs):
+    _, first, second, _ = runs
+    assert [r.status for r in first + second] == ["succeeded"] * 4
+    for r in first:
+        assert [n["name"] for n in r.notebooks] == partnerships.defaults().notebooks
+
+
+def test_output_folder_contents(runs):
+    out, *_ = runs
+    for slug in DEFAULT_CDPS:
+        d = out / "a" / slug
+        assert (d / "report.html").is_file() and (d / "run.json").is_file() and (d / "run.log").is_file()
+        assert (d / "notebooks" / "01_population_profile.ipynb").is_file()
+        assert {p.name for p in (d / "tables").iterdir()} == {
+            "population_by_age_sex.csv", "denominator_populations.csv", "population_change.csv",
+            "deprivation.csv", "nearest_neighbours.csv"}
+        assert {p.name for p in (d / "figures").iterdir()} == {
+            "population_pyramid.png", "population_change.png", "deprivation_neighbours.png"}
+        for csv in (d / "tables").iterdir():
+            tables.check_tidy(pd.read_csv(csv), csv.name)
+    assert not [p for p in (out / "a").iterdir() if p.name.startswith(".")], "no partial or failed folders"
+
+
+def test_report_is_code_free_with_contents_and_embedded_figures(runs):
+    out, *_ = runs
+    soup = BeautifulSoup((out / "a" / "northamptonshire" / "report.html").read_text(), "html.parser")
+    text = soup.get_text()
+    assert "population_profile.build" not in text and "import " not in text
+    assert soup.title.string == "Substance misuse needs assessment: Northamptonshire"
+    ids = {h.get("id") for h in soup.find_all(["h1", "h2"])}
+    links = [a["href"][1:] for a in soup.select('a[href^="#"]') if "anchor-link" not in a.get("class", [])]
+    assert "Key-findings" in links and all(link in ids for link in links)
+    images = soup.select('img[src^="data:image/png;base64,"]')
+    assert len(images) == 3 and all(img["alt"].startswith("Chart.") for img in images)
+    assert "West Northamptonshire" in text
+
+
+def test_same_inputs_give_byte_identical_tables_and_figures(runs):
+    out, *_ = runs
+    for slug in DEFAULT_CDPS:
+        for sub in ("tables", "figures"):
+            a = sorted((out / "a" / slug / sub).iterdir())
+            b = sorted((out / "b" / slug / sub).iterdir())
+            assert [p.name for p in a] == [p.name for p in b]
+            for pa, pb in zip(a, b):
+                assert pa.read_bytes() == pb.read_bytes(), pa.name
+
+
+def test_manifest(runs):
+    out, first, *_ = runs
+    m = json.loads((out / "a" / "northamptonshire" / "run.json").read_text())
+    assert m["status"] == "succeeded"
+    assert m["cdp"]["members"] == ["E06000061", "E06000062"]
+    assert m["parameters"]["population_years"] == [2020, 2022, 2024]
+    assert m["packages"]["pandas"] == pd.__version__ and "papermill" in m["packages"]
+    assert set(m["git"]) == {"commit", "dirty"}
+    registered = {e.path: e.sha256 for e in register.load_register()}
+    assert {k: v for k, v in m["data_sha256"].items() if k in registered} == registered
+    assert m["notebooks"][0]["status"] == "succeeded" and m["notebooks"][0]["seconds"] > 0
+
+
+def test_plain_progress_lines_when_not_a_terminal(runs):
+    *_, log = runs
+    assert "[1/2] nottinghamshire: 01_population_profile succeeded" in log
+    assert "[2/2] northamptonshire: 01_population_profile succeeded" in log
+    assert "\r" not in log
+
+
+def test_rerun_replaces_the_previous_folder_atomically(runs, tmp_path):
+    out, *_ = runs
+    import shutil
+
+    root = tmp_path / "outputs"
+    shutil.copytree(out / "a" / "nottinghamshire", root / "nottinghamshire")
+    (root / "nottinghamshire" / "stale.txt").write_text("from an older run")
+    res = runner.run_one(partnerships.get("nottinghamshire"), outputs_root=root)
+    assert res.status == "succeeded"
+    assert not (root / "nottinghamshire" / "stale.txt").exists()
+    assert sorted(p.name for p in root.iterdir()) == ["nottinghamshire"]
+
+
+def test_summary_lists_each_cdp(runs):
+    _, first, *_ = runs
+    text = runner.summary(first)
+    assert text.startswith("2 of 2 CDP(s) succeeded")
+    assert "nottinghamshire" in text and "northamptonshire" in text
+
+
+def test_cli_areas(cli):
+    res = cli("areas")
+    assert res.returncode == 0
+    assert "northamptonshire" in res.stdout and "E06000061+E06000062" in res.stdout
+    assert "152 CDP(s)" in res.stdout
+    named = cli("areas", "--named")
+    assert named.returncode == 0 and "1 CDP(s)" in named.stdout
