@@ -1,0 +1,48 @@
+"""The data register, the files in data/raw and data/README.md agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdp_analysis import paths, register
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "data" / "SHA256SUMS"
+
+
+def test_every_registered_file_is_present_with_its_checksum():
+    assert register.verify_checksums() == []
+
+
+def test_every_raw_file_is_registered():
+    registered = {e.path for e in register.load_register()}
+    on_disk = set(register.raw_checksums())
+    assert on_disk == registered, f"unregistered: {on_disk - registered}; missing: {registered - on_disk}"
+
+
+def test_register_entries_are_complete_and_readme_lists_them():
+    readme = (REPO / "data" / "README.md").read_text()
+    for e in register.load_register():
+        for field in ("publisher", "title", "edition", "licence", "sha256"):
+            assert getattr(e, field), f"{e.path}: {field} is empty"
+        assert e.kind in register.KIND_PATTERNS
+        assert f"`{e.path}`" in readme and e.sha256 in readme, f"data/README.md lacks {e.path} or its checksum"
+
+
+def test_files_are_unchanged_copies_of_the_shared_data():
+    if not SHARED.is_file():
+        import pytest
+
+        pytest.skip("../shared/data is not beside the repository")
+    shared = {}
+    for line in SHARED.read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        shared[name.removeprefix("./")] = digest
+    for e in register.load_register():
+        assert shared.get(e.path) == e.sha256, f"{e.path} differs from ../shared/data"
+
+
+def test_files_of_kind_finds_the_registered_files():
+    assert [p.name for p in register.files_of_kind("mye2_persons_csv")] == ["mye24tablesew_MYE2_persons.csv"]
+    assert len(register.files_of_kind("mye2_workbook")) == 3
+    assert register.file_of_kind("nearest_neighbours").parent == paths.raw_dir() / "ons_nearest_neighbours"
