@@ -52,6 +52,9 @@ def _data() -> int:
         print(f"{'ok ' if not any(p.startswith(e.path) for p in problems) else '!! '} {e.path}  ({e.publisher}, {e.edition})")
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
+    if problems:
+        print("  -> copy the file(s) again, unchanged, from ../shared/data/ (see data/README.md); if you added "
+              "a newer edition on purpose, record it and its sha256 in data/register.yaml", file=sys.stderr)
     return 2 if problems else 0
 
 
@@ -66,6 +69,8 @@ def _run(args) -> int:
     if not args.all and not args.cdps:
         raise InputError("no CDP given", hint="e.g. `cdp run nottinghamshire northamptonshire`, or `cdp run --all`")
     cdps = partnerships.all_partnerships() if args.all else [partnerships.get(k) for k in dict.fromkeys(args.cdps)]
+    # a missing or malformed raw file would fail every CDP's notebooks in turn: report it once, up front
+    runner.check_inputs()
     results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None)
     print(runner.summary(results))
     if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):
@@ -81,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.INFO if args.verbose else logging.WARNING)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not args.verbose:  # the runner reports each CDP's outcome itself (progress lines and summary)
+        handler.addFilter(lambda record: not record.name.startswith("cdp_analysis.runner"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     logging.getLogger("traitlets").setLevel(logging.ERROR)
     try:

@@ -123,7 +123,7 @@ def area(code: str) -> pd.Series:
 
     legacy = legacy_code_message(code)
     if legacy:
-        raise InputError(legacy)
+        raise InputError(legacy, hint="use the current code(s) named above; `cdp areas` lists every current area")
     suggestion = closest(code, table["code"]) or closest(code, table["name"])
     hint = f"did you mean '{suggestion[0]}'?" if suggestion else "run `cdp areas` to list valid codes"
     raise InputError(f"'{code}' is not a current English upper-tier area, region or England code", hint=hint)

@@ -44,13 +44,20 @@ def partnership_from_parameters(cdp_slug: str, cdp_name: str, members: list[str]
     from pydantic import ValidationError
 
     valid = set(geography.utla_codes())
-    for code in members:
+    if isinstance(members, str) or not all(isinstance(m, str) for m in members):
+        raise InputError(f"members must be a list of area codes (got {members!r})", where="parameter 'members'",
+                         hint="e.g. members = [\"E06000061\", \"E06000062\"]")
+    for i, code in enumerate(members):
         if code not in valid:
-            geography.area(code)  # raises the explanatory error (former code, suggestion)
-            raise InputError(f"'{code}' is not an upper-tier area", where="parameter 'members'")
+            try:
+                area = geography.area(code)
+            except InputError as exc:  # a former or mistyped code: keep its explanation, add where it is
+                raise InputError(exc.problem, where=f"parameter 'members', item {i + 1}", hint=exc.hint) from None
+            raise InputError(f"'{code}' ({area['name']}) is a {area['level']}, not an upper-tier area",
+                             where=f"parameter 'members', item {i + 1}", hint="list upper-tier area codes")
     try:
         settings = RunSettings(notebooks=notebooks or partnerships.defaults().notebooks,
-                               population_years=list(population_years), n_neighbours=n_neighbours)
+                               population_years=population_years, n_neighbours=n_neighbours)
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InputError(f"{err['msg']} (got {err.get('input')!r})",

@@ -57,8 +57,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"not valid YAML ({problem})", file=path, where=where,
-                         hint="check the indentation and that every key is followed by ': '") from None
+        hint = ("indent with spaces, not tabs" if "\\t" in problem or "\t" in problem
+                else "check the indentation and that every key is followed by ': '")
+        raise InputError(f"not valid YAML ({problem})", file=path, where=where, hint=hint) from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -71,18 +72,23 @@ def _validate(model: type[BaseModel], doc: dict[str, Any], path: Path) -> BaseMo
     try:
         return model.model_validate(doc)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        # an unknown key explains a 'missing' one when it is a misspelling of it, so report it first
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        err = errors[0]
+        key = str(err["loc"][0]) if err["loc"] else "(top level)"
+        # 'key 'population_years', item 2' rather than pydantic's 'population_years.1'
+        where = ", ".join([f"key '{key}'"] + [f"item {p + 1}" if isinstance(p, int) else f"'{p}'"
+                                               for p in err["loc"][1:]])
         fields = list(model.model_fields)
         if err["type"] == "extra_forbidden":
-            hint = did_you_mean(str(err["loc"][0]), fields) or f"valid keys are: {', '.join(fields)}"
-            raise InputError(f"unknown key '{key}'", file=path, where=f"key '{key}'", hint=hint) from None
+            hint = did_you_mean(key, fields) or f"valid keys are: {', '.join(fields)}"
+            raise InputError(f"unknown key '{key}'", file=path, where=where, hint=hint) from None
         if err["type"] == "missing":
-            raise InputError(f"required key '{key}' is missing", file=path, where=f"key '{key}'",
+            raise InputError(f"required key '{key}' is missing", file=path, where=where,
                              hint=f"add '{key}:' (see params/defaults.yaml and README.md)") from None
         got = err.get("input")
-        raise InputError(f"{err['msg'].lower()} (got {got!r})", file=path, where=f"key '{key}'",
-                         hint=_type_hint(model, str(err["loc"][0]))) from None
+        raise InputError(f"{err['msg'].lower()} (got {got!r})", file=path, where=where,
+                         hint=_type_hint(model, key)) from None
 
 
 def _type_hint(model: type[BaseModel], field: str) -> str:

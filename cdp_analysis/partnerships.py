@@ -68,14 +68,30 @@ def _check_members(members: list[str], path: Path) -> None:
         raise InputError("an area is listed twice", file=path, where="key 'members'", hint="list each area once")
 
 
+def _check_years(years: list[int] | None, path: Path) -> None:
+    """Every year in ``population_years`` must have population estimates in data/raw/ons_population."""
+    if not years:
+        return
+    from . import population
+
+    available = population.available_years()
+    missing = [y for y in years if y not in available]
+    if missing:
+        raise InputError(f"no population estimates for mid-{', mid-'.join(map(str, missing))}", file=path,
+                         where="key 'population_years'",
+                         hint=f"choose from {', '.join(map(str, available))} (the years in data/raw/ons_population)")
+
+
 @functools.lru_cache(maxsize=4)
 def _load(params_dir: str) -> tuple[RunSettings, dict[str, Partnership]]:
     folder = Path(params_dir)
     defaults = load_defaults(folder / "defaults.yaml")
+    _check_years(defaults.population_years, folder / "defaults.yaml")
     named = {}
     for path in sorted((folder / "cdps").glob("*.yaml")):
         spec = load_cdp_file(path)
         _check_members(spec.members, path)
+        _check_years(spec.population_years, path)
         overrides = {k: v for k, v in spec.model_dump().items() if k not in {"name", "members"} and v is not None}
         settings = defaults.model_copy(update=overrides)
         rel = path.relative_to(folder.parent).as_posix() if folder.parent in path.parents else str(path)

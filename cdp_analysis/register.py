@@ -32,6 +32,9 @@ KIND_PATTERNS: dict[str, tuple[str, str]] = {
     "nearest_neighbours": ("ons_nearest_neighbours", "*nearestneighbours*.xlsx"),
 }
 
+#: Kinds a run can do without (the loaders pass ``required=False``).
+OPTIONAL_KINDS = frozenset({"mye2_persons_csv"})
+
 
 @dataclass(frozen=True)
 class RegisteredFile:
@@ -105,8 +108,7 @@ def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
     registered = {e.path for e in load_register() if e.kind == kind}
     if required and not found:
         expected = ", ".join(sorted(registered)) or f"{folder}/{pattern}"
-        raise InputError(f"no {kind.replace('_', ' ')} file found", file=base,
-                         where=f"expected {expected}",
+        raise InputError(f"no {kind.replace('_', ' ')} file found (expected {expected})", file=base,
                          hint="copy it unchanged from ../shared/data/ (see data/README.md), then run again")
     for p in found:
         rel = p.relative_to(paths.raw_dir()).as_posix()

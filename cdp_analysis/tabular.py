@@ -18,7 +18,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, did_you_mean
+from .errors import InputError, closest, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -44,25 +44,38 @@ def _open_workbook(path: Path):
                          file=path, hint=_COPY_HINT) from None
 
 
+def _closest_columns(missing: list[str], found: Iterable[str]) -> str:
+    """Hint text naming, for each missing column, the closest column actually found (or '')."""
+    found = [str(c) for c in found if c is not None and str(c).strip()]
+    parts = []
+    for m in missing:
+        hit = closest(m, found)
+        if hit:
+            parts.append(f"the closest column found is '{hit[0]}'; if it is '{m}' renamed, restore the name")
+    return "; ".join(parts)
+
+
 def _find_header(rows: list[tuple], required: Iterable[str], *, file: Path, where: str, search_rows: int) -> int:
-    required = [r.lower() for r in required]
+    required = list(required)
+    wanted = [r.lower() for r in required]
     best, best_hits = None, 0
     for i, row in enumerate(rows[:search_rows]):
         cells = {str(c).strip().lower() for c in row if c is not None}
-        hits = sum(r in cells for r in required)
-        if hits == len(required):
+        hits = sum(r in cells for r in wanted)
+        if hits == len(wanted):
             return i
         if hits > best_hits:
             best, best_hits = i, hits
     if best is not None:
         cells = [str(c).strip() for c in rows[best] if c is not None]
-        missing = [r for r in required if r not in {c.lower() for c in cells}]
-        hints = "; ".join(filter(None, (did_you_mean(m, cells) for m in missing)))
-        raise InputError(f"the header row (row {best + 1}) lacks the column(s) {missing}",
-                         file=file, where=where,
+        missing = [r for r in required if r.lower() not in {c.lower() for c in cells}]
+        hints = _closest_columns(missing, cells)
+        names = ", ".join(f"'{m}'" for m in missing)
+        raise InputError(f"the header row lacks the column(s) {names}",
+                         file=file, where=f"{where}, row {best + 1}",
                          hint=(hints + " — " if hints else "") + "the layout differs from the published one; "
-                         "use the edition described in data/README.md or rename the column")
-    raise InputError(f"no header row with columns {list(required)} in the first {search_rows} rows",
+                         "use the edition described in data/README.md")
+    raise InputError(f"no header row with columns {required} in the first {search_rows} rows",
                      file=file, where=where,
                      hint="the layout differs from the published one; use the edition described in data/README.md")
 
@@ -128,8 +141,9 @@ def read_csv_table(path: Path, required: list[str]) -> pd.DataFrame:
     table.columns = [str(c).strip() for c in table.columns]
     missing = [c for c in required if c not in table.columns]
     if missing:
-        hints = "; ".join(filter(None, (did_you_mean(m, table.columns) for m in missing)))
-        raise InputError(f"missing column(s) {missing} (columns found: {', '.join(table.columns[:12])}"
+        hints = _closest_columns(missing, table.columns)
+        names = ", ".join(f"'{m}'" for m in missing)
+        raise InputError(f"missing column(s) {names} (columns found: {', '.join(table.columns[:12])}"
                          f"{'…' if len(table.columns) > 12 else ''})", file=path, where="header (line 1)",
                          hint=(hints + " — " if hints else "") + "use the published layout described in data/README.md")
     table["_row"] = np.arange(2, 2 + len(table))

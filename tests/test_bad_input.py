@@ -1,0 +1,613 @@
+"""Bad input: one readable message, exit status 2, no traceback, earlier outputs untouched.
+
+Each scenario breaks a copy of the project (the ``project`` fixture) the way an analyst might — a typo
+on the command line, a mis-indented YAML file, a workbook re-saved with extra rows, a truncated
+download — and checks that the analyst is told which file, which row/column or key, and what to do.
+``docs/bad-input.md`` lists the scenarios with the messages they produce; add a row there and a test
+here for every new input.
+
+Most checks call the loaders in-process (cheap); a subset goes through the ``cdp`` command in a
+subprocess, as an analyst would run it, to check the exit status and that no traceback is printed.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import cdp_analysis
+from cdp_analysis import deprivation, neighbours, notebook, partnerships, population, vintage
+from cdp_analysis.errors import InputError
+
+SHARED_CACHE = Path(__file__).resolve().parent.parent / "data" / "cache"  # as in conftest.py
+POP = Path("data/raw/ons_population")
+MYE22 = POP / "mye22final.xlsx"
+MYE24_CSV = POP / "mye24tablesew_MYE2_persons.csv"
+REPO_DATA = Path(__file__).resolve().parent.parent  # the checkout, whose data/raw is intact
+IMD_LTLA = Path("data/raw/imd2019/imd2019_england_ltla23_humaniverse.csv")
+NN = Path("data/raw/ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx")
+DEFAULTS = Path("params/defaults.yaml")
+NORTHANTS = Path("params/cdps/northamptonshire.yaml")
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+
+
+def assert_cli_input_error(proc, *needles: str, status: int = 2) -> str:
+    """The command failed with ``status``, printed a short message with a hint and no traceback."""
+    err = proc.stderr
+    assert proc.returncode == status, f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{err}"
+    assert "Traceback" not in err and "Traceback" not in proc.stdout, err
+    assert len(err.strip().splitlines()) < 15, err
+    assert "->" in err, err
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in:\n{err}"
+    return err
+
+
+def assert_message(exc: pytest.ExceptionInfo, *needles: str) -> str:
+    """The InputError's message contains every needle and a hint."""
+    msg = exc.value.message
+    assert "\n  -> " in msg, msg
+    for needle in needles:
+        assert needle in msg, f"{needle!r} not in:\n{msg}"
+    return msg
+
+
+def write(path: Path, text: str) -> None:
+    """Overwrite a (possibly read-only, copied) file."""
+    if path.exists():
+        path.chmod(0o644)
+    path.write_text(text, encoding="utf-8")
+
+
+def edit_csv(path: Path, edit) -> None:
+    """Rewrite a CSV through ``edit(rows)``, keeping its byte-order mark and line endings."""
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows = edit(rows)
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n" if "\r\n" in text else "\n").writerows(rows)
+    path.chmod(0o644)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8"))
+
+
+def drop_column(name: str):
+    def edit(rows):
+        j = rows[0].index(name)
+        return [r[:j] + r[j + 1:] for r in rows]
+    return edit
+
+
+def set_cell(line: int, column: str, value: str):
+    """Set the cell on ``line`` (as a text editor numbers it; the header is line 1) in ``column``."""
+    def edit(rows):
+        rows[line - 1][rows[0].index(column)] = value
+        return rows
+    return edit
+
+
+def rebuild_mye2_workbook(src: Path, dst: Path, edit=lambda rows: rows, rename_sheets: dict | None = None) -> None:
+    """Write a workbook holding the MYE2 sheets of ``src``, each sheet's rows passed through ``edit``.
+
+    (openpyxl's full load and save of a 3.5 MB workbook takes ~13 s; re-writing the three sheets we
+    read in write-only mode takes ~1 s.)
+    """
+    import openpyxl
+
+    rb = openpyxl.load_workbook(src, read_only=True)
+    wb = openpyxl.Workbook(write_only=True)
+    try:
+        for name in rb.sheetnames:
+            if name.startswith("MYE2 - "):
+                ws = wb.create_sheet((rename_sheets or {}).get(name, name))
+                for row in edit([list(r) for r in rb[name].iter_rows(values_only=True)]):
+                    ws.append(row)
+    finally:
+        rb.close()
+    if dst.exists():
+        dst.chmod(0o644)
+    wb.save(dst)
+
+
+def rename_header_cell(old: str, new: str):
+    def edit(rows):
+        for r in rows:
+            if old in r and "Name" in r:
+                r[r.index(old)] = new
+                break
+        return rows
+    return edit
+
+
+def insert_rows_above_header(n: int):
+    def edit(rows):
+        return rows[:1] + [[f"Note {i + 1}: a line added by hand"] for i in range(n)] + rows[1:]
+    return edit
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """SHA-256 and modification time of every file under ``folder``."""
+    return {p.relative_to(folder).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def reload():
+    cdp_analysis.clear_caches()
+
+
+# --------------------------------------------------------------------------------------------------
+# 1. unknown CDP name or area code
+
+
+def test_cli_unknown_cdp_name_suggests_closest(project, cli):
+    err = assert_cli_input_error(cli("run", "nottinghamshir", root=project), "unknown CDP or area 'nottinghamshir'",
+                                 "did you mean 'nottinghamshire'?", "cdp areas")
+    assert err.startswith("error: ")
+    assert not (project / "outputs" / "nottinghamshir").exists()
+
+
+def test_cli_unknown_area_code_suggests_closest(project, cli):
+    assert_cli_input_error(cli("run", "E10000099", root=project), "unknown CDP or area 'E10000099'",
+                           "did you mean 'E10000029'?")
+
+
+def test_former_area_code_on_the_command_line_names_successors(project):
+    with pytest.raises(InputError) as exc:
+        partnerships.get("E10000021")
+    assert_message(exc, "'E10000021' (Northamptonshire) is a former area code", "E06000061", "E06000062", "cdp areas")
+
+
+# --------------------------------------------------------------------------------------------------
+# 2. a former (legacy) code as a CDP member
+
+
+def test_cli_legacy_member_code_names_file_key_and_successors(project, cli):
+    write(project / "params/cdps/old_northants.yaml", "name: Old Northamptonshire\nmembers: [E10000021]\n")
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), "params/cdps/old_northants.yaml",
+                           "key 'members', item 1", "'E10000021' (Northamptonshire) is a former area code",
+                           "replaced by E06000061 North Northamptonshire, E06000062 West Northamptonshire",
+                           "replace it with the current code(s)")
+
+
+def test_unknown_member_code_suggests_closest(project):
+    write(project / NORTHANTS, "name: Northamptonshire\nmembers: [E06000061, E0600062]\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "northamptonshire.yaml", "key 'members', item 2", "'E0600062' is not a current",
+                   "did you mean 'E06000062'?")
+
+
+def test_member_listed_twice(project):
+    write(project / NORTHANTS, "name: Northamptonshire\nmembers: [E06000061, E06000061]\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "northamptonshire.yaml", "key 'members'", "listed twice")
+
+
+# --------------------------------------------------------------------------------------------------
+# 3. malformed YAML
+
+
+def test_cli_bad_indentation_in_defaults_names_file_and_line(project, cli):
+    write(project / DEFAULTS, "notebooks:\n  - 01_population_profile\n population_years: [2020, 2022, 2024]\n"
+                              "n_neighbours: 15\n")
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), "params/defaults.yaml", "line 3",
+                           "not valid YAML", "indentation")
+
+
+@pytest.mark.parametrize("text, line, hint", [
+    ("name: Northamptonshire\nmembers: [E06000061, E06000062\nn_neighbours: 10\n", "line 3", "indentation"),
+    ("name: Northamptonshire\nmembers:\n\t- E06000061\n\t- E06000062\n", "line 3", "spaces, not tabs"),
+    ("name: Northamptonshire\nmembers: [E06000061, E06000062]\nn_neighbours 10\n", "line 4", "': '"),
+], ids=["unclosed-bracket", "tab-indent", "missing-colon"])
+def test_malformed_cdp_file_names_file_and_line(project, text, line, hint):
+    write(project / NORTHANTS, text)
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "params/cdps/northamptonshire.yaml", line, "not valid YAML", hint)
+
+
+def test_yaml_that_is_not_a_mapping(project):
+    write(project / DEFAULTS, "- notebooks\n- n_neighbours\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.defaults()
+    assert_message(exc, "params/defaults.yaml", "expected 'key: value' lines")
+
+
+# --------------------------------------------------------------------------------------------------
+# 4. unknown key
+
+
+def test_cli_misspelt_key_in_defaults_suggests_correct_one(project, cli):
+    text = (project / DEFAULTS).read_text().replace("n_neighbours: 15", "n_neighbors: 10")
+    write(project / DEFAULTS, text)
+    # the misspelling is reported, not the 'missing n_neighbours' it causes
+    err = assert_cli_input_error(cli("run", "nottinghamshire", root=project), "params/defaults.yaml",
+                                 "key 'n_neighbors'", "unknown key", "did you mean 'n_neighbours'?")
+    assert "missing" not in err
+
+
+def test_unknown_key_in_cdp_file_lists_valid_keys(project):
+    write(project / NORTHANTS, "name: Northamptonshire\nmembers: [E06000061, E06000062]\ncolour: blue\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "northamptonshire.yaml", "key 'colour'", "unknown key", "valid keys are: name, members")
+
+
+def test_missing_required_key(project):
+    write(project / NORTHANTS, "name: Northamptonshire\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "northamptonshire.yaml", "key 'members'", "required key 'members' is missing", "add 'members:'")
+
+
+# --------------------------------------------------------------------------------------------------
+# 5. wrong type or value
+
+
+def test_cli_wrong_type_names_file_key_and_expected_type(project, cli):
+    write(project / DEFAULTS, (project / DEFAULTS).read_text().replace("n_neighbours: 15", 'n_neighbours: "ten"'))
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), "params/defaults.yaml", "key 'n_neighbours'",
+                           "valid integer", "'ten'", "whole number from 1 to 152")
+
+
+@pytest.mark.parametrize("old, new, key, needles", [
+    ("population_years: [2020, 2022, 2024]", "population_years: 2020", "population_years",
+     ["valid list", "got 2020", "e.g. [2020, 2022, 2024]"]),
+    ("population_years: [2020, 2022, 2024]", "population_years: [2022, 2020]", "population_years",
+     ["ascending order", "[2022, 2020]"]),
+    ("population_years: [2020, 2022, 2024]", "population_years: [2020, '2022']", "population_years",
+     ["item 2", "valid integer", "'2022'"]),
+    ("n_neighbours: 15", "n_neighbours: 0", "n_neighbours", ["greater than or equal to 1", "from 1 to 152"]),
+    ("n_neighbours: 15", "n_neighbours: 15.5", "n_neighbours", ["valid integer", "15.5"]),
+    ("notebooks:\n  - 01_population_profile", "notebooks: []", "notebooks", ["at least 1 item"]),
+], ids=["years-not-a-list", "years-descending", "year-as-text", "neighbours-zero", "neighbours-fraction",
+        "no-notebooks"])
+def test_wrong_type_in_defaults(project, old, new, key, needles):
+    text = (project / DEFAULTS).read_text()
+    assert old in text
+    write(project / DEFAULTS, text.replace(old, new))
+    with pytest.raises(InputError) as exc:
+        partnerships.defaults()
+    assert_message(exc, "params/defaults.yaml", f"key '{key}'", *needles)
+
+
+def test_wrong_type_in_cdp_file(project):
+    write(project / NORTHANTS, "name: Northamptonshire\nmembers: E06000061\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "northamptonshire.yaml", "key 'members'", "valid list", "e.g. [E06000061, E06000062]")
+
+
+def test_year_without_population_estimates_names_file_and_key(project):
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "population_years: [2020, 2023]\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "params/cdps/northamptonshire.yaml", "key 'population_years'", "mid-2023",
+                   "choose from 2020, 2021, 2022, 2024")
+
+
+# --------------------------------------------------------------------------------------------------
+# 6. a missing raw file
+
+
+@pytest.mark.parametrize("path, loader, expected", [
+    (NN, neighbours.distances, "ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx"),
+    (IMD_LTLA, deprivation.imd_scores, "imd2019/imd2019_england_ltla23_humaniverse.csv"),
+    (Path("data/raw/lookups/la_code_changes_england_from_mysociety.csv"), vintage.code_changes,
+     "lookups/la_code_changes_england_from_mysociety.csv"),
+], ids=["nearest-neighbours", "imd-ltla", "code-changes"])
+def test_missing_raw_file_names_folder_expected_file_and_source(project, path, loader, expected):
+    (project / path).unlink()
+    reload()
+    with pytest.raises(InputError) as exc:
+        loader()
+    assert_message(exc, str(project / path.parent), f"(expected {expected})", "file found",
+                   "copy it unchanged from ../shared/data/")
+
+
+def test_missing_population_workbooks(project):
+    for p in (project / POP).glob("*.xlsx"):
+        p.unlink()
+    reload()
+    with pytest.raises(InputError) as exc:
+        population.estimates()
+    assert_message(exc, "ons_population", "mye22final.xlsx", "no mye2 workbook file found", "../shared/data/")
+
+
+def test_cli_missing_nearest_neighbours_workbook(project, cli):
+    # checked before any notebook starts, so `cdp run --all` reports it once, not once per CDP
+    (project / NN).unlink()
+    err = assert_cli_input_error(cli("run", "nottinghamshire", root=project),
+                                 str(project / NN.parent), "no nearest neighbours file found",
+                                 "expected ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx",
+                                 "copy it unchanged from ../shared/data/")
+    assert err.startswith("error: ") and err.count("no nearest neighbours file found") == 1
+    assert not (project / "outputs").exists() or not any((project / "outputs").iterdir())
+
+
+def test_cli_data_check_reports_missing_file(project, cli):
+    (project / NN).unlink()
+    proc = cli("data", root=project)
+    assert_cli_input_error(proc, "ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx: missing",
+                           "../shared/data/")
+    assert "!!  ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx" in proc.stdout
+
+
+# --------------------------------------------------------------------------------------------------
+# 7. a truncated or corrupt workbook
+
+
+def test_cli_truncated_population_workbook(project, cli):
+    path = project / MYE22
+    data = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes(data[: len(data) // 2])
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(path), "truncated or corrupt",
+                           "copy the file again, unchanged, from ../shared/data/")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "not-a-workbook", "empty"])
+def test_corrupt_nearest_neighbours_workbook(project, damage):
+    path = project / NN
+    data = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes({"truncate": data[: len(data) // 2], "not-a-workbook": b"<html>404 Not Found</html>",
+                      "empty": b""}[damage])
+    reload()
+    with pytest.raises(InputError) as exc:
+        neighbours.distances()
+    assert_message(exc, str(path), "truncated or corrupt", "../shared/data/")
+
+
+# --------------------------------------------------------------------------------------------------
+# 8. a workbook whose header row moved or was renamed
+
+
+def test_header_moved_down_still_loads_identical_numbers(project, tmp_path, monkeypatch):
+    # a private cache (seeded from the shared one) so the altered workbook's parse is not kept in data/cache
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for f in SHARED_CACHE.glob("mye2-*.parquet"):
+        shutil.copy2(f, cache / f.name)
+    monkeypatch.setenv("CDP_ANALYSIS_CACHE", str(cache))
+    reload()
+    before = population.estimates()
+    rebuild_mye2_workbook(project / MYE22, project / MYE22, insert_rows_above_header(3))
+    reload()
+    after = population.estimates()
+    key = ["year", "code", "sex", "age"]
+    b = before.sort_values(key, ignore_index=True)
+    a = after.sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(a.drop(columns="source_row"), b.drop(columns="source_row"))
+    moved = (a["year"] == 2022).to_numpy()
+    assert ((a["source_row"] - b["source_row"])[moved] == 3).all()
+    assert ((a["source_row"] - b["source_row"])[~moved] == 0).all()
+
+
+def test_cli_renamed_header_column_names_sheet_row_and_closest_column(project, cli):
+    rebuild_mye2_workbook(project / MYE22, project / MYE22, rename_header_cell("Code", "Area code"))
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(project / MYE22),
+                           "sheet 'MYE2 - Persons', row 8", "lacks the column(s) 'Code'",
+                           "the closest column found is 'Area code'")
+
+
+def test_missing_sheet_suggests_closest(project):
+    rebuild_mye2_workbook(project / MYE22, project / MYE22, rename_sheets={"MYE2 - Males": "MYE2 - Male"})
+    with pytest.raises(InputError) as exc:
+        population.parse_mye2_workbook(project / MYE22)
+    assert_message(exc, str(project / MYE22), "sheet 'MYE2 - Males' not found", "did you mean 'MYE2 - Male'?")
+
+
+# --------------------------------------------------------------------------------------------------
+# 9. a CSV missing a column
+
+
+def test_cli_population_csv_missing_column(project, cli):
+    edit_csv(project / MYE24_CSV, drop_column("Geography"))
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(project / MYE24_CSV), "header (line 1)",
+                           "missing column(s) 'Geography'", "published layout")
+
+
+def test_imd_csv_missing_score_column(project):
+    edit_csv(project / IMD_LTLA, drop_column("Score"))
+    reload()
+    with pytest.raises(InputError) as exc:
+        deprivation.imd_scores()
+    assert_message(exc, str(project / IMD_LTLA), "header (line 1)", "missing column(s) 'Score'", "published layout")
+
+
+def test_empty_csv(project):
+    write(project / IMD_LTLA, "")
+    reload()
+    with pytest.raises(InputError) as exc:
+        deprivation.imd_scores()
+    assert_message(exc, str(project / IMD_LTLA), "the file is empty", "../shared/data/")
+
+
+# --------------------------------------------------------------------------------------------------
+# 10. a negative count, a non-numeric or missing cell
+
+
+def _line(path: Path, n: int) -> str:
+    """Line ``n`` of a file as a text editor shows it."""
+    return path.read_text(encoding="utf-8-sig").splitlines()[n - 1]
+
+
+def test_cli_negative_count_names_file_row_and_column(project, cli):
+    edit_csv(project / MYE24_CSV, set_cell(40, "35", "-12"))
+    assert ",-12," in _line(project / MYE24_CSV, 40)  # the row number is the editor's line number
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(project / MYE24_CSV),
+                           "row 40, column '35'", "'-12'", "a count is negative", "restore the published file")
+
+
+@pytest.mark.parametrize("line, column, value, problem", [
+    (41, "All ages", "n/a", "a value is not a number"),
+    (12, "90+", "12.5", "a count is not a whole number"),
+    (100, "0", "", "a value is missing"),
+])
+def test_bad_cell_in_population_csv_names_row_and_column(project, line, column, value, problem):
+    edit_csv(project / MYE24_CSV, set_cell(line, column, value))
+    reload()
+    with pytest.raises(InputError) as exc:
+        population.estimates()
+    assert_message(exc, str(project / MYE24_CSV), f"row {line}, column '{column}'", f"{value!r}", problem)
+
+
+def test_ages_not_adding_up_to_total(project):
+    edit_csv(project / MYE24_CSV, set_cell(30, "50", "1"))
+    reload()
+    with pytest.raises(InputError) as exc:
+        population.estimates()
+    assert_message(exc, str(project / MYE24_CSV), "row 30", "not the 'All ages' total", "restore the published file")
+
+
+def test_non_numeric_imd_score(project):
+    edit_csv(project / IMD_LTLA, set_cell(5, "Score", "high"))
+    reload()
+    with pytest.raises(InputError) as exc:
+        deprivation.imd_scores()
+    assert_message(exc, str(project / IMD_LTLA), "row 5, column 'Score'", "'high'", "not a number")
+
+
+# --------------------------------------------------------------------------------------------------
+# 11. a failed run leaves earlier outputs untouched; one failing CDP does not stop the others
+
+
+@pytest.mark.slow
+def test_failed_run_keeps_earlier_outputs(project, cli):
+    first = cli("run", "nottinghamshire", root=project)
+    assert first.returncode == 0, first.stderr
+    out = project / "outputs" / "nottinghamshire"
+    before = snapshot(out)
+    assert "run.json" in before and "report.html" in before
+
+    # (a) broken data is caught before any notebook runs: exit 2, reported once, nothing touched
+    edit_csv(project / IMD_LTLA, drop_column("Score"))
+    second = cli("run", "nottinghamshire", "northamptonshire", root=project)
+    assert_cli_input_error(second, "imd2019_england_ltla23_humaniverse.csv", "missing column(s) 'Score'")
+    assert second.stderr.count("missing column(s) 'Score'") == 1
+    assert snapshot(out) == before
+    assert not (project / "outputs" / ".failed").exists()
+
+    # (b) a notebook that fails after the first chapter has written its tables: the partial folder is not
+    # swapped in; the previous outputs stay byte for byte; the attempt is kept in .failed/ for diagnosis
+    shutil.copy2(REPO_DATA / IMD_LTLA, project / IMD_LTLA)
+    _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")
+    defaults = project / "params" / "defaults.yaml"
+    write(defaults, defaults.read_text().replace("  - 01_population_profile\n",
+                                                 "  - 01_population_profile\n  - 02_draft_chapter\n"))
+    third = cli("run", "nottinghamshire", root=project)
+    assert third.returncode == 1 and "Traceback" not in third.stderr, third.stderr
+    assert "0 of 1 CDP(s) succeeded" in third.stdout and "draft chapter: figures not finished" in third.stdout
+    assert snapshot(out) == before
+    failed = project / "outputs" / ".failed" / "nottinghamshire"
+    run = json.loads((failed / "run.json").read_text())
+    assert run["status"] == "failed"
+    assert [n["status"] for n in run["notebooks"]] == ["succeeded", "failed"]
+    assert (failed / "run.log").is_file() and (failed / "tables" / "deprivation.csv").is_file()
+    assert not list((project / "outputs").glob(".*partial*"))
+
+
+def _draft_chapter(path: Path) -> None:
+    """A chapter notebook an analyst is still writing: it raises an ordinary error."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('cdp_slug = ""\ncdp_name = ""\nmembers = []\npopulation_years = []\n'
+                                       'n_neighbours = 15\noutput_dir = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell('raise ValueError("draft chapter: figures not finished")')]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, str(path))
+
+
+@pytest.mark.slow
+def test_failing_cdp_does_not_stop_the_others(project, cli):
+    _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "notebooks: [02_draft_chapter]\n")
+    proc = cli("run", "northamptonshire", "nottinghamshire", root=project)
+    assert proc.returncode == 1, proc.stderr  # a notebook failed (not bad input); the others still ran
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    assert "1 of 2 CDP(s) succeeded" in proc.stdout
+    lines = {ln.split()[0]: ln for ln in proc.stdout.splitlines() if ln.startswith("  ") and ln.split()[0] in
+             {"northamptonshire", "nottinghamshire"}}
+    assert " failed " in lines["northamptonshire"] and " succeeded " in lines["nottinghamshire"]
+    assert "draft chapter: figures not finished" in proc.stdout
+    assert json.loads((project / "outputs/nottinghamshire/run.json").read_text())["status"] == "succeeded"
+    assert json.loads((project / "outputs/.failed/northamptonshire/run.json").read_text())["status"] == "failed"
+    assert not (project / "outputs/northamptonshire").exists()
+
+
+# --------------------------------------------------------------------------------------------------
+# 12. usage errors
+
+
+def test_cli_run_without_cdp(project, cli):
+    assert_cli_input_error(cli("run", root=project), "no CDP given", "cdp run nottinghamshire", "cdp run --all")
+
+
+def test_cli_run_with_names_and_all(project, cli):
+    assert_cli_input_error(cli("run", "--all", "nottinghamshire", root=project), "give CDP names or --all, not both",
+                           "cdp run --all")
+
+
+# --------------------------------------------------------------------------------------------------
+# the notebook helper applies the same checks when a notebook is run by hand
+
+
+def test_notebook_parameters_reject_former_member_code(project):
+    with pytest.raises(InputError) as exc:
+        notebook.partnership_from_parameters("northamptonshire", "Northamptonshire", ["E10000021"],
+                                             [2020, 2022, 2024], 15)
+    assert "former area code" in exc.value.message
+    assert "E06000061" in exc.value.message and "E06000062" in exc.value.message
+
+
+def test_notebook_parameters_reject_unknown_member_code(project):
+    with pytest.raises(InputError) as exc:
+        notebook.partnership_from_parameters("x", "X", ["E1000024"], [2020, 2022, 2024], 15)
+    assert "'E1000024' is not a current" in exc.value.message
+
+
+@pytest.mark.parametrize("years, needle", [
+    ([2022, 2020], "ascending order"),
+    ([2020], "at least 2 items"),
+    (["2020", "2022"], "valid integer"),
+])
+def test_notebook_parameters_reject_bad_population_years(project, years, needle):
+    with pytest.raises(InputError) as exc:
+        notebook.partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], years, 15)
+    assert_message(exc, "parameter 'population_years'", needle)
+
+
+def test_notebook_parameters_reject_bare_year(project):
+    with pytest.raises(InputError) as exc:
+        notebook.partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], 2020, 15)
+    assert_message(exc, "parameter 'population_years'", "valid list")
+
+
+def test_notebook_parameters_name_the_member_parameter(project):
+    with pytest.raises(InputError) as exc:
+        notebook.partnership_from_parameters("x", "X", ["E10000024", "E10000021"], [2020, 2022], 15)
+    assert_message(exc, "parameter 'members', item 2", "former area code")
+    with pytest.raises(InputError) as exc:
+        notebook.partnership_from_parameters("x", "X", ["E12000004"], [2020, 2022], 15)
+    assert_message(exc, "parameter 'members', item 1", "region, not an upper-tier area")
+
+
+def test_notebook_parameters_reject_wrong_type_neighbours(project):
+    with pytest.raises(InputError) as exc:
+        notebook.partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], [2020, 2022], "ten")
+    assert_message(exc, "parameter 'n_neighbours'", "valid integer", "'ten'")
