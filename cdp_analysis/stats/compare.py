@@ -33,6 +33,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from ._frame import normalise_group_by as _as_list, numeric_column as _numeric
 
 log = logging.getLogger(__name__)
 
@@ -82,21 +83,6 @@ def normalise_polarity(polarity) -> str:
         f"unrecognised polarity {polarity!r}; use one of {POLARITIES} or a Fingertips polarity "
         "('RAG - High is good', 'RAG - Low is good', 'BOB - Blue orange blue', 'Not applicable')"
     )
-
-
-def _as_list(group_by) -> list[str]:
-    if group_by is None:
-        return []
-    if isinstance(group_by, str):
-        return [group_by]
-    return list(group_by)
-
-
-def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
-    try:
-        return pd.to_numeric(df[col], errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError(f"column '{col}' must be numeric") from None
 
 
 def _level_label(level) -> str | None:

@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from .limits import byars_limits, exact_poisson_limits, z_value
+from ._frame import normalise_group_by as _as_list, numeric_column as _numeric, require_columns
 
 log = logging.getLogger(__name__)
 
@@ -79,29 +80,10 @@ _N_POINTS = 100
 
 
 # --------------------------------------------------------------------------------------------
-# small local helpers (deliberately not shared with part A's private module)
+# small local helpers (the shared ones come from ._frame)
 # --------------------------------------------------------------------------------------------
-def _as_list(group_by) -> list[str]:
-    if group_by is None:
-        return []
-    if isinstance(group_by, str):
-        return [group_by]
-    return list(group_by)
-
-
 def _require_columns(df: pd.DataFrame, cols: Sequence[str | None]) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c is not None and c not in df.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not found in data; available: {list(df.columns)}")
-
-
-def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
-    try:
-        return pd.to_numeric(df[col], errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError(f"column '{col}' must be numeric") from None
+    require_columns(df, [c for c in cols if c is not None])
 
 
 def _rows(df: pd.DataFrame, mask: np.ndarray) -> list:

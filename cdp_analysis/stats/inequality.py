@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from .limits import normalise_confidence
+from ._frame import normalise_group_by as _as_list, numeric_column as _numeric
 
 log = logging.getLogger(__name__)
 
@@ -47,21 +48,6 @@ __all__ = ["sii"]
 _Z975 = float(_st.norm.ppf(0.975))
 _VALUE_TYPES = {0: "normal", 1: "rate", 2: "proportion", "normal": "normal", "other": "normal",
                 "rate": "rate", "proportion": "proportion"}
-
-
-def _as_list(group_by) -> list[str]:
-    if group_by is None:
-        return []
-    if isinstance(group_by, str):
-        return [group_by]
-    return list(group_by)
-
-
-def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
-    try:
-        return pd.to_numeric(df[col], errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError(f"column '{col}' must be numeric") from None
 
 
 def _transform(x: np.ndarray, kind: str) -> np.ndarray:

@@ -96,6 +96,20 @@ def _check_x_n(df, x, n, xs, ns, *, x_le_n: bool):
         fr.check_rows(df, xs > ns, x, f"numerators greater than the denominator {n!r}")
 
 
+def _summed_x_n(df: pd.DataFrame, x: str, n: str, group_by, confidence, *, x_le_n: bool):
+    """Validate ``x`` and ``n``, parse ``confidence`` and sum both within groups (NaN propagates).
+
+    Returns ``(confidence spec, group key frame, summed x, summed n)``.
+    """
+    keys = _prepare(df, [x, n], group_by)
+    spec = fr.parse_confidence(confidence)
+    xs, ns = fr.numeric_column(df, x), fr.numeric_column(df, n)
+    _check_x_n(df, x, n, xs, ns, x_le_n=x_le_n)
+    codes, keys_frame = fr.group_frame(df, keys)
+    g = len(keys_frame)
+    return spec, keys_frame, fr.group_sums(codes, g, xs, skipna=False), fr.group_sums(codes, g, ns, skipna=False)
+
+
 def proportion(df: pd.DataFrame, x: str, n: str, *, group_by=None, confidence=0.95, multiplier=1):
     """Proportion x/n with Wilson score confidence limits (R: ``phe_proportion``).
 
@@ -132,16 +146,7 @@ def proportion(df: pd.DataFrame, x: str, n: str, *, group_by=None, confidence=0.
     * Missing values are allowed: a group with a missing x or n (R's ``sum`` without
       ``na.rm``) gets a missing sum, value and limits; the row is kept.
     """
-    keys = _prepare(df, [x, n], group_by)
-    spec = fr.parse_confidence(confidence)
-    xs, ns = fr.numeric_column(df, x), fr.numeric_column(df, n)
-    _check_x_n(df, x, n, xs, ns, x_le_n=True)
-
-    codes, keys_frame = fr.group_frame(df, keys)
-    g = len(keys_frame)
-    sx = fr.group_sums(codes, g, xs, skipna=False)
-    sn = fr.group_sums(codes, g, ns, skipna=False)
-
+    spec, keys_frame, sx, sn = _summed_x_n(df, x, n, group_by, confidence, x_le_n=True)
     m = float(multiplier)
     cols = {x: sx, n: sn}
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -191,16 +196,7 @@ def crude_rate(df: pd.DataFrame, x: str, n: str, *, group_by=None, confidence=0.
     x < 0 or n <= 0 raises ``ValueError``; x > n is allowed (a rate). Missing values propagate
     to the group as in :func:`proportion`.
     """
-    keys = _prepare(df, [x, n], group_by)
-    spec = fr.parse_confidence(confidence)
-    xs, ns = fr.numeric_column(df, x), fr.numeric_column(df, n)
-    _check_x_n(df, x, n, xs, ns, x_le_n=False)
-
-    codes, keys_frame = fr.group_frame(df, keys)
-    g = len(keys_frame)
-    sx = fr.group_sums(codes, g, xs, skipna=False)
-    sn = fr.group_sums(codes, g, ns, skipna=False)
-
+    spec, keys_frame, sx, sn = _summed_x_n(df, x, n, group_by, confidence, x_le_n=False)
     m = float(multiplier)
     cols = {x: sx, n: sn}
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from .compare import normalise_polarity
+from ._frame import normalise_group_by as _as_list, numeric_column as _numeric
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +60,6 @@ TREND_LEVELS = [
 
 _N = 5
 _CI_WIDTH_TO_SE = 3.92  # 2 × 1.96, as Fingertips
-
-
-def _as_list(group_by) -> list[str]:
-    if group_by is None:
-        return []
-    if isinstance(group_by, str):
-        return [group_by]
-    return list(group_by)
-
-
-def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
-    try:
-        return pd.to_numeric(df[col], errors="raise").to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        raise ValueError(f"column '{col}' must be numeric") from None
 
 
 _YEAR = re.compile(r"^\s*(\d{4})")
