@@ -4,6 +4,7 @@ Everything the notebook shows is computed here, for the CDP (the sum of its memb
 of a multi-area CDP, the members' region(s) and England:
 
 * ``pyramid`` — population and % of population by sex and five-year band, latest year with a sex split;
+* ``single_year`` — the same year's population by sex and single year of age (0–89, 90+);
 * ``denominators`` — the age groups later chapters divide by (all ages, 15–64, 16–24, 16–59, 18+) for
   each selected year;
 * ``change`` — change in each age group from the first to the last selected year (count and %);
@@ -81,6 +82,17 @@ def pyramid_table(cdp: Partnership, year: int | None = None) -> pd.DataFrame:
     ], ignore_index=True).drop(columns="population")
     out["age_band"] = pd.Categorical(out["age_band"], population.BAND_ORDER, ordered=True)
     return out.sort_values(["area_role", "measure", "sex", "age_band"], ignore_index=True).astype({"age_band": str})
+
+
+def single_year_table(cdp: Partnership, year: int) -> pd.DataFrame:
+    """Population by sex and single year of age (0–89, '90+'), tidy, for the CDP, members, region(s), England."""
+    pop = _grouped_population(cdp, [year])
+    age = np.where(pop["age"] >= 90, "90+", pop["age"].astype(str))
+    return pd.DataFrame({
+        "area_code": pop["area_code"], "area_name": pop["area_name"], "area_role": pop["area_role"],
+        "period": period_label(year), "measure": "population", "sex": pop["sex"], "age": age,
+        "value": pop["population"].astype(float), "unit": "persons", "geography_basis": pop["geography_basis"],
+        "source": POP_SOURCE})
 
 
 def denominators_table(cdp: Partnership, years: list[int]) -> pd.DataFrame:
@@ -193,6 +205,7 @@ class PopulationProfile:
     years: list[int]
     pyramid_year: int
     pyramid: pd.DataFrame
+    single_year: pd.DataFrame
     denominators: pd.DataFrame
     change: pd.DataFrame
     deprivation: pd.DataFrame
@@ -225,6 +238,7 @@ def build(cdp: Partnership, years: list[int], n_neighbours: int) -> PopulationPr
     return PopulationProfile(
         cdp=cdp, years=years, pyramid_year=pyr_year,
         pyramid=pyramid_table(cdp, pyr_year),
+        single_year=single_year_table(cdp, pyr_year),
         denominators=denominators,
         change=change_table(denominators, years),
         deprivation=deprivation_table(cdp, latest),

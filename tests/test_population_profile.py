@@ -80,3 +80,13 @@ def test_multi_area_imd_is_flagged_as_an_estimate(northants):
 def test_regions_and_england_are_comparators(notts):
     roles = notts.denominators.groupby("area_role")["area_name"].first().to_dict()
     assert roles == {"cdp": "Nottinghamshire", "region": "East Midlands", "england": "England"}
+
+
+def test_single_year_of_age_matches_published(notts):
+    sy = notts.single_year
+    tables.check_tidy(sy, "single_year")
+    row = sy[(sy["area_role"] == "cdp") & (sy["sex"] == "females") & (sy["age"] == "90+")]
+    assert row["value"].item() == _published("E10000024", 2022, 90, 90, sex="females")
+    assert sy[(sy["area_role"] == "cdp")]["value"].sum() == _published("E10000024", 2022, sex="males") + \
+        _published("E10000024", 2022, sex="females") + _published("E10000024", 2022)
+    assert list(dict.fromkeys(sy["age"]))[:3] == ["0", "1", "2"] and sy["age"].nunique() == 91

@@ -42,7 +42,7 @@ def test_output_folder_contents(runs):
         assert (d / "notebooks" / "01_population_profile.ipynb").is_file()
         assert {p.name for p in (d / "tables").iterdir()} == {
             "population_by_age_sex.csv", "denominator_populations.csv", "population_change.csv",
-            "deprivation.csv", "nearest_neighbours.csv"}
+            "deprivation.csv", "nearest_neighbours.csv", "population_by_single_year_of_age.csv"}
         assert {p.name for p in (d / "figures").iterdir()} == {
             "population_pyramid.png", "population_change.png", "deprivation_neighbours.png"}
         for csv in (d / "tables").iterdir():
