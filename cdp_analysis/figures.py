@@ -100,8 +100,11 @@ def population_change(change: pd.DataFrame, *, title: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(9, 4.5))
     from .population import DENOMINATOR_AGES
 
+    from .tables import ROLE_ORDER
+
+    areas = data.sort_values("area_role", key=lambda r: r.map(ROLE_ORDER), kind="stable")["area"].unique()
     sns.barplot(data=data, x="age_group", y="value", hue="area", ax=ax, palette="Blues_r", edgecolor="white",
-                order=[a for a in DENOMINATOR_AGES if a in set(data["age_group"])])
+                order=[a for a in DENOMINATOR_AGES if a in set(data["age_group"])], hue_order=list(areas))
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("Age group (years)")
     ax.set_ylabel("% change")

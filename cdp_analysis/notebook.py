@@ -71,9 +71,22 @@ def wide_view(table: pd.DataFrame, *, index: list[str], columns: str | list[str]
               measure: str | None = None) -> pd.DataFrame:
     """A readable pivot of a tidy table for display (values rounded; integers shown without decimals)."""
     t = table if measure is None else table[table["measure"] == measure]
+    if "area_role" in t.columns:  # CDP, members, region, England, neighbours: the order readers expect
+        t = t.sort_values("area_role", key=lambda r: r.map(tables.ROLE_ORDER), kind="stable")
     wide = t.pivot_table(index=index, columns=columns, values="value", sort=False, observed=True)
     wide.columns.name = None
     return wide.round(digits)
+
+
+def _column_formats(frame: pd.DataFrame) -> dict:
+    """Per column: counts and ranks (all whole numbers) with no decimals, other numbers to one decimal place."""
+    formats = {}
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            whole = values.dropna().apply(lambda v: float(v).is_integer()).all()
+            formats[col] = "{:,.0f}" if whole else "{:,.1f}"
+    return formats
 
 
 def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFrame | None = None,
@@ -83,7 +96,7 @@ def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFra
 
     saved = tables.save_table(table, name, output_dir)
     shown = saved if view is None else view
-    styler = shown.style.format(precision=1, thousands=",").set_uuid(name)  # fixed id: same HTML every run
+    styler = shown.style.format(_column_formats(shown), na_rep="").set_uuid(name)  # fixed id: same HTML every run
     if caption:
         styler = styler.set_caption(caption)
     display(styler)

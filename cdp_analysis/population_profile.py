@@ -182,6 +182,14 @@ def neighbours_table(cdp: Partnership, n: int, latest_year: int) -> pd.DataFrame
                      imd_rank=nn["code"].map(imd["imd_rank"]).astype("int64"))
 
 
+def neighbours_display(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
+    """The neighbours table with readable column headings, indexed by rank, for display."""
+    return nn.set_index("rank").rename(columns={
+        "code": "Area code", "name": "Area", "region_name": "Region",
+        "mean_distance": "Relative statistical distance", "population": f"Population, {period_label(latest_year)}",
+        "imd_score": "IMD 2019 score", "imd_rank": "IMD 2019 rank (of 153)"}).rename_axis("Rank")
+
+
 def neighbours_tidy(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
     """The neighbours table in the tidy long form written to ``tables/``."""
     base = nn.rename(columns={"code": "area_code", "name": "area_name"}).assign(area_role="neighbour")
