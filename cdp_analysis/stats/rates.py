@@ -70,6 +70,22 @@ def poisson_count_limits(x, confidence: float):
     return lower, upper
 
 
+def poisson_scaled_columns(count, divisor, scale: float, spec) -> dict:
+    """``value`` and limit columns for ``count / divisor × scale``, limits from :func:`poisson_count_limits`.
+
+    Shared by crude rates (divisor = population) and indirectly standardised ratios and rates
+    (divisor = expected count). ``spec`` is a parsed confidence (``_frame.parse_confidence``).
+    """
+    cols = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["value"] = count / divisor * scale
+        for level, (lo_name, up_name) in zip(spec.levels, spec.columns):
+            lo, up = poisson_count_limits(count, level)
+            cols[lo_name] = lo / divisor * scale
+            cols[up_name] = up / divisor * scale
+    return cols
+
+
 def poisson_method_labels(x) -> np.ndarray:
     """``"Exact"`` where x < 10, ``"Byars"`` where x >= 10, missing (None) where x is NaN."""
     x = np.asarray(x, dtype=float)
@@ -199,12 +215,7 @@ def crude_rate(df: pd.DataFrame, x: str, n: str, *, group_by=None, confidence=0.
     spec, keys_frame, sx, sn = _summed_x_n(df, x, n, group_by, confidence, x_le_n=False)
     m = float(multiplier)
     cols = {x: sx, n: sn}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cols["value"] = sx / sn * m
-        for level, (lo_name, up_name) in zip(spec.levels, spec.columns):
-            lo, up = poisson_count_limits(sx, level)
-            cols[lo_name] = lo / sn * m
-            cols[up_name] = up / sn * m
+    cols.update(poisson_scaled_columns(sx, sn, m, spec))
     cols["confidence"] = spec.label
     cols["statistic"] = f"rate per {fr.format_multiplier(m)}"
     cols["method"] = poisson_method_labels(sx)

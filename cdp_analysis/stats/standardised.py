@@ -24,7 +24,7 @@ import pandas as pd
 from . import _frame as fr
 from .esp2013 import ESP2013, ESP2013_BANDS
 from .limits import byars_limits
-from .rates import poisson_count_limits, poisson_method_labels
+from .rates import poisson_method_labels, poisson_scaled_columns
 
 __all__ = ["dsr", "isr_ratio", "isr_rate", "expected_counts"]
 
@@ -92,6 +92,21 @@ def _dsr_limits(value, var, total, spec, multiplier):
 # --------------------------------------------------------------------------------------------
 # DSR
 # --------------------------------------------------------------------------------------------
+
+
+def _counts_and_populations(df: pd.DataFrame, x: str, n: str, what: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Columns ``x`` (counts, NaN allowed) and ``n`` (populations) as floats, after the shared checks.
+
+    Counts must be non-negative and finite; populations present, positive and finite. ``what`` prefixes
+    the problem in messages (e.g. 'reference ').
+    """
+    xs, ns = fr.numeric_column(df, x), fr.numeric_column(df, n)
+    fr.check_rows(df, xs < 0, x, f"negative {what}counts")
+    fr.check_rows(df, np.isinf(xs), x, f"infinite {what}counts")
+    fr.check_rows(df, np.isnan(ns), n, f"missing {what}populations")
+    fr.check_rows(df, ns <= 0, n, f"zero or negative {what}{'populations' if what else 'denominators'}")
+    fr.check_rows(df, np.isinf(ns), n, f"infinite {what}populations")
+    return xs, ns
 
 
 def dsr(
@@ -184,13 +199,7 @@ def dsr(
             needed.append(ageband)
     fr.require_columns(df, needed)
 
-    xs = fr.numeric_column(df, x)
-    ns = fr.numeric_column(df, n)
-    fr.check_rows(df, xs < 0, x, "negative counts")
-    fr.check_rows(df, np.isinf(xs), x, "infinite counts")
-    fr.check_rows(df, np.isnan(ns), n, "missing populations")
-    fr.check_rows(df, ns <= 0, n, "zero or negative denominators")
-    fr.check_rows(df, np.isinf(ns), n, "infinite populations")
+    xs, ns = _counts_and_populations(df, x, n)
     if stdpop is not None:
         ws = fr.numeric_column(df, stdpop)
         fr.check_rows(df, np.isnan(ws), stdpop, "missing standard populations")
@@ -293,13 +302,7 @@ def _expected_parts(df, n, x_ref, n_ref, keys, ref_rate=None):
         xr = np.where(np.isnan(rr), 0.0, rr)
         nr = np.ones_like(xr)
     else:
-        xr = fr.numeric_column(df, x_ref)
-        nr = fr.numeric_column(df, n_ref)
-        fr.check_rows(df, xr < 0, x_ref, "negative reference counts")
-        fr.check_rows(df, np.isinf(xr), x_ref, "infinite reference counts")
-        fr.check_rows(df, np.isnan(nr), n_ref, "missing reference populations")
-        fr.check_rows(df, nr <= 0, n_ref, "zero or negative reference populations")
-        fr.check_rows(df, np.isinf(nr), n_ref, "infinite reference populations")
+        xr, nr = _counts_and_populations(df, x_ref, n_ref, what="reference ")
         xr = np.where(np.isnan(xr), 0.0, xr)
     codes, keys_frame = fr.group_frame(df, keys)
     ns0 = np.where(np.isnan(ns), 0.0, ns)
@@ -389,13 +392,8 @@ def _isr(df, x, n, x_ref, n_ref, group_by, confidence, observed_totals, scale_fn
     expected = fr.group_sums(codes, g, xr / nr * ns)
     observed = _observed(df, x, keys, keys_frame, codes, observed_totals)
     extra, scale = scale_fn(codes, g, xr, nr)
-    cols = {"observed": observed, "expected": expected, **extra}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cols["value"] = observed / expected * scale
-        for level, (lo_name, up_name) in zip(spec.levels, spec.columns):
-            lo, up = poisson_count_limits(observed, level)
-            cols[lo_name] = lo / expected * scale
-            cols[up_name] = up / expected * scale
+    cols = {"observed": observed, "expected": expected, **extra,
+            **poisson_scaled_columns(observed, expected, scale, spec)}
     cols["confidence"] = spec.label
     return keys_frame, cols, observed
 
