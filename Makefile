@@ -9,12 +9,13 @@ CDPS   ?= nottinghamshire northamptonshire
 STAMP   = $(VENV)/.installed-stamp
 KERNEL  = cdp-analysis
 
-.PHONY: report test setup kernel golden lint clean-cache clean help
+.PHONY: report test setup kernel golden lint lab clean-cache clean help
 
 help:
 	@echo "make report   set up .venv and run the needs assessment for: $(CDPS)"
 	@echo "make test     set up .venv and run the whole test suite (unit, notebooks, nbval)"
 	@echo "make golden   regenerate the golden executed notebooks used by nbval (tests/golden/)"
+	@echo "make lint     check the package, tests, benchmarks and notebooks with ruff (pinned; part of make test)"
 	@echo "make lab      open the notebooks in JupyterLab with the suite's kernel"
 
 $(BIN)/python:
@@ -30,8 +31,11 @@ setup: $(STAMP)
 report: $(STAMP)
 	$(BIN)/cdp run $(CDPS)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check cdp_analysis tests benchmarks notebooks
 
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py

@@ -19,7 +19,8 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from cdp_analysis import partnerships, paths, runner
+from cdp_analysis import runner
+from cdp_analysis.areas import partnerships
 
 
 def imports_only(src: Path, dst: Path) -> None:
@@ -53,11 +54,12 @@ def main() -> None:
             assert res.status == "succeeded", res.message
             full.append(time.perf_counter() - t)
             t = time.perf_counter()
-            for name in cdp.settings.notebooks:
-                stripped = tmp / f"{name}.imports.ipynb"
-                imports_only(paths.notebooks_dir() / f"{name}.ipynb", stripped)
-                pm.execute_notebook(str(stripped), str(tmp / f"{name}.out.ipynb"),
-                                    parameters=cdp.notebook_parameters(""), kernel_name=kernel, progress_bar=False)
+            for chapter in cdp.chapters():
+                stripped = tmp / f"{chapter.notebook}.imports.ipynb"
+                imports_only(chapter.notebook_path(), stripped)
+                pm.execute_notebook(str(stripped), str(tmp / f"{chapter.notebook}.out.ipynb"),
+                                    parameters=runner.notebook_parameters(chapter, cdp, ""), kernel_name=kernel,
+                                    progress_bar=False)
             floor.append(time.perf_counter() - t)
     print(f"{slug}: full run median {statistics.median(full):.2f} s (runs: {', '.join(f'{x:.2f}' for x in full)})")
     print(f"{slug}: imports-only floor median {statistics.median(floor):.2f} s (runs: {', '.join(f'{x:.2f}' for x in floor)})")

@@ -1,17 +1,18 @@
 """cdp-analysis: reproducible substance-misuse needs assessments for England's Combating Drugs Partnerships.
 
-Modules, from raw data to report:
+Layers, each a folder, each importing only the layers above it in this list:
 
-- :mod:`~cdp_analysis.register`, :mod:`~cdp_analysis.tabular`, :mod:`~cdp_analysis.cache` — the data register,
-  readers for published files, the parse cache;
-- :mod:`~cdp_analysis.population`, :mod:`~cdp_analysis.deprivation`, :mod:`~cdp_analysis.neighbours` — datasets;
-- :mod:`~cdp_analysis.geography`, :mod:`~cdp_analysis.vintage`, :mod:`~cdp_analysis.partnerships`,
-  :mod:`~cdp_analysis.params` — areas, boundary changes, CDPs and parameters;
-- :mod:`~cdp_analysis.stats` — OHID/Fingertips statistical methods;
-- :mod:`~cdp_analysis.population_profile` — chapter 1;
-- :mod:`~cdp_analysis.tables`, :mod:`~cdp_analysis.figures`, :mod:`~cdp_analysis.notebook`,
-  :mod:`~cdp_analysis.report`, :mod:`~cdp_analysis.manifest`, :mod:`~cdp_analysis.runner`,
-  :mod:`~cdp_analysis.cli` — outputs and running.
+- :mod:`~cdp_analysis.data` — the data register, readers for published files, the parse cache, and one
+  module per published dataset;
+- :mod:`~cdp_analysis.stats` — OHID/Fingertips statistical methods (PHEindicatormethods);
+- :mod:`~cdp_analysis.areas` — geography, boundary changes, population on current areas, comparators,
+  parameters and CDPs;
+- :mod:`~cdp_analysis.output` — tidy tables, figures, notebook helpers, provenance, report, manifest;
+- :mod:`~cdp_analysis.chapters` — the chapter registry and one module per chapter;
+- :mod:`~cdp_analysis.runner`, :mod:`~cdp_analysis.cli` — running notebooks for CDPs.
+
+Shared utilities: :mod:`~cdp_analysis.errors`, :mod:`~cdp_analysis.paths`, :mod:`~cdp_analysis.memo`,
+:mod:`~cdp_analysis.files`. See ``docs/architecture.md``.
 """
 
 __version__ = "0.1.0"
@@ -19,9 +20,6 @@ __version__ = "0.1.0"
 
 def clear_caches() -> None:
     """Forget every in-memory cached table (after changing ``CDP_ANALYSIS_ROOT`` or files in ``data/raw``)."""
-    from . import deprivation, geography, neighbours, partnerships, population, register, vintage
+    from .memo import clear_all
 
-    for fn in (population.estimates, population._current, geography._areas, vintage.code_changes,
-               deprivation.imd_scores, neighbours.distances, neighbours.ranks, partnerships._load,
-               register._file_digest):
-        fn.cache_clear()
+    clear_all()

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _areas(named_only: bool) -> int:
-    from . import geography, partnerships
+    from .areas import geography, partnerships
 
     reg = geography.areas().set_index("code")
     cdps = list(partnerships.named_partnerships().values()) if named_only else partnerships.all_partnerships()
@@ -45,7 +45,7 @@ def _areas(named_only: bool) -> int:
 
 
 def _data() -> int:
-    from . import register
+    from .data import register
 
     problems = register.verify_checksums()
     for e in register.load_register():
@@ -61,7 +61,8 @@ def _data() -> int:
 def _run(args) -> int:
     from pathlib import Path
 
-    from . import partnerships, runner
+    from . import runner
+    from .areas import partnerships
     from .errors import InputError
 
     if args.all and args.cdps:
@@ -70,7 +71,7 @@ def _run(args) -> int:
         raise InputError("no CDP given", hint="e.g. `cdp run nottinghamshire northamptonshire`, or `cdp run --all`")
     cdps = partnerships.all_partnerships() if args.all else [partnerships.get(k) for k in dict.fromkeys(args.cdps)]
     # a missing or malformed raw file would fail every CDP's notebooks in turn: report it once, up front
-    runner.check_inputs()
+    runner.check_inputs(cdps)
     results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None)
     print(runner.summary(results))
     if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):

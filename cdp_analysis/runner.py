@@ -1,8 +1,10 @@
 """Run the chapter notebooks for one or many CDPs and write each CDP's output folder atomically.
 
-For each CDP, every notebook in its ``notebooks`` setting is executed in order through papermill's
-Python API (one kernel per notebook, no command-line subprocesses), into a temporary folder
-``outputs/.<slug>.partial-<pid>/``::
+For each CDP, the notebook of every chapter it runs (the chapter registry, :mod:`cdp_analysis.chapters`,
+filtered by the ``chapters:`` setting) is executed in report order through papermill's Python API (one
+kernel per notebook, no command-line subprocesses). Each notebook receives only the parameters its
+``parameters`` cell declares (papermill inspects it). Work goes into a temporary folder
+``outputs/.<slug>.partial-<unique>/``::
 
     notebooks/<chapter>.ipynb   executed notebooks
     tables/*.csv                tidy tables written by the notebooks
@@ -18,18 +20,22 @@ what it produced in ``outputs/.failed/<slug>/`` for diagnosis. One CDP failing d
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import shutil
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from . import manifest, paths, report
+from . import paths
+from .areas.partnerships import Partnership
 from .errors import InputError
-from .partnerships import Partnership
+from .output import manifest, provenance, report
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +70,27 @@ class RunResult:
     notebooks: list[dict] = field(default_factory=list)
 
 
-def check_inputs() -> None:
-    """Load every dataset the chapters use, once, before any kernel starts.
+def check_inputs(cdps: list[Partnership] | None = None) -> None:
+    """Load every dataset the chapters to be run read, once, before any kernel starts.
 
-    A missing or malformed raw file is then reported once, as an :class:`InputError`, instead of failing
-    every CDP's notebooks in turn (153 times under ``--all``). Parsed tables are cached, so this costs
-    about a second.
+    The datasets come from the chapter registry (each chapter's ``datasets``). A missing or malformed raw
+    file is then reported once, as an :class:`InputError`, instead of failing every CDP's notebooks in
+    turn (153 times under ``--all``). Parsed tables are cached, so this costs about a second.
     """
-    from . import deprivation, geography, neighbours, population, register
+    from . import chapters
+    from .areas import geography
+    from .data import datasets, register
 
-    for kind in register.KIND_PATTERNS:
-        if kind not in register.OPTIONAL_KINDS:
-            register.files_of_kind(kind)
+    chosen = {c.name: c for cdp in cdps for c in cdp.chapters()} if cdps else chapters.all_chapters()
+    found = datasets()
+    names = sorted({d for c in chosen.values() for d in c.datasets})
+    for name in names:
+        for kind in found[name].kinds:
+            if not kind.optional:
+                register.files_of_kind(kind.kind)
+    for name in names:
+        found[name].load()
     geography.areas()
-    population.estimates()
-    deprivation.imd_scores()
-    neighbours.distances()
-    neighbours.ranks()
 
 
 def kernel_name() -> str:
@@ -95,42 +105,78 @@ def kernel_name() -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _notebook_path(name: str) -> Path:
-    path = paths.notebooks_dir() / f"{name}.ipynb"
+def _notebook_path(chapter) -> Path:
+    path = chapter.notebook_path()
     if not path.is_file():
-        available = sorted(p.stem for p in paths.notebooks_dir().glob("*.ipynb"))
-        from .errors import did_you_mean
-
-        raise InputError(f"notebook '{name}' not found in notebooks/", where="parameter 'notebooks'",
-                         hint=did_you_mean(name, available) or f"available: {', '.join(available)}")
+        raise InputError(f"chapter '{chapter.name}': notebook '{chapter.notebook}.ipynb' not found in notebooks/",
+                         file=path.parent, hint="restore it from git, or fix the chapter's 'notebook' name")
     return path
 
 
-class _LogCapture:
-    """Attach a file handler to the package's and papermill's loggers for the duration of one CDP."""
+#: The run a log record belongs to (each run sets it in its own thread/context).
+_CURRENT_RUN: contextvars.ContextVar[str | None] = contextvars.ContextVar("cdp_run", default=None)
+_LEVEL_LOCK = threading.Lock()
+_ACTIVE_RUNS = [0, []]  # number of runs capturing logs, saved logger levels
 
-    def __init__(self, path: Path):
+
+class _RunLog:
+    """Write one run's log records (and only its own) to ``run.log``.
+
+    The handler is attached to the package's and papermill's loggers but filters on a context variable
+    set by this run, so CDPs run side by side (threads) each get their own ``run.log``. Logger levels
+    are lowered to INFO while any run is active and restored when the last one ends.
+    """
+
+    _LOGGERS = ("cdp_analysis", "papermill")
+
+    def __init__(self, path: Path, run_id: str):
+        self.run_id = run_id
         self.handler = logging.FileHandler(path, encoding="utf-8")
         self.handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         self.handler.setLevel(logging.INFO)
-        self.loggers = [logging.getLogger("cdp_analysis"), logging.getLogger("papermill")]
-        self.levels = [lg.level for lg in self.loggers]
+        self.handler.addFilter(lambda record: _CURRENT_RUN.get() == run_id)
 
     def __enter__(self):
-        for lg in self.loggers:
-            lg.addHandler(self.handler)
-            if lg.level == logging.NOTSET or lg.level > logging.INFO:
-                lg.setLevel(logging.INFO)
+        self.token = _CURRENT_RUN.set(self.run_id)
+        with _LEVEL_LOCK:
+            loggers = [logging.getLogger(n) for n in self._LOGGERS]
+            if _ACTIVE_RUNS[0] == 0:
+                _ACTIVE_RUNS[1] = [lg.level for lg in loggers]
+                for lg in loggers:
+                    if lg.level == logging.NOTSET or lg.level > logging.INFO:
+                        lg.setLevel(logging.INFO)
+            _ACTIVE_RUNS[0] += 1
+            for lg in loggers:
+                lg.addHandler(self.handler)
         return self
 
     def __exit__(self, *exc):
-        for lg, level in zip(self.loggers, self.levels):
-            lg.removeHandler(self.handler)
-            lg.setLevel(level)
+        with _LEVEL_LOCK:
+            loggers = [logging.getLogger(n) for n in self._LOGGERS]
+            for lg in loggers:
+                lg.removeHandler(self.handler)
+            _ACTIVE_RUNS[0] -= 1
+            if _ACTIVE_RUNS[0] == 0:
+                for lg, level in zip(loggers, _ACTIVE_RUNS[1]):
+                    lg.setLevel(level)
+        _CURRENT_RUN.reset(self.token)
         self.handler.close()
+
+
+def notebook_parameters(chapter, cdp: Partnership, output_dir: str) -> dict:
+    """The parameters to inject into a chapter's notebook: only those its ``parameters`` cell declares."""
+    import papermill as pm
+
+    declared = set(pm.inspect_notebook(str(_notebook_path(chapter))))
+    offered = chapter.parameters(cdp, output_dir=output_dir)
+    ignored = sorted(declared - set(offered))
+    if ignored:
+        log.warning("%s declares parameter(s) %s that chapter '%s' does not provide; they keep their defaults",
+                    chapter.notebook, ", ".join(ignored), chapter.name)
+    return {k: v for k, v in offered.items() if k in declared}
 
 
 def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook) -> list[dict]:
@@ -139,11 +185,12 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook) -> list[dic
 
     records = []
     (work / "notebooks").mkdir(parents=True, exist_ok=True)
-    params = cdp.notebook_parameters(output_dir=str(work))
-    for name in cdp.settings.notebooks:
-        source = _notebook_path(name)
+    for chapter in cdp.chapters():
+        name = chapter.notebook
+        source = _notebook_path(chapter)
+        params = notebook_parameters(chapter, cdp, str(work))
         started = time.perf_counter()
-        rec = {"name": name, "status": "succeeded", "seconds": None, "error": None}
+        rec = {"name": name, "chapter": chapter.name, "status": "succeeded", "seconds": None, "error": None}
         try:
             log.info("%s: executing %s", cdp.slug, name)
             pm.execute_notebook(str(source), str(work / "notebooks" / source.name), parameters=params,
@@ -165,28 +212,29 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook) -> list[dic
 def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str | None = None,
             on_notebook=lambda *a: None) -> RunResult:
     """Run every notebook for one CDP and swap the result into ``outputs/<slug>/`` if all succeeded."""
-    root = Path(outputs_root or paths.outputs_dir())
+    root = Path(outputs_root or paths.outputs_dir()).resolve()
     root.mkdir(parents=True, exist_ok=True)
     final = root / cdp.slug
-    work = root / f".{cdp.slug}.partial-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{cdp.slug}.partial-", dir=root))
+    os.chmod(work, 0o755)
     started_at, t0 = _now(), time.perf_counter()
-    params = cdp.notebook_parameters(output_dir=f"outputs/{cdp.slug}")
+    params = {c.name: notebook_parameters(c, cdp, str(final)) for c in cdp.chapters()}
     cdp_info = {"slug": cdp.slug, "name": cdp.name, "members": list(cdp.members),
                 "member_names": list(cdp.member_names), "defined_by": cdp.source}
-    with _LogCapture(work / "run.log"):
+    outputs: dict = {}
+    with _RunLog(work / "run.log", run_id=work.name):
         log.info("run of %s (%s) started", cdp.slug, ", ".join(cdp.members))
         records, status, message = [], "failed", ""
         try:
             records = _execute(cdp, work, kernel or kernel_name(), on_notebook)
+            outputs = provenance.collect(work)
             failed = [r for r in records if r["status"] != "succeeded"]
             if failed:
                 status, message = failed[0]["status"], f"{failed[0]['name']}: {failed[0]['error']}"
             else:
-                report.write_html([work / "notebooks" / f"{n}.ipynb" for n in cdp.settings.notebooks],
+                report.write_html([work / "notebooks" / f"{c.notebook}.ipynb" for c in cdp.chapters()],
                                   work / "report.html", title=f"Substance misuse needs assessment: {cdp.name}",
-                                  subtitle=_subtitle(cdp))
+                                  subtitle=_subtitle(cdp), appendix=provenance.sources_markdown(outputs))
                 status = "succeeded"
         except InputError as exc:
             status, message = "input error", exc.message
@@ -197,7 +245,9 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
         seconds = time.perf_counter() - t0
         log.info("run of %s %s in %.1f s", cdp.slug, status, seconds)
     manifest.write(manifest.build(cdp=cdp_info, parameters=params, notebooks=records, status=status,
-                                  started=started_at, finished=_now(), seconds=seconds), work / "run.json")
+                                  started=started_at, finished=_now(), seconds=seconds,
+                                  output_dir=str(final if status == "succeeded" else root / ".failed" / cdp.slug),
+                                  outputs=outputs), work / "run.json")
     if status == "succeeded":
         _swap_in(work, final)
         out = final
@@ -218,7 +268,8 @@ def _subtitle(cdp: Partnership) -> str:
 
 def _swap_in(work: Path, final: Path) -> None:
     """Replace ``final`` by ``work`` with renames only (the previous folder exists until the new one is in place)."""
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+    old.rmdir()  # a unique name, free for the rename below
     if final.exists():
         os.replace(final, old)
     try:
@@ -234,7 +285,7 @@ def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, strea
     """Run several CDPs in turn with a progress bar (terminal) or plain lines (otherwise)."""
     stream = stream or sys.stderr
     kernel = kernel_name()
-    total = sum(len(c.settings.notebooks) for c in cdps)
+    total = sum(len(c.chapters()) for c in cdps)
     interactive = hasattr(stream, "isatty") and stream.isatty()
     bar = None
     if interactive:

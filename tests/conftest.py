@@ -37,13 +37,19 @@ def project(tmp_path, monkeypatch) -> Path:
     cdp_analysis.clear_caches()
 
 
-def run_cli(*args: str, root: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run ``cdp ARGS`` in a fresh interpreter (as an analyst would), against ``root`` if given."""
+def run_cli(*args: str, root: Path | None = None, timeout: int = 600, script: Path | None = None
+            ) -> subprocess.CompletedProcess:
+    """Run ``cdp ARGS`` in a fresh interpreter (as an analyst would), against ``root`` if given.
+
+    ``script``: a Python file to run instead of ``-m cdp_analysis.cli`` (it must call the CLI itself),
+    e.g. one that registers a draft chapter first.
+    """
     env = dict(os.environ)
     if root is not None:
         env.update(CDP_ANALYSIS_ROOT=str(root), CDP_ANALYSIS_CACHE=str(SHARED_CACHE),
                    CDP_ANALYSIS_OUTPUTS=str(root / "outputs"))
-    return subprocess.run([sys.executable, "-m", "cdp_analysis.cli", *args], capture_output=True, text=True,
+    command = [str(script)] if script is not None else ["-m", "cdp_analysis.cli"]
+    return subprocess.run([sys.executable, *command, *args], capture_output=True, text=True,
                           env=env, timeout=timeout, cwd=root or REPO)
 
 

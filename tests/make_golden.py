@@ -12,8 +12,8 @@ from pathlib import Path
 
 import papermill as pm
 
-from cdp_analysis import partnerships, paths
-from cdp_analysis.runner import kernel_name
+from cdp_analysis.areas import partnerships
+from cdp_analysis.runner import kernel_name, notebook_parameters
 
 GOLDEN_CDPS = ["nottinghamshire", "northamptonshire"]
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
@@ -28,10 +28,10 @@ def main() -> int:
     GOLDEN_DIR.mkdir(exist_ok=True)
     for slug in GOLDEN_CDPS:
         cdp = partnerships.get(slug)
-        for name in cdp.settings.notebooks:
-            target = golden_path(name, slug)
-            pm.execute_notebook(str(paths.notebooks_dir() / f"{name}.ipynb"), str(target),
-                                parameters=cdp.notebook_parameters(output_dir=""), kernel_name=kernel,
+        for chapter in cdp.chapters():
+            target = golden_path(chapter.notebook, slug)
+            pm.execute_notebook(str(chapter.notebook_path()), str(target),
+                                parameters=notebook_parameters(chapter, cdp, output_dir=""), kernel_name=kernel,
                                 cwd=str(GOLDEN_DIR), progress_bar=False)
             print(f"wrote {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}")
     return 0

@@ -23,7 +23,11 @@ import pandas as pd
 import pytest
 
 import cdp_analysis
-from cdp_analysis import deprivation, neighbours, notebook, partnerships, population, vintage
+from cdp_analysis.areas import partnerships, vintage
+from cdp_analysis.chapters import population_profile
+from cdp_analysis.data import imd2019 as deprivation
+from cdp_analysis.data import ons_nearest_neighbours as neighbours
+from cdp_analysis.data import ons_population as population
 from cdp_analysis.errors import InputError
 
 SHARED_CACHE = Path(__file__).resolve().parent.parent / "data" / "cache"  # as in conftest.py
@@ -146,6 +150,12 @@ def reload():
     cdp_analysis.clear_caches()
 
 
+def partnership_from_parameters(slug, name, members, years, n_neighbours):
+    """What the population notebook does with its parameters cell (``CHAPTER.from_parameters``)."""
+    return population_profile.CHAPTER.from_parameters(cdp_slug=slug, cdp_name=name, members=members,
+                                                      population_years=years, n_neighbours=n_neighbours)
+
+
 # --------------------------------------------------------------------------------------------------
 # 1. unknown CDP name or area code
 
@@ -200,8 +210,8 @@ def test_member_listed_twice(project):
 
 
 def test_cli_bad_indentation_in_defaults_names_file_and_line(project, cli):
-    write(project / DEFAULTS, "notebooks:\n  - 01_population_profile\n population_years: [2020, 2022, 2024]\n"
-                              "n_neighbours: 15\n")
+    write(project / DEFAULTS, "population_profile:\n  population_years: [2020, 2022, 2024]\n"
+                              " n_neighbours: 15\n")
     assert_cli_input_error(cli("run", "nottinghamshire", root=project), "params/defaults.yaml", "line 3",
                            "not valid YAML", "indentation")
 
@@ -271,9 +281,9 @@ def test_cli_wrong_type_names_file_key_and_expected_type(project, cli):
      ["item 2", "valid integer", "'2022'"]),
     ("n_neighbours: 15", "n_neighbours: 0", "n_neighbours", ["greater than or equal to 1", "from 1 to 152"]),
     ("n_neighbours: 15", "n_neighbours: 15.5", "n_neighbours", ["valid integer", "15.5"]),
-    ("notebooks:\n  - 01_population_profile", "notebooks: []", "notebooks", ["at least 1 item"]),
+    ("n_neighbours: 15", "n_neighbours: 15\nchapters: []", "chapters", ["at least 1 item"]),
 ], ids=["years-not-a-list", "years-descending", "year-as-text", "neighbours-zero", "neighbours-fraction",
-        "no-notebooks"])
+        "no-chapters"])
 def test_wrong_type_in_defaults(project, old, new, key, needles):
     text = (project / DEFAULTS).read_text()
     assert old in text
@@ -291,7 +301,7 @@ def test_wrong_type_in_cdp_file(project):
 
 
 def test_year_without_population_estimates_names_file_and_key(project):
-    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "population_years: [2020, 2023]\n")
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "population_profile:\n  population_years: [2020, 2023]\n")
     with pytest.raises(InputError) as exc:
         partnerships.named_partnerships()
     assert_message(exc, "params/cdps/northamptonshire.yaml", "key 'population_years'", "mid-2023",
@@ -504,11 +514,8 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     # (b) a notebook that fails after the first chapter has written its tables: the partial folder is not
     # swapped in; the previous outputs stay byte for byte; the attempt is kept in .failed/ for diagnosis
     shutil.copy2(REPO_DATA / IMD_LTLA, project / IMD_LTLA)
-    _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")
-    defaults = project / "params" / "defaults.yaml"
-    write(defaults, defaults.read_text().replace("  - 01_population_profile\n",
-                                                 "  - 01_population_profile\n  - 02_draft_chapter\n"))
-    third = cli("run", "nottinghamshire", root=project)
+    driver = _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")  # run after chapter 1
+    third = cli("run", "nottinghamshire", root=project, script=driver)
     assert third.returncode == 1 and "Traceback" not in third.stderr, third.stderr
     assert "0 of 1 CDP(s) succeeded" in third.stdout and "draft chapter: figures not finished" in third.stdout
     assert snapshot(out) == before
@@ -520,24 +527,44 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     assert not list((project / "outputs").glob(".*partial*"))
 
 
-def _draft_chapter(path: Path) -> None:
-    """A chapter notebook an analyst is still writing: it raises an ordinary error."""
+_DRAFT_DRIVER = """
+import sys
+
+from cdp_analysis.areas.params import ChapterSettings
+from cdp_analysis.chapters import Chapter, register
+from cdp_analysis.cli import main
+
+register(Chapter(name="draft_chapter", number=2, title="Draft chapter", notebook="02_draft_chapter", datasets=(),
+                 settings=ChapterSettings, build=lambda cdp, settings: None, summary=lambda tables: ""))
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _draft_chapter(path: Path) -> Path:
+    """A chapter an analyst is still writing: its notebook raises an ordinary error.
+
+    Returns a driver script that registers the chapter (as chapter 2) and then runs the ``cdp`` command.
+    """
     import nbformat
 
+    driver = path.parent.parent / "cdp_with_draft_chapter.py"
+    driver.write_text(_DRAFT_DRIVER, encoding="utf-8")
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('cdp_slug = ""\ncdp_name = ""\nmembers = []\npopulation_years = []\n'
+    params = nbformat.v4.new_code_cell('cdp_slug = ""\ncdp_name = ""\nmembers = []\n'
                                        'n_neighbours = 15\noutput_dir = ""')
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell('raise ValueError("draft chapter: figures not finished")')]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
+    return driver
 
 
 @pytest.mark.slow
 def test_failing_cdp_does_not_stop_the_others(project, cli):
-    _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")
-    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "notebooks: [02_draft_chapter]\n")
-    proc = cli("run", "northamptonshire", "nottinghamshire", root=project)
+    driver = _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "chapters: [draft_chapter]\n")
+    write((project / DEFAULTS), (project / DEFAULTS).read_text() + "chapters: [population_profile]\n")
+    proc = cli("run", "northamptonshire", "nottinghamshire", root=project, script=driver)
     assert proc.returncode == 1, proc.stderr  # a notebook failed (not bad input); the others still ran
     assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
     assert "1 of 2 CDP(s) succeeded" in proc.stdout
@@ -569,7 +596,7 @@ def test_cli_run_with_names_and_all(project, cli):
 
 def test_notebook_parameters_reject_former_member_code(project):
     with pytest.raises(InputError) as exc:
-        notebook.partnership_from_parameters("northamptonshire", "Northamptonshire", ["E10000021"],
+        partnership_from_parameters("northamptonshire", "Northamptonshire", ["E10000021"],
                                              [2020, 2022, 2024], 15)
     assert "former area code" in exc.value.message
     assert "E06000061" in exc.value.message and "E06000062" in exc.value.message
@@ -577,7 +604,7 @@ def test_notebook_parameters_reject_former_member_code(project):
 
 def test_notebook_parameters_reject_unknown_member_code(project):
     with pytest.raises(InputError) as exc:
-        notebook.partnership_from_parameters("x", "X", ["E1000024"], [2020, 2022, 2024], 15)
+        partnership_from_parameters("x", "X", ["E1000024"], [2020, 2022, 2024], 15)
     assert "'E1000024' is not a current" in exc.value.message
 
 
@@ -588,26 +615,26 @@ def test_notebook_parameters_reject_unknown_member_code(project):
 ])
 def test_notebook_parameters_reject_bad_population_years(project, years, needle):
     with pytest.raises(InputError) as exc:
-        notebook.partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], years, 15)
+        partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], years, 15)
     assert_message(exc, "parameter 'population_years'", needle)
 
 
 def test_notebook_parameters_reject_bare_year(project):
     with pytest.raises(InputError) as exc:
-        notebook.partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], 2020, 15)
+        partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], 2020, 15)
     assert_message(exc, "parameter 'population_years'", "valid list")
 
 
 def test_notebook_parameters_name_the_member_parameter(project):
     with pytest.raises(InputError) as exc:
-        notebook.partnership_from_parameters("x", "X", ["E10000024", "E10000021"], [2020, 2022], 15)
+        partnership_from_parameters("x", "X", ["E10000024", "E10000021"], [2020, 2022], 15)
     assert_message(exc, "parameter 'members', item 2", "former area code")
     with pytest.raises(InputError) as exc:
-        notebook.partnership_from_parameters("x", "X", ["E12000004"], [2020, 2022], 15)
+        partnership_from_parameters("x", "X", ["E12000004"], [2020, 2022], 15)
     assert_message(exc, "parameter 'members', item 1", "region, not an upper-tier area")
 
 
 def test_notebook_parameters_reject_wrong_type_neighbours(project):
     with pytest.raises(InputError) as exc:
-        notebook.partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], [2020, 2022], "ten")
+        partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], [2020, 2022], "ten")
     assert_message(exc, "parameter 'n_neighbours'", "valid integer", "'ten'")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cdp_analysis import paths, register
+from cdp_analysis import paths
+from cdp_analysis.data import register
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "data" / "SHA256SUMS"
@@ -25,7 +26,7 @@ def test_register_entries_are_complete_and_readme_lists_them():
     for e in register.load_register():
         for field in ("publisher", "title", "edition", "licence", "sha256"):
             assert getattr(e, field), f"{e.path}: {field} is empty"
-        assert e.kind in register.KIND_PATTERNS
+        assert e.kind in register.known_kinds()
         assert f"`{e.path}`" in readme and e.sha256 in readme, f"data/README.md lacks {e.path} or its checksum"
 
 

@@ -7,14 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdp_analysis import deprivation, geography, neighbours
+from cdp_analysis.areas import comparators, geography
+from cdp_analysis.data import imd2019, ons_nearest_neighbours
 
 ORACLE = Path(__file__).parent / "reference" / "shared_derived" / "imd2019_utla_current_derived.csv"
 
 
 def test_imd_equals_the_independently_derived_shared_file():
     """Our derivation (by code, from the two raw files) equals ../shared/data/imd2019/imd2019_utla_current_derived.csv."""
-    ours = deprivation.imd_scores().set_index("code")
+    ours = imd2019.imd_scores().set_index("code")
     ref = pd.read_csv(ORACLE).set_index("utla_code")
     assert set(ours.index) == set(ref.index) == set(geography.utla_codes())
     pd.testing.assert_series_equal(ours["imd_score"], ref.loc[ours.index, "imd_avg_score"], check_names=False)
@@ -22,30 +23,30 @@ def test_imd_equals_the_independently_derived_shared_file():
 
 
 def test_imd_rank_1_is_most_deprived():
-    imd = deprivation.imd_scores()
+    imd = imd2019.imd_scores()
     top = imd.loc[imd["imd_score"].idxmax()]
     assert top["imd_rank"] == 1 and top["imd_decile"] == 1
     assert imd["imd_decile"].between(1, 10).all()
-    assert deprivation.imd_scores().set_index("code").loc["E10000024", "imd_score"] == 18.999  # IoD2019_UTLA19 file, Nottinghamshire
+    assert imd2019.imd_scores().set_index("code").loc["E10000024", "imd_score"] == 18.999  # IoD2019_UTLA19 file, Nottinghamshire
 
 
 def test_neighbour_codes_are_current_areas():
-    assert set(neighbours.ranks()["code"]) == set(geography.utla_codes())
-    assert set(neighbours.ranks()["neighbour_code"]) <= set(geography.utla_codes())
+    assert set(ons_nearest_neighbours.ranks()["code"]) == set(geography.utla_codes())
+    assert set(ons_nearest_neighbours.ranks()["neighbour_code"]) <= set(geography.utla_codes())
 
 
 def test_distance_order_reproduces_ons_neighbour_order_for_every_area():
-    ranks = neighbours.ranks()
+    ranks = ons_nearest_neighbours.ranks()
     for code, g in ranks.groupby("code"):
-        assert neighbours.nearest([code], 15)["code"].tolist() == g.sort_values("rank")["neighbour_code"].head(15).tolist(), code
+        assert comparators.nearest([code], 15)["code"].tolist() == g.sort_values("rank")["neighbour_code"].head(15).tolist(), code
 
 
 def test_multi_area_neighbours_exclude_members_and_rank_by_mean_distance():
     members = ["E06000061", "E06000062"]
-    nn = neighbours.nearest(members, 10)
+    nn = comparators.nearest(members, 10)
     assert len(nn) == 10 and not set(nn["code"]) & set(members)
     assert nn["mean_distance"].is_monotonic_increasing
-    d = neighbours.distances()
+    d = ons_nearest_neighbours.distances()
     first = nn.iloc[0]["code"]
     expected = d[(d["code"].isin(members)) & (d["other_code"] == first)]["distance"].mean()
     assert nn.iloc[0]["mean_distance"] == pytest.approx(expected)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdp_analysis import geography, population, vintage
+from cdp_analysis.areas import current_population, geography, vintage
+from cdp_analysis.data import ons_population
 from cdp_analysis.errors import InputError
 
 
@@ -27,7 +28,7 @@ def test_region_sizes_and_known_memberships():
 
 
 def test_region_codes_match_ons_population_rows():
-    est = population.estimates()
+    est = ons_population.estimates()
     rows = est[(est["geography"] == "Region") & est["code"].str.startswith("E12")][["code", "name"]].drop_duplicates()
     ons = dict(zip(rows["code"], rows["name"].str.lower()))
     ons_names = {"east": "east of england"}  # ONS labels the East of England region 'EAST'
@@ -64,7 +65,7 @@ def test_successors_and_predecessors():
 
 @pytest.fixture(scope="module")
 def pop2021():
-    cur = population.current_areas([2021])
+    cur = current_population.current_areas([2021])
     return cur[cur["sex"] == "persons"].groupby("code")["population"].sum()
 
 

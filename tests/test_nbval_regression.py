@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED_CACHE
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

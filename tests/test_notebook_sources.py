@@ -8,14 +8,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cdp_analysis import partnerships
+from cdp_analysis import chapters
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
-def test_every_configured_notebook_exists():
+def test_every_chapter_notebook_exists_and_every_notebook_is_a_chapter():
     names = {p.stem for p in NOTEBOOKS}
-    assert set(partnerships.defaults().notebooks) <= names
+    assert {c.notebook for c in chapters.all_chapters().values()} == names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -32,7 +32,8 @@ def test_notebook_source(path):
         assert isinstance(node, ast.Assign), "the parameters cell holds assignments only"
         ast.literal_eval(node.value)  # literal defaults only
         names |= {t.id for t in node.targets}
-    expected = set(partnerships.get("nottinghamshire").notebook_parameters())
+    (chapter,) = [c for c in chapters.all_chapters().values() if c.notebook == path.stem]
+    expected = set(chapter.parameter_names())
     assert names == expected, f"parameters cell should define exactly {sorted(expected)}"
     defaults = {t.id: ast.literal_eval(n.value) for n in tree.body for t in n.targets}
     assert defaults["members"] == ["E10000024"] and defaults["output_dir"] == ""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 import cdp_analysis
-from cdp_analysis import partnerships
+from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import population_profile
 
 
 def test_defaults():
     d = partnerships.defaults()
-    assert d.notebooks == ["01_population_profile"]
-    assert d.population_years == [2020, 2022, 2024]
+    assert d.chapters is None  # every chapter in the registry
+    assert d.population_profile.population_years == [2020, 2022, 2024]
     assert d.n_neighbours == 15
 
 
@@ -41,7 +42,7 @@ def test_cdp_file_overrides_defaults(project):
     cdp_analysis.clear_caches()
     p = partnerships.get("notts-plus")
     assert p.settings.n_neighbours == 5
-    assert p.settings.population_years == [2020, 2022, 2024]
-    assert p.notebook_parameters("x") == {"cdp_slug": "notts-plus", "cdp_name": "Nottingham and Nottinghamshire",
+    assert p.chapter_settings("population_profile").population_years == [2020, 2022, 2024]
+    assert population_profile.CHAPTER.parameters(p, "x") == {"cdp_slug": "notts-plus", "cdp_name": "Nottingham and Nottinghamshire",
                                          "members": ["E06000018", "E10000024"], "population_years": [2020, 2022, 2024],
                                          "n_neighbours": 5, "output_dir": "x"}

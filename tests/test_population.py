@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 
 import cdp_analysis
-from cdp_analysis import population, register, vintage
+from cdp_analysis.areas import current_population, vintage
+from cdp_analysis.data import ons_population, register
 
 
 @pytest.fixture(scope="module")
 def est():
     cdp_analysis.clear_caches()
-    return population.estimates()
+    return ons_population.estimates()
 
 
 def _total(t, code, year, sex="persons"):
@@ -36,8 +37,8 @@ def test_published_totals(est, code, year, published):
 
 
 def test_years_and_sexes(est):
-    assert population.available_years() == [2020, 2021, 2022, 2024]
-    assert population.available_years("males") == [2020, 2021, 2022]
+    assert ons_population.available_years() == [2020, 2021, 2022, 2024]
+    assert ons_population.available_years("males") == [2020, 2021, 2022]
 
 
 def test_males_plus_females_equal_persons(est):
@@ -50,8 +51,8 @@ def test_ages_are_0_to_90_plus(est):
 
 
 def test_every_current_area_every_year():
-    cur = population.current_areas()
-    from cdp_analysis import geography
+    cur = current_population.current_areas()
+    from cdp_analysis.areas import geography
 
     expected = set(geography.areas()["code"])
     for year, g in cur.groupby("year"):
@@ -60,7 +61,7 @@ def test_every_current_area_every_year():
 
 
 def test_2023_unitaries_built_exactly_from_districts(est):
-    cur = population.current_areas([2020])
+    cur = current_population.current_areas([2020])
     persons = cur[cur["sex"] == "persons"].groupby("code")["population"].sum()
     # Cumberland + Westmorland and Furness = Cumbria county as published for mid-2020
     assert persons["E06000063"] + persons["E06000064"] == _total(est, "E10000006", 2020)
@@ -76,8 +77,8 @@ def test_five_year_bands_match_esp2013_order():
     from cdp_analysis.stats import ESP2013_BANDS
 
     ages = pd.Series(range(91))
-    bands = population.five_year_band(ages)
-    assert list(dict.fromkeys(bands)) == population.BAND_ORDER == list(ESP2013_BANDS)
+    bands = current_population.five_year_band(ages)
+    assert list(dict.fromkeys(bands)) == list(current_population.AGE_BANDS) == list(ESP2013_BANDS)
     assert bands[4] == "0-4" and bands[5] == "5-9" and bands[89] == "85-89" and bands[90] == "90+"
 
 
@@ -85,19 +86,19 @@ def test_five_year_bands_match_esp2013_order():
                                         ("18+", (18, 90)), ("All ages", (0, 90))])
 def test_denominator_age_groups(label, ages):
     age = pd.Series(range(91))
-    assert age[population.in_age_group(age, label)].tolist() == list(range(ages[0], ages[1] + 1))
+    assert age[current_population.in_age_group(age, label)].tolist() == list(range(ages[0], ages[1] + 1))
 
 
 def test_second_load_uses_cache_not_workbooks(monkeypatch):
-    population.estimates()  # warm the parquet cache
+    ons_population.estimates()  # warm the parquet cache
     cdp_analysis.clear_caches()
 
     def boom(*a, **k):
         raise AssertionError("a workbook was re-read despite an unchanged checksum")
 
-    monkeypatch.setattr(population, "read_excel_table", boom)
-    monkeypatch.setattr(population, "read_csv_table", boom)
-    assert _total(population.estimates(), "E10000024", 2022) == 834_822
+    monkeypatch.setattr(ons_population, "read_excel_table", boom)
+    monkeypatch.setattr(ons_population, "read_csv_table", boom)
+    assert _total(ons_population.estimates(), "E10000024", 2022) == 834_822
     cdp_analysis.clear_caches()
 
 
@@ -112,8 +113,8 @@ def test_newer_edition_with_same_layout_loads_without_code_changes(project):
         ws["A1"] = ws["A1"].value.replace("mid-2022", "mid-2023")
     wb.save(project / "data/raw/ons_population/mye23final.xlsx")
     cdp_analysis.clear_caches()
-    assert population.available_years() == [2020, 2021, 2022, 2023, 2024]
-    t = population.estimates()
+    assert ons_population.available_years() == [2020, 2021, 2022, 2023, 2024]
+    t = ons_population.estimates()
     assert _total(t, "E10000024", 2023) == 834_822
     assert "ons_population/mye23final.xlsx" in register.raw_checksums()
 
@@ -122,11 +123,11 @@ def test_two_files_for_the_same_year_is_an_error(project):
     shutil.copy2(project / "data/raw/ons_population/mye22final.xlsx", project / "data/raw/ons_population/mye22copy.xlsx")
     cdp_analysis.clear_caches()
     with pytest.raises(cdp_analysis.errors.InputError, match="both hold mid-2022"):
-        population.estimates()
+        ons_population.estimates()
 
 
 def test_region_membership_from_ons_hierarchy():
-    reg = population.region_membership()
+    reg = ons_population.region_membership()
     assert reg["E10000024"] == "EAST MIDLANDS"
     assert reg["E10000007"] == "EAST MIDLANDS"  # Derbyshire
     assert reg["E06000001"] == "NORTH EAST"

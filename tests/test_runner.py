@@ -10,7 +10,10 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from cdp_analysis import partnerships, register, runner, tables
+from cdp_analysis import runner
+from cdp_analysis.areas import partnerships
+from cdp_analysis.data import register
+from cdp_analysis.output import tidy as tables
 
 pytestmark = pytest.mark.slow
 DEFAULT_CDPS = ["nottinghamshire", "northamptonshire"]
@@ -31,7 +34,7 @@ def test_every_notebook_succeeds_for_the_default_cdps(runs):
     _, first, second, _ = runs
     assert [r.status for r in first + second] == ["succeeded"] * 4
     for r in first:
-        assert [n["name"] for n in r.notebooks] == partnerships.defaults().notebooks
+        assert [n["name"] for n in r.notebooks] == [c.notebook for c in partnerships.get(r.slug).chapters()]
 
 
 def test_output_folder_contents(runs):
@@ -54,7 +57,7 @@ def test_report_is_code_free_with_contents_and_embedded_figures(runs):
     out, *_ = runs
     soup = BeautifulSoup((out / "a" / "northamptonshire" / "report.html").read_text(), "html.parser")
     text = soup.get_text()
-    assert "population_profile.build" not in text and "import " not in text
+    assert "chapter.build" not in text and "population_profile.build" not in text and "import " not in text
     assert soup.title.string == "Substance misuse needs assessment: Northamptonshire"
     ids = {h.get("id") for h in soup.find_all(["h1", "h2"])}
     links = [a["href"][1:] for a in soup.select('a[href^="#"]') if "anchor-link" not in a.get("class", [])]
@@ -80,7 +83,7 @@ def test_manifest(runs):
     m = json.loads((out / "a" / "northamptonshire" / "run.json").read_text())
     assert m["status"] == "succeeded"
     assert m["cdp"]["members"] == ["E06000061", "E06000062"]
-    assert m["parameters"]["population_years"] == [2020, 2022, 2024]
+    assert m["parameters"]["population_profile"]["population_years"] == [2020, 2022, 2024]
     assert m["packages"]["pandas"] == pd.__version__ and "papermill" in m["packages"]
     assert set(m["git"]) == {"commit", "dirty"}
     registered = {e.path: e.sha256 for e in register.load_register()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdp_analysis import tables
+from cdp_analysis.output import tidy as tables
 
 
 def _table():

@@ -23,8 +23,8 @@ vectorised pandas/NumPy operations so that a million rows take well under a seco
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd

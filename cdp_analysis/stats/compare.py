@@ -33,7 +33,9 @@ import logging
 
 import numpy as np
 import pandas as pd
-from ._frame import normalise_group_by as _as_list, numeric_column as _numeric
+
+from ._frame import normalise_group_by as _as_list
+from ._frame import numeric_column as _numeric
 
 log = logging.getLogger(__name__)
 

@@ -58,8 +58,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._frame import normalise_group_by as _as_list
+from ._frame import numeric_column as _numeric
+from ._frame import require_columns
 from .limits import byars_limits, exact_poisson_limits, z_value
-from ._frame import normalise_group_by as _as_list, numeric_column as _numeric, require_columns
 
 log = logging.getLogger(__name__)
 
@@ -442,7 +444,7 @@ def funnel_significance(
 
     result = np.full(len(df), None, dtype=object)
     z2, z3 = z_value(0.95), z_value(0.998)
-    for key, pos in _groups(df, keys):
+    for _key, pos in _groups(df, keys):
         o, d = num[pos], dd[pos]
         ok = np.isfinite(o) & np.isfinite(d)
         if statistic == "proportion":

@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from ._frame import normalise_group_by as _as_list
+from ._frame import numeric_column as _numeric
 from .compare import normalise_polarity
-from ._frame import normalise_group_by as _as_list, numeric_column as _numeric
 
 log = logging.getLogger(__name__)
 

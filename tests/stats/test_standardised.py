@@ -263,7 +263,7 @@ def test_nonindependent_freq_two_scales_interval_by_sqrt2():
 def test_nonindependent_hand_worked_mixed_frequencies():
     df = person_frame()
     out = dsr(df, "persons", "pop", group_by="area", independent_events=False, eventfreq="f")
-    for i, (area, d) in enumerate(df.groupby("area")):
+    for i, (_area, d) in enumerate(df.groupby("area")):
         w = np.asarray(ESP2013)
         W = w.sum()
         var = 0.0

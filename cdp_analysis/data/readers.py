@@ -12,13 +12,13 @@ from __future__ import annotations
 import csv
 import logging
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, closest, did_you_mean
+from ..errors import InputError, closest, did_you_mean
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..files import write_atomic
+
 log = logging.getLogger(__name__)
 
 _HEADING = re.compile(r"^(#{1,2})\s+(.+?)\s*#*\s*$", re.M)
@@ -37,8 +39,11 @@ def _contents(cells: list) -> str:
     return "## Contents\n\n" + "\n".join(items)
 
 
-def combine(notebooks: list[Path], *, title: str, subtitle: str) -> nbformat.NotebookNode:
-    """One notebook of the chapters' cells (no parameter cells, no stderr), with a title and contents."""
+def combine(notebooks: list[Path], *, title: str, subtitle: str, appendix: str = "") -> nbformat.NotebookNode:
+    """One notebook of the chapters' cells (no parameter cells, no stderr), with a title and contents.
+
+    ``appendix`` (Markdown) is added after the chapters, e.g. the "Where each number comes from" section.
+    """
     cells = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
@@ -50,6 +55,8 @@ def combine(notebooks: list[Path], *, title: str, subtitle: str) -> nbformat.Not
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             cells.append(cell)
+    if appendix:
+        cells.append(nbformat.v4.new_markdown_cell(appendix))
     head = nbformat.v4.new_markdown_cell(f"# {title}\n\n{subtitle}")
     report = nbformat.v4.new_notebook(cells=[head, nbformat.v4.new_markdown_cell(_contents(cells)), *cells])
     report.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -78,7 +85,7 @@ def _add_alt_text(body: str, texts: list[str]) -> str:
     return str(soup)
 
 
-def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str) -> None:
+def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str, appendix: str = "") -> None:
     """Write the code-free HTML report of ``notebooks`` to ``target``."""
     from nbconvert import HTMLExporter
 
@@ -87,9 +94,9 @@ def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.log.setLevel(logging.ERROR)  # its 'alternative text missing' warning: we add the text below
-    combined = combine(notebooks, title=title, subtitle=subtitle)
+    combined = combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
     body, _ = exporter.from_notebook_node(combined)
     body = _add_alt_text(body, _alt_texts(combined))
     body = body.replace("<title>Notebook</title>", f"<title>{html.escape(title)}</title>", 1)
-    target.write_text(body, encoding="utf-8")
+    write_atomic(target, body)
     log.info("wrote %s (%d kB)", target.name, len(body) // 1024)

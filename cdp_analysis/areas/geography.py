@@ -1,22 +1,25 @@
 """Registry of the areas the suite reports on: the 153 current English upper-tier local authorities,
 the 9 English regions and England.
 
-Upper-tier areas come from ``data/raw/lookups/utla_current_england_from_mysociety.csv`` (code, name,
-type, region). The regions' GSS codes are the ONS standard identifiers; tests check them against the
-region rows of the ONS population workbooks.
+Upper-tier areas come from the lookups dataset (:mod:`cdp_analysis.data.lookups`: code, name, type);
+their regions from the ONS population tables' hierarchy. The regions' GSS codes are the ONS standard
+identifiers; tests check them against the region rows of the ONS population workbooks.
+
+:func:`check_upper_tier_codes` is the one place where area codes given by an analyst (a params file, a
+notebook parameter) are validated.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 
 import pandas as pd
 
-from . import register
-from .errors import InputError, closest
-from .tabular import read_csv_table
+from ..data import lookups, ons_population
+from ..errors import InputError, closest
+from ..memo import memoised
+from . import vintage
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +43,6 @@ _REGION_ALIASES = {"yorkshire and the humber": "Yorkshire and The Humber", "east
 REGION_SIZES = {"North East": 12, "North West": 24, "Yorkshire and The Humber": 15, "East Midlands": 10,
                 "West Midlands": 14, "East of England": 11, "London": 33, "South East": 19, "South West": 15}
 
-#: Upper-tier area types as coded in the register, in words.
-AREA_TYPES = {"UA": "Unitary authority", "CTY": "County", "MD": "Metropolitan district",
-              "LBO": "London borough", "CC": "City of London"}
-
-
 def slugify(name: str) -> str:
     """A lower-case, hyphenated identifier for a name: 'Bournemouth, Christchurch and Poole' -> 'bournemouth-christchurch-and-poole'."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
@@ -58,36 +56,29 @@ def _region_name(raw: str) -> str:
     return _REGION_ALIASES.get(key, raw.strip())
 
 
-@functools.lru_cache(maxsize=1)
+@memoised()
 def _areas() -> pd.DataFrame:
-    path = register.file_of_kind("utla_register")
-    raw = read_csv_table(path, ["utla_code", "utla_name", "local-authority-type", "region"])
-    bad = ~raw["utla_code"].str.fullmatch(r"E0[6-9]\d{6}|E1\d{7}")
-    if bad.any():
-        r = raw.loc[bad].iloc[0]
-        raise InputError(f"'{r['utla_code']}' is not an English upper-tier area code", file=path,
-                         where=f"row {r['_row']}, column 'utla_code'", hint="restore the published file")
+    raw = lookups.upper_tier_areas()
     region = raw["region"].map(_region_name)
     # Region membership is taken from ONS's own hierarchy where available: the mySociety-derived register
     # misplaces some counties (Derbyshire, Lincolnshire).
-    from .population import region_membership
-
-    ons = region_membership().map(_region_name)
-    ons_region = raw["utla_code"].str.strip().map(ons)
+    ons = ons_population.region_membership().map(_region_name)
+    ons_region = raw["code"].map(ons)
     changed = ons_region.notna() & (ons_region != region)
     for r in raw.loc[changed].itertuples():
-        log.info("region of %s %s taken from ONS (%s), not the register (%s)", r.utla_code, r.utla_name,
+        log.info("region of %s %s taken from ONS (%s), not the register (%s)", r.code, r.name,
                  ons_region[r.Index], region[r.Index])
     region = ons_region.fillna(region)
     unknown = ~region.isin(list(REGION_CODES))
     if unknown.any():
         r = raw.loc[unknown].iloc[0]
-        raise InputError(f"unknown region '{r['region']}'", file=path, where=f"row {r['_row']}, column 'region'",
+        raise InputError(f"unknown region '{r['region']}'", file=lookups.upper_tier_areas_file(),
+                         where=f"row {r['row']}, column 'region'",
                          hint=f"use one of: {', '.join(REGION_CODES)}")
     utla = pd.DataFrame({
-        "code": raw["utla_code"].str.strip(),
-        "name": raw["utla_name"].str.strip(),
-        "type": raw["local-authority-type"].str.strip(),
+        "code": raw["code"],
+        "name": raw["name"],
+        "type": raw["type"],
         "level": "utla",
         "region_code": region.map(REGION_CODES),
         "region_name": region,
@@ -113,20 +104,59 @@ def utla_codes() -> list[str]:
     return sorted(areas("utla")["code"])
 
 
-def area(code: str) -> pd.Series:
-    """The registry row for one area code; a clear error for a legacy or unknown code."""
+def area(code: str, *, file=None, where: str | None = None) -> pd.Series:
+    """The registry row for one area code (upper tier, region or England).
+
+    Raises
+    ------
+    InputError
+        For a former code (naming its successors) or an unknown one (naming the closest valid code).
+    """
     table = _areas()
     hit = table[table["code"] == code]
     if len(hit) == 1:
         return hit.iloc[0]
-    from .vintage import legacy_code_message
-
-    legacy = legacy_code_message(code)
+    legacy = vintage.legacy_code_message(code)
     if legacy:
-        raise InputError(legacy, hint="use the current code(s) named above; `cdp areas` lists every current area")
+        hint = ("replace it with the current code(s) above" if file is not None
+                else "use the current code(s) named above; `cdp areas` lists every current area")
+        raise InputError(legacy, file=file, where=where, hint=hint)
     suggestion = closest(code, table["code"]) or closest(code, table["name"])
-    hint = f"did you mean '{suggestion[0]}'?" if suggestion else "run `cdp areas` to list valid codes"
-    raise InputError(f"'{code}' is not a current English upper-tier area, region or England code", hint=hint)
+    hint = (f"did you mean '{suggestion[0]}'? " if suggestion else "") + "run `cdp areas` to list valid codes"
+    raise InputError(f"'{code}' is not a current English upper-tier area, region or England code", file=file,
+                     where=where, hint=hint)
+
+
+def check_upper_tier_codes(codes, *, file=None, where: str = "key 'members'") -> list[str]:
+    """Validate a CDP's member codes: a list of distinct current upper-tier area codes.
+
+    The one check used for params files and notebook parameters alike.
+
+    Parameters
+    ----------
+    codes : list of str
+        The codes as given.
+    file : path, optional
+        The params file they came from (None for notebook parameters).
+    where : str
+        How to name the place they were given, e.g. ``"key 'members'"`` or ``"parameter 'members'"``.
+
+    Returns
+    -------
+    list of str
+        The codes, unchanged.
+    """
+    if isinstance(codes, str) or not isinstance(codes, (list, tuple)) or not all(isinstance(c, str) for c in codes):
+        raise InputError(f"members must be a list of area codes (got {codes!r})", file=file, where=where,
+                         hint='e.g. members = ["E06000061", "E06000062"]')
+    for i, code in enumerate(codes):
+        row = area(code, file=file, where=f"{where}, item {i + 1}")
+        if row["level"] != "utla":
+            raise InputError(f"'{code}' ({row['name']}) is a {row['level']}, not an upper-tier area", file=file,
+                             where=f"{where}, item {i + 1}", hint="list upper-tier area codes (`cdp areas`)")
+    if len(set(codes)) != len(codes):
+        raise InputError("an area is listed twice", file=file, where=where, hint="list each area once")
+    return list(codes)
 
 
 def name_of(code: str) -> str:

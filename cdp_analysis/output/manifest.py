@@ -1,8 +1,9 @@
 """The run manifest (``run.json``): what produced an output folder, so it can be reproduced.
 
 Records package versions, Python and platform, the git commit (and whether the work tree had
-uncommitted changes), the CDP and its parameters, the SHA-256 of every raw data file, each
-notebook's status and timing, and the overall status.
+uncommitted changes), the CDP and the parameters each chapter notebook received, the SHA-256 of every
+raw data file, each output table and figure with the raw files it was computed from (see
+:mod:`cdp_analysis.output.provenance`), each notebook's status and timing, and the overall status.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__, paths, register
+from .. import __version__, paths
+from ..data import register
+from ..files import write_atomic
 
 #: Packages whose versions every manifest records.
 KEY_PACKAGES = ["cdp-analysis", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "seaborn", "papermill",
@@ -49,9 +52,15 @@ def git_state() -> dict[str, object]:
 
 
 def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, started: str, finished: str,
-          seconds: float) -> dict:
-    """Assemble the manifest dictionary."""
+          seconds: float, output_dir: str, outputs: dict | None = None) -> dict:
+    """Assemble the manifest dictionary.
+
+    ``parameters`` maps each chapter to the parameters its notebook received; ``output_dir`` is the
+    folder the outputs end up in; ``outputs`` maps each table and figure to the raw files it read.
+    """
     return {
+        "output_dir": output_dir,
+        "outputs": outputs or {},
         "cdp_analysis_version": __version__,
         "status": status,
         "cdp": cdp,
@@ -70,4 +79,4 @@ def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, st
 
 def write(manifest: dict, path: Path) -> None:
     """Write ``run.json`` (sorted keys, 2-space indent)."""
-    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")

@@ -8,32 +8,75 @@ the register are still loaded (and logged), and the run manifest records the che
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from . import paths
-from .errors import InputError
+from .. import paths
+from ..errors import InputError
+from ..memo import memoised
 
 log = logging.getLogger(__name__)
 
-#: Where each kind of file lives under ``data/raw`` and what its name looks like.
-KIND_PATTERNS: dict[str, tuple[str, str]] = {
-    "mye2_workbook": ("ons_population", "*.xlsx"),
-    "mye2_persons_csv": ("ons_population", "*MYE2_persons*.csv"),
-    "imd2019_utla19": ("imd2019", "IoD2019_UTLA19*.csv"),
-    "imd2019_ltla23": ("imd2019", "imd2019_england_ltla23*.csv"),
-    "utla_register": ("lookups", "utla_current_england*.csv"),
-    "code_changes": ("lookups", "la_code_changes_england*.csv"),
-    "nearest_neighbours": ("ons_nearest_neighbours", "*nearestneighbours*.xlsx"),
-}
+_KINDS: dict[str, FileKind] = {}
 
-#: Kinds a run can do without (the loaders pass ``required=False``).
-OPTIONAL_KINDS = frozenset({"mye2_persons_csv"})
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of raw file: where it lives under ``data/raw`` and what its name looks like.
+
+    Declared by the dataset module that reads it (through :class:`Dataset`), never listed elsewhere.
+    """
+
+    kind: str
+    folder: str
+    pattern: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One published dataset: the file kinds it reads and its one loader.
+
+    Attributes
+    ----------
+    name : str
+        The dataset module's name (``ons_population``), used in chapters' ``datasets``.
+    title : str
+        What it is, in words, for the report ("ONS mid-year population estimates (MYE2)").
+    kinds : tuple of FileKind
+        The raw files it reads.
+    load : callable
+        The loader: reads, validates and returns the dataset's table(s); the runner's pre-run check
+        calls it once so that a bad file is reported before any notebook starts.
+    """
+
+    name: str
+    title: str
+    kinds: tuple[FileKind, ...]
+    load: Callable[[], object]
+
+    def __post_init__(self):
+        for k in self.kinds:
+            _KINDS[k.kind] = k
+
+    def entries(self) -> list[RegisteredFile]:
+        """The register entries of this dataset's files."""
+        mine = {k.kind for k in self.kinds}
+        return [e for e in load_register() if e.kind in mine]
+
+
+def known_kinds() -> dict[str, FileKind]:
+    """Every file kind declared by a dataset module (all dataset modules imported)."""
+    from . import datasets
+
+    datasets()
+    return dict(_KINDS)
 
 
 @dataclass(frozen=True)
@@ -48,6 +91,13 @@ class RegisteredFile:
     licence: str
     sha256: str
     caveats: str = ""
+    period: str = ""
+    url: str = ""
+
+    @property
+    def citation(self) -> str:
+        """How a table's ``source`` column names this file: ``<path> [<edition>]``."""
+        return f"{self.path} [{self.edition}]"
 
 
 def sha256_of(path: Path) -> str:
@@ -59,7 +109,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-@functools.lru_cache(maxsize=None)
+@memoised(maxsize=None)
 def _file_digest(path: str, mtime_ns: int, size: int) -> str:
     return sha256_of(Path(path))
 
@@ -85,7 +135,9 @@ def load_register() -> list[RegisteredFile]:
     entries = []
     for i, item in enumerate(doc.get("files", []), start=1):
         try:
-            entries.append(RegisteredFile(**item))
+            if not isinstance(item, dict):
+                raise TypeError(f"expected 'key: value' lines, found {item!r}")
+            entries.append(RegisteredFile(**{k: str(v) for k, v in item.items()}))
         except TypeError as exc:
             raise InputError(f"entry {i} is malformed ({exc})", file=path, where=f"files[{i}]",
                              hint="each entry needs path, kind, publisher, title, edition, licence, sha256") from None
@@ -98,11 +150,12 @@ def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
     Parameters
     ----------
     kind : str
-        A key of :data:`KIND_PATTERNS`.
+        A kind declared by a dataset module (:class:`FileKind`).
     required : bool
         Raise :class:`InputError` if none is found.
     """
-    folder, pattern = KIND_PATTERNS[kind]
+    spec = _KINDS[kind]
+    folder, pattern = spec.folder, spec.pattern
     base = paths.raw_dir() / folder
     found = sorted(p for p in base.glob(pattern) if p.is_file() and not p.name.startswith((".", "~$")))
     registered = {e.path for e in load_register() if e.kind == kind}
@@ -145,3 +198,61 @@ def raw_checksums() -> dict[str, str]:
     root = paths.raw_dir()
     return {p.relative_to(root).as_posix(): checksum(p)
             for p in sorted(root.rglob("*")) if p.is_file() and not p.name.startswith(".")}
+
+
+def entry_of(path: Path) -> RegisteredFile | None:
+    """The register entry of a raw file (None if it is not registered)."""
+    rel = Path(path).resolve().relative_to(paths.raw_dir().resolve()).as_posix()
+    return next((e for e in load_register() if e.path == rel), None)
+
+
+def citation_of(path: Path) -> str:
+    """The ``source`` text for figures read from ``path``: its register citation, or a flag if unregistered."""
+    entry = entry_of(path)
+    if entry is not None:
+        return entry.citation
+    rel = Path(path).resolve().relative_to(paths.raw_dir().resolve()).as_posix()
+    return f"{rel} [not in the data register]"
+
+
+def period_of(path: Path) -> str:
+    """The ``period`` the register records for a raw file (the time its figures describe).
+
+    Raises
+    ------
+    InputError
+        If the file is not registered or its entry has no ``period``.
+    """
+    entry = entry_of(path)
+    if entry is None or not entry.period:
+        raise InputError("the data register gives no 'period' for this file", file=path,
+                         hint="add the file to data/register.yaml with its period (e.g. period: '2019')")
+    return entry.period
+
+
+def cite(*citations: str) -> str:
+    """One ``source`` value from several: distinct citations, sorted, joined by '; '."""
+    parts = {p for c in citations for p in str(c).split("; ") if p}
+    return "; ".join(sorted(parts))
+
+
+_CITATION = re.compile(r"^(?P<path>\S+) \[(?P<edition>.*)\]$")
+
+
+def resolve_source(source: str) -> list[RegisteredFile]:
+    """The register entries a ``source`` value names.
+
+    Raises
+    ------
+    KeyError
+        If a part does not name a registered file with its registered edition.
+    """
+    by_path = {e.path: e for e in load_register()}
+    found = []
+    for part in source.split("; "):
+        m = _CITATION.match(part)
+        entry = by_path.get(m["path"]) if m else None
+        if entry is None or entry.edition != m["edition"]:
+            raise KeyError(f"source {part!r} does not name a data register entry with its edition")
+        found.append(entry)
+    return found

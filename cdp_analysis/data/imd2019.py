@@ -16,39 +16,45 @@ ties sharing the lowest rank; ``decile`` is 1 (most deprived) to 10.
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import numpy as np
 import pandas as pd
 
-from . import geography, register
-from .errors import InputError
-from .tabular import read_csv_table, to_numbers
+from ..errors import InputError
+from ..memo import memoised
+from . import lookups, register
+from .readers import read_csv_table, to_numbers
+
+UTLA19 = register.FileKind("imd2019_utla19", "imd2019", "IoD2019_UTLA19*.csv")
+LTLA23 = register.FileKind("imd2019_ltla23", "imd2019", "imd2019_england_ltla23*.csv")
 
 log = logging.getLogger(__name__)
 
 
-@functools.lru_cache(maxsize=1)
+@memoised()
 def imd_scores() -> pd.DataFrame:
     """IMD 2019 average score, rank (of 153) and decile for each current upper-tier area.
 
     Returns
     -------
     DataFrame
-        ``code, imd_score, imd_rank, imd_decile, imd_source``, one row per current upper-tier area.
+        ``code, imd_score, imd_rank, imd_decile, imd_basis`` (which file and why), ``source`` (its
+        data-register citation), one row per current upper-tier area.
     """
-    utla_path = register.file_of_kind("imd2019_utla19")
+    utla_path = register.file_of_kind(UTLA19.kind)
     utla = read_csv_table(utla_path, ["upper_tier_local_authority_district_code_2019", "imd_average_score"])
     utla = pd.DataFrame({"code": utla["upper_tier_local_authority_district_code_2019"].str.strip(),
                          "imd_score": to_numbers(utla, "imd_average_score", file=utla_path),
-                         "imd_source": "MHCLG IoD2019 upper-tier summary"})
-    ltla_path = register.file_of_kind("imd2019_ltla23")
+                         "imd_basis": "upper-tier summary (boundaries unchanged since 2019)",
+                         "source": register.citation_of(utla_path)})
+    ltla_path = register.file_of_kind(LTLA23.kind)
     ltla = read_csv_table(ltla_path, ["ltla23_code", "Score"])
     ltla = pd.DataFrame({"code": ltla["ltla23_code"].str.strip(),
                          "imd_score": to_numbers(ltla, "Score", file=ltla_path),
-                         "imd_source": "IMD 2019 re-aggregated to 2023 lower-tier areas"})
-    reg = geography.areas("utla")
+                         "imd_basis": "re-aggregated to 2023 lower-tier areas (single-tier area)",
+                         "source": register.citation_of(ltla_path)})
+    reg = lookups.upper_tier_areas()
     counties = reg.loc[reg["type"] == "CTY", "code"]
     table = pd.concat([utla[utla["code"].isin(counties)], ltla[ltla["code"].isin(reg.loc[reg["type"] != "CTY", "code"])]])
     missing = sorted(set(reg["code"]) - set(table["code"]))
@@ -57,4 +63,14 @@ def imd_scores() -> pd.DataFrame:
                          file=ltla_path, hint="use the published files listed in data/README.md")
     table["imd_rank"] = table["imd_score"].rank(ascending=False, method="min").astype("int64")
     table["imd_decile"] = np.ceil(table["imd_rank"] / len(table) * 10).astype("int64")
-    return table[["code", "imd_score", "imd_rank", "imd_decile", "imd_source"]].sort_values("code", ignore_index=True)
+    return table[["code", "imd_score", "imd_rank", "imd_decile", "imd_basis", "source"]].sort_values(
+        "code", ignore_index=True)
+
+
+def period() -> str:
+    """The period the indices describe, from the data register (``period`` of the upper-tier file)."""
+    return register.period_of(register.file_of_kind(UTLA19.kind))
+
+
+DATASET = register.Dataset(name="imd2019", title="MHCLG English Indices of Deprivation 2019 (IMD)",
+                           kinds=(UTLA19, LTLA23), load=imd_scores)

@@ -11,12 +11,15 @@ Each file is parsed once and cached (see :mod:`cdp_analysis.cache`). Every row i
 are whole, non-negative numbers, and the single years of age add up to 'All ages'.
 
 Tidy columns: ``year`` (int, mid-year), ``code``, ``name``, ``geography``, ``sex`` ('persons',
-'males', 'females'), ``age`` (0–90, where 90 means 90 and over), ``population`` (persons).
+'males', 'females'), ``age`` (0–90, where 90 means 90 and over), ``population`` (persons),
+``source_row`` (row in the file) and ``source`` (the file's data-register citation).
+
+Figures here are on the geography each edition was published on; :mod:`cdp_analysis.areas.current_population`
+maps them onto the current areas.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from pathlib import Path
@@ -24,10 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import geography, register, vintage
+from .. import paths
+from ..errors import InputError
+from ..memo import memoised
+from . import register
 from .cache import cached_parse
-from .errors import InputError
-from .tabular import read_csv_table, read_excel_table, to_counts
+from .readers import read_csv_table, read_excel_table, to_counts
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +41,8 @@ AGE_COLUMNS = [str(a) for a in range(90)] + ["90+"]
 _ID_COLUMNS = ["Code", "Name", "Geography", "All ages"]
 _PARSER_VERSION = 2
 
-#: Age groups used as denominators by later chapters: label -> (first age, last age or None for open).
-DENOMINATOR_AGES: dict[str, tuple[int, int | None]] = {
-    "All ages": (0, None),
-    "15-64": (15, 64),
-    "16-24": (16, 24),
-    "16-59": (16, 59),
-    "18+": (18, None),
-}
+WORKBOOK = register.FileKind("mye2_workbook", "ons_population", "*.xlsx")
+PERSONS_CSV = register.FileKind("mye2_persons_csv", "ons_population", "*MYE2_persons*.csv", optional=True)
 
 
 def _year_from_text(text: str) -> int | None:
@@ -107,21 +106,30 @@ def parse_mye2_persons_csv(path: Path) -> pd.DataFrame:
     return _tidy(table, file=path, year=year, sex="persons", where="MYE2 persons CSV")
 
 
-@functools.lru_cache(maxsize=1)
+@memoised()
 def estimates() -> pd.DataFrame:
-    """Every published population estimate in ``data/raw/ons_population``, tidy, all geographies as published."""
-    frames = []
-    for path in register.files_of_kind("mye2_workbook"):
-        frames.append(cached_parse(path, parse_mye2_workbook, name="mye2-workbook", version=_PARSER_VERSION))
-    for path in register.files_of_kind("mye2_persons_csv", required=False):
-        frames.append(cached_parse(path, parse_mye2_persons_csv, name="mye2-csv", version=_PARSER_VERSION))
-    table = pd.concat(frames, ignore_index=True)
-    dup = table.duplicated(["year", "code", "sex", "age"])
-    if dup.any():
-        year = int(table.loc[dup, "year"].iloc[0])
-        raise InputError(f"two population files both hold mid-{year} estimates", file=register.KIND_PATTERNS["mye2_workbook"][0],
-                         hint="keep one edition per year in data/raw/ons_population (move the older one out)")
-    return table
+    """Every published population estimate in ``data/raw/ons_population``, tidy, all geographies as published.
+
+    Raises
+    ------
+    InputError
+        If two files hold the same mid-year (both files are named).
+    """
+    frames, file_of_year = [], {}
+    parsed = [(p, cached_parse(p, parse_mye2_workbook, name="mye2-workbook", version=_PARSER_VERSION))
+              for p in register.files_of_kind(WORKBOOK.kind)]
+    parsed += [(p, cached_parse(p, parse_mye2_persons_csv, name="mye2-csv", version=_PARSER_VERSION))
+               for p in register.files_of_kind(PERSONS_CSV.kind, required=False)]
+    for path, table in parsed:
+        for year in sorted(table["year"].unique()):
+            if year in file_of_year:
+                raise InputError(f"two population files both hold mid-{year} estimates: {file_of_year[year].name} "
+                                 f"and {path.name}", file=path.parent,
+                                 hint=f"keep one edition per year: move {file_of_year[year].name} or {path.name} "
+                                      "out of data/raw/ons_population")
+            file_of_year[year] = path
+        frames.append(table.assign(source=register.citation_of(path)))
+    return pd.concat(frames, ignore_index=True)
 
 
 def region_membership() -> pd.Series:
@@ -144,59 +152,34 @@ def available_years(sex: str = "persons") -> list[int]:
     return sorted(t.loc[t["sex"] == sex, "year"].unique().tolist())
 
 
-@functools.lru_cache(maxsize=8)
-def _current(year: int) -> pd.DataFrame:
+def file_of_year(year: int):
+    """The raw file holding the mid-``year`` estimates."""
     t = estimates()
-    t = t[t["year"] == year]
-    if t.empty:
-        raise InputError(f"no population estimates for mid-{year}",
-                         hint=f"years available: {', '.join(map(str, available_years()))}")
-    all_ages = t[(t["sex"] == "persons")].groupby("code")["population"].sum()
-    utla = geography.utla_codes()
-    mapped = vintage.to_current(t[["code", "sex", "age", "population"]], values=["population"], kind="count",
-                                population=all_ages, current_codes=utla)
-    mapped["population"] = mapped["population"].round().astype("int64")
-    others = t[t["code"].isin(set(geography.areas().query("level != 'utla'")["code"]))]
-    others = others[["code", "sex", "age", "population"]].assign(geography_basis=vintage.AS_PUBLISHED)
-    out = pd.concat([mapped, others], ignore_index=True)
-    missing = sorted(set(geography.areas()["code"]) - set(out["code"]))
-    if missing:
-        raise InputError(f"mid-{year} estimates lack {len(missing)} current areas ({', '.join(missing[:5])}…)",
-                         hint="the workbook's geography cannot be mapped to current areas; see docs/bad-input.md")
-    out.insert(0, "year", year)
-    return out.sort_values(["code", "sex", "age"], ignore_index=True)
+    source = t.loc[t["year"] == year, "source"]
+    if source.empty:
+        check_years([year], where="population year")
+    return paths.raw_dir() / source.iat[0].split(" [", 1)[0]
 
 
-def current_areas(years: list[int] | None = None) -> pd.DataFrame:
-    """Population by single year of age and sex for every current area, region and England.
+def check_years(years: list[int] | None, *, file=None, where: str = "key 'population_years'") -> None:
+    """Every year must have estimates in ``data/raw/ons_population``; else one readable error.
 
     Parameters
     ----------
-    years : list of int, optional
-        Mid-years; default all available.
-
-    Returns
-    -------
-    DataFrame
-        ``year, code, sex, age, population, geography_basis``. Current areas absent from an older
-        edition are built from their predecessors (see :mod:`cdp_analysis.vintage`); ``geography_basis``
-        says how.
+    years : list of int or None
+        Mid-years asked for (None or empty: nothing to check).
+    file, where : optional
+        Where the years were given (a params file and key, or a notebook parameter), for the message.
     """
-    years = years or available_years()
-    return pd.concat([_current(int(y)) for y in years], ignore_index=True)
+    if not years:
+        return
+    available = available_years()
+    missing = [y for y in years if y not in available]
+    if missing:
+        raise InputError(f"no population estimates for mid-{', mid-'.join(map(str, missing))}", file=file,
+                         where=where,
+                         hint=f"choose from {', '.join(map(str, available))} (the years in data/raw/ons_population)")
 
 
-def five_year_band(age: pd.Series) -> pd.Series:
-    """Five-year age band labels '0-4' … '85-89' and '90+' (the 19 ESP2013 bands) for ages 0–90."""
-    lower = (np.minimum(age, 90) // 5) * 5
-    labels = np.where(lower >= 90, "90+", lower.astype(str) + "-" + (lower + 4).astype(str))
-    return pd.Series(labels, index=age.index, dtype="string")
-
-
-BAND_ORDER = [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"]
-
-
-def in_age_group(age: pd.Series, label: str) -> pd.Series:
-    """Boolean mask of ages in a :data:`DENOMINATOR_AGES` group."""
-    lo, hi = DENOMINATOR_AGES[label]
-    return (age >= lo) & ((age <= hi) if hi is not None else True)
+DATASET = register.Dataset(name="ons_population", title="ONS mid-year population estimates (MYE2)",
+                           kinds=(WORKBOOK, PERSONS_CSV), load=estimates)

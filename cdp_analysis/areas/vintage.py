@@ -21,14 +21,12 @@ figures to current upper-tier areas:
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import pandas as pd
 
-from . import register
-from .errors import InputError
-from .tabular import read_csv_table
+from ..data.lookups import code_changes
+from ..errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +37,6 @@ AGGREGATED = "sum of predecessor areas (exact)"
 APPORTIONED = "apportioned from predecessor by population share (estimate)"
 INHERITED = "value of predecessor area (estimate)"
 WEIGHTED = "population-weighted mean of predecessor areas (estimate)"
-
-
-@functools.lru_cache(maxsize=1)
-def code_changes() -> pd.DataFrame:
-    """The code-change table: old_code, old_name, old_type, end_date, new_code, new_name."""
-    path = register.file_of_kind("code_changes")
-    table = read_csv_table(path, ["old_code", "old_name", "old_type", "end_date", "new_code", "new_name"])
-    return table.drop(columns="_row").apply(lambda s: s.str.strip())
 
 
 def successors(old_code: str) -> list[str]:

@@ -8,14 +8,15 @@ single-area CDPs of its members in ``--all`` runs.
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import geography, paths, vintage
-from .errors import InputError, closest
-from .params import RunSettings, load_cdp_file, load_defaults
+from .. import paths
+from ..errors import InputError, closest
+from ..memo import memoised
+from . import geography, vintage
+from .params import CommonSettings, load_cdp_file, load_defaults, validate_parameters
 
 log = logging.getLogger(__name__)
 
@@ -32,79 +33,79 @@ class Partnership:
         Name in words.
     members : tuple of str
         Current upper-tier area codes.
-    settings : RunSettings
-        Defaults with this CDP's overrides applied.
+    settings : CommonSettings
+        Defaults with this CDP's overrides applied: run-wide keys and one section per chapter.
     source : str
         'params/cdps/<slug>.yaml' for a named CDP, 'single area' otherwise.
+    member_names : tuple of str
+        Names of the members, in the order of ``members``.
     """
 
     slug: str
     name: str
     members: tuple[str, ...]
-    settings: RunSettings
+    settings: CommonSettings
     source: str = "single area"
     member_names: tuple[str, ...] = field(default=())
 
-    def notebook_parameters(self, output_dir: str = "") -> dict:
-        """The values injected into every notebook's ``parameters`` cell."""
-        return {"cdp_slug": self.slug, "cdp_name": self.name, "members": list(self.members),
-                "population_years": list(self.settings.population_years),
-                "n_neighbours": self.settings.n_neighbours, "output_dir": output_dir}
+    @property
+    def code(self) -> str:
+        """The CDP's area code in tables: its members' codes joined by '+'."""
+        return "+".join(self.members)
+
+    def chapter_settings(self, name: str):
+        """This CDP's settings for one chapter."""
+        return getattr(self.settings, name)
+
+    def chapters(self) -> list:
+        """The chapters this CDP runs, in report order (``chapters:`` in params, default every chapter)."""
+        from .. import chapters
+
+        registry = chapters.all_chapters()
+        wanted = self.settings.chapters or list(registry)
+        return [c for c in registry.values() if c.name in wanted]
 
 
-def _check_members(members: list[str], path: Path) -> None:
-    valid = set(geography.utla_codes())
-    for i, code in enumerate(members):
-        if code in valid:
-            continue
-        where = f"key 'members', item {i + 1}"
-        legacy = vintage.legacy_code_message(code)
-        if legacy:
-            raise InputError(legacy, file=path, where=where, hint="replace it with the current code(s) above")
-        hit = closest(code, valid) or closest(code, geography.areas("utla")["name"])
-        raise InputError(f"'{code}' is not a current English upper-tier area code", file=path, where=where,
-                         hint=(f"did you mean '{hit[0]}'? " if hit else "") + "run `cdp areas` to list valid codes")
-    if len(set(members)) != len(members):
-        raise InputError("an area is listed twice", file=path, where="key 'members'", hint="list each area once")
+@memoised(maxsize=4)
+def _defaults(params_dir: str) -> CommonSettings:
+    return load_defaults(Path(params_dir) / "defaults.yaml")
 
 
-def _check_years(years: list[int] | None, path: Path) -> None:
-    """Every year in ``population_years`` must have population estimates in data/raw/ons_population."""
-    if not years:
-        return
-    from . import population
-
-    available = population.available_years()
-    missing = [y for y in years if y not in available]
-    if missing:
-        raise InputError(f"no population estimates for mid-{', mid-'.join(map(str, missing))}", file=path,
-                         where="key 'population_years'",
-                         hint=f"choose from {', '.join(map(str, available))} (the years in data/raw/ons_population)")
-
-
-@functools.lru_cache(maxsize=4)
-def _load(params_dir: str) -> tuple[RunSettings, dict[str, Partnership]]:
+@memoised(maxsize=4)
+def _load(params_dir: str) -> tuple[CommonSettings, dict[str, Partnership]]:
     folder = Path(params_dir)
-    defaults = load_defaults(folder / "defaults.yaml")
-    _check_years(defaults.population_years, folder / "defaults.yaml")
+    defaults = _defaults(params_dir)
     named = {}
     for path in sorted((folder / "cdps").glob("*.yaml")):
-        spec = load_cdp_file(path)
-        _check_members(spec.members, path)
-        _check_years(spec.population_years, path)
-        overrides = {k: v for k, v in spec.model_dump().items() if k not in {"name", "members"} and v is not None}
-        settings = defaults.model_copy(update=overrides)
+        spec, settings = load_cdp_file(path, defaults)
+        geography.check_upper_tier_codes(spec.members, file=path)
         rel = path.relative_to(folder.parent).as_posix() if folder.parent in path.parents else str(path)
         named[path.stem] = Partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings,
                                        source=rel, member_names=tuple(geography.name_of(c) for c in spec.members))
     return defaults, named
 
 
-def defaults() -> RunSettings:
-    """The validated ``params/defaults.yaml``."""
-    return _load(str(paths.params_dir()))[0]
+def defaults() -> CommonSettings:
+    """The validated ``params/defaults.yaml`` (the named CDPs' files are not read)."""
+    return _defaults(str(paths.params_dir()))
 
 
+def from_parameters(slug: str, name: str, members: list[str], n_neighbours: int | None, *, chapter: str,
+                    chapter_settings) -> Partnership:
+    """The CDP a notebook's parameters describe, checked as ``cdp run`` checks a params file.
+
+    Raises
+    ------
+    InputError
+        For an unknown or former area code, or a parameter of the wrong type.
+    """
+    geography.check_upper_tier_codes(members, where="parameter 'members'")
+    base = defaults()
+    common = {"n_neighbours": base.n_neighbours if n_neighbours is None else n_neighbours}
+    common = validate_parameters(CommonSettings, common)
+    settings = base.model_copy(update={"n_neighbours": common.n_neighbours, chapter: chapter_settings})
+    return Partnership(slug=slug, name=name, members=tuple(members), settings=settings,
+                       source="notebook parameters", member_names=tuple(geography.name_of(c) for c in members))
 def named_partnerships() -> dict[str, Partnership]:
     """The named CDPs defined in ``params/cdps/``, by slug."""
     return dict(_load(str(paths.params_dir()))[1])

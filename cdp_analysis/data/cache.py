@@ -8,15 +8,15 @@ can be deleted at any time (``make clean-cache``).
 
 from __future__ import annotations
 
+import io
 import logging
-import os
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
-from . import paths
+from .. import paths
+from ..files import write_atomic
 from .register import checksum
 
 log = logging.getLogger(__name__)
@@ -43,13 +43,7 @@ def cached_parse(raw: Path, parser: Callable[[Path], pd.DataFrame], *, name: str
             log.warning("cache file %s unreadable (%s); re-parsing %s", target.name, exc, raw.name)
     log.info("parsing %s", raw.name)
     table = parser(raw)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buf = io.BytesIO()
+    table.to_parquet(buf, index=False)
+    write_atomic(target, buf.getvalue())
     return table

@@ -1,0 +1,89 @@
+"""Population on the current areas: every published mid-year estimate mapped onto today's upper-tier
+areas, plus regions and England, and the age groupings the chapters use.
+
+Editions published before a reorganisation (mid-2020 and mid-2021 were published on 2021 boundaries)
+lack some current areas; those are built from their predecessors by :func:`cdp_analysis.areas.vintage.to_current`
+and say so in ``geography_basis``. Each row keeps the ``source`` (data-register citation) of the file it
+came from.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from ..data import ons_population
+from ..errors import InputError
+from ..memo import memoised
+from ..stats import ESP2013_BANDS
+from . import geography, vintage
+
+log = logging.getLogger(__name__)
+
+#: Age groups used as denominators by the chapters: label -> (first age, last age or None for open).
+DENOMINATOR_AGES: dict[str, tuple[int, int | None]] = {
+    "All ages": (0, None),
+    "15-64": (15, 64),
+    "16-24": (16, 24),
+    "16-59": (16, 59),
+    "18+": (18, None),
+}
+
+#: Five-year age bands, youngest first: the 19 ESP2013 bands ('0-4' … '85-89', '90+').
+AGE_BANDS: tuple[str, ...] = ESP2013_BANDS
+
+
+@memoised(maxsize=8)
+def _current(year: int) -> pd.DataFrame:
+    ons_population.check_years([year], where="population year")
+    t = ons_population.estimates()
+    t = t[t["year"] == year]
+    all_ages = t[(t["sex"] == "persons")].groupby("code")["population"].sum()
+    utla = geography.utla_codes()
+    mapped = vintage.to_current(t[["code", "sex", "age", "source", "population"]], values=["population"],
+                                kind="count", population=all_ages, current_codes=utla)
+    mapped["population"] = mapped["population"].round().astype("int64")
+    others = t[t["code"].isin(set(geography.areas().query("level != 'utla'")["code"]))]
+    others = others[["code", "sex", "age", "source", "population"]].assign(geography_basis=vintage.AS_PUBLISHED)
+    out = pd.concat([mapped, others], ignore_index=True)
+    missing = sorted(set(geography.areas()["code"]) - set(out["code"]))
+    if missing:
+        raise InputError(f"mid-{year} estimates lack {len(missing)} current areas ({', '.join(missing[:5])}…)",
+                         file=ons_population.file_of_year(year),
+                         hint="the workbook's geography cannot be mapped to current areas; see docs/bad-input.md")
+    out.insert(0, "year", year)
+    return out.sort_values(["code", "sex", "age"], ignore_index=True)
+
+
+def current_areas(years: list[int] | None = None) -> pd.DataFrame:
+    """Population by single year of age and sex for every current area, region and England.
+
+    Parameters
+    ----------
+    years : list of int, optional
+        Mid-years; default all available.
+
+    Returns
+    -------
+    DataFrame
+        ``year, code, sex, age, source, population, geography_basis``. Current areas absent from an older
+        edition are built from their predecessors (see :mod:`cdp_analysis.areas.vintage`);
+        ``geography_basis`` says how.
+    """
+    years = years or ons_population.available_years()
+    return pd.concat([_current(int(y)) for y in years], ignore_index=True)
+
+
+def five_year_band(age: pd.Series) -> pd.Series:
+    """Five-year age band labels :data:`AGE_BANDS` for single years of age 0–90 (90 = 90 and over)."""
+    lower = (np.minimum(age, 90) // 5) * 5
+    labels = np.where(lower >= 90, "90+", lower.astype(str) + "-" + (lower + 4).astype(str))
+    return pd.Series(labels, index=age.index, dtype="string")
+
+
+def in_age_group(age: pd.Series, label: str) -> pd.Series:
+    """Boolean mask of ages in a :data:`DENOMINATOR_AGES` group."""
+    lo, hi = DENOMINATOR_AGES[label]
+    return (age >= lo) & ((age <= hi) if hi is not None else True)

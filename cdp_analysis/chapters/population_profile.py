@@ -1,0 +1,510 @@
+"""Chapter 1, population profile: the tables, sentences and figures of the population chapter for one CDP.
+
+Everything the notebook shows is computed here, for the CDP (the sum of its member areas), each member
+of a multi-area CDP, the members' region(s) and England:
+
+* ``pyramid`` — population and % of population by sex and five-year band, latest year with a sex split;
+* ``single_year`` — the same year's population by sex and single year of age (0–89, 90+);
+* ``denominators`` — the age groups later chapters divide by (all ages, 15–64, 16–24, 16–59, 18+) for
+  each selected year;
+* ``change`` — change in each age group between the selected years (count and %);
+* ``deprivation`` — IMD average score, rank among the current upper-tier areas and decile for each
+  member (and a population-weighted score for a multi-area CDP, flagged as an estimate);
+* ``neighbours`` — the CDP's statistical nearest neighbours with their population and IMD score.
+
+Every row's ``source`` is the data-register citation of the file(s) it was computed from.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from pydantic import Field, field_validator
+
+from ..areas import comparators, current_population, geography, vintage
+from ..areas.params import ChapterSettings
+from ..areas.partnerships import Partnership
+from ..data import imd2019, ons_nearest_neighbours, ons_population
+from ..data.register import cite
+from ..output import figures, tidy
+from ..output.notebook import FigureOutput, TableOutput, wide_view
+from .registry import Chapter
+
+log = logging.getLogger(__name__)
+
+NAME = "population_profile"
+
+
+class Settings(ChapterSettings):
+    """Settings of the population chapter (section ``population_profile:`` of a params file)."""
+
+    population_years: list[int] | None = Field(
+        default=None, min_length=2,
+        description="a list of whole years in ascending order, e.g. [2020, 2022, 2024] "
+                    "(default: every year in data/raw/ons_population)")
+
+    @field_validator("population_years")
+    @classmethod
+    def _ascending(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and v != sorted(set(v)):
+            raise ValueError("years must be distinct and in ascending order")
+        return v
+
+    def check_data(self, *, file: Path | None = None, where: str = "key") -> None:
+        """Every year must have ONS estimates in ``data/raw/ons_population``."""
+        place = f"{where} 'population_years'" + (f" (in section '{NAME}')" if where == "key" else "")
+        ons_population.check_years(self.population_years, file=file, where=place)
+
+    def years(self) -> list[int]:
+        """The years compared: as set, or every available year."""
+        return list(self.population_years or ons_population.available_years())
+
+
+def period_label(year: int) -> str:
+    """'mid-2022' for 2022."""
+    return f"mid-{year}"
+
+
+def area_groups(cdp: Partnership) -> pd.DataFrame:
+    """How each published area feeds the reporting areas.
+
+    Returns
+    -------
+    DataFrame
+        ``code`` (published area) → ``area_code, area_name, area_role``. The CDP total is the sum of its
+        members; its ``area_code`` joins the member codes with '+'.
+    """
+    reg = geography.areas().set_index("code")
+    rows = [{"code": m, "area_code": cdp.code, "area_name": cdp.name, "area_role": "cdp"} for m in cdp.members]
+    if len(cdp.members) > 1:
+        rows += [{"code": m, "area_code": m, "area_name": reg.loc[m, "name"], "area_role": "member"} for m in cdp.members]
+    for rc in sorted({reg.loc[m, "region_code"] for m in cdp.members}):
+        rows.append({"code": rc, "area_code": rc, "area_name": reg.loc[rc, "name"], "area_role": "region"})
+    rows.append({"code": geography.ENGLAND_CODE, "area_code": geography.ENGLAND_CODE, "area_name": "England",
+                 "area_role": "england"})
+    return pd.DataFrame(rows)
+
+
+def _joined(values: pd.Series) -> str:
+    return "; ".join(sorted(set("; ".join(values).split("; "))))
+
+
+def _grouped_population(cdp: Partnership, years: list[int]) -> pd.DataFrame:
+    groups = area_groups(cdp)
+    pop = current_population.current_areas(years)
+    pop = pop[pop["code"].isin(set(groups["code"]))].merge(groups, on="code")
+    basis = pop.groupby(["area_code", "year"])["geography_basis"].agg(_joined).rename("geography_basis")
+    summed = pop.groupby(["area_code", "area_name", "area_role", "year", "sex", "age", "source"],
+                         as_index=False)["population"].sum()
+    return summed.merge(basis.reset_index(), on=["area_code", "year"])
+
+
+def pyramid_table(cdp: Partnership, year: int) -> pd.DataFrame:
+    """Population and % of total population by sex and five-year band (the pyramid), tidy."""
+    pop = _grouped_population(cdp, [year])
+    pop = pop[pop["sex"] != "persons"].assign(age_band=lambda d: current_population.five_year_band(d["age"]))
+    counts = pop.groupby(["area_code", "area_name", "area_role", "geography_basis", "source", "sex", "age_band"],
+                         as_index=False)["population"].sum()
+    totals = counts.groupby("area_code")["population"].transform("sum")
+    out = pd.concat([
+        counts.assign(measure="population", value=counts["population"].astype(float), unit="persons"),
+        counts.assign(measure="percent of population", value=100 * counts["population"] / totals, unit="%"),
+    ], ignore_index=True).drop(columns="population").assign(period=period_label(year))
+    out["age_band"] = pd.Categorical(out["age_band"], current_population.AGE_BANDS, ordered=True)
+    return out.sort_values(["area_role", "measure", "sex", "age_band"], ignore_index=True).astype({"age_band": str})
+
+
+def single_year_table(cdp: Partnership, year: int) -> pd.DataFrame:
+    """Population by sex and single year of age (0–89, '90+'), tidy, for the CDP, members, region(s), England."""
+    pop = _grouped_population(cdp, [year]).sort_values(["area_code", "sex", "age"], ignore_index=True)
+    age = np.where(pop["age"] >= 90, "90+", pop["age"].astype(str))
+    return pd.DataFrame({
+        "area_code": pop["area_code"], "area_name": pop["area_name"], "area_role": pop["area_role"],
+        "period": period_label(year), "measure": "population", "sex": pop["sex"], "age": age,
+        "value": pop["population"].astype(float), "unit": "persons", "geography_basis": pop["geography_basis"],
+        "source": pop["source"]})
+
+
+def denominators_table(cdp: Partnership, years: list[int]) -> pd.DataFrame:
+    """Persons in each denominator age group, and as % of all ages, for each year, tidy.
+
+    The ``period`` column holds the mid-year ('mid-2024'); :func:`year_of_period` reads the year back.
+    """
+    pop = _grouped_population(cdp, years)
+    pop = pop[pop["sex"] == "persons"]
+    frames = []
+    for label in current_population.DENOMINATOR_AGES:
+        part = pop[current_population.in_age_group(pop["age"], label)]
+        frames.append(part.groupby(["area_code", "area_name", "area_role", "year", "geography_basis", "source"],
+                                   as_index=False)["population"].sum().assign(age_group=label))
+    counts = pd.concat(frames, ignore_index=True)
+    all_ages = counts[counts["age_group"] == "All ages"].set_index(["area_code", "year"])["population"]
+    share = 100 * counts["population"] / counts.set_index(["area_code", "year"]).index.map(all_ages).to_numpy()
+    out = pd.concat([
+        counts.assign(measure="population", value=counts["population"].astype(float), unit="persons"),
+        counts.assign(measure="percent of all ages", value=share, unit="%"),
+    ], ignore_index=True)
+    out["period"] = out["year"].map(period_label)
+    return out.drop(columns=["population", "year"])
+
+
+def year_of_period(period: pd.Series) -> pd.Series:
+    """The mid-year of a 'mid-YYYY' period label, as an integer."""
+    return period.str.removeprefix("mid-").astype("int64")
+
+
+def change_table(denominators: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    """Change in each age group between consecutive selected years and overall (count and %), tidy."""
+    pop = denominators[denominators["measure"] == "population"].assign(year=lambda d: year_of_period(d["period"]))
+    wide = pop.pivot_table(index=["area_code", "area_name", "area_role", "age_group"], columns="year", values="value")
+    source = pop.groupby(["area_code", "year"])["source"].first()
+    spans = list(zip(years[:-1], years[1:]))
+    if len(years) > 2:
+        spans.append((years[0], years[-1]))
+    frames = []
+    for a, b in spans:
+        diff = (wide[b] - wide[a]).rename("value").reset_index()
+        pct = (100 * (wide[b] - wide[a]) / wide[a]).rename("value").reset_index()
+        period = f"{period_label(a)} to {period_label(b)}"
+        cited = {code: cite(source[(code, a)], source[(code, b)]) for code in diff["area_code"].unique()}
+        frames += [diff.assign(measure="change", unit="persons", period=period),
+                   pct.assign(measure="percent change", unit="%", period=period)]
+        frames[-1]["source"] = frames[-1]["area_code"].map(cited)
+        frames[-2]["source"] = frames[-2]["area_code"].map(cited)
+    out = pd.concat(frames, ignore_index=True)
+    out["geography_basis"] = out["area_code"].map(pop.groupby("area_code")["geography_basis"].agg(_joined))
+    return out
+
+
+def deprivation_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
+    """IMD average score, rank (1 = most deprived of the current upper-tier areas) and decile, tidy.
+
+    For a multi-area CDP the CDP row is the mean of the members' scores weighted by their
+    ``latest_year`` population: an approximation (MHCLG weights small-area scores by population of the
+    index's own reference year), labelled as an estimate and not ranked.
+    """
+    imd = imd2019.imd_scores().set_index("code")
+    period = imd2019.period()
+    n_areas = len(imd)
+    groups = area_groups(cdp)
+    single = len(cdp.members) == 1
+    members = groups[groups["area_role"] == ("cdp" if single else "member")]
+    rows = []
+    for g in members.itertuples():
+        rec = imd.loc[g.code]
+        for measure, value, unit in (("IMD 2019 average score", rec["imd_score"], "score"),
+                                     (f"IMD 2019 rank of average score (of {n_areas})", rec["imd_rank"], "rank"),
+                                     ("IMD 2019 decile (1 = most deprived)", rec["imd_decile"], "decile")):
+            rows.append(dict(area_code=g.area_code, area_name=g.area_name, area_role="cdp" if single else "member",
+                             period=period, measure=measure, value=float(value), unit=unit,
+                             geography_basis=rec["imd_basis"], source=rec["source"]))
+    if not single:
+        pop = current_population.current_areas([latest_year])
+        pop = pop[(pop["sex"] == "persons") & pop["code"].isin(cdp.members)]
+        weights = pop.groupby("code")["population"].sum()
+        score = float(np.average(imd.loc[list(cdp.members), "imd_score"], weights=weights.loc[list(cdp.members)]))
+        rows.append(dict(area_code=cdp.code, area_name=cdp.name, area_role="cdp", period=period,
+                         measure="IMD 2019 average score", value=score, unit="score",
+                         geography_basis=f"estimate: member scores weighted by {period_label(latest_year)} population",
+                         source=cite(*imd.loc[list(cdp.members), "source"], *pop["source"])))
+    return pd.DataFrame(rows)
+
+
+def neighbours_table(cdp: Partnership, n: int, latest_year: int) -> pd.DataFrame:
+    """The CDP's ``n`` statistical nearest neighbours with population and IMD score (wide, one row each).
+
+    Columns: ``rank, code, name, region_name, mean_distance, population, imd_score, imd_rank`` and the
+    citations ``population_source``, ``imd_source``.
+    """
+    nn = comparators.nearest(list(cdp.members), n)
+    pop = current_population.current_areas([latest_year])
+    pop = pop[pop["sex"] == "persons"]
+    totals = pop.groupby("code")["population"].sum()
+    pop_source = pop.groupby("code")["source"].first()
+    imd = imd2019.imd_scores().set_index("code")
+    return nn.assign(population=nn["code"].map(totals).astype("int64"), imd_score=nn["code"].map(imd["imd_score"]),
+                     imd_rank=nn["code"].map(imd["imd_rank"]).astype("int64"),
+                     population_source=nn["code"].map(pop_source), imd_source=nn["code"].map(imd["source"]))
+
+
+def neighbours_display(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
+    """The neighbours table with readable column headings, indexed by rank, for display."""
+    imd_period = imd2019.period()
+    return nn.drop(columns=["population_source", "imd_source"]).set_index("rank").rename(columns={
+        "code": "Area code", "name": "Area", "region_name": "Region",
+        "mean_distance": "Relative statistical distance", "population": f"Population, {period_label(latest_year)}",
+        "imd_score": f"IMD {imd_period} score",
+        "imd_rank": f"IMD {imd_period} rank (of {len(imd2019.imd_scores())})"}).rename_axis("Rank")
+
+
+def neighbours_tidy(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
+    """The neighbours table in the tidy long form written to ``tables/``."""
+    base = nn.rename(columns={"code": "area_code", "name": "area_name"}).assign(area_role="neighbour")
+    nn_source, nn_period = ons_nearest_neighbours.citation(), ons_nearest_neighbours.period()
+    parts = [
+        base.assign(measure="neighbour rank", value=base["rank"].astype(float), unit="rank", period=nn_period,
+                    source=nn_source),
+        base.assign(measure="mean relative distance to CDP members", value=base["mean_distance"], unit="distance",
+                    period=nn_period, source=nn_source),
+        base.assign(measure="population", value=base["population"].astype(float), unit="persons",
+                    period=period_label(latest_year), source=base["population_source"]),
+        base.assign(measure="IMD 2019 average score", value=base["imd_score"], unit="score", period=imd2019.period(),
+                    source=base["imd_source"]),
+    ]
+    keep = ["area_code", "area_name", "area_role", "region_name", "period", "measure", "value", "unit", "source"]
+    return pd.concat([p[keep] for p in parts], ignore_index=True)
+
+
+@dataclass
+class PopulationProfile:
+    """All tables of the population chapter for one CDP."""
+
+    cdp: Partnership
+    years: list[int]
+    pyramid_year: int
+    pyramid: pd.DataFrame
+    single_year: pd.DataFrame
+    denominators: pd.DataFrame
+    change: pd.DataFrame
+    deprivation: pd.DataFrame
+    neighbours: pd.DataFrame
+
+    def value(self, table: str, **where) -> float:
+        """One value from a tidy table, selected by column equalities; errors unless exactly one row matches.
+
+        ``year=2024`` selects the period 'mid-2024'.
+        """
+        t = getattr(self, table)
+        if "year" in where and "year" not in t.columns:
+            year = where.pop("year")
+            where["period"] = period_label(year)
+        mask = np.ones(len(t), dtype=bool)
+        for k, v in where.items():
+            mask &= (t[k] == v).to_numpy()
+        hit = t.loc[mask, "value"]
+        if len(hit) != 1:
+            raise KeyError(f"{len(hit)} rows of '{table}' match {where}")
+        return float(hit.iloc[0])
+
+    @property
+    def latest_year(self) -> int:
+        return self.years[-1]
+
+    @property
+    def span(self) -> str:
+        """The period label of the whole comparison ('mid-2020 to mid-2024')."""
+        return f"{period_label(self.years[0])} to {period_label(self.years[-1])}"
+
+
+def build(cdp: Partnership, settings: Settings | None = None) -> PopulationProfile:
+    """Compute every table of the population chapter.
+
+    Parameters
+    ----------
+    cdp : Partnership
+        The CDP.
+    settings : Settings, optional
+        The chapter's settings; default the CDP's own (params files).
+    """
+    settings = settings or cdp.chapter_settings(NAME)
+    settings.check_data(where="parameter")
+    years = settings.years()
+    denominators = denominators_table(cdp, years)
+    pyr_year = max(ons_population.available_years("males"))
+    return PopulationProfile(
+        cdp=cdp, years=years, pyramid_year=pyr_year,
+        pyramid=pyramid_table(cdp, pyr_year),
+        single_year=single_year_table(cdp, pyr_year),
+        denominators=denominators,
+        change=change_table(denominators, years),
+        deprivation=deprivation_table(cdp, years[-1]),
+        neighbours=neighbours_table(cdp, cdp.settings.n_neighbours, years[-1]),
+    )
+
+
+def _fmt_int(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def summary_text(p: PopulationProfile) -> str:
+    """The chapter's key findings as Markdown, every number read from the computed tables."""
+    first, last = p.years[0], p.years[-1]
+    code = p.cdp.code
+    pop_last = p.value("denominators", area_code=code, year=last, age_group="All ages", measure="population")
+    pct = p.value("change", area_code=code, age_group="All ages", measure="percent change", period=p.span)
+    eng_pct = p.value("change", area_role="england", age_group="All ages", measure="percent change", period=p.span)
+    share_1564 = p.value("denominators", area_code=code, year=last, age_group="15-64", measure="percent of all ages")
+    eng_1564 = p.value("denominators", area_role="england", year=last, age_group="15-64", measure="percent of all ages")
+    n1564 = p.value("denominators", area_code=code, year=last, age_group="15-64", measure="population")
+    direction = "grew" if pct > 0 else "fell" if pct < 0 else "was unchanged"
+    lines = [
+        f"- **{p.cdp.name}** had an estimated **{_fmt_int(pop_last)}** residents at {period_label(last)}"
+        + (f" across {len(p.cdp.members)} upper-tier areas ({', '.join(p.cdp.member_names)})." if len(p.cdp.members) > 1 else "."),
+        f"- The population {direction} by **{abs(pct):.1f}%** between {period_label(first)} and {period_label(last)} "
+        f"(England: {eng_pct:+.1f}%).",
+        f"- **{_fmt_int(n1564)}** residents were aged 15–64, the denominator for drug-use prevalence: "
+        f"{share_1564:.1f}% of the population (England {eng_1564:.1f}%).",
+    ]
+    dep = p.deprivation
+    ranks = dep[dep["measure"].str.contains(" rank ")]
+    of = ranks["measure"].str.extract(r"\(of (\d+)\)")[0].iloc[0]
+    period = dep["period"].iloc[0]
+    if len(p.cdp.members) == 1:
+        score = p.value("deprivation", measure="IMD 2019 average score")
+        lines.append(f"- IMD {period} average score **{score:.1f}**, ranked **{ranks['value'].iloc[0]:.0f} of {of}** "
+                     f"upper-tier areas (1 = most deprived).")
+    else:
+        parts = ", ".join(f"{r.area_name} {r.value:.0f}" for r in ranks.itertuples())
+        lines.append(f"- IMD {period} rank of average score (of {of}; 1 = most deprived): {parts}.")
+    nn = p.neighbours
+    lines.append(f"- Closest statistical neighbours: {', '.join(nn['name'].head(3))} (of {len(nn)} used as comparators).")
+    return "\n".join(lines)
+
+
+def notes_text(p: PopulationProfile) -> str:
+    """The chapter's notes as Markdown: how figures on older boundaries were built, read from the tables."""
+    lines = []
+    pop = current_population.current_areas(p.years)
+    rebuilt = pop[pop["geography_basis"] != vintage.AS_PUBLISHED][["year", "code", "geography_basis"]].drop_duplicates()
+    if not rebuilt.empty:
+        names = geography.areas().set_index("code")["name"]
+        years = sorted(rebuilt["year"].unique())
+        areas = ", ".join(sorted(names[c] for c in rebuilt["code"].unique()))
+        bases = "; ".join(sorted(rebuilt["geography_basis"].unique()))
+        lines.append(f"- Population estimates for {' and '.join(period_label(y) for y in years)} were published on "
+                     f"earlier boundaries; {areas} are built from their predecessor areas ({bases}). The "
+                     "`geography_basis` column of each table says how each figure was built.")
+    else:
+        lines.append("- Every population figure is on current boundaries as published "
+                     "(`geography_basis` in each table).")
+    if len(p.cdp.members) > 1:
+        lines.append(f"- A multi-area CDP's IMD score is the members' scores weighted by {period_label(p.latest_year)} "
+                     "population, an approximation (MHCLG weights small-area scores by population); it is not ranked.")
+    return "\n".join(lines)
+
+
+# --- figures and displayed tables ---------------------------------------------------------------------------
+
+
+def pyramid_figure(p: PopulationProfile) -> FigureOutput:
+    """Population pyramid: the CDP's % of population by sex and five-year band, England as an outline."""
+    pct = p.pyramid[p.pyramid["measure"] == "percent of population"]
+    bands = list(current_population.AGE_BANDS)
+    fig, ax = plt.subplots(figsize=(8, 6.5))
+    y = np.arange(len(bands))
+    for sex, sign, colour in (("males", -1, figures.MALE_COLOUR), ("females", 1, figures.FEMALE_COLOUR)):
+        cdp = pct[(pct["area_role"] == "cdp") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(bands)
+        ref = pct[(pct["area_role"] == "england") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(bands)
+        ax.barh(y, sign * cdp.to_numpy(), height=0.85, color=colour, alpha=0.75, label=f"{p.cdp.name}, {sex}")
+        ax.barh(y, sign * ref.to_numpy(), height=0.85, fill=False, edgecolor=figures.COMPARATOR_COLOUR, linewidth=1.0,
+                label="England" if sex == "males" else None)
+    ax.set_yticks(y, bands)
+    ax.axvline(0, color="grey", linewidth=0.8)
+    lim = float(np.nanmax(np.abs(ax.get_xlim())))
+    ax.set_xlim(-lim, lim)
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks, [f"{abs(t):.1f}%" for t in ticks])
+    ax.set_xlabel("% of total population (males left, females right)")
+    ax.set_ylabel("Age band (years)")
+    ax.set_title(f"Population by age and sex, {p.cdp.name}, {period_label(p.pyramid_year)}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
+    fig.text(0.01, 0.005, f"Source: {ons_population.DATASET.title}.", fontsize=8, color="#505a5f")
+    fig.tight_layout()
+    return FigureOutput("population_pyramid", fig, data=p.pyramid)
+
+
+def change_figure(p: PopulationProfile) -> FigureOutput:
+    """Bar chart of % population change by age group, first to last year, for the CDP, its region(s), England."""
+    data = p.change[(p.change["measure"] == "percent change") & (p.change["period"] == p.span)].copy()
+    data["area"] = data["area_name"]
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    areas = data.sort_values("area_role", key=lambda r: r.map(tidy.ROLE_ORDER), kind="stable")["area"].unique()
+    sns.barplot(data=data, x="age_group", y="value", hue="area", ax=ax, palette="Blues_r", edgecolor="white",
+                order=[a for a in current_population.DENOMINATOR_AGES if a in set(data["age_group"])],
+                hue_order=list(areas))
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("Age group (years)")
+    ax.set_ylabel("% change")
+    ax.set_title(f"Population change by age group, {p.span}")
+    ax.legend(fontsize=8, title=None)
+    fig.text(0.01, 0.005, f"Source: {ons_population.DATASET.title}.", fontsize=8, color="#505a5f")
+    fig.tight_layout()
+    return FigureOutput("population_change", fig, data=data)
+
+
+def deprivation_figure(p: PopulationProfile) -> FigureOutput:
+    """Horizontal bars of IMD average score: the CDP's areas highlighted among its neighbours."""
+    cdp_rows = p.deprivation[p.deprivation["measure"] == "IMD 2019 average score"]
+    data = pd.concat([cdp_rows.rename(columns={"area_name": "name", "value": "imd_score"}).assign(kind="CDP"),
+                      p.neighbours.assign(kind="Nearest neighbour")], ignore_index=True)
+    data = data.sort_values("imd_score", ascending=True)
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(data) + 1.2))
+    colours = [figures.CDP_COLOUR if k == "CDP" else "#b1b4b6" for k in data["kind"]]
+    ax.barh(data["name"], data["imd_score"], color=colours)
+    ax.set_xlabel(f"IMD {imd2019.period()} average score (higher = more deprived)")
+    ax.set_title(f"IMD {imd2019.period()} score: {p.cdp.name} and its nearest neighbours")
+    fig.text(0.01, 0.005, f"Source: {imd2019.DATASET.title}; {ons_nearest_neighbours.DATASET.title}.",
+             fontsize=8, color="#505a5f")
+    fig.tight_layout()
+    return FigureOutput("deprivation_neighbours", fig,
+                        data=pd.concat([cdp_rows, neighbours_tidy(p.neighbours, p.latest_year)], ignore_index=True))
+
+
+def pyramid_output(p: PopulationProfile) -> TableOutput:
+    return TableOutput(
+        "population_by_age_sex", p.pyramid,
+        view=wide_view(p.pyramid, index=["age_band"], columns=["area_name", "sex"], measure="percent of population"),
+        caption=f"% of population by five-year age band and sex, {period_label(p.pyramid_year)}")
+
+
+def single_year_output(p: PopulationProfile) -> TableOutput:
+    own = p.single_year[(p.single_year["area_role"] == "cdp") & (p.single_year["sex"] != "persons")]
+    return TableOutput(
+        "population_by_single_year_of_age", p.single_year,
+        view=wide_view(own, index=["age"], columns="sex", digits=0).T,
+        caption=f"{p.cdp.name}: residents by sex and single year of age, {period_label(p.pyramid_year)} "
+                "(all areas in the CSV table)")
+
+
+def denominators_output(p: PopulationProfile) -> TableOutput:
+    return TableOutput(
+        "denominator_populations", p.denominators,
+        view=wide_view(p.denominators, index=["area_name", "age_group"], columns="period", measure="population",
+                       digits=0),
+        caption="Residents by age group (persons)")
+
+
+def change_output(p: PopulationProfile) -> TableOutput:
+    return TableOutput(
+        "population_change", p.change,
+        view=wide_view(p.change, index=["area_name", "age_group"], columns="period", measure="percent change"),
+        caption="% change in residents by age group")
+
+
+def deprivation_output(p: PopulationProfile) -> TableOutput:
+    return TableOutput(
+        "deprivation", p.deprivation,
+        view=wide_view(p.deprivation, index=["area_name"], columns="measure", digits=1),
+        caption=f"IMD {imd2019.period()} (MHCLG)")
+
+
+def neighbours_output(p: PopulationProfile) -> TableOutput:
+    return TableOutput(
+        "nearest_neighbours", neighbours_tidy(p.neighbours, p.latest_year),
+        view=neighbours_display(p.neighbours, p.latest_year),
+        caption=f"The {len(p.neighbours)} statistical nearest neighbours of {p.cdp.name}")
+
+
+CHAPTER = Chapter(
+    name=NAME, number=1, title="Population profile", notebook="01_population_profile",
+    datasets=("lookups", "ons_population", "imd2019", "ons_nearest_neighbours"),
+    settings=Settings, build=build, summary=summary_text,
+    figures={"population_pyramid": pyramid_figure, "population_change": change_figure,
+             "deprivation_neighbours": deprivation_figure},
+)

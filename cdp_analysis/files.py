@@ -1,0 +1,42 @@
+"""The one way the suite writes a file: to a temporary sibling, then renamed into place.
+
+A reader (another run, a browser, the parse cache) never sees a half-written file, and an error
+part-way leaves the previous file as it was. Files are made readable by everyone (mode 0644), so a
+second analyst sharing the project can read caches and outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` (bytes, or text written as UTF-8 with LF line endings) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        The target file; its folder is created if missing.
+    data : bytes or str
+        The whole content.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,118 @@
+"""Helpers the chapter notebooks call, so that notebooks hold narrative and calls only.
+
+A chapter function returns a :class:`TableOutput` (tidy table + readable view + caption) or a
+:class:`FigureOutput` (figure + the tidy table it was drawn from); :func:`show` writes it (tables to
+``tables/``, figures to ``figures/``, with provenance) and displays it. :func:`sources_note` states a
+chapter's data sources, with editions, from the data register.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..data import datasets
+from . import figures, tidy
+
+log = logging.getLogger(__name__)
+
+
+def setup_logging() -> None:
+    """Send this package's INFO messages to stderr in a kernel (so they reach ``run.log``), once."""
+    root = logging.getLogger("cdp_analysis")
+    if not any(getattr(h, "_cdp", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._cdp = True
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
+def wide_view(table: pd.DataFrame, *, index: list[str], columns: str | list[str], digits: int = 1,
+              measure: str | None = None) -> pd.DataFrame:
+    """A readable pivot of a tidy table for display (values rounded; integers shown without decimals)."""
+    t = table if measure is None else table[table["measure"] == measure]
+    if "area_role" in t.columns:  # CDP, members, region, England, neighbours: the order readers expect
+        t = t.sort_values("area_role", key=lambda r: r.map(tidy.ROLE_ORDER), kind="stable")
+    wide = t.pivot_table(index=index, columns=columns, values="value", sort=False, observed=True)
+    wide.columns.name = None
+    return wide.round(digits)
+
+
+def _column_formats(frame: pd.DataFrame) -> dict:
+    """Per column: counts and ranks (all whole numbers) with no decimals, other numbers to one decimal place."""
+    formats = {}
+    for col in frame.columns:
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            whole = values.dropna().apply(lambda v: float(v).is_integer()).all()
+            formats[col] = "{:,.0f}" if whole else "{:,.1f}"
+    return formats
+
+
+def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFrame | None = None,
+               caption: str | None = None):
+    """Write ``tables/<name>.csv`` (tidy) and display ``view`` (or the tidy table) in the notebook."""
+    from IPython.display import display
+
+    saved = tidy.save_table(table, name, output_dir)
+    shown = saved if view is None else view
+    styler = shown.style.format(_column_formats(shown), na_rep="").set_uuid(name)  # fixed id: same HTML every run
+    if caption:
+        styler = styler.set_caption(caption)
+    display(styler)
+
+
+def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame | None = None) -> None:
+    """Write ``figures/<name>.png`` and display it, with alternative text for screen readers.
+
+    ``data``: the tidy table the figure was drawn from (its sources are recorded).
+    """
+    from IPython.display import Image, display
+
+    png = figures.save_figure(fig, name, output_dir, data=data)
+    display(Image(data=png, format="png", alt=figures.alt_text(fig)))
+    plt.close(fig)
+
+
+@dataclass
+class TableOutput:
+    """A table a chapter shows: ``name`` (file ``tables/<name>.csv``), the tidy ``table``, a readable ``view``."""
+
+    name: str
+    table: pd.DataFrame
+    view: pd.DataFrame | None = None
+    caption: str | None = None
+
+
+@dataclass
+class FigureOutput:
+    """A figure a chapter shows: ``name`` (file ``figures/<name>.png``) and the tidy table it was drawn from."""
+
+    name: str
+    figure: plt.Figure
+    data: pd.DataFrame
+
+
+def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
+    """Write (when ``output_dir`` is set) and display a chapter's table or figure."""
+    if isinstance(item, FigureOutput):
+        show_figure(item.figure, item.name, output_dir, data=item.data)
+    else:
+        show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption)
+
+
+def sources_note(chapter) -> str:
+    """A Markdown line naming the chapter's data sources and editions, read from the data register."""
+    found = datasets()
+    parts = []
+    for name in chapter.datasets:
+        ds = found[name]
+        editions = "; ".join(e.edition for e in ds.entries())
+        parts.append(f"{ds.title} ({editions})" if editions else ds.title)
+    return ("*Sources: " + "; ".join(parts) + ". All figures are published data; see the data register in "
+            "`data/README.md` and the section \"Where each number comes from\" at the end of the report.*")

@@ -1,0 +1,85 @@
+"""Which data files each output table and figure was computed from.
+
+When a chapter writes ``tables/<name>.csv`` or ``figures/<name>.png``, the distinct ``source`` citations of
+the rows behind it are recorded in ``<output folder>/.provenance/<output>.json``. The runner gathers these
+into ``run.json`` (:func:`collect`: each output → the raw files it read, with their register entry,
+edition and SHA-256) and into the report's "Where each number comes from" section, then removes the
+folder. So any number in a report is three hops from its publication: report table → ``run.json`` /
+the table's ``source`` column → the data register entry (publisher, edition, link, checksum).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from .. import paths
+from ..data import register
+from ..files import write_atomic
+
+log = logging.getLogger(__name__)
+
+FOLDER = ".provenance"
+
+
+def record(output_dir, output: str, sources: Iterable[str]) -> None:
+    """Note that ``output`` (a path relative to the output folder) was computed from ``sources`` (citations)."""
+    cited = sorted({part for s in pd.Series(list(sources), dtype=object).dropna().astype(str)
+                    for part in s.split("; ") if part})
+    name = output.replace("/", "__") + ".json"
+    write_atomic(Path(output_dir) / FOLDER / name, json.dumps({"output": output, "sources": cited}, indent=1) + "\n")
+
+
+def collect(output_dir: Path, *, remove: bool = True) -> dict[str, dict]:
+    """Gather the records of a finished run.
+
+    Returns
+    -------
+    dict
+        Output path → ``{"sha256": digest of the output file, "reads": {raw path: {"edition", "sha256"}},
+        "unregistered": [citations not in the data register]}``, sorted by output path.
+    """
+    folder = Path(output_dir) / FOLDER
+    out: dict[str, dict] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        reads, unregistered = {}, []
+        for citation in rec["sources"]:
+            try:
+                (entry,) = register.resolve_source(citation)
+            except KeyError:
+                unregistered.append(citation)
+                continue
+            raw = paths.raw_dir() / entry.path
+            reads[entry.path] = {"edition": entry.edition,
+                                 "sha256": register.checksum(raw) if raw.is_file() else None}
+        target = Path(output_dir) / rec["output"]
+        out[rec["output"]] = {"sha256": register.sha256_of(target) if target.is_file() else None,
+                              "reads": dict(sorted(reads.items())), "unregistered": unregistered}
+    if remove:
+        shutil.rmtree(folder, ignore_errors=True)
+    return dict(sorted(out.items()))
+
+
+def sources_markdown(outputs: dict[str, dict]) -> str:
+    """The report's "Where each number comes from" section: output → dataset file → publisher, edition, link."""
+    entries = {e.path: e for e in register.load_register()}
+    lines = ["## Where each number comes from", "",
+             "Each table and figure below was computed from the published files listed beside it. The "
+             "files are in `data/raw/` unchanged; `run.json` gives their SHA-256 checksums, and the `source` "
+             "column of every CSV table names the file and edition of each row.", "",
+             "| output | computed from | publisher | edition | licence |", "|---|---|---|---|---|"]
+    for output, rec in outputs.items():
+        for i, path in enumerate(rec["reads"]):
+            e = entries[path]
+            title = f"[{e.title}]({e.url})" if e.url else e.title
+            lines.append(f"| {'`' + output + '`' if i == 0 else ''} | {title} (`{path}`) | {e.publisher} | "
+                         f"{e.edition} | {e.licence} |")
+        for citation in rec["unregistered"]:
+            lines.append(f"| `{output}` | {citation} | not in the data register | | |")
+    return "\n".join(lines)
