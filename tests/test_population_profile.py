@@ -98,3 +98,53 @@ def test_single_year_of_age_matches_published(notts):
     assert sy[(sy["area_role"] == "cdp")]["value"].sum() == _published("E10000024", 2022, sex="males") + \
         _published("E10000024", 2022, sex="females") + _published("E10000024", 2022)
     assert list(dict.fromkeys(sy["age"]))[:3] == ["0", "1", "2"] and sy["age"].nunique() == 91
+
+
+def test_every_row_names_its_register_entry_and_edition(notts, northants):
+    """Provenance: each row's ``source`` resolves to data-register entries, with the edition recorded there."""
+    from cdp_analysis.data import register
+
+    for prof in (notts, northants):
+        for item in (population_profile.pyramid_output(prof), population_profile.single_year_output(prof),
+                     population_profile.denominators_output(prof), population_profile.change_output(prof),
+                     population_profile.deprivation_output(prof), population_profile.neighbours_output(prof)):
+            for source in item.table["source"].unique():
+                entries = register.resolve_source(source)
+                assert entries, f"{item.name}: {source!r}"
+    # a row built from two files cites both: the change from mid-2020 to mid-2024
+    change = notts.change[(notts.change["period"] == "mid-2020 to mid-2024")]["source"].iloc[0]
+    assert {e.period for e in register.resolve_source(change)} == {"mid-2020", "mid-2024"}
+    # the year of a population row is the period of the file it cites
+    for row in notts.denominators.drop_duplicates("period").itertuples():
+        (entry,) = register.resolve_source(row.source)
+        assert entry.period == row.period
+
+
+def test_periods_of_neighbours_and_imd_come_from_the_register(notts):
+    from cdp_analysis.data import register
+
+    tidy_nn = population_profile.neighbours_tidy(notts.neighbours, 2024)
+    for measure in ("neighbour rank", "IMD 2019 average score"):
+        rows = tidy_nn[tidy_nn["measure"] == measure]
+        assert {register.resolve_source(s)[0].period for s in rows["source"]} == set(rows["period"])
+
+
+def test_denominators_carry_period_only(notts):
+    assert "year" not in notts.denominators.columns
+    assert set(notts.denominators["period"]) == {"mid-2020", "mid-2022", "mid-2024"}
+
+
+def test_figures_are_drawn_from_tables_with_sources(notts):
+    import matplotlib.pyplot as plt
+
+    for draw in population_profile.CHAPTER.figures.values():
+        item = draw(notts)
+        assert item.data["source"].notna().all() and len(item.data)
+        assert item.figure.axes[0].get_title()
+        plt.close(item.figure)
+
+
+def test_notes_say_which_years_were_rebuilt_from_predecessors(notts):
+    text = population_profile.notes_text(notts)
+    assert "mid-2020" in text and "mid-2021" not in text  # mid-2021 is not among the years compared
+    assert "Cumberland" in text and "sum of predecessor areas (exact)" in text

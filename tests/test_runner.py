@@ -125,3 +125,87 @@ def test_cli_areas(cli):
     assert "152 CDP(s)" in res.stdout
     named = cli("areas", "--named")
     assert named.returncode == 0 and "1 CDP(s)" in named.stdout
+
+
+def test_manifest_maps_every_output_to_the_files_it_read(runs):
+    out, *_ = runs
+    registered = {e.path: e for e in register.load_register()}
+    for slug in DEFAULT_CDPS:
+        d = out / "a" / slug
+        m = json.loads((d / "run.json").read_text())
+        assert m["output_dir"] == str(d)  # the folder the outputs are in, wherever --outputs points
+        written = {f"{sub}/{p.name}" for sub in ("tables", "figures") for p in (d / sub).iterdir()}
+        assert set(m["outputs"]) == written
+        for output, rec in m["outputs"].items():
+            assert rec["reads"] and not rec["unregistered"], output
+            assert rec["sha256"] == register.sha256_of(d / output)
+            for path, read in rec["reads"].items():
+                assert read == {"edition": registered[path].edition, "sha256": registered[path].sha256}
+        assert m["outputs"]["tables/deprivation.csv"]["reads"].keys() >= {"imd2019/IoD2019_UTLA19_IMD_average_score.csv"} \
+            or slug == "northamptonshire"
+        assert not (d / ".provenance").exists()
+
+
+def test_every_csv_row_resolves_to_a_register_entry(runs):
+    out, *_ = runs
+    for slug in DEFAULT_CDPS:
+        for csv in (out / "a" / slug / "tables").iterdir():
+            for source in pd.read_csv(csv)["source"].unique():
+                assert register.resolve_source(source), f"{csv.name}: {source}"
+
+
+def test_report_says_where_each_number_comes_from(runs):
+    out, *_ = runs
+    soup = BeautifulSoup((out / "a" / "nottinghamshire" / "report.html").read_text(), "html.parser")
+    heading = soup.find(id="Where-each-number-comes-from")
+    assert heading is not None
+    table = heading.find_next("table")
+    text = table.get_text(" ")
+    assert "tables/denominator_populations.csv" in text and "Office for National Statistics" in text
+    assert "mid-2024, 2023 boundaries" in text  # the edition, from the register
+    assert any(a["href"].startswith("https://www.ons.gov.uk/") for a in table.find_all("a"))
+
+
+def test_single_year_csv_is_in_age_order(runs):
+    out, *_ = runs
+    t = pd.read_csv(out / "a" / "nottinghamshire" / "tables" / "population_by_single_year_of_age.csv", dtype=str)
+    first = t[(t["area_role"] == "cdp") & (t["sex"] == "females")]["age"].tolist()
+    assert first == [str(a) for a in range(90)] + ["90+"]
+
+
+def test_cli_outputs_option_is_recorded_in_the_manifest(project, cli, tmp_path):
+    target = tmp_path / "elsewhere"
+    proc = cli("run", "nottinghamshire", "--outputs", str(target), root=project)
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads((target / "nottinghamshire" / "run.json").read_text())
+    assert m["output_dir"] == str(target / "nottinghamshire")
+    assert m["parameters"]["population_profile"]["output_dir"] == str(target / "nottinghamshire")
+    assert not (project / "outputs" / "nottinghamshire").exists()
+    assert [p.name for p in target.iterdir()] == ["nottinghamshire"]  # no partial folders left
+
+
+def test_run_logs_of_concurrent_runs_do_not_mix(tmp_path):
+    """Each run's log handler keeps only that run's records, even with runs in parallel threads."""
+    import logging
+    import threading
+
+    log = logging.getLogger("cdp_analysis.test")
+    level_before = logging.getLogger("cdp_analysis").level
+    barrier = threading.Barrier(2)
+
+    def one(name):
+        with runner._RunLog(tmp_path / f"{name}.log", run_id=name):
+            barrier.wait()
+            for i in range(50):
+                log.info("message %d from %s", i, name)
+            barrier.wait()
+
+    threads = [threading.Thread(target=one, args=(n,)) for n in ("alpha", "beta")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for name, other in (("alpha", "beta"), ("beta", "alpha")):
+        text = (tmp_path / f"{name}.log").read_text()
+        assert text.count(f"from {name}") == 50 and f"from {other}" not in text
+    assert logging.getLogger("cdp_analysis").level == level_before  # levels restored after the last run

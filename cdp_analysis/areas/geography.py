@@ -39,10 +39,6 @@ REGION_CODES: dict[str, str] = {
 }
 _REGION_ALIASES = {"yorkshire and the humber": "Yorkshire and The Humber", "east": "East of England"}
 
-#: Expected number of current upper-tier areas in each region (ONS, 2023 geography).
-REGION_SIZES = {"North East": 12, "North West": 24, "Yorkshire and The Humber": 15, "East Midlands": 10,
-                "West Midlands": 14, "East of England": 11, "London": 33, "South East": 19, "South West": 15}
-
 def slugify(name: str) -> str:
     """A lower-case, hyphenated identifier for a name: 'Bournemouth, Christchurch and Poole' -> 'bournemouth-christchurch-and-poole'."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")

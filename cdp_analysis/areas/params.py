@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 #: Keys of earlier versions of the params files, and where their setting lives now.
 _MOVED = {"notebooks": "'notebooks' was replaced by 'chapters', a list of chapter names, e.g. [population_profile]",
-          "population_years": "'population_years' now goes in the chapter's section:\n"
+          "population_years": "'population_years' now goes in the chapter's section, e.g.\n"
                               "     population_profile:\n       population_years: [2020, 2022, 2024]"}
 
 #: How each run-wide key should look, for error hints.

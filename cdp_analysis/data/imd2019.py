@@ -46,13 +46,13 @@ def imd_scores() -> pd.DataFrame:
     utla = read_csv_table(utla_path, ["upper_tier_local_authority_district_code_2019", "imd_average_score"])
     utla = pd.DataFrame({"code": utla["upper_tier_local_authority_district_code_2019"].str.strip(),
                          "imd_score": to_numbers(utla, "imd_average_score", file=utla_path),
-                         "imd_basis": "upper-tier summary (boundaries unchanged since 2019)",
+                         "imd_basis": "upper-tier summary (county boundaries unchanged since publication)",
                          "source": register.citation_of(utla_path)})
     ltla_path = register.file_of_kind(LTLA23.kind)
     ltla = read_csv_table(ltla_path, ["ltla23_code", "Score"])
     ltla = pd.DataFrame({"code": ltla["ltla23_code"].str.strip(),
                          "imd_score": to_numbers(ltla, "Score", file=ltla_path),
-                         "imd_basis": "re-aggregated to 2023 lower-tier areas (single-tier area)",
+                         "imd_basis": "re-aggregated from small areas to current lower-tier areas (single-tier area)",
                          "source": register.citation_of(ltla_path)})
     reg = lookups.upper_tier_areas()
     counties = reg.loc[reg["type"] == "CTY", "code"]

@@ -181,12 +181,17 @@ def verify_checksums() -> list[str]:
     Returns
     -------
     list of str
-        One line per problem (missing file or changed checksum); empty when all match.
+        One line per problem (a kind no dataset reads, a missing file or a changed checksum); empty
+        when all match.
     """
     problems = []
+    kinds = known_kinds()
     for entry in load_register():
         p = paths.raw_dir() / entry.path
-        if not p.is_file():
+        if entry.kind not in kinds:
+            problems.append(f"{entry.path}: kind '{entry.kind}' is read by no dataset module "
+                            f"(kinds: {', '.join(sorted(kinds))})")
+        elif not p.is_file():
             problems.append(f"{entry.path}: missing")
         elif checksum(p) != entry.sha256:
             problems.append(f"{entry.path}: checksum {checksum(p)[:12]}… differs from the register's {entry.sha256[:12]}…")

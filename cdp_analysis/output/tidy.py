@@ -100,8 +100,9 @@ def from_stats(result: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
     The limits at ``level`` (``lowercl``/``uppercl`` for one level; ``lower95_0cl``/``upper95_0cl`` for
     the 0.95 of a pair; ``sii_lower95_0cl``/``sii_upper95_0cl`` from :func:`~cdp_analysis.stats.sii`)
     become ``lower_ci``/``upper_ci``; limits at other levels become ``lower_ci_<level>``/``upper_ci_<level>``
-    (e.g. ``lower_ci_99_8``). ``sii`` becomes ``value`` when there is no ``value`` column. Other columns
-    are kept.
+    (e.g. ``lower_ci_99_8``). For :func:`~cdp_analysis.stats.sii` results ``sii`` becomes ``value`` with
+    its limits ``lower_ci``/``upper_ci``, and the RII's limits become ``rii_lower_ci``/``rii_upper_ci``.
+    Other columns are kept.
 
     Parameters
     ----------
@@ -112,16 +113,16 @@ def from_stats(result: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
     """
     pct = level * 100 if level <= 1 else level
     wanted = f"{pct:.1f}".replace(".", "_")
+    main = "sii_" if "value" not in result.columns and "sii" in result.columns else ""
     renames = {}
     for col in result.columns:
         m = _LIMIT.match(col)
         if not m:
             continue
-        if m["level"] is None or m["level"] == wanted:
-            renames[col] = f"{m['side']}_ci"
-        else:
-            renames[col] = f"{m['side']}_ci_{m['level']}"
+        prefix = "" if (m["stat"] or "") == main else m["stat"]
+        at_level = m["level"] is None or m["level"] == wanted
+        renames[col] = f"{prefix}{m['side']}_ci" + ("" if at_level else f"_{m['level']}")
     out = result.rename(columns=renames)
-    if "value" not in out.columns and "sii" in out.columns:
+    if main:
         out = out.rename(columns={"sii": "value"})
     return out

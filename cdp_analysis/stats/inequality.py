@@ -69,8 +69,8 @@ def _back(x: np.ndarray, kind: str) -> np.ndarray:
 
 
 def _conf_label(c: float) -> str:
-    s = f"{c * 100:.1f}".rstrip("0").rstrip(".")
-    return s.replace(".", "_")
+    """The level tag of the family's limit columns: 0.95 → '95_0', 0.998 → '99_8' (as in ``lower95_0cl``)."""
+    return f"{c * 100:.1f}".replace(".", "_")
 
 
 def _hat(sqrt_a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -134,8 +134,9 @@ def sii(
     Returns
     -------
     pandas.DataFrame
-        One row per group: grouping columns, ``sii``, ``sii_lower_{c}``, ``sii_upper_{c}``
-        (``c`` = "95", "99_8", …), ``rii``, ``rii_lower_{c}``, ``rii_upper_{c}``, ``rii_mean``
+        One row per group: grouping columns, ``sii``, ``sii_lower{c}cl``, ``sii_upper{c}cl``
+        (``c`` = "95_0", "99_8", …, as PHEindicatormethods' ``phe_sii`` names them and as the rest of the
+        family names its limits), ``rii``, ``rii_lower{c}cl``, ``rii_upper{c}cl``, ``rii_mean``
         (SII relative to the weighted mean; point estimate only), ``weighted_mean`` (value scale),
         ``n_quantiles`` and ``reason`` (why a group could not be calculated, else "").
 
@@ -250,8 +251,8 @@ def sii(
         nanrec = {"sii": np.nan, "rii": np.nan, "rii_mean": np.nan, "weighted_mean": np.nan}
         for c in confs:
             lab = _conf_label(c)
-            nanrec.update({f"sii_lower_{lab}": np.nan, f"sii_upper_{lab}": np.nan,
-                           f"rii_lower_{lab}": np.nan, f"rii_upper_{lab}": np.nan})
+            nanrec.update({f"sii_lower{lab}cl": np.nan, f"sii_upper{lab}cl": np.nan,
+                           f"rii_lower{lab}cl": np.nan, f"rii_upper{lab}cl": np.nan})
         if len(pos) != n_q:
             rec.update(nanrec, reason=f"has {len(pos)} of the {n_q} quantiles")
             log.warning("sii: group %s has %d of %d quantiles; not calculated", key, len(pos), n_q)
@@ -297,18 +298,18 @@ def sii(
             lo_i = max(1, int(round(reps * (1 - cv)))) - 1
             hi_i = min(reps, int(round(reps * cv))) - 1
             lab = _conf_label(c)
-            rec[f"sii_lower_{lab}"] = sims_sii[lo_i]
-            rec[f"sii_upper_{lab}"] = sims_sii[hi_i]
-            rec[f"rii_lower_{lab}"] = sims_rii[lo_i]
-            rec[f"rii_upper_{lab}"] = sims_rii[hi_i]
+            rec[f"sii_lower{lab}cl"] = sims_sii[lo_i]
+            rec[f"sii_upper{lab}cl"] = sims_sii[hi_i]
+            rec[f"rii_lower{lab}cl"] = sims_rii[lo_i]
+            rec[f"rii_upper{lab}cl"] = sims_rii[hi_i]
         records.append(rec)
 
     out = pd.DataFrame(records)
     order = keys + ["sii"]
     for c in confs:
-        order += [f"sii_lower_{_conf_label(c)}", f"sii_upper_{_conf_label(c)}"]
+        order += [f"sii_lower{_conf_label(c)}cl", f"sii_upper{_conf_label(c)}cl"]
     order += ["rii"]
     for c in confs:
-        order += [f"rii_lower_{_conf_label(c)}", f"rii_upper_{_conf_label(c)}"]
+        order += [f"rii_lower{_conf_label(c)}cl", f"rii_upper{_conf_label(c)}cl"]
     order += ["rii_mean", "weighted_mean", "n_quantiles", "reason"]
     return out[order]

@@ -48,7 +48,7 @@ def test_sign_convention_and_negative_multiplier():
     assert flipped["rii"].iloc[0] == pytest.approx(1 / out["rii"].iloc[0])
     # same draws, negated; equal up to one order statistic (R's positions round(R·0.025) and
     # round(R·0.975) are not mirror images of each other)
-    assert flipped["sii_lower_95"].iloc[0] == pytest.approx(-out["sii_upper_95"].iloc[0], rel=2e-3)
+    assert flipped["sii_lower95_0cl"].iloc[0] == pytest.approx(-out["sii_upper95_0cl"].iloc[0], rel=2e-3)
     # row order in the input does not matter: quantiles are sorted
     shuffled = sii(df.sample(frac=1, random_state=2), "decile", "pop", value="v", se="se", reps=2000, seed=1)
     assert shuffled["sii"].iloc[0] == pytest.approx(-400.0)
@@ -72,24 +72,24 @@ def test_limits_bracket_estimate_and_are_reproducible():
     r2 = sii(df, "decile", "pop", seed=42, **kw)
     r3 = sii(df, "decile", "pop", seed=43, **kw)
     pd.testing.assert_frame_equal(r1, r2)
-    assert r1["sii_lower_95"].iloc[0] != r3["sii_lower_95"].iloc[0]
+    assert r1["sii_lower95_0cl"].iloc[0] != r3["sii_lower95_0cl"].iloc[0]
     est = r1["sii"].iloc[0]
-    assert r1["sii_lower_99_8"].iloc[0] < r1["sii_lower_95"].iloc[0] < est < r1["sii_upper_95"].iloc[0] < r1["sii_upper_99_8"].iloc[0]
-    assert r1["rii_lower_95"].iloc[0] < r1["rii"].iloc[0] < r1["rii_upper_95"].iloc[0]
+    assert r1["sii_lower99_8cl"].iloc[0] < r1["sii_lower95_0cl"].iloc[0] < est < r1["sii_upper95_0cl"].iloc[0] < r1["sii_upper99_8cl"].iloc[0]
+    assert r1["rii_lower95_0cl"].iloc[0] < r1["rii"].iloc[0] < r1["rii_upper95_0cl"].iloc[0]
     # normal values: the SII is linear in y, so its SD is √Σ(h₁ᵢ·√aᵢ·SEᵢ)²; limits ≈ ±1.96 SD
     a, b = _ranks(POP)
     X = np.column_stack([np.sqrt(a), b * np.sqrt(a)])
     h = np.linalg.solve(X.T @ X, X.T)[1] * np.sqrt(a)
     sd = np.sqrt(np.sum((h * 1.5) ** 2))
-    half_width = (r1["sii_upper_95"].iloc[0] - r1["sii_lower_95"].iloc[0]) / 2
+    half_width = (r1["sii_upper95_0cl"].iloc[0] - r1["sii_lower95_0cl"].iloc[0]) / 2
     assert half_width == pytest.approx(1.959964 * sd, rel=0.05)
 
 
 def test_limits_shrink_as_cis_shrink():
     wide = sii(_line_frame(se=2.0), "decile", "pop", value="v", lower="lo", upper="hi", reps=5000, seed=7)
     narrow = sii(_line_frame(se=0.5), "decile", "pop", value="v", lower="lo", upper="hi", reps=5000, seed=7)
-    w = wide["sii_upper_95"].iloc[0] - wide["sii_lower_95"].iloc[0]
-    n = narrow["sii_upper_95"].iloc[0] - narrow["sii_lower_95"].iloc[0]
+    w = wide["sii_upper95_0cl"].iloc[0] - wide["sii_lower95_0cl"].iloc[0]
+    n = narrow["sii_upper95_0cl"].iloc[0] - narrow["sii_lower95_0cl"].iloc[0]
     assert n < w / 3
 
 
@@ -100,14 +100,14 @@ def test_rate_and_proportion_value_types():
     df = pd.DataFrame({"decile": range(1, 11), "pop": POP, "v": rate, "lo": lo, "hi": hi})
     out = sii(df, "decile", "pop", value="v", lower="lo", upper="hi", value_type="rate", reps=5000, seed=3)
     assert out["sii"].iloc[0] == pytest.approx(-200.0)
-    assert out["sii_lower_95"].iloc[0] < -200 < out["sii_upper_95"].iloc[0]
+    assert out["sii_lower95_0cl"].iloc[0] < -200 < out["sii_upper95_0cl"].iloc[0]
     # proportions from numerator / population, reported as percentage points
     p = 0.30 - 0.10 * b
     x = p * POP
     dfp = pd.DataFrame({"decile": range(1, 11), "pop": POP, "x": x, "se": 0.05})
     outp = sii(dfp, "decile", "pop", numerator="x", se="se", value_type="proportion", multiplier=100, reps=5000, seed=3)
     assert outp["sii"].iloc[0] == pytest.approx(-10.0)
-    assert outp["sii_lower_95"].iloc[0] < -10 < outp["sii_upper_95"].iloc[0]
+    assert outp["sii_lower95_0cl"].iloc[0] < -10 < outp["sii_upper95_0cl"].iloc[0]
 
 
 def test_grouped_with_incomplete_group():
@@ -153,4 +153,4 @@ def test_sii_text_and_categorical_quantiles_sort_as_numbers():
 
 def test_sii_default_reps_runs_quickly():
     out = sii(_line_frame(se=1.0), "decile", "pop", value="v", se="se", seed=11)
-    assert out["sii_lower_95"].iloc[0] < 10.0 < out["sii_upper_95"].iloc[0]
+    assert out["sii_lower95_0cl"].iloc[0] < 10.0 < out["sii_upper95_0cl"].iloc[0]

@@ -1,0 +1,224 @@
+"""The package's shape: layers without cycles, one list of chapters, no editions or years typed into code.
+
+These keep the promises of ``docs/architecture.md`` true as chapters are added:
+
+* each layer imports only the layers below it (data → stats → areas → output → chapters → runner/cli),
+  and there is no import cycle between modules;
+* the chapter registry is the only list of chapters: the runner's notebooks, the params schema and the
+  pre-run data check all follow it;
+* no data edition, release date or reference year is typed into package code or notebook text.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import cdp_analysis
+from cdp_analysis import chapters, runner
+from cdp_analysis import data as data_package
+from cdp_analysis.areas import params, partnerships
+from cdp_analysis.areas.params import ChapterSettings
+from cdp_analysis.data import datasets
+from cdp_analysis.errors import InputError
+
+PACKAGE = Path(cdp_analysis.__file__).parent
+REPO = PACKAGE.parent
+
+#: What each layer may import (besides itself and the shared utilities).
+LAYERS = {"data": set(), "stats": set(), "areas": {"data", "stats"}, "output": {"data", "stats", "areas"},
+          "chapters": {"data", "stats", "areas", "output"}}
+UTILITIES = {"errors", "paths", "memo", "files", "__init__"}
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules of this package imported at module level (imports inside functions are deliberate deferrals)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if not target.startswith("cdp_analysis"):
+                continue
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}"
+                found.add(candidate if _exists(candidate) else target)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("cdp_analysis")}
+    return {f for f in found if f != name}
+
+
+def _exists(module: str) -> bool:
+    rel = Path(*module.split("."))
+    return (PACKAGE.parent / rel).with_suffix(".py").is_file() or (PACKAGE.parent / rel / "__init__.py").is_file()
+
+
+GRAPH = {_module_name(p): _top_level_imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+@pytest.mark.parametrize("module", sorted(m for m in GRAPH if _layer(m) in LAYERS))
+def test_each_layer_imports_only_the_layers_below(module):
+    layer = _layer(module)
+    for imported in GRAPH[module]:
+        other = _layer(imported)
+        assert other in LAYERS[layer] | {layer} | UTILITIES | {""}, f"{module} imports {imported} ({other} layer)"
+
+
+def test_no_import_cycles():
+    state: dict[str, int] = {}
+
+    def visit(module: str, stack: list[str]) -> None:
+        state[module] = 1
+        for nxt in sorted(GRAPH.get(module, ())):
+            if nxt == "cdp_analysis" or nxt not in GRAPH:
+                continue
+            assert state.get(nxt) != 1, "import cycle: " + " -> ".join(stack + [module, nxt])
+            if nxt not in state:
+                visit(nxt, stack + [module])
+        state[module] = 2
+
+    for module in sorted(GRAPH):
+        if module not in state:
+            visit(module, [])
+
+
+# --------------------------------------------------------------------------------------------------
+# the registry is the only list of chapters
+
+
+@pytest.fixture
+def extra_chapter(monkeypatch):
+    """A chapter registered from outside the package, reading the IMD dataset, with one setting."""
+    from cdp_analysis.chapters import registry
+
+    class ExtraSettings(ChapterSettings):
+        threshold: int = 3
+
+    loads = []
+    real = datasets()
+    spied = {name: dataclasses.replace(ds, load=lambda ds=ds: loads.append(ds.name) or ds.load())
+             for name, ds in real.items()}
+    monkeypatch.setattr(data_package, "datasets", lambda: spied)
+    chapter = chapters.Chapter(name="extra_chapter", number=99, title="Extra", notebook="99_extra",
+                               datasets=("imd2019",), settings=ExtraSettings, build=lambda cdp, s: None,
+                               summary=lambda t: "")
+    monkeypatch.setitem(registry._EXTRA, chapter.name, chapter)
+    cdp_analysis.clear_caches()
+    yield chapter, loads
+    cdp_analysis.clear_caches()
+
+
+def test_a_registered_chapter_reaches_runner_params_and_data_check(extra_chapter):
+    chapter, loads = extra_chapter
+    cdp = partnerships.get("nottinghamshire")
+    assert [c.name for c in cdp.chapters()][-1] == "extra_chapter"          # the runner's notebook list
+    assert "extra_chapter" in params.run_settings_model().model_fields         # the params schema
+    assert cdp.chapter_settings("extra_chapter").threshold == 3                # its defaults
+    runner.check_inputs([cdp])                                                 # the pre-run data check
+    assert "imd2019" in loads
+    assert chapter.parameters(cdp)["threshold"] == 3                           # its notebook parameters
+
+
+def test_no_other_list_of_chapters_or_notebooks():
+    """Chapter and notebook names appear only in their chapter module (and the docs)."""
+    names = {c.name for c in chapters.all_chapters().values()} | {c.notebook for c in chapters.all_chapters().values()}
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent.name == "chapters" and path.stem in names:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for name in names:
+            code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("#", "-", ":mod:")))
+            assert f'"{name}"' not in code and f"'{name}'" not in code, f"{path.name} names chapter '{name}'"
+    defaults = (REPO / "params" / "defaults.yaml").read_text(encoding="utf-8")
+    assert "notebooks:" not in defaults
+
+
+def test_chapter_settings_override_in_a_cdp_file(project):
+    (project / "params/cdps/notts-recent.yaml").write_text(
+        "name: Nottinghamshire (recent)\nmembers: [E10000024]\npopulation_profile:\n  population_years: [2022, 2024]\n")
+    cdp_analysis.clear_caches()
+    p = partnerships.get("notts-recent")
+    assert p.chapter_settings("population_profile").population_years == [2022, 2024]
+    assert p.settings.n_neighbours == partnerships.defaults().n_neighbours
+
+
+def test_unknown_chapter_in_params_names_the_chapters(project):
+    path = project / "params/defaults.yaml"
+    path.write_text(path.read_text() + "chapters: [population_profil]\n")
+    cdp_analysis.clear_caches()
+    with pytest.raises(InputError) as exc:
+        partnerships.defaults()
+    msg = exc.value.message
+    assert "key 'chapters'" in msg and "unknown chapter 'population_profil'" in msg and "population_profile" in msg
+
+
+@pytest.mark.parametrize("old_key, needle", [
+    ("notebooks: [01_population_profile]", "replaced by 'chapters'"),
+    ("population_years: [2020, 2024]", "population_profile:"),
+])
+def test_keys_of_earlier_params_files_say_where_they_went(project, old_key, needle):
+    path = project / "params/cdps/northamptonshire.yaml"
+    path.write_text(path.read_text() + old_key + "\n")
+    cdp_analysis.clear_caches()
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert "unknown key" in exc.value.message and needle in exc.value.message
+
+
+# --------------------------------------------------------------------------------------------------
+# no editions or years typed into code or notebook text
+
+_YEAR = re.compile(r"(?<![\w-])(19|20)\d\d(?![\w])")
+#: Names that contain a year but are names, not editions: the index is called 'IMD 2019', the standard 'ESP2013'.
+_NAMES = re.compile(r"IMD 2019|IoD2019|Indices of Deprivation 2019|ESP2013|imd2019|ons_population"
+                    r"|e\.g\.[^)]*")  # and examples in hints
+
+
+def _string_constants(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+                  and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+@pytest.mark.parametrize("path", sorted(p for p in PACKAGE.rglob("*.py") if "stats" not in p.parts),
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_year_or_edition_in_package_strings(path):
+    for line, text in _string_constants(path):
+        assert not _YEAR.search(_NAMES.sub("", text)), f"{path.name}:{line}: {text!r} types a year; read it from data"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_no_year_or_edition_in_notebook_text(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            continue  # literal defaults, so that the notebook runs as-is
+        assert not _YEAR.search(_NAMES.sub("", cell.source)), f"{path.name}: {cell.source[:80]!r}"
