@@ -52,7 +52,9 @@ def _data() -> int:
         print(f"{'ok ' if not any(p.startswith(e.path) for p in problems) else '!! '} {e.path}  ({e.publisher}, {e.edition})")
     for p in problems:
         print(f"problem: {p}", file=sys.stderr)
-    if problems:
+    if any("read by no dataset" in p for p in problems):
+        print("  -> correct the 'kind' in data/register.yaml to one of the kinds listed", file=sys.stderr)
+    if any("read by no dataset" not in p for p in problems):
         print("  -> copy the file(s) again, unchanged, from ../shared/data/ (see data/README.md); if you added "
               "a newer edition on purpose, record it and its sha256 in data/register.yaml", file=sys.stderr)
     return 2 if problems else 0

@@ -79,17 +79,12 @@ def check_inputs(cdps: list[Partnership] | None = None) -> None:
     """
     from . import chapters
     from .areas import geography
-    from .data import datasets, register
+    from .data import datasets
 
     chosen = {c.name: c for cdp in cdps for c in cdp.chapters()} if cdps else chapters.all_chapters()
     found = datasets()
-    names = sorted({d for c in chosen.values() for d in c.datasets})
-    for name in names:
-        for kind in found[name].kinds:
-            if not kind.optional:
-                register.files_of_kind(kind.kind)
-    for name in names:
-        found[name].load()
+    for name in sorted({d for c in chosen.values() for d in c.datasets}):
+        found[name].check()
     geography.areas()
 
 

@@ -25,7 +25,6 @@ from cdp_analysis import data as data_package
 from cdp_analysis.areas import params, partnerships
 from cdp_analysis.areas.params import ChapterSettings
 from cdp_analysis.data import datasets
-from cdp_analysis.errors import InputError
 
 PACKAGE = Path(cdp_analysis.__file__).parent
 REPO = PACKAGE.parent
@@ -164,29 +163,6 @@ def test_chapter_settings_override_in_a_cdp_file(project):
     p = partnerships.get("notts-recent")
     assert p.chapter_settings("population_profile").population_years == [2022, 2024]
     assert p.settings.n_neighbours == partnerships.defaults().n_neighbours
-
-
-def test_unknown_chapter_in_params_names_the_chapters(project):
-    path = project / "params/defaults.yaml"
-    path.write_text(path.read_text() + "chapters: [population_profil]\n")
-    cdp_analysis.clear_caches()
-    with pytest.raises(InputError) as exc:
-        partnerships.defaults()
-    msg = exc.value.message
-    assert "key 'chapters'" in msg and "unknown chapter 'population_profil'" in msg and "population_profile" in msg
-
-
-@pytest.mark.parametrize("old_key, needle", [
-    ("notebooks: [01_population_profile]", "replaced by 'chapters'"),
-    ("population_years: [2020, 2024]", "population_profile:"),
-])
-def test_keys_of_earlier_params_files_say_where_they_went(project, old_key, needle):
-    path = project / "params/cdps/northamptonshire.yaml"
-    path.write_text(path.read_text() + old_key + "\n")
-    cdp_analysis.clear_caches()
-    with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
-    assert "unknown key" in exc.value.message and needle in exc.value.message
 
 
 # --------------------------------------------------------------------------------------------------

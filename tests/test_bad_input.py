@@ -262,6 +262,36 @@ def test_missing_required_key(project):
     assert_message(exc, "northamptonshire.yaml", "key 'members'", "required key 'members' is missing", "add 'members:'")
 
 
+def test_unknown_chapter_in_params_names_the_chapters(project):
+    path = project / "params/defaults.yaml"
+    path.write_text(path.read_text() + "chapters: [population_profil]\n")
+    cdp_analysis.clear_caches()
+    with pytest.raises(InputError) as exc:
+        partnerships.defaults()
+    msg = exc.value.message
+    assert "key 'chapters'" in msg and "unknown chapter 'population_profil'" in msg and "population_profile" in msg
+
+
+@pytest.mark.parametrize("old_key, needle", [
+    ("notebooks: [01_population_profile]", "replaced by 'chapters'"),
+    ("population_years: [2020, 2024]", "population_profile:"),
+])
+def test_keys_of_earlier_params_files_say_where_they_went(project, old_key, needle):
+    path = project / "params/cdps/northamptonshire.yaml"
+    path.write_text(path.read_text() + old_key + "\n")
+    cdp_analysis.clear_caches()
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert "unknown key" in exc.value.message and needle in exc.value.message
+
+
+def test_notebook_parameter_the_chapter_does_not_declare(project):
+    with pytest.raises(InputError) as exc:
+        population_profile.CHAPTER.from_parameters(cdp_slug="nottinghamshire", cdp_name="Nottinghamshire",
+                                                   members=["E10000024"], population_yeras=[2020, 2024])
+    assert_message(exc, "parameter", "unknown parameter 'population_yeras'", "did you mean 'population_years'?")
+
+
 # --------------------------------------------------------------------------------------------------
 # 5. wrong type or value
 
@@ -489,6 +519,22 @@ def test_non_numeric_imd_score(project):
     with pytest.raises(InputError) as exc:
         deprivation.imd_scores()
     assert_message(exc, str(project / IMD_LTLA), "row 5, column 'Score'", "'high'", "not a number")
+
+
+def test_cli_register_entry_without_period_is_caught_before_any_notebook(project, cli):
+    reg = project / "data/register.yaml"
+    write(reg, reg.read_text().replace("    period: '2025'\n", ""))
+    proc = cli("run", "nottinghamshire", root=project)
+    assert_cli_input_error(proc, "localauthoritynearestneighboursengland.xlsx", "gives no 'period'", "period: '2019'")
+    assert not (project / "outputs" / ".failed").exists()  # stopped by the pre-run check, no kernel started
+
+
+def test_cli_data_check_reports_kind_no_dataset_reads(project, cli):
+    reg = project / "data/register.yaml"
+    write(reg, reg.read_text().replace("kind: nearest_neighbours", "kind: nearest_neighbors"))
+    proc = cli("data", root=project)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "kind 'nearest_neighbors' is read by no dataset module" in proc.stderr
 
 
 # --------------------------------------------------------------------------------------------------

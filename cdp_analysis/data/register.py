@@ -70,6 +70,19 @@ class Dataset:
         mine = {k.kind for k in self.kinds}
         return [e for e in load_register() if e.kind in mine]
 
+    def check(self) -> None:
+        """Before a run: every required file is present, each registered file has a ``period``, and the
+        loader reads and validates them. Raises :class:`InputError` on the first problem."""
+        for k in self.kinds:
+            if not k.optional:
+                files_of_kind(k.kind)
+        for entry in self.entries():
+            if not entry.period:
+                raise InputError("the data register gives no 'period' for this file",
+                                 file=paths.raw_dir() / entry.path,
+                                 hint="add the file to data/register.yaml with its period (e.g. period: '2019')")
+        self.load()
+
 
 def known_kinds() -> dict[str, FileKind]:
     """Every file kind declared by a dataset module (all dataset modules imported)."""
