@@ -32,6 +32,14 @@ LTLA23 = register.FileKind("imd2019_ltla23", "imd2019", "imd2019_england_ltla23*
 log = logging.getLogger(__name__)
 
 
+def _scores(kind: register.FileKind, code: str, score: str, *, basis: str):
+    """One file's average scores: ``code, imd_score, imd_basis, source``, and the file's path."""
+    path = register.file_of_kind(kind.kind)
+    raw = read_csv_table(path, [code, score])
+    return pd.DataFrame({"code": raw[code].str.strip(), "imd_score": to_numbers(raw, score, file=path),
+                         "imd_basis": basis, "source": register.citation_of(path)}), path
+
+
 @memoised()
 def imd_scores() -> pd.DataFrame:
     """IMD 2019 average score, rank (of 153) and decile for each current upper-tier area.
@@ -42,18 +50,10 @@ def imd_scores() -> pd.DataFrame:
         ``code, imd_score, imd_rank, imd_decile, imd_basis`` (which file and why), ``source`` (its
         data-register citation), one row per current upper-tier area.
     """
-    utla_path = register.file_of_kind(UTLA19.kind)
-    utla = read_csv_table(utla_path, ["upper_tier_local_authority_district_code_2019", "imd_average_score"])
-    utla = pd.DataFrame({"code": utla["upper_tier_local_authority_district_code_2019"].str.strip(),
-                         "imd_score": to_numbers(utla, "imd_average_score", file=utla_path),
-                         "imd_basis": "upper-tier summary (county boundaries unchanged since publication)",
-                         "source": register.citation_of(utla_path)})
-    ltla_path = register.file_of_kind(LTLA23.kind)
-    ltla = read_csv_table(ltla_path, ["ltla23_code", "Score"])
-    ltla = pd.DataFrame({"code": ltla["ltla23_code"].str.strip(),
-                         "imd_score": to_numbers(ltla, "Score", file=ltla_path),
-                         "imd_basis": "re-aggregated from small areas to current lower-tier areas (single-tier area)",
-                         "source": register.citation_of(ltla_path)})
+    utla, utla_path = _scores(UTLA19, "upper_tier_local_authority_district_code_2019", "imd_average_score",
+                              basis="upper-tier summary (county boundaries unchanged since publication)")
+    ltla, ltla_path = _scores(LTLA23, "ltla23_code", "Score",
+                              basis="re-aggregated from small areas to current lower-tier areas (single-tier area)")
     reg = lookups.upper_tier_areas()
     counties = reg.loc[reg["type"] == "CTY", "code"]
     table = pd.concat([utla[utla["code"].isin(counties)], ltla[ltla["code"].isin(reg.loc[reg["type"] != "CTY", "code"])]])
