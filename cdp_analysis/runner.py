@@ -10,7 +10,7 @@ kernel per notebook, no command-line subprocesses). Each notebook receives only 
     tables/*.csv                tidy tables written by the notebooks
     figures/*.png               figures written by the notebooks
     report.html                 one code-free report of all chapters
-    run.json                    manifest (see :mod:`cdp_analysis.manifest`)
+    run.json                    manifest (see :mod:`cdp_analysis.output.manifest`)
     run.log                     this run's log
 
 Only when every notebook succeeded is the folder swapped into ``outputs/<slug>/`` (rename, then the
@@ -34,6 +34,7 @@ from pathlib import Path
 
 from . import paths
 from .areas.partnerships import Partnership
+from .data import datasets
 from .errors import InputError
 from .output import manifest, provenance, report
 
@@ -79,7 +80,6 @@ def check_inputs(cdps: list[Partnership] | None = None) -> None:
     """
     from . import chapters
     from .areas import geography
-    from .data import datasets
 
     chosen = {c.name: c for cdp in cdps for c in cdp.chapters()} if cdps else chapters.all_chapters()
     found = datasets()
@@ -192,6 +192,12 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook) -> list[dic
                                 kernel_name=kernel, cwd=str(paths.notebooks_dir()), progress_bar=False,
                                 log_output=False, request_save_on_cell_execute=False,
                                 kernel_manager_class=_quiet_kernel_manager(work / "run.log"))
+            missing = [o for o in chapter.outputs() if not (work / o).is_file()]
+            if missing:
+                rec["status"] = "failed"
+                rec["error"] = (f"the notebook did not write {', '.join(missing)}, which chapter '{chapter.name}' "
+                                "declares (Chapter.tables / Chapter.figures)")
+                log.error("%s: %s: %s", cdp.slug, name, rec["error"])
         except PapermillExecutionError as exc:
             rec["status"] = "input error" if exc.ename == "InputError" else "failed"
             rec["error"] = f"{exc.ename}: {exc.evalue}"
@@ -217,19 +223,22 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
     cdp_info = {"slug": cdp.slug, "name": cdp.name, "members": list(cdp.members),
                 "member_names": list(cdp.member_names), "defined_by": cdp.source}
     outputs: dict = {}
+    areas_from: list = []
     with _RunLog(work / "run.log", run_id=work.name):
         log.info("run of %s (%s) started", cdp.slug, ", ".join(cdp.members))
         records, status, message = [], "failed", ""
         try:
             records = _execute(cdp, work, kernel or kernel_name(), on_notebook)
             outputs = provenance.collect(work)
+            areas_from = datasets()["lookups"].entries()
             failed = [r for r in records if r["status"] != "succeeded"]
             if failed:
                 status, message = failed[0]["status"], f"{failed[0]['name']}: {failed[0]['error']}"
             else:
                 report.write_html([work / "notebooks" / f"{c.notebook}.ipynb" for c in cdp.chapters()],
                                   work / "report.html", title=f"Substance misuse needs assessment: {cdp.name}",
-                                  subtitle=_subtitle(cdp), appendix=provenance.sources_markdown(outputs))
+                                  subtitle=_subtitle(cdp),
+                                  appendix=provenance.sources_markdown(outputs, areas_from))
                 status = "succeeded"
         except InputError as exc:
             status, message = "input error", exc.message
@@ -242,7 +251,9 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
     manifest.write(manifest.build(cdp=cdp_info, parameters=params, notebooks=records, status=status,
                                   started=started_at, finished=_now(), seconds=seconds,
                                   output_dir=str(final if status == "succeeded" else root / ".failed" / cdp.slug),
-                                  outputs=outputs), work / "run.json")
+                                  outputs=outputs,
+                                  area_definitions={e.path: {"edition": e.edition, "sha256": e.sha256}
+                                                    for e in areas_from}), work / "run.json")
     if status == "succeeded":
         _swap_in(work, final)
         out = final
@@ -257,8 +268,9 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
 def _subtitle(cdp: Partnership) -> str:
     members = ", ".join(f"{n} ({c})" for n, c in zip(cdp.member_names, cdp.members))
     return (f"Combating Drugs Partnership: **{cdp.name}** — {members}.\n\n"
-            "Produced by cdp-analysis from published ONS, OHID and MHCLG data (Open Government Licence). "
-            "Tables behind every figure are in `tables/`; `run.json` records the data, versions and parameters.")
+            "Produced by cdp-analysis from published data only; the last section, \"Where each number comes "
+            "from\", names every file used with its publisher, edition and licence. Tables behind every figure "
+            "are in `tables/`; `run.json` records the data, versions and parameters.")
 
 
 def _swap_in(work: Path, final: Path) -> None:

@@ -25,9 +25,7 @@ import pytest
 import cdp_analysis
 from cdp_analysis.areas import partnerships, vintage
 from cdp_analysis.chapters import population_profile
-from cdp_analysis.data import imd2019 as deprivation
-from cdp_analysis.data import ons_nearest_neighbours as neighbours
-from cdp_analysis.data import ons_population as population
+from cdp_analysis.data import imd2019, ons_nearest_neighbours, ons_population
 from cdp_analysis.errors import InputError
 
 SHARED_CACHE = Path(__file__).resolve().parent.parent / "data" / "cache"  # as in conftest.py
@@ -150,7 +148,7 @@ def reload():
     cdp_analysis.clear_caches()
 
 
-def partnership_from_parameters(slug, name, members, years, n_neighbours):
+def from_parameters(slug, name, members, years, n_neighbours):
     """What the population notebook does with its parameters cell (``CHAPTER.from_parameters``)."""
     return population_profile.CHAPTER.from_parameters(cdp_slug=slug, cdp_name=name, members=members,
                                                       population_years=years, n_neighbours=n_neighbours)
@@ -343,8 +341,8 @@ def test_year_without_population_estimates_names_file_and_key(project):
 
 
 @pytest.mark.parametrize("path, loader, expected", [
-    (NN, neighbours.distances, "ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx"),
-    (IMD_LTLA, deprivation.imd_scores, "imd2019/imd2019_england_ltla23_humaniverse.csv"),
+    (NN, ons_nearest_neighbours.distances, "ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx"),
+    (IMD_LTLA, imd2019.imd_scores, "imd2019/imd2019_england_ltla23_humaniverse.csv"),
     (Path("data/raw/lookups/la_code_changes_england_from_mysociety.csv"), vintage.code_changes,
      "lookups/la_code_changes_england_from_mysociety.csv"),
 ], ids=["nearest-neighbours", "imd-ltla", "code-changes"])
@@ -362,7 +360,7 @@ def test_missing_population_workbooks(project):
         p.unlink()
     reload()
     with pytest.raises(InputError) as exc:
-        population.estimates()
+        ons_population.estimates()
     assert_message(exc, "ons_population", "mye22final.xlsx", "no mye2 workbook file found", "../shared/data/")
 
 
@@ -407,7 +405,7 @@ def test_corrupt_nearest_neighbours_workbook(project, damage):
                       "empty": b""}[damage])
     reload()
     with pytest.raises(InputError) as exc:
-        neighbours.distances()
+        ons_nearest_neighbours.distances()
     assert_message(exc, str(path), "truncated or corrupt", "../shared/data/")
 
 
@@ -423,10 +421,10 @@ def test_header_moved_down_still_loads_identical_numbers(project, tmp_path, monk
         shutil.copy2(f, cache / f.name)
     monkeypatch.setenv("CDP_ANALYSIS_CACHE", str(cache))
     reload()
-    before = population.estimates()
+    before = ons_population.estimates()
     rebuild_mye2_workbook(project / MYE22, project / MYE22, insert_rows_above_header(3))
     reload()
-    after = population.estimates()
+    after = ons_population.estimates()
     key = ["year", "code", "sex", "age"]
     b = before.sort_values(key, ignore_index=True)
     a = after.sort_values(key, ignore_index=True)
@@ -446,7 +444,7 @@ def test_cli_renamed_header_column_names_sheet_row_and_closest_column(project, c
 def test_missing_sheet_suggests_closest(project):
     rebuild_mye2_workbook(project / MYE22, project / MYE22, rename_sheets={"MYE2 - Males": "MYE2 - Male"})
     with pytest.raises(InputError) as exc:
-        population.parse_mye2_workbook(project / MYE22)
+        ons_population.parse_mye2_workbook(project / MYE22)
     assert_message(exc, str(project / MYE22), "sheet 'MYE2 - Males' not found", "did you mean 'MYE2 - Male'?")
 
 
@@ -464,7 +462,7 @@ def test_imd_csv_missing_score_column(project):
     edit_csv(project / IMD_LTLA, drop_column("Score"))
     reload()
     with pytest.raises(InputError) as exc:
-        deprivation.imd_scores()
+        imd2019.imd_scores()
     assert_message(exc, str(project / IMD_LTLA), "header (line 1)", "missing column(s) 'Score'", "published layout")
 
 
@@ -472,7 +470,7 @@ def test_empty_csv(project):
     write(project / IMD_LTLA, "")
     reload()
     with pytest.raises(InputError) as exc:
-        deprivation.imd_scores()
+        imd2019.imd_scores()
     assert_message(exc, str(project / IMD_LTLA), "the file is empty", "../shared/data/")
 
 
@@ -501,7 +499,7 @@ def test_bad_cell_in_population_csv_names_row_and_column(project, line, column, 
     edit_csv(project / MYE24_CSV, set_cell(line, column, value))
     reload()
     with pytest.raises(InputError) as exc:
-        population.estimates()
+        ons_population.estimates()
     assert_message(exc, str(project / MYE24_CSV), f"row {line}, column '{column}'", f"{value!r}", problem)
 
 
@@ -509,7 +507,7 @@ def test_ages_not_adding_up_to_total(project):
     edit_csv(project / MYE24_CSV, set_cell(30, "50", "1"))
     reload()
     with pytest.raises(InputError) as exc:
-        population.estimates()
+        ons_population.estimates()
     assert_message(exc, str(project / MYE24_CSV), "row 30", "not the 'All ages' total", "restore the published file")
 
 
@@ -517,7 +515,7 @@ def test_non_numeric_imd_score(project):
     edit_csv(project / IMD_LTLA, set_cell(5, "Score", "high"))
     reload()
     with pytest.raises(InputError) as exc:
-        deprivation.imd_scores()
+        imd2019.imd_scores()
     assert_message(exc, str(project / IMD_LTLA), "row 5, column 'Score'", "'high'", "not a number")
 
 
@@ -560,7 +558,7 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     # (b) a notebook that fails after the first chapter has written its tables: the partial folder is not
     # swapped in; the previous outputs stay byte for byte; the attempt is kept in .failed/ for diagnosis
     shutil.copy2(REPO_DATA / IMD_LTLA, project / IMD_LTLA)
-    driver = _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")  # run after chapter 1
+    driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")  # runs after every real chapter
     third = cli("run", "nottinghamshire", root=project, script=driver)
     assert third.returncode == 1 and "Traceback" not in third.stderr, third.stderr
     assert "0 of 1 CDP(s) succeeded" in third.stdout and "draft chapter: figures not finished" in third.stdout
@@ -568,7 +566,8 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     failed = project / "outputs" / ".failed" / "nottinghamshire"
     run = json.loads((failed / "run.json").read_text())
     assert run["status"] == "failed"
-    assert [n["status"] for n in run["notebooks"]] == ["succeeded", "failed"]
+    statuses = [n["status"] for n in run["notebooks"]]
+    assert statuses[-1] == "failed" and set(statuses[:-1]) == {"succeeded"}
     assert (failed / "run.log").is_file() and (failed / "tables" / "deprivation.csv").is_file()
     assert not list((project / "outputs").glob(".*partial*"))
 
@@ -580,26 +579,30 @@ from cdp_analysis.areas.params import ChapterSettings
 from cdp_analysis.chapters import Chapter, register
 from cdp_analysis.cli import main
 
-register(Chapter(name="draft_chapter", number=2, title="Draft chapter", notebook="02_draft_chapter", datasets=(),
-                 settings=ChapterSettings, build=lambda cdp, settings: None, summary=lambda tables: ""))
+register(Chapter(name="draft_chapter", number=99, title="Draft chapter", notebook="99_draft_chapter", datasets=(),
+                 settings=ChapterSettings, build=lambda cdp, settings: None, summary=lambda tables: "",
+                 tables=TABLES))
 sys.exit(main(sys.argv[1:]))
 """
 
 
-def _draft_chapter(path: Path) -> Path:
-    """A chapter an analyst is still writing: its notebook raises an ordinary error.
+def _draft_chapter(path: Path, *, raises: bool = True, tables: tuple[str, ...] = ()) -> Path:
+    """A chapter an analyst is still writing: its notebook raises an ordinary error (or, with
+    ``raises=False``, runs but writes none of the ``tables`` the chapter declares).
 
-    Returns a driver script that registers the chapter (as chapter 2) and then runs the ``cdp`` command.
+    Returns a driver script that registers the chapter (as chapter 99, after every real one) and then runs
+    the ``cdp`` command.
     """
     import nbformat
 
     driver = path.parent.parent / "cdp_with_draft_chapter.py"
-    driver.write_text(_DRAFT_DRIVER, encoding="utf-8")
+    driver.write_text(_DRAFT_DRIVER.replace("TABLES", repr(tables)), encoding="utf-8")
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('cdp_slug = ""\ncdp_name = ""\nmembers = []\n'
                                        'n_neighbours = 15\noutput_dir = ""')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell('raise ValueError("draft chapter: figures not finished")')]
+    body = 'raise ValueError("draft chapter: figures not finished")' if raises else 'print("nothing written")'
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, str(path))
     return driver
@@ -607,7 +610,7 @@ def _draft_chapter(path: Path) -> Path:
 
 @pytest.mark.slow
 def test_failing_cdp_does_not_stop_the_others(project, cli):
-    driver = _draft_chapter(project / "notebooks" / "02_draft_chapter.ipynb")
+    driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")
     write(project / NORTHANTS, (project / NORTHANTS).read_text() + "chapters: [draft_chapter]\n")
     write((project / DEFAULTS), (project / DEFAULTS).read_text() + "chapters: [population_profile]\n")
     proc = cli("run", "northamptonshire", "nottinghamshire", root=project, script=driver)
@@ -621,6 +624,16 @@ def test_failing_cdp_does_not_stop_the_others(project, cli):
     assert json.loads((project / "outputs/nottinghamshire/run.json").read_text())["status"] == "succeeded"
     assert json.loads((project / "outputs/.failed/northamptonshire/run.json").read_text())["status"] == "failed"
     assert not (project / "outputs/northamptonshire").exists()
+
+
+@pytest.mark.slow
+def test_chapter_that_does_not_write_its_declared_tables_fails(project, cli):
+    driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb", raises=False, tables=("promised",))
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "chapters: [draft_chapter]\n")
+    proc = cli("run", "northamptonshire", root=project, script=driver)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert "did not write tables/promised.csv, which chapter 'draft_chapter' declares" in proc.stdout
+    assert not (project / "outputs" / "northamptonshire").exists()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -642,15 +655,14 @@ def test_cli_run_with_names_and_all(project, cli):
 
 def test_notebook_parameters_reject_former_member_code(project):
     with pytest.raises(InputError) as exc:
-        partnership_from_parameters("northamptonshire", "Northamptonshire", ["E10000021"],
-                                             [2020, 2022, 2024], 15)
+        from_parameters("northamptonshire", "Northamptonshire", ["E10000021"], [2020, 2022, 2024], 15)
     assert "former area code" in exc.value.message
     assert "E06000061" in exc.value.message and "E06000062" in exc.value.message
 
 
 def test_notebook_parameters_reject_unknown_member_code(project):
     with pytest.raises(InputError) as exc:
-        partnership_from_parameters("x", "X", ["E1000024"], [2020, 2022, 2024], 15)
+        from_parameters("x", "X", ["E1000024"], [2020, 2022, 2024], 15)
     assert "'E1000024' is not a current" in exc.value.message
 
 
@@ -661,26 +673,26 @@ def test_notebook_parameters_reject_unknown_member_code(project):
 ])
 def test_notebook_parameters_reject_bad_population_years(project, years, needle):
     with pytest.raises(InputError) as exc:
-        partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], years, 15)
+        from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], years, 15)
     assert_message(exc, "parameter 'population_years'", needle)
 
 
 def test_notebook_parameters_reject_bare_year(project):
     with pytest.raises(InputError) as exc:
-        partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], 2020, 15)
+        from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], 2020, 15)
     assert_message(exc, "parameter 'population_years'", "valid list")
 
 
 def test_notebook_parameters_name_the_member_parameter(project):
     with pytest.raises(InputError) as exc:
-        partnership_from_parameters("x", "X", ["E10000024", "E10000021"], [2020, 2022], 15)
+        from_parameters("x", "X", ["E10000024", "E10000021"], [2020, 2022], 15)
     assert_message(exc, "parameter 'members', item 2", "former area code")
     with pytest.raises(InputError) as exc:
-        partnership_from_parameters("x", "X", ["E12000004"], [2020, 2022], 15)
+        from_parameters("x", "X", ["E12000004"], [2020, 2022], 15)
     assert_message(exc, "parameter 'members', item 1", "region, not an upper-tier area")
 
 
 def test_notebook_parameters_reject_wrong_type_neighbours(project):
     with pytest.raises(InputError) as exc:
-        partnership_from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], [2020, 2022], "ten")
+        from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], [2020, 2022], "ten")
     assert_message(exc, "parameter 'n_neighbours'", "valid integer", "'ten'")

@@ -38,3 +38,5 @@ def test_notebook_source(path):
     defaults = {t.id: ast.literal_eval(n.value) for n in tree.body for t in n.targets}
     assert defaults["members"] == ["E10000024"] and defaults["output_dir"] == ""
     assert nb.metadata["kernelspec"]["name"] == "cdp-analysis"
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    assert first.source.splitlines()[0] == f"# {chapter.title}", "the notebook's first heading is the chapter's title"

@@ -10,7 +10,7 @@ import pytest
 from cdp_analysis.areas import current_population, partnerships
 from cdp_analysis.chapters import population_profile
 from cdp_analysis.data import ons_population
-from cdp_analysis.output import tidy as tables
+from cdp_analysis.output import tidy
 
 YEARS = [2020, 2022, 2024]
 
@@ -34,8 +34,8 @@ def _published(code, year, lo=0, hi=90, sex="persons"):
 def test_tables_are_tidy(notts, northants):
     for prof in (notts, northants):
         for name in ("pyramid", "denominators", "change", "deprivation"):
-            tables.check_tidy(getattr(prof, name), name)
-        tables.check_tidy(population_profile.neighbours_tidy(prof.neighbours, 2024), "neighbours")
+            tidy.check_tidy(getattr(prof, name), name)
+        tidy.check_tidy(population_profile.neighbours_tidy(prof.neighbours, 2024), "neighbours")
 
 
 def test_denominators_equal_published_sums(notts):
@@ -92,7 +92,7 @@ def test_regions_and_england_are_comparators(notts):
 
 def test_single_year_of_age_matches_published(notts):
     sy = notts.single_year
-    tables.check_tidy(sy, "single_year")
+    tidy.check_tidy(sy, "single_year")
     row = sy[(sy["area_role"] == "cdp") & (sy["sex"] == "females") & (sy["age"] == "90+")]
     assert row["value"].item() == _published("E10000024", 2022, 90, 90, sex="females")
     assert sy[(sy["area_role"] == "cdp")]["value"].sum() == _published("E10000024", 2022, sex="males") + \
@@ -124,7 +124,7 @@ def test_periods_of_neighbours_and_imd_come_from_the_register(notts):
     from cdp_analysis.data import register
 
     tidy_nn = population_profile.neighbours_tidy(notts.neighbours, 2024)
-    for measure in ("neighbour rank", "IMD 2019 average score"):
+    for measure in ("neighbour rank", population_profile.MEASURE_SCORE):
         rows = tidy_nn[tidy_nn["measure"] == measure]
         assert {register.resolve_source(s)[0].period for s in rows["source"]} == set(rows["period"])
 
@@ -146,5 +146,26 @@ def test_figures_are_drawn_from_tables_with_sources(notts):
 
 def test_notes_say_which_years_were_rebuilt_from_predecessors(notts):
     text = population_profile.notes_text(notts)
-    assert "mid-2020" in text and "mid-2021" not in text  # mid-2021 is not among the years compared
-    assert "Cumberland" in text and "sum of predecessor areas (exact)" in text
+    assert "2011 Census" in text  # the register's note on the mid-2020 edition, which the tables use
+    assert "Cumberland" not in text  # no area of Nottinghamshire's tables was rebuilt
+    assert "published on the current boundaries" in text
+
+
+def test_notes_name_areas_rebuilt_from_predecessors():
+    from cdp_analysis.areas.partnerships import Partnership
+
+    base = partnerships.get("nottinghamshire")
+    cumberland = Partnership(slug="cumberland", name="Cumberland", members=("E06000063",), settings=base.settings,
+                             member_names=("Cumberland",))
+    prof = population_profile.build(cumberland)
+    text = population_profile.notes_text(prof)
+    assert "mid-2020 estimates were published before Cumberland existed" in text
+    assert "sum of predecessor areas (exact)" in text
+    assert "Somerset" not in text  # only this CDP's areas
+
+
+def test_rank_and_decile_cite_both_imd_files(notts):
+    from cdp_analysis.data import register
+
+    rank = notts.deprivation[notts.deprivation["unit"] == "rank"]["source"].iloc[0]
+    assert {e.kind for e in register.resolve_source(rank)} == {"imd2019_utla19", "imd2019_ltla23"}

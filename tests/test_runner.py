@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from cdp_analysis import runner
 from cdp_analysis.areas import partnerships
 from cdp_analysis.data import register
-from cdp_analysis.output import tidy as tables
+from cdp_analysis.output import tidy
 
 pytestmark = pytest.mark.slow
 DEFAULT_CDPS = ["nottinghamshire", "northamptonshire"]
@@ -43,13 +43,16 @@ def test_output_folder_contents(runs):
         d = out / "a" / slug
         assert (d / "report.html").is_file() and (d / "run.json").is_file() and (d / "run.log").is_file()
         assert (d / "notebooks" / "01_population_profile.ipynb").is_file()
-        assert {p.name for p in (d / "tables").iterdir()} == {
+        assert {p.name for p in (d / "tables").iterdir()} >= {
             "population_by_age_sex.csv", "denominator_populations.csv", "population_change.csv",
             "deprivation.csv", "nearest_neighbours.csv", "population_by_single_year_of_age.csv"}
-        assert {p.name for p in (d / "figures").iterdir()} == {
+        assert {p.name for p in (d / "figures").iterdir()} >= {
             "population_pyramid.png", "population_change.png", "deprivation_neighbours.png"}
+        promised = {o for c in partnerships.get(slug).chapters() for o in c.outputs()}  # the table contracts
+        written = {f"{sub}/{p.name}" for sub in ("tables", "figures") for p in (d / sub).iterdir()}
+        assert written == promised
         for csv in (d / "tables").iterdir():
-            tables.check_tidy(pd.read_csv(csv), csv.name)
+            tidy.check_tidy(pd.read_csv(csv), csv.name)
     assert not [p for p in (out / "a").iterdir() if p.name.startswith(".")], "no partial or failed folders"
 
 
@@ -63,7 +66,8 @@ def test_report_is_code_free_with_contents_and_embedded_figures(runs):
     links = [a["href"][1:] for a in soup.select('a[href^="#"]') if "anchor-link" not in a.get("class", [])]
     assert "Key-findings" in links and all(link in ids for link in links)
     images = soup.select('img[src^="data:image/png;base64,"]')
-    assert len(images) == 3 and all(img["alt"].startswith("Chart.") for img in images)
+    n_figures = sum(len(c.figures) for c in partnerships.get("northamptonshire").chapters())
+    assert len(images) == n_figures >= 3 and all(img["alt"].startswith("Chart.") for img in images)
     assert "West Northamptonshire" in text
 
 
@@ -93,8 +97,9 @@ def test_manifest(runs):
 
 def test_plain_progress_lines_when_not_a_terminal(runs):
     *_, log = runs
-    assert "[1/2] nottinghamshire: 01_population_profile succeeded" in log
-    assert "[2/2] northamptonshire: 01_population_profile succeeded" in log
+    n = sum(len(partnerships.get(s).chapters()) for s in DEFAULT_CDPS)
+    assert f"[1/{n}] nottinghamshire: 01_population_profile succeeded" in log
+    assert "northamptonshire: 01_population_profile succeeded" in log
     assert "\r" not in log
 
 
@@ -141,8 +146,7 @@ def test_manifest_maps_every_output_to_the_files_it_read(runs):
             assert rec["sha256"] == register.sha256_of(d / output)
             for path, read in rec["reads"].items():
                 assert read == {"edition": registered[path].edition, "sha256": registered[path].sha256}
-        assert m["outputs"]["tables/deprivation.csv"]["reads"].keys() >= {"imd2019/IoD2019_UTLA19_IMD_average_score.csv"} \
-            or slug == "northamptonshire"
+        assert "imd2019/IoD2019_UTLA19_IMD_average_score.csv" in m["outputs"]["tables/deprivation.csv"]["reads"]
         assert not (d / ".provenance").exists()
 
 

@@ -30,7 +30,7 @@ from pydantic import Field, field_validator
 from ..areas import comparators, current_population, geography, vintage
 from ..areas.params import ChapterSettings
 from ..areas.partnerships import Partnership
-from ..data import imd2019, ons_nearest_neighbours, ons_population
+from ..data import imd2019, ons_nearest_neighbours, ons_population, register
 from ..data.register import cite
 from ..output import figures, tidy
 from ..output.notebook import FigureOutput, TableOutput, wide_view
@@ -39,6 +39,11 @@ from .registry import Chapter
 log = logging.getLogger(__name__)
 
 NAME = "population_profile"
+
+#: Measures of the deprivation table (the year of the indices is in the ``period`` column).
+MEASURE_SCORE = "IMD average score"
+MEASURE_RANK = "IMD rank of average score"
+MEASURE_DECILE = "IMD decile (1 = most deprived)"
 
 
 class Settings(ChapterSettings):
@@ -196,21 +201,22 @@ def deprivation_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
     single = len(cdp.members) == 1
     members = groups[groups["area_role"] == ("cdp" if single else "member")]
     rows = []
+    ranked_among = cite(*imd["source"])  # a rank or decile depends on every area's score, from both files
     for g in members.itertuples():
         rec = imd.loc[g.code]
-        for measure, value, unit in (("IMD 2019 average score", rec["imd_score"], "score"),
-                                     (f"IMD 2019 rank of average score (of {n_areas})", rec["imd_rank"], "rank"),
-                                     ("IMD 2019 decile (1 = most deprived)", rec["imd_decile"], "decile")):
+        for measure, value, unit, source in ((MEASURE_SCORE, rec["imd_score"], "score", rec["source"]),
+                                             (f"{MEASURE_RANK} (of {n_areas})", rec["imd_rank"], "rank", ranked_among),
+                                             (MEASURE_DECILE, rec["imd_decile"], "decile", ranked_among)):
             rows.append(dict(area_code=g.area_code, area_name=g.area_name, area_role="cdp" if single else "member",
                              period=period, measure=measure, value=float(value), unit=unit,
-                             geography_basis=rec["imd_basis"], source=rec["source"]))
+                             geography_basis=rec["imd_basis"], source=source))
     if not single:
         pop = current_population.current_areas([latest_year])
         pop = pop[(pop["sex"] == "persons") & pop["code"].isin(cdp.members)]
         weights = pop.groupby("code")["population"].sum()
         score = float(np.average(imd.loc[list(cdp.members), "imd_score"], weights=weights.loc[list(cdp.members)]))
         rows.append(dict(area_code=cdp.code, area_name=cdp.name, area_role="cdp", period=period,
-                         measure="IMD 2019 average score", value=score, unit="score",
+                         measure=MEASURE_SCORE, value=score, unit="score",
                          geography_basis=f"estimate: member scores weighted by {period_label(latest_year)} population",
                          source=cite(*imd.loc[list(cdp.members), "source"], *pop["source"])))
     return pd.DataFrame(rows)
@@ -239,7 +245,7 @@ def neighbours_display(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
     return nn.drop(columns=["population_source", "imd_source"]).set_index("rank").rename(columns={
         "code": "Area code", "name": "Area", "region_name": "Region",
         "mean_distance": "Relative statistical distance", "population": f"Population, {period_label(latest_year)}",
-        "imd_score": f"IMD {imd_period} score",
+        "imd_score": f"IMD {imd_period} average score",
         "imd_rank": f"IMD {imd_period} rank (of {len(imd2019.imd_scores())})"}).rename_axis("Rank")
 
 
@@ -254,7 +260,7 @@ def neighbours_tidy(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
                     period=nn_period, source=nn_source),
         base.assign(measure="population", value=base["population"].astype(float), unit="persons",
                     period=period_label(latest_year), source=base["population_source"]),
-        base.assign(measure="IMD 2019 average score", value=base["imd_score"], unit="score", period=imd2019.period(),
+        base.assign(measure=MEASURE_SCORE, value=base["imd_score"], unit="score", period=imd2019.period(),
                     source=base["imd_source"]),
     ]
     keep = ["area_code", "area_name", "area_role", "region_name", "period", "measure", "value", "unit", "source"]
@@ -291,6 +297,11 @@ class PopulationProfile:
         if len(hit) != 1:
             raise KeyError(f"{len(hit)} rows of '{table}' match {where}")
         return float(hit.iloc[0])
+
+    def tables(self) -> list[pd.DataFrame]:
+        """Every tidy table of the chapter (as written to ``tables/``)."""
+        return [self.pyramid, self.single_year, self.denominators, self.change, self.deprivation,
+                neighbours_tidy(self.neighbours, self.latest_year)]
 
     @property
     def latest_year(self) -> int:
@@ -356,7 +367,7 @@ def summary_text(p: PopulationProfile) -> str:
     of = ranks["measure"].str.extract(r"\(of (\d+)\)")[0].iloc[0]
     period = dep["period"].iloc[0]
     if len(p.cdp.members) == 1:
-        score = p.value("deprivation", measure="IMD 2019 average score")
+        score = p.value("deprivation", measure=MEASURE_SCORE)
         lines.append(f"- IMD {period} average score **{score:.1f}**, ranked **{ranks['value'].iloc[0]:.0f} of {of}** "
                      f"upper-tier areas (1 = most deprived).")
     else:
@@ -368,25 +379,44 @@ def summary_text(p: PopulationProfile) -> str:
 
 
 def notes_text(p: PopulationProfile) -> str:
-    """The chapter's notes as Markdown: how figures on older boundaries were built, read from the tables."""
+    """The chapter's notes as Markdown, read from the tables and the data register.
+
+    * how figures for this CDP's areas were built where an edition predates their boundaries;
+    * the register's notes for readers on each population file used (e.g. a change of census base);
+    * for a multi-area CDP, how its IMD score is approximated.
+    """
     lines = []
+    codes = set(area_groups(p.cdp)["code"])
     pop = current_population.current_areas(p.years)
+    pop = pop[pop["code"].isin(codes)]
     rebuilt = pop[pop["geography_basis"] != vintage.AS_PUBLISHED][["year", "code", "geography_basis"]].drop_duplicates()
-    if not rebuilt.empty:
-        names = geography.areas().set_index("code")["name"]
-        years = sorted(rebuilt["year"].unique())
-        areas = ", ".join(sorted(names[c] for c in rebuilt["code"].unique()))
-        bases = "; ".join(sorted(rebuilt["geography_basis"].unique()))
-        lines.append(f"- Population estimates for {' and '.join(period_label(y) for y in years)} were published on "
-                     f"earlier boundaries; {areas} are built from their predecessor areas ({bases}). The "
-                     "`geography_basis` column of each table says how each figure was built.")
+    if rebuilt.empty:
+        lines.append(f"- Every population figure in this chapter is published on the current boundaries of "
+                     f"{p.cdp.name}'s areas, its region and England (`geography_basis` in each table).")
     else:
-        lines.append("- Every population figure is on current boundaries as published "
-                     "(`geography_basis` in each table).")
+        names = geography.areas().set_index("code")["name"]
+        for (year, basis), group in rebuilt.groupby(["year", "geography_basis"]):
+            areas = ", ".join(sorted(names[c] for c in group["code"]))
+            lines.append(f"- The {period_label(year)} estimates were published before {areas} existed; the figures "
+                         f"for it are built from its predecessor areas: {basis} (`geography_basis` in each table).")
+    used = {e.path: e for t in (p.denominators, p.pyramid) for s in t["source"].unique()
+            for e in register.resolve_source(s)}
+    lines += [f"- {e.note}" for _, e in sorted(used.items()) if e.note]
     if len(p.cdp.members) > 1:
         lines.append(f"- A multi-area CDP's IMD score is the members' scores weighted by {period_label(p.latest_year)} "
                      "population, an approximation (MHCLG weights small-area scores by population); it is not ranked.")
     return "\n".join(lines)
+
+
+def pyramid_note(p: PopulationProfile) -> str:
+    """Which year the pyramid shows and why, from the years held by sex and for persons only."""
+    by_sex = ons_population.available_years("males")
+    persons_only = [y for y in ons_population.available_years() if y not in by_sex and y > p.pyramid_year]
+    text = (f"It uses {period_label(p.pyramid_year)}, the latest year for which the estimates held in "
+            "`data/raw` are split by sex")
+    if persons_only:
+        text += f"; {' and '.join(period_label(y) for y in persons_only)} is held for persons only"
+    return text + "."
 
 
 # --- figures and displayed tables ---------------------------------------------------------------------------
@@ -440,7 +470,7 @@ def change_figure(p: PopulationProfile) -> FigureOutput:
 
 def deprivation_figure(p: PopulationProfile) -> FigureOutput:
     """Horizontal bars of IMD average score: the CDP's areas highlighted among its neighbours."""
-    cdp_rows = p.deprivation[p.deprivation["measure"] == "IMD 2019 average score"]
+    cdp_rows = p.deprivation[p.deprivation["measure"] == MEASURE_SCORE]
     data = pd.concat([cdp_rows.rename(columns={"area_name": "name", "value": "imd_score"}).assign(kind="CDP"),
                       p.neighbours.assign(kind="Nearest neighbour")], ignore_index=True)
     data = data.sort_values("imd_score", ascending=True)
@@ -503,8 +533,10 @@ def neighbours_output(p: PopulationProfile) -> TableOutput:
 
 CHAPTER = Chapter(
     name=NAME, number=1, title="Population profile", notebook="01_population_profile",
-    datasets=("lookups", "ons_population", "imd2019", "ons_nearest_neighbours"),
+    datasets=("ons_population", "imd2019", "ons_nearest_neighbours", "lookups"),
     settings=Settings, build=build, summary=summary_text,
     figures={"population_pyramid": pyramid_figure, "population_change": change_figure,
              "deprivation_neighbours": deprivation_figure},
+    tables=("population_by_age_sex", "population_by_single_year_of_age", "denominator_populations",
+            "population_change", "deprivation", "nearest_neighbours"),
 )

@@ -37,7 +37,7 @@ class Chapter:
     number : int
         Position in the report (1, 2, …); unique.
     title : str
-        Heading in the report.
+        The chapter's heading: the first ``# `` heading of its notebook (checked by a test).
     notebook : str
         Notebook file name in ``notebooks/`` without ``.ipynb`` (e.g. ``01_population_profile``).
     datasets : tuple of str
@@ -52,6 +52,9 @@ class Chapter:
         ``summary(tables) -> str``: key findings (Markdown), every number read from the tables.
     figures : dict of str to callable
         Figure name (the file name in ``figures/``) to the function drawing it from the tables.
+    tables : tuple of str
+        The chapter's table contract: the names of the tables it writes (``tables/<name>.csv``). The
+        runner fails a run whose notebook did not write every declared table and figure.
     """
 
     name: str
@@ -63,6 +66,11 @@ class Chapter:
     build: Callable[..., Any]
     summary: Callable[..., str]
     figures: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    tables: tuple[str, ...] = ()
+
+    def outputs(self) -> list[str]:
+        """The files the chapter promises to write, relative to the output folder."""
+        return [f"tables/{t}.csv" for t in self.tables] + [f"figures/{f}.png" for f in self.figures]
 
     def notebook_path(self) -> Path:
         """The chapter's notebook in ``notebooks/``."""
@@ -132,12 +140,3 @@ def all_chapters() -> dict[str, Chapter]:
         if dup:
             raise RuntimeError(f"two chapters share the {attr} {sorted(dup)}")
     return {c.name: c for c in sorted(found, key=lambda c: c.number)}
-
-
-def get(name: str) -> Chapter:
-    """One chapter by name; a readable error naming the closest one otherwise."""
-    chapters = all_chapters()
-    if name not in chapters:
-        raise InputError(f"unknown chapter '{name}'",
-                         hint=did_you_mean(name, chapters) or f"chapters: {', '.join(chapters)}")
-    return chapters[name]

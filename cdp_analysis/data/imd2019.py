@@ -59,7 +59,7 @@ def imd_scores() -> pd.DataFrame:
     table = pd.concat([utla[utla["code"].isin(counties)], ltla[ltla["code"].isin(reg.loc[reg["type"] != "CTY", "code"])]])
     missing = sorted(set(reg["code"]) - set(table["code"]))
     if missing:
-        raise InputError(f"no IMD 2019 score for {len(missing)} current areas: {', '.join(missing[:6])}",
+        raise InputError(f"no IMD score for {len(missing)} current areas: {', '.join(missing[:6])}",
                          file=ltla_path, hint="use the published files listed in data/README.md")
     table["imd_rank"] = table["imd_score"].rank(ascending=False, method="min").astype("int64")
     table["imd_decile"] = np.ceil(table["imd_rank"] / len(table) * 10).astype("int64")

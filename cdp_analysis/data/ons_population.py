@@ -1,4 +1,4 @@
-"""ONS mid-year population estimates (table MYE2) as one tidy table, on current areas.
+"""ONS mid-year population estimates (table MYE2) as one tidy table, on the geography each edition was published on.
 
 Reads every ``ons_population`` file in ``data/raw`` as published:
 
@@ -7,7 +7,7 @@ Reads every ``ons_population`` file in ``data/raw`` as published:
 * MYE2 persons CSV (mid-2024): the same columns, persons only; the year from the file name
   (``mye24…`` → 2024, or ``mid-2024``).
 
-Each file is parsed once and cached (see :mod:`cdp_analysis.cache`). Every row is checked: counts
+Each file is parsed once and cached (see :mod:`cdp_analysis.data.cache`). Every row is checked: counts
 are whole, non-negative numbers, and the single years of age add up to 'All ages'.
 
 Tidy columns: ``year`` (int, mid-year), ``code``, ``name``, ``geography``, ``sex`` ('persons',
@@ -115,19 +115,19 @@ def estimates() -> pd.DataFrame:
     InputError
         If two files hold the same mid-year (both files are named).
     """
-    frames, file_of_year = [], {}
+    frames, holder = [], {}
     parsed = [(p, cached_parse(p, parse_mye2_workbook, name="mye2-workbook", version=_PARSER_VERSION))
               for p in register.files_of_kind(WORKBOOK.kind)]
     parsed += [(p, cached_parse(p, parse_mye2_persons_csv, name="mye2-csv", version=_PARSER_VERSION))
                for p in register.files_of_kind(PERSONS_CSV.kind, required=False)]
     for path, table in parsed:
         for year in sorted(table["year"].unique()):
-            if year in file_of_year:
-                raise InputError(f"two population files both hold mid-{year} estimates: {file_of_year[year].name} "
+            if year in holder:
+                raise InputError(f"two population files both hold mid-{year} estimates: {holder[year].name} "
                                  f"and {path.name}", file=path.parent,
-                                 hint=f"keep one edition per year: move {file_of_year[year].name} or {path.name} "
+                                 hint=f"keep one edition per year: move {holder[year].name} or {path.name} "
                                       "out of data/raw/ons_population")
-            file_of_year[year] = path
+            holder[year] = path
         frames.append(table.assign(source=register.citation_of(path)))
     return pd.concat(frames, ignore_index=True)
 
@@ -154,11 +154,10 @@ def available_years(sex: str = "persons") -> list[int]:
 
 def file_of_year(year: int):
     """The raw file holding the mid-``year`` estimates."""
+    check_years([year], where="population year")
     t = estimates()
-    source = t.loc[t["year"] == year, "source"]
-    if source.empty:
-        check_years([year], where="population year")
-    return paths.raw_dir() / source.iat[0].split(" [", 1)[0]
+    (entry,) = register.resolve_source(t.loc[t["year"] == year, "source"].iat[0])
+    return paths.raw_dir() / entry.path
 
 
 def check_years(years: list[int] | None, *, file=None, where: str = "key 'population_years'") -> None:

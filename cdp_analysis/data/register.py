@@ -106,6 +106,7 @@ class RegisteredFile:
     caveats: str = ""
     period: str = ""
     url: str = ""
+    note: str = ""
 
     @property
     def citation(self) -> str:

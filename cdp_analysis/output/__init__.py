@@ -8,5 +8,5 @@
 - :mod:`.report` — the code-free HTML report of a CDP's executed notebooks;
 - :mod:`.manifest` — ``run.json``.
 
-Layer rule: output imports ``data`` (for citations) and the package's utilities, never ``chapters``.
+Layer rule: output imports ``data``, ``stats`` and ``areas`` and the package's utilities, never ``chapters``.
 """

@@ -37,7 +37,9 @@ def wide_view(table: pd.DataFrame, *, index: list[str], columns: str | list[str]
     """A readable pivot of a tidy table for display (values rounded; integers shown without decimals)."""
     t = table if measure is None else table[table["measure"] == measure]
     if "area_role" in t.columns:  # CDP, members, region, England, neighbours: the order readers expect
-        t = t.sort_values("area_role", key=lambda r: r.map(tidy.ROLE_ORDER), kind="stable")
+        order = t["area_role"].map(tidy.ROLE_ORDER)
+        area = t["area_code"] if "area_code" in t.columns else order
+        t = t.assign(_order=order, _area=area).sort_values(["_order", "_area"], kind="stable")
     wide = t.pivot_table(index=index, columns=columns, values="value", sort=False, observed=True)
     wide.columns.name = None
     return wide.round(digits)
@@ -106,13 +108,26 @@ def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
         show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption)
 
 
-def sources_note(chapter) -> str:
-    """A Markdown line naming the chapter's data sources and editions, read from the data register."""
+def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
+    """A Markdown line naming the chapter's data sources and the editions used, read from the data register.
+
+    Parameters
+    ----------
+    chapter : Chapter
+        Its ``datasets`` are listed, in order.
+    tables : list of DataFrame, optional
+        The chapter's tables; when given, only the editions their ``source`` columns cite are named (a
+        dataset none of whose files is cited, such as the area lookups, is named with all its editions).
+    """
+    from ..data import register
+
+    cited = {e.path for t in tables or [] for s in t["source"].dropna().unique() for e in register.resolve_source(s)}
     found = datasets()
     parts = []
     for name in chapter.datasets:
         ds = found[name]
-        editions = "; ".join(e.edition for e in ds.entries())
+        entries = [e for e in ds.entries() if e.path in cited] or ds.entries()
+        editions = "; ".join(dict.fromkeys(e.edition for e in entries))
         parts.append(f"{ds.title} ({editions})" if editions else ds.title)
     return ("*Sources: " + "; ".join(parts) + ". All figures are published data; see the data register in "
             "`data/README.md` and the section \"Where each number comes from\" at the end of the report.*")

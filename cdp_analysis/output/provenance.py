@@ -66,20 +66,32 @@ def collect(output_dir: Path, *, remove: bool = True) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
-def sources_markdown(outputs: dict[str, dict]) -> str:
-    """The report's "Where each number comes from" section: output → dataset file → publisher, edition, link."""
+def _title(e) -> str:
+    return f"[{e.title}]({e.url})" if e.url else e.title
+
+
+def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = None) -> str:
+    """The report's "Where each number comes from" section: output → dataset file → publisher, edition, link.
+
+    ``area_definitions``: register entries every table depends on without being cited by its rows (the
+    lookups that define the areas, their names and boundary changes).
+    """
     entries = {e.path: e for e in register.load_register()}
-    lines = ["## Where each number comes from", "",
+    lines = ["# Where each number comes from", "",
              "Each table and figure below was computed from the published files listed beside it. The "
              "files are in `data/raw/` unchanged; `run.json` gives their SHA-256 checksums, and the `source` "
-             "column of every CSV table names the file and edition of each row.", "",
-             "| output | computed from | publisher | edition | licence |", "|---|---|---|---|---|"]
+             "column of every CSV table names the file and edition of each row.", ""]
+    if area_definitions:
+        lines += ["Every table also depends on the definitions of the areas (codes, names, types and boundary "
+                  "changes): " + "; ".join(f"{_title(e)} (`{e.path}`; {e.publisher}, {e.edition}, {e.licence})"
+                                         for e in area_definitions) + ".", ""]
+    lines += ["| output | computed from | publisher | edition | licence |", "|---|---|---|---|---|"]
     for output, rec in outputs.items():
         for i, path in enumerate(rec["reads"]):
             e = entries[path]
-            title = f"[{e.title}]({e.url})" if e.url else e.title
-            lines.append(f"| {'`' + output + '`' if i == 0 else ''} | {title} (`{path}`) | {e.publisher} | "
+            lines.append(f"| {'`' + output + '`' if i == 0 else ''} | {_title(e)} (`{path}`) | {e.publisher} | "
                          f"{e.edition} | {e.licence} |")
         for citation in rec["unregistered"]:
             lines.append(f"| `{output}` | {citation} | not in the data register | | |")
     return "\n".join(lines)
+

@@ -48,9 +48,15 @@ def check_tidy(table: pd.DataFrame, name: str) -> None:
 def order_columns(table: pd.DataFrame) -> pd.DataFrame:
     """Required identifying columns first, then breakdowns, then value, limits and metadata."""
     head = ["area_code", "area_name", "area_role", "period", "measure"]
-    tail = ["value", "lower_ci", "upper_ci", "unit", "geography_basis", "source"]
+    limits = [c for c in table.columns if is_limit(c) and c not in ("lower_ci", "upper_ci")]
+    tail = ["value", "lower_ci", "upper_ci", *limits, "unit", "geography_basis", "source"]
     middle = [c for c in table.columns if c not in head + tail]
     return table[[c for c in head + middle + tail if c in table.columns]]
+
+
+def is_limit(column: str) -> bool:
+    """True for the tidy limit columns: ``lower_ci``, ``upper_ci``, ``lower_ci_99_8``, ``rii_upper_ci`` …"""
+    return re.fullmatch(r"([a-z]+_)?(lower|upper)_ci(_\d+_\d)?", column) is not None
 
 
 def natural_key(column: pd.Series) -> pd.Series:
@@ -71,7 +77,7 @@ def to_csv_text(table: pd.DataFrame) -> str:
     """The deterministic CSV text of a tidy table (sorted rows, fixed float format, LF endings)."""
     table = order_columns(table)
     role = table["area_role"].map(ROLE_ORDER)
-    keys = [c for c in table.columns if c not in {"value", "lower_ci", "upper_ci"}]
+    keys = [c for c in table.columns if c != "value" and not is_limit(c)]
     ordered = table.assign(_role=role).sort_values(["_role", *keys], kind="mergesort", key=natural_key)
     ordered = ordered.drop(columns="_role")
     return ordered.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
