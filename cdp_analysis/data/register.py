@@ -139,8 +139,17 @@ def register_path() -> Path:
 
 
 def load_register() -> list[RegisteredFile]:
-    """Read ``data/register.yaml`` into :class:`RegisteredFile` entries."""
+    """Read ``data/register.yaml`` into :class:`RegisteredFile` entries (parsed once per version of the file)."""
     path = register_path()
+    if not path.is_file():
+        raise InputError("the data register is missing", file=path, hint="restore data/register.yaml from git")
+    st = path.stat()
+    return list(_parse_register(str(path), st.st_mtime_ns, st.st_size))
+
+
+@memoised(maxsize=4)
+def _parse_register(path_text: str, mtime_ns: int, size: int) -> tuple[RegisteredFile, ...]:
+    path = Path(path_text)
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -155,7 +164,7 @@ def load_register() -> list[RegisteredFile]:
         except TypeError as exc:
             raise InputError(f"entry {i} is malformed ({exc})", file=path, where=f"files[{i}]",
                              hint="each entry needs path, kind, publisher, title, edition, licence, sha256") from None
-    return entries
+    return tuple(entries)
 
 
 def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
