@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -213,3 +214,20 @@ def test_run_logs_of_concurrent_runs_do_not_mix(tmp_path):
         text = (tmp_path / f"{name}.log").read_text()
         assert text.count(f"from {name}") == 50 and f"from {other}" not in text
     assert logging.getLogger("cdp_analysis").level == level_before  # levels restored after the last run
+
+
+def test_reports_are_self_contained_and_open_offline(runs):
+    """No script, stylesheet, font or image is loaded from the network (council networks block CDNs)."""
+    out, *_ = runs
+    from cdp_analysis.output.report import EXTERNAL
+
+    for html in sorted((out / "a").rglob("*.html")):
+        soup = BeautifulSoup(html.read_text(), "html.parser")
+        for tag in soup.find_all(["script", "link", "img", "source", "iframe"]):
+            for attr in ("src", "href"):
+                assert not EXTERNAL.match(tag.get(attr) or ""), f"{html.name}: <{tag.name} {attr}={tag.get(attr)}>"
+        for script in soup.find_all("script"):
+            assert "http" not in script.get_text(), f"{html.name}: a script fetches from the network"
+        for style in soup.find_all("style"):
+            assert not re.search(r"@import\s+url\(\s*['\"]?https?:", style.get_text()), html.name
+            assert not re.search(r"url\(\s*['\"]?https?:", style.get_text()), html.name

@@ -73,8 +73,13 @@ def _alt_texts(nb: nbformat.NotebookNode) -> list[str]:
     return texts
 
 
-def _add_alt_text(body: str, texts: list[str]) -> str:
-    """Give the n-th embedded PNG the n-th figure's alternative text."""
+def _finish(body: str, texts: list[str]) -> str:
+    """Give the n-th embedded PNG the n-th figure's alternative text, and make the page self-contained.
+
+    nbconvert's template loads require.js, MathJax and mermaid from a CDN; council networks often block
+    these, and a static report needs none of them. Every ``<script>`` is removed, and any stylesheet or
+    image that is not embedded is refused (a programming error: figures are embedded as data URIs).
+    """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(body, features="html.parser")
@@ -82,7 +87,19 @@ def _add_alt_text(body: str, texts: list[str]) -> str:
     for img, text in zip(images, texts):
         if text:
             img["alt"] = text
+    for script in soup.find_all("script"):
+        script.decompose()
+    external = [tag for tag in soup.find_all(["link", "img"])
+                if EXTERNAL.match(tag.get("href", "") or tag.get("src", ""))]
+    for tag in external:
+        if tag.name == "link" and "icon" not in (tag.get("rel") or []):
+            raise ValueError(f"the report would load {tag.get('href')} from the network")
+        tag.decompose()
     return str(soup)
+
+
+#: A reference to another site (what an offline report must not load).
+EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
 
 def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str, appendix: str = "") -> None:
@@ -96,7 +113,7 @@ def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str
     exporter.log.setLevel(logging.ERROR)  # its 'alternative text missing' warning: we add the text below
     combined = combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
     body, _ = exporter.from_notebook_node(combined)
-    body = _add_alt_text(body, _alt_texts(combined))
+    body = _finish(body, _alt_texts(combined))
     body = body.replace("<title>Notebook</title>", f"<title>{html.escape(title)}</title>", 1)
     write_atomic(target, body)
     log.info("wrote %s (%d kB)", target.name, len(body) // 1024)
