@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from . import __version__
@@ -20,15 +21,54 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cdp", description="Substance-misuse needs assessments for Combating Drugs Partnerships.")
     p.add_argument("--version", action="version", version=f"cdp-analysis {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="show progress messages from the package")
-    sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("areas", help="list the CDPs (named multi-area ones and every single area)")
+    # -v is accepted after the subcommand too (`cdp run -v nottinghamshire`); SUPPRESS keeps an earlier -v
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show progress messages from the package")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{areas,run,data,open}")
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=description, parents=[common])
+
+    a = command("areas", "list the CDPs (named multi-area ones and every single area)",
+                "List every CDP: the named multi-area ones defined in params/cdps/ and every current upper-tier "
+                "area not in one, with member codes and region.")
     a.add_argument("--named", action="store_true", help="only the named multi-area CDPs from params/cdps/")
-    r = sub.add_parser("run", help="run every chapter notebook for the given CDPs")
+    r = command("run", "run every chapter notebook for the given CDPs",
+                "Run the needs assessment for each CDP: every chapter's notebook, then the HTML report, the "
+                "tables, figures and run.json, into outputs/<cdp>/ (replaced only when every notebook succeeded).")
     r.add_argument("cdps", nargs="*", metavar="CDP", help="CDP slug (e.g. nottinghamshire) or area code (e.g. E10000024)")
     r.add_argument("--all", action="store_true", help="run every CDP (named ones replace their members)")
     r.add_argument("--outputs", metavar="DIR", help="output root folder (default: outputs/)")
-    sub.add_parser("data", help="check the raw data files against the data register")
+    command("data", "check the raw data files against the data register",
+            "Check every file in data/raw against data/register.yaml: present, unchanged (SHA-256) and of a kind "
+            "a dataset module reads. Exit status 2 if anything is wrong.")
+    o = command("open", "show where a CDP's report is, and open it in a browser if there is one",
+                "Print the path of a CDP's report.html (from the last successful run) and open it in the default "
+                "browser when one is available.")
+    o.add_argument("cdp", metavar="CDP", help="CDP slug or area code")
+    o.add_argument("--outputs", metavar="DIR", help="output root folder (default: outputs/)")
+    o.add_argument("--no-browser", action="store_true", help="only print the path")
     return p
+
+
+def _open(args) -> int:
+    import webbrowser
+    from pathlib import Path
+
+    from . import paths
+    from .areas import partnerships
+    from .errors import InputError
+
+    cdp = partnerships.get(args.cdp)
+    report = (Path(args.outputs) if args.outputs else paths.outputs_dir()) / cdp.slug / "report.html"
+    if not report.is_file():
+        raise InputError(f"no report for {cdp.slug} yet", file=report,
+                         hint=f"run `cdp run {cdp.slug}` first")
+    print(report.resolve())
+    if not args.no_browser:
+        webbrowser.open(report.resolve().as_uri())
+    return 0
 
 
 def _areas(named_only: bool) -> int:
@@ -98,7 +138,13 @@ def main(argv: list[str] | None = None) -> int:
             return _areas(args.named)
         if args.command == "data":
             return _data()
+        if args.command == "open":
+            return _open(args)
         return _run(args)
+    except BrokenPipeError:  # the reader went away (`cdp areas | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except InputError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

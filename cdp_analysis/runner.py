@@ -336,4 +336,9 @@ def summary(results: list[RunResult]) -> str:
         if r.message:
             lines.append(f"      {r.message.splitlines()[0]}")
     ok = sum(r.status == "succeeded" for r in results)
+    reports = [r.output_dir / "report.html" for r in results if r.status == "succeeded"]
+    if len(reports) == 1:
+        lines.append(f"Report: {reports[0]}")
+    elif reports:
+        lines.append(f"Reports: {reports[0].parent.parent}/<cdp>/report.html (`cdp open <cdp>` opens one)")
     return f"{ok} of {len(results)} CDP(s) succeeded\n" + "\n".join(lines)
