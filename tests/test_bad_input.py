@@ -290,6 +290,19 @@ def test_notebook_parameter_the_chapter_does_not_declare(project):
     assert_message(exc, "parameter", "unknown parameter 'population_yeras'", "did you mean 'population_years'?")
 
 
+@pytest.mark.parametrize("areas, needles", [
+    ("[E10000007, E1000019]", ["key 'comparators', 'areas', item 2", "'E1000019' is not a current",
+                               "did you mean 'E10000019'?"]),
+    ("[E10000007, E06000062]", ["key 'comparators', 'areas'", "West Northamptonshire", "member of the CDP"]),
+    ("E10000007", ["key 'areas' (in section 'comparators')", "valid list"]),
+], ids=["mistyped-code", "a-member", "not-a-list"])
+def test_bad_comparator_list_names_file_key_and_fix(project, areas, needles):
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + f"comparators:\n  name: CIPFA\n  areas: {areas}\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.named_partnerships()
+    assert_message(exc, "northamptonshire.yaml", *needles)
+
+
 # --------------------------------------------------------------------------------------------------
 # 5. wrong type or value
 

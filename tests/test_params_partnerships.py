@@ -43,6 +43,6 @@ def test_cdp_file_overrides_defaults(project):
     p = partnerships.get("notts-plus")
     assert p.settings.n_neighbours == 5
     assert p.chapter_settings("population_profile").population_years == [2020, 2022, 2024]
-    assert population_profile.CHAPTER.parameters(p, "x") == {"cdp_slug": "notts-plus", "cdp_name": "Nottingham and Nottinghamshire",
-                                         "members": ["E06000018", "E10000024"], "population_years": [2020, 2022, 2024],
-                                         "n_neighbours": 5, "output_dir": "x"}
+    assert population_profile.CHAPTER.parameters(p, "x") == {
+        "cdp_slug": "notts-plus", "cdp_name": "Nottingham and Nottinghamshire", "members": ["E06000018", "E10000024"],
+        "population_years": [2020, 2022, 2024], "n_neighbours": 5, "comparators": None, "output_dir": "x"}

@@ -169,3 +169,35 @@ def test_rank_and_decile_cite_both_imd_files(notts):
 
     rank = notts.deprivation[notts.deprivation["unit"] == "rank"]["source"].iloc[0]
     assert {e.kind for e in register.resolve_source(rank)} == {"imd2019_utla19", "imd2019_ltla23"}
+
+
+def test_comparators_chosen_by_the_analyst(project):
+    """A CDP's params may name its own comparator list; the chapter shows it, in order, and says which set it is."""
+    import cdp_analysis
+    from cdp_analysis.data import register
+
+    (project / "params/cdps/notts-cipfa.yaml").write_text(
+        "name: Nottinghamshire (CIPFA)\nmembers: [E10000024]\n"
+        "comparators:\n  name: CIPFA nearest neighbours\n  areas: [E10000007, E10000019, E10000018]\n")
+    cdp_analysis.clear_caches()
+    prof = population_profile.build(partnerships.get("notts-cipfa"))
+    assert prof.neighbours["code"].tolist() == ["E10000007", "E10000019", "E10000018"]
+    assert set(prof.neighbours["comparator_set"]) == {"CIPFA nearest neighbours"}
+    tidy_nn = population_profile.neighbours_tidy(prof.neighbours, prof.latest_year)
+    assert "neighbour rank" not in set(tidy_nn["measure"])  # the analyst's order is not a published value
+    for source in tidy_nn["source"].unique():
+        assert register.resolve_source(source)
+    assert "Comparator areas (CIPFA nearest neighbours" in population_profile.summary_text(prof)
+    assert "CIPFA nearest neighbours" in population_profile.neighbours_output(prof).caption
+    # the same list given as notebook parameters
+    cdp, _ = population_profile.CHAPTER.from_parameters(
+        cdp_slug="x", cdp_name="X", members=["E10000024"],
+        comparators={"name": "CIPFA nearest neighbours", "areas": ["E10000007"]})
+    assert cdp.settings.comparators.areas == ["E10000007"]
+    assert population_profile.CHAPTER.parameters(partnerships.get("notts-cipfa"))["comparators"] == {
+        "name": "CIPFA nearest neighbours", "areas": ["E10000007", "E10000019", "E10000018"]}
+
+
+def test_default_comparators_are_the_ons_neighbours(notts):
+    assert set(notts.neighbours["comparator_set"]) == {"ONS statistical nearest neighbours"}
+    assert "neighbour rank" in set(population_profile.neighbours_tidy(notts.neighbours, 2024)["measure"])

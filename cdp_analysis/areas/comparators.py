@@ -1,4 +1,9 @@
-"""Comparator areas for a CDP: its ONS statistical nearest neighbours.
+"""Comparator areas for a CDP: the analyst's own list if its params name one, else its ONS statistical
+nearest neighbours (:func:`for_cdp`).
+
+An analyst's list (``comparators: {name: ..., areas: [...]}`` in a params file; many councils use CIPFA
+neighbours, which are not openly published) is shown in the order given, under its name, with each area's
+ONS relative distance to the members for reference.
 
 For a single-area CDP the comparators are the area's first ``n`` neighbours in the ONS order (Table 3
 of the workbook). For a multi-area CDP (e.g. North + West Northamptonshire) they are the ``n`` non-member
@@ -50,3 +55,26 @@ def nearest(members: list[str], n: int = 15) -> pd.DataFrame:
                         "region_name": mean["other_code"].map(reg["region_name"]),
                         "mean_distance": mean["mean_distance"]})
     return out
+
+
+#: How the ONS set is named in reports.
+ONS_SET = "ONS statistical nearest neighbours"
+
+
+def for_cdp(cdp) -> pd.DataFrame:
+    """The comparator areas of a CDP: ``rank, code, name, region_name, mean_distance, comparator_set``.
+
+    ``comparator_set`` names the set (the analyst's name for their list, or :data:`ONS_SET`); for an analyst's
+    list ``rank`` is the position in the list and ``mean_distance`` the ONS distance, for reference.
+    """
+    chosen = cdp.settings.comparators
+    if chosen is None:
+        return nearest(list(cdp.members), cdp.settings.n_neighbours).assign(comparator_set=ONS_SET)
+    d = ons_nearest_neighbours.distances()
+    d = d[d["code"].isin(cdp.members) & d["other_code"].isin(chosen.areas)]
+    mean = d.groupby("other_code")["distance"].mean()
+    reg = geography.areas("utla").set_index("code")
+    codes = pd.Series(chosen.areas)
+    return pd.DataFrame({"rank": range(1, len(codes) + 1), "code": codes, "name": codes.map(reg["name"]),
+                         "region_name": codes.map(reg["region_name"]), "mean_distance": codes.map(mean),
+                         "comparator_set": chosen.name})

@@ -36,6 +36,16 @@ _EXAMPLES = {"chapters": "a list of chapter names, e.g. [population_profile]",
              "name": "a name in words, e.g. Northamptonshire"}
 
 
+class ComparatorSet(BaseModel):
+    """Comparator areas an analyst chooses (e.g. the CIPFA neighbours a council uses), instead of the ONS
+    statistical nearest neighbours."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, description="what the set is, in words, e.g. CIPFA nearest neighbours (2024)")
+    areas: list[str] = Field(min_length=1, description="current upper-tier area codes, in the order to show them")
+
+
 class CommonSettings(BaseModel):
     """Run-wide settings (top-level keys of a params file)."""
 
@@ -44,6 +54,9 @@ class CommonSettings(BaseModel):
     chapters: list[str] | None = Field(default=None, min_length=1,
                                        description="chapters to run, by name (default: every chapter)")
     n_neighbours: int = Field(default=15, ge=1, le=152, description="number of statistical nearest neighbours")
+    comparators: ComparatorSet | None = Field(
+        default=None, description="a mapping with 'name' and 'areas', e.g. {name: CIPFA nearest neighbours, "
+                                  "areas: [E10000007, E10000019]} (default: the ONS statistical nearest neighbours)")
 
     @field_validator("chapters")
     @classmethod

@@ -79,10 +79,24 @@ def _load(params_dir: str) -> tuple[CommonSettings, dict[str, Partnership]]:
     for path in sorted((folder / "cdps").glob("*.yaml")):
         spec, settings = load_cdp_file(path, defaults)
         geography.check_upper_tier_codes(spec.members, file=path)
+        check_comparators(settings, spec.members, file=path)
         rel = path.relative_to(folder.parent).as_posix() if folder.parent in path.parents else str(path)
         named[path.stem] = Partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings,
                                        source=rel, member_names=tuple(geography.name_of(c) for c in spec.members))
     return defaults, named
+
+
+def check_comparators(settings: CommonSettings, members, *, file=None, where: str = "key 'comparators'") -> None:
+    """An analyst's comparator areas must be distinct current upper-tier areas, none of them a member."""
+    if settings.comparators is None:
+        return
+    codes = settings.comparators.areas
+    geography.check_upper_tier_codes(codes, file=file, where=f"{where}, 'areas'")
+    inside = [c for c in codes if c in set(members)]
+    if inside:
+        raise InputError(f"'{inside[0]}' ({geography.name_of(inside[0])}) is a member of the CDP, so it cannot be "
+                         "one of its comparators", file=file, where=f"{where}, 'areas'",
+                         hint="list areas outside the partnership")
 
 
 def defaults() -> CommonSettings:
@@ -91,7 +105,7 @@ def defaults() -> CommonSettings:
 
 
 def from_parameters(slug: str, name: str, members: list[str], n_neighbours: int | None, *, chapter: str,
-                    chapter_settings) -> Partnership:
+                    chapter_settings, comparators: dict | None = None) -> Partnership:
     """The CDP a notebook's parameters describe, checked as ``cdp run`` checks a params file.
 
     Raises
@@ -101,9 +115,12 @@ def from_parameters(slug: str, name: str, members: list[str], n_neighbours: int 
     """
     geography.check_upper_tier_codes(members, where="parameter 'members'")
     base = defaults()
-    common = {"n_neighbours": base.n_neighbours if n_neighbours is None else n_neighbours}
+    common = {"n_neighbours": base.n_neighbours if n_neighbours is None else n_neighbours,
+              "comparators": comparators}
     common = validate_parameters(CommonSettings, common)
-    settings = base.model_copy(update={"n_neighbours": common.n_neighbours, chapter: chapter_settings})
+    check_comparators(common, members, where="parameter 'comparators'")
+    settings = base.model_copy(update={"n_neighbours": common.n_neighbours, "comparators": common.comparators,
+                                       chapter: chapter_settings})
     return Partnership(slug=slug, name=name, members=tuple(members), settings=settings,
                        source="notebook parameters", member_names=tuple(geography.name_of(c) for c in members))
 def named_partnerships() -> dict[str, Partnership]:

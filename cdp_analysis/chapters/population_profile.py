@@ -222,13 +222,15 @@ def deprivation_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def neighbours_table(cdp: Partnership, n: int, latest_year: int) -> pd.DataFrame:
-    """The CDP's ``n`` statistical nearest neighbours with population and IMD score (wide, one row each).
+def neighbours_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
+    """The CDP's comparator areas with population and IMD score (wide, one row each).
 
-    Columns: ``rank, code, name, region_name, mean_distance, population, imd_score, imd_rank`` and the
-    citations ``population_source``, ``imd_source``.
+    The comparators are the analyst's list if the CDP's params name one, else its ``n_neighbours`` ONS
+    statistical nearest neighbours (:func:`cdp_analysis.areas.comparators.for_cdp`). Columns: ``rank, code,
+    name, region_name, mean_distance, comparator_set, population, imd_score, imd_rank`` and the citations
+    ``population_source``, ``imd_source``.
     """
-    nn = comparators.nearest(list(cdp.members), n)
+    nn = comparators.for_cdp(cdp)
     pop = current_population.current_areas([latest_year])
     pop = pop[pop["sex"] == "persons"]
     totals = pop.groupby("code")["population"].sum()
@@ -242,7 +244,7 @@ def neighbours_table(cdp: Partnership, n: int, latest_year: int) -> pd.DataFrame
 def neighbours_display(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
     """The neighbours table with readable column headings, indexed by rank, for display."""
     imd_period = imd2019.period()
-    return nn.drop(columns=["population_source", "imd_source"]).set_index("rank").rename(columns={
+    return nn.drop(columns=["population_source", "imd_source", "comparator_set"]).set_index("rank").rename(columns={
         "code": "Area code", "name": "Area", "region_name": "Region",
         "mean_distance": "Relative statistical distance", "population": f"Population, {period_label(latest_year)}",
         "imd_score": f"IMD {imd_period} average score",
@@ -253,9 +255,11 @@ def neighbours_tidy(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
     """The neighbours table in the tidy long form written to ``tables/``."""
     base = nn.rename(columns={"code": "area_code", "name": "area_name"}).assign(area_role="neighbour")
     nn_source, nn_period = ons_nearest_neighbours.citation(), ons_nearest_neighbours.period()
+    ons_set = (nn["comparator_set"] == comparators.ONS_SET).all()
     parts = [
+        # the ONS order is data; an analyst's own order is a parameter, so it is not a table value
         base.assign(measure="neighbour rank", value=base["rank"].astype(float), unit="rank", period=nn_period,
-                    source=nn_source),
+                    source=nn_source).iloc[: len(base) if ons_set else 0],
         base.assign(measure="mean relative distance to CDP members", value=base["mean_distance"], unit="distance",
                     period=nn_period, source=nn_source),
         base.assign(measure="population", value=base["population"].astype(float), unit="persons",
@@ -263,7 +267,8 @@ def neighbours_tidy(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
         base.assign(measure=MEASURE_SCORE, value=base["imd_score"], unit="score", period=imd2019.period(),
                     source=base["imd_source"]),
     ]
-    keep = ["area_code", "area_name", "area_role", "region_name", "period", "measure", "value", "unit", "source"]
+    keep = ["area_code", "area_name", "area_role", "region_name", "comparator_set", "period", "measure", "value",
+            "unit", "source"]
     return pd.concat([p[keep] for p in parts], ignore_index=True)
 
 
@@ -335,7 +340,7 @@ def build(cdp: Partnership, settings: Settings | None = None) -> PopulationProfi
         denominators=denominators,
         change=change_table(denominators, years),
         deprivation=deprivation_table(cdp, years[-1]),
-        neighbours=neighbours_table(cdp, cdp.settings.n_neighbours, years[-1]),
+        neighbours=neighbours_table(cdp, years[-1]),
     )
 
 
@@ -374,7 +379,13 @@ def summary_text(p: PopulationProfile) -> str:
         parts = ", ".join(f"{r.area_name} {r.value:.0f}" for r in ranks.itertuples())
         lines.append(f"- IMD {period} rank of average score (of {of}; 1 = most deprived): {parts}.")
     nn = p.neighbours
-    lines.append(f"- Closest statistical neighbours: {', '.join(nn['name'].head(3))} (of {len(nn)} used as comparators).")
+    chosen = nn["comparator_set"].iloc[0]
+    if chosen == comparators.ONS_SET:
+        lines.append(f"- Closest statistical neighbours: {', '.join(nn['name'].head(3))} "
+                     f"(of {len(nn)} used as comparators).")
+    else:
+        lines.append(f"- Comparator areas ({chosen}, chosen in the CDP's parameters): {', '.join(nn['name'].head(3))}"
+                     + (f" and {len(nn) - 3} more." if len(nn) > 3 else "."))
     return "\n".join(lines)
 
 
@@ -478,7 +489,7 @@ def deprivation_figure(p: PopulationProfile) -> FigureOutput:
     colours = [figures.CDP_COLOUR if k == "CDP" else "#b1b4b6" for k in data["kind"]]
     ax.barh(data["name"], data["imd_score"], color=colours)
     ax.set_xlabel(f"IMD {imd2019.period()} average score (higher = more deprived)")
-    ax.set_title(f"IMD {imd2019.period()} score: {p.cdp.name} and its nearest neighbours")
+    ax.set_title(f"IMD {imd2019.period()} score: {p.cdp.name} and its comparator areas")
     fig.text(0.01, 0.005, f"Source: {imd2019.DATASET.title}; {ons_nearest_neighbours.DATASET.title}.",
              fontsize=8, color="#505a5f")
     fig.tight_layout()
@@ -528,7 +539,9 @@ def neighbours_output(p: PopulationProfile) -> TableOutput:
     return TableOutput(
         "nearest_neighbours", neighbours_tidy(p.neighbours, p.latest_year),
         view=neighbours_display(p.neighbours, p.latest_year),
-        caption=f"The {len(p.neighbours)} statistical nearest neighbours of {p.cdp.name}")
+        caption=f"The {len(p.neighbours)} comparator areas of {p.cdp.name}: {p.neighbours['comparator_set'].iloc[0]}"
+                + ("" if p.neighbours["comparator_set"].iloc[0] == comparators.ONS_SET
+                   else " (the analyst's list; ONS relative distance shown for reference)"))
 
 
 CHAPTER = Chapter(

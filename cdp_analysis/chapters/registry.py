@@ -22,7 +22,7 @@ from ..errors import InputError, did_you_mean
 log = logging.getLogger(__name__)
 
 #: Parameters every chapter notebook may declare, besides its own settings' fields.
-COMMON_PARAMETERS: tuple[str, ...] = ("cdp_slug", "cdp_name", "members", "n_neighbours", "output_dir")
+COMMON_PARAMETERS: tuple[str, ...] = ("cdp_slug", "cdp_name", "members", "n_neighbours", "comparators", "output_dir")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,9 @@ class Chapter:
         """The values of :meth:`parameter_names` for a CDP (its settings for this chapter)."""
         own = cdp.chapter_settings(self.name).model_dump()
         return {"cdp_slug": cdp.slug, "cdp_name": cdp.name, "members": list(cdp.members),
-                "n_neighbours": cdp.settings.n_neighbours, "output_dir": output_dir, **own}
+                "n_neighbours": cdp.settings.n_neighbours,
+                "comparators": cdp.settings.comparators.model_dump() if cdp.settings.comparators else None,
+                "output_dir": output_dir, **own}
 
     def from_parameters(self, **params):
         """Validate a notebook's parameters; return ``(cdp, settings)`` for :attr:`build`.
@@ -104,7 +106,8 @@ class Chapter:
         own = {k: v for k, v in params.items() if k in self.settings.model_fields}
         settings = params_module.validate_parameters(self.settings, own)
         cdp = partnerships.from_parameters(params["cdp_slug"], params["cdp_name"], params["members"],
-                                           params.get("n_neighbours"), chapter=self.name, chapter_settings=settings)
+                                           params.get("n_neighbours"), chapter=self.name, chapter_settings=settings,
+                                           comparators=params.get("comparators"))
         return cdp, settings
 
 
