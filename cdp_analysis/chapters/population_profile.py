@@ -442,9 +442,11 @@ def pyramid_figure(p: PopulationProfile) -> FigureOutput:
     for sex, sign, colour in (("males", -1, figures.MALE_COLOUR), ("females", 1, figures.FEMALE_COLOUR)):
         cdp = pct[(pct["area_role"] == "cdp") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(bands)
         ref = pct[(pct["area_role"] == "england") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(bands)
-        ax.barh(y, sign * cdp.to_numpy(), height=0.85, color=colour, alpha=0.75, label=f"{p.cdp.name}, {sex}")
-        ax.barh(y, sign * ref.to_numpy(), height=0.85, fill=False, edgecolor=figures.COMPARATOR_COLOUR, linewidth=1.0,
-                label="England" if sex == "males" else None)
+        ax.barh(y, sign * cdp.to_numpy(), height=0.85, color=colour, label=f"{p.cdp.name}, {sex}")
+        # England's profile: a vertical segment at each band's value, joined band to band
+        ax.plot(np.repeat(sign * ref.to_numpy(), 2), np.column_stack([y - 0.5, y + 0.5]).ravel(),
+                color=figures.ENGLAND_COLOUR, linestyle=figures.ENGLAND_LINESTYLE, linewidth=1.6,
+                label="England (dashed outline)" if sex == "males" else None)
     ax.set_yticks(y, bands)
     ax.axvline(0, color="grey", linewidth=0.8)
     lim = float(np.nanmax(np.abs(ax.get_xlim())))
@@ -465,15 +467,27 @@ def change_figure(p: PopulationProfile) -> FigureOutput:
     data = p.change[(p.change["measure"] == "percent change") & (p.change["period"] == p.span)].copy()
     data["area"] = data["area_name"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
-    areas = data.sort_values("area_role", key=lambda r: r.map(tidy.ROLE_ORDER), kind="stable")["area"].unique()
-    sns.barplot(data=data, x="age_group", y="value", hue="area", ax=ax, palette="Blues_r", edgecolor="white",
+    ordered = data.sort_values(["area_role", "area_code"], key=lambda c: c.map(tidy.ROLE_ORDER) if c.name == "area_role"
+                               else c, kind="stable").drop_duplicates("area")
+    colours = dict(zip(ordered["area"], figures.role_colours(ordered["area_role"])))
+    sns.barplot(data=data, x="age_group", y="value", hue="area", ax=ax, palette=colours, edgecolor="white",
                 order=[a for a in current_population.DENOMINATOR_AGES if a in set(data["age_group"])],
-                hue_order=list(areas))
+                hue_order=list(ordered["area"]))
+    england = ordered.loc[ordered["area_role"] == "england", "area"].tolist()
+    for container, area in zip(ax.containers, ordered["area"]):
+        for bar in container:
+            if area in england:
+                bar.set_hatch(figures.ENGLAND_HATCH)
+                bar.set_facecolor("white")
+                bar.set_edgecolor(figures.ENGLAND_COLOUR)
+            elif area == ordered["area"].iloc[0]:
+                bar.set_edgecolor("white")
+    ax.legend(handles=ax.containers, labels=[a + (" (hatched)" if a in england else "") for a in ordered["area"]],
+              fontsize=8, title=None)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("Age group (years)")
-    ax.set_ylabel("% change")
+    ax.set_ylabel("Change in residents (%)")
     ax.set_title(f"Population change by age group, {p.span}")
-    ax.legend(fontsize=8, title=None)
     fig.text(0.01, 0.005, f"Source: {ons_population.DATASET.title}.", fontsize=8, color="#505a5f")
     fig.tight_layout()
     return FigureOutput("population_change", fig, data=data)
@@ -486,7 +500,7 @@ def deprivation_figure(p: PopulationProfile) -> FigureOutput:
                       p.neighbours.assign(kind="Nearest neighbour")], ignore_index=True)
     data = data.sort_values("imd_score", ascending=True)
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(data) + 1.2))
-    colours = [figures.CDP_COLOUR if k == "CDP" else "#b1b4b6" for k in data["kind"]]
+    colours = [figures.CDP_COLOUR if k == "CDP" else figures.COMPARATOR_COLOUR for k in data["kind"]]
     ax.barh(data["name"], data["imd_score"], color=colours)
     ax.set_xlabel(f"IMD {imd2019.period()} average score (higher = more deprived)")
     ax.set_title(f"IMD {imd2019.period()} score: {p.cdp.name} and its comparator areas")

@@ -1,4 +1,15 @@
-"""Figures for the reports: consistent style, and PNGs that are identical for identical inputs."""
+"""Figures for the reports: one accessible chart style, and files that are identical for identical inputs.
+
+Colours (WCAG 2.2 non-text contrast: every mark at least 3:1 against the white background, tested):
+
+* categories use the colour-blind-safe Okabe–Ito palette, restricted to its members with ≥ 3:1 contrast
+  (:data:`QUALITATIVE`); a sequential palette (:data:`SEQUENTIAL`, cividis) only for ordered data;
+* the CDP is always the strongest colour (:data:`CDP_COLOUR`, Okabe–Ito blue); England is a neutral dark grey
+  with a hatch pattern or dashed line (:data:`ENGLAND_COLOUR`, :data:`ENGLAND_HATCH`), so it is told apart
+  without colour; other comparators are mid grey (:data:`COMPARATOR_COLOUR`).
+
+Every figure is written as SVG and as a PNG at twice the screen resolution, without timestamps.
+"""
 
 from __future__ import annotations
 
@@ -16,39 +27,108 @@ from . import provenance
 
 log = logging.getLogger(__name__)
 
-#: Colours: the CDP, its comparator (England/region), and members of a multi-area CDP.
-CDP_COLOUR = "#1d70b8"      # GOV.UK blue
-COMPARATOR_COLOUR = "#0b0c0c"
-FEMALE_COLOUR = "#d4351c"
-MALE_COLOUR = "#1d70b8"
+BACKGROUND = "#ffffff"
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
+             "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish purple": "#CC79A7"}
+
+#: Categorical colours, in order of use: the Okabe–Ito members with ≥ 3:1 contrast on white.
+QUALITATIVE = [OKABE_ITO["blue"], OKABE_ITO["vermillion"], OKABE_ITO["bluish green"], OKABE_ITO["reddish purple"]]
+
+#: For ordered data only (e.g. deprivation deciles): perceptually uniform and colour-blind safe.
+SEQUENTIAL = "cividis"
+
+CDP_COLOUR = OKABE_ITO["blue"]          # the CDP: always the strongest colour
+MEMBER_COLOURS = QUALITATIVE[1:]        # members of a multi-area CDP
+ENGLAND_COLOUR = "#505a5f"              # dark neutral grey (7:1), with a pattern
+ENGLAND_HATCH = "///"
+ENGLAND_LINESTYLE = "--"
+REGION_COLOUR = "#0b0c0c"               # near-black outline, no fill
+COMPARATOR_COLOUR = "#6f777b"           # mid grey (4.6:1) for neighbours and other comparators
+MALE_COLOUR = OKABE_ITO["blue"]
+FEMALE_COLOUR = OKABE_ITO["vermillion"]
+
+#: Resolution: PNGs are written at twice the screen resolution of 100 dots per inch.
+SCREEN_DPI = 100
+PNG_SCALE = 2
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.2 relative luminance of an sRGB colour ('#rrggbb' or a matplotlib name).
+
+    L = 0.2126 R + 0.7152 G + 0.0722 B, each channel linearised: c/12.92 if c ≤ 0.04045, else
+    ((c + 0.055)/1.055)^2.4.
+    """
+    from matplotlib.colors import to_rgb
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (lin(c) for c in to_rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str = BACKGROUND) -> float:
+    """WCAG contrast ratio (L1 + 0.05) / (L2 + 0.05), lighter over darker; 1 to 21."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def role_colours(roles: pd.Series) -> list[str]:
+    """A colour per area, by its role: the CDP blue, members in turn, region near-black, England grey."""
+    members = iter(MEMBER_COLOURS * 4)
+    out = []
+    for role in roles:
+        if role == "cdp":
+            out.append(CDP_COLOUR)
+        elif role == "member":
+            out.append(next(members))
+        elif role == "england":
+            out.append(ENGLAND_COLOUR)
+        elif role == "region":
+            out.append(REGION_COLOUR)
+        else:
+            out.append(COMPARATOR_COLOUR)
+    return out
 
 
 def style() -> None:
     """Apply the suite's plotting style (call once per notebook)."""
     sns.set_theme(context="notebook", style="whitegrid", font="DejaVu Sans")
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 120, "axes.titleweight": "bold",
-                         "svg.hashsalt": "cdp-analysis"})
+    plt.rcParams.update({"figure.dpi": SCREEN_DPI, "savefig.dpi": SCREEN_DPI * PNG_SCALE,
+                         "axes.titleweight": "bold", "svg.hashsalt": "cdp-analysis", "svg.fonttype": "path",
+                         "hatch.color": ENGLAND_COLOUR, "hatch.linewidth": 1.0})
 
 
 def png_bytes(fig: plt.Figure) -> bytes:
-    """The figure as PNG bytes, without timestamp or software metadata, so reruns give the same bytes."""
+    """The figure as PNG bytes (2× resolution), without timestamp or software metadata: same inputs, same bytes."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=SCREEN_DPI * PNG_SCALE, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def svg_bytes(fig: plt.Figure) -> bytes:
+    """The figure as SVG, without date or creator metadata and with fixed element ids: same inputs, same bytes."""
+    buf = io.BytesIO()
+    with plt.rc_context({"svg.hashsalt": "cdp-analysis"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 
 
 def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None,
                 data: pd.DataFrame | None = None) -> bytes:
-    """Write ``figures/<name>.png`` if ``output_dir`` is set; return the PNG bytes either way.
+    """Write ``figures/<name>.png`` (2×) and ``figures/<name>.svg`` if ``output_dir`` is set; return the PNG bytes.
 
     ``data`` is the tidy table the figure was drawn from; its ``source`` column is recorded as the
     figure's provenance (see :mod:`cdp_analysis.output.provenance`).
     """
     png = png_bytes(fig)
     if output_dir:
-        target = write_atomic(Path(output_dir) / "figures" / f"{name}.png", png)
-        provenance.record(output_dir, f"figures/{name}.png", [] if data is None else data["source"])
-        log.info("wrote %s", target.name)
+        for suffix, content in ((".png", png), (".svg", svg_bytes(fig))):
+            target = write_atomic(Path(output_dir) / "figures" / f"{name}{suffix}", content)
+            provenance.record(output_dir, f"figures/{name}{suffix}", [] if data is None else data["source"])
+            log.info("wrote %s", target.name)
     return png
 
 

@@ -1,0 +1,88 @@
+"""Chart style: colour-blind-safe categories, WCAG 2.2 non-text contrast for every mark, CDP and England told apart."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.colors import to_hex
+
+from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import all_chapters, population_profile
+from cdp_analysis.output import figures
+
+
+def test_contrast_ratio_matches_wcag_reference_values():
+    assert figures.contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert figures.contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
+    assert figures.contrast_ratio("#767676") == pytest.approx(4.54, abs=0.01)  # the usual 4.5:1 grey on white
+
+
+@pytest.mark.parametrize("name", ["CDP_COLOUR", "ENGLAND_COLOUR", "REGION_COLOUR", "COMPARATOR_COLOUR", "MALE_COLOUR",
+                                  "FEMALE_COLOUR"])
+def test_named_colours_have_3_to_1_contrast(name):
+    assert figures.contrast_ratio(getattr(figures, name)) >= 3.0
+
+
+def test_qualitative_palette_is_okabe_ito_with_3_to_1_contrast():
+    assert set(figures.QUALITATIVE) <= set(figures.OKABE_ITO.values())
+    assert all(figures.contrast_ratio(c) >= 3.0 for c in figures.QUALITATIVE)
+    assert figures.QUALITATIVE[0] == figures.CDP_COLOUR
+    assert len(set(figures.QUALITATIVE)) == len(figures.QUALITATIVE)
+
+
+def _marks(fig):
+    """(colour, what) of every filled bar and every line in the figure's axes."""
+    for ax in fig.axes:
+        for patch in ax.patches:
+            face = to_hex(patch.get_facecolor(), keep_alpha=False)
+            if patch.get_fill() and face != "#ffffff":
+                assert patch.get_facecolor()[3] == 1.0, "no transparency: it lowers the contrast"
+                yield face, "bar"
+            else:
+                yield to_hex(patch.get_edgecolor(), keep_alpha=False), "outline"
+        for line in ax.get_lines():
+            if line.get_label().startswith("_") and line.get_color() in ("grey", "gray"):
+                continue  # the zero axis line
+            yield to_hex(line.get_color(), keep_alpha=False), "line"
+
+
+@pytest.mark.parametrize("slug", ["nottinghamshire", "northamptonshire"])
+def test_every_mark_of_every_chapter_figure_has_3_to_1_contrast(slug):
+    figures.style()
+    cdp = partnerships.get(slug)
+    for chapter in all_chapters().values():
+        tables = chapter.build(cdp)
+        for name, draw in chapter.figures.items():
+            item = draw(tables)
+            fig = item.figure
+            assert fig.axes[0].get_title() and fig.axes[0].get_xlabel(), name
+            for colour, what in _marks(fig):
+                assert figures.contrast_ratio(colour) >= 3.0, f"{name}: a {what} in {colour}"
+            assert item.name == name
+            plt.close(fig)
+
+
+def test_england_is_distinguishable_without_colour():
+    figures.style()
+    prof = population_profile.build(partnerships.get("nottinghamshire"))
+    change = population_profile.change_figure(prof).figure
+    hatched = [p for p in change.axes[0].patches if p.get_hatch()]
+    assert hatched and all(to_hex(p.get_edgecolor(), keep_alpha=False) == figures.ENGLAND_COLOUR for p in hatched)
+    pyramid = population_profile.pyramid_figure(prof).figure
+    assert [ln.get_linestyle() for ln in pyramid.axes[0].get_lines() if "England" in ln.get_label()] == ["--"]
+    plt.close("all")
+
+
+def test_figures_are_written_as_svg_and_2x_png(tmp_path):
+    figures.style()
+    prof = population_profile.build(partnerships.get("nottinghamshire"))
+    item = population_profile.pyramid_figure(prof)
+    figures.save_figure(item.figure, item.name, tmp_path, data=item.data)
+    png = (tmp_path / "figures" / f"{item.name}.png").read_bytes()
+    svg = (tmp_path / "figures" / f"{item.name}.svg").read_text()
+    width = int.from_bytes(png[16:20], "big")
+    assert width >= item.figure.get_figwidth() * figures.SCREEN_DPI * figures.PNG_SCALE * 0.9
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<dc:date>" not in svg
+    again = figures.svg_bytes(item.figure)
+    assert again.decode() == svg  # no dates or random ids
+    plt.close("all")
