@@ -237,7 +237,7 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
             else:
                 report.write_html([work / "notebooks" / f"{c.notebook}.ipynb" for c in cdp.chapters()],
                                   work / "report.html", title=f"Substance misuse needs assessment: {cdp.name}",
-                                  subtitle=_subtitle(cdp),
+                                  subtitle=_front_matter(cdp, outputs, started_at),
                                   appendix=provenance.sources_markdown(outputs, areas_from))
                 status = "succeeded"
         except InputError as exc:
@@ -265,12 +265,23 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
     return RunResult(cdp.slug, status, seconds, out, message, records)
 
 
-def _subtitle(cdp: Partnership) -> str:
+def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
+    """What the report covers: the chapters that ran, the CDP and its members, when and by which version it
+    was produced, and the editions of the data it used."""
+    from . import __version__
+    from .output.manifest import git_state
+
     members = ", ".join(f"{n} ({c})" for n, c in zip(cdp.member_names, cdp.members))
+    chapters = "; ".join(f"{c.number}. {c.title}" for c in cdp.chapters())
+    commit = git_state().get("commit")
+    produced = datetime.fromisoformat(started_at).strftime("%-d %B %Y")
     return (f"Combating Drugs Partnership: **{cdp.name}** — {members}.\n\n"
-            "Produced by cdp-analysis from published data only; the last section, \"Where each number comes "
-            "from\", names every file used with its publisher, edition and licence. Tables behind every figure "
-            "are in `tables/`; `run.json` records the data, versions and parameters.")
+            f"This report covers: {chapters}.\n\n"
+            f"Produced on {produced} by cdp-analysis {__version__}"
+            + (f" (commit {commit[:7]})" if commit else "") + ", from published data only.\n\n"
+            f"Data editions: {provenance.editions_text(outputs)}. The last section, \"Where each number comes "
+            "from\", names every file used with its publisher, edition and licence; the tables behind every figure "
+            "are in `tables/`, and `run.json` records the data, versions and parameters.")
 
 
 def _swap_in(work: Path, final: Path) -> None:

@@ -231,3 +231,46 @@ def test_reports_are_self_contained_and_open_offline(runs):
         for style in soup.find_all("style"):
             assert not re.search(r"@import\s+url\(\s*['\"]?https?:", style.get_text()), html.name
             assert not re.search(r"url\(\s*['\"]?https?:", style.get_text()), html.name
+
+
+def test_report_front_matter_and_print_layout(runs):
+    out, *_ = runs
+    soup = BeautifulSoup((out / "a" / "northamptonshire" / "report.html").read_text(), "html.parser")
+    text = soup.get_text(" ")
+    assert "This report covers: 1. Population profile" in text
+    assert "North Northamptonshire (E06000061), West Northamptonshire (E06000062)" in text
+    assert re.search(r"Produced on \d{1,2} \w+ \d{4} by cdp-analysis \d", text)
+    assert "Data editions: " in text and "mid-2024, 2023 boundaries" in text
+    css = " ".join(s.get_text() for s in soup.find_all("style"))
+    assert "size: A4" in css and "break-before: page" in css and "counter(page)" in css
+    chapters = [h.get_text().rstrip("¶") for h in soup.select("h1.chapter")]
+    assert chapters == ["Population profile", "Where each number comes from"]
+
+
+def test_contents_links_resolve_and_ids_are_unique(runs):
+    out, *_ = runs
+    for html in sorted((out / "a").rglob("report.html")):
+        soup = BeautifulSoup(html.read_text(), "html.parser")
+        ids = [t["id"] for t in soup.find_all(id=True)]
+        headings = [h["id"] for h in soup.find_all(["h1", "h2", "h3"]) if h.get("id")]
+        assert len(headings) == len(set(headings)), "two headings share an anchor"
+        contents = soup.find(id="Contents").find_next("ul")
+        links = [a["href"] for a in contents.find_all("a")]
+        assert links and all(link.startswith("#") and link[1:] in ids for link in links), html
+
+
+def test_repeated_headings_get_distinct_anchors_in_contents_and_page():
+    """Two chapters each with 'Key findings': the contents links go to each one, not twice to the first."""
+    import nbformat
+
+    from cdp_analysis.output import report
+
+    cells = [nbformat.v4.new_markdown_cell(t) for t in ("# One", "## Key findings", "# Two", "## Key findings")]
+    contents = report._contents(cells)
+    assert "(#Key-findings)" in contents and "(#Key-findings-2)" in contents
+    html = "<html><head></head><body>" + "".join(
+        f'<h{n} id="{i}">{i}<a class="anchor-link" href="#{i}">¶</a></h{n}>'
+        for n, i in ((1, "One"), (2, "Key-findings"), (1, "Two"), (2, "Key-findings"))) + "</body></html>"
+    soup = BeautifulSoup(report._finish(html, []), "html.parser")
+    assert [h["id"] for h in soup.find_all(["h1", "h2"])] == ["One", "Key-findings", "Two", "Key-findings-2"]
+    assert soup.find(id="Key-findings-2").a["href"] == "#Key-findings-2"

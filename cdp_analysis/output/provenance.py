@@ -95,3 +95,18 @@ def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = N
             lines.append(f"| `{output}` | {citation} | not in the data register | | |")
     return "\n".join(lines)
 
+
+
+def editions_text(outputs: dict[str, dict]) -> str:
+    """The datasets a run read with the editions used, e.g. 'ONS mid-year population estimates (MYE2): mid-2020 …'."""
+    from ..data import datasets
+
+    entries = {e.path: e for e in register.load_register()}
+    used = {p for rec in outputs.values() for p in rec["reads"]}
+    parts = []
+    for ds in datasets().values():
+        mine = sorted((p for p in used if entries[p].kind in {k.kind for k in ds.kinds}), key=lambda p: entries[p].period)
+        editions = [entries[p].edition for p in mine]
+        if editions:
+            parts.append(f"{ds.title}: {'; '.join(dict.fromkeys(editions))}")
+    return " — ".join(parts) if parts else "none"

@@ -27,16 +27,38 @@ def _anchor(text: str) -> str:
     return re.sub(r"\s", "-", text.strip())
 
 
+def _unique(anchor: str, seen: dict[str, int]) -> str:
+    """The k-th heading with the same anchor gets ``<anchor>-k`` (k ≥ 2), in document order."""
+    seen[anchor] = seen.get(anchor, 0) + 1
+    return anchor if seen[anchor] == 1 else f"{anchor}-{seen[anchor]}"
+
+
 def _contents(cells: list) -> str:
-    items = []
+    items, seen = [], {"Contents": 1}
     for cell in cells:
         if cell.cell_type != "markdown":
             continue
         for level, text in _HEADING.findall(cell.source):
             plain = re.sub(r"[*_`]", "", text)
             indent = "  " if level == "##" else ""
-            items.append(f"{indent}- [{plain}](#{_anchor(plain)})")
+            items.append(f"{indent}- [{plain}](#{_unique(_anchor(plain), seen)})")
     return "## Contents\n\n" + "\n".join(items)
+
+
+#: Print layout: A4, each chapter on a new page, nothing cut at a page edge, page numbers where supported.
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm 18mm 14mm;
+        @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 9pt; color: #505a5f; } }
+@media print {
+  body { font-size: 10pt; }
+  h1.chapter { break-before: page; }
+  h1, h2, h3 { break-after: avoid; }
+  table, img, svg, figure, .jp-RenderedImage, .jp-RenderedHTMLCommon table { break-inside: avoid; }
+  img { max-width: 100% !important; height: auto !important; }
+  a.anchor-link { display: none; }
+  .jp-OutputArea-output { overflow: visible !important; }
+}
+"""
 
 
 def combine(notebooks: list[Path], *, title: str, subtitle: str, appendix: str = "") -> nbformat.NotebookNode:
@@ -89,6 +111,22 @@ def _finish(body: str, texts: list[str]) -> str:
             img["alt"] = text
     for script in soup.find_all("script"):
         script.decompose()
+    # headings that repeat (each chapter's "Key findings") get unique ids, matching the contents list
+    seen: dict[str, int] = {}
+    for heading in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
+        if not heading.get("id"):
+            continue
+        new = _unique(heading["id"], seen)
+        if new != heading["id"]:
+            for link in heading.select(f'a.anchor-link[href="#{heading["id"]}"]'):
+                link["href"] = f"#{new}"
+            heading["id"] = new
+    for i, heading in enumerate(soup.find_all("h1")):
+        if i > 0 and heading.get("id") != "Contents":
+            heading["class"] = [*heading.get("class", []), "chapter"]
+    style = soup.new_tag("style")
+    style.string = PRINT_CSS
+    (soup.head or soup).append(style)
     external = [tag for tag in soup.find_all(["link", "img"])
                 if EXTERNAL.match(tag.get("href", "") or tag.get("src", ""))]
     for tag in external:
