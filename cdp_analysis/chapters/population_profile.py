@@ -522,7 +522,7 @@ def single_year_output(p: PopulationProfile) -> TableOutput:
     own = p.single_year[(p.single_year["area_role"] == "cdp") & (p.single_year["sex"] != "persons")]
     return TableOutput(
         "population_by_single_year_of_age", p.single_year,
-        view=wide_view(own, index=["age"], columns="sex", digits=0).T,
+        view=wide_view(own, index=["age"], columns="sex", digits=0),  # long: one row per age, fits the page
         caption=f"{p.cdp.name}: residents by sex and single year of age, {period_label(p.pyramid_year)} "
                 "(all areas in the CSV table)")
 

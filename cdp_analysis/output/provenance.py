@@ -87,6 +87,11 @@ def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = N
                                          for e in area_definitions) + ".", ""]
     lines += ["| output | computed from | publisher | edition | licence |", "|---|---|---|---|---|"]
     for output, rec in outputs.items():
+        twin = output.removesuffix(".svg") + ".png"
+        if output.endswith(".svg") and outputs.get(twin, {}).get("reads") == rec["reads"]:
+            continue  # listed with its PNG twin
+        if output.endswith(".png") and outputs.get(output.removesuffix(".png") + ".svg", {}).get("reads") == rec["reads"]:
+            output = f"{output} (and .svg)"
         for i, path in enumerate(rec["reads"]):
             e = entries[path]
             lines.append(f"| {'`' + output + '`' if i == 0 else ''} | {_title(e)} (`{path}`) | {e.publisher} | "

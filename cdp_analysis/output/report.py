@@ -57,6 +57,8 @@ PRINT_CSS = """
   img { max-width: 100% !important; height: auto !important; }
   a.anchor-link { display: none; }
   .jp-OutputArea-output { overflow: visible !important; }
+  .jp-RenderedHTMLCommon table { max-width: 100% !important; }
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; overflow-wrap: anywhere; }
 }
 """
 
