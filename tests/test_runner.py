@@ -274,3 +274,20 @@ def test_repeated_headings_get_distinct_anchors_in_contents_and_page():
     soup = BeautifulSoup(report._finish(html, []), "html.parser")
     assert [h["id"] for h in soup.find_all(["h1", "h2"])] == ["One", "Key-findings", "Two", "Key-findings-2"]
     assert soup.find(id="Key-findings-2").a["href"] == "#Key-findings-2"
+
+
+def test_every_report_table_is_accessible(runs):
+    """Real tables with scoped headings; the chapter tables have captions and a source line under them."""
+    out, *_ = runs
+    for html in sorted((out / "a").rglob("report.html")):
+        soup = BeautifulSoup(html.read_text(), "html.parser")
+        tables = soup.find_all("table")
+        assert tables
+        for table in tables:
+            assert table.find("th") and all(th.get("scope") for th in table.find_all("th")), html
+        chapter_tables = soup.select("table.cdp-table")
+        assert len(chapter_tables) >= 6
+        for table in chapter_tables:
+            assert table.caption.get_text().strip()
+            assert table.find_next_sibling("p", class_="table-source").get_text().startswith("Source: ")
+        assert all(img.get("alt") for img in soup.find_all("img"))

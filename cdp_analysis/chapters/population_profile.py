@@ -543,10 +543,12 @@ def change_output(p: PopulationProfile) -> TableOutput:
 
 
 def deprivation_output(p: PopulationProfile) -> TableOutput:
+    view = wide_view(p.deprivation, index=["area_name"], columns="measure", digits=1)
     return TableOutput(
-        "deprivation", p.deprivation,
-        view=wide_view(p.deprivation, index=["area_name"], columns="measure", digits=1),
-        caption=f"IMD {imd2019.period()} (MHCLG)")
+        "deprivation", p.deprivation, view=view,
+        caption=f"Index of Multiple Deprivation {imd2019.period()}: average score (higher = more deprived), rank "
+                "and decile (1 = most deprived)",
+        digits={c: 1 if c == MEASURE_SCORE else 0 for c in view.columns})
 
 
 def neighbours_output(p: PopulationProfile) -> TableOutput:

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..data import datasets
-from . import figures, tidy
+from . import figures, table_html, tidy
 
 log = logging.getLogger(__name__)
 
@@ -45,28 +45,17 @@ def wide_view(table: pd.DataFrame, *, index: list[str], columns: str | list[str]
     return wide.round(digits)
 
 
-def _column_formats(frame: pd.DataFrame) -> dict:
-    """Per column: counts and ranks (all whole numbers) with no decimals, other numbers to one decimal place."""
-    formats = {}
-    for col in frame.columns:
-        values = frame[col]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            whole = values.dropna().apply(lambda v: float(v).is_integer()).all()
-            formats[col] = "{:,.0f}" if whole else "{:,.1f}"
-    return formats
-
-
 def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFrame | None = None,
-               caption: str | None = None):
-    """Write ``tables/<name>.csv`` (tidy) and display ``view`` (or the tidy table) in the notebook."""
-    from IPython.display import display
+               caption: str | None = None, digits: int | dict | None = None):
+    """Write ``tables/<name>.csv`` (tidy) and display ``view`` (or the tidy table) as an accessible HTML table
+    with its caption and a source line (:func:`cdp_analysis.output.table_html.render`)."""
+    from IPython.display import HTML, display
 
     saved = tidy.save_table(table, name, output_dir)
     shown = saved if view is None else view
-    styler = shown.style.format(_column_formats(shown), na_rep="").set_uuid(name)  # fixed id: same HTML every run
-    if caption:
-        styler = styler.set_caption(caption)
-    display(styler)
+    body = table_html.render(shown, caption=caption or "", source=table_html.source_line(saved), digits=digits,
+                             name=name)
+    display(HTML(f"<style>{table_html.CSS}</style>{body}"))
 
 
 def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame | None = None) -> None:
@@ -89,6 +78,7 @@ class TableOutput:
     table: pd.DataFrame
     view: pd.DataFrame | None = None
     caption: str | None = None
+    digits: int | dict | None = None
 
 
 @dataclass
@@ -105,7 +95,7 @@ def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
     if isinstance(item, FigureOutput):
         show_figure(item.figure, item.name, output_dir, data=item.data)
     else:
-        show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption)
+        show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption, digits=item.digits)
 
 
 def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:

@@ -126,6 +126,8 @@ def _finish(body: str, texts: list[str]) -> str:
     for i, heading in enumerate(soup.find_all("h1")):
         if i > 0 and heading.get("id") != "Contents":
             heading["class"] = [*heading.get("class", []), "chapter"]
+    for th in soup.select("table thead th"):  # Markdown tables (the sources section) get scoped headings too
+        th.attrs.setdefault("scope", "col")
     style = soup.new_tag("style")
     style.string = PRINT_CSS
     (soup.head or soup).append(style)

@@ -1,0 +1,150 @@
+"""The one table renderer every chapter uses: accessible, readable HTML tables for the report.
+
+A table is a real ``<table>`` with a ``<caption>``, column headings ``<th scope="col">`` and row headings
+``<th scope="row">``, readable heading names (``age_band`` → "Age band (years)"), numbers with thousands
+separators and a fixed number of decimals per column, estimates with limits as "12.3 (10.1–14.9)", and a
+source line under it naming the datasets and editions the rows came from (read from the data register).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+import pandas as pd
+
+from ..data import datasets, register
+
+log = logging.getLogger(__name__)
+
+#: Readable names for the tidy schema's columns when they appear as headings.
+HEADINGS = {"area_code": "Area code", "area_name": "Area", "area_role": "Role", "period": "Period",
+            "measure": "Measure", "sex": "Sex", "age": "Age (years)", "age_band": "Age band (years)",
+            "age_group": "Age group (years)", "region_name": "Region", "value": "Value", "unit": "Unit",
+            "lower_ci": "Lower 95% limit", "upper_ci": "Upper 95% limit", "comparator_set": "Comparator set",
+            "geography_basis": "How the figure was built", "source": "Source"}
+
+
+def heading(name) -> str:
+    """A readable heading for a column or index name (tidy names translated, others kept)."""
+    if name is None:
+        return ""
+    return HEADINGS.get(str(name), str(name))
+
+
+def number(value, digits: int) -> str:
+    """``value`` with thousands separators and ``digits`` decimals; '' for missing."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def with_limits(value, lower, upper, digits: int) -> str:
+    """An estimate with its limits: '12.3 (10.1–14.9)'; the estimate alone when a limit is missing."""
+    text = number(value, digits)
+    if text and number(lower, digits) and number(upper, digits):
+        text += f" ({number(lower, digits)}–{number(upper, digits)})"
+    return text
+
+
+def _digits_of(column: pd.Series) -> int:
+    whole = column.dropna().map(lambda v: float(v).is_integer()).all()
+    return 0 if whole else 1
+
+
+def source_line(table: pd.DataFrame) -> str:
+    """'Source: <dataset title> (<editions>); …' for the files cited in a tidy table's ``source`` column."""
+    if "source" not in table.columns:
+        return ""
+    kinds = {k.kind: ds for ds in datasets().values() for k in ds.kinds}
+    by_dataset: dict[str, list[str]] = {}
+    for source in table["source"].dropna().unique():
+        try:
+            entries = register.resolve_source(source)
+        except KeyError:
+            by_dataset.setdefault(str(source), [])
+            continue
+        for e in entries:
+            title = kinds[e.kind].title if e.kind in kinds else e.publisher
+            by_dataset.setdefault(title, []).append(e.edition)
+    parts = [f"{t} ({'; '.join(sorted(set(eds)))})" if eds else t for t, eds in sorted(by_dataset.items())]
+    return "Source: " + "; ".join(parts) + "." if parts else ""
+
+
+def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
+           digits: int | dict | None = None, name: str = "") -> str:
+    """The HTML of one table.
+
+    Parameters
+    ----------
+    view : DataFrame
+        What to show: a readable (often wide) view of a tidy table; its index becomes row headings.
+        Columns ``value``, ``lower_ci``, ``upper_ci`` together are shown as one column "Value (95% limits)".
+    caption : str
+        What the table shows, with units.
+    source : str
+        The line under the table (see :func:`source_line`).
+    digits : int or dict, optional
+        Decimals for every numeric column, or per column; by default 0 for columns of whole numbers and
+        1 otherwise.
+    name : str
+        The table's file name, used as the element's id (``table-<name>``).
+    """
+    from bs4 import BeautifulSoup
+
+    view = view.copy()
+    if {"value", "lower_ci", "upper_ci"} <= set(view.columns):
+        d = digits if isinstance(digits, int) else 1
+        view["value"] = [with_limits(v, lo, hi, d) for v, lo, hi in
+                         zip(view["value"], view["lower_ci"], view["upper_ci"])]
+        view = view.drop(columns=["lower_ci", "upper_ci"]).rename(columns={"value": "Value (95% limits)"})
+    formatters = {}
+    for col in view.columns:
+        if pd.api.types.is_numeric_dtype(view[col]) and not pd.api.types.is_bool_dtype(view[col]):
+            d = digits.get(col, _digits_of(view[col])) if isinstance(digits, dict) else \
+                (digits if digits is not None else _digits_of(view[col]))
+            formatters[col] = lambda v, d=d: number(v, d)
+    if isinstance(view.columns, pd.MultiIndex):
+        view.columns = view.columns.set_names([heading(n) for n in view.columns.names])
+    else:
+        view.columns = [heading(c) for c in view.columns]
+        view.columns.name = None
+        formatters = {heading(k): v for k, v in formatters.items()}
+    view.index = view.index.set_names([heading(n) for n in view.index.names])
+    body = view.to_html(formatters=formatters, na_rep="", border=0, classes="cdp-table", escape=True,
+                        index_names=True)
+    soup = BeautifulSoup(body, "html.parser")
+    table = soup.find("table")
+    table.attrs = {"class": ["cdp-table"], **({"id": f"table-{name}"} if name else {})}
+    for tag in table.find_all(True):
+        for attr in ("style", "halign", "valign"):
+            tag.attrs.pop(attr, None)
+    for th in table.select("thead th"):
+        th["scope"] = "colgroup" if int(th.get("colspan", 1)) > 1 else "col"
+    for th in table.select("tbody th"):
+        th["scope"] = "rowgroup" if int(th.get("rowspan", 1)) > 1 else "row"
+    for cell in table.select("td"):
+        cell["class"] = ["num"]
+    if caption:
+        cap = soup.new_tag("caption")
+        cap.string = caption
+        table.insert(0, cap)
+    out = str(soup)
+    if source:
+        out += f'\n<p class="table-source">{html.escape(source)}</p>'
+    return f'<div class="cdp-table-wrap">{out}</div>'
+
+
+#: Styles for the rendered tables (embedded with the first table of a notebook and in the report).
+CSS = """
+.cdp-table { border-collapse: collapse; margin: 0.5em 0; font-variant-numeric: tabular-nums; }
+.cdp-table caption { caption-side: top; text-align: left; font-weight: bold; padding: 0.3em 0; }
+.cdp-table th, .cdp-table td { padding: 0.2em 0.6em; border-bottom: 1px solid #b1b4b6; }
+.cdp-table thead th { border-bottom: 2px solid #0b0c0c; text-align: right; vertical-align: bottom; }
+.cdp-table tbody th { text-align: left; font-weight: normal; }
+.cdp-table td.num { text-align: right; white-space: nowrap; }
+.table-source { font-size: 0.85em; color: #505a5f; margin-top: 0; }
+"""

@@ -1,0 +1,62 @@
+"""The table renderer: real tables with scoped headings, captions, readable numbers and a source line."""
+
+from __future__ import annotations
+
+import pandas as pd
+from bs4 import BeautifulSoup
+
+from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import population_profile
+from cdp_analysis.output import table_html
+
+
+def _soup(html):
+    return BeautifulSoup(html, "html.parser")
+
+
+def test_numbers_limits_and_headings():
+    view = pd.DataFrame({"value": [12.345, 1234567.0], "lower_ci": [10.1, 1200000.0], "upper_ci": [14.94, 1300000.0]},
+                        index=pd.Index(["A", "B"], name="area_name"))
+    soup = _soup(table_html.render(view, caption="Rate per 100,000", source="Source: X.", digits=1, name="t"))
+    table = soup.find("table")
+    assert table["id"] == "table-t" and table.caption.get_text() == "Rate per 100,000"
+    cells = [td.get_text() for td in table.find_all("td")]
+    assert cells == ["12.3 (10.1–14.9)", "1,234,567.0 (1,200,000.0–1,300,000.0)"]
+    headings = [th.get_text() for th in table.select("thead th")]
+    assert "Value (95% limits)" in headings and "Area" in headings
+    assert all(th.get("scope") in {"col", "colgroup"} for th in table.select("thead th"))
+    assert all(th.get("scope") in {"row", "rowgroup"} for th in table.select("tbody th"))
+    assert soup.find("p", class_="table-source").get_text() == "Source: X."
+
+
+def test_whole_numbers_get_separators_and_no_decimals():
+    view = pd.DataFrame({"population": [857013.0, 1000.0]}, index=pd.Index(["a", "b"], name="age_group"))
+    cells = [td.get_text() for td in _soup(table_html.render(view)).find_all("td")]
+    assert cells == ["857,013", "1,000"]
+
+
+def test_every_chapter_table_renders_with_caption_scope_and_source():
+    for slug in ("nottinghamshire", "northamptonshire"):
+        prof = population_profile.build(partnerships.get(slug))
+        for make in (population_profile.pyramid_output, population_profile.single_year_output,
+                     population_profile.denominators_output, population_profile.change_output,
+                     population_profile.deprivation_output, population_profile.neighbours_output):
+            item = make(prof)
+            html = table_html.render(item.view, caption=item.caption, source=table_html.source_line(item.table),
+                                     digits=item.digits, name=item.name)
+            soup = _soup(html)
+            table = soup.find("table")
+            assert table.caption and table.caption.get_text().strip(), item.name
+            assert table.select("thead th") and all(th.get("scope") for th in table.find_all("th")), item.name
+            source = soup.find("p", class_="table-source").get_text()
+            assert source.startswith("Source: ") and "[" not in source, item.name
+            assert "_" not in " ".join(th.get_text() for th in table.select("thead th")), item.name  # no raw names
+
+
+def test_imd_score_keeps_its_decimal_even_when_whole(monkeypatch):
+    """Formats follow the measure, not whether the numbers happen to be whole (a score of 19.0 stays 19.0)."""
+    prof = population_profile.build(partnerships.get("nottinghamshire"))
+    item = population_profile.deprivation_output(prof)
+    item.view.iloc[0, list(item.view.columns).index(population_profile.MEASURE_SCORE)] = 19.0
+    html = table_html.render(item.view, digits=item.digits)
+    assert ">19.0<" in html
