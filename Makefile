@@ -8,8 +8,9 @@ BIN     = $(VENV)/bin
 CDPS   ?= nottinghamshire northamptonshire
 STAMP   = $(VENV)/.installed-stamp
 KERNEL  = cdp-analysis
+SUDO   ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: report test setup kernel golden lint lab clean-cache clean help
+.PHONY: report test setup kernel golden lint lab browser-check clean-cache clean help
 
 help:
 	@echo "make report   set up .venv and run the needs assessment for: $(CDPS)"
@@ -17,6 +18,7 @@ help:
 	@echo "make golden   regenerate the golden executed notebooks used by nbval (tests/golden/)"
 	@echo "make lint     check the package, tests, benchmarks and notebooks with ruff (pinned; part of make test)"
 	@echo "make lab      open the notebooks in JupyterLab with the suite's kernel"
+	@echo "make browser-check  install headless Chromium (Debian), print each report to PDF and check no page cuts"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +38,13 @@ test: lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check cdp_analysis tests benchmarks notebooks
+
+# Headless Chromium and poppler from Debian's packages, installed here (needs root or sudo); PDFs and
+# screenshots land in outputs/browser-check/ to look at.
+browser-check: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium poppler-utils; }
+	$(BIN)/python -m pytest -m browser tests/test_browser.py
 
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py

@@ -164,11 +164,12 @@ def test_report_says_where_each_number_comes_from(runs):
     soup = BeautifulSoup((out / "a" / "nottinghamshire" / "report.html").read_text(), "html.parser")
     heading = soup.find(id="Where-each-number-comes-from")
     assert heading is not None
-    table = heading.find_next("table")
-    text = table.get_text(" ")
+    listing = heading.find_next("ul")
+    text = listing.get_text(" ")
     assert "tables/denominator_populations.csv" in text and "Office for National Statistics" in text
     assert "mid-2024, 2023 boundaries" in text  # the edition, from the register
-    assert any(a["href"].startswith("https://www.ons.gov.uk/") for a in table.find_all("a"))
+    assert "ons_population/mye24tablesew_MYE2_persons.csv" in text  # the register entry
+    assert any(a["href"].startswith("https://www.ons.gov.uk/") for a in listing.find_all("a"))
 
 
 def test_single_year_csv_is_in_age_order(runs):

@@ -85,19 +85,19 @@ def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = N
         lines += ["Every table also depends on the definitions of the areas (codes, names, types and boundary "
                   "changes): " + "; ".join(f"{_title(e)} (`{e.path}`; {e.publisher}, {e.edition}, {e.licence})"
                                          for e in area_definitions) + ".", ""]
-    lines += ["| output | computed from | publisher | edition | licence |", "|---|---|---|---|---|"]
     for output, rec in outputs.items():
         twin = output.removesuffix(".svg") + ".png"
         if output.endswith(".svg") and outputs.get(twin, {}).get("reads") == rec["reads"]:
             continue  # listed with its PNG twin
+        label = f"`{output}`"
         if output.endswith(".png") and outputs.get(output.removesuffix(".png") + ".svg", {}).get("reads") == rec["reads"]:
-            output = f"{output} (and .svg)"
-        for i, path in enumerate(rec["reads"]):
+            label += " (and `.svg`)"
+        lines.append(f"- **{label}** is computed from:")
+        for path in rec["reads"]:
             e = entries[path]
-            lines.append(f"| {'`' + output + '`' if i == 0 else ''} | {_title(e)} (`{path}`) | {e.publisher} | "
-                         f"{e.edition} | {e.licence} |")
+            lines.append(f"    - {_title(e)}, {e.edition} — {e.publisher}; {e.licence}; file `{path}`")
         for citation in rec["unregistered"]:
-            lines.append(f"| `{output}` | {citation} | not in the data register | | |")
+            lines.append(f"    - {citation} (not in the data register)")
     return "\n".join(lines)
 
 

@@ -58,7 +58,9 @@ PRINT_CSS = """
   a.anchor-link { display: none; }
   .jp-OutputArea-output { overflow: visible !important; }
   .jp-RenderedHTMLCommon table { max-width: 100% !important; }
-  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; overflow-wrap: anywhere; }
+  .cdp-table, .cdp-table th, .cdp-table td, .cdp-table caption { font-size: 7.5pt !important; }
+  .cdp-table th, .cdp-table td { padding: 0.1em 0.35em !important; }
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; overflow-wrap: break-word; }
 }
 """
 

@@ -1,0 +1,109 @@
+"""The reports in a real browser (`make browser-check`, which installs headless Chromium and poppler from
+Debian's packages): each report printed to PDF (A4) and screenshotted into ``outputs/browser-check/``, and
+nothing cut at a page edge where that can be measured:
+
+* every cell of every table reaches the PDF: a table cut at the page edge (clipped, or in a scrolling box)
+  loses the cells beyond it, so each token of the tables' text must be in the PDF's text as often as in the
+  HTML (``pdftotext``), and no word lies beyond the page's right or bottom edge (``pdftotext -bbox``);
+* every chart is printed whole on one page: each embedded figure appears in the PDF exactly once
+  (``pdfimages -list``), never split across two pages.
+
+Not part of ``make test`` (Chromium is a large install); run ``make browser-check`` and look at the pages.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from conftest import REPO, run_cli
+
+pytestmark = pytest.mark.browser
+CDPS = ["nottinghamshire", "northamptonshire"]
+CHECK_DIR = REPO / "outputs" / "browser-check"
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return name
+    pytest.fail("headless Chromium is not installed: run `make browser-check`, which installs it")
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    """Run both CDPs, then print each report to PDF and take a screenshot."""
+    out = tmp_path_factory.mktemp("reports")
+    proc = run_cli("run", *CDPS, "--outputs", str(out))
+    assert proc.returncode == 0, proc.stderr
+    CHECK_DIR.mkdir(parents=True, exist_ok=True)
+    browser = _chromium()
+    pdfs = {}
+    for slug in CDPS:
+        html = out / slug / "report.html"
+        pdf, png = CHECK_DIR / f"{slug}.pdf", CHECK_DIR / f"{slug}.png"
+        common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
+        subprocess.run([*common, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()],
+                       check=True, capture_output=True, timeout=180)
+        subprocess.run([*common, "--window-size=1280,2400", f"--screenshot={png}", html.as_uri()],
+                       check=True, capture_output=True, timeout=180)
+        pdfs[slug] = (pdf, html)
+    return pdfs
+
+
+def missing_table_text(html: str, pdf_text: str) -> list[str]:
+    """Tokens of the HTML tables' cells that the PDF's text holds fewer times than the tables do."""
+    from collections import Counter
+
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    wanted = Counter(tok for cell in soup.select("table th, table td") for tok in cell.get_text(" ").split())
+    have = Counter(re.sub(r"-\n\s*", "-", pdf_text).split())  # a word wrapped at its hyphen is one word
+    return sorted(tok for tok, n in wanted.items() if have[tok] < n)
+
+
+def test_missing_table_text_finds_a_clipped_table(tmp_path):
+    """The check itself: a table wider than the page inside a scrolling box loses cells in print."""
+    cells = "".join(f"<td>cell{i:03d}</td>" for i in range(120))
+    html = f"<html><body><div style='overflow-x:auto'><table><tr>{cells}</tr></table></div></body></html>"
+    page = tmp_path / "wide.html"
+    page.write_text(html)
+    pdf = tmp_path / "wide.pdf"
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=180)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "cell119" in missing_table_text(html, text)
+
+
+@pytest.mark.parametrize("slug", CDPS)
+def test_every_table_cell_is_printed(printed, slug):
+    pdf, html = printed[slug]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    missing = missing_table_text(html.read_text(), text)
+    assert not missing, f"table text not in the PDF (cut at a page edge?): {missing[:10]}"
+
+
+@pytest.mark.parametrize("slug", CDPS)
+def test_no_text_beyond_the_page_edges(printed, slug):
+    pdf, _ = printed[slug]
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = re.split(r"<page ", bbox)[1:]
+    assert pages, "no pages"
+    for number, page in enumerate(pages, start=1):
+        width, height = (float(v) for v in re.match(r'width="([\d.]+)" height="([\d.]+)"', page).groups())
+        for x_max, y_max, word in re.findall(r'xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page):
+            assert float(x_max) <= width + 0.5, f"page {number}: '{word}' runs off the right edge"
+            assert float(y_max) <= height + 0.5, f"page {number}: '{word}' runs off the bottom edge"
+
+
+@pytest.mark.parametrize("slug", CDPS)
+def test_every_chart_is_printed_whole_on_one_page(printed, slug):
+    pdf, html = printed[slug]
+    n_figures = html.read_text().count('src="data:image/png;base64,')
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
+    images = [r for r in rows if r[2] == "image"]  # smask rows are the images' alpha channels
+    assert len(images) == n_figures, f"{len(images)} image pieces in the PDF for {n_figures} figures: one is split"
