@@ -25,6 +25,14 @@ HEADINGS = {"area_code": "Area code", "area_name": "Area", "area_role": "Role", 
             "geography_basis": "How the figure was built", "source": "Source"}
 
 
+#: Readable forms of coded values that appear as headings (the tidy tables keep the codes).
+LABELS = {"females": "Females", "males": "Males", "persons": "Persons"}
+
+
+def _label(value):
+    return LABELS.get(value, value) if isinstance(value, str) else value
+
+
 def heading(name) -> str:
     """A readable heading for a column or index name (tidy names translated, others kept)."""
     if name is None:
@@ -95,7 +103,9 @@ def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
     """
     from bs4 import BeautifulSoup
 
-    view = view.copy()
+    view = view.rename(columns=_label, index=_label)  # a renamed copy
+    if isinstance(digits, dict):
+        digits = {_label(k): v for k, v in digits.items()}
     if {"value", "lower_ci", "upper_ci"} <= set(view.columns):
         d = digits if isinstance(digits, int) else 1
         view["value"] = [with_limits(v, lo, hi, d) for v, lo, hi in
