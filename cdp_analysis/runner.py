@@ -174,7 +174,9 @@ def notebook_parameters(chapter, cdp: Partnership, output_dir: str) -> dict:
     return {k: v for k, v in offered.items() if k in declared}
 
 
-def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook) -> list[dict]:
+def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters: dict[str, dict]) -> list[dict]:
+    """Run each chapter's notebook into ``work``; ``parameters`` are each chapter's (:func:`notebook_parameters`),
+    whose ``output_dir`` is replaced by ``work`` while running."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -183,7 +185,9 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook) -> list[dic
     for chapter in cdp.chapters():
         name = chapter.notebook
         source = _notebook_path(chapter)
-        params = notebook_parameters(chapter, cdp, str(work))
+        params = dict(parameters[chapter.name])
+        if "output_dir" in params:
+            params["output_dir"] = str(work)
         started = time.perf_counter()
         rec = {"name": name, "chapter": chapter.name, "status": "succeeded", "seconds": None, "error": None}
         try:
@@ -228,7 +232,7 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
         log.info("run of %s (%s) started", cdp.slug, ", ".join(cdp.members))
         records, status, message = [], "failed", ""
         try:
-            records = _execute(cdp, work, kernel or kernel_name(), on_notebook)
+            records = _execute(cdp, work, kernel or kernel_name(), on_notebook, params)
             outputs = provenance.collect(work)
             areas_from = datasets()["lookups"].entries()
             failed = [r for r in records if r["status"] != "succeeded"]

@@ -31,7 +31,7 @@ from ..areas import comparators, current_population, geography, vintage
 from ..areas.params import ChapterSettings
 from ..areas.partnerships import Partnership
 from ..data import imd2019, ons_nearest_neighbours, ons_population, register
-from ..data.register import cite
+from ..data.register import cite, join_distinct
 from ..output import figures, tidy
 from ..output.notebook import FigureOutput, TableOutput, wide_view
 from .registry import Chapter
@@ -96,15 +96,11 @@ def area_groups(cdp: Partnership) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _joined(values: pd.Series) -> str:
-    return "; ".join(sorted(set("; ".join(values).split("; "))))
-
-
 def _grouped_population(cdp: Partnership, years: list[int]) -> pd.DataFrame:
     groups = area_groups(cdp)
     pop = current_population.current_areas(years)
     pop = pop[pop["code"].isin(set(groups["code"]))].merge(groups, on="code")
-    basis = pop.groupby(["area_code", "year"])["geography_basis"].agg(_joined).rename("geography_basis")
+    basis = pop.groupby(["area_code", "year"])["geography_basis"].agg(lambda v: join_distinct(*v)).rename("geography_basis")
     summed = pop.groupby(["area_code", "area_name", "area_role", "year", "sex", "age", "source"],
                          as_index=False)["population"].sum()
     return summed.merge(basis.reset_index(), on=["area_code", "year"])
@@ -183,7 +179,7 @@ def change_table(denominators: pd.DataFrame, years: list[int]) -> pd.DataFrame:
         frames[-1]["source"] = frames[-1]["area_code"].map(cited)
         frames[-2]["source"] = frames[-2]["area_code"].map(cited)
     out = pd.concat(frames, ignore_index=True)
-    out["geography_basis"] = out["area_code"].map(pop.groupby("area_code")["geography_basis"].agg(_joined))
+    out["geography_basis"] = out["area_code"].map(pop.groupby("area_code")["geography_basis"].agg(lambda v: join_distinct(*v)))
     return out
 
 

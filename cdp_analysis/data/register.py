@@ -258,10 +258,15 @@ def period_of(path: Path) -> str:
     return entry.period
 
 
-def cite(*citations: str) -> str:
-    """One ``source`` value from several: distinct citations, sorted, joined by '; '."""
-    parts = {p for c in citations for p in str(c).split("; ") if p}
+def join_distinct(*texts: str) -> str:
+    """Several '; '-separated lists as one: the distinct items, sorted, joined by '; '."""
+    parts = {p for t in texts for p in str(t).split("; ") if p}
     return "; ".join(sorted(parts))
+
+
+def cite(*citations: str) -> str:
+    """One ``source`` value from several citations (:func:`join_distinct` of them)."""
+    return join_distinct(*citations)
 
 
 _CITATION = re.compile(r"^(?P<path>\S+) \[(?P<edition>.*)\]$")
