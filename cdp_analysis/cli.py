@@ -79,7 +79,7 @@ def _areas(named_only: bool) -> int:
     print(f"{'CDP':<38} {'members':<24} {'region':<26} name")
     for c in cdps:
         region = ", ".join(sorted({reg.loc[m, 'region_name'] for m in c.members}))
-        print(f"{c.slug:<38} {'+'.join(c.members):<24} {region:<26} {c.name}")
+        print(f"{c.slug:<38} {c.members_text:<24} {region:<26} {c.name}")
     print(f"\n{len(cdps)} CDP(s). Named multi-area CDPs are defined in params/cdps/; any area code also works.")
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -51,6 +52,27 @@ def run_cli(*args: str, root: Path | None = None, timeout: int = 600, script: Pa
     command = [str(script)] if script is not None else ["-m", "cdp_analysis.cli"]
     return subprocess.run([sys.executable, *command, *args], capture_output=True, text=True,
                           env=env, timeout=timeout, cwd=root or REPO)
+
+
+DEFAULT_CDPS = ["nottinghamshire", "northamptonshire"]
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory):
+    """Both default CDPs run twice into separate roots (session-scoped: the slow part runs once).
+
+    Returns ``(outputs root, first results, second results, progress text of the first run)``; the
+    outputs are under ``<root>/a/<slug>`` and ``<root>/b/<slug>``.
+    """
+    from cdp_analysis import runner
+    from cdp_analysis.areas import partnerships
+
+    out = tmp_path_factory.mktemp("outputs")
+    cdps = [partnerships.get(s) for s in DEFAULT_CDPS]
+    stream = io.StringIO()
+    first = runner.run_many(cdps, outputs_root=out / "a", stream=stream)
+    second = runner.run_many(cdps, outputs_root=out / "b", stream=io.StringIO())
+    return out, first, second, stream.getvalue()
 
 
 @pytest.fixture

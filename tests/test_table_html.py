@@ -63,8 +63,8 @@ def test_imd_score_keeps_its_decimal_even_when_whole(monkeypatch):
 
 
 def test_coded_values_in_headings_are_readable():
-    view = pd.DataFrame({"females": [3809.0], "males": [4006.5]}, index=pd.Index(["0"], name="age"))
-    soup = _soup(table_html.render(view, digits={"females": 1, "males": 1}))
+    view = pd.DataFrame({"Female": [3809.0], "Male": [4006.5]}, index=pd.Index(["0"], name="age"))
+    soup = _soup(table_html.render(view, digits={"Female": 1, "Male": 1}))
     headings = [th.get_text() for th in soup.select("thead th")]
     assert "Females" in headings and "Males" in headings and "Age (years)" in headings
     assert [td.get_text() for td in soup.find_all("td")] == ["3,809.0", "4,006.5"]  # formats follow the renamed columns

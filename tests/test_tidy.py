@@ -1,6 +1,8 @@
-"""Tidy tables are checked and written deterministically."""
+"""Tidy tables follow the Fingertips-shaped schema (docs/output-schema.md) and are written deterministically."""
 
 from __future__ import annotations
+
+import io
 
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from cdp_analysis.output import tidy
 def _table():
     return pd.DataFrame({
         "area_code": ["E92000001", "E10000024", "E10000024"], "area_name": ["England", "Notts", "Notts"],
-        "area_role": ["england", "cdp", "cdp"], "period": ["2024"] * 3, "measure": ["m", "m", "n"],
+        "area_role": ["england", "cdp", "cdp"], "time_period": ["2024"] * 3, "measure": ["m", "m", "n"],
         "value": [1 / 3, 2.0, 123456789.123456789], "unit": ["x"] * 3, "source": ["s"] * 3})
 
 
@@ -22,14 +24,70 @@ def test_same_rows_in_any_order_give_the_same_bytes(tmp_path):
     one = (tmp_path / "one/tables/a.csv").read_bytes()
     assert one == (tmp_path / "two/tables/a.csv").read_bytes()
     assert b"\r\n" not in one
-    assert one.splitlines()[1].startswith(b"E10000024,Notts,cdp")  # the CDP first, England after
+    assert one.splitlines()[1].startswith(b"cdp.m,M (x),E10000024,Notts,County")  # the CDP first, England after
+    assert (tmp_path / "one/fingertips/a.csv").read_bytes() == (tmp_path / "two/fingertips/a.csv").read_bytes()
 
 
 def test_missing_column_or_unknown_role_is_refused():
     with pytest.raises(ValueError, match="unit"):
-        tidy.check_tidy(_table().drop(columns="unit"), "t")
+        tidy.conform(_table().drop(columns="unit"))
+    with pytest.raises(ValueError, match="unit"):
+        tidy.check_tidy(tidy.conform(_table()).drop(columns="unit"), "t")
     with pytest.raises(ValueError, match="area_role"):
-        tidy.check_tidy(_table().assign(area_role="somewhere"), "t")
+        tidy.check_tidy(tidy.conform(_table().assign(area_role="somewhere")), "t")
+    with pytest.raises(ValueError, match="sex"):
+        tidy.check_tidy(tidy.conform(_table().assign(sex="everyone")), "t")
+    with pytest.raises(ValueError, match="compared_to_england"):
+        tidy.check_tidy(tidy.conform(_table().assign(compared_to_england="Worse than")), "t")
+    with pytest.raises(ValueError, match="has no year"):
+        tidy.conform(_table().assign(time_period="latest"))
+
+
+def test_a_multi_area_cdp_is_its_slug_with_its_members_never_a_made_up_code():
+    t = _table().assign(area_code=["E92000001", "E06000061+E06000062", "E06000061+E06000062"])
+    with pytest.raises(ValueError, match="made-up area code"):
+        tidy.check_tidy(tidy.conform(t), "t")
+    slug = t.assign(area_code=["E92000001", "northamptonshire", "northamptonshire"],
+                    area_type=["", "Combating Drugs Partnership", "Combating Drugs Partnership"])
+    with pytest.raises(ValueError, match="area_members"):
+        tidy.check_tidy(tidy.conform(slug), "t")
+    tidy.check_tidy(tidy.conform(slug.assign(area_members=["", "E06000061; E06000062", "E06000061; E06000062"])), "t")
+    with pytest.raises(ValueError, match="area_type"):  # neither an ONS area nor typed by the chapter
+        tidy.check_tidy(tidy.conform(slug.drop(columns="area_type")), "t")
+
+
+def test_conform_fills_every_schema_column_and_is_idempotent():
+    t = _table().assign(sex=["persons", "males", "females"], age_group="15-64")
+    out = tidy.conform(t)
+    assert list(out.columns[: len(tidy.SCHEMA) - 1]) == tidy.SCHEMA[:-1] and out.columns[-1] == "source"
+    assert out["area_role"].tolist() == ["cdp", "cdp", "england"]  # rows in the order they are written
+    assert out["sex"].tolist() == ["Male", "Female", "Persons"]
+    assert out["age"].tolist() == ["15-64"] * 3 and "age_group" in out.columns  # the contract column is kept
+    assert out["area_type"].tolist() == ["County", "County", "England"]
+    assert out["time_period_sortable"].tolist() == [20240000] * 3
+    assert out["indicator_id"].tolist() == ["cdp.m", "cdp.n", "cdp.m"]
+    assert out["lower_ci"].isna().all() and (out["value_note"] == "").all()
+    pd.testing.assert_frame_equal(tidy.conform(out), out)
+    assert tidy.conform(_table())["sex"].eq("Persons").all() and tidy.conform(_table())["age"].eq("All ages").all()
+
+
+@pytest.mark.parametrize(("period", "sortable"), [("mid-2022", 20220000), ("2018/19", 20180000),
+                                                  ("2019 - 21", 20190000), ("mid-2020 to mid-2022", 20200000)])
+def test_time_period_sortable_is_the_first_year_as_fingertips_writes_it(period, sortable):
+    assert tidy.time_period_sortable(pd.Series([period])).iloc[0] == sortable
+
+
+def test_fingertips_headed_copy_has_the_export_headings_and_the_same_rows():
+    t = _table().assign(area_code=["E92000001", "E06000061", "E06000061"], age_group="15-64",
+                        lower_ci=[0.1, 1.0, 2.0], upper_ci=[0.9, 3.0, 4.0])
+    ours = pd.read_csv(io.StringIO(tidy.to_csv_text(t)))
+    theirs = pd.read_csv(io.StringIO(tidy.to_fingertips_csv_text(t)))
+    assert list(theirs.columns) == tidy.FINGERTIPS_HEADINGS
+    assert theirs["Value"].tolist() == ours["value"].tolist()
+    assert theirs["Lower CI 95.0 limit"].tolist() == ours["lower_ci"].tolist()
+    assert theirs["Age"].eq("15-64 yrs").all() and theirs["Time period range"].eq("1y").all()
+    # North Northamptonshire's parent is its region; England has none
+    assert theirs["Parent Code"].fillna("").tolist() == ["E12000004", "E12000004", ""]
 
 
 def test_no_output_dir_writes_nothing(tmp_path, monkeypatch):
@@ -45,10 +103,11 @@ def test_from_stats_maps_every_limit_naming_of_the_family_to_lower_ci_upper_ci()
     one = tidy.from_stats(stats.proportion(df, "x", "n", group_by="area"))
     assert {"lower_ci", "upper_ci"} <= set(one.columns) and "lowercl" not in one.columns
     two = tidy.from_stats(stats.proportion(df, "x", "n", group_by="area", confidence=[0.95, 0.998]))
-    assert {"lower_ci", "upper_ci", "lower_ci_99_8", "upper_ci_99_8"} <= set(two.columns)
-    assert (two["lower_ci"] > two["lower_ci_99_8"]).all()  # the 95% limits are the narrower pair
+    assert {"lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"} <= set(two.columns)
+    assert (two["lower_ci"] > two["lower_ci_998"]).all()  # the 95% limits are the narrower pair
     wide = tidy.from_stats(stats.proportion(df, "x", "n", group_by="area", confidence=[0.95, 0.998]), level=0.998)
-    assert wide["lower_ci"].tolist() == two["lower_ci_99_8"].tolist()
+    assert wide["lower_ci"].tolist() == two["lower_ci_998"].tolist()
+    assert wide["lower_ci_95"].tolist() == two["lower_ci"].tolist()
     pd.testing.assert_series_equal(one["lower_ci"], two["lower_ci"])
 
 
@@ -65,18 +124,26 @@ def test_from_stats_on_sii():
 def test_csv_rows_are_in_natural_order(tmp_path):
     ages = [str(a) for a in (10, 2, 90, 1, 0)] + ["90+"]
     bands = ["10-14", "5-9", "0-4", "90+", "85-89", "15-19"]
-    t = pd.DataFrame({"area_code": "E1", "area_name": "A", "area_role": "cdp", "period": "mid-2024",
-                      "measure": "m", "age": ages, "band": bands, "value": 1.0, "unit": "x", "source": "s"})
-    body = tidy.to_csv_text(t.drop(columns="band")).splitlines()[1:]
-    assert [line.split(",")[5] for line in body] == ["0", "1", "2", "10", "90", "90+"]
-    body = tidy.to_csv_text(t.drop(columns="age")).splitlines()[1:]
-    assert [line.split(",")[5] for line in body] == ["0-4", "5-9", "10-14", "15-19", "85-89", "90+"]
+    t = pd.DataFrame({"area_code": "E10000024", "area_name": "A", "area_role": "cdp", "time_period": "mid-2024",
+                      "measure": "m", "age": ages, "age_band": bands, "value": 1.0, "unit": "x", "source": "s"})
+    body = pd.read_csv(io.StringIO(tidy.to_csv_text(t.drop(columns="age_band"))), dtype=str)
+    assert body["age"].tolist() == ["0", "1", "2", "10", "90", "90+"]
+    body = pd.read_csv(io.StringIO(tidy.to_csv_text(t.drop(columns="age"))), dtype=str)
+    assert body["age_band"].tolist() == ["0-4", "5-9", "10-14", "15-19", "85-89", "90+"]
+    years = t.drop(columns="age_band").assign(time_period=["mid-2024", "mid-2020", "mid-2022", "mid-2021",
+                                                            "mid-2019", "mid-2023"], age="All ages")
+    body = pd.read_csv(io.StringIO(tidy.to_csv_text(years)), dtype=str)
+    assert body["time_period"].tolist() == [f"mid-{y}" for y in range(2019, 2025)]
 
 
 def test_extra_limit_columns_sit_with_the_limits_and_are_not_sort_keys():
-    t = _table().assign(lower_ci=0.1, upper_ci=0.9, lower_ci_99_8=[0.3, 0.0, 0.05], upper_ci_99_8=0.99)
+    t = _table().assign(lower_ci=0.1, upper_ci=0.9, lower_ci_998=[0.3, 0.0, 0.05], upper_ci_998=0.99,
+                        rii_lower_ci=[0.3, 0.0, 0.05], rii_upper_ci=1.0)
     text = tidy.to_csv_text(t)
     header = text.splitlines()[0].split(",")
-    assert header[header.index("value"):] == ["value", "lower_ci", "upper_ci", "lower_ci_99_8", "upper_ci_99_8",
-                                              "unit", "source"]
+    assert header[header.index("value"):header.index("value") + 5] == ["value", "lower_ci", "upper_ci",
+                                                                       "lower_ci_998", "upper_ci_998"]
+    assert header[-3:] == ["rii_lower_ci", "rii_upper_ci", "source"]
+    body = pd.read_csv(io.StringIO(text))
+    assert body["measure"].tolist() == ["m", "n", "m"]  # rows sorted by area and measure, never by a limit
     assert tidy.is_limit("rii_lower_ci") and not tidy.is_limit("age")

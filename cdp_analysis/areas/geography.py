@@ -158,3 +158,19 @@ def check_upper_tier_codes(codes, *, file=None, where: str = "key 'members'") ->
 def name_of(code: str) -> str:
     """The area's name."""
     return str(area(code)["name"])
+
+
+#: ``area_type`` of a multi-area CDP in every table.
+CDP_AREA_TYPE = "Combating Drugs Partnership"
+
+#: ``area_type`` in tables by the register's area type, in OHID Fingertips' words (its County & UA exports
+#: call a county council 'County' and every other upper-tier area — unitary, metropolitan district, London
+#: borough, City of London — 'UA').
+FINGERTIPS_AREA_TYPES = {"CTY": "County", "UA": "UA", "MD": "UA", "LBO": "UA", "CC": "UA", "Region": "Region",
+                         "Country": "England"}
+
+
+def area_type_of(codes) -> list[str]:
+    """The Fingertips-style ``area_type`` of each code ('County', 'UA', 'Region', 'England'); '' if unknown."""
+    types = _areas().set_index("code")["type"].map(FINGERTIPS_AREA_TYPES)
+    return [str(types.get(c, "")) if pd.notna(types.get(c, "")) else "" for c in codes]

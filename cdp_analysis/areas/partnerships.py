@@ -12,6 +12,8 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from .. import paths
 from ..errors import InputError, closest
 from ..memo import memoised
@@ -50,8 +52,49 @@ class Partnership:
 
     @property
     def code(self) -> str:
-        """The CDP's area code in tables: its members' codes joined by '+'."""
-        return "+".join(self.members)
+        """The CDP's ``area_code`` in tables: its member's ONS code, or its slug for a multi-area CDP.
+
+        A multi-area CDP has no ONS code; its tables carry the slug with ``area_type`` 'Combating Drugs
+        Partnership' and the members in ``area_members`` (never a made-up code such as 'E06000061+E06000062').
+        """
+        return self.members[0] if len(self.members) == 1 else self.slug
+
+    @property
+    def area_type(self) -> str:
+        """The CDP's ``area_type`` in tables: its member's (e.g. 'County') or 'Combating Drugs Partnership'."""
+        return geography.area_type_of([self.members[0]])[0] if len(self.members) == 1 else geography.CDP_AREA_TYPE
+
+    @property
+    def members_text(self) -> str:
+        """The members' codes as the tables' ``area_members`` lists them: 'E06000061; E06000062'."""
+        return "; ".join(self.members)
+
+    def reporting_areas(self) -> pd.DataFrame:
+        """How each published area feeds the areas a chapter reports on.
+
+        Returns
+        -------
+        DataFrame
+            One row per (published area ``code``, reporting area): ``code`` → ``area_code, area_name,
+            area_type, area_role, area_members``. The CDP (role 'cdp') is the sum of its members, so it has
+            one row per member; a multi-area CDP's members are also reported one by one (role 'member');
+            then the members' region(s) ('region') and England ('england'). ``area_members`` is filled on
+            the CDP's rows only.
+        """
+        reg = geography.areas().set_index("code")
+        rows = [{"code": m, "area_code": self.code, "area_name": self.name, "area_type": self.area_type,
+                 "area_role": "cdp", "area_members": self.members_text} for m in self.members]
+        if len(self.members) > 1:
+            rows += [{"code": m, "area_code": m, "area_name": reg.loc[m, "name"], "area_role": "member"}
+                     for m in self.members]
+        for rc in sorted({reg.loc[m, "region_code"] for m in self.members}):
+            rows.append({"code": rc, "area_code": rc, "area_name": reg.loc[rc, "name"], "area_role": "region"})
+        rows.append({"code": geography.ENGLAND_CODE, "area_code": geography.ENGLAND_CODE, "area_name": "England",
+                     "area_role": "england"})
+        out = pd.DataFrame(rows)
+        missing = out["area_type"].isna()
+        out.loc[missing, "area_type"] = geography.area_type_of(out.loc[missing, "code"])
+        return out.fillna({"area_members": ""})
 
     def chapter_settings(self, name: str):
         """This CDP's settings for one chapter."""

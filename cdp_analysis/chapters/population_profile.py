@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 NAME = "population_profile"
 
-#: Measures of the deprivation table (the year of the indices is in the ``period`` column).
+#: Measures of the deprivation table (the year of the indices is in the ``time_period`` column).
 MEASURE_SCORE = "IMD average score"
 MEASURE_RANK = "IMD rank of average score"
 MEASURE_DECILE = "IMD decile (1 = most deprived)"
@@ -76,33 +76,15 @@ def period_label(year: int) -> str:
     return f"mid-{year}"
 
 
-def area_groups(cdp: Partnership) -> pd.DataFrame:
-    """How each published area feeds the reporting areas.
-
-    Returns
-    -------
-    DataFrame
-        ``code`` (published area) → ``area_code, area_name, area_role``. The CDP total is the sum of its
-        members; its ``area_code`` joins the member codes with '+'.
-    """
-    reg = geography.areas().set_index("code")
-    rows = [{"code": m, "area_code": cdp.code, "area_name": cdp.name, "area_role": "cdp"} for m in cdp.members]
-    if len(cdp.members) > 1:
-        rows += [{"code": m, "area_code": m, "area_name": reg.loc[m, "name"], "area_role": "member"} for m in cdp.members]
-    for rc in sorted({reg.loc[m, "region_code"] for m in cdp.members}):
-        rows.append({"code": rc, "area_code": rc, "area_name": reg.loc[rc, "name"], "area_role": "region"})
-    rows.append({"code": geography.ENGLAND_CODE, "area_code": geography.ENGLAND_CODE, "area_name": "England",
-                 "area_role": "england"})
-    return pd.DataFrame(rows)
+AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 
 
 def _grouped_population(cdp: Partnership, years: list[int]) -> pd.DataFrame:
-    groups = area_groups(cdp)
+    groups = cdp.reporting_areas()
     pop = current_population.current_areas(years)
     pop = pop[pop["code"].isin(set(groups["code"]))].merge(groups, on="code")
     basis = pop.groupby(["area_code", "year"])["geography_basis"].agg(lambda v: join_distinct(*v)).rename("geography_basis")
-    summed = pop.groupby(["area_code", "area_name", "area_role", "year", "sex", "age", "source"],
-                         as_index=False)["population"].sum()
+    summed = pop.groupby([*AREA, "year", "sex", "age", "source"], as_index=False)["population"].sum()
     return summed.merge(basis.reset_index(), on=["area_code", "year"])
 
 
@@ -110,49 +92,50 @@ def pyramid_table(cdp: Partnership, year: int) -> pd.DataFrame:
     """Population and % of total population by sex and five-year band (the pyramid), tidy."""
     pop = _grouped_population(cdp, [year])
     pop = pop[pop["sex"] != "persons"].assign(age_band=lambda d: current_population.five_year_band(d["age"]))
-    counts = pop.groupby(["area_code", "area_name", "area_role", "geography_basis", "source", "sex", "age_band"],
-                         as_index=False)["population"].sum()
+    counts = pop.groupby([*AREA, "geography_basis", "source", "sex", "age_band"], as_index=False)["population"].sum()
     totals = counts.groupby("area_code")["population"].transform("sum")
     out = pd.concat([
-        counts.assign(measure="population", value=counts["population"].astype(float), unit="persons"),
-        counts.assign(measure="percent of population", value=100 * counts["population"] / totals, unit="%"),
-    ], ignore_index=True).drop(columns="population").assign(period=period_label(year))
-    out["age_band"] = pd.Categorical(out["age_band"], current_population.AGE_BANDS, ordered=True)
-    return out.sort_values(["area_role", "measure", "sex", "age_band"], ignore_index=True).astype({"age_band": str})
+        counts.assign(measure="population", value=counts["population"].astype(float), unit="persons",
+                      count=counts["population"].astype(float)),
+        counts.assign(measure="percent of population", value=100 * counts["population"] / totals, unit="%",
+                      count=counts["population"].astype(float), denominator=totals.astype(float)),
+    ], ignore_index=True).drop(columns="population").assign(time_period=period_label(year))
+    return tidy.conform(out)
 
 
 def single_year_table(cdp: Partnership, year: int) -> pd.DataFrame:
     """Population by sex and single year of age (0–89, '90+'), tidy, for the CDP, members, region(s), England."""
     pop = _grouped_population(cdp, [year]).sort_values(["area_code", "sex", "age"], ignore_index=True)
     age = np.where(pop["age"] >= 90, "90+", pop["age"].astype(str))
-    return pd.DataFrame({
-        "area_code": pop["area_code"], "area_name": pop["area_name"], "area_role": pop["area_role"],
-        "period": period_label(year), "measure": "population", "sex": pop["sex"], "age": age,
-        "value": pop["population"].astype(float), "unit": "persons", "geography_basis": pop["geography_basis"],
-        "source": pop["source"]})
+    return tidy.conform(pop[AREA].assign(
+        time_period=period_label(year), measure="population", sex=pop["sex"], age=age,
+        value=pop["population"].astype(float), count=pop["population"].astype(float), unit="persons",
+        geography_basis=pop["geography_basis"], source=pop["source"]))
 
 
 def denominators_table(cdp: Partnership, years: list[int]) -> pd.DataFrame:
     """Persons in each denominator age group, and as % of all ages, for each year, tidy.
 
-    The ``period`` column holds the mid-year ('mid-2024'); :func:`year_of_period` reads the year back.
+    The ``time_period`` column holds the mid-year ('mid-2024'); :func:`year_of_period` reads the year back.
     """
     pop = _grouped_population(cdp, years)
     pop = pop[pop["sex"] == "persons"]
     frames = []
     for label in current_population.DENOMINATOR_AGES:
         part = pop[current_population.in_age_group(pop["age"], label)]
-        frames.append(part.groupby(["area_code", "area_name", "area_role", "year", "geography_basis", "source"],
+        frames.append(part.groupby([*AREA, "year", "geography_basis", "source"],
                                    as_index=False)["population"].sum().assign(age_group=label))
     counts = pd.concat(frames, ignore_index=True)
     all_ages = counts[counts["age_group"] == "All ages"].set_index(["area_code", "year"])["population"]
-    share = 100 * counts["population"] / counts.set_index(["area_code", "year"]).index.map(all_ages).to_numpy()
+    total = counts.set_index(["area_code", "year"]).index.map(all_ages).to_numpy().astype(float)
+    count = counts["population"].astype(float)
     out = pd.concat([
-        counts.assign(measure="population", value=counts["population"].astype(float), unit="persons"),
-        counts.assign(measure="percent of all ages", value=share, unit="%"),
+        counts.assign(measure="population", value=count, unit="persons", count=count),
+        counts.assign(measure="percent of all ages", value=100 * count / total, unit="%", count=count,
+                      denominator=total),
     ], ignore_index=True)
-    out["period"] = out["year"].map(period_label)
-    return out.drop(columns=["population", "year"])
+    out["time_period"] = out["year"].map(period_label)
+    return tidy.conform(out.drop(columns=["population", "year"]))
 
 
 def year_of_period(period: pd.Series) -> pd.Series:
@@ -162,8 +145,8 @@ def year_of_period(period: pd.Series) -> pd.Series:
 
 def change_table(denominators: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     """Change in each age group between consecutive selected years and overall (count and %), tidy."""
-    pop = denominators[denominators["measure"] == "population"].assign(year=lambda d: year_of_period(d["period"]))
-    wide = pop.pivot_table(index=["area_code", "area_name", "area_role", "age_group"], columns="year", values="value")
+    pop = denominators[denominators["measure"] == "population"].assign(year=lambda d: year_of_period(d["time_period"]))
+    wide = pop.pivot_table(index=[*AREA, "age_group"], columns="year", values="value")
     source = pop.groupby(["area_code", "year"])["source"].first()
     spans = list(zip(years[:-1], years[1:]))
     if len(years) > 2:
@@ -174,13 +157,13 @@ def change_table(denominators: pd.DataFrame, years: list[int]) -> pd.DataFrame:
         pct = (100 * (wide[b] - wide[a]) / wide[a]).rename("value").reset_index()
         period = f"{period_label(a)} to {period_label(b)}"
         cited = {code: cite(source[(code, a)], source[(code, b)]) for code in diff["area_code"].unique()}
-        frames += [diff.assign(measure="change", unit="persons", period=period),
-                   pct.assign(measure="percent change", unit="%", period=period)]
+        frames += [diff.assign(measure="change", unit="persons", time_period=period),
+                   pct.assign(measure="percent change", unit="%", time_period=period)]
         frames[-1]["source"] = frames[-1]["area_code"].map(cited)
         frames[-2]["source"] = frames[-2]["area_code"].map(cited)
     out = pd.concat(frames, ignore_index=True)
     out["geography_basis"] = out["area_code"].map(pop.groupby("area_code")["geography_basis"].agg(lambda v: join_distinct(*v)))
-    return out
+    return tidy.conform(out)
 
 
 def deprivation_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
@@ -193,7 +176,7 @@ def deprivation_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
     imd = imd2019.imd_scores().set_index("code")
     period = imd2019.period()
     n_areas = len(imd)
-    groups = area_groups(cdp)
+    groups = cdp.reporting_areas()
     single = len(cdp.members) == 1
     members = groups[groups["area_role"] == ("cdp" if single else "member")]
     rows = []
@@ -203,19 +186,20 @@ def deprivation_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
         for measure, value, unit, source in ((MEASURE_SCORE, rec["imd_score"], "score", rec["source"]),
                                              (f"{MEASURE_RANK} (of {n_areas})", rec["imd_rank"], "rank", ranked_among),
                                              (MEASURE_DECILE, rec["imd_decile"], "decile", ranked_among)):
-            rows.append(dict(area_code=g.area_code, area_name=g.area_name, area_role="cdp" if single else "member",
-                             period=period, measure=measure, value=float(value), unit=unit,
+            rows.append(dict(area_code=g.area_code, area_name=g.area_name, area_type=g.area_type,
+                             area_role="cdp" if single else "member", area_members=g.area_members, time_period=period, measure=measure, value=float(value), unit=unit,
                              geography_basis=rec["imd_basis"], source=source))
     if not single:
         pop = current_population.current_areas([latest_year])
         pop = pop[(pop["sex"] == "persons") & pop["code"].isin(cdp.members)]
         weights = pop.groupby("code")["population"].sum()
         score = float(np.average(imd.loc[list(cdp.members), "imd_score"], weights=weights.loc[list(cdp.members)]))
-        rows.append(dict(area_code=cdp.code, area_name=cdp.name, area_role="cdp", period=period,
+        rows.append(dict(area_code=cdp.code, area_name=cdp.name, area_type=cdp.area_type, area_role="cdp",
+                         area_members=cdp.members_text, time_period=period,
                          measure=MEASURE_SCORE, value=score, unit="score",
                          geography_basis=f"estimate: member scores weighted by {period_label(latest_year)} population",
                          source=cite(*imd.loc[list(cdp.members), "source"], *pop["source"])))
-    return pd.DataFrame(rows)
+    return tidy.conform(pd.DataFrame(rows))
 
 
 def neighbours_table(cdp: Partnership, latest_year: int) -> pd.DataFrame:
@@ -254,18 +238,19 @@ def neighbours_tidy(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
     ons_set = (nn["comparator_set"] == comparators.ONS_SET).all()
     parts = [
         # the ONS order is data; an analyst's own order is a parameter, so it is not a table value
-        base.assign(measure="neighbour rank", value=base["rank"].astype(float), unit="rank", period=nn_period,
+        base.assign(measure="neighbour rank", value=base["rank"].astype(float), unit="rank", time_period=nn_period,
                     source=nn_source).iloc[: len(base) if ons_set else 0],
         base.assign(measure="mean relative distance to CDP members", value=base["mean_distance"], unit="distance",
-                    period=nn_period, source=nn_source),
+                    time_period=nn_period, source=nn_source),
         base.assign(measure="population", value=base["population"].astype(float), unit="persons",
-                    period=period_label(latest_year), source=base["population_source"]),
-        base.assign(measure=MEASURE_SCORE, value=base["imd_score"], unit="score", period=imd2019.period(),
+                    count=base["population"].astype(float), time_period=period_label(latest_year),
+                    source=base["population_source"]),
+        base.assign(measure=MEASURE_SCORE, value=base["imd_score"], unit="score", time_period=imd2019.period(),
                     source=base["imd_source"]),
     ]
-    keep = ["area_code", "area_name", "area_role", "region_name", "comparator_set", "period", "measure", "value",
-            "unit", "source"]
-    return pd.concat([p[keep] for p in parts], ignore_index=True)
+    keep = ["area_code", "area_name", "area_role", "region_name", "comparator_set", "time_period", "measure",
+            "value", "count", "unit", "source"]
+    return tidy.conform(pd.concat([p.reindex(columns=keep) for p in parts], ignore_index=True))
 
 
 @dataclass
@@ -285,12 +270,12 @@ class PopulationProfile:
     def value(self, table: str, **where) -> float:
         """One value from a tidy table, selected by column equalities; errors unless exactly one row matches.
 
-        ``year=2024`` selects the period 'mid-2024'.
+        ``year=2024`` selects the time period 'mid-2024'.
         """
         t = getattr(self, table)
         if "year" in where and "year" not in t.columns:
             year = where.pop("year")
-            where["period"] = period_label(year)
+            where["time_period"] = period_label(year)
         mask = np.ones(len(t), dtype=bool)
         for k, v in where.items():
             mask &= (t[k] == v).to_numpy()
@@ -349,8 +334,9 @@ def summary_text(p: PopulationProfile) -> str:
     first, last = p.years[0], p.years[-1]
     code = p.cdp.code
     pop_last = p.value("denominators", area_code=code, year=last, age_group="All ages", measure="population")
-    pct = p.value("change", area_code=code, age_group="All ages", measure="percent change", period=p.span)
-    eng_pct = p.value("change", area_role="england", age_group="All ages", measure="percent change", period=p.span)
+    pct = p.value("change", area_code=code, age_group="All ages", measure="percent change", time_period=p.span)
+    eng_pct = p.value("change", area_role="england", age_group="All ages", measure="percent change",
+                      time_period=p.span)
     share_1564 = p.value("denominators", area_code=code, year=last, age_group="15-64", measure="percent of all ages")
     eng_1564 = p.value("denominators", area_role="england", year=last, age_group="15-64", measure="percent of all ages")
     n1564 = p.value("denominators", area_code=code, year=last, age_group="15-64", measure="population")
@@ -366,7 +352,7 @@ def summary_text(p: PopulationProfile) -> str:
     dep = p.deprivation
     ranks = dep[dep["measure"].str.contains(" rank ")]
     of = ranks["measure"].str.extract(r"\(of (\d+)\)")[0].iloc[0]
-    period = dep["period"].iloc[0]
+    period = dep["time_period"].iloc[0]
     if len(p.cdp.members) == 1:
         score = p.value("deprivation", measure=MEASURE_SCORE)
         lines.append(f"- IMD {period} average score **{score:.1f}**, ranked **{ranks['value'].iloc[0]:.0f} of {of}** "
@@ -393,7 +379,7 @@ def notes_text(p: PopulationProfile) -> str:
     * for a multi-area CDP, how its IMD score is approximated.
     """
     lines = []
-    codes = set(area_groups(p.cdp)["code"])
+    codes = set(p.cdp.reporting_areas()["code"])
     pop = current_population.current_areas(p.years)
     pop = pop[pop["code"].isin(codes)]
     rebuilt = pop[pop["geography_basis"] != vintage.AS_PUBLISHED][["year", "code", "geography_basis"]].drop_duplicates()
@@ -435,14 +421,14 @@ def pyramid_figure(p: PopulationProfile) -> FigureOutput:
     bands = list(current_population.AGE_BANDS)
     fig, ax = plt.subplots(figsize=(8, 6.5))
     y = np.arange(len(bands))
-    for sex, sign, colour in (("males", -1, figures.MALE_COLOUR), ("females", 1, figures.FEMALE_COLOUR)):
+    for sex, sign, colour in (("Male", -1, figures.MALE_COLOUR), ("Female", 1, figures.FEMALE_COLOUR)):
         cdp = pct[(pct["area_role"] == "cdp") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(bands)
         ref = pct[(pct["area_role"] == "england") & (pct["sex"] == sex)].set_index("age_band")["value"].reindex(bands)
-        ax.barh(y, sign * cdp.to_numpy(), height=0.85, color=colour, label=f"{p.cdp.name}, {sex}")
+        ax.barh(y, sign * cdp.to_numpy(), height=0.85, color=colour, label=f"{p.cdp.name}, {sex.lower()}s")
         # England's profile: a vertical segment at each band's value, joined band to band
         ax.plot(np.repeat(sign * ref.to_numpy(), 2), np.column_stack([y - 0.5, y + 0.5]).ravel(),
                 color=figures.ENGLAND_COLOUR, linestyle=figures.ENGLAND_LINESTYLE, linewidth=1.6,
-                label="England (dashed outline)" if sex == "males" else None)
+                label="England (dashed outline)" if sex == "Male" else None)
     ax.set_yticks(y, bands)
     ax.axvline(0, color="grey", linewidth=0.8)
     lim = float(np.nanmax(np.abs(ax.get_xlim())))
@@ -460,7 +446,7 @@ def pyramid_figure(p: PopulationProfile) -> FigureOutput:
 
 def change_figure(p: PopulationProfile) -> FigureOutput:
     """Bar chart of % population change by age group, first to last year, for the CDP, its region(s), England."""
-    data = p.change[(p.change["measure"] == "percent change") & (p.change["period"] == p.span)].copy()
+    data = p.change[(p.change["measure"] == "percent change") & (p.change["time_period"] == p.span)].copy()
     data["area"] = data["area_name"]
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ordered = data.sort_values(["area_role", "area_code"], key=lambda c: c.map(tidy.ROLE_ORDER) if c.name == "area_role"
@@ -515,7 +501,7 @@ def pyramid_output(p: PopulationProfile) -> TableOutput:
 
 
 def single_year_output(p: PopulationProfile) -> TableOutput:
-    own = p.single_year[(p.single_year["area_role"] == "cdp") & (p.single_year["sex"] != "persons")]
+    own = p.single_year[(p.single_year["area_role"] == "cdp") & (p.single_year["sex"] != "Persons")]
     return TableOutput(
         "population_by_single_year_of_age", p.single_year,
         view=wide_view(own, index=["age"], columns="sex", digits=0),  # long: one row per age, fits the page
@@ -526,7 +512,7 @@ def single_year_output(p: PopulationProfile) -> TableOutput:
 def denominators_output(p: PopulationProfile) -> TableOutput:
     return TableOutput(
         "denominator_populations", p.denominators,
-        view=wide_view(p.denominators, index=["area_name", "age_group"], columns="period", measure="population",
+        view=wide_view(p.denominators, index=["area_name", "age_group"], columns="time_period", measure="population",
                        digits=0),
         caption="Residents by age group (persons)")
 
@@ -534,7 +520,7 @@ def denominators_output(p: PopulationProfile) -> TableOutput:
 def change_output(p: PopulationProfile) -> TableOutput:
     return TableOutput(
         "population_change", p.change,
-        view=wide_view(p.change, index=["area_name", "age_group"], columns="period", measure="percent change"),
+        view=wide_view(p.change, index=["area_name", "age_group"], columns="time_period", measure="percent change"),
         caption="% change in residents by age group")
 
 

@@ -70,8 +70,8 @@ class Chapter:
 
     def outputs(self) -> list[str]:
         """The files the chapter promises to write, relative to the output folder."""
-        return ([f"tables/{t}.csv" for t in self.tables] + [f"figures/{f}.png" for f in self.figures]
-                + [f"figures/{f}.svg" for f in self.figures])
+        return ([f"tables/{t}.csv" for t in self.tables] + [f"fingertips/{t}.csv" for t in self.tables]
+                + [f"figures/{f}.png" for f in self.figures] + [f"figures/{f}.svg" for f in self.figures])
 
     def notebook_path(self) -> Path:
         """The chapter's notebook in ``notebooks/``."""

@@ -66,6 +66,16 @@ def collect(output_dir: Path, *, remove: bool = True) -> dict[str, dict]:
     return dict(sorted(out.items()))
 
 
+def _main_of(output: str) -> str:
+    """The output a file is another form of: a figure's PNG for its SVG, ``tables/x.csv`` for the
+    Fingertips-headed ``fingertips/x.csv``; the file itself otherwise."""
+    if output.endswith(".svg"):
+        return output.removesuffix(".svg") + ".png"
+    if output.startswith("fingertips/"):
+        return "tables/" + output.removeprefix("fingertips/")
+    return output
+
+
 def _title(e) -> str:
     return f"[{e.title}]({e.url})" if e.url else e.title
 
@@ -86,12 +96,13 @@ def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = N
                   "changes): " + "; ".join(f"{_title(e)} (`{e.path}`; {e.publisher}, {e.edition}, {e.licence})"
                                          for e in area_definitions) + ".", ""]
     for output, rec in outputs.items():
-        twin = output.removesuffix(".svg") + ".png"
-        if output.endswith(".svg") and outputs.get(twin, {}).get("reads") == rec["reads"]:
-            continue  # listed with its PNG twin
+        main = _main_of(output)
+        if main != output and outputs.get(main, {}).get("reads") == rec["reads"]:
+            continue  # listed with the output it is a copy of
         label = f"`{output}`"
-        if output.endswith(".png") and outputs.get(output.removesuffix(".png") + ".svg", {}).get("reads") == rec["reads"]:
-            label += " (and `.svg`)"
+        twins = [o for o in outputs if o != output and _main_of(o) == output and outputs[o]["reads"] == rec["reads"]]
+        if twins:
+            label += " (and " + ", ".join(f"`{t}`" for t in twins) + ")"
         lines.append(f"- **{label}** is computed from:")
         for path in rec["reads"]:
             e = entries[path]

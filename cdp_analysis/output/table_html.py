@@ -18,15 +18,19 @@ from ..data import datasets, register
 log = logging.getLogger(__name__)
 
 #: Readable names for the tidy schema's columns when they appear as headings.
-HEADINGS = {"area_code": "Area code", "area_name": "Area", "area_role": "Role", "period": "Period",
-            "measure": "Measure", "sex": "Sex", "age": "Age (years)", "age_band": "Age band (years)",
-            "age_group": "Age group (years)", "region_name": "Region", "value": "Value", "unit": "Unit",
-            "lower_ci": "Lower 95% limit", "upper_ci": "Upper 95% limit", "comparator_set": "Comparator set",
-            "geography_basis": "How the figure was built", "source": "Source"}
+HEADINGS = {"indicator_id": "Indicator ID", "indicator_name": "Indicator", "area_code": "Area code",
+            "area_name": "Area", "area_type": "Area type", "area_role": "Role", "area_members": "Member areas",
+            "time_period": "Period", "time_period_sortable": "Period (sortable)", "measure": "Measure",
+            "sex": "Sex", "age": "Age (years)", "age_band": "Age band (years)", "age_group": "Age group (years)",
+            "category_type": "Category type", "category": "Category", "region_name": "Region", "value": "Value",
+            "unit": "Unit", "lower_ci": "Lower 95% limit", "upper_ci": "Upper 95% limit",
+            "lower_ci_998": "Lower 99.8% limit", "upper_ci_998": "Upper 99.8% limit", "count": "Count",
+            "denominator": "Denominator", "value_note": "Note", "compared_to_england": "Compared with England",
+            "comparator_set": "Comparator set", "geography_basis": "How the figure was built", "source": "Source"}
 
 
 #: Readable forms of coded values that appear as headings (the tidy tables keep the codes).
-LABELS = {"females": "Females", "males": "Males", "persons": "Persons"}
+LABELS = {"Female": "Females", "Male": "Males"}
 
 
 def _label(value):

@@ -1,16 +1,28 @@
-"""Tidy output tables: one schema for every chapter, written so that the same inputs give the same bytes.
+"""Tidy output tables: one long schema for every chapter, modelled on the OHID Fingertips CSV export.
 
-Every table a chapter writes is in long form, one value per row::
+Every table a chapter writes has one value per row and these columns, in this order (documented, with
+every column's meaning and vocabulary, in ``docs/output-schema.md``)::
 
-    area_code, area_name, area_role, period, measure, [breakdown columns], value,
-    [lower_ci, upper_ci], unit, [geography_basis], source
+    indicator_id, indicator_name, area_code, area_name, area_type, sex, age, category_type, category,
+    time_period, time_period_sortable, value, lower_ci, upper_ci, lower_ci_998, upper_ci_998, count,
+    denominator, value_note, compared_to_england,            <- Fingertips' columns, in snake_case
+    area_role, area_members, measure, unit,                   <- the suite's
+    [the chapter's breakdown columns, other limits, geography_basis],   <- as the chapter's contract names them
+    source
 
-``area_role`` is 'cdp' (the partnership total), 'member' (one area of a multi-area CDP), 'region',
-'england' or 'neighbour'. ``geography_basis`` says when a figure was built from figures on older
-boundaries (see :mod:`cdp_analysis.areas.vintage`). ``source`` is the data-register citation of the file(s)
-the row was computed from (``<path in data/raw> [<edition>]``, several joined by '; '). Rows are sorted by
-the key columns in natural order (numbers as numbers: ages 0, 1, 2 … 10, then '90+'; periods in time
-order) and floats written with a fixed format, so reruns are byte-identical.
+A column that does not apply is blank, never dropped. ``area_role`` is 'cdp' (the partnership total),
+'member' (one area of a multi-area CDP), 'region', 'england' or 'neighbour'. A multi-area CDP has no ONS
+code: its ``area_code`` is its slug, ``area_type`` 'Combating Drugs Partnership' and ``area_members`` its
+members' codes. ``source`` is the data-register citation of the file(s) the row was computed from
+(``<path in data/raw> [<edition>]``, several joined by '; ').
+
+Chapters build tables with at least ``area_code, area_name, area_role, time_period, measure, value, unit,
+source``; :func:`conform` fills the rest (blank, or derived: ``time_period_sortable`` from the period's
+first year, ``indicator_id``/``indicator_name`` from ``measure`` unless the chapter sets them, ``age``
+from an ``age_group``/``age_band`` column, ``area_type`` from the area register). :func:`save_table` writes
+``tables/<name>.csv`` and the same rows with Fingertips' own headings as ``fingertips/<name>.csv``. Rows
+are sorted in natural order (ages 0, 1, 2 … 10, then '90+'; periods in time order) and floats written with
+a fixed format, so reruns are byte-identical.
 
 :func:`from_stats` is the one adapter from :mod:`cdp_analysis.stats` results (``lowercl``/``uppercl``,
 ``lower95_0cl`` …, ``sii_lower95_0cl`` …) to the tidy ``lower_ci``/``upper_ci`` columns.
@@ -23,40 +35,130 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from ..areas import geography
 from ..files import write_atomic
 from . import provenance
 
 log = logging.getLogger(__name__)
 
-REQUIRED = ["area_code", "area_name", "area_role", "period", "measure", "value", "unit", "source"]
+#: Fingertips' columns, snake_case, in the export's order (its own headings: :data:`FINGERTIPS_HEADINGS`).
+FINGERTIPS_COLUMNS = ["indicator_id", "indicator_name", "area_code", "area_name", "area_type", "sex", "age",
+                      "category_type", "category", "time_period", "time_period_sortable", "value", "lower_ci",
+                      "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator", "value_note",
+                      "compared_to_england"]
+#: The suite's own columns every table has, after Fingertips'.
+SUITE_COLUMNS = ["area_role", "area_members", "measure", "unit"]
+#: Every column of every table (the chapter's breakdown columns come between these and ``source``).
+SCHEMA = [*FINGERTIPS_COLUMNS, *SUITE_COLUMNS, "source"]
+#: What a chapter must supply; :func:`conform` derives or blanks the rest.
+REQUIRED = ["area_code", "area_name", "area_role", "time_period", "measure", "value", "unit", "source"]
 ROLE_ORDER = {"cdp": 0, "member": 1, "region": 2, "england": 3, "neighbour": 4}
+SEXES = ("Persons", "Male", "Female")
+#: ``compared_to_england`` values, Fingertips' words ('' where no comparison applies).
+COMPARISONS = ("", "Better", "Similar", "Worse", "Higher", "Lower", "Not compared")
 FLOAT_FORMAT = "%.10g"
+
+_SEX_WORDS = {"persons": "Persons", "males": "Male", "male": "Male", "females": "Female", "female": "Female"}
+_NUMERIC = ["time_period_sortable", "value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "count",
+            "denominator"]
+
+
+def indicator_id(measure: str) -> str:
+    """The suite's identifier of an indicator without a Fingertips ID: 'cdp.' + the measure's slug.
+
+    ``'percent of population'`` → ``'cdp.percent-of-population'``. Numeric IDs are OHID Fingertips'.
+    """
+    return "cdp." + geography.slugify(measure)
+
+
+def indicator_name(measure: str, unit: str) -> str:
+    """'Percent of population (%)' for measure 'percent of population', unit '%'; the unit is left out when
+    the measure already says it ('IMD rank …', unit 'rank')."""
+    name = measure[:1].upper() + measure[1:]
+    return name if not unit or unit.lower() in measure.lower() else f"{name} ({unit})"
+
+
+def time_period_sortable(time_period: pd.Series) -> pd.Series:
+    """Fingertips' sortable period: the period's first year × 10000 ('mid-2022' → 20220000, '2018/19' →
+    20180000, '2019 - 21' → 20190000, 'mid-2020 to mid-2022' → 20200000)."""
+    year = time_period.astype(str).str.extract(r"((?:19|20)\d\d)", expand=False)
+    if year.isna().any():
+        bad = time_period[year.isna()].iloc[0]
+        raise ValueError(f"time period '{bad}' has no year: label periods with their (first) year")
+    return year.astype("int64") * 10000
+
+
+def conform(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every schema column, derived where it can be and blank where it does not apply.
+
+    Rows come back in the order they are written (:func:`to_csv_text`). Idempotent. ``sex`` defaults to 'Persons' (the data layer's 'males'/'females' become 'Male'/'Female');
+    ``age`` is taken from ``age_group`` or ``age_band`` if the chapter has one, else 'All ages'.
+    """
+    t = table.copy()
+    missing = [c for c in REQUIRED if c not in t.columns]
+    if missing:
+        raise ValueError(f"a tidy table needs column(s) {missing}")
+    unit = t["unit"].fillna("").astype(str)
+    if "indicator_id" not in t.columns:
+        t["indicator_id"] = t["measure"].map(indicator_id)
+    if "indicator_name" not in t.columns:
+        t["indicator_name"] = [indicator_name(m, u) for m, u in zip(t["measure"], unit)]
+    if "area_type" not in t.columns:
+        t["area_type"] = ""
+    blank_type = t["area_type"].isna() | (t["area_type"] == "")
+    t.loc[blank_type, "area_type"] = geography.area_type_of(t.loc[blank_type, "area_code"])
+    t["sex"] = (t["sex"].map(lambda v: _SEX_WORDS.get(str(v).lower(), v)) if "sex" in t.columns else "Persons")
+    if "age" not in t.columns:
+        source = next((c for c in ("age_group", "age_band") if c in t.columns), None)
+        t["age"] = t[source] if source else "All ages"
+    t["time_period_sortable"] = time_period_sortable(t["time_period"])
+    for col in SCHEMA:
+        if col not in t.columns:
+            t[col] = np.nan if col in _NUMERIC else ""
+    return _sorted_rows(order_columns(t))
 
 
 def check_tidy(table: pd.DataFrame, name: str) -> None:
-    """Raise ``ValueError`` if ``table`` lacks a required column or has an unknown ``area_role``."""
-    missing = [c for c in REQUIRED if c not in table.columns]
+    """Raise ``ValueError`` naming the table and column if ``table`` does not follow the schema.
+
+    Checks: every schema column present; ``area_role``, ``sex`` and ``compared_to_england`` in their
+    vocabularies; ``area_type`` filled; a CDP row that is not an ONS area lists its ``area_members``; no
+    area code made up by joining codes ('E06000061+E06000062').
+    """
+    missing = [c for c in SCHEMA if c not in table.columns]
     if missing:
-        raise ValueError(f"table '{name}' lacks required column(s) {missing}")
-    roles = set(table["area_role"]) - set(ROLE_ORDER)
-    if roles:
-        raise ValueError(f"table '{name}' has unknown area_role values {sorted(roles)}")
+        raise ValueError(f"table '{name}' lacks schema column(s) {missing} (see docs/output-schema.md)")
+    checks = [("area_role", set(ROLE_ORDER)), ("sex", set(SEXES)), ("compared_to_england", set(COMPARISONS))]
+    for column, allowed in checks:
+        bad = set(table[column].fillna("")) - allowed
+        if bad:
+            raise ValueError(f"table '{name}' has unknown {column} values {sorted(map(str, bad))}; "
+                             f"allowed: {sorted(allowed)}")
+    joined = table["area_code"].astype(str).str.contains(r"[+&,]")
+    if joined.any():
+        raise ValueError(f"table '{name}' has a made-up area code '{table.loc[joined, 'area_code'].iloc[0]}'; "
+                         "a multi-area CDP is its slug with area_members listing its members")
+    if (table["area_type"].fillna("") == "").any():
+        raise ValueError(f"table '{name}' has rows without an area_type")
+    cdp = table["area_type"] == geography.CDP_AREA_TYPE
+    if (table.loc[cdp, "area_members"].fillna("") == "").any():
+        raise ValueError(f"table '{name}' has Combating Drugs Partnership rows without area_members")
 
 
 def order_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """Required identifying columns first, then breakdowns, then value, limits and metadata."""
-    head = ["area_code", "area_name", "area_role", "period", "measure"]
-    limits = [c for c in table.columns if is_limit(c) and c not in ("lower_ci", "upper_ci")]
-    tail = ["value", "lower_ci", "upper_ci", *limits, "unit", "geography_basis", "source"]
+    """Fingertips' columns, the suite's, the chapter's breakdowns, other limits and ``geography_basis``, source."""
+    head = [*FINGERTIPS_COLUMNS, *SUITE_COLUMNS]
+    tail = [c for c in table.columns if is_limit(c) and c not in head] + ["geography_basis", "source"]
     middle = [c for c in table.columns if c not in head + tail]
     return table[[c for c in head + middle + tail if c in table.columns]]
 
 
 def is_limit(column: str) -> bool:
-    """True for the tidy limit columns: ``lower_ci``, ``upper_ci``, ``lower_ci_99_8``, ``rii_upper_ci`` …"""
-    return re.fullmatch(r"([a-z]+_)?(lower|upper)_ci(_\d+_\d)?", column) is not None
+    """True for the tidy limit columns: ``lower_ci``, ``upper_ci``, ``lower_ci_998``, ``rii_upper_ci`` …"""
+    return re.fullmatch(r"([a-z]+_)?(lower|upper)_ci(_\d+)?", column) is not None
 
 
 def natural_key(column: pd.Series) -> pd.Series:
@@ -73,28 +175,116 @@ def natural_key(column: pd.Series) -> pd.Series:
     return pd.Series(list(zip(lead.isna(), lead.fillna(0.0), text)), index=column.index)
 
 
+#: Row order: CDP, members, region, England, neighbours; then area, indicator, time, sex, age, category.
+_SORT_FIRST = ["area_code", "area_name", "measure", "indicator_id", "time_period_sortable", "time_period", "sex",
+               "age", "category_type", "category"]
+
+
+def _sorted_rows(table: pd.DataFrame) -> pd.DataFrame:
+    fixed = set(FINGERTIPS_COLUMNS) | {"area_role", "area_members", "unit", "source"}
+    keys = _SORT_FIRST + [c for c in table.columns if c not in fixed and c not in _SORT_FIRST and not is_limit(c)]
+    sex_order = table["sex"].map({s: i for i, s in enumerate(SEXES)})
+    return (table.assign(_role=table["area_role"].map(ROLE_ORDER), _sex=sex_order)
+            .sort_values(["_role", *[("_sex" if k == "sex" else k) for k in keys]], kind="mergesort", key=natural_key)
+            .drop(columns=["_role", "_sex"]).reset_index(drop=True))
+
+
 def to_csv_text(table: pd.DataFrame) -> str:
-    """The deterministic CSV text of a tidy table (sorted rows, fixed float format, LF endings)."""
-    table = order_columns(table)
-    role = table["area_role"].map(ROLE_ORDER)
-    keys = [c for c in table.columns if c != "value" and not is_limit(c)]
-    ordered = table.assign(_role=role).sort_values(["_role", *keys], kind="mergesort", key=natural_key)
-    ordered = ordered.drop(columns="_role")
-    return ordered.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    """The deterministic CSV text of a tidy table (schema columns, sorted rows, fixed float format, LF endings)."""
+    return conform(table).to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+#: The headings of OHID Fingertips' CSV export (the 27-column layout of current downloads), in order.
+FINGERTIPS_HEADINGS = ["Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name",
+                       "Area Type", "Sex", "Age", "Category Type", "Category", "Time period", "Value",
+                       "Lower CI 95.0 limit", "Upper CI 95.0 limit", "Lower CI 99.8 limit", "Upper CI 99.8 limit",
+                       "Count", "Denominator", "Value note", "Recent Trend",
+                       "Compared to England value or percentiles", "Column not used", "Time period Sortable",
+                       "New data", "Compared to goal", "Time period range"]
+
+
+def _fingertips_age(age: pd.Series) -> pd.Series:
+    text = age.fillna("").astype(str)
+    plain = text.str.fullmatch(r"\d+(-\d+|\+)?")
+    return text.where(~plain, text + " yrs")
+
+
+def _period_range(time_period: pd.Series) -> pd.Series:
+    """'1y' for a year ('2022', 'mid-2022', '2018/19'), 'Ny' for 'YYYY - YY' ranges, '' otherwise."""
+    text = time_period.astype(str)
+    one = text.str.fullmatch(r"(mid-)?\d{4}(/\d{2})?")
+    span = text.str.extract(r"^(\d{4})\s*-\s*(\d{2})$")
+    years = (span[0].str[:2] + span[1]).astype(float) - span[0].astype(float) + 1
+    out = pd.Series("", index=text.index)
+    out[one] = "1y"
+    has_span = years.notna()
+    out[has_span] = years[has_span].astype(int).astype(str) + "y"
+    return out
+
+
+def _parents(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Fingertips' parent of each row's area: its region for a local area or CDP (when its members share one),
+    England for a region, none for England."""
+    reg = geography.areas().set_index("code")
+    first_member = table["area_members"].fillna("").astype(str).str.split("; ")
+    region_of = reg["region_code"].dropna()
+
+    def parent(code, members):
+        if code == geography.ENGLAND_CODE:
+            return ""
+        if code in reg.index and reg.loc[code, "level"] == "region":
+            return geography.ENGLAND_CODE
+        if code in region_of.index:
+            return region_of[code]
+        regions = {region_of.get(m) for m in members if m}
+        return regions.pop() if len(regions) == 1 and None not in regions else ""
+
+    codes = [parent(c, m) for c, m in zip(table["area_code"], first_member)]
+    names = [reg.loc[c, "name"] if c else "" for c in codes]
+    return pd.Series(codes, index=table.index), pd.Series(names, index=table.index)
+
+
+def to_fingertips_csv_text(table: pd.DataFrame) -> str:
+    """The rows of :func:`to_csv_text` under Fingertips' own 27 headings (:data:`FINGERTIPS_HEADINGS`).
+
+    Ages gain Fingertips' ' yrs' ('15-64' → '15-64 yrs'); 'Parent Code'/'Parent Name' are the area's region
+    (England for a region); 'Recent Trend' and 'Compared to goal' come from ``recent_trend`` and
+    ``compared_to_goal`` columns when a chapter has them; 'Time period range' is '1y' for a single year.
+    The suite's own columns (``area_role``, ``measure``, breakdowns, ``source``) are in ``tables/<name>.csv``.
+    """
+    t = conform(table)
+    parent_code, parent_name = _parents(t)
+    blank = pd.Series("", index=t.index)
+    out = pd.DataFrame({
+        "Indicator ID": t["indicator_id"], "Indicator Name": t["indicator_name"], "Parent Code": parent_code,
+        "Parent Name": parent_name, "Area Code": t["area_code"], "Area Name": t["area_name"],
+        "Area Type": t["area_type"], "Sex": t["sex"], "Age": _fingertips_age(t["age"]),
+        "Category Type": t["category_type"], "Category": t["category"], "Time period": t["time_period"],
+        "Value": t["value"], "Lower CI 95.0 limit": t["lower_ci"], "Upper CI 95.0 limit": t["upper_ci"],
+        "Lower CI 99.8 limit": t["lower_ci_998"], "Upper CI 99.8 limit": t["upper_ci_998"], "Count": t["count"],
+        "Denominator": t["denominator"], "Value note": t["value_note"],
+        "Recent Trend": t["recent_trend"] if "recent_trend" in t.columns else blank,
+        "Compared to England value or percentiles": t["compared_to_england"], "Column not used": blank,
+        "Time period Sortable": t["time_period_sortable"], "New data": blank,
+        "Compared to goal": t["compared_to_goal"] if "compared_to_goal" in t.columns else blank,
+        "Time period range": _period_range(t["time_period"])})
+    return out[FINGERTIPS_HEADINGS].to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | None) -> pd.DataFrame:
-    """Check and write ``tables/<name>.csv`` under ``output_dir``; do nothing when ``output_dir`` is empty.
+    """Conform, check and write ``tables/<name>.csv`` and ``fingertips/<name>.csv`` under ``output_dir``.
 
-    Returns the table with its columns in the standard order, so a notebook can display what it wrote.
+    Nothing is written when ``output_dir`` is empty. Returns the conformed table (schema columns in order),
+    so a notebook can display what it wrote.
     """
+    table = conform(table)
     check_tidy(table, name)
     if output_dir:
-        target = Path(output_dir) / "tables" / f"{name}.csv"
-        write_atomic(target, to_csv_text(table))
-        provenance.record(output_dir, f"tables/{name}.csv", table["source"])
-        log.info("wrote %s (%d rows)", target.name, len(table))
-    return order_columns(table)
+        for folder, text in (("tables", to_csv_text(table)), ("fingertips", to_fingertips_csv_text(table))):
+            write_atomic(Path(output_dir) / folder / f"{name}.csv", text)
+            provenance.record(output_dir, f"{folder}/{name}.csv", table["source"])
+        log.info("wrote %s.csv (%d rows) in tables/ and fingertips/", name, len(table))
+    return table
 
 
 _LIMIT = re.compile(r"^(?P<stat>[a-z]+_)?(?P<side>lower|upper)(?P<level>\d+_\d)?cl$")
@@ -106,7 +296,7 @@ def from_stats(result: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
     The limits at ``level`` (``lowercl``/``uppercl`` for one level; ``lower95_0cl``/``upper95_0cl`` for
     the 0.95 of a pair; ``sii_lower95_0cl``/``sii_upper95_0cl`` from :func:`~cdp_analysis.stats.sii`)
     become ``lower_ci``/``upper_ci``; limits at other levels become ``lower_ci_<level>``/``upper_ci_<level>``
-    (e.g. ``lower_ci_99_8``). For :func:`~cdp_analysis.stats.sii` results ``sii`` becomes ``value`` with
+    (e.g. ``lower_ci_998``). For :func:`~cdp_analysis.stats.sii` results ``sii`` becomes ``value`` with
     its limits ``lower_ci``/``upper_ci``, and the RII's limits become ``rii_lower_ci``/``rii_upper_ci``.
     Other columns are kept.
 
@@ -127,7 +317,7 @@ def from_stats(result: pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
             continue
         prefix = "" if (m["stat"] or "") == main else m["stat"]
         at_level = m["level"] is None or m["level"] == wanted
-        renames[col] = f"{prefix}{m['side']}_ci" + ("" if at_level else f"_{m['level']}")
+        renames[col] = f"{prefix}{m['side']}_ci" + ("" if at_level else f"_{m['level'].removesuffix('_0').replace('_', '')}")
     out = result.rename(columns=renames)
     if main:
         out = out.rename(columns={"sii": "value"})
