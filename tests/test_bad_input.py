@@ -34,6 +34,7 @@ MYE22 = POP / "mye22final.xlsx"
 MYE24_CSV = POP / "mye24tablesew_MYE2_persons.csv"
 REPO_DATA = Path(__file__).resolve().parent.parent  # the checkout, whose data/raw is intact
 IMD_LTLA = Path("data/raw/imd2019/imd2019_england_ltla23_humaniverse.csv")
+IMD_UTLA = Path("data/raw/imd2019/IoD2019_UTLA19_IMD_average_score.csv")
 NN = Path("data/raw/ons_nearest_neighbours/localauthoritynearestneighboursengland.xlsx")
 DEFAULTS = Path("params/defaults.yaml")
 NORTHANTS = Path("params/cdps/northamptonshire.yaml")
@@ -64,15 +65,40 @@ def assert_message(exc: pytest.ExceptionInfo, *needles: str) -> str:
     return msg
 
 
+def reregister(path: Path) -> None:
+    """Record a raw file's new SHA-256 in its project's ``data/register.yaml``, as an analyst registering a new
+    edition does, so that ``cdp run`` gets past the checksum gate to the loader's own checks. Files outside a
+    project's ``data/raw`` (params, notebooks) are left alone."""
+    path = Path(path).resolve()
+    root = next((p for p in path.parents if (p / "data" / "register.yaml").is_file()), None)
+    if root is None or (root / "data" / "raw") not in path.parents or not path.is_file():
+        return
+    reg = root / "data" / "register.yaml"
+    rel = path.relative_to(root / "data" / "raw").as_posix()
+    lines = reg.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"- path: {rel}"), None)
+    if start is None:
+        return
+    for i in range(start + 1, len(lines)):
+        if lines[i].lstrip().startswith("- path:"):
+            break
+        if lines[i].strip().startswith("sha256:"):
+            lines[i] = f"    sha256: {hashlib.sha256(path.read_bytes()).hexdigest()}\n"
+            break
+    reg.chmod(0o644)
+    reg.write_text("".join(lines), encoding="utf-8")
+
+
 def write(path: Path, text: str) -> None:
-    """Overwrite a (possibly read-only, copied) file."""
+    """Overwrite a (possibly read-only, copied) file; a raw data file is registered as a new edition."""
     if path.exists():
         path.chmod(0o644)
     path.write_text(text, encoding="utf-8")
+    reregister(path)
 
 
 def edit_csv(path: Path, edit) -> None:
-    """Rewrite a CSV through ``edit(rows)``, keeping its byte-order mark and line endings."""
+    """Rewrite a CSV through ``edit(rows)``, keeping its byte-order mark and line endings (and register it)."""
     raw = path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
@@ -82,6 +108,7 @@ def edit_csv(path: Path, edit) -> None:
     csv.writer(out, lineterminator="\r\n" if "\r\n" in text else "\n").writerows(rows)
     path.chmod(0o644)
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8"))
+    reregister(path)
 
 
 def drop_column(name: str):
@@ -120,6 +147,7 @@ def rebuild_mye2_workbook(src: Path, dst: Path, edit=lambda rows: rows, rename_s
     if dst.exists():
         dst.chmod(0o644)
     wb.save(dst)
+    reregister(dst)
 
 
 def rename_header_cell(old: str, new: str):
@@ -532,6 +560,70 @@ def test_non_numeric_imd_score(project):
     assert_message(exc, str(project / IMD_LTLA), "row 5, column 'Score'", "'high'", "not a number")
 
 
+# --------------------------------------------------------------------------------------------------
+# well-formed but absurd data (plausibility rules, docs/plausibility.md) and unregistered files
+
+
+def _row_times(factor: int, code: str):
+    """Multiply every count of ``code``'s row by ``factor`` (single years still add up to 'All ages')."""
+    def edit(rows):
+        for r in rows[1:]:
+            if r[0] == code:
+                r[3:] = [str(int(v) * factor) for v in r[3:]]
+        return rows
+    return edit
+
+
+def test_cli_absurd_imd_score_is_refused_naming_row_column_value_and_rule(project, cli):
+    edit_csv(project / IMD_UTLA, set_cell(144, "imd_average_score", "-999"))
+    edit_csv(project / IMD_UTLA, set_cell(144, "imd_decile", "15"))
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(project / IMD_UTLA),
+                           "row 144, column 'imd_average_score'", "implausible value -999",
+                           "IMD average score is between 0 and 100", "confirm it with the publisher")
+    assert not (project / "outputs" / "nottinghamshire").exists()
+
+
+def test_imd_decile_out_of_range(project):
+    edit_csv(project / IMD_UTLA, set_cell(144, "imd_decile", "15"))
+    reload()
+    with pytest.raises(InputError) as exc:
+        imd2019.imd_scores()
+    assert_message(exc, "row 144, column 'imd_decile'", "implausible value 15", "IMD decile is a whole number between 1 and 10")
+
+
+def test_cli_population_row_multiplied_by_1000_is_refused(project, cli):
+    edit_csv(project / MYE24_CSV, _row_times(1000, "E10000024"))
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(project / MYE24_CSV),
+                           "row 107, column 'All ages'", "implausible value 857,013,000",
+                           "an area's population (all ages) changes by at most a factor of 1.5 a year")
+
+
+def test_population_not_adding_up_to_its_region(project):
+    """A 20% larger area (within the year-on-year limit) no longer adds up to the East Midlands."""
+    def plus_a_fifth(rows):
+        for r in rows[1:]:
+            if r[0] == "E10000024":
+                r[3:] = [str(int(v) + int(v) // 5) for v in r[3:]]
+                r[3] = str(sum(int(v) for v in r[4:]))
+        return rows
+    edit_csv(project / MYE24_CSV, plus_a_fifth)
+    reload()
+    with pytest.raises(InputError) as exc:
+        ons_population.estimates()
+    assert_message(exc, str(project / MYE24_CSV), "column 'All ages'",
+                   "the upper-tier areas of a region add up to the region")
+
+
+def test_cli_raw_file_changed_without_registering_it_stops_the_run(project, cli):
+    target = project / IMD_LTLA
+    target.chmod(0o644)
+    target.write_bytes(target.read_bytes().replace(b"35.0367", b"35.0368", 1))  # one digit, not re-registered
+    err = assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(target),
+                                 "not the one registered in data/register.yaml", "update its entry")
+    assert "SHA-256" in err
+    assert not (project / "outputs").exists() or not any((project / "outputs").iterdir())
+
+
 def test_cli_register_entry_without_period_is_caught_before_any_notebook(project, cli):
     reg = project / "data/register.yaml"
     write(reg, reg.read_text().replace("    period: '2025'\n", ""))
@@ -571,6 +663,7 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     # (b) a notebook that fails after the first chapter has written its tables: the partial folder is not
     # swapped in; the previous outputs stay byte for byte; the attempt is kept in .failed/ for diagnosis
     shutil.copy2(REPO_DATA / IMD_LTLA, project / IMD_LTLA)
+    reregister(project / IMD_LTLA)  # the published file is back: its checksum too
     driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")  # runs after every real chapter
     third = cli("run", "nottinghamshire", root=project, script=driver)
     assert third.returncode == 1 and "Traceback" not in third.stderr, third.stderr

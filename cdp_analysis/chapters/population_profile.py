@@ -247,6 +247,9 @@ def neighbours_tidy(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
                     source=base["population_source"]),
         base.assign(measure=MEASURE_SCORE, value=base["imd_score"], unit="score", time_period=imd2019.period(),
                     source=base["imd_source"]),
+        # a rank depends on every area's score, so it cites both IMD files (as in the deprivation table)
+        base.assign(measure=f"{MEASURE_RANK} (of {len(imd2019.imd_scores())})", value=base["imd_rank"].astype(float),
+                    unit="rank", time_period=imd2019.period(), source=cite(*imd2019.imd_scores()["source"])),
     ]
     keep = ["area_code", "area_name", "area_role", "region_name", "comparator_set", "time_period", "measure",
             "value", "count", "unit", "source"]

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..memo import memoised
-from . import lookups, register
+from . import lookups, plausibility, register
 from .readers import read_csv_table, to_numbers
 
 UTLA19 = register.FileKind("imd2019_utla19", "imd2019", "IoD2019_UTLA19*.csv")
@@ -31,12 +31,26 @@ LTLA23 = register.FileKind("imd2019_ltla23", "imd2019", "imd2019_england_ltla23*
 
 log = logging.getLogger(__name__)
 
+#: Plausibility rules of each file (columns as published). IMD average scores of English areas lie between
+#: about 5 and 46; the score's scale is 0–100. Deciles run 1–10; proportions and extents are shares, 0–1.
+RULES = {
+    UTLA19.kind: (plausibility.between("imd_average_score", 0, 100, what="IMD average score"),
+                  plausibility.between("imd_decile", 1, 10, whole=True, what="IMD decile")),
+    LTLA23.kind: (plausibility.between("Score", 0, 100, what="IMD average score"),
+                  plausibility.between("Proportion", 0, 1, what="proportion of small areas in the most deprived 10%"),
+                  plausibility.between("Extent", 0, 1, what="extent (share of the population in the most deprived 30%)")),
+}
+
 
 def _scores(kind: register.FileKind, code: str, score: str, *, basis: str):
     """One file's average scores: ``code, imd_score, imd_basis, source``, and the file's path."""
     path = register.file_of_kind(kind.kind)
     raw = read_csv_table(path, [code, score])
-    return pd.DataFrame({"code": raw[code].str.strip(), "imd_score": to_numbers(raw, score, file=path),
+    rules = [r for r in RULES[kind.kind] if r.column in raw.columns]
+    numbers = pd.DataFrame({r.column: to_numbers(raw, r.column, file=path, allow_missing=r.column != score)
+                            for r in rules}).assign(_row=raw["_row"])
+    plausibility.check(numbers, rules, file=path)
+    return pd.DataFrame({"code": raw[code].str.strip(), "imd_score": numbers[score],
                          "imd_basis": basis, "source": register.citation_of(path)}), path
 
 
@@ -73,4 +87,4 @@ def period() -> str:
 
 
 DATASET = register.Dataset(name="imd2019", title="MHCLG English Indices of Deprivation 2019 (IMD)",
-                           kinds=(UTLA19, LTLA23), load=imd_scores)
+                           kinds=(UTLA19, LTLA23), load=imd_scores, rules=tuple(r for rs in RULES.values() for r in rs))

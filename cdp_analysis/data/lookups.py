@@ -16,15 +16,30 @@ import logging
 
 import pandas as pd
 
-from ..errors import InputError
 from ..memo import memoised
-from . import register
+from . import plausibility, register
 from .readers import read_csv_table
 
 log = logging.getLogger(__name__)
 
 UTLA_REGISTER = register.FileKind("utla_register", "lookups", "utla_current_england*.csv")
 CODE_CHANGES = register.FileKind("code_changes", "lookups", "la_code_changes_england*.csv")
+
+_UTLA_CODE = r"E0[6-9]\d{6}|E1\d{7}"
+#: Plausibility rules of the upper-tier areas file and of the code-change file.
+UTLA_RULES = (
+    plausibility.Rule("the code is an English upper-tier area code (E06, E08, E09, E10 … and eight digits)", "utla_code",
+                      lambda t: t["utla_code"].str.strip().str.fullmatch(_UTLA_CODE)),
+    plausibility.Rule("each area is listed once", "utla_code", lambda t: ~t["utla_code"].str.strip().duplicated()),
+    plausibility.Rule("the type is one the register uses (UA, CTY, MD, LBO, CC)", "local-authority-type",
+                      lambda t: t["local-authority-type"].str.strip().isin({"UA", "CTY", "MD", "LBO", "CC"})),
+)
+CHANGE_RULES = (
+    plausibility.Rule("the end date is a date written YYYY-MM-DD", "end_date",
+                      lambda t: pd.to_datetime(t["end_date"].str.strip(), format="%Y-%m-%d", errors="coerce").notna()),
+    plausibility.Rule("an area is not its own successor", "new_code",
+                      lambda t: t["old_code"].str.strip() != t["new_code"].str.strip()),
+)
 
 
 @memoised()
@@ -39,11 +54,7 @@ def upper_tier_areas() -> pd.DataFrame:
     """
     path = register.file_of_kind(UTLA_REGISTER.kind)
     raw = read_csv_table(path, ["utla_code", "utla_name", "local-authority-type", "region"])
-    bad = ~raw["utla_code"].str.fullmatch(r"E0[6-9]\d{6}|E1\d{7}")
-    if bad.any():
-        r = raw.loc[bad].iloc[0]
-        raise InputError(f"'{r['utla_code']}' is not an English upper-tier area code", file=path,
-                         where=f"row {r['_row']}, column 'utla_code'", hint="restore the published file")
+    plausibility.check(raw, UTLA_RULES, file=path)
     return pd.DataFrame({"code": raw["utla_code"].str.strip(), "name": raw["utla_name"].str.strip(),
                          "type": raw["local-authority-type"].str.strip(), "region": raw["region"].str.strip(),
                          "source": register.citation_of(path), "row": raw["_row"]})
@@ -59,6 +70,7 @@ def code_changes() -> pd.DataFrame:
     """The code-change table: ``old_code, old_name, old_type, end_date, new_code, new_name``."""
     path = register.file_of_kind(CODE_CHANGES.kind)
     table = read_csv_table(path, ["old_code", "old_name", "old_type", "end_date", "new_code", "new_name"])
+    plausibility.check(table, CHANGE_RULES, file=path)
     return table.drop(columns="_row").apply(lambda s: s.str.strip())
 
 
@@ -68,4 +80,4 @@ def _load() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 DATASET = register.Dataset(
     name="lookups", title="Current upper-tier areas and local-authority code changes (mySociety register)",
-    kinds=(UTLA_REGISTER, CODE_CHANGES), load=_load)
+    kinds=(UTLA_REGISTER, CODE_CHANGES), load=_load, rules=UTLA_RULES + CHANGE_RULES)

@@ -8,7 +8,10 @@ Reads every ``ons_population`` file in ``data/raw`` as published:
   (``mye24…`` → 2024, or ``mid-2024``).
 
 Each file is parsed once and cached (see :mod:`cdp_analysis.data.cache`). Every row is checked: counts
-are whole, non-negative numbers, and the single years of age add up to 'All ages'.
+are whole, non-negative numbers, and the single years of age add up to 'All ages'. Then the plausibility
+rules (:data:`RULES`, :mod:`cdp_analysis.data.plausibility`) check the areas' totals across files: no area's
+population jumps by more than a factor of 1.5 a year, males and females add up to persons, English
+upper-tier areas add up to their region and regions to England.
 
 Tidy columns: ``year`` (int, mid-year), ``code``, ``name``, ``geography``, ``sex`` ('persons',
 'males', 'females'), ``age`` (0–90, where 90 means 90 and over), ``population`` (persons),
@@ -30,7 +33,7 @@ import pandas as pd
 from .. import paths
 from ..errors import InputError
 from ..memo import memoised
-from . import register
+from . import plausibility, register
 from .cache import cached_parse
 from .readers import read_csv_table, read_excel_table, to_counts
 
@@ -106,6 +109,52 @@ def parse_mye2_persons_csv(path: Path) -> pd.DataFrame:
     return _tidy(table, file=path, year=year, sex="persons", where="MYE2 persons CSV")
 
 
+#: Codes of English upper-tier areas (unitary, metropolitan district, London borough, county).
+_UPPER_TIER_PREFIXES = ("E06", "E08", "E09", "E10")
+
+
+def _in_region(t: pd.DataFrame) -> pd.DataFrame:
+    """The region each row's area is listed under (ONS lists a region's row, then its areas), per file and sheet."""
+    ordered = t.sort_values(["_file", "_sheet", "_row"])
+    region = ordered["code"].where(ordered["geography"] == "Region")
+    region = region.where(ordered["geography"] != "Country", "")
+    region = region.groupby([ordered["_file"], ordered["_sheet"]]).ffill().replace("", np.nan)
+    upper = ordered["code"].str.startswith(_UPPER_TIER_PREFIXES)
+    return pd.DataFrame({"year": ordered["year"], "sex": ordered["sex"],
+                         "region": region.where(upper | (ordered["geography"] == "Region"))}).reindex(t.index)
+
+
+def _is_region_row(t: pd.DataFrame) -> pd.Series:
+    return t["geography"] == "Region"
+
+
+#: Plausibility rules on each area's 'All ages' total (one row per file, sheet and area).
+RULES = (
+    plausibility.year_on_year("All ages", key=["code", "sex"], factor=1.5,
+                              what="an area's population (all ages)"),
+    plausibility.sums_to("All ages", parts=lambda t: t["sex"] != "persons", total=lambda t: t["sex"] == "persons",
+                         group=lambda t: t[["year", "code"]],
+                         what="males and females add up to persons"),
+    plausibility.sums_to("All ages", parts=lambda t: t["code"].str.startswith(_UPPER_TIER_PREFIXES),
+                         total=_is_region_row, group=lambda t: _in_region(t)[["year", "sex", "region"]],
+                         what="the upper-tier areas of a region add up to the region"),
+    plausibility.sums_to("All ages", parts=_is_region_row, total=lambda t: t["code"] == "E92000001",
+                         group=lambda t: t[["year", "sex"]].where(t["code"].str.startswith(("E12", "E92"))),
+                         what="the regions add up to England"),
+)
+
+
+def _totals(t: pd.DataFrame, files: dict[str, Path]) -> pd.DataFrame:
+    """Each area's 'All ages' total per file and sheet, with where it was read (``_file``, ``_sheet``, ``_row``);
+    ``files`` maps each ``source`` citation to its file."""
+    tot = t.groupby(["year", "code", "name", "geography", "sex", "source", "source_row"], as_index=False,
+                    observed=True)["population"].sum().rename(columns={"population": "All ages", "source_row": "_row"})
+    tot["_file"] = tot["source"].map({k: str(v) for k, v in files.items()})
+    is_csv = tot["_file"].str.endswith(".csv")
+    tot["_sheet"] = ("MYE2 - " + tot["sex"].str.capitalize()).where(~is_csv, "")
+    return tot
+
+
 @memoised()
 def estimates() -> pd.DataFrame:
     """Every published population estimate in ``data/raw/ons_population``, tidy, all geographies as published.
@@ -129,7 +178,9 @@ def estimates() -> pd.DataFrame:
                                       "out of data/raw/ons_population")
             holder[year] = path
         frames.append(table.assign(source=register.citation_of(path)))
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    plausibility.check(_totals(table, {register.citation_of(p): p for p, _ in parsed}), RULES)
+    return table
 
 
 def region_membership() -> pd.Series:
@@ -181,4 +232,4 @@ def check_years(years: list[int] | None, *, file=None, where: str = "key 'popula
 
 
 DATASET = register.Dataset(name="ons_population", title="ONS mid-year population estimates (MYE2)",
-                           kinds=(WORKBOOK, PERSONS_CSV), load=estimates)
+                           kinds=(WORKBOOK, PERSONS_CSV), load=estimates, rules=RULES)

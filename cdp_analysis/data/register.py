@@ -54,12 +54,16 @@ class Dataset:
     load : callable
         The loader: reads, validates and returns the dataset's table(s); the runner's pre-run check
         calls it once so that a bad file is reported before any notebook starts.
+    rules : tuple of plausibility.Rule
+        The plausibility rules the loader applies (:mod:`cdp_analysis.data.plausibility`), listed here so
+        that ``docs/plausibility.md`` can be checked against them.
     """
 
     name: str
     title: str
     kinds: tuple[FileKind, ...]
     load: Callable[[], object]
+    rules: tuple = ()
 
     def __post_init__(self):
         for k in self.kinds:
@@ -71,16 +75,24 @@ class Dataset:
         return [e for e in load_register() if e.kind in mine]
 
     def check(self) -> None:
-        """Before a run: every required file is present, each registered file has a ``period``, and the
-        loader reads and validates them. Raises :class:`InputError` on the first problem."""
+        """Before a run: every required file is present, each registered file has a ``period`` and is the
+        file registered (same SHA-256), and the loader reads and validates them (with its plausibility
+        rules). Raises :class:`InputError` on the first problem."""
         for k in self.kinds:
             if not k.optional:
                 files_of_kind(k.kind)
         for entry in self.entries():
+            raw = paths.raw_dir() / entry.path
             if not entry.period:
-                raise InputError("the data register gives no 'period' for this file",
-                                 file=paths.raw_dir() / entry.path,
+                raise InputError("the data register gives no 'period' for this file", file=raw,
                                  hint="add the file to data/register.yaml with its period (e.g. period: '2019')")
+            if raw.is_file() and checksum(raw) != entry.sha256:
+                raise InputError(
+                    f"this file is not the one registered in data/register.yaml (SHA-256 {checksum(raw)[:12]}… on "
+                    f"disk, {entry.sha256[:12]}… registered for {entry.edition})", file=raw,
+                    hint="restore the published file unchanged (`cdp data` lists every difference); to use a new "
+                         "edition on purpose, update its entry in data/register.yaml (edition, period and sha256 = "
+                         "the new file's SHA-256), as data/README.md describes")
         self.load()
 
 
