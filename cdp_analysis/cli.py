@@ -1,8 +1,10 @@
 """The ``cdp`` command: list CDPs, check the data, run the needs assessment.
 
 Exit status: 0 success; 1 a notebook failed (the other CDPs still ran); 2 bad input (unknown CDP or
-area code, invalid parameters, missing or malformed data file), reported as one readable message
-without a traceback.
+area code, invalid parameters, missing, malformed, implausible or unregistered data file); 3 the run
+cannot go on (a read-only or full disk, a missing permission, the CDP already being run); 130 / 143
+stopped by Ctrl-C / SIGTERM (the summary says which CDPs finished). Problems are reported as one
+readable message without a traceback.
 """
 
 from __future__ import annotations
@@ -101,9 +103,7 @@ def _data() -> int:
 
 
 def _run(args) -> int:
-    from pathlib import Path
-
-    from . import runner
+    from . import interrupts
     from .areas import partnerships
     from .errors import InputError
 
@@ -112,9 +112,28 @@ def _run(args) -> int:
     if not args.all and not args.cdps:
         raise InputError("no CDP given", hint="e.g. `cdp run nottinghamshire northamptonshire`, or `cdp run --all`")
     cdps = partnerships.all_partnerships() if args.all else [partnerships.get(k) for k in dict.fromkeys(args.cdps)]
-    # a missing or malformed raw file would fail every CDP's notebooks in turn: report it once, up front
+    with interrupts.handled():
+        return _run_cdps(args, cdps)
+
+
+def _run_cdps(args, cdps) -> int:
+    from pathlib import Path
+
+    from . import interrupts, runner
+    from .errors import CannotRunError
+
+    # a missing, malformed or unregistered raw file would fail every CDP's notebooks in turn: report it once
     runner.check_inputs(cdps)
-    results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None)
+    try:
+        results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None)
+    except (interrupts.Interrupted, CannotRunError) as exc:
+        done = getattr(exc, "results", [])
+        if done:
+            print(runner.summary(done))
+        left = [c.slug for c in cdps[len(done):]]
+        if left:
+            print(f"not run: {', '.join(left[:10])}{' …' if len(left) > 10 else ''} ({len(left)} CDP(s))")
+        raise
     print(runner.summary(results))
     if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):
         return 2
@@ -123,7 +142,8 @@ def _run(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cdp`` console script."""
-    from .errors import InputError
+    from .errors import CannotRunError, InputError
+    from .interrupts import Interrupted
 
     args = _parser().parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
@@ -145,12 +165,22 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except CannotRunError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 3
     except InputError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(f"{exc}: the CDP being run was moved to .failed/; earlier outputs of unfinished CDPs are unchanged",
+              file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print("interrupted; outputs of CDPs not yet finished are unchanged", file=sys.stderr)
         return 130
+    except OSError as exc:  # outside a run (e.g. reading the register): still one message, no traceback
+        print(f"error: {CannotRunError.from_os_error(exc, doing=args.command).message}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

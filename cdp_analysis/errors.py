@@ -62,3 +62,35 @@ def did_you_mean(value: str, choices) -> str:
     """A hint sentence naming the closest valid value, or an empty string."""
     hits = closest(value, choices, n=1)
     return f"did you mean '{hits[0]}'?" if hits else ""
+
+
+class CannotRunError(InputError):
+    """The system refused: a read-only or full disk, a missing permission, a CDP already being run.
+
+    Shown like an :class:`InputError` (one message, what to do), with exit status 3: nothing is wrong with
+    the analyst's input, but the run cannot go on. Earlier outputs are left as they were.
+    """
+
+    def __reduce__(self):
+        return (_rebuild_cannot_run, (self.problem, self.file, self.where, self.hint))
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, *, doing: str) -> CannotRunError:
+        """The readable form of an ``OSError`` met while ``doing`` (e.g. 'writing the outputs of nottinghamshire')."""
+        import errno
+
+        path = exc.filename or None
+        reason = exc.strerror or type(exc).__name__
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = ("free some space on that disk, or write elsewhere with `cdp run --outputs DIR`; "
+                    "the outputs of earlier runs are unchanged")
+        elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            hint = ("write the outputs to a folder you can write to with `cdp run --outputs DIR`, or ask for "
+                    "write permission; the outputs of earlier runs are unchanged")
+        else:
+            hint = "check the disk and the folder, then run again; the outputs of earlier runs are unchanged"
+        return cls(f"the system refused while {doing}: {reason} (errno {exc.errno})", file=path, hint=hint)
+
+
+def _rebuild_cannot_run(problem, file, where, hint):
+    return CannotRunError(problem, file=file, where=where, hint=hint)

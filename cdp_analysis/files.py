@@ -1,8 +1,9 @@
 """The one way the suite writes a file: to a temporary sibling, then renamed into place.
 
 A reader (another run, a browser, the parse cache) never sees a half-written file, and an error
-part-way leaves the previous file as it was. Files are made readable by everyone (mode 0644), so a
-second analyst sharing the project can read caches and outputs.
+part-way leaves the previous file as it was. Files are made readable by everyone (mode 0644) and new
+folders searchable (0755) whatever the umask, so a second analyst sharing the project can read caches and
+outputs.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
         ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for folder in missing:  # readable and searchable by others whatever the umask, like the files
+            os.chmod(folder, 0o755)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

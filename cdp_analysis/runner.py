@@ -17,6 +17,12 @@ kernel per notebook, no command-line subprocesses). Each notebook receives only 
 Only when every notebook succeeded is the folder swapped into ``outputs/<slug>/`` (rename, then the
 previous folder is removed). A failed run leaves the previous ``outputs/<slug>/`` untouched and keeps
 what it produced in ``outputs/.failed/<slug>/`` for diagnosis. One CDP failing does not stop the others.
+
+Faults: a run holds the CDP's lock (:mod:`cdp_analysis.locks`) so two runs of one CDP never race; SIGINT
+and SIGTERM (:mod:`cdp_analysis.interrupts`) stop the kernel, move the partial folder to ``.failed/`` and
+stop the batch; an OS error (read-only folder, full disk, permission) becomes one
+:class:`~cdp_analysis.errors.CannotRunError` and stops the batch, earlier outputs intact; temporary folders
+of runs whose process died are removed at the next run.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -33,10 +40,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import paths
+from . import interrupts, locks, paths
 from .areas.partnerships import Partnership
 from .data import datasets
-from .errors import InputError
+from .errors import CannotRunError, InputError
+from .files import write_atomic
 from .output import manifest, provenance, report
 
 log = logging.getLogger(__name__)
@@ -56,8 +64,34 @@ def _quiet_kernel_manager(stderr_path: Path):
                 return await super()._async_launch_kernel(kernel_cmd, **kw)
             finally:
                 self._stderr_file.close()  # the child holds its own copy of the descriptor
+                _LIVE_KERNELS.add(self)
 
     return QuietKernelManager
+
+
+_LIVE_KERNELS: set = set()  # kernel managers started by this process (to stop their kernels on an interrupt)
+
+
+def _kill_kernels() -> None:
+    """Stop every kernel this process started that is still running, and remove its connection file.
+
+    An interrupt can arrive while the kernel client's event loop is running, leaving papermill no chance
+    to shut its kernel down; this makes sure no kernel outlives the run.
+    """
+    for km in list(_LIVE_KERNELS):
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            try:
+                process.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - best effort while stopping
+                pass
+            log.info("stopped kernel process %s", process.pid)
+        try:
+            Path(km.connection_file).unlink(missing_ok=True)
+        except (OSError, TypeError):
+            pass
+        _LIVE_KERNELS.discard(km)
 
 
 @dataclass
@@ -175,9 +209,10 @@ def notebook_parameters(chapter, cdp: Partnership, output_dir: str) -> dict:
     return {k: v for k, v in offered.items() if k in declared}
 
 
-def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters: dict[str, dict]) -> list[dict]:
+def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters: dict[str, dict],
+             final: Path) -> list[dict]:
     """Run each chapter's notebook into ``work``; ``parameters`` are each chapter's (:func:`notebook_parameters`),
-    whose ``output_dir`` is replaced by ``work`` while running."""
+    whose ``output_dir`` is replaced by ``work`` while running (and by ``final`` in the saved notebook)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -197,6 +232,7 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
                                 kernel_name=kernel, cwd=str(paths.notebooks_dir()), progress_bar=False,
                                 log_output=False, request_save_on_cell_execute=False,
                                 kernel_manager_class=_quiet_kernel_manager(work / "run.log"))
+            stabilise_notebook(work / "notebooks" / source.name, source=source, work=work, final=final)
             missing = [o for o in chapter.outputs() if not (work / o).is_file()]
             # a table's Fingertips-headed copy is written with it: name the table only
             missing = [o for o in missing if o.replace("fingertips/", "tables/", 1) == o
@@ -207,70 +243,181 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
                                 "declares (Chapter.tables / Chapter.figures)")
                 log.error("%s: %s: %s", cdp.slug, name, rec["error"])
         except PapermillExecutionError as exc:
+            stabilise_notebook(work / "notebooks" / source.name, source=source, work=work, final=final)
             rec["status"] = "input error" if exc.ename == "InputError" else "failed"
             rec["error"] = f"{exc.ename}: {exc.evalue}"
             log.error("%s: %s failed in cell %s: %s", cdp.slug, name, exc.exec_count, rec["error"])
+        except BaseException:  # an interrupt or a crash: no kernel may outlive the run
+            _kill_kernels()
+            raise
         rec["seconds"] = round(time.perf_counter() - started, 2)
         records.append(rec)
         on_notebook(cdp, name, rec)
+        interrupts.check()  # a stop asked for while the kernel ran, even if swallowed there
         if rec["status"] != "succeeded":
             break
     return records
 
 
+_ADDRESS = re.compile(r" at 0x[0-9a-f]{6,16}\b")
+#: Cell metadata that records when and how long, not what: dropped so that reruns give identical notebooks.
+_TIMING_KEYS = ("execution",)
+_PAPERMILL_TIMING = ("duration", "start_time", "end_time")
+
+
+def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> None:
+    """Make an executed notebook depend only on its inputs, so reruns give byte-identical files.
+
+    * times (papermill's start/end/duration per cell and notebook, the kernel's ``execution`` stamps) are
+      removed — the run's times are in ``run.json`` and ``run.log``;
+    * the temporary folder the notebook ran in is replaced by the CDP's output folder, in the parameters,
+      papermill's metadata and any output, and paths are given relative to the project where they point
+      into it;
+    * each cell keeps the id it has in ``notebooks/`` (the injected-parameters cell gets a fixed id);
+    * object addresses in text outputs (``<… at 0x7f…>``) are blanked.
+    """
+    import nbformat
+
+    if not path.is_file():
+        return
+    nb = nbformat.read(path, as_version=4)
+    source_ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
+    meta = nb.metadata.get("papermill", {})
+    for key in _PAPERMILL_TIMING:
+        meta.pop(key, None)
+    if "input_path" in meta:
+        meta["input_path"] = f"notebooks/{source.name}"
+    if "output_path" in meta:
+        meta["output_path"] = f"notebooks/{path.name}"
+    ids = iter(source_ids)
+    for cell in nb.cells:
+        for key in _TIMING_KEYS:
+            cell.metadata.pop(key, None)
+        for key in _PAPERMILL_TIMING:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"
+        else:
+            cell["id"] = next(ids, cell.get("id"))
+    text = nbformat.writes(nb).replace(str(work), str(final))
+    text = _ADDRESS.sub(" at 0x…", text)
+    if not text.endswith("\n"):
+        text += "\n"
+    write_atomic(path, text)
+
+
 def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str | None = None,
             on_notebook=lambda *a: None) -> RunResult:
-    """Run every notebook for one CDP and swap the result into ``outputs/<slug>/`` if all succeeded."""
+    """Run every notebook for one CDP and swap the result into ``outputs/<slug>/`` if all succeeded.
+
+    Raises
+    ------
+    CannotRunError
+        If the CDP is being run by another process, or the system refused a write (read-only folder,
+        full disk, permission); the previous ``outputs/<slug>/`` is unchanged.
+    Interrupted
+        On SIGINT/SIGTERM, after stopping the kernel and moving the partial folder to ``.failed/<slug>/``.
+    """
     root = Path(outputs_root or paths.outputs_dir()).resolve()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CannotRunError.from_os_error(exc, doing="creating the output folder") from None
+    with locks.CdpLock(root, cdp.slug):
+        return _run_locked(cdp, root, kernel, on_notebook)
+
+
+def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook) -> RunResult:
     final = root / cdp.slug
-    work = Path(tempfile.mkdtemp(prefix=f".{cdp.slug}.partial-", dir=root))
-    os.chmod(work, 0o755)
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{cdp.slug}.partial-{os.getpid()}-", dir=root))
+        os.chmod(work, 0o755)
+    except OSError as exc:
+        raise CannotRunError.from_os_error(exc, doing=f"starting the run of {cdp.slug}") from None
     started_at, t0 = _now(), time.perf_counter()
-    params = {c.name: notebook_parameters(c, cdp, str(final)) for c in cdp.chapters()}
     cdp_info = {"slug": cdp.slug, "name": cdp.name, "members": list(cdp.members),
                 "member_names": list(cdp.member_names), "defined_by": cdp.source}
+    params: dict = {}
     outputs: dict = {}
     areas_from: list = []
-    with _RunLog(work / "run.log", run_id=work.name):
-        log.info("run of %s (%s) started", cdp.slug, ", ".join(cdp.members))
-        records, status, message = [], "failed", ""
+    stop: BaseException | None = None  # an interrupt, a crash or a system problem: ends the batch too
+    records, status, message = [], "failed", ""
+    try:
+        with _RunLog(work / "run.log", run_id=work.name):
+            log.info("run of %s (%s) started", cdp.slug, ", ".join(cdp.members))
+            try:
+                params = {c.name: notebook_parameters(c, cdp, str(final)) for c in cdp.chapters()}
+                records = _execute(cdp, work, kernel or kernel_name(), on_notebook, params, final)
+                outputs = provenance.collect(work)
+                areas_from = datasets()["lookups"].entries()
+                failed = [r for r in records if r["status"] != "succeeded"]
+                if failed:
+                    status, message = failed[0]["status"], f"{failed[0]['name']}: {failed[0]['error']}"
+                else:
+                    report.write_html([work / "notebooks" / f"{c.notebook}.ipynb" for c in cdp.chapters()],
+                                      work / "report.html", title=f"Substance misuse needs assessment: {cdp.name}",
+                                      subtitle=_front_matter(cdp, outputs, started_at),
+                                      appendix=provenance.sources_markdown(outputs, areas_from))
+                    status = "succeeded"
+            except InputError as exc:
+                status, message = "input error", exc.message
+                log.error("%s: %s", cdp.slug, exc.message)
+                stop = exc if isinstance(exc, CannotRunError) else None
+            except OSError as exc:
+                stop = CannotRunError.from_os_error(exc, doing=f"writing the outputs of {cdp.slug}")
+                status, message = "failed", stop.problem
+                log.error("%s: %s", cdp.slug, stop.message)
+            except Exception as exc:  # keep going with other CDPs; the log and .failed/ keep the detail
+                status, message = "failed", f"{type(exc).__name__}: {exc}"
+                log.exception("%s: run failed", cdp.slug)
+            except BaseException as exc:  # Interrupted, SystemExit …: clean up, then stop the batch
+                status = "interrupted"
+                message = str(exc) if isinstance(exc, interrupts.Interrupted) else f"{type(exc).__name__}: {exc}"
+                stop = exc
+                log.error("%s: run %s", cdp.slug, message)
+            seconds = time.perf_counter() - t0
+            log.info("run of %s %s in %.1f s", cdp.slug, status, seconds)
         try:
-            records = _execute(cdp, work, kernel or kernel_name(), on_notebook, params)
-            outputs = provenance.collect(work)
-            areas_from = datasets()["lookups"].entries()
-            failed = [r for r in records if r["status"] != "succeeded"]
-            if failed:
-                status, message = failed[0]["status"], f"{failed[0]['name']}: {failed[0]['error']}"
-            else:
-                report.write_html([work / "notebooks" / f"{c.notebook}.ipynb" for c in cdp.chapters()],
-                                  work / "report.html", title=f"Substance misuse needs assessment: {cdp.name}",
-                                  subtitle=_front_matter(cdp, outputs, started_at),
-                                  appendix=provenance.sources_markdown(outputs, areas_from))
-                status = "succeeded"
-        except InputError as exc:
-            status, message = "input error", exc.message
-            log.error("%s: %s", cdp.slug, exc.message)
-        except Exception as exc:  # keep going with other CDPs; the log and .failed/ keep the detail
-            status, message = "failed", f"{type(exc).__name__}: {exc}"
-            log.exception("%s: run failed", cdp.slug)
-        seconds = time.perf_counter() - t0
-        log.info("run of %s %s in %.1f s", cdp.slug, status, seconds)
-    manifest.write(manifest.build(cdp=cdp_info, parameters=params, notebooks=records, status=status,
-                                  started=started_at, finished=_now(), seconds=seconds,
-                                  output_dir=str(final if status == "succeeded" else root / ".failed" / cdp.slug),
-                                  outputs=outputs,
-                                  area_definitions={e.path: {"edition": e.edition, "sha256": e.sha256}
-                                                    for e in areas_from}), work / "run.json")
-    if status == "succeeded":
-        _swap_in(work, final)
-        out = final
-    else:
-        out = root / ".failed" / cdp.slug
+            manifest.write(manifest.build(cdp=cdp_info, parameters=params, notebooks=records, status=status,
+                                          started=started_at, finished=_now(), seconds=seconds,
+                                          output_dir=str(final if status == "succeeded" else root / ".failed" / cdp.slug),
+                                          outputs=outputs,
+                                          area_definitions={e.path: {"edition": e.edition, "sha256": e.sha256}
+                                                            for e in areas_from}), work / "run.json")
+        except OSError as exc:
+            problem = CannotRunError.from_os_error(exc, doing=f"writing the manifest of {cdp.slug}")
+            stop = stop or problem
+            status, message = "failed", problem.problem
+        if status == "succeeded":
+            try:
+                _swap_in(work, final)
+            except OSError as exc:
+                stop = CannotRunError.from_os_error(exc, doing=f"putting the outputs of {cdp.slug} in place")
+                status, message = "failed", stop.problem
+        out = final if status == "succeeded" else _keep_failed(work, root, cdp.slug)
+    except BaseException:
+        _keep_failed(work, root, cdp.slug)  # never leave a partial folder behind
+        raise
+    result = RunResult(cdp.slug, status, seconds, out, message, records)
+    if stop is not None:
+        stop.result = result  # the batch's summary lists it
+        raise stop
+    return result
+
+
+def _keep_failed(work: Path, root: Path, slug: str) -> Path:
+    """Move a failed attempt to ``.failed/<slug>/`` (replacing an older one); delete it if even that fails."""
+    out = root / ".failed" / slug
+    if not work.exists():
+        return out
+    try:
         shutil.rmtree(out, ignore_errors=True)
         out.parent.mkdir(parents=True, exist_ok=True)
         os.replace(work, out)
-    return RunResult(cdp.slug, status, seconds, out, message, records)
+    except OSError as exc:
+        log.warning("could not keep the failed attempt of %s in %s (%s); removing it", slug, out, exc)
+        shutil.rmtree(work, ignore_errors=True)
+    return out
 
 
 def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
@@ -294,8 +441,11 @@ def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
 
 
 def _swap_in(work: Path, final: Path) -> None:
-    """Replace ``final`` by ``work`` with renames only (the previous folder exists until the new one is in place)."""
-    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+    """Replace ``final`` by ``work`` with renames only (the previous folder exists until the new one is in place).
+
+    The caller holds the CDP's lock, so no other run swaps the same folder meanwhile.
+    """
+    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-{os.getpid()}-", dir=final.parent))
     old.rmdir()  # a unique name, free for the rename below
     if final.exists():
         os.replace(final, old)
@@ -309,7 +459,11 @@ def _swap_in(work: Path, final: Path) -> None:
 
 
 def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, stream=None) -> list[RunResult]:
-    """Run several CDPs in turn with a progress bar (terminal) or plain lines (otherwise)."""
+    """Run several CDPs in turn with a progress bar (terminal) or plain lines (otherwise).
+
+    An :class:`~cdp_analysis.interrupts.Interrupted` or :class:`~cdp_analysis.errors.CannotRunError` ends the
+    batch; the exception carries ``results``, the CDPs done so far (the interrupted one last).
+    """
     stream = stream or sys.stderr
     kernel = kernel_name()
     total = sum(len(c.chapters()) for c in cdps)
@@ -331,12 +485,21 @@ def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, strea
             print(line, file=stream, flush=True)
 
     results = []
+    locks.clean_stale(Path(outputs_root or paths.outputs_dir()))
     try:
-        for cdp in cdps:
-            res = run_one(cdp, outputs_root=outputs_root, kernel=kernel, on_notebook=on_notebook)
-            if res.status != "succeeded" and bar is None:
-                print(f"  {cdp.slug} {res.status}: {res.message}", file=stream, flush=True)
-            results.append(res)
+        with interrupts.handled():
+            for cdp in cdps:
+                try:
+                    interrupts.check()  # a stop asked for during the last CDP, even if swallowed there
+                    res = run_one(cdp, outputs_root=outputs_root, kernel=kernel, on_notebook=on_notebook)
+                except BaseException as exc:  # an interrupt or a system problem ends the batch
+                    if getattr(exc, "result", None) is not None:
+                        results.append(exc.result)
+                    exc.results = results
+                    raise
+                if res.status != "succeeded" and bar is None:
+                    print(f"  {cdp.slug} {res.status}: {res.message}", file=stream, flush=True)
+                results.append(res)
     finally:
         if bar is not None:
             bar.close()

@@ -102,6 +102,24 @@ def test_rerun_replaces_the_previous_folder_atomically(runs, tmp_path):
     assert sorted(p.name for p in root.iterdir()) == ["nottinghamshire"]
 
 
+def test_a_rerun_gives_byte_identical_files_except_the_run_times(tmp_path):
+    """Tables, figures, fingertips/ copies, executed notebooks and report.html are identical; only run.json and
+    run.log (which hold the run's times) differ."""
+    root = tmp_path / "outputs"
+    cdp = partnerships.get("northamptonshire")
+    assert runner.run_one(cdp, outputs_root=root).status == "succeeded"
+    folder = root / cdp.slug
+    first = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert runner.run_one(cdp, outputs_root=root).status == "succeeded"
+    second = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert sorted(first) == sorted(second)
+    differ = sorted(name for name in first if first[name] != second[name])
+    assert differ == ["run.json", "run.log"]
+    notebook = first["notebooks/01_population_profile.ipynb"].decode()
+    assert ".partial-" not in notebook and "start_time" not in notebook and " at 0x7" not in notebook
+    assert '"id": "injected-parameters"' in notebook
+
+
 def test_summary_lists_each_cdp(runs):
     _, first, *_ = runs
     text = runner.summary(first)

@@ -121,7 +121,7 @@ def editions_text(outputs: dict[str, dict]) -> str:
     used = {p for rec in outputs.values() for p in rec["reads"]}
     parts = []
     for ds in datasets().values():
-        mine = sorted((p for p in used if entries[p].kind in {k.kind for k in ds.kinds}), key=lambda p: entries[p].period)
+        mine = sorted((p for p in used if entries[p].kind in {k.kind for k in ds.kinds}), key=lambda p: (entries[p].period, p))
         editions = [entries[p].edition for p in mine]
         if editions:
             parts.append(f"{ds.title}: {'; '.join(dict.fromkeys(editions))}")

@@ -82,9 +82,10 @@ def combine(notebooks: list[Path], *, title: str, subtitle: str, appendix: str =
                 cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             cells.append(cell)
     if appendix:
-        cells.append(nbformat.v4.new_markdown_cell(appendix))
-    head = nbformat.v4.new_markdown_cell(f"# {title}\n\n{subtitle}")
-    report = nbformat.v4.new_notebook(cells=[head, nbformat.v4.new_markdown_cell(_contents(cells)), *cells])
+        cells.append(nbformat.v4.new_markdown_cell(appendix, id="sources"))
+    head = nbformat.v4.new_markdown_cell(f"# {title}\n\n{subtitle}", id="front-matter")
+    report = nbformat.v4.new_notebook(cells=[head, nbformat.v4.new_markdown_cell(_contents(cells), id="contents"),
+                                             *cells])  # fixed ids: the same inputs give the same HTML
     report.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                        "language_info": {"name": "python"}, "title": title}
     return report
