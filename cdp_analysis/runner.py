@@ -249,6 +249,10 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
             log.error("%s: %s failed in cell %s: %s", cdp.slug, name, exc.exec_count, rec["error"])
         except BaseException:  # an interrupt or a crash: no kernel may outlive the run
             _kill_kernels()
+            # the kernel client's pending tasks now fail with 'Kernel died' as they are collected: the stop was
+            # ours and is reported once by `cdp`, so their tracebacks are not shown
+            for name in ("asyncio", "papermill", "nbclient"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
             raise
         rec["seconds"] = round(time.perf_counter() - started, 2)
         records.append(rec)
