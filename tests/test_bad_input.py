@@ -802,3 +802,67 @@ def test_notebook_parameters_reject_wrong_type_neighbours(project):
     with pytest.raises(InputError) as exc:
         from_parameters("nottinghamshire", "Nottinghamshire", ["E10000024"], [2020, 2022], "ten")
     assert_message(exc, "parameter 'n_neighbours'", "valid integer", "'ten'")
+
+
+# --------------------------------------------------------------------------------------------------
+# 13. chapter 2 (prevalence): the CSEW workbook and the chapter's parameters
+
+CSEW = Path("data/raw/ons_csew/drugsmisusetablesjune22.xlsx")
+
+
+def _edit_workbook(path: Path, edit) -> None:
+    import openpyxl
+
+    path.chmod(0o644)
+    wb = openpyxl.load_workbook(path)
+    edit(wb)
+    wb.save(path)
+    reregister(path)
+
+
+def test_csew_table_missing_names_file_and_sheet(project):
+    from cdp_analysis.data import ons_csew
+
+    _edit_workbook(project / CSEW, lambda wb: wb.remove(wb["3.04"]))
+    reload()
+    with pytest.raises(InputError) as exc:
+        ons_csew.drug_use()
+    assert_message(exc, str(project / CSEW), "sheet '3.04' not found")
+
+
+def test_csew_changed_layout_names_sheet_row_and_column(project):
+    from cdp_analysis.data import ons_csew
+
+    def rename(wb):
+        wb["1.02"]["A8"] = "Drug"
+    _edit_workbook(project / CSEW, rename)
+    reload()
+    with pytest.raises(InputError) as exc:
+        ons_csew.drug_use()
+    assert_message(exc, str(project / CSEW), "sheet '1.02'", "no header row with columns ['Drug type']",
+                   "use the edition described in data/README.md")
+
+
+def test_csew_implausible_percentage_names_the_cell(project):
+    from cdp_analysis.data import ons_csew
+
+    def absurd(wb):
+        wb["3.04"]["X19"] = 416.6  # men 16-24, any Class A drug: 4.17% typed as 416.6
+    _edit_workbook(project / CSEW, absurd)
+    reload()
+    with pytest.raises(InputError) as exc:
+        ons_csew.drug_use()
+    assert_message(exc, "sheet '3.04', row 19, column 'X'", "implausible value 416.6",
+                   "a survey percentage is between 0 and 100")
+
+
+def test_cli_unknown_drug_in_a_cdp_file_names_file_key_and_closest(project, cli):
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "prevalence:\n  drugs: [Canabis]\n")
+    assert_cli_input_error(cli("run", "northamptonshire", root=project), str(project / NORTHANTS),
+                           "'Canabis' is not a drug the Crime Survey tables give", "did you mean 'Cannabis'?")
+
+
+def test_cli_unknown_recall_period_lists_the_valid_ones(project, cli):
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "prevalence:\n  recall_periods: [last week]\n")
+    assert_cli_input_error(cli("run", "northamptonshire", root=project), str(project / NORTHANTS),
+                           "recall_periods", "last year")

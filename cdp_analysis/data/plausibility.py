@@ -63,7 +63,10 @@ def between(column: str, low: float, high: float, *, what: str | None = None, wh
         ok = v.between(low, high) | v.isna()
         return ok & ((v % 1 == 0) | v.isna()) if whole else ok
 
-    return Rule(f"{label} is {'a whole number ' if whole else ''}between {low:g} and {high:g}", column, passes)
+    def fmt(x: float) -> str:
+        return f"{x:,.0f}" if float(x).is_integer() else f"{x:g}"
+
+    return Rule(f"{label} is {'a whole number ' if whole else ''}between {fmt(low)} and {fmt(high)}", column, passes)
 
 
 def year_on_year(value: str, *, key: Iterable[str], year: str = "year", factor: float = 1.25,
@@ -142,8 +145,11 @@ def check(table: pd.DataFrame, rules: Iterable[Rule], *, file: Path | None = Non
 
 
 def _show(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}"
+    if isinstance(value, bool | np.bool_):
+        return str(value)
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        return f"{value:,.0f}" if value.is_integer() else f"{value:g}"
     return repr(value)

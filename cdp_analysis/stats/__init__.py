@@ -10,6 +10,7 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
   :func:`isr_rate`, :func:`expected_counts`
 - Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance`
 - Trend and inequality: :func:`recent_trend`, :func:`sii`
+- Synthetic estimates: :func:`synthetic_estimate`, :func:`calibrate`
 """
 
 from .compare import COMPARISON_LEVELS, POLARITIES, compare_to_benchmark, normalise_polarity
@@ -19,6 +20,7 @@ from .inequality import sii
 from .limits import byars_limits, exact_poisson_limits, normalise_confidence, wilson_limits, z_value
 from .rates import crude_rate, mean, proportion
 from .standardised import dsr, expected_counts, isr_rate, isr_ratio
+from .synthetic import calibrate, synthetic_estimate
 from .trend import TREND_CRITICAL_VALUE, TREND_LEVELS, recent_trend
 
 __all__ = [
@@ -27,5 +29,5 @@ __all__ = [
     "ESP2013", "ESP2013_BANDS", "esp2013",
     "compare_to_benchmark", "normalise_polarity", "POLARITIES", "COMPARISON_LEVELS",
     "funnel_limits", "funnel_significance", "SIGNIFICANCE_LEVELS",
-    "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii",
+    "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii", "synthetic_estimate", "calibrate",
 ]
