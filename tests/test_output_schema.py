@@ -32,7 +32,7 @@ def _written(runs):
 def test_every_chapter_table_follows_the_schema(runs):
     checked = 0
     for slug, name, path, _ in _written(runs):
-        t = pd.read_csv(path, dtype=TEXT, keep_default_na=False, na_values={"value": [""]})
+        t = pd.read_csv(path, dtype=TEXT, keep_default_na=False, na_values={c: [""] for c in tidy._NUMERIC})
         assert list(t.columns[: len(tidy.SCHEMA) - 1]) == tidy.SCHEMA[:-1], f"{slug}/{name}: schema columns in order"
         assert t.columns[-1] == "source", f"{slug}/{name}"
         tidy.check_tidy(t, f"{slug}/{name}")

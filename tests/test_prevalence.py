@@ -128,6 +128,8 @@ def test_table_contract_columns_and_vocabularies(notts, northants):
         assert set(d.loc[d["measure"] == "expected users", "unit"]) == {"persons"}
         assert set(d.loc[d["measure"] == "percent of age group", "unit"]) == {"%"}
         assert d["lower_ci"].notna().all() and (d["lower_ci"] <= d["value"]).all() and (d["value"] <= d["upper_ci"]).all()
+        zero = d[d["value"] == 0]
+        assert (zero["upper_ci"] > 0).all() and zero["value_note"].str.contains("no users in its sample").all()
         assert not d["drug"].isin(["Mephedrone", "Glues"]).any() or d.loc[d["drug"] == "Mephedrone", "survey_year"].ne(LATEST).all()
 
 
@@ -156,6 +158,9 @@ def test_northamptonshire_is_apportioned_by_adult_population_and_sums_back(north
     cdp = sel.loc["northamptonshire"]
     assert (cdp["value"], cdp["lower_ci"], cdp["upper_ci"]) == pytest.approx((6603, 5195, 8786))
     assert "former area" in cdp["geography_basis"]
+    early = a[(a["area_role"] == "cdp") & (a["time_period"] == "2014")]
+    assert early["lower_ci"].isna().all() and early["value"].notna().all()  # no limits published: blank, never 0
+    assert not a[(a["time_period"] == "2014") & (a["measure"] == "rate per 100 adults")].shape[0]
 
 
 def test_alcohol_loader_reads_na_limits_as_missing():

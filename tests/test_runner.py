@@ -241,14 +241,14 @@ def test_report_front_matter_and_print_layout(runs):
     out, *_ = runs
     soup = BeautifulSoup((out / "a" / "northamptonshire" / "report.html").read_text(), "html.parser")
     text = soup.get_text(" ")
-    assert "This report covers: 1. Population profile" in text
+    assert "This report covers: 1. Population profile; 2. Prevalence" in text
     assert "North Northamptonshire (E06000061), West Northamptonshire (E06000062)" in text
     assert re.search(r"Produced on \d{1,2} \w+ \d{4} by cdp-analysis \d", text)
     assert "Data editions: " in text and "mid-2024, 2023 boundaries" in text
     css = " ".join(s.get_text() for s in soup.find_all("style"))
     assert "size: A4" in css and "break-before: page" in css and "counter(page)" in css
     chapters = [h.get_text().rstrip("¶") for h in soup.select("h1.chapter")]
-    assert chapters == ["Population profile", "Where each number comes from"]
+    assert chapters == [c.title for c in partnerships.get("northamptonshire").chapters()] + ["Where each number comes from"]
 
 
 def test_contents_links_resolve_and_ids_are_unique(runs):

@@ -37,7 +37,7 @@ from ..data import ohid_alcohol_dependence, ons_csew, ons_population, register, 
 from ..data.register import cite
 from ..errors import InputError, did_you_mean
 from ..output import figures, tidy
-from ..output.notebook import FigureOutput, TableOutput, wide_view
+from ..output.notebook import FigureOutput, TableOutput
 from .registry import Chapter
 
 log = logging.getLogger(__name__)
@@ -137,9 +137,9 @@ def survey_years(settings: Settings) -> pd.DataFrame:
 
 def _indicator(drug: str, recall: str, method: str, measure: str) -> tuple[str, str]:
     ident = "cdp.prevalence." + ".".join(geography.slugify(x) for x in (drug, recall, method, measure))
-    what = {"expected users": "Expected users", "percent of age group": "Percentage"}[measure]
-    return ident, f"{what} of {drug[0].lower() + drug[1:]} use in the {recall} ({method} synthetic estimate)" \
-        if recall != "frequent" else f"{what} of frequent {drug[0].lower() + drug[1:]} use ({method} synthetic estimate)"
+    what = {"expected users": "Expected number of residents", "percent of age group": "Percentage of residents"}[measure]
+    when = ("more than once a month in the last year" if recall == "frequent" else f"in the {recall}")
+    return ident, f"{what} who used {drug[0].lower() + drug[1:]} {when} ({method} synthetic estimate)"
 
 
 def _tidy_estimates(est: pd.DataFrame, *, source: pd.Series) -> pd.DataFrame:
@@ -153,8 +153,10 @@ def _tidy_estimates(est: pd.DataFrame, *, source: pd.Series) -> pd.DataFrame:
         ids = [_indicator(d, r, m, measure) for d, r, m in zip(part["drug"], part["recall_period"], part["method_name"])]
         rows.append(part.assign(indicator_id=[i[0] for i in ids], indicator_name=[i[1] for i in ids]))
     out = pd.concat(rows, ignore_index=True)
+    out["value_note"] = np.where(out["value"] == 0, "the survey found no users in its sample (published 0%): "
+                                 "the upper limit is what the sample cannot rule out", "")
     keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "measure", "drug", "recall_period", "age_group",
-            "survey_year", "method", "value", "lower_ci", "upper_ci", "count", "denominator", "unit",
+            "survey_year", "method", "value", "lower_ci", "upper_ci", "count", "denominator", "unit", "value_note",
             "population_year", "source"]
     return out.assign(method=out["method_name"])[keep]
 
@@ -300,7 +302,8 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     # a CDP: the sum of its members; limits only where they are one published area's (apportioned or as is)
     cdp_rows = t[t["area_role"] == "cdp"]
     summed = cdp_rows.groupby([*_AREA, "period"], as_index=False, dropna=False).agg(
-        dependent=("dependent", "sum"), lower_ci=("lower_ci", "sum"), upper_ci=("upper_ci", "sum"),
+        dependent=("dependent", "sum"), lower_ci=("lower_ci", lambda v: v.sum(min_count=len(v))),
+        upper_ci=("upper_ci", lambda v: v.sum(min_count=len(v))),
         n=("code", "size"), geography_basis=("geography_basis", lambda v: register.join_distinct(*v)))
     if not _one_published_area(cdp):
         summed[["lower_ci", "upper_ci"]] = np.nan
@@ -320,9 +323,14 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     denom = t["area_code"].map(lambda c: float(sum(adults.get(m, np.nan) for m in members_of[c])))
     t["population"] = denom
     counts = t.assign(measure="dependent adults", unit="persons", value=t["dependent"])
-    rates = t.assign(measure="rate per 100 adults", unit="per 100 adults 18+", value=100 * t["dependent"] / denom,
-                     lower_ci=100 * t["lower_ci"] / denom, upper_ci=100 * t["upper_ci"] / denom,
-                     count=t["dependent"], denominator=denom)
+    # rates only for the periods published with limits: the population held is at most a few years from them
+    with_limits = set(est.loc[est["lower_ci"].notna(), "period"])
+    t_rates = t[t["period"].isin(with_limits)]
+    denom_r = denom[t_rates.index]
+    rates = t_rates.assign(measure="rate per 100 adults", unit="per 100 adults 18+",
+                           value=100 * t_rates["dependent"] / denom_r,
+                           lower_ci=100 * t_rates["lower_ci"] / denom_r, upper_ci=100 * t_rates["upper_ci"] / denom_r,
+                           count=t_rates["dependent"], denominator=denom_r)
     eng = rates[rates["area_role"] == "england"].set_index("period")["value"]
     rates = rates.assign(england=rates["period"].map(eng))
     cmp = stats.compare_to_benchmark(rates, "value", "lower_ci", "upper_ci", "england", polarity="low_is_good")
@@ -466,9 +474,23 @@ def summary_text(p: Prevalence) -> str:
         lines.append(f"- We would expect about **{_round(e['value'])}** residents of {p.cdp.name} aged 16–59 "
                      f"({_round(e['lower_ci'])}–{_round(e['upper_ci'])}) to have used {what} in the last year "
                      f"({pct['value']:.1f}% of 16–59s; survey {p.latest_survey}, {method} method).")
+    other = "age-sex-region" if method == "age-sex" else "age-sex"
+    try:
+        alt = p.estimate(drug="Any Class A drug", method=other)
+    except KeyError:  # a CDP across regions has no region-calibrated estimate
+        alt = None
+    if alt is not None:
+        head = p.estimate(drug="Any Class A drug", method=method)
+        ratio = (alt["value"] / head["value"]) if method == "age-sex" else (head["value"] / alt["value"])
+        direction = "lower" if ratio < 1 else "higher"
+        lines.append(f"- With the {other} method the Class A estimate is {_round(alt['value'])} "
+                     f"({_round(alt['lower_ci'])}–{_round(alt['upper_ci'])}): the region's own survey rate is "
+                     f"{direction} than its age and sex structure implies (by a factor of {ratio:.2f}); its limits "
+                     "are wider because regional samples are small.")
     young = p.estimate(drug="Any Class A drug", age_group="16-24", method="age-sex")
-    lines.append(f"- Among 16–24s: about **{_round(young['value'])}** ({_round(young['lower_ci'])}–"
-                 f"{_round(young['upper_ci'])}) used a Class A drug in the last year.")
+    lines.append(f"- Among residents aged 16–24 we would expect about **{_round(young['value'])}** "
+                 f"({_round(young['lower_ci'])}–{_round(young['upper_ci'])}) to have used a Class A drug in the last "
+                 "year.")
     alc = p.alcohol
     latest = alc["time_period"][alc["lower_ci"].notna()].max()
     a = alc[(alc["area_role"] == "cdp") & (alc["time_period"] == latest)]
@@ -482,13 +504,14 @@ def summary_text(p: Prevalence) -> str:
     exp = ocu[ocu["method"] == "expected at England's rate"].iloc[0]
     if len(held):
         h = held.iloc[0]
-        lines.append(f"- Opiate and/or crack cocaine use: an OHID estimate of **{_n(h['value'])}** users aged 15–64 "
-                     f"({h['time_period']}, original method) is held; at England's {exp['time_period']} rate we would "
-                     f"expect about {_round(exp['value'])}.")
+        lines.append(f"- Opiate and/or crack cocaine use: the published local estimate is **{_n(h['value'])}** users "
+                     f"aged 15–64 ({h['time_period']}, original LJMU/PHE method, as reported in the source named in the "
+                     f"table). At England's {exp['time_period']} rate (OHID's revised method) we would expect about "
+                     f"{_round(exp['value'])}; the two use different methods and years and are not directly comparable.")
     else:
-        lines.append(f"- No local estimate of opiate and/or crack cocaine use is bundled for {p.cdp.name}; at England's "
-                     f"{exp['time_period']} rate we would expect about **{_round(exp['value'])}** users aged 15–64 "
-                     "(not a local estimate).")
+        lines.append(f"- No local estimate of opiate and/or crack cocaine use is available in the data used here for "
+                     f"{p.cdp.name}; at England's {exp['time_period']} rate we would expect about "
+                     f"**{_round(exp['value'])}** users aged 15–64 (not a local estimate).")
     return "\n".join(lines)
 
 
@@ -604,7 +627,8 @@ def alcohol_figure(p: Prevalence) -> FigureOutput:
     t = a[(a["measure"] == "rate per 100 adults") & (a["time_period"] == latest) & (a["area_role"] != "region")]
     t = t[t["value"].notna()]
     eng = t[t["area_role"] == "england"]["value"].iloc[0]
-    shown = t[t["area_role"] != "england"].sort_values("value")
+    apportioned = (t["area_role"] == "member") & t["geography_basis"].str.startswith("apportioned")
+    shown = t[(t["area_role"] != "england") & ~apportioned].sort_values("value")
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.6))
     colours = [figures.CDP_COLOUR if r in ("cdp", "member") else figures.COMPARATOR_COLOUR for r in shown["area_role"]]
     y = np.arange(len(shown))
@@ -618,9 +642,11 @@ def alcohol_figure(p: Prevalence) -> FigureOutput:
     ax.set_xlabel("Adults dependent on alcohol per 100 adults aged 18+ (95% limits)")
     ax.set_title(f"Alcohol dependence, {latest}: {p.cdp.name} and its comparator areas")
     ax.legend(loc="lower right", fontsize=8)
-    fig.text(0.01, 0.005, f"Source: {ohid_alcohol_dependence.DATASET.title}; {ons_population.DATASET.title}.",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout()
+    note = (" Members apportioned from a former county by adult population have its rate and are not shown."
+            if apportioned.any() else "")
+    fig.text(0.01, 0.005, f"Source: {ohid_alcohol_dependence.DATASET.title}; {ons_population.DATASET.title}.{note}",
+             fontsize=8, color="#505a5f", wrap=True)
+    fig.tight_layout(rect=(0, 0.05 if note else 0.02, 1, 1))
     return FigureOutput("prevalence_alcohol", fig, data=t)
 
 
@@ -631,13 +657,16 @@ def series_figure(p: Prevalence) -> FigureOutput:
     fig, ax = plt.subplots(figsize=(9, 4.2))
     for drug, colour, style in zip(AGE_SEX_DRUGS, figures.QUALITATIVE, ("-", "--", ":")):
         d = s[s["drug"] == drug]
-        mid = (d["survey_start"] + d["survey_end"]) / 2
-        ax.plot(mid, d["percent"], style, color=colour, marker="o", markersize=3, label=drug)
+        mid = ((d["survey_start"] + d["survey_end"]) / 2).to_numpy()
+        pct = d["percent"].to_numpy(dtype=float)
+        gap = np.flatnonzero(np.diff(mid) > 1.5)  # no survey year in between (e.g. no interviews in 2020/21)
+        mid, pct = np.insert(mid, gap + 1, np.nan), np.insert(pct, gap + 1, np.nan)
+        ax.plot(mid, pct, style, color=colour, marker="o", markersize=3, label=drug)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("Survey year (mid-point)")
     ax.set_ylabel("Adults aged 16–59 who used it in the last year (%)")
     first = s["survey_year"].iloc[0].split(" to ")[0]
-    ax.set_title(f"Drug use in England and Wales, Crime Survey, {first} onwards")
+    ax.set_title(f"Drug use in England and Wales, Crime Survey, {first} onwards (gaps: no survey that year)")
     ax.legend(fontsize=8)
     fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title} (Table 1.02).", fontsize=8, color="#505a5f")
     fig.tight_layout()
@@ -647,26 +676,47 @@ def series_figure(p: Prevalence) -> FigureOutput:
                                                              "measure", "drug", "value", "unit", "source"]])
 
 
+def _with_limits(t: pd.DataFrame, digits: int) -> list[str]:
+    return [("" if pd.isna(v) else f"{v:,.{digits}f}" + ("" if pd.isna(lo) else f" ({lo:,.{digits}f}–{hi:,.{digits}f})"))
+            for v, lo, hi in zip(t["value"], t["lower_ci"], t["upper_ci"])]
+
+
 def drugs_output(p: Prevalence) -> TableOutput:
     t = p.drugs[(p.drugs["survey_year"] == p.latest_survey) & (p.drugs["recall_period"] == "last year")
-                & p.drugs["drug"].isin(AGE_SEX_DRUGS) & (p.drugs["measure"] == "expected users")]
-    t = t[t["area_role"].isin(["cdp", "member", "england"])]
-    view = t.assign(estimate=[f"{v:,.0f} ({lo:,.0f}–{hi:,.0f})" for v, lo, hi in zip(t["value"], t["lower_ci"], t["upper_ci"])])
-    view = view.pivot_table(index=["area_name", "drug", "age_group"], columns="method", values="estimate",
-                            aggfunc="first", sort=False)
-    view.columns.name = None
+                & p.drugs["drug"].isin(AGE_SEX_DRUGS) & (p.drugs["measure"] == "expected users")
+                & p.drugs["area_role"].isin(["cdp", "member", "england"])]
+    order = {d: i for i, d in enumerate(AGE_SEX_DRUGS)}
+    t = t.assign(_o=t["drug"].map(order), _r=t["area_role"].map(tidy.ROLE_ORDER)).sort_values(
+        ["_r", "area_code", "_o", "age_group"], key=lambda c: tidy.natural_key(c) if c.name == "age_group" else c)
+    view = t.assign(estimate=_with_limits(t, 0)).pivot_table(
+        index=["area_name", "drug", "age_group"], columns="method", values="estimate", aggfunc="first", sort=False)
+    view = view.reindex(columns=["age-sex", "age-sex-region"]).fillna("")
+    view.columns = ["Age-sex estimate (95% limits)", "Age-sex-region estimate (95% limits)"]
+    view.index.names = ["Area", "Drug", "Age group (years)"]
     return TableOutput("prevalence_drugs", p.drugs, view=view,
-                       caption=f"Expected residents who used each drug in the last year (95% limits), survey "
-                               f"{p.latest_survey}; every drug, recall period and survey year is in the CSV table")
+                       caption=f"Expected residents who used each drug in the last year, survey {p.latest_survey}. "
+                               "The region-calibrated variant exists for ages 16-59 only (Crime Survey Table 3.08). "
+                               "Every drug, recall period and survey year is in the CSV table")
 
 
 def alcohol_output(p: Prevalence) -> TableOutput:
     a = p.alcohol
     latest = a["time_period"][a["lower_ci"].notna()].max()
-    t = a[(a["time_period"] == latest)]
-    view = wide_view(t, index=["area_name"], columns="measure", digits=2)
+    t = a[(a["time_period"] == latest) & a["value"].notna()]
+    counts = t[t["measure"] == "dependent adults"].set_index("area_code")
+    rates = t[t["measure"] == "rate per 100 adults"].set_index("area_code")
+    order = t.drop_duplicates("area_code").assign(_r=lambda d: d["area_role"].map(tidy.ROLE_ORDER)).sort_values(
+        ["_r", "area_name"])
+    view = pd.DataFrame({
+        "Area": order["area_name"].to_numpy(),
+        "Dependent adults (95% limits)": _with_limits(counts.reindex(order["area_code"]), 0),
+        "Per 100 adults aged 18+ (95% limits)": _with_limits(rates.reindex(order["area_code"]), 2),
+        "Compared with England": rates.reindex(order["area_code"])["compared_to_england"].fillna("").to_numpy(),
+    }).set_index("Area")
     return TableOutput("prevalence_alcohol", a, view=view,
-                       caption=f"Adults dependent on alcohol, {latest}: number and rate per 100 adults aged 18+")
+                       caption=f"Adults dependent on alcohol, {latest}: modelled number and rate per 100 adults aged "
+                               "18+, compared with England (Better/Worse: the limits lie wholly below/above England's "
+                               "rate)")
 
 
 def ocu_output(p: Prevalence) -> TableOutput:

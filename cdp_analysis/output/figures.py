@@ -139,4 +139,5 @@ def alt_text(fig: plt.Figure) -> str:
         bits = [ax.get_title(), f"x axis: {ax.get_xlabel()}" if ax.get_xlabel() else "",
                 f"y axis: {ax.get_ylabel()}" if ax.get_ylabel() else ""]
         parts.append("; ".join(b for b in bits if b))
-    return "Chart. " + " | ".join(p for p in parts if p) + ". The data are in the table that follows."
+    return ("Chart. " + " | ".join(p for p in parts if p)
+            + ". The numbers are in the report's tables and in the CSV files in tables/.")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import _frame as fr
-from .limits import normalise_confidence, z_value
+from .limits import normalise_confidence, wilson_limits, z_value
 from .standardised import expected_counts
 
 
@@ -72,13 +72,19 @@ def synthetic_estimate(df: pd.DataFrame, n: str, rate: str, base: str, *, group_
     conf = normalise_confidence(confidence)
     expected = expected_counts(df, n, ref_rate=rate, group_by=keys or None)
     var_i = np.where(np.isnan(p), 0.0, pop ** 2 * design_factor ** 2 * p * (1 - p) / nb)
+    # a published 0% has no sampling variance on the normal scale: its upper limit is the Wilson limit of 0
+    # events in the effective sample n / d^2, times the stratum's population
+    zero = p == 0
+    _, zero_upper = wilson_limits(np.zeros(len(p)), nb / design_factor ** 2, conf)
+    extra_i = np.where(zero, np.nan_to_num(pop) * zero_upper, 0.0)
     codes, keys_frame = fr.group_frame(df, keys)
     var = fr.group_sums(codes, len(keys_frame), var_i)
+    extra = fr.group_sums(codes, len(keys_frame), extra_i)
     total = fr.group_sums(codes, len(keys_frame), np.where(np.isnan(pop), 0.0, pop))
     e = expected["expected"].to_numpy()
     se = np.sqrt(var)
     z = z_value(conf)
-    lower, upper = np.maximum(e - z * se, 0.0), e + z * se
+    lower, upper = np.maximum(e - z * se, 0.0), e + z * se + extra
     with np.errstate(invalid="ignore", divide="ignore"):
         pct = 100 * e / total
         pct_lo, pct_hi = 100 * lower / total, 100 * upper / total

@@ -63,3 +63,14 @@ def test_calibration_scales_by_observed_over_expected_with_log_limits():
     assert a["lowercl"] == pytest.approx(a["expected"] * math.exp(-half))
     assert a["uppercl"] == pytest.approx(a["expected"] * math.exp(half))
     assert a["uppercl"] - a["lowercl"] > raw["uppercl"] - raw["lowercl"]  # the region's error is added
+
+
+def test_a_published_zero_rate_gets_a_wilson_upper_limit_not_zero_width():
+    df = pd.DataFrame({"pop": [1000.0, 2000.0], "rate": [0.0, 0.01], "base": [720.0, 1000.0]})
+    out = stats.synthetic_estimate(df, "pop", "rate", "base", design_factor=1.2).iloc[0]
+    _, u = stats.wilson_limits(0, 720 / 1.44)
+    normal = 1.959963984540054 * math.sqrt(2000**2 * 1.44 * 0.01 * 0.99 / 1000)
+    assert out["expected"] == pytest.approx(20)
+    assert out["uppercl"] == pytest.approx(20 + normal + 1000 * float(np.ravel(u)[0]))
+    zero = stats.synthetic_estimate(df.iloc[:1], "pop", "rate", "base").iloc[0]
+    assert zero["expected"] == 0 and zero["lowercl"] == 0 and zero["uppercl"] > 0
