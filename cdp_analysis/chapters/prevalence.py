@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from pydantic import Field
@@ -650,6 +651,54 @@ def alcohol_figure(p: Prevalence) -> FigureOutput:
     return FigureOutput("prevalence_alcohol", fig, data=t)
 
 
+def age_sex_strata(p: Prevalence) -> pd.DataFrame:
+    """The CDP's age-sex estimate split into its strata (sex × age band), latest survey year, last-year use:
+    expected users with limits per stratum (tidy rows with ``sex``, ``age_band``, ``drug``)."""
+    year = p.years.set_index("survey_year").loc[p.latest_survey, "population_year"]
+    groups = _areas(p.cdp)
+    pops = band_populations(groups[groups["area_role"] == "cdp"], [int(year)])
+    inputs = _age_sex_inputs(p.settings, pops)
+    inputs = inputs[(inputs["survey_year"] == p.latest_survey) & (inputs["age_group"] == "16-59") & inputs["rate"].notna()]
+    keys = ["area_code", "area_name", "area_role", "drug", "sex", "band"]
+    est = stats.synthetic_estimate(inputs, "population", "rate", "base", group_by=keys,
+                                   design_factor=p.settings.design_factor)
+    src = inputs.groupby(keys)[["source", "pop_source"]].agg(lambda v: cite(*v)).reset_index()
+    est = est.merge(src, on=keys)
+    return pd.DataFrame({"area_code": est["area_code"], "area_name": est["area_name"], "area_role": est["area_role"],
+                         "time_period": p.latest_survey, "measure": "expected users", "drug": est["drug"],
+                         "sex": est["sex"].map({"males": "Male", "females": "Female"}), "age_band": est["band"],
+                         "value": est["expected"], "lower_ci": est["lowercl"], "upper_ci": est["uppercl"],
+                         "unit": "persons", "source": [cite(a, b) for a, b in zip(est["source"], est["pop_source"])]})
+
+
+def age_sex_figure(p: Prevalence) -> FigureOutput:
+    """Expected users by sex and age band (the strata of the age-sex method), the CDP, latest survey year."""
+    t = age_sex_strata(p)
+    fig, axes = plt.subplots(1, len(AGE_SEX_DRUGS), figsize=(10, 4.2), sharey=False)
+    bands = list(STRATA["16-59"])
+    x = np.arange(len(bands))
+    for ax, drug in zip(axes, AGE_SEX_DRUGS):
+        d = t[t["drug"] == drug]
+        for offset, sex, colour, label in ((-0.2, "Male", figures.MALE_COLOUR, "Men"),
+                                           (0.2, "Female", figures.FEMALE_COLOUR, "Women")):
+            s = d[d["sex"] == sex].set_index("age_band").reindex(bands)
+            ax.bar(x + offset, s["value"], width=0.38, color=colour, label=label)
+            ax.errorbar(x + offset, s["value"], yerr=[s["value"] - s["lower_ci"], s["upper_ci"] - s["value"]],
+                        fmt="none", ecolor="#0b0c0c", capsize=2, linewidth=1)
+        ax.set_xticks(x, bands)
+        ax.set_xlabel("Age band (years)")
+        ax.set_title(drug, fontsize=10)
+    for ax in axes:
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes[0].set_ylabel("Expected users, last year (persons)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Synthetic estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
+    fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title} (Table 3.04); {ons_population.DATASET.title}.",
+             fontsize=8, color="#505a5f")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return FigureOutput("prevalence_by_age_sex", fig, data=t)
+
+
 def series_figure(p: Prevalence) -> FigureOutput:
     """The national series of last-year use by 16–59s (England and Wales), every survey year, in time order."""
     csew = ons_csew.drug_use()
@@ -732,7 +781,7 @@ CHAPTER = Chapter(
     datasets=("ons_population", "lookups", "ons_csew", "ohid_alcohol_dependence", "transcribed",
               "ons_nearest_neighbours"),
     settings=Settings, build=build, summary=summary_text,
-    figures={"prevalence_drugs": drugs_figure, "prevalence_alcohol": alcohol_figure,
-             "prevalence_series": series_figure},
+    figures={"prevalence_drugs": drugs_figure, "prevalence_by_age_sex": age_sex_figure,
+             "prevalence_alcohol": alcohol_figure, "prevalence_series": series_figure},
     tables=("prevalence_drugs", "prevalence_alcohol", "prevalence_ocu"),
 )
