@@ -1,0 +1,150 @@
+"""OHID Fingertips CSV exports: one generic loader for any indicator file an analyst downloads.
+
+Fingertips (https://fingertips.phe.org.uk) exports an indicator's data as CSV in one of two layouts, both read
+here, column by column:
+
+* 26 columns (older downloads): ``Indicator ID`` … ``Compared to Region value or percentiles``, ``Time period
+  Sortable``, ``New data``, ``Compared to goal``;
+* 27 columns (current API downloads): the same with ``Column not used`` in place of the region comparison and a
+  final ``Time period range``.
+
+:func:`read_export` returns one row per published value in the suite's snake_case names (the first columns of
+``docs/output-schema.md``): ``indicator_id, indicator_name, parent_code, parent_name, area_code, area_name,
+area_type, sex, age, category_type, category, time_period, time_period_sortable, value, lower_ci, upper_ci,
+lower_ci_998, upper_ci_998, count, denominator, value_note, recent_trend, compared_to_england,
+compared_to_region, new_data, compared_to_goal, time_period_range`` — Fingertips' own limits, significance
+and trend columns kept as published — plus ``_row`` (line in the file) and ``source``.
+
+Registered exports in ``data/raw/fingertips/`` are read by :func:`exports`; an analyst's own download is read by
+:func:`read_export` with its path, and gets the same checks.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..memo import memoised
+from . import plausibility, register
+from .readers import read_csv_table, to_numbers
+
+log = logging.getLogger(__name__)
+
+EXPORT = register.FileKind("fingertips_export", "fingertips", "indicator_*.csv")
+
+_COMMON = ["Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name", "Area Type", "Sex",
+           "Age", "Category Type", "Category", "Time period", "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
+           "Lower CI 99.8 limit", "Upper CI 99.8 limit", "Count", "Denominator", "Value note", "Recent Trend",
+           "Compared to England value or percentiles"]
+#: The two layouts Fingertips exports, by number of columns.
+LAYOUTS = {
+    26: [*_COMMON, "Compared to Region value or percentiles", "Time period Sortable", "New data", "Compared to goal"],
+    27: [*_COMMON, "Column not used", "Time period Sortable", "New data", "Compared to goal", "Time period range"],
+}
+_SNAKE = {"Indicator ID": "indicator_id", "Indicator Name": "indicator_name", "Parent Code": "parent_code",
+          "Parent Name": "parent_name", "Area Code": "area_code", "Area Name": "area_name", "Area Type": "area_type",
+          "Sex": "sex", "Age": "age", "Category Type": "category_type", "Category": "category",
+          "Time period": "time_period", "Value": "value", "Lower CI 95.0 limit": "lower_ci",
+          "Upper CI 95.0 limit": "upper_ci", "Lower CI 99.8 limit": "lower_ci_998", "Upper CI 99.8 limit": "upper_ci_998",
+          "Count": "count", "Denominator": "denominator", "Value note": "value_note", "Recent Trend": "recent_trend",
+          "Compared to England value or percentiles": "compared_to_england",
+          "Compared to Region value or percentiles": "compared_to_region", "Column not used": "compared_to_region",
+          "Time period Sortable": "time_period_sortable", "New data": "new_data", "Compared to goal": "compared_to_goal",
+          "Time period range": "time_period_range"}
+_NUMBERS = ["value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator"]
+KEY = ["indicator_id", "area_code", "sex", "age", "category_type", "category", "time_period"]
+
+
+def _limits_bracket(t: pd.DataFrame, lo: str, hi: str) -> pd.Series:
+    v = t["value"]
+    return t[lo].isna() | t[hi].isna() | v.isna() | ((t[lo] <= v + 1e-9) & (v <= t[hi] + 1e-9))
+
+
+#: Plausibility rules of any export.
+RULES = (
+    plausibility.Rule("the 95% limits bracket the value", "Value", lambda t: _limits_bracket(t, "lower_ci", "upper_ci"),
+                      shown="value"),
+    plausibility.Rule("the 99.8% limits bracket the value", "Value",
+                      lambda t: _limits_bracket(t, "lower_ci_998", "upper_ci_998"), shown="value"),
+    plausibility.Rule("a count is not negative", "Count", lambda t: t["count"].isna() | (t["count"] >= 0), shown="count"),
+    plausibility.Rule("a denominator is not negative", "Denominator",
+                      lambda t: t["denominator"].isna() | (t["denominator"] >= 0), shown="denominator"),
+    plausibility.Rule("sex is Persons, Male or Female", "Sex", lambda t: t["sex"].isin({"Persons", "Male", "Female"}),
+                      shown="sex"),
+    plausibility.Rule("the sortable period starts in the period's first year", "Time period Sortable",
+                      lambda t: t["time_period_sortable"].isna()
+                      | (t["time_period_sortable"] // 10000).astype("Int64").astype(str).eq(
+                          t["time_period"].str.extract(r"((?:19|20)\d\d)", expand=False).fillna("")),
+                      shown="time_period_sortable"),
+    plausibility.Rule("each indicator, area, sex, age, category and period is listed once", "Area Code",
+                      lambda t: ~t.duplicated(KEY), shown="area_code"),
+)
+
+
+def read_export(path: str | Path) -> pd.DataFrame:
+    """Read one Fingertips CSV export (26- or 27-column layout), validated column by column.
+
+    Raises
+    ------
+    InputError
+        For a file of another layout (naming the columns that differ), a value that is not a number, or a row
+        failing a plausibility rule (:data:`RULES`), with the file, line and column.
+    """
+    path = Path(path)
+    raw = read_csv_table(path, ["Indicator ID", "Area Code", "Time period", "Value"])
+    columns = [c for c in raw.columns if c != "_row"]
+    layout = LAYOUTS.get(len(columns))
+    if layout is None or columns != layout:
+        expected = layout or LAYOUTS[27]
+        differ = [f"'{c}'" for c in expected if c not in columns][:4] or [f"{len(columns)} columns"]
+        raise InputError(f"not a Fingertips export layout: {len(columns)} columns (expected 26 or 27); missing or "
+                         f"renamed: {', '.join(differ)}", file=path, where="header (line 1)",
+                         hint="download the indicator again from Fingertips ('Export' > CSV, or the API's CSV), "
+                              "unchanged")
+    heading = {v: k for k, v in _SNAKE.items() if k in columns}
+    numbers = {col: to_numbers(raw, heading[col], file=path, allow_missing=True)  # errors name the file's column
+               for col in [*_NUMBERS, "time_period_sortable"]}
+    t = raw.rename(columns=_SNAKE).assign(**numbers)
+    text = [c for c in t.columns if c not in _NUMBERS and c not in ("time_period_sortable", "_row")]
+    t[text] = t[text].apply(lambda s: s.astype(str).str.strip())
+    if "compared_to_region" not in t.columns:
+        t["compared_to_region"] = ""
+    if "time_period_range" not in t.columns:
+        t["time_period_range"] = ""
+    plausibility.check(t, RULES, file=path)
+    try:
+        source = register.citation_of(path)
+    except Exception:  # noqa: BLE001 - an analyst's own file outside data/raw: cite its path
+        source = f"{path} [analyst's own export]"
+    return t.assign(source=source)
+
+
+@memoised()
+def exports() -> dict[str, pd.DataFrame]:
+    """Every registered export in ``data/raw/fingertips/``, by indicator ID."""
+    out = {}
+    for path in register.files_of_kind(EXPORT.kind):
+        t = read_export(path)
+        for ident, part in t.groupby("indicator_id", sort=True):
+            if ident in out:
+                raise InputError(f"indicator {ident} is in two exports", file=path,
+                                 hint="keep one export per indicator in data/raw/fingertips")
+            out[ident] = part.reset_index(drop=True)
+    return out
+
+
+def indicator(ident: int | str) -> pd.DataFrame:
+    """The rows of one registered indicator (e.g. 91380)."""
+    found = exports()
+    key = str(ident)
+    if key not in found:
+        raise InputError(f"no Fingertips export for indicator {key} in data/raw/fingertips",
+                         hint=f"held: {', '.join(sorted(found))}; download the indicator's CSV and register it")
+    return found[key]
+
+
+DATASET = register.Dataset(name="fingertips", title="OHID Fingertips indicator exports", kinds=(EXPORT,),
+                           load=exports, rules=RULES)
