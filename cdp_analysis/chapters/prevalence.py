@@ -88,10 +88,6 @@ class Settings(ChapterSettings):
 # --- populations ------------------------------------------------------------------------------------------
 
 
-def _areas(cdp: Partnership) -> pd.DataFrame:
-    return cdp.reporting_areas()
-
-
 def _region_groups() -> pd.DataFrame:
     """Every region and England as reporting areas of their own (for the rate expected in each region)."""
     reg = geography.areas()
@@ -102,11 +98,11 @@ def _region_groups() -> pd.DataFrame:
 
 def band_populations(groups: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     """Population of reporting areas (``groups``: :meth:`Partnership.reporting_areas` columns) by year, sex
-    ('males', 'females') and band ('16-24', '25-59', '15-64', '18+'): ``area columns, year, sex, band,
-    population, source``."""
+    ('males', 'females') and band ('16-24', '25-59', the strata of the age-sex method): ``area columns, year,
+    sex, band, population, source``."""
     pop = current_population.current_areas(years)
     pop = pop[pop["code"].isin(set(groups["code"])) & (pop["sex"] != "persons")].merge(groups, on="code")
-    bands = {"16-24": (16, 24), "25-59": (25, 59), "15-64": (15, 64), "18+": (18, 200)}
+    bands = {"16-24": (16, 24), "25-59": (25, 59)}
     frames = []
     for band, (lo, hi) in bands.items():
         part = pop[(pop["age"] >= lo) & (pop["age"] <= hi)]
@@ -174,7 +170,7 @@ def _age_sex_inputs(settings: Settings, pops: pd.DataFrame) -> pd.DataFrame:
         r = rates[rates["age_group"].isin(bands)].rename(columns={"age_group": "band"}).assign(age_group=group)
         frames.append(r)
     rates = pd.concat(frames, ignore_index=True)
-    p = pops[pops["band"].isin(["16-24", "25-59"])].rename(columns={"year": "population_year", "source": "pop_source"})
+    p = pops.rename(columns={"year": "population_year", "source": "pop_source"})
     merged = p.merge(rates, on=["population_year", "sex", "band"])
     return merged.assign(rate=merged["percent"] / 100)
 
@@ -240,8 +236,7 @@ def national_rate_estimates(cdp: Partnership, settings: Settings, pops: pd.DataF
     years = survey_years(settings)
     rates = rates.merge(years[years["usable"]][["survey_year", "population_year"]], on="survey_year")
     rates = rates[rates["percent"].notna()]
-    p = pops[pops["band"].isin(["16-24", "25-59"])]
-    p = p.groupby([*_AREA, "year", "band", "source"], as_index=False)["population"].sum()
+    p = pops.groupby([*_AREA, "year", "band", "source"], as_index=False)["population"].sum()
     p16_24 = p[p["band"] == "16-24"].assign(age_group="16-24")
     p16_59 = p.groupby([*_AREA, "year", "source"], as_index=False)["population"].sum().assign(age_group="16-59")
     p = pd.concat([p16_24, p16_59], ignore_index=True).rename(columns={"year": "population_year", "source": "pop_source"})
@@ -258,7 +253,7 @@ def national_rate_estimates(cdp: Partnership, settings: Settings, pops: pd.DataF
 def drugs_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``prevalence_drugs``: every drug-use estimate for the CDP, its members, region(s) and England."""
     years = survey_years(settings)
-    pops = band_populations(_areas(cdp), sorted(set(years.loc[years["usable"], "population_year"])))
+    pops = band_populations(cdp.reporting_areas(), sorted(set(years.loc[years["usable"], "population_year"])))
     plain = age_sex_estimates(settings, pops)
     parts = [plain, calibrated_estimates(cdp, settings, plain)]
     if settings.recall_periods != ["last year"] or settings.drugs is None or set(settings.drugs) - set(AGE_SEX_DRUGS):
@@ -289,7 +284,7 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     current = vintage.to_current(est[["code", "period", "dependent", "lower_ci", "upper_ci"]], values=[
         "dependent", "lower_ci", "upper_ci"], kind="count", population=adults, current_codes=geography.utla_codes())
     src = est["source"].iloc[0]
-    groups = _areas(cdp)
+    groups = cdp.reporting_areas()
     nn = comparators.for_cdp(cdp)
     neighbours = pd.DataFrame({"code": nn["code"], "area_code": nn["code"], "area_name": nn["name"],
                                "area_type": "", "area_role": "neighbour", "area_members": ""})
@@ -341,10 +336,10 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
                      source=[cite(src, pop_source.get(c, "")) if u != "persons" else src
                              for c, u in zip(out["area_code"].where(out["area_role"] != "cdp", cdp.members[0]),
                                              out["unit"])])
-    out["compared_to_england"] = out.get("compared_to_england", "").fillna("") if "compared_to_england" in out else ""
+    out["compared_to_england"] = out["compared_to_england"].fillna("")  # count rows: no comparison
     keep = [*_AREA, "time_period", "measure", "age_group", "method", "value", "lower_ci", "upper_ci", "count",
             "denominator", "unit", "compared_to_england", "geography_basis", "source"]
-    return tidy.conform(out.reindex(columns=keep).assign(compared_to_england=lambda d: d["compared_to_england"].fillna("")))
+    return tidy.conform(out[keep])
 
 
 def _one_published_area(cdp: Partnership) -> bool:
@@ -362,8 +357,7 @@ def _one_published_area(cdp: Partnership) -> bool:
 def ocu_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``prevalence_ocu``: England's OHID estimate, any OHID estimate held for the CDP's areas, and for every
     area the number expected at England's rate (per 1,000 aged 15–64)."""
-    fig = transcribed.figures()
-    eng = fig[(fig["measure"] == OCU_ENGLAND_MEASURE) & (fig["area_code"] == geography.ENGLAND_CODE)]
+    eng = transcribed.figure(OCU_ENGLAND_MEASURE, area_code=geography.ENGLAND_CODE)
     if eng.empty:
         raise InputError(f"no England OCU estimate ('{OCU_ENGLAND_MEASURE}')",
                          file=register.file_of_kind(transcribed.ENGLAND.kind), hint="restore the transcribed file")
@@ -375,7 +369,7 @@ def ocu_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     p1564 = pop.groupby("code")["population"].sum()
     pop_src = pop.groupby("code")["source"].first()
     rate = eng["value"] / p1564[geography.ENGLAND_CODE]
-    groups = _areas(cdp)
+    groups = cdp.reporting_areas()
     areas = groups.drop_duplicates("area_code")
     rows = []
     for g in areas.itertuples():
@@ -399,7 +393,7 @@ def ocu_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
                       unit="per 1,000 aged 15-64", value=1000 * rate, method="expected at England's rate",
                       time_period=period, source=src, value_note="England's rate, by construction")]
     for measure in OCU_LOCAL_MEASURES:
-        held = fig[(fig["measure"] == measure) & fig["area_code"].isin(set(groups["code"]))]
+        held = pd.concat([transcribed.figure(measure, area_code=c) for c in sorted(set(groups["code"]))])
         for r in held.itertuples():
             g = groups[groups["code"] == r.area_code].iloc[0]
             if g["area_role"] == "cdp" and len(cdp.members) > 1:
@@ -655,7 +649,7 @@ def age_sex_strata(p: Prevalence) -> pd.DataFrame:
     """The CDP's age-sex estimate split into its strata (sex × age band), latest survey year, last-year use:
     expected users with limits per stratum (tidy rows with ``sex``, ``age_band``, ``drug``)."""
     year = p.years.set_index("survey_year").loc[p.latest_survey, "population_year"]
-    groups = _areas(p.cdp)
+    groups = p.cdp.reporting_areas()
     pops = band_populations(groups[groups["area_role"] == "cdp"], [int(year)])
     inputs = _age_sex_inputs(p.settings, pops)
     inputs = inputs[(inputs["survey_year"] == p.latest_survey) & (inputs["age_group"] == "16-59") & inputs["rate"].notna()]

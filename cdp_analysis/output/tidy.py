@@ -191,7 +191,11 @@ def _sorted_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_text(table: pd.DataFrame) -> str:
     """The deterministic CSV text of a tidy table (schema columns, sorted rows, fixed float format, LF endings)."""
-    return conform(table).to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return _csv_text(conform(table))
+
+
+def _csv_text(conformed: pd.DataFrame) -> str:
+    return conformed.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 #: The headings of OHID Fingertips' CSV export (the 27-column layout of current downloads), in order.
@@ -252,7 +256,10 @@ def to_fingertips_csv_text(table: pd.DataFrame) -> str:
     ``compared_to_goal`` columns when a chapter has them; 'Time period range' is '1y' for a single year.
     The suite's own columns (``area_role``, ``measure``, breakdowns, ``source``) are in ``tables/<name>.csv``.
     """
-    t = conform(table)
+    return _fingertips_text(conform(table))
+
+
+def _fingertips_text(t: pd.DataFrame) -> str:
     parent_code, parent_name = _parents(t)
     blank = pd.Series("", index=t.index)
     out = pd.DataFrame({
@@ -280,7 +287,7 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | N
     table = conform(table)
     check_tidy(table, name)
     if output_dir:
-        for folder, text in (("tables", to_csv_text(table)), ("fingertips", to_fingertips_csv_text(table))):
+        for folder, text in (("tables", _csv_text(table)), ("fingertips", _fingertips_text(table))):
             write_atomic(Path(output_dir) / folder / f"{name}.csv", text)
             provenance.record(output_dir, f"{folder}/{name}.csv", table["source"])
         log.info("wrote %s.csv (%d rows) in tables/ and fingertips/", name, len(table))
