@@ -301,7 +301,7 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
         dependent=("dependent", "sum"), lower_ci=("lower_ci", lambda v: v.sum(min_count=len(v))),
         upper_ci=("upper_ci", lambda v: v.sum(min_count=len(v))),
         n=("code", "size"), geography_basis=("geography_basis", lambda v: register.join_distinct(*v)))
-    if not _one_published_area(cdp):
+    if not one_published_area(cdp):
         summed[["lower_ci", "upper_ci"]] = np.nan
         summed["geography_basis"] = "sum of the members' estimates (no limits: separately modelled areas)"
     elif len(cdp.members) > 1:
@@ -342,7 +342,7 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     return tidy.conform(out[keep])
 
 
-def _one_published_area(cdp: Partnership) -> bool:
+def one_published_area(cdp: Partnership) -> bool:
     """True if the CDP's members are one area of the estimates' vintage, whole (so its limits are published):
     one member, or every successor of one former area (Northamptonshire)."""
     if len(cdp.members) == 1:

@@ -11,7 +11,7 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
 - Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance`
 - Trend and inequality: :func:`recent_trend`, :func:`sii`
 - Synthetic estimates: :func:`synthetic_estimate`, :func:`calibrate`
-- Treatment need: :func:`met_need` (met and unmet need with OHID's limits)
+- Treatment need: :func:`met_need` (met and unmet need with OHID's limits), :func:`places_needed` (capacity to reach a target)
 """
 
 from .compare import COMPARISON_LEVELS, POLARITIES, compare_to_benchmark, normalise_polarity
@@ -19,7 +19,7 @@ from .esp2013 import ESP2013, ESP2013_BANDS, esp2013
 from .funnel import SIGNIFICANCE_LEVELS, funnel_limits, funnel_significance
 from .inequality import sii
 from .limits import byars_limits, exact_poisson_limits, normalise_confidence, wilson_limits, z_value
-from .need import met_need
+from .need import met_need, places_needed
 from .rates import crude_rate, mean, proportion
 from .standardised import dsr, expected_counts, isr_rate, isr_ratio
 from .synthetic import calibrate, synthetic_estimate
@@ -33,4 +33,5 @@ __all__ = [
     "funnel_limits", "funnel_significance", "SIGNIFICANCE_LEVELS",
     "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii", "synthetic_estimate", "calibrate",
     "met_need",
+    "places_needed",
 ]

@@ -64,6 +64,9 @@ def met_need(df: pd.DataFrame, treated: str, need: str, need_lower: str | None =
     n = len(keys_frame)
     T, P = fr.group_sums(codes, n, t), fr.group_sums(codes, n, p)
     L, U = fr.group_sums(codes, n, lo), fr.group_sums(codes, n, hi)
+    # a group with any piece of need without limits has no limits
+    L[fr.group_sums(codes, n, np.isnan(lo).astype(float)) > 0] = np.nan
+    U[fr.group_sums(codes, n, np.isnan(hi).astype(float)) > 0] = np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
         met = T / P
         met_lo, met_hi = T / U, T / L
@@ -73,3 +76,63 @@ def met_need(df: pd.DataFrame, treated: str, need: str, need_lower: str | None =
         "met_need": multiplier * met, "met_lowercl": multiplier * met_lo, "met_uppercl": multiplier * met_hi,
         "unmet_need": multiplier * (1 - met), "unmet_lowercl": multiplier * (1 - met_hi),
         "unmet_uppercl": multiplier * (1 - met_lo), "method": method})
+
+
+def places_needed(df: pd.DataFrame, treated: str, need: str, need_lower: str | None = None,
+                  need_upper: str | None = None, *, target: str, years: str) -> pd.DataFrame:
+    """Extra treatment places to reach a target met need, and the annual growth that reaches it.
+
+    With T in treatment now, P̂ the estimated number in need (limits P̂_L, P̂_U), a target met need τ (a
+    proportion, 0–1) and n years to the target year:
+
+    .. math:: N^* = \\tau \\hat{P}, \\qquad \\text{extra} = \\max(0,\\; N^* - T), \\qquad
+              g = (N^* / T)^{1/n} - 1 \\;\\text{ if } N^* > T \\text{ else } 0,
+
+    with the range of ``extra`` and ``g`` from P̂_L and P̂_U in place of P̂ (T is a count, not a sample).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per area and substance.
+    treated, need, need_lower, need_upper : str
+        Columns of T and P̂ with its limits (persons).
+    target : str
+        Column of the target met need τ as a proportion (0.25 for 25%).
+    years : str
+        Column of the years from now to the target year (n); growth is not defined for n ≤ 0.
+
+    Returns
+    -------
+    DataFrame
+        Same index: ``in_treatment_at_target`` (N*), ``extra_places`` with ``extra_lower``/``extra_upper``,
+        ``annual_growth`` (% a year) with ``growth_lower``/``growth_upper``, and ``status`` ('target already
+        met', 'more places needed', or why growth is not defined).
+    """
+    cols = [treated, need, target, years, *[c for c in (need_lower, need_upper) if c]]
+    fr.require_columns(df, cols)
+    t = fr.numeric_column(df, treated)
+    fr.check_rows(df, t < 0, treated, "negative numbers in treatment")
+    p = fr.numeric_column(df, need)
+    fr.check_rows(df, ~(p > 0), need, "missing or non-positive estimates of need")
+    tau = fr.numeric_column(df, target)
+    fr.check_rows(df, ~((tau > 0) & (tau <= 1)), target, "targets outside (0, 1] (give a proportion)")
+    n = fr.numeric_column(df, years)
+    lo = fr.numeric_column(df, need_lower) if need_lower else np.full(len(df), np.nan)
+    hi = fr.numeric_column(df, need_upper) if need_upper else np.full(len(df), np.nan)
+
+    def extra(pp):
+        return np.maximum(0.0, tau * pp - t)
+
+    def growth(pp):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = 100 * (np.power(tau * pp / t, 1 / n) - 1)
+        g = np.where(tau * pp <= t, 0.0, g)
+        return np.where((n > 0) & (t > 0), g, np.nan)
+
+    met = tau * p <= t
+    status = np.where(met, "target already met", "more places needed")
+    status = np.where(~met & (t == 0), "no one in treatment now: growth not defined", status)
+    status = np.where(~met & (n <= 0), "the target year is not after the latest year: growth not defined", status)
+    return pd.DataFrame({"in_treatment_at_target": tau * p, "extra_places": extra(p), "extra_lower": extra(lo),
+                         "extra_upper": extra(hi), "annual_growth": growth(p), "growth_lower": growth(lo),
+                         "growth_upper": growth(hi), "status": status}, index=df.index)
