@@ -1,5 +1,8 @@
 """The ``cdp`` command: list CDPs, check the data, run the needs assessment.
 
+``cdp fetch fingertips ID …`` (optional, the one command that uses the internet) downloads Fingertips
+indicator exports into ``data/user/fingertips/``.
+
 Exit status: 0 success; 1 a notebook failed (the other CDPs still ran); 2 bad input (unknown CDP or
 area code, invalid parameters, missing, malformed, implausible or unregistered data file); 3 the run
 cannot go on (a read-only or full disk, a missing permission, the CDP already being run); 130 / 143
@@ -27,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="show progress messages from the package")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{areas,run,data,open}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{areas,run,data,open,fetch}")
 
     def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=summary, description=description, parents=[common])
@@ -51,7 +54,29 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("cdp", metavar="CDP", help="CDP slug or area code")
     o.add_argument("--outputs", metavar="DIR", help="output root folder (default: outputs/)")
     o.add_argument("--no-browser", action="store_true", help="only print the path")
+    f = command("fetch", "download published data into data/user/ (needs the internet; optional)",
+                "Download indicator CSV exports from the OHID Fingertips API into data/user/fingertips/, each with "
+                "its provenance (URL, time, SHA-256). The next `cdp run` uses them (e.g. 93532 and 93517 in the "
+                "treatment-gap chapter). Nothing is written unless the download is a valid export.")
+    f.add_argument("source", choices=["fingertips"], help="where to download from")
+    f.add_argument("ids", nargs="+", type=int, metavar="ID", help="Fingertips indicator IDs (e.g. 93532 93517)")
+    f.add_argument("--area-type", type=int, default=502,
+                   help="Fingertips area type ID (default 502: upper-tier local authorities from April 2023)")
+    f.add_argument("--folder", metavar="DIR", help="download folder (default data/user/fingertips/)")
+    f.add_argument("--api", metavar="URL", help="API root (default https://fingertips.phe.org.uk/api/)")
     return p
+
+
+def _fetch(args) -> int:
+    from pathlib import Path
+
+    from .data import fingertips
+
+    paths_ = fingertips.fetch(args.ids, area_type=args.area_type,
+                              folder=Path(args.folder) if args.folder else None, api=args.api or fingertips.API)
+    for p in paths_:
+        print(f"downloaded {p} (provenance: {p.with_suffix('.provenance.json').name})")
+    return 0
 
 
 def _open(args) -> int:
@@ -160,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             return _data()
         if args.command == "open":
             return _open(args)
+        if args.command == "fetch":
+            return _fetch(args)
         return _run(args)
     except BrokenPipeError:  # the reader went away (`cdp areas | head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -151,12 +151,14 @@ def alcohol_all_areas() -> pd.DataFrame:
 
 
 def fingertips_rows(settings: Settings) -> pd.DataFrame:
-    """OHID's published unmet-need rows (93532 alcohol, 93517 OCU) from the registered exports and the files in
-    ``settings.fingertips``: ``code, period, substance, treated, need, need_lower, need_upper, unmet_published,
+    """OHID's published unmet-need rows (93532 alcohol, 93517 OCU) from the registered exports, the exports
+    downloaded with ``cdp fetch fingertips`` (:func:`cdp_analysis.data.fingertips.downloaded`) and the files in
+    ``settings.fingertips`` (later ones win for the same indicator, area and period): ``code, period, substance, treated, need, need_lower, need_upper, unmet_published,
     unmet_lower_published, unmet_upper_published, source`` (T = Denominator − Count; P̂'s limits from the
     published limits: P̂_L = T / (1 − lower), P̂_U = T / (1 − upper))."""
     frames = [fingertips.indicator(i) for i in FINGERTIPS_UNMET if i in fingertips.exports()]
-    frames += [fingertips.read_export(p) for p in settings.files("fingertips", where="parameter")]
+    named = [*fingertips.downloaded(), *settings.files("fingertips", where="parameter")]
+    frames += [fingertips.read_export(p) for p in named]
     t = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["indicator_id"])
     t = t[t["indicator_id"].isin(FINGERTIPS_UNMET) & (t["sex"] == "Persons") & (t["category_type"] == "")]
     t = t.drop_duplicates(["indicator_id", "area_code", "time_period"], keep="last")

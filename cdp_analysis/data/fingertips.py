@@ -148,3 +148,89 @@ def indicator(ident: int | str) -> pd.DataFrame:
 
 DATASET = register.Dataset(name="fingertips", title="OHID Fingertips indicator exports", kinds=(EXPORT,),
                            load=exports, rules=RULES)
+
+
+# --- downloads from the Fingertips API (``cdp fetch fingertips``) ----------------------------------------
+
+#: The public Fingertips API (as fingertips-py uses it) and the endpoint that returns an indicator's CSV export.
+API = "https://fingertips.phe.org.uk/api/"
+_ALL_DATA = "all_data/csv/by_indicator_id?indicator_ids={ids}&child_area_type_id={area_type}&parent_area_type_id=15"
+#: Fingertips area type of upper-tier local authorities (counties and unitary authorities, from April 2023).
+UPPER_TIER_AREA_TYPE = 502
+
+
+def user_folder() -> Path:
+    """Where downloaded exports are kept: ``data/user/fingertips/`` in the project (git-ignored)."""
+    from ..paths import project_root
+
+    return project_root() / "data" / "user" / "fingertips"
+
+
+def downloaded(folder: Path | None = None) -> list[Path]:
+    """Exports downloaded with :func:`fetch` (each with its ``.provenance.json``), in name order."""
+    folder = folder or user_folder()
+    return sorted(p for p in folder.glob("indicator_*.csv") if p.with_suffix(".provenance.json").is_file())
+
+
+def fetch(indicator_ids: list[int], *, area_type: int = UPPER_TIER_AREA_TYPE, folder: Path | None = None,
+          api: str = API, timeout: float = 60) -> list[Path]:
+    """Download indicators' CSV exports from the Fingertips API into ``folder`` with their provenance.
+
+    Each indicator is one file ``indicator_<id>_area_type_<area_type>.csv``: the API's bytes unchanged, written
+    only after they pass :func:`read_export` (layout, numbers, plausibility), with ``<file>.provenance.json``
+    (URL, time, SHA-256, licence). The next ``cdp run`` reads them (:func:`downloaded`).
+
+    Raises
+    ------
+    InputError
+        The server answered with an error status, or the body is not a Fingertips export (nothing is written).
+    CannotRunError
+        The server cannot be reached (offline).
+    """
+    import datetime
+    import hashlib
+    import json
+    import tempfile
+
+    import requests
+
+    from ..errors import CannotRunError
+    from ..files import write_atomic
+
+    folder = folder or user_folder()
+    written = []
+    for ident in indicator_ids:
+        url = api.rstrip("/") + "/" + _ALL_DATA.format(ids=int(ident), area_type=int(area_type))
+        try:
+            reply = requests.get(url, timeout=timeout)
+        except requests.RequestException as exc:
+            raise CannotRunError(f"cannot reach the Fingertips API ({type(exc).__name__})", where=url,
+                                 hint="check the internet connection (fetch is the only command that needs it), or "
+                                      "download the CSV in a browser and name it under 'treatment_gap: fingertips'") from None
+        if reply.status_code != 200:
+            raise InputError(f"the Fingertips API answered HTTP {reply.status_code} for indicator {ident}", where=url,
+                             hint="check the indicator ID and area type on https://fingertips.phe.org.uk; nothing was "
+                                  "written")
+        body = reply.content
+        with tempfile.TemporaryDirectory() as tmp:
+            trial = Path(tmp) / f"indicator_{ident}.csv"
+            trial.write_bytes(body)
+            try:
+                t = read_export(trial)
+            except InputError as exc:
+                raise InputError(f"the Fingertips API's answer for indicator {ident} is not an indicator export "
+                                 f"({exc.problem})", where=url, hint="try again later; nothing was written") from None
+        if t.empty or set(t["indicator_id"]) != {str(ident)}:
+            raise InputError(f"the Fingertips API's answer holds no rows of indicator {ident}", where=url,
+                             hint=f"check the indicator is published for area type {area_type}; nothing was written")
+        path = folder / f"indicator_{ident}_area_type_{area_type}.csv"
+        provenance = {"indicator_id": str(ident), "indicator_name": t["indicator_name"].iloc[0], "url": url,
+                      "area_type_id": int(area_type),
+                      "downloaded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                      "sha256": hashlib.sha256(body).hexdigest(), "rows": len(t),
+                      "publisher": "OHID (Fingertips)", "licence": "Open Government Licence v3.0"}
+        write_atomic(path, body)
+        write_atomic(path.with_suffix(".provenance.json"), (json.dumps(provenance, indent=2) + "\n").encode())
+        log.info("downloaded indicator %s (%d rows) to %s", ident, len(t), path)
+        written.append(path)
+    return written
