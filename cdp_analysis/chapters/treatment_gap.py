@@ -588,7 +588,7 @@ def trend_figure(g: TreatmentGap) -> FigureOutput:
     periods = sorted(t["time_period"].unique(), key=lambda p: p[:4])
     x = {p: i for i, p in enumerate(periods)}
     fig, ax = plt.subplots(figsize=(9, 4.4))
-    for (role, code), d in t.groupby(["area_role", "area_code"], sort=False):
+    for (role, _code), d in t.groupby(["area_role", "area_code"], sort=False):
         colour = {"cdp": figures.CDP_COLOUR, "england": figures.ENGLAND_COLOUR}.get(role, figures.COMPARATOR_COLOUR)
         style = figures.ENGLAND_LINESTYLE if role == "england" else "-"
         xs = d["time_period"].map(x)
@@ -725,7 +725,7 @@ def gap_output(g: TreatmentGap) -> TableOutput:
     """Latest met and unmet need per substance for the reporting areas (every period in the CSV)."""
     t = g.gap
     rows = []
-    for (role, code, substance), d in t[t["area_role"] != "member"].groupby(["area_role", "area_code", "substance"]):
+    for (role, _code, substance), d in t[t["area_role"] != "member"].groupby(["area_role", "area_code", "substance"]):
         rates = d[d["measure"] == "unmet need"].sort_values("time_period_sortable")
         if rates.empty:
             continue
