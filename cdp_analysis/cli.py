@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("source", choices=["fingertips"], help="where to download from")
     f.add_argument("ids", nargs="+", type=int, metavar="ID", help="Fingertips indicator IDs (e.g. 93532 93517)")
     f.add_argument("--area-type", type=int, default=502,
-                   help="Fingertips area type ID (default 502: upper-tier local authorities from April 2023)")
+                   help="Fingertips area type ID (default 502: current upper-tier local authorities)")
     f.add_argument("--folder", metavar="DIR", help="download folder (default data/user/fingertips/)")
     f.add_argument("--api", metavar="URL", help="API root (default https://fingertips.phe.org.uk/api/)")
     return p

@@ -133,7 +133,8 @@ def test_cli_areas(cli):
     assert "northamptonshire" in res.stdout and "E06000061; E06000062" in res.stdout
     assert "152 CDP(s)" in res.stdout
     named = cli("areas", "--named")
-    assert named.returncode == 0 and "1 CDP(s)" in named.stdout
+    assert named.returncode == 0 and "2 CDP(s)" in named.stdout  # northamptonshire; barnet (worked example)
+    assert "barnet" in named.stdout and "E09000003" in named.stdout
 
 
 def test_manifest_maps_every_output_to_the_files_it_read(runs):
