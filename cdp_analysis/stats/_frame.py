@@ -276,7 +276,7 @@ def group_sums(
     """
     values = np.asarray(values, dtype=float)
     nan = np.isnan(values)
-    out = np.bincount(codes, weights=np.where(nan, 0.0, values), minlength=n_groups)
+    out = np.bincount(codes, weights=np.where(nan, 0.0, values), minlength=n_groups).astype(float)  # float when empty too
     if not skipna and nan.any():
         has_nan = np.bincount(codes, weights=nan.astype(float), minlength=n_groups) > 0
         out = np.where(has_nan, np.nan, out)

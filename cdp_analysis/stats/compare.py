@@ -98,6 +98,10 @@ def _level_label(level) -> str | None:
     return f"{c:g}%"
 
 
+#: Relative tolerance for a value at its own limit (floating-point rounding).
+_TOL = 1e-9
+
+
 def compare_to_benchmark(
     df: pd.DataFrame,
     value: str,
@@ -142,7 +146,8 @@ def compare_to_benchmark(
     Notes
     -----
     Rule (boundaries count as overlap): B ∈ [L, U] → Similar; L > B → Higher; U < B → Lower.
-    Rows where value, L, U or B is missing → "Not compared". A row with L > U raises ValueError.
+    Rows where value, L, U or B is missing → "Not compared". A row with L > U, or whose value lies outside
+    its own limits (beyond a relative rounding tolerance of 1e-9), raises ValueError.
     """
     keys = _as_list(group_by)
     cols = [value, lower, upper, *keys]
@@ -168,6 +173,12 @@ def compare_to_benchmark(
     if bad.any():
         raise ValueError(
             f"column '{lower}' is greater than column '{upper}' in rows {list(df.index[bad])}"
+        )
+
+    outside = np.isfinite(v) & np.isfinite(lo) & np.isfinite(hi) & ((v < lo - _TOL * np.abs(v)) | (v > hi + _TOL * np.abs(v)))
+    if outside.any():
+        raise ValueError(
+            f"column '{value}' lies outside its own limits '{lower}'–'{upper}' in rows {list(df.index[outside])}"
         )
 
     # polarity: a single value or a column of values

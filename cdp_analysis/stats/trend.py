@@ -7,8 +7,12 @@ Proportions (``value_type="proportion"``: counts xᵢ out of denominators nᵢ) 
 for trend (Cochran–Armitage / Altman)::
 
     N = Σnᵢ,  p̄ = Σxᵢ / N,  T₁ = Σnᵢtᵢ,  Sₜₜ = Σnᵢtᵢ² − T₁²/N,  Sₜₓ = Σxᵢtᵢ − p̄·T₁
-    slope β = Sₜₓ / Sₜₜ                       (change in proportion per year; = WLS of pᵢ on tᵢ, weights nᵢ)
     χ² = Sₜₓ² / ( p̄(1 − p̄) · Sₜₜ )
+    reported slope = Sₜₓ / Sₜₜ               (change in proportion per year; = WLS of pᵢ on tᵢ, weights nᵢ)
+
+and the direction and the consistency check use the **unweighted** least-squares slope of the logit
+yᵢ = ln(xᵢ / (nᵢ − xᵢ)) on tᵢ (``logit_slope``), as Fingertips does for proportions. A count of 0 or equal
+to its denominator has no logit: the marker cannot be calculated.
 
 Other value types (rates, DSRs, ratios, life expectancy, means, …: value yᵢ with 95 % limits) –
 inverse-variance weighted least squares::
@@ -18,8 +22,9 @@ inverse-variance weighted least squares::
     β = Σwᵢ(tᵢ − t̄)(yᵢ − ȳ) / Sₜₜ,   Var(β) = 1/Sₜₜ,   χ² = β² · Sₜₜ
 
 Decision: "Increasing"/"Decreasing" only when χ² > χ²₁(0.998) = 9.5495 (two-sided 99.8 %,
-z = 3.0902) **and** β has the same (non-zero) sign in all six fits: the 5-point fit and each of
-the five leave-one-out 4-point fits; otherwise "No significant change". "Cannot be calculated"
+z = 3.0902) **and** the slope (the logit slope for proportions, β otherwise) has the same sign in
+all six fits: the 5-point fit and each of the five leave-one-out 4-point fits (a slope of exactly 0
+counts as positive, as in Fingertips); otherwise "No significant change". "Cannot be calculated"
 when there are fewer than 5 points, the 5 most recent are not consecutive years, any of them has
 a missing/invalid input, or the statistic is undefined (p̄ ∈ {0, 1}, zero or missing CI width).
 Polarity maps Increasing/Decreasing to "… and getting better/worse" (``high_is_good``,
@@ -104,6 +109,18 @@ def _fit_proportion(t, x, n, m):
     return beta, chi2
 
 
+def _fit_logit_ols(t, x, n, m):
+    """Unweighted least-squares slope of logit(xᵢ/nᵢ) = ln(xᵢ/(nᵢ − xᵢ)) on t for each row under mask m."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.log(x / (n - x))
+    k = m.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tbar = (t * m).sum(axis=1) / k
+        ybar = (np.where(m > 0, y, 0.0)).sum(axis=1) / k
+        dt = (t - tbar[:, None]) * m
+        return (dt * (np.where(m > 0, y, 0.0) - ybar[:, None])).sum(axis=1) / (dt * dt).sum(axis=1)
+
+
 def _fit_wls(t, y, w, m):
     """Inverse-variance weighted LS slope and χ² = β²/Var(β) for each row under mask m."""
     wm = w * m
@@ -163,7 +180,8 @@ def recent_trend(
         One row per group: grouping columns, ``trend`` (one of :data:`TREND_LEVELS`),
         ``direction`` ("Increasing"/"Decreasing"/"No significant change"/"Cannot be calculated"),
         ``chi_square`` (5-point fit), ``p_value`` (χ²₁ upper tail), ``slope`` (per year, value
-        units × ``multiplier``), ``slopes_consistent`` (same sign in all six fits),
+        units × ``multiplier``), ``logit_slope`` (proportions: unweighted slope of the logit per year,
+        which sets the direction), ``slopes_consistent`` (same sign in all six fits),
         ``n_points`` (points used), ``periods_used`` (tuple of the original time labels),
         ``first_period``, ``last_period`` and ``reason`` (why it cannot be calculated, else "").
 
@@ -251,50 +269,58 @@ def recent_trend(
         rows.append(rec)
         ok_pos.append(pos if rec["reason"] == "" else None)
 
-    out = pd.DataFrame(rows)
-    if out.empty:
-        raise ValueError("recent_trend: no data")
+    # a grouped call on an empty frame has no groups: no rows, the same columns (an ungrouped one has one
+    # group, which cannot be calculated)
+    out = pd.DataFrame(rows, columns=[*keys, "n_points", "periods_used", "first_period", "last_period", "reason"])
     n_g = len(out)
     chi2_full = np.full(n_g, np.nan)
     slope_full = np.full(n_g, np.nan)
     consistent = np.zeros(n_g, dtype=bool)
+    logit_full = np.full(n_g, np.nan)
+    direction_sign = np.zeros(n_g)
 
     idx = [i for i, p in enumerate(ok_pos) if p is not None]
     if idx:
         P = np.vstack([ok_pos[i] for i in idx])  # (G, 5) positions, time-ordered
         t = np.tile(np.arange(_N, dtype=float), (len(idx), 1))
         A, B = a[P], b[P]
+        full = np.ones_like(t)
         if is_prop:
-            fit = lambda m: _fit_proportion(t, A, B, m)  # noqa: E731
+            beta, chi2 = _fit_proportion(t, A, B, full)
+            direction_slope = lambda m: _fit_logit_ols(t, A, B, m)  # noqa: E731
         else:
             W = 1.0 / (B * B)
-            fit = lambda m: _fit_wls(t, A, W, m)  # noqa: E731
-        full = np.ones_like(t)
-        beta, chi2 = fit(full)
-        signs = [np.sign(beta)]
+            beta, chi2 = _fit_wls(t, A, W, full)
+            direction_slope = lambda m: _fit_wls(t, A, W, m)[0]  # noqa: E731
+        d_full = direction_slope(full)
+        signs = [np.where(d_full < 0, -1, 1)]
         for j in range(_N):
             m = full.copy()
             m[:, j] = 0.0
-            bj, _ = fit(m)
-            signs.append(np.sign(bj))
+            signs.append(np.where(direction_slope(m) < 0, -1, 1))
         S = np.vstack(signs)  # (6, G)
-        same = (np.all(S > 0, axis=0) | np.all(S < 0, axis=0))
+        same = np.all(S == S[0], axis=0)
         chi2_full[idx] = chi2
         slope_full[idx] = beta * multiplier
+        logit_full[idx] = d_full if is_prop else np.nan
         consistent[idx] = same
-        undefined = ~np.isfinite(chi2)
-        for gi, u in zip(idx, undefined):
+        no_logit = ~np.isfinite(d_full) if is_prop else np.zeros(len(idx), dtype=bool)
+        for gi, u, nl in zip(idx, ~np.isfinite(chi2), no_logit):
             if u:
                 out.loc[gi, "reason"] = (
                     "no variation: proportion is 0 or 1 in every period" if is_prop else "statistic undefined"
                 )
+            elif nl:
+                out.loc[gi, "reason"] = "a count of 0 or equal to its denominator among the 5 points (no logit)"
+        direction_sign[idx] = np.where(d_full < 0, -1.0, 1.0)
 
     can = (out["reason"] == "").to_numpy()
     sig = can & (chi2_full > TREND_CRITICAL_VALUE) & consistent
     direction = np.where(
         ~can,
         "Cannot be calculated",
-        np.where(sig & (slope_full > 0), "Increasing", np.where(sig & (slope_full < 0), "Decreasing", "No significant change")),
+        np.where(sig & (direction_sign > 0), "Increasing",
+                 np.where(sig & (direction_sign < 0), "Decreasing", "No significant change")),
     ).astype(object)
     trend = direction.copy()
     if pol == "high_is_good":
@@ -312,6 +338,8 @@ def recent_trend(
     result["chi_square"] = chi2_full
     result["p_value"] = _st.chi2.sf(chi2_full, 1)
     result["slope"] = slope_full
+    logit_full[~can] = np.nan
+    result["logit_slope"] = logit_full
     result["slopes_consistent"] = np.where(can, consistent, False)
     for c in ("n_points", "periods_used", "first_period", "last_period", "reason"):
         result[c] = out[c].to_numpy()

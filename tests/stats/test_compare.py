@@ -97,3 +97,11 @@ def test_benchmark_errors():
         compare_to_benchmark(df, "v", "lo", "hi", 5.0)
     with pytest.raises(ValueError, match="not found"):
         compare_to_benchmark(df, "v", "lo", "hi", "nope")
+
+
+def test_benchmark_rejects_a_value_outside_its_own_limits():
+    df = pd.DataFrame({"v": [5.0, 9.0, 6.0], "lo": [4.0, 7.0, 5.0], "hi": [6.0, 8.0, 6.0]})
+    with pytest.raises(ValueError, match=r"column 'v' lies outside its own limits 'lo'–'hi' in rows \[1\]"):
+        compare_to_benchmark(df, "v", "lo", "hi", 5.0)
+    # a value at its limit (row 2) is fine
+    assert compare_to_benchmark(df.drop(index=1), "v", "lo", "hi", 5.0)["comparison"].tolist() == ["Similar", "Similar"]

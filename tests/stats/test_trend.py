@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from scipy import stats
 from statsmodels.stats.contingency_tables import Table
 
@@ -166,3 +168,63 @@ def test_validation_errors():
         recent_trend(dup, "year", count="x", denominator="n")
     with pytest.raises(ValueError, match="need value, lower and upper"):
         recent_trend(df, "year", value_type="rate", value="x")
+
+
+# --- proportions: Fingertips' direction and consistency check use the unweighted logit slope -------------
+
+
+@pytest.mark.parametrize(("counts", "denoms", "expected"), [
+    # checked against OHID's own Fingertips trend vectors (issue 12): no significant change / decreasing
+    ([10, 5, 18, 85, 187], [97, 199, 1757, 1049, 2533], "No significant change"),
+    ([98, 13, 25, 4, 4], [1929, 2583, 952, 736, 806], "Decreasing"),
+])
+def test_fingertips_markers_for_proportions(counts, denoms, expected):
+    out = recent_trend(_prop_frame(counts, denoms, years=list(range(2015, 2020))), "year", count="x", denominator="n")
+    assert out["direction"].iloc[0] == expected
+    assert out["chi_square"].iloc[0] > TREND_CRITICAL_VALUE  # both are 'significant' by chi-square alone
+
+
+def test_logit_slope_is_the_unweighted_least_squares_slope_of_the_logit():
+    x, n = np.array([98, 13, 25, 4, 4.0]), np.array([1929, 2583, 952, 736, 806.0])
+    out = recent_trend(_prop_frame(x, n), "year", count="x", denominator="n")
+    fit = sm.OLS(np.log(x / (n - x)), sm.add_constant(np.arange(5.0))).fit()
+    assert out["logit_slope"].iloc[0] == pytest.approx(fit.params[1])
+
+
+def test_a_zero_count_has_no_logit_and_cannot_be_calculated():
+    out = recent_trend(_prop_frame([0, 5, 10, 20, 40], [1000] * 5), "year", count="x", denominator="n")
+    assert out["direction"].iloc[0] == "Cannot be calculated" and "no logit" in out["reason"].iloc[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(p0=hs.floats(0.05, 0.6), step=hs.floats(-0.4, 0.4), n=hs.integers(200, 50_000),
+       noise=hs.lists(hs.floats(-0.05, 0.05), min_size=5, max_size=5), k=hs.integers(2, 20))
+def test_properties_of_the_proportion_marker(p0, step, n, noise, k):
+    logit = np.log(p0 / (1 - p0)) + step * np.arange(5) + np.array(noise)
+    p = 1 / (1 + np.exp(-logit))
+    x = np.maximum(1, np.round(p * n))
+    df = _prop_frame(x, [n] * 5)
+    out = recent_trend(df, "year", count="x", denominator="n").iloc[0]
+    # reversing time flips the direction and keeps chi-square
+    rev = recent_trend(_prop_frame(x[::-1], [n] * 5), "year", count="x", denominator="n").iloc[0]
+    flip = {"Increasing": "Decreasing", "Decreasing": "Increasing", "No significant change": "No significant change"}
+    assert rev["direction"] == flip[out["direction"]]
+    assert rev["chi_square"] == pytest.approx(out["chi_square"], rel=1e-9)
+    # a significant direction is the sign of the logit slope
+    if out["direction"] == "Increasing":
+        assert out["logit_slope"] > 0
+    if out["direction"] == "Decreasing":
+        assert out["logit_slope"] < 0
+    # k times the data: chi-square × k, the same logit slopes, so a marker can only appear, never change sign
+    big = recent_trend(_prop_frame(x * k, [n * k] * 5), "year", count="x", denominator="n").iloc[0]
+    assert big["chi_square"] == pytest.approx(k * out["chi_square"], rel=1e-6)
+    if out["direction"] != "No significant change":
+        assert big["direction"] == out["direction"]
+
+
+def test_a_grouped_call_on_an_empty_frame_returns_no_groups_not_an_error():
+    empty = _prop_frame([], [], years=[]).astype({"x": float, "n": float, "year": int})
+    grouped = recent_trend(empty, "year", count="x", denominator="n", group_by="area")
+    ungrouped = recent_trend(empty, "year", count="x", denominator="n")
+    assert len(grouped) == 0 and list(grouped.columns) == ["area", *ungrouped.columns]
+    assert ungrouped["direction"].iloc[0] == "Cannot be calculated"
