@@ -9,7 +9,8 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
 - Indicators: :func:`proportion`, :func:`crude_rate`, :func:`mean`, :func:`dsr`, :func:`isr_ratio`,
   :func:`isr_rate`, :func:`expected_counts`
 - Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance`
-- Trend and inequality: :func:`recent_trend`, :func:`sii`
+- Trend and inequality: :func:`recent_trend`, :func:`sii`; trend models of annual counts: :func:`poisson_trend`,
+  :func:`joinpoint`, :func:`compare_trends`
 - Synthetic estimates: :func:`synthetic_estimate`, :func:`calibrate`
 - Treatment need: :func:`met_need` (met and unmet need with OHID's limits), :func:`places_needed` (capacity to reach a target)
 """
@@ -24,6 +25,7 @@ from .rates import crude_rate, mean, proportion
 from .standardised import dsr, expected_counts, isr_rate, isr_ratio
 from .synthetic import calibrate, synthetic_estimate
 from .trend import TREND_CRITICAL_VALUE, TREND_LEVELS, recent_trend
+from .trend_models import compare_trends, joinpoint, poisson_trend
 
 __all__ = [
     "wilson_limits", "byars_limits", "exact_poisson_limits", "normalise_confidence", "z_value",
@@ -34,4 +36,5 @@ __all__ = [
     "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii", "synthetic_estimate", "calibrate",
     "met_need",
     "places_needed",
+    "poisson_trend", "joinpoint", "compare_trends",
 ]

@@ -1,0 +1,238 @@
+"""Trend models for annual counts: Poisson regression, joinpoint (segmented Poisson) regression, and the test
+of whether two areas' trends differ.
+
+All three model the log of the expected count as linear in the year (with an optional log-population offset,
+so that the trend is in the rate rather than the count):
+
+.. math:: \\log E[y_t] = \\log P_t + \\alpha + \\beta t, \\qquad \\text{APC} = 100\\,(e^{\\beta} - 1)\\ \\%\\ \\text{a year}
+
+* :func:`poisson_trend` fits it with statsmodels' GLM. **Overdispersion**: the Pearson statistic
+  X² = Σ (y − μ)²/μ is compared with χ²(n − 2); if it is significant at 5% the model is refitted as
+  **quasi-Poisson** (the same estimates, standard errors × √(X²/(n − 2))), and the result says so.
+* :func:`joinpoint` fits continuous segmented log-linear models with 0 … K joinpoints (hinge terms
+  (t − τ)₊), searching every placement of the joinpoints on the observed years with at least
+  ``min_points`` observations in each segment (the grid search of the NCI Joinpoint program, restricted to
+  whole years). The number of joinpoints is chosen by the **BIC**, D_k/φ + 2(k + 1)·ln n, with D_k the
+  deviance of the best k-joinpoint model, φ ≥ 1 the Pearson dispersion of the largest model and each
+  joinpoint counted as two parameters (its place and its change of slope) — the likelihood form of
+  Joinpoint's BIC selection (an alternative to its permutation test): deterministic and fast enough for
+  every area of a batch. On straight simulated series it adds a spurious joinpoint in fewer than 1 in 10
+  (tested). Each segment's APC has a Wald 95% interval (from the
+  model's covariance, quasi-Poisson scaled when overdispersed); the **average APC** (AAPC) over the whole
+  series is 100·(exp(Σ wⱼbⱼ) − 1) with wⱼ the segment lengths' shares, its interval from Var(Σ wⱼbⱼ)
+  (normal approximation; the joinpoint locations are treated as fixed, as Joinpoint does for AAPC
+  intervals by default).
+* :func:`compare_trends` fits both areas together with an area × year interaction; the interaction's
+  Wald test says whether the area's APC differs from the reference's.
+
+**Small numbers** (:data:`MIN_EVENTS`, :data:`MIN_POINTS`): no model is fitted to fewer than 5 annual
+points or fewer than 50 events in all; the result's ``verdict`` is then 'too few events' (or 'too few
+points'). A significance level of 5% is used for every verdict.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as st
+
+log = logging.getLogger(__name__)
+
+__all__ = ["poisson_trend", "joinpoint", "compare_trends", "MIN_EVENTS", "MIN_POINTS"]
+
+#: Fewest events over the whole series for a trend to be tested.
+MIN_EVENTS = 50
+#: Fewest annual points for a trend to be tested.
+MIN_POINTS = 5
+_Z = st.norm.ppf(0.975)
+
+
+def _arrays(df: pd.DataFrame, year: str, count: str, population: str | None):
+    missing = [c for c in (year, count, population) if c and c not in df.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not found in data; available: {list(df.columns)}")
+    d = df[[year, count] + ([population] if population else [])].dropna().sort_values(year)
+    t = d[year].to_numpy(dtype=float)
+    y = d[count].to_numpy(dtype=float)
+    if (y < 0).any():
+        raise ValueError(f"column '{count}' has negative counts")
+    if len(np.unique(t)) != len(t):
+        raise ValueError(f"column '{year}' repeats a year")
+    off = np.log(d[population].to_numpy(dtype=float)) if population else np.zeros(len(t))
+    return t, y, off
+
+
+def _too_few(t: np.ndarray, y: np.ndarray) -> str:
+    if len(t) < MIN_POINTS:
+        return "too few points"
+    if y.sum() < MIN_EVENTS:
+        return "too few events"
+    return ""
+
+
+def _fit(X: np.ndarray, y: np.ndarray, off: np.ndarray):
+    """Poisson GLM; refitted with the Pearson scale (quasi-Poisson) when overdispersion is significant."""
+    model = sm.GLM(y, X, family=sm.families.Poisson(), offset=off)
+    res = model.fit()
+    df_resid = len(y) - X.shape[1]
+    x2 = float(res.pearson_chi2)
+    p_over = float(st.chi2.sf(x2, df_resid)) if df_resid > 0 else np.nan
+    if df_resid > 0 and p_over < 0.05:
+        return model.fit(scale="X2"), "quasi-Poisson", x2 / df_resid, p_over
+    return res, "Poisson", x2 / df_resid if df_resid > 0 else np.nan, p_over
+
+
+def _apc(b: float, se: float) -> tuple[float, float, float]:
+    return 100 * np.expm1(b), 100 * np.expm1(b - _Z * se), 100 * np.expm1(b + _Z * se)
+
+
+def poisson_trend(df: pd.DataFrame, year: str, count: str, population: str | None = None) -> dict:
+    """Log-linear Poisson trend of annual counts (rates with ``population``).
+
+    Returns
+    -------
+    dict
+        ``apc``, ``lower_ci``, ``upper_ci`` (% a year), ``p_value`` (Wald test of the slope), ``model``
+        ('Poisson' or 'quasi-Poisson'), ``dispersion`` (X²/df), ``n_points``, ``events``, ``period_start``,
+        ``period_end`` and ``verdict`` ('increasing', 'decreasing', 'no significant change', 'too few
+        events', 'too few points').
+    """
+    t, y, off = _arrays(df, year, count, population)
+    out = {"n_points": len(t), "events": float(y.sum()), "period_start": t.min() if len(t) else np.nan,
+           "period_end": t.max() if len(t) else np.nan}
+    reason = _too_few(t, y)
+    if reason:
+        return {**out, "apc": np.nan, "lower_ci": np.nan, "upper_ci": np.nan, "p_value": np.nan, "model": "",
+                "dispersion": np.nan, "verdict": reason}
+    X = sm.add_constant(t - t.min())
+    res, kind, disp, _ = _fit(X, y, off)
+    b, se = float(res.params[1]), float(res.bse[1])
+    apc, lo, hi = _apc(b, se)
+    p = float(res.pvalues[1])
+    verdict = "no significant change" if p >= 0.05 else ("increasing" if b > 0 else "decreasing")
+    return {**out, "apc": apc, "lower_ci": lo, "upper_ci": hi, "p_value": p, "model": kind, "dispersion": disp,
+            "verdict": verdict}
+
+
+def _design(t: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
+    cols = [np.ones_like(t), t - t.min()] + [np.clip(t - k, 0, None) for k in knots]
+    return np.column_stack(cols)
+
+
+def _placements(t: np.ndarray, k: int, min_points: int):
+    """Joinpoint placements on observed years leaving at least ``min_points`` points in every segment (a
+    joinpoint year belongs to both segments it joins)."""
+    n = len(t)
+    for idx in itertools.combinations(range(1, n - 1), k):
+        bounds = (0, *idx, n - 1)
+        if all(bounds[j + 1] - bounds[j] + 1 >= min_points for j in range(k + 1)):
+            yield tuple(t[i] for i in idx)
+
+
+def joinpoint(df: pd.DataFrame, year: str, count: str, population: str | None = None, *, max_joinpoints: int = 2,
+              min_points: int = 4) -> dict:
+    """Segmented (joinpoint) Poisson regression with the number of joinpoints chosen by BIC.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per year.
+    year, count, population : str
+        Columns (population optional: without it the trend is in the counts).
+    max_joinpoints : int
+        Largest number of joinpoints tried (0 … K).
+    min_points : int
+        Fewest observations in each segment (joinpoint years counted in both segments).
+
+    Returns
+    -------
+    dict
+        ``joinpoints`` (tuple of years), ``segments`` (DataFrame: ``period_start``, ``period_end``, ``apc``,
+        ``lower_ci``, ``upper_ci``, ``p_value``), ``aapc`` with ``aapc_lower_ci``/``aapc_upper_ci`` and
+        ``aapc_p_value`` over the whole series, ``bic`` by number of joinpoints, ``model``, ``verdict`` (of
+        the AAPC, or why nothing was fitted) and ``fitted`` (expected counts by year).
+    """
+    t, y, off = _arrays(df, year, count, population)
+    reason = _too_few(t, y)
+    empty = pd.DataFrame(columns=["period_start", "period_end", "apc", "lower_ci", "upper_ci", "p_value"])
+    if reason:
+        return {"joinpoints": (), "segments": empty, "aapc": np.nan, "aapc_lower_ci": np.nan,
+                "aapc_upper_ci": np.nan, "aapc_p_value": np.nan, "bic": {}, "model": "", "verdict": reason,
+                "fitted": pd.Series(dtype=float)}
+    best = {}
+    for k in range(max_joinpoints + 1):
+        for knots in _placements(t, k, min_points):
+            res = sm.GLM(y, _design(t, knots), family=sm.families.Poisson(), offset=off).fit()
+            if k not in best or res.deviance < best[k][0]:
+                best[k] = (float(res.deviance), knots, res)
+    # BIC on the deviance scaled by the largest model's dispersion (so that overdispersed counts do not
+    # look like joinpoints): D_k/φ + 2(k+1)·ln(n), each joinpoint counting as two parameters (place, slope)
+    n = len(t)
+    top = best[max(best)][2]
+    phi = max(1.0, float(top.pearson_chi2) / max(1, n - top.params.size))
+    bic = {k: dev / phi + 2 * (k + 1) * np.log(n) for k, (dev, _, _) in best.items()}
+    k = min(bic, key=lambda j: (bic[j], j))
+    knots = best[k][1]
+    X = _design(t, knots)
+    res, kind, _, _ = _fit(X, y, off)
+    beta, cov = np.asarray(res.params), np.asarray(res.cov_params())
+    bounds = [t.min(), *knots, t.max()]
+    rows, weights, combos = [], [], []
+    for j in range(k + 1):
+        c = np.zeros(len(beta))
+        c[1] = 1
+        c[2:2 + j] = 1  # slope of segment j = β₁ + δ₁ + … + δⱼ
+        b, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
+        apc, lo, hi = _apc(b, se)
+        rows.append({"period_start": bounds[j], "period_end": bounds[j + 1], "apc": apc, "lower_ci": lo,
+                     "upper_ci": hi, "p_value": float(2 * st.norm.sf(abs(b / se)))})
+        weights.append(bounds[j + 1] - bounds[j])
+        combos.append(c)
+    w = np.array(weights, dtype=float) / sum(weights)
+    c = np.sum([wi * ci for wi, ci in zip(w, combos)], axis=0)
+    b, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
+    aapc, lo, hi = _apc(b, se)
+    p = float(2 * st.norm.sf(abs(b / se)))
+    verdict = "no significant change" if p >= 0.05 else ("increasing" if b > 0 else "decreasing")
+    return {"joinpoints": tuple(int(x) for x in knots), "segments": pd.DataFrame(rows), "aapc": aapc,
+            "aapc_lower_ci": lo, "aapc_upper_ci": hi, "aapc_p_value": p, "bic": bic, "model": kind,
+            "verdict": verdict, "fitted": pd.Series(res.fittedvalues, index=t.astype(int))}
+
+
+def compare_trends(area: pd.DataFrame, reference: pd.DataFrame, year: str, count: str,
+                   population: str | None = None) -> dict:
+    """Does the area's log-linear trend differ from the reference's (e.g. England's)? Wald test of the area ×
+    year interaction in one Poisson (or quasi-Poisson) model of both series over their common years.
+
+    Returns
+    -------
+    dict
+        ``apc_ratio`` (the area's yearly rate ratio over the reference's, as a % difference in APC terms:
+        100·(e^δ − 1)) with ``lower_ci``/``upper_ci``, ``p_value``, ``model`` and ``verdict`` ('faster
+        increase or slower decrease than the reference', 'slower …', 'not significantly different', 'too
+        few events').
+    """
+    ta, ya, oa = _arrays(area, year, count, population)
+    tr, yr, orf = _arrays(reference, year, count, population)
+    common = np.intersect1d(ta, tr)
+    ka, kr = np.isin(ta, common), np.isin(tr, common)
+    ta, ya, oa, tr, yr, orf = ta[ka], ya[ka], oa[ka], tr[kr], yr[kr], orf[kr]
+    reason = _too_few(ta, ya)
+    if reason:
+        return {"apc_ratio": np.nan, "lower_ci": np.nan, "upper_ci": np.nan, "p_value": np.nan, "model": "",
+                "verdict": reason}
+    t = np.concatenate([ta, tr]) - common.min()
+    g = np.concatenate([np.ones(len(ta)), np.zeros(len(tr))])
+    X = np.column_stack([np.ones_like(t), g, t, g * t])
+    res, kind, _, _ = _fit(X, np.concatenate([ya, yr]), np.concatenate([oa, orf]))
+    d, se = float(res.params[3]), float(res.bse[3])
+    ratio, lo, hi = _apc(d, se)
+    p = float(res.pvalues[3])
+    verdict = ("not significantly different" if p >= 0.05 else
+               "faster increase or slower decrease than the reference" if d > 0 else
+               "slower increase or faster decrease than the reference")
+    return {"apc_ratio": ratio, "lower_ci": lo, "upper_ci": hi, "p_value": p, "model": kind, "verdict": verdict}

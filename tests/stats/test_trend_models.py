@@ -1,0 +1,91 @@
+"""Trend models on simulated series with known trends (seeded), and the small-numbers rule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdp_analysis.stats import trend_models as tm
+
+YEARS = np.arange(1993, 2022)
+
+
+def _series(rate0, growth, *, years=YEARS, pop=100_000, seed=1, joins=()):
+    """Poisson counts with a known APC (``growth``, a fraction a year); ``joins`` = ((year, new growth), …)."""
+    rng = np.random.default_rng(seed)
+    log_mu, g, out = np.log(rate0 * pop), np.log1p(growth), []
+    changes = dict(joins)
+    for i, y in enumerate(years):
+        if i:
+            log_mu += g
+        if y in changes:
+            g = np.log1p(changes[y])
+        out.append(rng.poisson(np.exp(log_mu)))
+    return pd.DataFrame({"year": years, "deaths": out, "pop": pop})
+
+
+@pytest.mark.parametrize("growth", [-0.04, 0.0, 0.06])
+def test_poisson_trend_recovers_a_known_apc_within_its_interval(growth):
+    hits = 0
+    for seed in range(40):
+        r = tm.poisson_trend(_series(50e-5, growth, seed=seed), "year", "deaths", "pop")
+        hits += r["lower_ci"] <= 100 * growth <= r["upper_ci"]
+    assert hits >= 34  # ~95% coverage: at least 34 of 40
+
+
+def test_a_strong_trend_is_significant_and_a_flat_one_mostly_not():
+    up = tm.poisson_trend(_series(50e-5, 0.06), "year", "deaths", "pop")
+    assert up["verdict"] == "increasing" and up["apc"] == pytest.approx(6, abs=1.5)
+    flat = [tm.poisson_trend(_series(50e-5, 0.0, seed=s), "year", "deaths", "pop")["verdict"] for s in range(40)]
+    assert flat.count("no significant change") >= 34
+
+
+def test_overdispersion_switches_to_quasi_poisson_with_wider_limits():
+    rng = np.random.default_rng(3)
+    mu = 200 * np.exp(0.03 * np.arange(len(YEARS)))
+    df = pd.DataFrame({"year": YEARS, "deaths": rng.negative_binomial(5, 5 / (5 + mu))})
+    r = tm.poisson_trend(df, "year", "deaths")
+    assert r["model"] == "quasi-Poisson" and r["dispersion"] > 5
+
+
+def test_joinpoint_finds_a_planted_joinpoint():
+    df = _series(50e-5, -0.03, joins=((2010, 0.10),), pop=400_000)
+    r = tm.joinpoint(df, "year", "deaths", "pop")
+    assert len(r["joinpoints"]) >= 1 and min(abs(j - 2010) for j in r["joinpoints"]) <= 1
+    seg = r["segments"]
+    assert seg["apc"].iloc[0] < 0 < seg["apc"].iloc[-1]
+    assert seg["lower_ci"].iloc[-1] <= 10 <= seg["upper_ci"].iloc[-1]
+
+
+def test_joinpoint_on_straight_series_rarely_adds_one_and_then_its_aapc_is_the_apc():
+    found = [tm.joinpoint(_series(50e-5, 0.04, pop=400_000, seed=s), "year", "deaths", "pop") for s in range(30)]
+    assert sum(len(r["joinpoints"]) > 0 for r in found) <= 3
+    seed = next(s for s, r in enumerate(found) if not r["joinpoints"])
+    plain = tm.poisson_trend(_series(50e-5, 0.04, pop=400_000, seed=seed), "year", "deaths", "pop")
+    assert found[seed]["aapc"] == pytest.approx(plain["apc"], rel=1e-6)
+
+
+def test_segments_respect_the_minimum_number_of_points():
+    df = _series(50e-5, 0.0, years=np.arange(2010, 2022), joins=((2019, 0.5),), pop=400_000)
+    r = tm.joinpoint(df, "year", "deaths", "pop", min_points=4)
+    bounds = [2010, *r["joinpoints"], 2021]
+    assert all(b - a + 1 >= 4 for a, b in zip(bounds, bounds[1:]))
+
+
+def test_compare_trends_detects_a_different_slope_and_not_an_equal_one():
+    eng = _series(50e-5, 0.02, pop=5_000_000, seed=2)
+    faster = _series(50e-5, 0.08, pop=300_000, seed=3)
+    same = _series(50e-5, 0.02, pop=300_000, seed=4)
+    r = tm.compare_trends(faster, eng, "year", "deaths", "pop")
+    assert r["p_value"] < 0.05 and r["verdict"].startswith("faster")
+    assert tm.compare_trends(same, eng, "year", "deaths", "pop")["p_value"] > 0.01
+
+
+def test_too_few_events_or_points_gives_no_test():
+    small = _series(1e-5, 0.05, pop=50_000)  # about half a death a year
+    assert small["deaths"].sum() < tm.MIN_EVENTS
+    assert tm.poisson_trend(small, "year", "deaths", "pop")["verdict"] == "too few events"
+    assert tm.joinpoint(small, "year", "deaths", "pop")["verdict"] == "too few events"
+    short = _series(50e-5, 0.05, years=np.arange(2018, 2022))
+    assert tm.poisson_trend(short, "year", "deaths", "pop")["verdict"] == "too few points"
