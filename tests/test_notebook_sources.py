@@ -40,3 +40,14 @@ def test_notebook_source(path):
     assert nb.metadata["kernelspec"]["name"] == "cdp-analysis"
     first = next(c for c in nb.cells if c.cell_type == "markdown")
     assert first.source.splitlines()[0] == f"# {chapter.title}", "the notebook's first heading is the chapter's title"
+
+
+def test_cell_ids_are_unique_across_notebooks():
+    """The report joins every chapter's notebook: a repeated cell id would be renumbered (and warned about)."""
+    import json
+
+    seen = {}
+    for path in sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            assert cell["id"] not in seen, f"cell id {cell['id']} is in {seen.get(cell['id'])} and {path.name}"
+            seen[cell["id"]] = path.name

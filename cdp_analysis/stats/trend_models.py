@@ -74,11 +74,11 @@ def _too_few(t: np.ndarray, y: np.ndarray) -> str:
     return ""
 
 
-def _fit(X: np.ndarray, y: np.ndarray, off: np.ndarray):
+def _fit(design: np.ndarray, y: np.ndarray, off: np.ndarray):
     """Poisson GLM; refitted with the Pearson scale (quasi-Poisson) when overdispersion is significant."""
-    model = sm.GLM(y, X, family=sm.families.Poisson(), offset=off)
+    model = sm.GLM(y, design, family=sm.families.Poisson(), offset=off)
     res = model.fit()
-    df_resid = len(y) - X.shape[1]
+    df_resid = len(y) - design.shape[1]
     x2 = float(res.pearson_chi2)
     p_over = float(st.chi2.sf(x2, df_resid)) if df_resid > 0 else np.nan
     if df_resid > 0 and p_over < 0.05:
@@ -154,7 +154,8 @@ def joinpoint(df: pd.DataFrame, year: str, count: str, population: str | None = 
         ``joinpoints`` (tuple of years), ``segments`` (DataFrame: ``period_start``, ``period_end``, ``apc``,
         ``lower_ci``, ``upper_ci``, ``p_value``), ``aapc`` with ``aapc_lower_ci``/``aapc_upper_ci`` and
         ``aapc_p_value`` over the whole series, ``bic`` by number of joinpoints, ``model``, ``verdict`` (of
-        the AAPC, or why nothing was fitted) and ``fitted`` (expected counts by year).
+        the AAPC, or why nothing was fitted) and ``fitted`` (DataFrame by year: expected count ``fitted`` with
+        95% ``lower_ci``/``upper_ci``).
     """
     t, y, off = _arrays(df, year, count, population)
     reason = _too_few(t, y)
@@ -162,7 +163,7 @@ def joinpoint(df: pd.DataFrame, year: str, count: str, population: str | None = 
     if reason:
         return {"joinpoints": (), "segments": empty, "aapc": np.nan, "aapc_lower_ci": np.nan,
                 "aapc_upper_ci": np.nan, "aapc_p_value": np.nan, "bic": {}, "model": "", "verdict": reason,
-                "fitted": pd.Series(dtype=float)}
+                "fitted": pd.DataFrame(columns=["fitted", "lower_ci", "upper_ci"])}
     best = {}
     for k in range(max_joinpoints + 1):
         for knots in _placements(t, k, min_points):
@@ -198,9 +199,14 @@ def joinpoint(df: pd.DataFrame, year: str, count: str, population: str | None = 
     aapc, lo, hi = _apc(b, se)
     p = float(2 * st.norm.sf(abs(b / se)))
     verdict = "no significant change" if p >= 0.05 else ("increasing" if b > 0 else "decreasing")
+    # expected counts with 95% limits (log scale, back-transformed)
+    eta = X @ beta + off
+    se_eta = np.sqrt(np.einsum("ij,jk,ik->i", X, cov, X))
+    fitted = pd.DataFrame({"fitted": np.exp(eta), "lower_ci": np.exp(eta - _Z * se_eta),
+                           "upper_ci": np.exp(eta + _Z * se_eta)}, index=pd.Index(t.astype(int), name="year"))
     return {"joinpoints": tuple(int(x) for x in knots), "segments": pd.DataFrame(rows), "aapc": aapc,
             "aapc_lower_ci": lo, "aapc_upper_ci": hi, "aapc_p_value": p, "bic": bic, "model": kind,
-            "verdict": verdict, "fitted": pd.Series(res.fittedvalues, index=t.astype(int))}
+            "verdict": verdict, "fitted": fitted}
 
 
 def compare_trends(area: pd.DataFrame, reference: pd.DataFrame, year: str, count: str,

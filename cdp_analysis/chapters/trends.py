@@ -1,0 +1,452 @@
+"""Chapter 4, trends: tested trends in drug deaths, treatment and alcohol met need, with plain-English findings.
+
+Series (real data):
+
+* **Deaths related to drug misuse and to drug poisoning** (ONS, by local authority): deaths registered each
+  year (persons) for the CDP (the sum of its members; current areas built from their predecessors' counts
+  with :mod:`cdp_analysis.areas.vintage`), its region(s), England and its comparator areas; and the published
+  3-year pooled age-standardised rates with limits (persons, males, females) as published, ONS's ':' and 'u'
+  markers kept. A multi-area CDP has no published rate of its own: its members' rates are shown.
+* **Adults in treatment** (NDTMS ViewIt): England's numbers each year, and the CDP's when its parameters name a
+  ViewIt export (the treatment-gap chapter's loader).
+* **Alcohol met need** (ONS SDG 3.5.1, from the treatment-gap chapter): the Fingertips recent-trend marker on
+  the last five annual points.
+
+Methods (:mod:`cdp_analysis.stats.trend_models`, ``docs/methods.md`` §9): the log-linear Poisson trend of
+annual counts (quasi-Poisson when overdispersed) with its annual percentage change (APC); joinpoint regression
+(0 … ``max_joinpoints``, BIC) with segment APCs and the average APC; the area-versus-England interaction test;
+and the Fingertips recent-trend marker where the series is annual with a denominator. No population is held
+for most of the years, so the death and treatment trends are **in numbers**, not rates (said in the report);
+no test is run on fewer than 5 points or 50 events ('too few events').
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from .. import stats
+from ..areas import comparators, current_population, geography, vintage
+from ..areas.params import ChapterSettings
+from ..areas.partnerships import Partnership
+from ..data import ndtms_viewit, ons_drug_deaths, ons_population
+from ..data.register import cite
+from ..output import figures, tidy
+from ..output.notebook import FigureOutput, TableOutput
+from . import treatment_gap
+from .registry import Chapter
+
+log = logging.getLogger(__name__)
+
+NAME = "trends"
+CAUSES = ("drug misuse", "drug poisoning")
+_AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
+
+
+class Settings(ChapterSettings):
+    """Settings of the trends chapter (section ``trends:`` of a params file)."""
+
+    max_joinpoints: int = Field(default=2, ge=0, le=3, description="most joinpoints tried in each series")
+    min_points: int = Field(default=4, ge=3, le=10,
+                            description="fewest annual points in each joinpoint segment (joinpoint years count in both)")
+    first_year: int | None = Field(default=None, ge=1993, le=2020,
+                                   description="first year of the death series tested (default: every year held)")
+
+
+# --- data -----------------------------------------------------------------------------------------------
+
+
+def _groups(cdp: Partnership) -> pd.DataFrame:
+    groups = cdp.reporting_areas()
+    nn = comparators.for_cdp(cdp)
+    neighbours = pd.DataFrame({"code": nn["code"], "area_code": nn["code"], "area_name": nn["name"],
+                               "area_type": geography.area_type_of(nn["code"]), "area_role": "neighbour",
+                               "area_members": ""})
+    return pd.concat([groups, neighbours], ignore_index=True)
+
+
+def _current(table: pd.DataFrame, values: list[str], kind: str) -> pd.DataFrame:
+    """Rows of the ONS workbook on current areas (regions and England kept as published)."""
+    pop = current_population.current_areas([min(ons_population.available_years())])
+    pop = pop[pop["sex"] == "persons"].groupby("code")["population"].sum()
+    keys = [c for c in table.columns if c not in values and c != "code"]
+    cur = vintage.to_current(table[["code", *keys, *values]], values=values, kind=kind, population=pop,
+                             current_codes=geography.utla_codes())
+    big = table[table["code"].str[:3].isin(["E12", "E92"])][["code", *keys, *values]]
+    big = big.assign(geography_basis=vintage.AS_PUBLISHED)
+    return pd.concat([cur, big], ignore_index=True)
+
+
+def deaths_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
+    """``drug_deaths``: annual registrations and 3-year pooled deaths and age-standardised rates (ASMR per
+    100,000, with limits, as published) for the CDP, its members, region(s), England and comparators."""
+    groups = _groups(cdp)
+    ann = ons_drug_deaths.annual()
+    src = ann["source"].iloc[0]
+    annual = _current(ann[["code", "cause", "year", "deaths"]], ["deaths"], "count").merge(groups, on="code")
+    annual = annual.assign(time_period=annual["year"].astype(str), sex="Persons", measure="deaths", unit="deaths",
+                           value=annual["deaths"], value_note="", source=src)
+    pooled_raw = ons_drug_deaths.pooled()
+    counts = _current(pooled_raw[["code", "cause", "sex", "period", "deaths"]], ["deaths"], "count")
+    rates = pooled_raw[["code", "cause", "sex", "period", "rate", "lower_ci", "upper_ci", "rate_note"]]
+    pooled = counts.merge(rates, on=["code", "cause", "sex", "period"], how="left")
+    # a rate only where the area is as published (or a renamed code): never averaged or apportioned
+    exact = pooled["geography_basis"].isin([vintage.AS_PUBLISHED, vintage.RENAMED])
+    pooled.loc[~exact, ["rate", "lower_ci", "upper_ci"]] = np.nan
+    pooled.loc[~exact, "rate_note"] = "no published rate for this area on current boundaries"
+    pooled = pooled.merge(groups, on="code")
+    pooled = pooled.assign(time_period=pooled["period"], source=src)
+    p_deaths = pooled.assign(measure="deaths", unit="deaths", value=pooled["deaths"], lower_ci=np.nan,
+                             upper_ci=np.nan, value_note="")
+    p_rates = pooled.assign(measure="asmr", unit="per 100,000 (age-standardised, ESP2013)", value=pooled["rate"],
+                            value_note=pooled["rate_note"].fillna(""))
+    t = pd.concat([annual, p_deaths, p_rates], ignore_index=True)
+    # the CDP: the sum of its members' deaths; no published rate for a multi-area CDP
+    cdp_rows = t[t["area_role"] == "cdp"]
+    if len(cdp.members) > 1:
+        keys = [*_AREA, "cause", "sex", "measure", "time_period", "unit"]
+        d = cdp_rows[cdp_rows["measure"] == "deaths"]
+        n = d.groupby(keys)["code"].transform("size")
+        d = d[n == len(cdp.members)].groupby(keys, as_index=False).agg(
+            value=("value", "sum"), source=("source", "first"), geography_basis=("geography_basis", "first"))
+        d = d.assign(geography_basis="sum of the members' deaths", value_note="", lower_ci=np.nan, upper_ci=np.nan)
+        r = cdp_rows[cdp_rows["measure"] == "asmr"].drop_duplicates([*keys]).assign(
+            value=np.nan, lower_ci=np.nan, upper_ci=np.nan,
+            value_note="no published rate for the partnership as a whole: see its members' rates",
+            geography_basis="")
+        cdp_rows = pd.concat([d, r[d.columns.intersection(r.columns)]], ignore_index=True)
+    t = pd.concat([t[t["area_role"] != "cdp"], cdp_rows], ignore_index=True)
+    if settings.first_year is not None:
+        t = t[t["time_period"].str[:4].astype(int) >= settings.first_year]
+    t = t.assign(indicator_id="cdp.trends." + t["cause"].map(geography.slugify) + "." + t["measure"],
+                 indicator_name=np.where(t["measure"] == "asmr",
+                                         "Deaths related to " + t["cause"] + ", age-standardised rate per 100,000",
+                                         "Deaths related to " + t["cause"] + " (registrations)"))
+    keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "cause", "measure", "sex", "value", "lower_ci",
+            "upper_ci", "unit", "value_note", "geography_basis", "source"]
+    return tidy.conform(t[keep])
+
+
+def _annual_series(deaths: pd.DataFrame, cause: str, role: str) -> pd.DataFrame:
+    d = deaths[(deaths["cause"] == cause) & (deaths["measure"] == "deaths") & (deaths["area_role"] == role)
+               & ~deaths["time_period"].str.contains("-")]
+    return d.assign(year=d["time_period"].astype(int)).sort_values("year")
+
+
+# --- trend results ----------------------------------------------------------------------------------------
+
+
+def _row(series: str, area: pd.Series, method: str, measure: str, res: dict, *, start, end, source: str,
+         joinpoints: str = "", model: str = "", apc_key: str = "apc", lo="lower_ci", hi="upper_ci",
+         p="p_value") -> dict:
+    return {**{k: area[k] for k in _AREA}, "series": series, "method": method, "measure": measure,
+            "period_start": str(start), "period_end": str(end), "time_period": f"{start}-{end}",
+            "apc": res.get(apc_key, np.nan), "value": res.get(apc_key, np.nan), "lower_ci": res.get(lo, np.nan),
+            "upper_ci": res.get(hi, np.nan), "p_value": res.get(p, np.nan), "joinpoints": joinpoints,
+            "verdict": res.get("verdict", ""), "model": model or res.get("model", ""), "unit": "% a year",
+            "source": source}
+
+
+def count_trends(series: str, frames: dict[str, pd.DataFrame], settings: Settings, *, england_role="england"):
+    """Poisson, joinpoint and (for non-England areas) the comparison with England, for each area's annual
+    series (``frames``: role → frame with ``year``, ``value`` and the area columns). Returns (rows, fits)."""
+    rows, fits = [], {}
+    eng = frames.get(england_role)
+    for role, d in frames.items():
+        if d.empty:
+            continue
+        area, src = d.iloc[0], cite(*d["source"].unique())
+        start, end = int(d["year"].min()), int(d["year"].max())
+        pt = stats.poisson_trend(d, "year", "value")
+        rows.append(_row(series, area, "poisson regression", "annual percentage change", pt, start=start, end=end,
+                         source=src))
+        jp = stats.joinpoint(d, "year", "value", max_joinpoints=settings.max_joinpoints, min_points=settings.min_points)
+        fits[role] = jp
+        jps = "; ".join(str(j) for j in jp["joinpoints"])
+        rows.append(_row(series, area, "joinpoint", "average annual percentage change", jp, start=start, end=end,
+                         source=src, joinpoints=jps, apc_key="aapc", lo="aapc_lower_ci", hi="aapc_upper_ci",
+                         p="aapc_p_value"))
+        for s in jp["segments"].itertuples():
+            seg = {"apc": s.apc, "lower_ci": s.lower_ci, "upper_ci": s.upper_ci, "p_value": s.p_value,
+                   "verdict": "no significant change" if s.p_value >= 0.05 else
+                   ("increasing" if s.apc > 0 else "decreasing")}
+            rows.append(_row(series, area, "joinpoint segment", "annual percentage change", seg,
+                             start=int(s.period_start), end=int(s.period_end), source=src, joinpoints=jps,
+                             model=jp["model"]))
+        if role != england_role and eng is not None and not eng.empty:
+            cmp = stats.compare_trends(d, eng, "year", "value")
+            rows.append(_row(series, area, "compared with England", "difference in annual percentage change", cmp,
+                             start=start, end=end, source=cite(src, *eng["source"].unique()), apc_key="apc_ratio"))
+    return rows, fits
+
+
+def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """``trends``: one row per series × area × method (and joinpoint segment)."""
+    rows, fits = [], {}
+    for cause in CAUSES:
+        frames = {role: _annual_series(deaths, cause, role) for role in ("cdp", "england")}
+        r, f = count_trends(f"deaths related to {cause}", frames, settings)
+        rows += r
+        fits[cause] = f
+    # adults in treatment: England (ViewIt), and the CDP's own export when given
+    eng = ndtms_viewit.england()
+    tre = ndtms_viewit.in_treatment(eng, drug_groups=("all",))
+    england_area = pd.Series({"area_code": geography.ENGLAND_CODE, "area_name": "England", "area_type": "England",
+                              "area_role": "england", "area_members": ""})
+    frames = {"england": tre.assign(**england_area, year=tre["period"].str[:4].astype(int) + 1)}
+    gs = treatment_gap.Settings(viewit=list(cdp.chapter_settings(treatment_gap.NAME).viewit))
+    local = treatment_gap.viewit_exports(cdp, gs)
+    if not local.empty:
+        lt = ndtms_viewit.in_treatment(local.drop(columns="code"), drug_groups=("all",))
+        lt = lt.groupby("period", as_index=False).agg(value=("value", "sum"), source=("source", "first"))
+        cdp_area = pd.Series({"area_code": cdp.code, "area_name": cdp.name, "area_type": cdp.area_type,
+                              "area_role": "cdp", "area_members": cdp.members_text})
+        frames["cdp"] = lt.assign(**cdp_area, year=lt["period"].str[:4].astype(int) + 1)
+    r, f = count_trends("adults in structured treatment (year ending March)", frames, settings)
+    rows += r
+    fits["treatment"] = f
+    # alcohol met need: the Fingertips recent-trend marker (annual proportions)
+    gap = treatment_gap.gap_table(cdp, treatment_gap.Settings())
+    met = gap[(gap["substance"] == treatment_gap.ALCOHOL) & (gap["measure"] == "met need")
+              & gap["area_role"].isin(["cdp", "england"]) & gap["pairing"].str.startswith("ONS SDG")]
+    for _role, d in met.groupby("area_role", sort=False):
+        d = d.sort_values("time_period_sortable")
+        rt = stats.recent_trend(d.assign(x=d["count"], n=d["denominator"]), "time_period", count="x",
+                                denominator="n", polarity="high_is_good", multiplier=100).iloc[0]
+        res = {"apc": rt["slope"], "p_value": rt["p_value"], "verdict": str(rt["trend"]).lower()}
+        row = _row("alcohol met need (dependent drinkers in treatment)", d.iloc[0], "Fingertips recent trend",
+                   "change in met need (percentage points a year)", res, start=rt["first_period"],
+                   end=rt["last_period"], source=cite(*d["source"].unique()), model="chi-square test for trend")
+        row["unit"] = "percentage points a year"
+        if rt["reason"]:
+            row["verdict"] = f"cannot be calculated: {rt['reason']}"
+        rows.append(row)
+    t = pd.DataFrame(rows)
+    t["indicator_id"] = "cdp.trends." + t["series"].map(geography.slugify) + "." + t["method"].map(geography.slugify)
+    t["indicator_name"] = t["series"].str[:1].str.upper() + t["series"].str[1:] + ": " + t["measure"]
+    keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "series", "method", "measure", "period_start",
+            "period_end", "apc", "value", "lower_ci", "upper_ci", "p_value", "joinpoints", "verdict", "model", "unit",
+            "source"]
+    return tidy.conform(t[keep]), fits
+
+
+@dataclass
+class Trends:
+    """All tables of the trends chapter for one CDP."""
+
+    cdp: Partnership
+    settings: Settings
+    deaths: pd.DataFrame
+    trends: pd.DataFrame
+    fits: dict
+
+    def tables(self) -> list[pd.DataFrame]:
+        return [self.trends, self.deaths]
+
+
+def build(cdp: Partnership, settings: Settings | None = None) -> Trends:
+    """Compute every table of the trends chapter."""
+    settings = settings or cdp.chapter_settings(NAME)
+    deaths = deaths_table(cdp, settings)
+    trends, fits = trends_table(cdp, settings, deaths)
+    return Trends(cdp=cdp, settings=settings, deaths=deaths, trends=trends, fits=fits)
+
+
+# --- words ------------------------------------------------------------------------------------------------
+
+
+def _pct(x: float) -> str:
+    return f"{abs(x):.0f}%" if abs(x) >= 10 else f"{abs(x):.1f}%"
+
+
+def trend_sentence(row: pd.Series, what: str, where: str, versus: pd.Series | None = None) -> str:
+    """One plain-English sentence from a trend row (and its comparison with England)."""
+    span = f"from {row['period_start']} to {row['period_end']}"
+    if row["verdict"].startswith("too few"):
+        return f"{what} in {where}: {row['verdict']} to test a trend {span}."
+    if row["verdict"] == "no significant change":
+        text = (f"{what} in {where} showed no significant change {span} (average change {row['apc']:+.1f}% a year, "
+                f"{row['lower_ci']:+.1f}% to {row['upper_ci']:+.1f}%)")
+    else:
+        verb = "rose" if row["apc"] > 0 else "fell"
+        text = (f"{what} in {where} {verb} by about {_pct(row['apc'])} a year "
+                f"({_pct(row['lower_ci']) if row['apc'] > 0 else _pct(row['upper_ci'])}–"
+                f"{_pct(row['upper_ci']) if row['apc'] > 0 else _pct(row['lower_ci'])}) {span}")
+    if row["joinpoints"]:
+        text += f", with a change of trend in {row['joinpoints'].replace('; ', ' and ')}"
+    if versus is not None and not versus["verdict"].startswith("too few"):
+        text += {"not significantly different": "; not significantly different from England's trend",
+                 }.get(versus["verdict"], "; " + ("faster than England's (or falling more slowly)"
+                                                   if versus["verdict"].startswith("faster")
+                                                   else "slower than England's (or falling faster)"))
+    return text + "."
+
+
+def summary_text(tr: Trends) -> str:
+    """Key findings as Markdown, every number read from the trends table."""
+    t = tr.trends
+    lines = []
+    for series, what in ((f"deaths related to {CAUSES[0]}", "Registered drug-misuse deaths"),
+                         (f"deaths related to {CAUSES[1]}", "Registered drug-poisoning deaths"),
+                         ("adults in structured treatment (year ending March)", "Adults in structured treatment")):
+        s = t[t["series"] == series]
+        for role, where in (("cdp", tr.cdp.name), ("england", "England")):
+            jp = s[(s["area_role"] == role) & (s["method"] == "joinpoint")]
+            if jp.empty:
+                continue
+            vs = s[(s["area_role"] == role) & (s["method"] == "compared with England")]
+            lines.append("- " + trend_sentence(jp.iloc[0], what, where, vs.iloc[0] if len(vs) else None))
+    met = t[t["method"] == "Fingertips recent trend"]
+    for r in met.itertuples():
+        lines.append(f"- Alcohol met need in {r.area_name}, {r.period_start} to {r.period_end} (Fingertips "
+                     f"recent-trend marker): {r.verdict}.")
+    if not (t["area_role"] == "cdp").any() or t[(t["area_role"] == "cdp") & t["series"].str.startswith("adults")].empty:
+        lines.append(f"- Numbers in treatment for {tr.cdp.name} are not in the data: add the area's NDTMS ViewIt "
+                     "export under 'treatment_gap: viewit' to test their trend.")
+    return "\n".join(lines)
+
+
+def notes_text(tr: Trends) -> str:
+    """Methods and caveats as Markdown."""
+    lines = [
+        "- Death and treatment trends are in **numbers**, not rates: ONS population estimates for most of these "
+        "years are not in the data, so no population offset is used. Population growth adds a little to a rising "
+        "trend in numbers.",
+        "- Deaths are counted by year of **registration**, which can be months or years after the death (inquests).",
+        "- The average annual percentage change (AAPC) summarises the whole series; where joinpoints were found, "
+        "each segment's own annual percentage change is in the CSV table (method 'joinpoint segment').",
+        "- Joinpoints are chosen by BIC among 0 to "
+        f"{tr.settings.max_joinpoints} with at least {tr.settings.min_points} years in each segment; every test is at "
+        "5%. No test is run on fewer than 5 years or 50 events ('too few events'); see docs/methods.md §9.",
+        "- The Fingertips recent-trend marker uses the last five annual points of a proportion (chi-square test "
+        "for trend at 99.8%, with the logit leave-one-out check).",
+    ]
+    if len(tr.cdp.members) > 1:
+        lines.append("- ONS publishes no age-standardised rate for the partnership as a whole; its members' rates are "
+                     "shown. Deaths of the partnership are the sum of its members'.")
+    notes = tr.deaths.loc[tr.deaths["area_role"].isin(["cdp", "member"]) & (tr.deaths["value_note"] != ""),
+                          "value_note"].unique()
+    lines += [f"- {n[0].upper() + n[1:]} (rows marked in the CSV)." for n in sorted(notes)]
+    return "\n".join(lines)
+
+
+# --- figures and tables -------------------------------------------------------------------------------------
+
+
+def deaths_figure(tr: Trends) -> FigureOutput:
+    """Registered drug-misuse deaths each year with the joinpoint fit (95% band), the CDP and England."""
+    cause = CAUSES[0]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
+    data = []
+    for ax, role, colour in ((axes[0], "cdp", figures.CDP_COLOUR), (axes[1], "england", figures.ENGLAND_COLOUR)):
+        d = _annual_series(tr.deaths, cause, role)
+        if d.empty:
+            continue
+        data.append(d)
+        ax.bar(d["year"], d["value"], color=colour, alpha=0.35, label="Registered deaths")
+        jp = tr.fits[cause].get(role)
+        if jp is not None and len(jp["fitted"]):
+            f = jp["fitted"]
+            ax.plot(f.index, f["fitted"], color=colour, linewidth=2,
+                    linestyle=figures.ENGLAND_LINESTYLE if role == "england" else "-", label="Joinpoint fit")
+            ax.fill_between(f.index, f["lower_ci"], f["upper_ci"], color=colour, alpha=0.2, linewidth=0,
+                            label="95% limits of the fit")
+            for j in jp["joinpoints"]:
+                ax.axvline(j, color="#0b0c0c", linestyle=":", linewidth=1)
+                ax.annotate(f"joinpoint {j}", (j, ax.get_ylim()[1] * 0.95), fontsize=8, ha="right", rotation=90,
+                            va="top")
+        ax.set_title(d["area_name"].iloc[0])
+        ax.set_xlabel("Year of registration")
+        ax.set_ylim(bottom=0)
+    axes[0].set_ylabel("Deaths related to drug misuse (number)")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"Deaths related to drug misuse registered each year: {tr.cdp.name} and England")
+    fig.text(0.01, 0.005, f"Source: {ons_drug_deaths.DATASET.title}. Dotted lines: joinpoints.", fontsize=8,
+             color="#505a5f")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return FigureOutput("trends_drug_deaths", fig, data=pd.concat(data, ignore_index=True) if data else None)
+
+
+def asmr_figure(tr: Trends) -> FigureOutput:
+    """Published 3-year age-standardised drug-misuse death rates with limits: the CDP (or its members), the
+    region and England."""
+    d = tr.deaths[(tr.deaths["cause"] == CAUSES[0]) & (tr.deaths["measure"] == "asmr") & (tr.deaths["sex"] == "Persons")
+                  & tr.deaths["area_role"].isin(["cdp", "member", "region", "england"]) & tr.deaths["value"].notna()]
+    d = d.sort_values("time_period_sortable")
+    periods = sorted(d["time_period"].unique())
+    x = {p: i for i, p in enumerate(periods)}
+    fig, ax = plt.subplots(figsize=(10, 4.4))
+    colours = iter(figures.QUALITATIVE)
+    for (role, _code), s in d.groupby(["area_role", "area_code"], sort=False):
+        colour = {"england": figures.ENGLAND_COLOUR, "region": figures.COMPARATOR_COLOUR}.get(role) or next(colours)
+        style = figures.ENGLAND_LINESTYLE if role == "england" else "-"
+        xs = s["time_period"].map(x)
+        ax.plot(xs, s["value"], style, marker="o", markersize=3, color=colour, label=s["area_name"].iloc[0])
+        if role != "region":
+            ax.fill_between(xs, s["lower_ci"], s["upper_ci"], color=colour, alpha=0.15, linewidth=0)
+    ax.set_xticks(range(len(periods)), periods, rotation=45, ha="right")
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("Deaths per 100,000 (age-standardised, 95% limits)")
+    ax.set_xlabel("Years of registration (3-year pooled)")
+    ax.set_title(f"Drug-misuse death rate, {tr.cdp.name}, region and England")
+    ax.legend(fontsize=8)
+    fig.text(0.01, 0.005, f"Source: {ons_drug_deaths.DATASET.title} (rates as published; none below 10 deaths).",
+             fontsize=8, color="#505a5f")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return FigureOutput("trends_drug_misuse_rate", fig, data=d)
+
+
+def trends_output(tr: Trends) -> TableOutput:
+    t = tr.trends[tr.trends["method"] != "joinpoint segment"]
+    order = {"cdp": 0, "member": 1, "region": 2, "england": 3}
+    t = t.assign(_r=t["area_role"].map(order)).sort_values(["series", "_r", "method"])
+
+    def fmt(r):
+        if pd.isna(r.apc):
+            return ""
+        lim = "" if pd.isna(r.lower_ci) else f" ({r.lower_ci:+.1f} to {r.upper_ci:+.1f})"
+        return f"{r.apc:+.1f}{lim}"
+
+    view = pd.DataFrame({"Series": t["series"], "Area": t["area_name"], "Method": t["method"],
+                         "Years": t["period_start"] + "–" + t["period_end"],
+                         "Change a year (95% limits)": [fmt(r) for r in t.itertuples()],
+                         "Joinpoints": t["joinpoints"], "Result": t["verdict"]}).set_index(["Series", "Area", "Method"])
+    return TableOutput("trends", tr.trends, view=view,
+                       caption="Trend tests: annual percentage change (numbers of deaths or adults), joinpoint average "
+                               "annual percentage change, the comparison with England, and the Fingertips marker "
+                               "(met need, percentage points a year). Segments are in the CSV")
+
+
+def deaths_output(tr: Trends) -> TableOutput:
+    d = tr.deaths[(tr.deaths["measure"] == "asmr") & (tr.deaths["sex"] == "Persons")
+                  & tr.deaths["area_role"].isin(["cdp", "member", "region", "england"])]
+    latest = d["time_period"].max()
+    d = d[d["time_period"] == latest]
+    deaths = tr.deaths[(tr.deaths["measure"] == "deaths") & (tr.deaths["time_period"] == latest)
+                       & (tr.deaths["sex"] == "Persons")].set_index(["area_code", "cause"])["value"]
+    order = {"cdp": 0, "member": 1, "region": 2, "england": 3}
+    d = d.assign(_r=d["area_role"].map(order)).sort_values(["cause", "_r", "area_name"])
+    view = pd.DataFrame({
+        "Cause": d["cause"], "Area": d["area_name"],
+        "Deaths": [f"{deaths.get((a, c), np.nan):,.0f}" for a, c in zip(d["area_code"], d["cause"])],
+        "Rate per 100,000 (95% limits)": ["" if pd.isna(v) else f"{v:.1f} ({lo:.1f}–{hi:.1f})"
+                                          for v, lo, hi in zip(d["value"], d["lower_ci"], d["upper_ci"])],
+        "Note": d["value_note"]}).set_index(["Cause", "Area"])
+    return TableOutput("drug_deaths", tr.deaths, view=view,
+                       caption=f"Deaths related to drug misuse and drug poisoning, {latest} (registrations pooled over "
+                               "three years) and the age-standardised rate as published. Every year is in the CSV")
+
+
+CHAPTER = Chapter(
+    name=NAME, number=4, title="Trends", notebook="04_trends",
+    datasets=("ons_population", "lookups", "ons_drug_deaths", "ndtms_viewit", "ons_sdg", "ohid_alcohol_dependence",
+              "fingertips", "ons_nearest_neighbours"),
+    settings=Settings, build=build, summary=summary_text,
+    figures={"trends_drug_deaths": deaths_figure, "trends_drug_misuse_rate": asmr_figure},
+    tables=("trends", "drug_deaths"),
+)

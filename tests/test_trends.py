@@ -1,0 +1,99 @@
+"""Chapter 4, trends: death counts and rates as published, multi-area CDPs summed (never averaged rates), the
+trend table's contract, tested verdicts and sentences built from the table, and the small-numbers rule."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cdp_analysis import stats
+from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import trends as tc
+from cdp_analysis.data import ons_drug_deaths
+from cdp_analysis.output import tidy
+
+
+@pytest.fixture(scope="module")
+def notts():
+    return tc.build(partnerships.get("nottinghamshire"))
+
+
+@pytest.fixture(scope="module")
+def northants():
+    return tc.build(partnerships.get("northamptonshire"))
+
+
+def _one(t: pd.DataFrame, **where) -> pd.Series:
+    for k, v in where.items():
+        t = t[t[k] == v]
+    assert len(t) == 1, (where, len(t))
+    return t.iloc[0]
+
+
+def test_nottinghamshire_misuse_2019_21_as_published(notts):
+    rate = _one(notts.deaths, area_role="cdp", cause="drug misuse", measure="asmr", sex="Persons", time_period="2019-21")
+    assert (rate["value"], rate["lower_ci"], rate["upper_ci"]) == (2.5, 1.9, 3.2)
+    deaths = _one(notts.deaths, area_role="cdp", cause="drug misuse", measure="deaths", sex="Persons",
+                  time_period="2019-21")
+    years = notts.deaths[(notts.deaths["area_role"] == "cdp") & (notts.deaths["cause"] == "drug misuse")
+                         & notts.deaths["time_period"].isin(["2019", "2020", "2021"])]
+    assert deaths["value"] == 58 == years["value"].sum()
+
+
+def test_a_multi_area_cdp_sums_deaths_and_never_averages_rates(northants):
+    d = northants.deaths
+    members = d[(d["area_role"] == "member") & (d["cause"] == "drug misuse") & (d["time_period"] == "2021")]
+    cdp = _one(d, area_role="cdp", cause="drug misuse", measure="deaths", time_period="2021")
+    assert len(members) == 2 and cdp["value"] == members["value"].sum()
+    rate = _one(d, area_role="cdp", cause="drug misuse", measure="asmr", sex="Persons", time_period="2019-21")
+    assert pd.isna(rate["value"]) and "no published rate for the partnership" in rate["value_note"]
+    published = d[(d["area_role"] == "member") & (d["measure"] == "asmr") & (d["time_period"] == "2019-21")
+                  & (d["sex"] == "Persons") & (d["cause"] == "drug misuse")]
+    assert published["value"].notna().all() and len(published) == 2
+
+
+def test_table_contracts(notts, northants):
+    for tr in (notts, northants):
+        tidy.check_tidy(tr.trends, "trends")
+        tidy.check_tidy(tr.deaths, "drug_deaths")
+        for col in ("series", "method", "period_start", "period_end", "apc", "lower_ci", "upper_ci", "p_value",
+                    "joinpoints", "verdict"):
+            assert col in tr.trends.columns
+        assert set(tr.deaths["cause"]) == {"drug misuse", "drug poisoning"}
+        assert set(tr.deaths["measure"]) == {"deaths", "asmr"}
+        assert set(tr.deaths["sex"]) == {"Persons", "Male", "Female"}
+
+
+def test_the_trend_rows_are_the_models_results(notts):
+    d = tc._annual_series(notts.deaths, "drug misuse", "cdp")
+    expected = stats.poisson_trend(d, "year", "value")
+    row = _one(notts.trends, area_role="cdp", series="deaths related to drug misuse", method="poisson regression")
+    assert row["apc"] == pytest.approx(expected["apc"]) and row["verdict"] == expected["verdict"]
+    assert row["period_start"] == "1993" and row["period_end"] == "2021"
+
+
+def test_published_markers_are_kept(notts):
+    scilly = tc.build(partnerships.get("E06000053"))  # Isles of Scilly: a handful of deaths
+    r = scilly.deaths[(scilly.deaths["area_role"] == "cdp") & (scilly.deaths["measure"] == "asmr")]
+    assert r["value"].isna().all() and r["value_note"].str.startswith("fewer than 10 deaths").all()
+    jp = _one(scilly.trends, area_role="cdp", series="deaths related to drug misuse", method="joinpoint")
+    assert jp["verdict"] == "too few events"
+    assert "too few events to test a trend" in tc.summary_text(scilly)
+
+
+def test_sentences_come_from_the_table(notts):
+    row = _one(notts.trends, area_role="cdp", series="deaths related to drug misuse", method="joinpoint")
+    text = tc.summary_text(notts)
+    assert f"from {row['period_start']} to {row['period_end']}" in text
+    assert ("rose" in text) == (row["verdict"] == "increasing")
+
+
+def test_alcohol_met_need_marker_uses_the_fingertips_method(notts):
+    row = _one(notts.trends, area_role="cdp", method="Fingertips recent trend")
+    assert row["period_start"] == "2014/15" and row["period_end"] == "2018/19"
+    assert row["verdict"] in {t.lower() for t in stats.TREND_LEVELS} | {""} or row["verdict"].startswith("cannot")
+
+
+def test_death_source_is_the_registered_workbook(notts):
+    path = ons_drug_deaths.register.file_of_kind(ons_drug_deaths.WORKBOOK.kind)
+    assert notts.deaths["source"].str.contains(path.name).all()
