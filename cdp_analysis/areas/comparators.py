@@ -78,3 +78,13 @@ def for_cdp(cdp) -> pd.DataFrame:
     return pd.DataFrame({"rank": range(1, len(codes) + 1), "code": codes, "name": codes.map(reg["name"]),
                          "region_name": codes.map(reg["region_name"]), "mean_distance": codes.map(mean),
                          "comparator_set": chosen.name})
+
+
+def reporting_areas(cdp) -> pd.DataFrame:
+    """:meth:`Partnership.reporting_areas` (the CDP, its members, region(s), England) followed by the
+    comparator areas of :func:`for_cdp` (role 'neighbour'), in the same columns."""
+    nn = for_cdp(cdp)
+    neighbours = pd.DataFrame({"code": nn["code"], "area_code": nn["code"], "area_name": nn["name"],
+                               "area_type": geography.area_type_of(nn["code"]), "area_role": "neighbour",
+                               "area_members": ""})
+    return pd.concat([cdp.reporting_areas(), neighbours], ignore_index=True)

@@ -218,15 +218,6 @@ def viewit_rows(viewit: pd.DataFrame, latest_need: pd.DataFrame) -> pd.DataFrame
 # --- building the table -----------------------------------------------------------------------------------
 
 
-def _groups(cdp: Partnership) -> pd.DataFrame:
-    groups = cdp.reporting_areas()
-    nn = comparators.for_cdp(cdp)
-    neighbours = pd.DataFrame({"code": nn["code"], "area_code": nn["code"], "area_name": nn["name"],
-                               "area_type": geography.area_type_of(nn["code"]), "area_role": "neighbour",
-                               "area_members": ""})
-    return pd.concat([groups, neighbours], ignore_index=True)
-
-
 def _latest_need(pairs: pd.DataFrame) -> pd.DataFrame:
     """The latest P̂ of each area and substance among published pairs."""
     have = pairs[pairs["need"].notna()].assign(_k=lambda d: d["period"].str[:4]).sort_values(["code", "substance", "_k"])
@@ -307,7 +298,7 @@ def gap_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``treatment_gap``: for the CDP, its members, region(s), England and comparator areas, by substance and
     period: in treatment, estimated need (with limits), met and unmet need (%, with limits), unmet need
     compared with England (95% limits, lower is better)."""
-    groups = _groups(cdp)
+    groups = comparators.reporting_areas(cdp)
     pairs = _combine(area_pairs(cdp, settings), groups, cdp)
     with_need = pairs[pairs["need"].notna() & pairs["treated"].notna()].reset_index(drop=True)
     m = stats.met_need(with_need.assign(_i=with_need.index), "treated", "need", "need_lower", "need_upper",

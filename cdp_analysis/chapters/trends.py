@@ -61,15 +61,6 @@ class Settings(ChapterSettings):
 # --- data -----------------------------------------------------------------------------------------------
 
 
-def _groups(cdp: Partnership) -> pd.DataFrame:
-    groups = cdp.reporting_areas()
-    nn = comparators.for_cdp(cdp)
-    neighbours = pd.DataFrame({"code": nn["code"], "area_code": nn["code"], "area_name": nn["name"],
-                               "area_type": geography.area_type_of(nn["code"]), "area_role": "neighbour",
-                               "area_members": ""})
-    return pd.concat([groups, neighbours], ignore_index=True)
-
-
 def _current(table: pd.DataFrame, values: list[str], kind: str) -> pd.DataFrame:
     """Rows of the ONS workbook on current areas (regions and England kept as published)."""
     pop = current_population.current_areas([min(ons_population.available_years())])
@@ -85,7 +76,7 @@ def _current(table: pd.DataFrame, values: list[str], kind: str) -> pd.DataFrame:
 def deaths_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``drug_deaths``: annual registrations and 3-year pooled deaths and age-standardised rates (ASMR per
     100,000, with limits, as published) for the CDP, its members, region(s), England and comparators."""
-    groups = _groups(cdp)
+    groups = comparators.reporting_areas(cdp)
     ann = ons_drug_deaths.annual()
     src = ann["source"].iloc[0]
     annual = _current(ann[["code", "cause", "year", "deaths"]], ["deaths"], "count").merge(groups, on="code")
@@ -227,11 +218,12 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame) -> 
             row["verdict"] = f"cannot be calculated: {rt['reason']}"
         rows.append(row)
     t = pd.DataFrame(rows)
+    t["value_note"] = np.where(t["value"].isna(), "no estimate: " + t["verdict"], "")
     t["indicator_id"] = "cdp.trends." + t["series"].map(geography.slugify) + "." + t["method"].map(geography.slugify)
     t["indicator_name"] = t["series"].str[:1].str.upper() + t["series"].str[1:] + ": " + t["measure"]
     keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "series", "method", "measure", "period_start",
             "period_end", "apc", "value", "lower_ci", "upper_ci", "p_value", "joinpoints", "verdict", "model", "unit",
-            "source"]
+            "value_note", "source"]
     return tidy.conform(t[keep]), fits
 
 
@@ -348,14 +340,14 @@ def deaths_figure(tr: Trends) -> FigureOutput:
         if d.empty:
             continue
         data.append(d)
-        ax.bar(d["year"], d["value"], color=colour, alpha=0.35, label="Registered deaths")
+        ax.bar(d["year"], d["value"], color=colour, label="Registered deaths")
         jp = tr.fits[cause].get(role)
         if jp is not None and len(jp["fitted"]):
             f = jp["fitted"]
-            ax.plot(f.index, f["fitted"], color=colour, linewidth=2,
-                    linestyle=figures.ENGLAND_LINESTYLE if role == "england" else "-", label="Joinpoint fit")
-            ax.fill_between(f.index, f["lower_ci"], f["upper_ci"], color=colour, alpha=0.2, linewidth=0,
+            ax.fill_between(f.index, f["lower_ci"], f["upper_ci"], color="#0b0c0c", alpha=0.15, linewidth=0,
                             label="95% limits of the fit")
+            ax.plot(f.index, f["fitted"], color="#0b0c0c", linewidth=2,
+                    linestyle=figures.ENGLAND_LINESTYLE if role == "england" else "-", label="Joinpoint fit")
             for j in jp["joinpoints"]:
                 ax.axvline(j, color="#0b0c0c", linestyle=":", linewidth=1)
                 ax.annotate(f"joinpoint {j}", (j, ax.get_ylim()[1] * 0.95), fontsize=8, ha="right", rotation=90,

@@ -126,7 +126,8 @@ def check_tidy(table: pd.DataFrame, name: str) -> None:
 
     Checks: every schema column present; ``area_role``, ``sex`` and ``compared_to_england`` in their
     vocabularies; ``area_type`` filled; a CDP row that is not an ONS area lists its ``area_members``; no
-    area code made up by joining codes ('E06000061+E06000062').
+    area code made up by joining codes ('E06000061+E06000062'); a row without a value says why in
+    ``value_note`` (a publisher's marker such as ONS's ':', or 'too few events').
     """
     missing = [c for c in SCHEMA if c not in table.columns]
     if missing:
@@ -146,6 +147,10 @@ def check_tidy(table: pd.DataFrame, name: str) -> None:
     cdp = table["area_type"] == geography.CDP_AREA_TYPE
     if (table.loc[cdp, "area_members"].fillna("") == "").any():
         raise ValueError(f"table '{name}' has Combating Drugs Partnership rows without area_members")
+    silent = table["value"].isna() & (table["value_note"].fillna("") == "")
+    if silent.any():
+        raise ValueError(f"table '{name}' has rows without a value and without a value_note saying why "
+                         f"(first: {table.loc[silent, 'measure'].iloc[0]}, {table.loc[silent, 'area_name'].iloc[0]})")
 
 
 def order_columns(table: pd.DataFrame) -> pd.DataFrame:

@@ -95,6 +95,7 @@ def sii(
     confidence: float | Sequence[float] = 0.95,
     reps: int = 100_000,
     seed: int | np.random.Generator | None = None,
+    transform: bool = False,
 ) -> pd.DataFrame:
     """Slope index of inequality (and RII) with simulated confidence limits, per group.
 
@@ -130,6 +131,13 @@ def sii(
         Simulation repetitions (the R default). At least 1000.
     seed : int or numpy.random.Generator, optional
         Seed for reproducible limits. Groups are simulated in sorted order from one generator.
+    transform : bool, default False
+        As ``phe_sii(transform = TRUE)``: for rates and proportions, fit the regression to the log (rates)
+        or logit (proportions) of the values, then transform back: SII = (T⁻¹(β₀ + β₁) − T⁻¹(β₀)) ·
+        multiplier and RII = T⁻¹(β₀ + β₁) / T⁻¹(β₀). The simulated slopes stay on the transformed scale;
+        their limits ℓ are turned back around the fitted mid-point h = β₀ + β₁/2 as T⁻¹(h + ℓ/2) −
+        T⁻¹(h − ℓ/2) (and the ratio for the RII), the lower and upper swapping when the multiplier is
+        negative. Recommended for rates and proportions; needs ``lower`` and ``upper``, not ``se``.
 
     Returns
     -------
@@ -161,6 +169,10 @@ def sii(
         raise ValueError("sii needs a value column (or numerator and population for proportions)")
     if se is None and (lower is None or upper is None):
         raise ValueError("sii needs either an se column or both lower and upper (95%) columns")
+    if transform and kind == "normal":
+        raise ValueError("transform=True needs value_type 'rate' or 'proportion' (1 or 2)")
+    if transform and se is not None:
+        raise ValueError("transform=True needs the lower and upper limits, not an se column")
     reps = int(reps)
     if reps < 1000:
         raise ValueError(f"reps must be at least 1000, got {reps}")
@@ -268,9 +280,16 @@ def sii(
         b = np.cumsum(a) - a / 2
         sqrt_a = np.sqrt(a)
         H = _hat(sqrt_a, b)
-        b0, b1 = H @ (y[pos] * sqrt_a)
-        rii = (b0 + b1) / b0
         wmean = float(np.sum(a * y[pos]))
+        if transform:
+            t0, t1 = H @ (mu[pos] * sqrt_a)
+            f0, f1 = _back(np.array([t0, t0 + t1]), kind)
+            b1 = f1 - f0
+            rii = f1 / f0
+            half = t0 + t1 / 2
+        else:
+            b0, b1 = H @ (y[pos] * sqrt_a)
+            rii = (b0 + b1) / b0
         rec.update(
             sii=multiplier * b1,
             rii=1.0 / rii if multiplier < 0 else rii,
@@ -286,22 +305,36 @@ def sii(
         for start in range(0, reps, chunk):
             stop = min(reps, start + chunk)
             draws = rng.normal(mu[pos], s[pos], size=(stop - start, len(pos)))
-            coef = _back(draws, kind) @ HT
+            coef = (draws if transform else _back(draws, kind)) @ HT
             sims_sii[start:stop] = coef[:, 1]
             sims_rii[start:stop] = (coef[:, 0] + coef[:, 1]) / coef[:, 0]
-        sims_sii = np.sort(multiplier * sims_sii)
-        if multiplier < 0:
-            sims_rii = 1.0 / sims_rii
-        sims_rii = np.sort(sims_rii)
+        if transform:  # slopes on the transformed scale, turned back around the fitted mid-point
+            sims_sii = np.sort(sims_sii)
+        else:
+            sims_sii = np.sort(multiplier * sims_sii)
+            if multiplier < 0:
+                sims_rii = 1.0 / sims_rii
+            sims_rii = np.sort(sims_rii)
         for c in confs:
             cv = c + (1 - c) / 2
             lo_i = max(1, int(round(reps * (1 - cv)))) - 1
             hi_i = min(reps, int(round(reps * cv))) - 1
             lab = _conf_label(c)
-            rec[f"sii_lower{lab}cl"] = sims_sii[lo_i]
-            rec[f"sii_upper{lab}cl"] = sims_sii[hi_i]
-            rec[f"rii_lower{lab}cl"] = sims_rii[lo_i]
-            rec[f"rii_upper{lab}cl"] = sims_rii[hi_i]
+            if transform:
+                ends = []
+                for slope in (sims_sii[lo_i], sims_sii[hi_i]):
+                    g0, g1 = _back(np.array([half - slope / 2, half + slope / 2]), kind)
+                    ends.append((multiplier * (g1 - g0), g1 / g0))
+                (s_lo, r_lo), (s_hi, r_hi) = ends
+                if multiplier < 0:
+                    s_lo, s_hi, r_lo, r_hi = s_hi, s_lo, 1.0 / r_hi, 1.0 / r_lo
+                rec[f"sii_lower{lab}cl"], rec[f"sii_upper{lab}cl"] = s_lo, s_hi
+                rec[f"rii_lower{lab}cl"], rec[f"rii_upper{lab}cl"] = r_lo, r_hi
+            else:
+                rec[f"sii_lower{lab}cl"] = sims_sii[lo_i]
+                rec[f"sii_upper{lab}cl"] = sims_sii[hi_i]
+                rec[f"rii_lower{lab}cl"] = sims_rii[lo_i]
+                rec[f"rii_upper{lab}cl"] = sims_rii[hi_i]
         records.append(rec)
 
     out = pd.DataFrame(records)

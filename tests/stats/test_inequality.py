@@ -154,3 +154,59 @@ def test_sii_text_and_categorical_quantiles_sort_as_numbers():
 def test_sii_default_reps_runs_quickly():
     out = sii(_line_frame(se=1.0), "decile", "pop", value="v", se="se", seed=11)
     assert out["sii_lower95_0cl"].iloc[0] < 10.0 < out["sii_upper95_0cl"].iloc[0]
+
+
+# --- transform=True (phe_sii's option): regression on the log / logit scale, transformed back -------------
+
+
+def _five_rates():
+    return pd.DataFrame({"q": [1, 2, 3, 4, 5], "pop": [1000.0, 1200, 900, 1100, 800],
+                         "v": [80.0, 60, 50, 40, 30], "lo": [70.0, 52, 42, 33, 23], "hi": [91.0, 69, 59, 48, 38]})
+
+
+@pytest.mark.parametrize(("kind", "scale"), [("rate", 1.0), ("proportion", 0.001)])
+def test_transformed_sii_by_hand(kind, scale):
+    df = _five_rates()
+    df[["v", "lo", "hi"]] *= scale
+    out = sii(df, "q", "pop", value="v", lower="lo", upper="hi", value_type=kind, transform=True, reps=2000,
+              seed=1).iloc[0]
+    a = df["pop"] / df["pop"].sum()
+    b = np.cumsum(a) - a / 2
+    y = np.log(df["v"]) if kind == "rate" else np.log(df["v"] / (1 - df["v"]))
+    fit = sm.WLS(y, sm.add_constant(b), weights=a).fit()
+    t0, t1 = fit.params
+    back = np.exp if kind == "rate" else (lambda x: 1 / (1 + np.exp(-x)))
+    assert out["sii"] == pytest.approx(back(t0 + t1) - back(t0), rel=1e-9)
+    assert out["rii"] == pytest.approx(back(t0 + t1) / back(t0), rel=1e-9)
+    assert out["sii_lower95_0cl"] < out["sii"] < out["sii_upper95_0cl"]
+    assert out["rii_lower95_0cl"] < out["rii"] < out["rii_upper95_0cl"]
+
+
+def test_transformed_sii_with_a_negative_multiplier_swaps_and_inverts():
+    df = _five_rates()
+    pos = sii(df, "q", "pop", value="v", lower="lo", upper="hi", value_type="rate", transform=True, reps=2000,
+              seed=3).iloc[0]
+    neg = sii(df, "q", "pop", value="v", lower="lo", upper="hi", value_type="rate", transform=True, reps=2000,
+              multiplier=-1, seed=3).iloc[0]
+    assert neg["sii"] == pytest.approx(-pos["sii"])
+    assert (neg["sii_lower95_0cl"], neg["sii_upper95_0cl"]) == pytest.approx((-pos["sii_upper95_0cl"],
+                                                                              -pos["sii_lower95_0cl"]))
+    assert neg["rii"] == pytest.approx(1 / pos["rii"])
+    assert neg["rii_lower95_0cl"] == pytest.approx(1 / pos["rii_upper95_0cl"])
+
+
+def test_transformed_limits_shrink_to_the_estimate_as_the_limits_narrow():
+    df = _five_rates()
+    df["lo"], df["hi"] = df["v"] * 0.9999, df["v"] * 1.0001
+    out = sii(df, "q", "pop", value="v", lower="lo", upper="hi", value_type="rate", transform=True, reps=2000,
+              seed=2).iloc[0]
+    assert out["sii_lower95_0cl"] == pytest.approx(out["sii"], rel=1e-3)
+    assert out["sii_upper95_0cl"] == pytest.approx(out["sii"], rel=1e-3)
+
+
+def test_transform_needs_a_rate_or_proportion_and_limits():
+    df = _five_rates().assign(se=0.1)
+    with pytest.raises(ValueError, match="value_type 'rate' or 'proportion'"):
+        sii(df, "q", "pop", value="v", lower="lo", upper="hi", value_type="normal", transform=True, reps=1000)
+    with pytest.raises(ValueError, match="not an se column"):
+        sii(df, "q", "pop", value="v", se="se", value_type="rate", transform=True, reps=1000)
