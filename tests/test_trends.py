@@ -97,3 +97,41 @@ def test_alcohol_met_need_marker_uses_the_fingertips_method(notts):
 def test_death_source_is_the_registered_workbook(notts):
     path = ons_drug_deaths.register.file_of_kind(ons_drug_deaths.WORKBOOK.kind)
     assert notts.deaths["source"].str.contains(path.name).all()
+
+
+def test_isr_by_hand_from_the_published_counts_and_populations(northants):
+    """Expected deaths = Σ England's deaths ÷ population by ONS age group × the partnership's population."""
+    from cdp_analysis.areas import current_population
+    from cdp_analysis.data import ons_drug_deaths_national
+
+    nat = ons_drug_deaths_national.england_by_age()
+    nat = nat[(nat["sex"] == "Persons") & (nat["cause"] == "drug misuse") & nat["year"].between(2019, 2021)
+              & (nat["age_group"] != "All ages")]
+    pop = current_population.current_areas([2020])
+    pop = pop[pop["sex"] == "persons"]
+    expected = 0.0
+    for b in nat.drop_duplicates("age_group").itertuples():
+        band = pop[(pop["age"] >= b.age_from) & (pop["age"] <= b.age_to)]
+        eng = band.loc[band["code"] == "E92000001", "population"].sum()
+        local = band.loc[band["code"].isin(["E06000061", "E06000062"]), "population"].sum()
+        expected += nat.loc[nat["age_group"] == b.age_group, "deaths"].sum() / eng * local
+    isr = _one(northants.standardised, area_role="cdp", cause="drug misuse", measure="indirectly standardised ratio")
+    ann = ons_drug_deaths.annual()
+    observed = ann[ann["code"].isin(["E06000061", "E06000062"]) & (ann["cause"] == "drug misuse")
+                   & ann["year"].between(2019, 2021)]["deaths"].sum()
+    assert isr["count"] == observed == 92
+    assert isr["denominator"] == pytest.approx(expected)
+    assert isr["value"] == pytest.approx(observed / expected)
+    assert isr["lower_ci"] < isr["value"] < isr["upper_ci"]
+    assert "combining its members' deaths and populations" in tc.summary_text(northants)
+
+
+def test_england_reference_counts_match_the_local_authority_workbook():
+    """England's deaths 2019-21 in the national table equal England's pooled count in the LA workbook."""
+    from cdp_analysis.data import ons_drug_deaths_national
+
+    nat = ons_drug_deaths_national.england_by_age()
+    total = nat[(nat["sex"] == "Persons") & (nat["cause"] == "drug poisoning") & (nat["age_group"] == "All ages")
+                & nat["year"].between(2019, 2021)]["deaths"].sum()
+    pooled = _one(ons_drug_deaths.pooled(), code="E92000001", cause="drug poisoning", sex="Persons", period="2019-21")
+    assert total == pooled["deaths"] == 12959

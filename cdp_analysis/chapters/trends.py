@@ -34,7 +34,7 @@ from .. import stats
 from ..areas import comparators, current_population, geography, vintage
 from ..areas.params import ChapterSettings
 from ..areas.partnerships import Partnership
-from ..data import ndtms_viewit, ons_drug_deaths, ons_population
+from ..data import ndtms_viewit, ons_drug_deaths, ons_drug_deaths_national, ons_population
 from ..data.register import cite
 from ..output import figures, tidy
 from ..output.notebook import FigureOutput, TableOutput
@@ -235,10 +235,11 @@ class Trends:
     settings: Settings
     deaths: pd.DataFrame
     trends: pd.DataFrame
+    standardised: pd.DataFrame
     fits: dict
 
     def tables(self) -> list[pd.DataFrame]:
-        return [self.trends, self.deaths]
+        return [self.trends, self.deaths, self.standardised]
 
 
 def build(cdp: Partnership, settings: Settings | None = None) -> Trends:
@@ -246,7 +247,8 @@ def build(cdp: Partnership, settings: Settings | None = None) -> Trends:
     settings = settings or cdp.chapter_settings(NAME)
     deaths = deaths_table(cdp, settings)
     trends, fits = trends_table(cdp, settings, deaths)
-    return Trends(cdp=cdp, settings=settings, deaths=deaths, trends=trends, fits=fits)
+    return Trends(cdp=cdp, settings=settings, deaths=deaths, trends=trends, standardised=standardised_table(cdp, deaths),
+                  fits=fits)
 
 
 # --- words ------------------------------------------------------------------------------------------------
@@ -293,6 +295,9 @@ def summary_text(tr: Trends) -> str:
                 continue
             vs = s[(s["area_role"] == role) & (s["method"] == "compared with England")]
             lines.append("- " + trend_sentence(jp.iloc[0], what, where, vs.iloc[0] if len(vs) else None))
+    sentence = standardised_sentence(tr)
+    if sentence:
+        lines.append(sentence)
     met = t[t["method"] == "Fingertips recent trend"]
     for r in met.itertuples():
         lines.append(f"- Alcohol met need in {r.area_name}, {r.period_start} to {r.period_end} (Fingertips "
@@ -320,7 +325,12 @@ def notes_text(tr: Trends) -> str:
     ]
     if len(tr.cdp.members) > 1:
         lines.append("- ONS publishes no age-standardised rate for the partnership as a whole; its members' rates are "
-                     "shown. Deaths of the partnership are the sum of its members'.")
+                     "shown. Deaths of the partnership are the sum of its members'; its crude rate and its "
+                     "indirectly standardised ratio are computed from the members' deaths and populations, never by "
+                     "averaging published rates.")
+    lines.append("- Indirect standardisation: expected deaths = Σ over ONS's age groups (under 20 … 70 and over) of "
+                 "England's deaths ÷ England's population × the area's population, for the same three years and the "
+                 "mid-period population; the ratio's limits are exact (under 10 deaths) or Byar's (statistics core).")
     notes = tr.deaths.loc[tr.deaths["area_role"].isin(["cdp", "member"]) & (tr.deaths["value_note"] != ""),
                           "value_note"].unique()
     lines += [f"- {n[0].upper() + n[1:]} (rows marked in the CSV)." for n in sorted(notes)]
@@ -436,9 +446,139 @@ def deaths_output(tr: Trends) -> TableOutput:
 
 CHAPTER = Chapter(
     name=NAME, number=4, title="Trends", notebook="04_trends",
-    datasets=("ons_population", "lookups", "ons_drug_deaths", "ndtms_viewit", "ons_sdg", "ohid_alcohol_dependence",
+    datasets=("ons_population", "lookups", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg", "ohid_alcohol_dependence",
               "fingertips", "ons_nearest_neighbours"),
     settings=Settings, build=build, summary=summary_text,
     figures={"trends_drug_deaths": deaths_figure, "trends_drug_misuse_rate": asmr_figure},
-    tables=("trends", "drug_deaths"),
+    tables=("trends", "drug_deaths", "drug_deaths_standardised"),
 )
+
+
+# --- standardised rates for any CDP (a multi-area CDP has no published rate) ---------------------------------
+
+def _band_of(ages: pd.Series, bands: pd.DataFrame) -> pd.Series:
+    out = pd.Series("", index=ages.index, dtype=object)
+    for b in bands.itertuples():
+        out[(ages >= b.age_from) & (ages <= b.age_to)] = b.age_group
+    return out
+
+
+def standardised_period(deaths: pd.DataFrame) -> tuple[str, list[int], int] | None:
+    """The latest 3-year period of the pooled tables whose middle year's population is held and whose years
+    the national table covers: (period, years, population year), or None."""
+    nat_years = set(ons_drug_deaths_national.england_by_age()["year"])
+    held = set(ons_population.available_years())
+    periods = sorted({p for p in deaths["time_period"] if "-" in p}, reverse=True)
+    for p in periods:
+        first = int(p[:4])
+        years = [first, first + 1, first + 2]
+        if first + 1 in held and set(years) <= nat_years:
+            return p, years, first + 1
+    return None
+
+
+def standardised_table(cdp: Partnership, deaths: pd.DataFrame) -> pd.DataFrame:
+    """``drug_deaths_standardised``: for the CDP, its members and region(s), deaths over the latest 3-year period
+    (the sum of the annual registrations), the crude rate per 100,000 a year (3 × the mid-period population;
+    exact/Byar's limits) and the **indirectly standardised ratio** against England's age-specific rates of the
+    same years (expected = Σ England's deaths ÷ population in each age group × the area's population), with
+    the statistics core's limits — the way to give a multi-area CDP a rate without averaging published ones."""
+    found = standardised_period(deaths)
+    if found is None:
+        return tidy.conform(pd.DataFrame(columns=[*_AREA, "time_period", "measure", "value", "unit", "source"]))
+    period, years, pop_year = found
+    nat = ons_drug_deaths_national.england_by_age()
+    nat = nat[(nat["sex"] == "Persons") & (nat["age_group"] != "All ages") & nat["year"].isin(years)]
+    bands = nat[["age_group", "age_from", "age_to"]].drop_duplicates()
+    pop = current_population.current_areas([pop_year])
+    pop = pop[pop["sex"] == "persons"].assign(age_group=lambda d: _band_of(d["age"], bands))
+    pop_src = pop["source"].iloc[0]
+    by_band = pop.groupby(["code", "age_group"], as_index=False)["population"].sum()
+    groups = comparators.reporting_areas(cdp)
+    groups = groups[groups["area_role"].isin(["cdp", "member", "region"])]
+    local = by_band.merge(groups, on="code").groupby([*_AREA, "age_group"], as_index=False)["population"].sum()
+    eng_pop = by_band[by_band["code"] == geography.ENGLAND_CODE].set_index("age_group")["population"]
+    rows = []
+    for cause in CAUSES:
+        ref = nat[nat["cause"] == cause].groupby("age_group")["deaths"].sum()
+        ann = deaths[(deaths["cause"] == cause) & (deaths["measure"] == "deaths")
+                     & deaths["time_period"].isin([str(y) for y in years])]
+        observed = ann.groupby(_AREA, as_index=False).agg(x=("value", "sum"), n_years=("time_period", "nunique"))
+        observed = observed[observed["n_years"] == len(years)].drop(columns="n_years")
+        bandrows = local.assign(n=3 * local["population"], x_ref=local["age_group"].map(ref),
+                                n_ref=3 * local["age_group"].map(eng_pop))
+        isr = stats.isr_ratio(bandrows, "x", "n", "x_ref", "n_ref", group_by=_AREA, observed_totals=observed)
+        totals = local.groupby(_AREA, as_index=False)["population"].sum().merge(observed, on=_AREA)
+        crude = stats.crude_rate(totals.assign(n=3 * totals["population"]), "x", "n", group_by=_AREA,
+                                 multiplier=100_000)
+        src = cite(ann["source"].iloc[0], nat["source"].iloc[0], pop_src)
+        isr = isr.assign(cause=cause, measure="indirectly standardised ratio", unit="ratio (England = 1)",
+                         lower_ci=isr["lowercl"], upper_ci=isr["uppercl"], count=isr["observed"],
+                         denominator=isr["expected"], method=isr["method"])
+        crude = crude.assign(cause=cause, measure="crude rate", unit="per 100,000 a year", lower_ci=crude["lowercl"],
+                             upper_ci=crude["uppercl"], count=crude["x"], denominator=crude["n"])
+        for part in (isr, crude):
+            rows.append(part.assign(source=src))
+    t = pd.concat(rows, ignore_index=True)
+    t = t[t["value"].notna()]
+    isr_rows = t["measure"] == "indirectly standardised ratio"
+    cmp = stats.compare_to_benchmark(t[isr_rows], "value", "lower_ci", "upper_ci", 1.0, polarity="low_is_good")
+    t["compared_to_england"] = ""
+    t.loc[isr_rows, "compared_to_england"] = cmp["comparison"].astype(str).to_numpy()
+    t = t.assign(time_period=period, sex="Persons",
+                 value_note=np.where(isr_rows, f"expected deaths from England's age-specific rates, {period}; "
+                                               f"population mid-{pop_year}", f"population mid-{pop_year} × 3"),
+                 indicator_id="cdp.trends." + t["cause"].map(geography.slugify) + "." + t["measure"].map(geography.slugify),
+                 indicator_name="Deaths related to " + t["cause"] + ", " + t["measure"])
+    keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "cause", "measure", "sex", "value", "lower_ci",
+            "upper_ci", "count", "denominator", "unit", "value_note", "compared_to_england", "source"]
+    return tidy.conform(t[keep])
+
+
+def standardised_output(tr: Trends) -> TableOutput:
+    t = tr.standardised
+    if t.empty:
+        view = pd.DataFrame({"Standardised rates": ["no 3-year period has both its population and England's "
+                                                    "deaths by age in the data"]})
+    else:
+        order = {"cdp": 0, "member": 1, "region": 2}
+        t = t.assign(_r=t["area_role"].map(order)).sort_values(["cause", "_r", "area_name", "measure"])
+        wide = t.pivot_table(index=["cause", "_r", "area_name"], columns="measure", values=["value", "lower_ci",
+                                                                                               "upper_ci", "count"],
+                             aggfunc="first")
+
+        def fmt(m, digits):
+            return [f"{v:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})" for v, lo, hi in
+                    zip(wide[("value", m)], wide[("lower_ci", m)], wide[("upper_ci", m)])]
+
+        cmp = t[t["measure"] == "indirectly standardised ratio"].set_index(["cause", "_r", "area_name"])
+        view = pd.DataFrame({
+            "Deaths": [f"{v:,.0f}" for v in wide[("count", "crude rate")]],
+            "Crude rate per 100,000 a year (95% limits)": fmt("crude rate", 1),
+            "Ratio to England, age-standardised (95% limits)": fmt("indirectly standardised ratio", 2),
+            "Compared with England": cmp["compared_to_england"].reindex(wide.index).to_numpy(),
+        }, index=wide.index).droplevel("_r")
+        view.index.names = ["Cause", "Area"]
+    period = tr.standardised["time_period"].iloc[0] if len(tr.standardised) else ""
+    return TableOutput("drug_deaths_standardised", tr.standardised, view=view,
+                       caption=f"Deaths {period}: crude rate, and the ratio of observed to expected deaths at "
+                               "England's age-specific rates (indirect standardisation; 1 = England). Computed here "
+                               "from published counts and populations, for any CDP including one of several areas")
+
+
+def standardised_sentence(tr: Trends) -> str:
+    """The CDP's indirectly standardised ratio for drug-misuse deaths, in words ('' if none)."""
+    t = tr.standardised
+    r = t[(t["area_role"] == "cdp") & (t["cause"] == CAUSES[0]) & (t["measure"] == "indirectly standardised ratio")]
+    if r.empty:
+        return ""
+    r = r.iloc[0]
+    diff = 100 * (r["value"] - 1)
+    words = {"Better": "significantly below England", "Worse": "significantly above England",
+             "Similar": "not significantly different from England"}[r["compared_to_england"]]
+    lead = (f"ONS publishes no rate for {tr.cdp.name} as a whole; combining its members' deaths and populations, "
+            "there were" if len(tr.cdp.members) > 1 else "There were")
+    return (f"- {lead} {r['count']:,.0f} drug-misuse deaths in {tr.cdp.name} in {r['time_period']} against "
+            f"{r['denominator']:,.0f} expected at England's age-specific rates: {abs(diff):.0f}% "
+            f"{'fewer' if diff < 0 else 'more'} (ratio {r['value']:.2f}, {r['lower_ci']:.2f}–{r['upper_ci']:.2f}), "
+            f"{words}.")
