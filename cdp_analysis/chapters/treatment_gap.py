@@ -44,6 +44,7 @@ from ..errors import InputError
 from ..memo import memoised
 from ..output import figures, tidy
 from ..output.notebook import FigureOutput, TableOutput
+from ..output.table_html import with_limits
 from . import prevalence
 from .registry import Chapter
 
@@ -705,13 +706,6 @@ def capacity_figure(g: TreatmentGap) -> FigureOutput:
     return FigureOutput("treatment_capacity", fig, data=c)
 
 
-def _with_limits(v, lo, hi, digits: int, suffix: str = "") -> str:
-    if pd.isna(v):
-        return ""
-    text = f"{v:,.{digits}f}{suffix}"
-    return text + (f" ({lo:,.{digits}f}–{hi:,.{digits}f})" if pd.notna(lo) and pd.notna(hi) else "")
-
-
 def gap_output(g: TreatmentGap) -> TableOutput:
     """Latest met and unmet need per substance for the reporting areas (every period in the CSV)."""
     t = g.gap
@@ -725,8 +719,8 @@ def gap_output(g: TreatmentGap) -> TableOutput:
         rows.append({"_r": tidy.ROLE_ORDER[role], "Area": r["area_name"], "Substance": substance,
                      "Year": r["time_period"],
                      "In treatment": f"{d.loc['in treatment', 'value']:,.0f}",
-                     "Estimated need (95% limits)": _with_limits(*d.loc["estimated need", ["value", "lower_ci", "upper_ci"]], 0),
-                     "Unmet need, % (95% limits)": _with_limits(r["value"], r["lower_ci"], r["upper_ci"], 1),
+                     "Estimated need (95% limits)": with_limits(*d.loc["estimated need", ["value", "lower_ci", "upper_ci"]], 0),
+                     "Unmet need, % (95% limits)": with_limits(r["value"], r["lower_ci"], r["upper_ci"], 1),
                      "Compared with England": r["compared_to_england"],
                      "Pairing": "approximation" if r["pairing"].startswith("approximation") else "published"})
     view = pd.DataFrame(rows)
@@ -748,9 +742,9 @@ def capacity_output(g: TreatmentGap) -> TableOutput:
              "extra places to match England", "annual growth to reach target"])}))
         c = c.sort_values(["substance", "_o"])
         view = pd.DataFrame({"Substance": c["substance"], "Measure": c["measure"].str[:1].str.upper() + c["measure"].str[1:],
-                             "Value (range)": [_with_limits(v, lo, hi, 1 if u.startswith("%") else 0,
-                                                            "%" if u.startswith("%") else "")
+                             "Value (range)": [with_limits(v, lo, hi, 1 if u.startswith("%") else 0)
                                                for v, lo, hi, u in zip(c["value"], c["lower_ci"], c["upper_ci"], c["unit"])],
+                             "Unit": c["unit"],
                              "Note": c["value_note"]}).set_index(["Substance", "Measure"])
     first = g.capacity.iloc[0] if len(g.capacity) else None
     what = (f"target {first['target_met_need']:.1f}% met need ({first['target_basis']}) by {first['target_year']}; "

@@ -38,6 +38,7 @@ from ..data import ndtms_viewit, ons_drug_deaths, ons_drug_deaths_national, ons_
 from ..data.register import cite
 from ..output import figures, tidy
 from ..output.notebook import FigureOutput, TableOutput
+from ..output.table_html import with_limits
 from . import treatment_gap
 from .registry import Chapter
 
@@ -436,7 +437,7 @@ def deaths_output(tr: Trends) -> TableOutput:
     view = pd.DataFrame({
         "Cause": d["cause"], "Area": d["area_name"],
         "Deaths": [f"{deaths.get((a, c), np.nan):,.0f}" for a, c in zip(d["area_code"], d["cause"])],
-        "Rate per 100,000 (95% limits)": ["" if pd.isna(v) else f"{v:.1f} ({lo:.1f}–{hi:.1f})"
+        "Rate per 100,000 (95% limits)": [with_limits(v, lo, hi, 1)
                                           for v, lo, hi in zip(d["value"], d["lower_ci"], d["upper_ci"])],
         "Note": d["value_note"]}).set_index(["Cause", "Area"])
     return TableOutput("drug_deaths", tr.deaths, view=view,
@@ -548,7 +549,7 @@ def standardised_output(tr: Trends) -> TableOutput:
                              aggfunc="first")
 
         def fmt(m, digits):
-            return [f"{v:.{digits}f} ({lo:.{digits}f}–{hi:.{digits}f})" for v, lo, hi in
+            return [with_limits(v, lo, hi, digits) for v, lo, hi in
                     zip(wide[("value", m)], wide[("lower_ci", m)], wide[("upper_ci", m)])]
 
         cmp = t[t["measure"] == "indirectly standardised ratio"].set_index(["cause", "_r", "area_name"])

@@ -40,7 +40,7 @@ from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
 from .cache import cached_parse
-from .readers import read_csv_table, read_excel_table, to_numbers
+from .readers import column_letter, read_csv_table, read_excel_table, to_numbers
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _year_columns(table: pd.DataFrame) -> list[str]:
 
 def _cells(table: pd.DataFrame, rows: pd.DataFrame, years: list[str], *, path: Path, sheet: str) -> pd.DataFrame:
     """The year cells of ``rows`` as long form: ``_row, survey_year, percent, value_note, _column``."""
-    letters = {c: _column_letter(list(table.columns).index(c) + 1) for c in years}
+    letters = {c: column_letter(list(table.columns).index(c) + 1) for c in years}
     long = rows[["_row", *years]].melt(id_vars="_row", var_name="survey_year", value_name="raw")
     text = long["raw"].astype(str).str.strip()
     marker = text.map(MARKERS)
@@ -103,13 +103,6 @@ def _cells(table: pd.DataFrame, rows: pd.DataFrame, years: list[str], *, path: P
     long["survey_year"] = long["survey_year"].str.strip()
     return long.drop(columns="raw")
 
-
-def _column_letter(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def _series(path: Path, sheet: str) -> pd.DataFrame:
@@ -219,7 +212,7 @@ def _characteristics(path: Path, survey_year: str) -> pd.DataFrame:
             "_row": table["_row"], "drug": drug, "characteristic_type": group,
             "characteristic": breakdown.where(breakdown != "", group),
             "percent": pd.to_numeric(raw, errors="coerce"), "value_note": marker.fillna(""),
-            "_column": _column_letter(list(table.columns).index(c) + 1),
+            "_column": column_letter(list(table.columns).index(c) + 1),
             "base": pd.to_numeric(table[cols["Unweighted base"]], errors="coerce")}))
     out = pd.concat(frames, ignore_index=True)
     return out.assign(table=sheet, recall_period="last year", age_group="16-59", sex="persons",

@@ -37,7 +37,7 @@ from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
 from .cache import cached_parse
-from .readers import _open_workbook
+from .readers import column_letter, open_workbook
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,6 @@ _SEX_WORD = {"Persons": "persons", "Male": "males", "Female": "females"}
 _LEVELS = {1: "region", 2: "county or UA", 3: "district"}
 RATE_NOTES = {":": "fewer than 10 deaths: no rate published", "u": "rate unreliable: 10 to 19 deaths"}
 
-
-def _letter(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def _rows(ws) -> list[tuple]:
@@ -107,7 +100,7 @@ def _number(value, *, sheet: str, row: int, col: int, path: Path):
         return float(str(value).replace(",", "").strip())
     except ValueError:
         raise InputError(f"a value is not a number ({value!r})", file=path,
-                         where=f"sheet '{sheet}', row {row + 1}, column '{_letter(col + 1)}'",
+                         where=f"sheet '{sheet}', row {row + 1}, column '{column_letter(col + 1)}'",
                          hint="restore the published workbook") from None
 
 
@@ -123,7 +116,7 @@ def _annual(wb, sheet: str, cause: str, path: Path) -> pd.DataFrame:
     for i, code, name, level in _areas(rows, h + 1):
         for c, y in years.items():
             recs.append((code, name, level, cause, y, _number(rows[i][c], sheet=sheet, row=i, col=c, path=path),
-                         sheet, i + 1, _letter(c + 1)))
+                         sheet, i + 1, column_letter(c + 1)))
     return pd.DataFrame(recs, columns=["code", "name", "level", "cause", "year", "deaths", "_sheet", "_row", "_column"])
 
 
@@ -139,7 +132,7 @@ def _pooled(wb, sheet: str, cause: str, sex: str, path: Path) -> pd.DataFrame:
         got = [str(sub[c + k] or "").strip() for k in range(5)]
         if not all(e is None or g.startswith(e) for e, g in zip(expected, got)):
             raise InputError(f"the columns under '{label}' are not Deaths, Rate, (flag), Lower and Upper limits",
-                             file=path, where=f"sheet '{sheet}', row {h + 2}, column '{_letter(c + 1)}'",
+                             file=path, where=f"sheet '{sheet}', row {h + 2}, column '{column_letter(c + 1)}'",
                              hint="use the published workbook (data/README.md)")
         first = int(label[:4])
         period = f"{first}-{label[-2:]}"
@@ -153,14 +146,14 @@ def _pooled(wb, sheet: str, cause: str, sex: str, path: Path) -> pd.DataFrame:
                          _number(rate_raw, sheet=sheet, row=i, col=c + 1, path=path),
                          _number(r[c + 3], sheet=sheet, row=i, col=c + 3, path=path),
                          _number(r[c + 4], sheet=sheet, row=i, col=c + 4, path=path),
-                         marker, sheet, i + 1, _letter(c + 1)))
+                         marker, sheet, i + 1, column_letter(c + 1)))
     return pd.DataFrame(recs, columns=["code", "name", "level", "cause", "sex", "period", "first_year", "deaths",
                                        "rate", "lower_ci", "upper_ci", "marker", "_sheet", "_row", "_column"])
 
 
 def parse_workbook(path: Path) -> pd.DataFrame:
     """Both kinds of table, stacked (``kind`` 'annual' or 'pooled')."""
-    wb = _open_workbook(path)
+    wb = open_workbook(path)
     try:
         missing = [s for s in [*ANNUAL, *POOLED] if s not in wb.sheetnames]
         if missing:

@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
 from .cache import cached_parse
-from .readers import _open_workbook
+from .readers import column_letter, open_workbook
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +32,6 @@ SHEET = "Table 2"
 _SEXES = {"persons": "Persons", "males": "Male", "females": "Female"}
 _CAUSES = {"all drug poisoning": "drug poisoning", "of which: drug misuse": "drug misuse"}
 
-
-def _letter(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def _ages(label: str) -> tuple[int, int]:
@@ -56,7 +49,7 @@ def _ages(label: str) -> tuple[int, int]:
 
 def parse_workbook(path: Path) -> pd.DataFrame:
     """England's deaths by sex, age group, cause and year from Table 2."""
-    wb = _open_workbook(path)
+    wb = open_workbook(path)
     try:
         if SHEET not in wb.sheetnames:
             raise InputError(f"sheet '{SHEET}' not found", file=path, hint="use the published workbook (data/README.md)")
@@ -78,12 +71,12 @@ def parse_workbook(path: Path) -> pd.DataFrame:
                 lo, hi = _ages(str(age))
             except ValueError:
                 raise InputError(f"unknown age group '{age}'", file=path,
-                                 where=f"sheet '{SHEET}', row {head + 1}, column '{_letter(c + 1)}'",
+                                 where=f"sheet '{SHEET}', row {head + 1}, column '{column_letter(c + 1)}'",
                                  hint="use the published workbook (data/README.md)") from None
             key = _CAUSES.get(str(cause).strip().lower())
             if key is None:
                 raise InputError(f"unknown cause '{cause}'", file=path,
-                                 where=f"sheet '{SHEET}', row {head + 2}, column '{_letter(c + 1)}'",
+                                 where=f"sheet '{SHEET}', row {head + 2}, column '{column_letter(c + 1)}'",
                                  hint="use the published workbook (data/README.md)")
             cols.append((c, str(age).strip(), lo, hi, key))
     recs, sex = [], None
@@ -98,9 +91,9 @@ def parse_workbook(path: Path) -> pd.DataFrame:
             v = r[c]
             if not isinstance(v, int | float):
                 raise InputError(f"a value is not a number ({v!r})", file=path,
-                                 where=f"sheet '{SHEET}', row {i + 1}, column '{_letter(c + 1)}'",
+                                 where=f"sheet '{SHEET}', row {i + 1}, column '{column_letter(c + 1)}'",
                                  hint="restore the published workbook")
-            recs.append((sex, label, lo, hi, cause, int(r[1]), float(v), SHEET, i + 1, _letter(c + 1)))
+            recs.append((sex, label, lo, hi, cause, int(r[1]), float(v), SHEET, i + 1, column_letter(c + 1)))
     return pd.DataFrame(recs, columns=["sex", "age_group", "age_from", "age_to", "cause", "year", "deaths", "_sheet",
                                        "_row", "_column"])
 

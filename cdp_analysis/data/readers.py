@@ -30,7 +30,8 @@ def _require_file(path: Path) -> None:
         raise InputError("file not found", file=path, hint=_COPY_HINT)
 
 
-def _open_workbook(path: Path):
+def open_workbook(path: Path):
+    """Open a published workbook read-only (values, not formulas); a truncated or damaged file is one clear error."""
     import openpyxl
 
     _require_file(path)
@@ -42,6 +43,13 @@ def _open_workbook(path: Path):
     except Exception as exc:  # openpyxl raises a variety of parser errors on damaged XML
         raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})",
                          file=path, hint=_COPY_HINT) from None
+
+
+def column_letter(n: int) -> str:
+    """The Excel letter of the ``n``-th column (1 → 'A', 27 → 'AA'), as error messages name cells."""
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
 
 
 def _closest_columns(missing: list[str], found: Iterable[str]) -> str:
@@ -101,7 +109,7 @@ def read_excel_table(path: Path, sheet: str, required: list[str], *, search_rows
         Excel shows it; fully empty rows and columns are dropped. ``preamble``: the text of the rows
         above the header (titles, notes), for reading the edition from the title.
     """
-    wb = _open_workbook(path)
+    wb = open_workbook(path)
     try:
         if sheet not in wb.sheetnames:
             raise InputError(f"sheet '{sheet}' not found (sheets: {', '.join(wb.sheetnames)})", file=path,
