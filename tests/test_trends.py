@@ -156,3 +156,108 @@ def test_england_reference_counts_match_the_local_authority_workbook():
                 & nat["year"].between(2019, 2021)]["deaths"].sum()
     pooled = _one(ons_drug_deaths.pooled(), code="E92000001", cause="drug poisoning", sex="Persons", period="2019-21")
     assert total == pooled["deaths"] == 12959
+
+
+# --- alcohol-specific mortality, national context and the alcohol treatment count ----------------------------
+
+def _fingertips_raw(area_code: str, period: str, sex: str = "Persons") -> dict:
+    """One row of the registered 91380 export, read with the csv module (independent of the loader)."""
+    import csv
+
+    from cdp_analysis.data import fingertips
+
+    (path,) = [p for p in fingertips.register.files_of_kind(fingertips.EXPORT.kind) if "91380" in p.name]
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = [r for r in csv.DictReader(f) if r["Area Code"] == area_code and r["Time period"] == period
+                and r["Sex"] == sex and r["Category Type"] == ""]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_alcohol_mortality_as_published_and_compared_like_fingertips(notts):
+    raw = _fingertips_raw("E10000024", "2016 - 18")
+    row = _one(notts.alcohol, area_role="cdp", sex="Persons", time_period="2016 - 18")
+    assert row["value"] == pytest.approx(float(raw["Value"]))
+    assert (row["lower_ci"], row["upper_ci"]) == pytest.approx((float(raw["Lower CI 95.0 limit"]),
+                                                                float(raw["Upper CI 95.0 limit"])))
+    assert row["count"] == float(raw["Count"])
+    # the statistics core's comparison with England agrees with OHID's published marker in every period
+    for period in notts.alcohol["time_period"].unique():
+        ours = _one(notts.alcohol, area_role="cdp", sex="Persons", time_period=period)["compared_to_england"]
+        assert ours == _fingertips_raw("E10000024", period)["Compared to England value or percentiles"], period
+
+
+def test_a_cdp_that_is_a_former_county_gets_its_published_rate(northants):
+    raw = _fingertips_raw("E10000021", "2016 - 18")  # Northamptonshire county, before April 2021
+    row = _one(northants.alcohol, area_role="cdp", sex="Persons", time_period="2016 - 18")
+    assert row["value"] == pytest.approx(float(raw["Value"]))
+    assert "E10000021" in row["geography_basis"]
+    members = northants.alcohol[(northants.alcohol["area_role"] == "member")]
+    assert members["value"].isna().all() and (members["value_note"] != "").all()
+    tidy.check_tidy(northants.alcohol, "alcohol_mortality")
+
+
+def test_overlapping_periods_are_not_tested(notts):
+    row = _one(notts.trends, area_role="cdp", series="alcohol-specific mortality (directly standardised rate)")
+    assert row["method"] == "not tested" and pd.isna(row["apc"])
+    assert "2007-09, 2010-12, 2013-15, 2016-18" in row["verdict"]
+
+
+def test_alcohol_treatment_trend_refits_the_sdg_counts(notts):
+    """The Poisson APC of dependent drinkers in treatment, refitted with statsmodels on the SDG file's counts."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from cdp_analysis.data import ons_sdg
+
+    row = _one(notts.trends, area_role="cdp", series="dependent drinkers in alcohol treatment (year ending March)",
+               method="poisson regression")
+    t = ons_sdg.series()
+    t = t[(t["code"] == "E10000024") & (t["series"] == "in treatment") & (t["category"] == "")].sort_values("period")
+    assert len(t) == 9
+    years = t["period"].str[:4].astype(int).to_numpy() + 1
+    fit = sm.GLM(t["value"].to_numpy(), sm.add_constant(years - years.mean()), family=sm.families.Poisson()).fit()
+    phi = fit.pearson_chi2 / fit.df_resid
+    if phi > 1:
+        fit = sm.GLM(t["value"].to_numpy(), sm.add_constant(years - years.mean()),
+                     family=sm.families.Poisson()).fit(scale="X2")
+    assert row["apc"] == pytest.approx(100 * (np.exp(fit.params[1]) - 1))
+    assert (row["period_start"], row["period_end"]) == (str(years[0]), str(years[-1]))
+
+
+def test_national_substance_table_as_published():
+    """ONS Table 4 read cell by cell: cocaine 2022 (persons) and the sexes adding up."""
+    import openpyxl
+
+    from cdp_analysis.data import ons_drug_deaths_national as nat
+
+    t = nat.by_substance()
+    path = nat.register.file_of_kind(nat.WORKBOOK.kind)
+    ws = openpyxl.load_workbook(path, read_only=True)["Table 4"]
+    rows = list(ws.iter_rows(values_only=True))
+    col = next(i for i, v in enumerate(rows[4]) if v == "Cocaine")
+    r2022 = next(r for r in rows[7:40] if r[1] == 2022)
+    row = _one(t, sex="Persons", substance="Cocaine", year=2022)
+    assert (row["deaths"], row["rate"], row["lower_ci"], row["upper_ci"]) == tuple(
+        float(r2022[col + k]) for k in (0, 1, 3, 4))
+    persons = t[t["sex"] == "Persons"].set_index(["substance", "year"])["deaths"]
+    sexes = t[t["sex"] != "Persons"].groupby(["substance", "year"])["deaths"].sum()
+    assert (persons - sexes.reindex(persons.index)).abs().max() == 0
+    assert set(t.loc[t["rate"].isna(), "rate_note"]) <= {":", "u"}
+    assert (t.loc[t["rate"].notna(), "deaths"] >= 10).all()
+
+
+def test_national_context_rows_and_survey_years(notts):
+    nat = notts.trends[notts.trends["area_role"] == "national"]
+    assert set(nat["area_code"]) == {"K04000001"}
+    for s in tc.SUBSTANCES:
+        name = s.split(" (")[0].lower()
+        assert len(nat[(nat["series"] == f"deaths mentioning {name} (England and Wales)")
+                       & (nat["method"] == "joinpoint")]) == 1
+    survey = nat[nat["method"] == "Fingertips recent trend"]
+    assert len(survey) == 2
+    # the latest five consecutive survey years: none was held in 2020/21, so the run ends in 2019/20
+    assert set(survey["period_end"]) == {"2019/20"} and set(survey["period_start"]) == {"2015/16"}
+    assert survey["model"].str.contains("Oct 2021 to Jun 2022").all()
+    text = tc.summary_text(notts)
+    assert "National context (England and Wales)" in text and "Deaths mentioning cocaine" in text

@@ -9,8 +9,13 @@ Series (real data):
   markers kept. A multi-area CDP has no published rate of its own: its members' rates are shown.
 * **Adults in treatment** (NDTMS ViewIt): England's numbers each year, and the CDP's when its parameters name a
   ViewIt export (the treatment-gap chapter's loader).
-* **Alcohol met need** (ONS SDG 3.5.1, from the treatment-gap chapter): the Fingertips recent-trend marker on
-  the last five annual points.
+* **Alcohol treatment** (ONS SDG 3.5.1, from the treatment-gap chapter): dependent drinkers in treatment each
+  year (a count trend) and met need (the Fingertips recent-trend marker on the last five annual points).
+* **Alcohol-specific mortality** (OHID Fingertips 91380): directly standardised rates with limits as published,
+  3-year pooled; pre-2019 areas shown on current boundaries only where exact (a renamed code, or a CDP whose
+  members are exactly a former county). Overlapping periods are not independent points, so no trend test.
+* **National context**: deaths mentioning selected substances, England and Wales (ONS reference Table 4), and
+  last-year drug use by 16–59s and 16–24s (Crime Survey; the Fingertips marker on the effective sample size).
 
 Methods (:mod:`cdp_analysis.stats.trend_models`, ``docs/methods.md`` §9): the log-linear Poisson trend of
 annual counts (quasi-Poisson when overdispersed) with its annual percentage change (APC); joinpoint regression
@@ -34,18 +39,25 @@ from .. import stats
 from ..areas import comparators, current_population, geography, vintage
 from ..areas.params import ChapterSettings
 from ..areas.partnerships import Partnership
-from ..data import ndtms_viewit, ons_drug_deaths, ons_drug_deaths_national, ons_population
+from ..data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug_deaths_national, ons_population
 from ..data.register import cite
 from ..output import figures, tidy
 from ..output.notebook import FigureOutput, TableOutput
 from ..output.table_html import with_limits
-from . import treatment_gap
+from . import prevalence, treatment_gap
 from .registry import Chapter
 
 log = logging.getLogger(__name__)
 
 NAME = "trends"
 CAUSES = ("drug misuse", "drug poisoning")
+#: Fingertips indicator of alcohol-specific mortality (directly standardised rate per 100,000, 3-year pooled).
+ALCOHOL_MORTALITY = "91380"
+#: Substances of ONS Table 4 whose national death trend is tested (England and Wales).
+SUBSTANCES = ("Any opiate (including unspecified opiates and excluding paracetamol compounds)", "Heroin or morphine",
+              "Methadone", "Cocaine", "Any benzodiazepine", "Any new psychoactive substance")
+#: Crime Survey tables of last-year use of any drug: 16–59s and 16–24s.
+SURVEY_TABLES = {"1.02": "16-59", "1.08": "16-24"}
 _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 
 
@@ -177,8 +189,10 @@ def count_trends(series: str, frames: dict[str, pd.DataFrame], settings: Setting
     return rows, fits
 
 
-def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """``trends``: one row per series × area × method (and joinpoint segment)."""
+def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame,
+                 alcohol: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """``trends``: one row per series × area × method (and joinpoint segment); ``alcohol`` is the
+    ``alcohol_mortality`` table."""
     rows, fits = [], {}
     for cause in CAUSES:
         frames = {role: _annual_series(deaths, cause, role) for role in ("cdp", "england")}
@@ -202,10 +216,17 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame) -> 
     r, f = count_trends("adults in structured treatment (year ending March)", frames, settings)
     rows += r
     fits["treatment"] = f
-    # alcohol met need: the Fingertips recent-trend marker (annual proportions)
+    # alcohol treatment (SDG 3.5.1): dependent drinkers in treatment (counts) and met need (the Fingertips marker)
     gap = treatment_gap.gap_table(cdp, treatment_gap.Settings())
-    met = gap[(gap["substance"] == treatment_gap.ALCOHOL) & (gap["measure"] == "met need")
-              & gap["area_role"].isin(["cdp", "england"]) & gap["pairing"].str.startswith("ONS SDG")]
+    sdg = gap[(gap["substance"] == treatment_gap.ALCOHOL) & gap["area_role"].isin(["cdp", "england"])
+              & gap["pairing"].str.startswith("ONS SDG")]
+    treated = sdg[sdg["measure"] == "in treatment"].sort_values("time_period_sortable")
+    frames = {role: d.assign(year=d["time_period"].str[:4].astype(int) + 1)
+              for role, d in treated.groupby("area_role", sort=False)}
+    r, f = count_trends("dependent drinkers in alcohol treatment (year ending March)", frames, settings)
+    rows += r
+    fits["alcohol treatment"] = f
+    met = sdg[sdg["measure"] == "met need"]
     for _role, d in met.groupby("area_role", sort=False):
         d = d.sort_values("time_period_sortable")
         rt = stats.recent_trend(d.assign(x=d["count"], n=d["denominator"]), "time_period", count="x",
@@ -218,6 +239,12 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame) -> 
         if rt["reason"]:
             row["verdict"] = f"cannot be calculated: {rt['reason']}"
         rows.append(row)
+    rows += alcohol_mortality_rows(alcohol)
+    # national context: deaths by substance and survey drug use (England and Wales)
+    r, f = substance_rows(settings)
+    rows += r
+    fits["substances"] = f
+    rows += survey_rows(cdp.chapter_settings(prevalence.NAME).design_factor)
     t = pd.DataFrame(rows)
     t["value_note"] = np.where(t["value"].isna(), "no estimate: " + t["verdict"], "")
     t["indicator_id"] = "cdp.trends." + t["series"].map(geography.slugify) + "." + t["method"].map(geography.slugify)
@@ -226,6 +253,148 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame) -> 
             "period_end", "apc", "value", "lower_ci", "upper_ci", "p_value", "joinpoints", "verdict", "model", "unit",
             "value_note", "source"]
     return tidy.conform(t[keep]), fits
+
+# --- alcohol-specific mortality (Fingertips 91380, as published) ---------------------------------------------
+
+
+def former_area_of(cdp: Partnership, codes) -> str | None:
+    """The former area among ``codes`` whose successors are exactly the CDP's members (e.g. Northamptonshire
+    county for North + West Northamptonshire), or None: its published value *is* the CDP's."""
+    members = sorted(cdp.members)
+    for old in sorted(set(codes) - set(geography.utla_codes())):
+        if len(members) > 1 and sorted(vintage.successors(old)) == members:
+            return old
+    return None
+
+
+def alcohol_mortality_table(cdp: Partnership) -> pd.DataFrame:
+    """``alcohol_mortality``: alcohol-specific mortality (OHID Fingertips 91380), directly standardised rate per
+    100,000 (European Standard Population 2013) with OHID's 95% limits, 3-year pooled, persons, males and
+    females, as published, for the CDP, its members, region(s), England and comparators.
+
+    Rates are never averaged or apportioned: a current area gets a rate only where its code is published or
+    renamed; a multi-area CDP gets the published rate of a former area whose successors are exactly its
+    members (``geography_basis`` says so) and otherwise none. Each rate is compared with England's of the same
+    period and sex at 95% (statistics core, 'low is good'); Fingertips' own marker is kept in ``value_note``."""
+    f = fingertips.indicator(ALCOHOL_MORTALITY)
+    f = f[f["category_type"] == ""]
+    src = cite(*f["source"].unique())
+    values = ["value", "lower_ci", "upper_ci", "count", "denominator"]
+    raw = f.rename(columns={"area_code": "code"})[["code", "sex", "time_period", *values]]
+    cur = _current(raw, values, "count")  # only exact rows (published or renamed code) keep their values
+    exact = cur["geography_basis"].isin([vintage.AS_PUBLISHED, vintage.RENAMED])
+    cur.loc[~exact, values] = np.nan
+    cur["value_note"] = np.where(exact, "", "no published rate for this area on current boundaries")
+    groups = comparators.reporting_areas(cdp)
+    t = cur.merge(groups, on="code")
+    old = former_area_of(cdp, raw["code"])
+    if old is not None:
+        cdp_rows = raw[raw["code"] == old].assign(**groups[groups["area_role"] == "cdp"].iloc[0].drop("code"),
+                                                  geography_basis=f"as published for {old}, the former area whose "
+                                                                  "successors are the CDP's members",
+                                                  value_note="")
+        t = pd.concat([t[t["area_role"] != "cdp"], cdp_rows], ignore_index=True)
+    elif len(cdp.members) > 1:
+        c = t[t["area_role"] == "cdp"].drop_duplicates(["sex", "time_period"])
+        c = c.assign(**dict.fromkeys(values, np.nan), geography_basis="",
+                     value_note="no published rate for the partnership as a whole: see its members' rates")
+        t = pd.concat([t[t["area_role"] != "cdp"], c], ignore_index=True)
+    eng = t[t["area_role"] == "england"].set_index(["sex", "time_period"])["value"]
+    t["england_value"] = pd.MultiIndex.from_frame(t[["sex", "time_period"]]).map(eng.get)
+    have = t["value"].notna() & (t["area_role"] != "england")
+    t["compared_to_england"] = ""
+    if have.any():
+        cmp = stats.compare_to_benchmark(t[have], "value", "lower_ci", "upper_ci", "england_value",
+                                         polarity="low_is_good")
+        t.loc[have, "compared_to_england"] = cmp["comparison"].astype(str).to_numpy()
+    t = t.assign(indicator_id="cdp.trends.alcohol-specific-mortality", measure="dsr",
+                 indicator_name="Alcohol-specific mortality, directly standardised rate per 100,000",
+                 unit="per 100,000 (directly standardised, ESP2013)", source=src)
+    keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "measure", "sex", "value", "lower_ci",
+            "upper_ci", "count", "denominator", "unit", "compared_to_england", "value_note", "geography_basis",
+            "source"]
+    return tidy.conform(t[keep])
+
+
+def alcohol_mortality_rows(table: pd.DataFrame) -> list[dict]:
+    """The trends-table rows of alcohol-specific mortality: not tested (overlapping 3-year periods), why."""
+    rows = []
+    persons = table[(table["sex"] == "Persons") & table["area_role"].isin(["cdp", "england"]) & table["value"].notna()]
+    for _role, d in persons.groupby("area_role", sort=False):
+        d = d.sort_values("time_period_sortable")
+        periods = [p.replace(" - ", "-") for p in d["time_period"]]
+        independent = periods[::-3][::-1]  # every third period from the latest: no year in two of them
+        verdict = (f"not tested: the published 3-year periods overlap, so they are not independent points; the "
+                   f"{len(independent)} periods that do not overlap ({', '.join(independent)}) are fewer than the "
+                   f"{stats.MIN_POINTS} a trend test needs")
+        rows.append(_row("alcohol-specific mortality (directly standardised rate)", d.iloc[0], "not tested",
+                         "change in rate", {"verdict": verdict}, start=periods[0], end=periods[-1],
+                         source=cite(*d["source"].unique())))
+    return rows
+
+
+# --- national context ----------------------------------------------------------------------------------------
+
+_EW = pd.Series({"area_code": ons_drug_deaths_national.ENGLAND_AND_WALES[0],
+                 "area_name": ons_drug_deaths_national.ENGLAND_AND_WALES[1], "area_type": "Country",
+                 "area_role": "national", "area_members": ""})
+
+
+def substance_rows(settings: Settings) -> tuple[list[dict], dict]:
+    """Poisson and joinpoint trends of deaths mentioning each of :data:`SUBSTANCES` (England and Wales, persons,
+    ONS reference Table 4); a death can mention several substances."""
+    t = ons_drug_deaths_national.by_substance()
+    t = t[(t["sex"] == "Persons") & t["substance"].isin(SUBSTANCES)]
+    if settings.first_year is not None:
+        t = t[t["year"] >= settings.first_year]
+    rows, fits = [], {}
+    for substance in SUBSTANCES:
+        d = t[t["substance"] == substance].sort_values("year").assign(**_EW, value=lambda x: x["deaths"])
+        name = substance.split(" (")[0].lower()
+        r, f = count_trends(f"deaths mentioning {name} (England and Wales)", {"national": d}, settings)
+        rows += r
+        fits[substance] = f.get("national")
+    return rows, fits
+
+
+def survey_rows(design_factor: float) -> list[dict]:
+    """The Fingertips recent-trend marker on last-year use of any drug (Crime Survey, 16–59 and 16–24), on the
+    last five survey years, with each year's effective sample size n / d² (``design_factor`` d, the prevalence
+    chapter's) and x = n_eff × the weighted percentage."""
+    csew = ons_csew.drug_use()
+    rows = []
+    for table, ages in SURVEY_TABLES.items():
+        d = csew[(csew["table"] == table) & (csew["drug"] == "Any drug") & csew["percent"].notna()]
+        d = d.sort_values("survey_start")
+        year = d["survey_start"].astype(int)  # the year each survey began (one survey a year)
+        # the marker needs five consecutive years: the latest run of them (no survey in some years)
+        run_end = next((i for i in range(len(year) - 1, 3, -1)
+                        if (year.iloc[i - 4:i + 1].diff().iloc[1:] == 1).all()), None)
+        if run_end is None:
+            continue
+        later = list(d["survey_year"].iloc[run_end + 1:])
+        d, year = d.iloc[:run_end + 1], year.iloc[:run_end + 1]
+        n_eff = d["base"] / design_factor ** 2
+        label = {str(y): f"{y}/{(y + 1) % 100:02d}" if str(sy).startswith("Apr") else str(y)
+                 for y, sy in zip(year, d["survey_year"])}
+        rt = stats.recent_trend(d.assign(x=n_eff * d["percent"] / 100, n=n_eff, year=year), "year", count="x",
+                                denominator="n", polarity="low_is_good", multiplier=100).iloc[0]
+        rt["first_period"], rt["last_period"] = (label.get(str(rt[k]), rt[k]) for k in ("first_period", "last_period"))
+        res = {"apc": rt["slope"], "p_value": rt["p_value"], "verdict": str(rt["trend"]).lower()}
+        area = pd.Series({**_EW, "area_name": "England and Wales"})
+        row = _row(f"last-year use of any drug, aged {ages} (Crime Survey, England and Wales)", area,
+                   "Fingertips recent trend", "change in percentage using (percentage points a year)", res,
+                   start=rt["first_period"], end=rt["last_period"], source=cite(*d["source"].unique()),
+                   model=f"chi-square test for trend on the effective sample (base ÷ {design_factor:g}²)")
+        row["unit"] = "percentage points a year"
+        if rt["reason"]:
+            row["verdict"] = f"cannot be calculated: {rt['reason']}"
+        if later:
+            row["model"] += (f"; the latest five consecutive survey years ({', '.join(later)} "
+                             f"follow{'s' if len(later) == 1 else ''} a year without a survey)")
+        rows.append(row)
+    return rows
+
 
 
 @dataclass
@@ -237,19 +406,21 @@ class Trends:
     deaths: pd.DataFrame
     trends: pd.DataFrame
     standardised: pd.DataFrame
+    alcohol: pd.DataFrame
     fits: dict
 
     def tables(self) -> list[pd.DataFrame]:
-        return [self.trends, self.deaths, self.standardised]
+        return [self.trends, self.deaths, self.standardised, self.alcohol]
 
 
 def build(cdp: Partnership, settings: Settings | None = None) -> Trends:
     """Compute every table of the trends chapter."""
     settings = settings or cdp.chapter_settings(NAME)
     deaths = deaths_table(cdp, settings)
-    trends, fits = trends_table(cdp, settings, deaths)
+    alcohol = alcohol_mortality_table(cdp)
+    trends, fits = trends_table(cdp, settings, deaths, alcohol)
     return Trends(cdp=cdp, settings=settings, deaths=deaths, trends=trends, standardised=standardised_table(cdp, deaths),
-                  fits=fits)
+                  alcohol=alcohol, fits=fits)
 
 
 # --- words ------------------------------------------------------------------------------------------------
@@ -299,14 +470,53 @@ def summary_text(tr: Trends) -> str:
     sentence = standardised_sentence(tr)
     if sentence:
         lines.append(sentence)
-    met = t[t["method"] == "Fingertips recent trend"]
+    s = t[t["series"] == "dependent drinkers in alcohol treatment (year ending March)"]
+    for role, where in (("cdp", tr.cdp.name), ("england", "England")):
+        jp = s[(s["area_role"] == role) & (s["method"] == "joinpoint")]
+        vs = s[(s["area_role"] == role) & (s["method"] == "compared with England")]
+        if len(jp):
+            lines.append("- " + trend_sentence(jp.iloc[0], "Dependent drinkers in alcohol treatment", where,
+                                               vs.iloc[0] if len(vs) else None))
+    met = t[(t["method"] == "Fingertips recent trend") & t["series"].str.startswith("alcohol met need")]
     for r in met.itertuples():
         lines.append(f"- Alcohol met need in {r.area_name}, {r.period_start} to {r.period_end} (Fingertips "
                      f"recent-trend marker): {r.verdict}.")
+    lines.append(alcohol_mortality_sentence(tr))
     if not (t["area_role"] == "cdp").any() or t[(t["area_role"] == "cdp") & t["series"].str.startswith("adults")].empty:
         lines.append(f"- Numbers in treatment for {tr.cdp.name} are not in the data: add the area's NDTMS ViewIt "
                      "export under 'treatment_gap: viewit' to test their trend.")
+    lines.append("")
+    lines.append("**National context (England and Wales)**")
+    lines.append("")
+    nat = t[(t["area_role"] == "national") & (t["method"] == "joinpoint")]
+    for r in nat.itertuples():
+        what = r.series.replace(" (England and Wales)", "").replace("deaths mentioning", "Deaths mentioning")
+        lines.append("- " + trend_sentence(pd.Series(r._asdict()), what, "England and Wales"))
+    survey = t[(t["area_role"] == "national") & (t["method"] == "Fingertips recent trend")]
+    for r in survey.itertuples():
+        lines.append(f"- {r.series[:1].upper() + r.series[1:]}, {r.period_start} to {r.period_end} (Fingertips "
+                     f"recent-trend marker): {r.verdict}.")
     return "\n".join(lines)
+
+
+def alcohol_mortality_sentence(tr: Trends) -> str:
+    """The CDP's latest alcohol-specific mortality rate against England's, in words (or why there is none)."""
+    a = tr.alcohol[(tr.alcohol["sex"] == "Persons")]
+    if a.empty:
+        return ""
+    latest = a.loc[a["time_period_sortable"].idxmax(), "time_period"]
+    cdp = a[(a["area_role"] == "cdp") & (a["time_period"] == latest)]
+    latest = latest.replace(" - ", "-")
+    eng = a[(a["area_role"] == "england") & (a["time_period"] == latest)]
+    if cdp.empty or eng.empty or pd.isna(cdp["value"].iloc[0]):
+        note = cdp["value_note"].iloc[0] if len(cdp) else "no published rate"
+        return f"- Alcohol-specific mortality in {tr.cdp.name}, {latest}: {note}."
+    c, e = cdp.iloc[0], eng.iloc[0]
+    words = {"Better": "significantly lower than", "Worse": "significantly higher than",
+             "Similar": "not significantly different from"}.get(c["compared_to_england"], "not compared with")
+    return (f"- Alcohol-specific mortality in {tr.cdp.name}, {latest}: {c['value']:.1f} deaths per 100,000 a year "
+            f"(age-standardised; {c['lower_ci']:.1f}–{c['upper_ci']:.1f}), {words} England ({e['value']:.1f}). The "
+            "latest period in the data; no trend test (overlapping periods).")
 
 
 def notes_text(tr: Trends) -> str:
@@ -322,7 +532,17 @@ def notes_text(tr: Trends) -> str:
         f"{tr.settings.max_joinpoints} with at least {tr.settings.min_points} years in each segment; every test is at "
         "5%. No test is run on fewer than 5 years or 50 events ('too few events'); see docs/methods.md §9.",
         "- The Fingertips recent-trend marker uses the last five annual points of a proportion (chi-square test "
-        "for trend at 99.8%, with the logit leave-one-out check).",
+        "for trend at 99.8%, with the logit leave-one-out check). For the Crime Survey it uses the latest five "
+        "consecutive survey years and each year's effective sample (respondents ÷ design factor²), because the "
+        "published percentages are weighted.",
+        "- Alcohol-specific mortality is published for 3-year periods that overlap, so consecutive values share two "
+        "years of deaths and are not independent points; it is shown, and compared with England, but not tested "
+        "for trend. Areas created after the latest period have no published rate unless their boundary is "
+        "that of a former area.",
+        "- National context: deaths mentioning a substance count a death once for each substance named on the "
+        "certificate, so substances do not add up; the figures are for England and Wales together (ONS publishes "
+        "substances for no smaller area). The Crime Survey covers 16 to 59 year olds in households in England and "
+        "Wales.",
     ]
     if len(tr.cdp.members) > 1:
         lines.append("- ONS publishes no age-standardised rate for the partnership as a whole; its members' rates are "
@@ -375,13 +595,11 @@ def deaths_figure(tr: Trends) -> FigureOutput:
     return FigureOutput("trends_drug_deaths", fig, data=pd.concat(data, ignore_index=True) if data else None)
 
 
-def asmr_figure(tr: Trends) -> FigureOutput:
-    """Published 3-year age-standardised drug-misuse death rates with limits: the CDP (or its members), the
-    region and England."""
-    d = tr.deaths[(tr.deaths["cause"] == CAUSES[0]) & (tr.deaths["measure"] == "asmr") & (tr.deaths["sex"] == "Persons")
-                  & tr.deaths["area_role"].isin(["cdp", "member", "region", "england"]) & tr.deaths["value"].notna()]
+def _rate_figure(d: pd.DataFrame, name: str, *, title: str, ylabel: str, source: str) -> FigureOutput:
+    """Published 3-year rates with 95% limits over time: one line per area (England dashed, region without a
+    band), periods in time order."""
     d = d.sort_values("time_period_sortable")
-    periods = sorted(d["time_period"].unique())
+    periods = list(dict.fromkeys(d["time_period"]))
     x = {p: i for i, p in enumerate(periods)}
     fig, ax = plt.subplots(figsize=(10, 4.4))
     colours = iter(figures.QUALITATIVE)
@@ -394,14 +612,88 @@ def asmr_figure(tr: Trends) -> FigureOutput:
             ax.fill_between(xs, s["lower_ci"], s["upper_ci"], color=colour, alpha=0.15, linewidth=0)
     ax.set_xticks(range(len(periods)), periods, rotation=45, ha="right")
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("Deaths per 100,000 (age-standardised, 95% limits)")
+    ax.set_ylabel(ylabel)
     ax.set_xlabel("Years of registration (3-year pooled)")
-    ax.set_title(f"Drug-misuse death rate, {tr.cdp.name}, region and England")
+    ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.text(0.01, 0.005, f"Source: {ons_drug_deaths.DATASET.title} (rates as published; none below 10 deaths).",
-             fontsize=8, color="#505a5f")
+    fig.text(0.01, 0.005, source, fontsize=8, color="#505a5f")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return FigureOutput("trends_drug_misuse_rate", fig, data=d)
+    return FigureOutput(name, fig, data=d)
+
+
+def asmr_figure(tr: Trends) -> FigureOutput:
+    """Published 3-year age-standardised drug-misuse death rates with limits: the CDP (or its members), the
+    region and England."""
+    d = tr.deaths[(tr.deaths["cause"] == CAUSES[0]) & (tr.deaths["measure"] == "asmr") & (tr.deaths["sex"] == "Persons")
+                  & tr.deaths["area_role"].isin(["cdp", "member", "region", "england"]) & tr.deaths["value"].notna()]
+    return _rate_figure(d, "trends_drug_misuse_rate", title=f"Drug-misuse death rate, {tr.cdp.name}, region and England",
+                        ylabel="Deaths per 100,000 (age-standardised, 95% limits)",
+                        source=f"Source: {ons_drug_deaths.DATASET.title} (rates as published; none below 10 deaths).")
+
+
+def alcohol_mortality_figure(tr: Trends) -> FigureOutput:
+    """Alcohol-specific mortality (Fingertips 91380) with limits: the CDP (or its members), region and England."""
+    a = tr.alcohol
+    d = a[(a["sex"] == "Persons") & a["area_role"].isin(["cdp", "member", "region", "england"]) & a["value"].notna()]
+    return _rate_figure(d, "trends_alcohol_specific_mortality",
+                        title=f"Alcohol-specific mortality, {tr.cdp.name}, region and England",
+                        ylabel="Deaths per 100,000 (standardised)",
+                        source=f"Source: {fingertips.DATASET.title}, indicator {ALCOHOL_MORTALITY} (as published).")
+
+
+def substances_figure(tr: Trends) -> FigureOutput:
+    """Deaths mentioning selected substances registered each year, England and Wales, with each series'
+    joinpoint fit."""
+    t = ons_drug_deaths_national.by_substance()
+    t = t[(t["sex"] == "Persons") & t["substance"].isin(SUBSTANCES)]
+    if tr.settings.first_year is not None:
+        t = t[t["year"] >= tr.settings.first_year]
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6), sharex=True)
+    for ax, substance in zip(axes.flat, SUBSTANCES):
+        d = t[t["substance"] == substance].sort_values("year")
+        ax.bar(d["year"], d["deaths"], color=figures.CDP_COLOUR, label="Registered deaths")
+        jp = tr.fits["substances"].get(substance)
+        if jp is not None and len(jp["fitted"]):
+            f = jp["fitted"]
+            ax.fill_between(f.index, f["lower_ci"], f["upper_ci"], color="#0b0c0c", alpha=0.15, linewidth=0,
+                            label="95% limits of the fit")
+            ax.plot(f.index, f["fitted"], color="#0b0c0c", linewidth=1.5, label="Joinpoint fit")
+            for j in jp["joinpoints"]:
+                ax.axvline(j, color="#0b0c0c", linestyle=":", linewidth=1)
+        ax.set_title(substance.split(" (")[0], fontsize=10)
+        ax.set_ylim(bottom=0)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("Deaths (number)")
+    for ax in axes[1]:
+        ax.set_xlabel("Year of registration")
+    axes.flat[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Drug-poisoning deaths mentioning each substance, England and Wales (dotted lines: joinpoints)")
+    fig.text(0.01, 0.005, f"Source: {ons_drug_deaths_national.DATASET.title}, Table 4. A death can mention several "
+             "substances.", fontsize=8, color="#505a5f")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    data = t.assign(area_code=_EW["area_code"], area_name=_EW["area_name"], area_role="national",
+                    time_period=t["year"].astype(str), measure="deaths", value=t["deaths"], unit="deaths")
+    return FigureOutput("trends_deaths_by_substance", fig,
+                        data=data[["area_code", "area_name", "area_role", "time_period", "measure", "substance",
+                                   "value", "unit", "source"]])
+
+
+def alcohol_mortality_output(tr: Trends) -> TableOutput:
+    a = tr.alcohol[(tr.alcohol["sex"] == "Persons")
+                   & tr.alcohol["area_role"].isin(["cdp", "member", "region", "england", "neighbour"])]
+    latest = a.loc[a["time_period_sortable"].idxmax(), "time_period"] if len(a) else ""
+    d = a[a["time_period"] == latest]
+    order = {"cdp": 0, "member": 1, "region": 2, "england": 3, "neighbour": 4}
+    d = d.assign(_r=d["area_role"].map(order)).sort_values(["_r", "area_name"])
+    view = pd.DataFrame({
+        "Area": d["area_name"], "Role": d["area_role"],
+        "Deaths (3 years)": [f"{v:,.0f}" if pd.notna(v) else "" for v in d["count"]],
+        "Rate per 100,000 (95% limits)": [with_limits(v, lo, hi, 1)
+                                          for v, lo, hi in zip(d["value"], d["lower_ci"], d["upper_ci"])],
+        "Compared with England": d["compared_to_england"], "Note": d["value_note"]}).set_index(["Area"])
+    return TableOutput("alcohol_mortality", tr.alcohol, view=view,
+                       caption=f"Alcohol-specific mortality, {latest}: directly standardised rate as OHID publishes it "
+                               "and the comparison with England (95%). Every period, sex and comparator is in the CSV")
 
 
 def trends_output(tr: Trends) -> TableOutput:
@@ -447,11 +739,13 @@ def deaths_output(tr: Trends) -> TableOutput:
 
 CHAPTER = Chapter(
     name=NAME, number=4, title="Trends", notebook="04_trends",
-    datasets=("ons_population", "lookups", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg", "ohid_alcohol_dependence",
-              "fingertips", "ons_nearest_neighbours"),
+    datasets=("ons_population", "lookups", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg",
+              "ohid_alcohol_dependence", "fingertips", "ons_csew", "ons_nearest_neighbours"),
     settings=Settings, build=build, summary=summary_text,
-    figures={"trends_drug_deaths": deaths_figure, "trends_drug_misuse_rate": asmr_figure},
-    tables=("trends", "drug_deaths", "drug_deaths_standardised"),
+    figures={"trends_drug_deaths": deaths_figure, "trends_drug_misuse_rate": asmr_figure,
+             "trends_alcohol_specific_mortality": alcohol_mortality_figure,
+             "trends_deaths_by_substance": substances_figure},
+    tables=("trends", "drug_deaths", "drug_deaths_standardised", "alcohol_mortality"),
 )
 
 

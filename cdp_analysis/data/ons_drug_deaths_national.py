@@ -1,6 +1,8 @@
 """ONS deaths related to drug poisoning in England and Wales: national reference tables (registrations).
 
-Reads Table 2 of the reference tables as published (``*registrations.xlsx``): deaths registered each year by
+Reads two tables of the reference tables as published.
+
+**Table 2** (``*registrations.xlsx``): deaths registered each year by
 sex (persons, males, females), age group (all ages, under 20, 20-29, 30-39, 40-49, 50-69, 70 and over) and
 cause (all drug poisoning; of which drug misuse), for England and Wales, England and Wales separately. The
 suite reads **England**'s columns: its age-specific counts are the reference for indirectly standardising
@@ -8,6 +10,14 @@ an area's deaths (the trends chapter).
 
 :func:`england_by_age` → ``sex, age_group, age_from, age_to, cause, year, deaths, _sheet, _row, _column,
 source`` (``age_to`` 200 for the open band, 'all ages' spans 0–200).
+
+**Table 4**: deaths and age-standardised rates per **million** (ESP2013, 95% limits) by substance mentioned on
+the death certificate (all drug poisoning, of which drug misuse, any opiate, heroin or morphine, methadone,
+cocaine, benzodiazepines, new psychoactive substances …) and sex, **England and Wales combined** (the table has
+no England-only columns), registered each year. ONS's markers are kept: ':' (rate not calculated, fewer than 10
+deaths) and 'u' (unreliable, 10 to 19 deaths) in ``rate_note``. A death can mention several substances, so
+substances do not add up. :func:`by_substance` → ``sex, substance, year, deaths, rate, lower_ci, upper_ci,
+rate_note, _sheet, _row, _column, source``.
 """
 
 from __future__ import annotations
@@ -29,6 +39,9 @@ log = logging.getLogger(__name__)
 WORKBOOK = register.FileKind("ons_drug_deaths_national", "ons_drug_deaths", "*registrations*.xlsx")
 _PARSER_VERSION = 1
 SHEET = "Table 2"
+SUBSTANCE_SHEET = "Table 4"
+#: Area of Table 4 (ONS code of England and Wales).
+ENGLAND_AND_WALES = ("K04000001", "England and Wales")
 _SEXES = {"persons": "Persons", "males": "Male", "females": "Female"}
 _CAUSES = {"all drug poisoning": "drug poisoning", "of which: drug misuse": "drug misuse"}
 
@@ -139,6 +152,103 @@ def england_by_age() -> pd.DataFrame:
     return t.assign(source=register.citation_of(path))
 
 
+# --- Table 4: by substance, England and Wales ----------------------------------------------------------------
+
+
+def _substance(label) -> str:
+    """A substance heading without its footnote numbers ('Any opiate (…) 8' → 'Any opiate (…)')."""
+    return re.sub(r"(\s+\d+(,\d+)*)+$", "", str(label).strip()).replace("of which: ", "")
+
+
+def parse_substances(path: Path) -> pd.DataFrame:
+    """Deaths and age-standardised rates by substance, sex and year (England and Wales) from Table 4."""
+    wb = open_workbook(path)
+    try:
+        if SUBSTANCE_SHEET not in wb.sheetnames:
+            raise InputError(f"sheet '{SUBSTANCE_SHEET}' not found", file=path,
+                             hint="use the published workbook (data/README.md)")
+        rows = list(wb[SUBSTANCE_SHEET].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    where = f"sheet '{SUBSTANCE_SHEET}'"
+    head = next((i for i, r in enumerate(rows[:12]) if r and str(r[0] or "").strip() == "Substance"), None)
+    if head is None or str(rows[head + 1][0] or "").strip() != "Sex":
+        raise InputError("no header rows 'Substance' and 'Sex'", file=path, where=where,
+                         hint="use the published workbook (data/README.md)")
+    names, fields = rows[head], rows[head + 1]
+    blocks = []
+    for c, label in enumerate(names):
+        if c < 2 or not label:
+            continue
+        got = [str(fields[c + k] or "").strip() for k in (0, 1, 3, 4)]
+        if got != ["Deaths", "Rate", "Lower Confidence Limit", "Upper Confidence Limit"]:
+            raise InputError(f"the columns under '{label}' are {got}, not Deaths, Rate, (note), Lower and Upper "
+                             "Confidence Limit", file=path, where=f"{where}, row {head + 2}, column "
+                                                                 f"'{column_letter(c + 1)}'",
+                             hint="use the published workbook (data/README.md)")
+        blocks.append((c, _substance(label)))
+    recs, sex = [], None
+    for i in range(head + 2, len(rows)):
+        r = rows[i]
+        if r[0] and str(r[0]).strip().lower() in _SEXES:
+            sex = _SEXES[str(r[0]).strip().lower()]
+            continue
+        if sex is None or not isinstance(r[1], int | float):
+            continue
+        for c, substance in blocks:
+            deaths, rate, lo, hi = r[c], r[c + 1], r[c + 3], r[c + 4]
+            if not isinstance(deaths, int | float):
+                raise InputError(f"a number of deaths is not a number ({deaths!r})", file=path,
+                                 where=f"{where}, row {i + 1}, column '{column_letter(c + 1)}'",
+                                 hint="restore the published workbook")
+            note = ""
+            values = []
+            for v, col in ((rate, c + 1), (lo, c + 3), (hi, c + 4)):
+                if isinstance(v, int | float):
+                    values.append(float(v))
+                elif str(v).strip() in (":", "u"):
+                    note = note or str(v).strip()
+                    values.append(float("nan"))
+                else:
+                    raise InputError(f"a rate is neither a number nor ONS's ':' or 'u' ({v!r})", file=path,
+                                     where=f"{where}, row {i + 1}, column '{column_letter(col + 1)}'",
+                                     hint="restore the published workbook")
+            flag = str(r[c + 2] or "").strip()
+            note = flag if flag in (":", "u") else note
+            recs.append((sex, substance, int(r[1]), float(deaths), *values, note, SUBSTANCE_SHEET, i + 1,
+                         column_letter(c + 1)))
+    return pd.DataFrame(recs, columns=["sex", "substance", "year", "deaths", "rate", "lower_ci", "upper_ci",
+                                       "rate_note", "_sheet", "_row", "_column"])
+
+
+#: Plausibility rules of Table 4.
+SUBSTANCE_RULES = (
+    plausibility.between("deaths", 0, 10_000, whole=True, what="a number of deaths"),
+    plausibility.Rule("the 95% limits bracket the rate", "rate",
+                      lambda t: ~((t["lower_ci"] > t["rate"] + 1e-9) | (t["upper_ci"] < t["rate"] - 1e-9))),
+    plausibility.Rule("a rate is given from 10 deaths and withheld (':') below", "rate",
+                      lambda t: ~((t["rate"].isna() & (t["rate_note"] == ":") & (t["deaths"] >= 10))
+                                  | (t["rate"].notna() & (t["deaths"] < 10))), shown="deaths"),
+    plausibility.sums_to("deaths", parts=lambda t: t["sex"] != "Persons", total=lambda t: t["sex"] == "Persons",
+                         group=lambda t: t[["substance", "year"]], tolerance=0,
+                         what="males and females add up to persons"),
+)
+
+
+@memoised()
+def by_substance() -> pd.DataFrame:
+    """Deaths and rates by substance mentioned, sex and year, England and Wales (see the module docstring)."""
+    path = register.file_of_kind(WORKBOOK.kind)
+    t = cached_parse(path, parse_substances, name="ons_drug_deaths_substances", version=_PARSER_VERSION)
+    plausibility.check(t, SUBSTANCE_RULES, file=path, sheet=SUBSTANCE_SHEET)
+    return t.assign(source=register.citation_of(path))
+
+
+def _load() -> pd.DataFrame:
+    by_substance()
+    return england_by_age()
+
+
 DATASET = register.Dataset(name="ons_drug_deaths_national",
                            title="ONS deaths related to drug poisoning in England and Wales (reference tables)",
-                           kinds=(WORKBOOK,), load=england_by_age, rules=RULES)
+                           kinds=(WORKBOOK,), load=_load, rules=(*RULES, *SUBSTANCE_RULES))

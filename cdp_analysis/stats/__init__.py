@@ -25,9 +25,10 @@ from .rates import crude_rate, mean, proportion
 from .standardised import dsr, expected_counts, isr_rate, isr_ratio
 from .synthetic import calibrate, synthetic_estimate
 from .trend import TREND_CRITICAL_VALUE, TREND_LEVELS, recent_trend
-from .trend_models import compare_trends, joinpoint, poisson_trend
+from .trend_models import MIN_EVENTS, MIN_POINTS, compare_trends, joinpoint, poisson_trend
 
 __all__ = [
+    "MIN_EVENTS", "MIN_POINTS",
     "wilson_limits", "byars_limits", "exact_poisson_limits", "normalise_confidence", "z_value",
     "proportion", "crude_rate", "mean", "dsr", "isr_ratio", "isr_rate", "expected_counts",
     "ESP2013", "ESP2013_BANDS", "esp2013",
