@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from .. import paths
 from ..errors import InputError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,22 @@ class ChapterSettings(BaseModel):
     """Base of every chapter's settings model: strict types, unknown keys refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+    #: The section of a params file the settings come from (named in error messages).
+    SECTION: ClassVar[str] = ""
+
+    def files(self, key: str, *, file: Path | None = None, where: str = "key") -> list[Path]:
+        """The files named under ``key`` (a list of paths), resolved from the project folder; an error names
+        a missing one."""
+        out = []
+        for i, name in enumerate(getattr(self, key)):
+            path = Path(name).expanduser()
+            path = path if path.is_absolute() else paths.project_root() / path
+            if not path.is_file():
+                section = f" (in section '{self.SECTION}')" if where == "key" and self.SECTION else ""
+                raise InputError(f"no such file: {name}", file=file, where=f"{where} '{key}'{section}, item {i + 1}",
+                                 hint="give the path of the downloaded CSV, relative to the project folder or absolute")
+            out.append(path)
+        return out
 
     def check_data(self, *, file: Path | None = None, where: str = "key") -> None:
         """Check the settings against the data (e.g. that years exist); raise :class:`InputError` if not.

@@ -176,8 +176,27 @@ def _single(row) -> Partnership:
                        member_names=(row["name"],))
 
 
+def from_file(path: Path) -> Partnership:
+    """A CDP defined by a params file outside ``params/cdps/`` (e.g. a worked example under ``data/examples/``),
+    checked like the named ones; its slug is the file's stem. Such a CDP is never part of ``--all``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no such params file: {path}", hint="give the path of a CDP's YAML file")
+    spec, settings = load_cdp_file(path, defaults())
+    geography.check_upper_tier_codes(spec.members, file=path)
+    check_comparators(settings, spec.members, file=path)
+    root = paths.project_root()
+    rel = path.resolve().relative_to(root).as_posix() if root in path.resolve().parents else str(path)
+    return Partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings, source=rel,
+                       member_names=tuple(geography.name_of(c) for c in spec.members))
+
+
 def get(key: str) -> Partnership:
-    """A CDP by slug (named or single-area) or by a current upper-tier area code."""
+    """A CDP by slug (named or single-area), by a current upper-tier area code, or by the path of a params
+    file (ending ``.yaml``)."""
+    if key.endswith((".yaml", ".yml")):
+        path = Path(key).expanduser()
+        return from_file(path if path.is_absolute() else Path.cwd() / path)
     named = named_partnerships()
     if key in named:
         return named[key]

@@ -52,6 +52,8 @@ class Chapter:
         ``summary(tables) -> str``: key findings (Markdown), every number read from the tables.
     figures : dict of str to callable
         Figure name (the file name in ``figures/``) to the function drawing it from the tables.
+    pages : tuple of str
+        Other files the chapter writes, relative to the output folder (e.g. ``summary.html``).
     tables : tuple of str
         The chapter's table contract: the names of the tables it writes (``tables/<name>.csv``). The
         runner fails a run whose notebook did not write every declared table and figure.
@@ -67,11 +69,13 @@ class Chapter:
     summary: Callable[..., str]
     figures: dict[str, Callable[..., Any]] = field(default_factory=dict)
     tables: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
 
     def outputs(self) -> list[str]:
         """The files the chapter promises to write, relative to the output folder."""
         return ([f"tables/{t}.csv" for t in self.tables] + [f"fingertips/{t}.csv" for t in self.tables]
-                + [f"figures/{f}.png" for f in self.figures] + [f"figures/{f}.svg" for f in self.figures])
+                + [f"figures/{f}.png" for f in self.figures] + [f"figures/{f}.svg" for f in self.figures]
+                + list(self.pages))
 
     def notebook_path(self) -> Path:
         """The chapter's notebook in ``notebooks/``."""

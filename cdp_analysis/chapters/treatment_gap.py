@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from .. import paths, stats
+from .. import stats
 from ..areas import comparators, current_population, geography, vintage
 from ..areas.params import ChapterSettings
 from ..areas.partnerships import Partnership
@@ -68,6 +69,8 @@ _VALUES = ["treated", "need", "need_lower", "need_upper"]
 class Settings(ChapterSettings):
     """Settings of the treatment-gap chapter (section ``treatment_gap:`` of a params file)."""
 
+    SECTION: ClassVar[str] = "treatment_gap"
+
     viewit: list[str] = Field(
         default=[], description="NDTMS ViewIt adult exports (CSV) for the CDP's areas: paths relative to the project "
                                 "folder, or absolute")
@@ -79,19 +82,6 @@ class Settings(ChapterSettings):
     target_year: int = Field(
         default=2030, ge=2020, le=2050,
         description="the financial year by whose end the target is reached, by its end year (e.g. 2030 for 2029/30)")
-
-    def files(self, key: str, *, file: Path | None = None, where: str = "key") -> list[Path]:
-        """The files named under ``key``, resolved from the project folder; an error names a missing one."""
-        out = []
-        for i, name in enumerate(getattr(self, key)):
-            path = Path(name).expanduser()
-            path = path if path.is_absolute() else paths.project_root() / path
-            if not path.is_file():
-                place = f"{where} '{key}'" + (f" (in section '{NAME}')" if where == "key" else "") + f", item {i + 1}"
-                raise InputError(f"no such file: {name}", file=file, where=place,
-                                 hint="give the path of the downloaded CSV, relative to the project folder or absolute")
-            out.append(path)
-        return out
 
     def check_data(self, *, file: Path | None = None, where: str = "key") -> None:
         """Every file named exists."""
@@ -126,6 +116,13 @@ def need_with_limits() -> pd.DataFrame:
 
 
 @memoised()
+def met_need_of_all_areas(period: str) -> pd.Series:
+    """Alcohol met need (%) of every current upper-tier area for an SDG period, by code: T ÷ P̂ × 100."""
+    t = alcohol_all_areas()
+    t = t[(t["period"] == period) & t["code"].isin(geography.utla_codes())]
+    return (100 * t.set_index("code")["treated"] / t.set_index("code")["need"]).dropna().sort_index()
+
+
 def alcohol_all_areas() -> pd.DataFrame:
     """Alcohol T and P̂ (with limits where published) for every current upper-tier area and England, SDG
     periods: ``code, period, treated, need, need_lower, need_upper, need_period, geography_basis, source``."""

@@ -257,6 +257,28 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame,
 # --- alcohol-specific mortality (Fingertips 91380, as published) ---------------------------------------------
 
 
+def rates_of_all_areas(period: str, *, cause: str = CAUSES[0]) -> pd.Series:
+    """The published age-standardised rate (persons) of every current upper-tier area for a 3-year period, by
+    code: only areas whose code is published or renamed (rates are never apportioned)."""
+    p = ons_drug_deaths.pooled()
+    p = p[(p["cause"] == cause) & (p["sex"] == "Persons") & (p["period"] == period)]
+    cur = _current(p[["code", "rate"]], ["rate"], "count")
+    cur = cur[cur["geography_basis"].isin([vintage.AS_PUBLISHED, vintage.RENAMED])
+              & cur["code"].isin(geography.utla_codes())]
+    return cur.set_index("code")["rate"].dropna().sort_index()
+
+
+def alcohol_mortality_of_all_areas(period: str) -> pd.Series:
+    """Alcohol-specific mortality (persons, Fingertips 91380) of every current upper-tier area for a period, by
+    code, where published on its current boundary (or a renamed code)."""
+    f = fingertips.indicator(ALCOHOL_MORTALITY)
+    f = f[(f["category_type"] == "") & (f["sex"] == "Persons") & (f["time_period"] == period)]
+    cur = _current(f.rename(columns={"area_code": "code"})[["code", "value"]], ["value"], "count")
+    cur = cur[cur["geography_basis"].isin([vintage.AS_PUBLISHED, vintage.RENAMED])
+              & cur["code"].isin(geography.utla_codes())]
+    return cur.set_index("code")["value"].dropna().sort_index()
+
+
 def former_area_of(cdp: Partnership, codes) -> str | None:
     """The former area among ``codes`` whose successors are exactly the CDP's members (e.g. Northamptonshire
     county for North + West Northamptonshire), or None: its published value *is* the CDP's."""

@@ -13,9 +13,11 @@ import sys
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from ..data import datasets
+from ..stats import disclosure
 from . import figures, table_html, tidy
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFra
     with its caption and a source line (:func:`cdp_analysis.output.table_html.render`)."""
     from IPython.display import HTML, display
 
+    check_disclosure(table, name)
     saved = tidy.save_table(table, name, output_dir)
     shown = saved if view is None else view
     body = table_html.render(shown, caption=caption or "", source=table_html.source_line(saved), digits=digits,
@@ -65,9 +68,38 @@ def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame 
     """
     from IPython.display import Image, display
 
+    if data is not None:
+        check_disclosure(data, name)
     png = figures.save_figure(fig, name, output_dir, data=data)
     display(Image(data=png, format="png", alt=figures.alt_text(fig)))
     plt.close(fig)
+
+
+class DisclosureError(ValueError):
+    """A table or figure about to be written holds a small count from local data."""
+
+
+def check_disclosure(table: pd.DataFrame, name: str) -> None:
+    """The last guard before anything is written: rows from local data (``origin`` other than 'published')
+    must hold no count from 1 to the threshold − 1 (``table.attrs['disclosure_threshold']``, default 5) in
+    ``count``, ``denominator`` or ``numerator``, and a row marked ``status`` 'suppressed' no value or limits.
+    Chapters suppress (:mod:`cdp_analysis.stats.disclosure`); this check only refuses to write if one did not."""
+    if "origin" not in table.columns:
+        return
+    threshold = int(table.attrs.get("disclosure_threshold", disclosure.DEFAULT_THRESHOLD))
+    local = table["origin"].fillna("published") != "published"
+    for column in ("count", "denominator", "numerator"):
+        if column in table.columns:
+            small = local.to_numpy() & disclosure.small_counts(table[column], threshold)
+            if small.any():
+                raise DisclosureError(f"table '{name}' holds a small count from local data in column '{column}' "
+                                      f"(row {int(np.flatnonzero(small)[0]) + 1}); suppress it before writing")
+    if "status" in table.columns:
+        hidden = local & (table["status"] == "suppressed")
+        for column in ("value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"):
+            if column in table.columns and table.loc[hidden, column].notna().any():
+                raise DisclosureError(f"table '{name}' shows '{column}' on a suppressed row; suppress it before "
+                                      "writing")
 
 
 @dataclass
@@ -111,7 +143,13 @@ def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
     """
     from ..data import register
 
-    cited = {e.path for t in tables or [] for s in t["source"].dropna().unique() for e in register.resolve_source(s)}
+    cited, local = set(), set()
+    for s in {s for t in tables or [] for s in t["source"].dropna().unique() if s}:
+        for part in s.split("; "):
+            try:
+                cited.update(e.path for e in register.resolve_source(part))
+            except KeyError:  # the partnership's own files (local data), cited by path
+                local.add(part)
     found = datasets()
     parts = []
     for name in chapter.datasets:
@@ -119,5 +157,9 @@ def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
         entries = [e for e in ds.entries() if e.path in cited] or ds.entries()
         editions = "; ".join(dict.fromkeys(e.edition for e in entries))
         parts.append(f"{ds.title} ({editions})" if editions else ds.title)
+    if local:
+        return ("*Sources: " + "; ".join(parts) + ". Local data supplied for this run (not published): "
+                + "; ".join(sorted(local)) + ". Published data are in the data register (`data/README.md`); see the "
+                "section \"Where each number comes from\" at the end of the report.*")
     return ("*Sources: " + "; ".join(parts) + ". All figures are published data; see the data register in "
             "`data/README.md` and the section \"Where each number comes from\" at the end of the report.*")

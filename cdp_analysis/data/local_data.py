@@ -1,0 +1,236 @@
+"""Local (unpublished) data a partnership supplies, and the outcomes catalogue that says what it may hold.
+
+**The catalogue** (``data/catalogue/outcomes_metrics.csv``, :func:`catalogue`): one row per metric of the
+National Combating Drugs Outcomes Framework dashboard — ``metric_id, outcome, name, definition, polarity, kind,
+unit, multiplier, part_of, origin, source, geography``. ``origin`` is 'public' (computed from the bundled
+published data by the earlier chapters) or 'local' (supplied by the partnership; ``source`` then names the
+template: police, ndtms_local, provider_caseloads, schools_programmes). ``kind`` is 'count', 'proportion'
+(numerator of denominator) or 'rate'; ``part_of`` names the metric a count adds up to.
+
+**Local files** (:func:`read_local`): CSV files in the layout of ``data/templates/<source>.csv`` —
+``area_code, period, metric_id, numerator, denominator`` — one row per area, period and metric:
+
+* ``area_code``: a current upper-tier area code of the CDP's members, its region or England (E92000001)
+  (England or regional rows are the benchmark an analyst copies from NDTMS or police reports);
+* ``period``: a calendar year (``2023``) or a financial year (``2023/24``); one kind per metric;
+* ``metric_id``: a local metric of the catalogue;
+* ``numerator``: a whole number ≥ 0 (the count, or the numerator of a proportion);
+* ``denominator``: a whole number > 0 for a proportion, at least the numerator; blank for a count (a count
+  metric may give an optional denominator, e.g. pupils eligible).
+
+Every problem is an :class:`~cdp_analysis.errors.InputError` naming the file, the row and the column. A file
+whose path or name contains 'synthetic' (or which lies in ``data/examples/``) is marked synthetic: every
+report built from it says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..memo import memoised
+from ..paths import project_root
+from .readers import read_csv_table
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["area_code", "period", "metric_id", "numerator", "denominator"]
+CATALOGUE_COLUMNS = ["metric_id", "outcome", "name", "definition", "polarity", "kind", "unit", "multiplier",
+                     "part_of", "origin", "source", "geography"]
+#: The six outcomes of the National Combating Drugs Outcomes Framework, in its order, then local priorities.
+OUTCOMES = ("reduce drug use", "reduce drug-related crime", "reduce drug-related deaths and harm",
+            "reduce drug supply", "increase engagement in treatment", "improve recovery outcomes", "local priority")
+KINDS = ("count", "proportion", "rate")
+POLARITIES = ("low_is_good", "high_is_good", "no_judgement")
+#: The local sources, each with a template in ``data/templates/``.
+SOURCES = ("police", "ndtms_local", "provider_caseloads", "schools_programmes")
+_CALENDAR = re.compile(r"^(19|20)\d\d$")
+_FINANCIAL = re.compile(r"^((?:19|20)\d\d)/(\d\d)$")
+_HINT = "use the layout of data/templates/ (area_code, period, metric_id, numerator, denominator; data/templates/README.md)"
+
+
+def catalogue_path() -> Path:
+    return project_root() / "data" / "catalogue" / "outcomes_metrics.csv"
+
+
+def templates_dir() -> Path:
+    return project_root() / "data" / "templates"
+
+
+@memoised()
+def catalogue() -> pd.DataFrame:
+    """The outcomes catalogue, checked (known outcomes, kinds, polarities, origins and sources; ``part_of``
+    names a count metric of the same source)."""
+    path = catalogue_path()
+    t = read_csv_table(path, CATALOGUE_COLUMNS)
+    for column, allowed in (("outcome", OUTCOMES), ("kind", KINDS), ("polarity", POLARITIES),
+                            ("origin", ("public", "local"))):
+        bad = ~t[column].isin(allowed)
+        if bad.any():
+            r = t[bad].iloc[0]
+            raise InputError(f"unknown {column} '{r[column]}'", file=path, where=f"row {r['_row']}, column '{column}'",
+                             hint=f"one of: {', '.join(allowed)}")
+    local = t["origin"] == "local"
+    bad = local & ~t["source"].isin(SOURCES)
+    if bad.any():
+        r = t[bad].iloc[0]
+        raise InputError(f"unknown local source '{r['source']}'", file=path, where=f"row {r['_row']}, column 'source'",
+                         hint=f"one of: {', '.join(SOURCES)}")
+    if t["metric_id"].duplicated().any():
+        r = t[t["metric_id"].duplicated()].iloc[0]
+        raise InputError(f"metric '{r['metric_id']}' is listed twice", file=path,
+                         where=f"row {r['_row']}, column 'metric_id'", hint="keep one row per metric")
+    ids = dict(zip(t["metric_id"], zip(t["kind"], t["source"])))
+    for r in t[t["part_of"] != ""].itertuples():
+        if ids.get(r.part_of) != ("count", r.source) or r.kind != "count":
+            raise InputError(f"'{r.metric_id}' is part of '{r.part_of}', which is not a count of the same source",
+                             file=path, where=f"row {r._row}, column 'part_of'", hint="name a count metric")
+    t["multiplier"] = pd.to_numeric(t["multiplier"].replace("", np.nan))
+    return t.drop(columns="_row")
+
+
+def template_columns() -> list[str]:
+    """The columns every local file has, in order (the header of every template)."""
+    return list(COLUMNS)
+
+
+def is_synthetic(path: Path) -> bool:
+    """A clearly synthetic file: in ``data/examples/`` or named so."""
+    path = Path(path).resolve()
+    examples = (project_root() / "data" / "examples").resolve()
+    return "synthetic" in path.as_posix().lower() or examples in path.parents
+
+
+def _where(t: pd.DataFrame, mask: pd.Series, column: str) -> str:
+    rows = t.loc[mask, "_row"].tolist()
+    shown = ", ".join(str(r) for r in rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+    return f"row {shown}, column '{column}'"
+
+
+def _whole(t: pd.DataFrame, column: str, path: Path, *, blank_ok: bool) -> pd.Series:
+    text = t[column].str.strip()
+    v = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+    bad = (text != "") & (v.isna() | (v % 1 != 0))
+    if bad.any():
+        raise InputError(f"'{t.loc[bad, column].iloc[0]}' is not a whole number", file=path, where=_where(t, bad, column),
+                         hint="give counts of people or events as whole numbers (no decimals, no text)")
+    neg = v < 0
+    if neg.any():
+        raise InputError(f"a negative count ({t.loc[neg, column].iloc[0]})", file=path, where=_where(t, neg, column),
+                         hint="counts cannot be negative: check the export")
+    if not blank_ok:
+        blank = text == ""
+        if blank.any():
+            raise InputError("a count is missing", file=path, where=_where(t, blank, column),
+                             hint="give 0 for none; leave out the row if the figure is not known")
+    return v
+
+
+def read_local(path: Path, *, allowed_areas: dict[str, str]) -> pd.DataFrame:
+    """Read and validate one local file (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    allowed_areas : dict
+        Area codes the file may hold → their names (the CDP's members, region(s) and England).
+
+    Returns
+    -------
+    DataFrame
+        ``area_code, area_name, period, metric_id, numerator, denominator, origin, source`` plus ``_row``;
+        ``origin`` is 'local' or 'synthetic example', ``source`` the file as given.
+    """
+    path = Path(path)
+    t = read_csv_table(path, COLUMNS)
+    extra = [c for c in t.columns if c not in COLUMNS and c != "_row"]
+    if extra:
+        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in extra)}", file=path, where="header (line 1)",
+                         hint=_HINT)
+    if t.empty:
+        raise InputError("the file has a header but no rows", file=path, hint="add rows, or leave the file out of "
+                         "'local_data'")
+    for c in ("area_code", "period", "metric_id"):
+        t[c] = t[c].str.strip()
+    cat = catalogue().set_index("metric_id")
+    local_ids = set(cat.index[cat["origin"] == "local"])
+    unknown = ~t["metric_id"].isin(local_ids)
+    if unknown.any():
+        got = t.loc[unknown, "metric_id"].iloc[0]
+        public = got in cat.index
+        raise InputError(f"'{got}' is {'a public metric, computed from published data' if public else 'not a local metric of the outcomes catalogue'}",
+                         file=path, where=_where(t, unknown, "metric_id"),
+                         hint=("leave it out: the dashboard computes it" if public else
+                               "use a metric_id listed in data/templates/README.md (data/catalogue/outcomes_metrics.csv)"))
+    bad_area = ~t["area_code"].isin(allowed_areas)
+    if bad_area.any():
+        raise InputError(f"area '{t.loc[bad_area, 'area_code'].iloc[0]}' is not a member of the CDP, its region or "
+                         "England", file=path, where=_where(t, bad_area, "area_code"),
+                         hint=f"use one of: {', '.join(f'{c} ({n})' for c, n in allowed_areas.items())}")
+    cal, fin = t["period"].str.match(_CALENDAR), t["period"].str.extract(_FINANCIAL)
+    start, end = pd.to_numeric(fin[0], errors="coerce"), pd.to_numeric(fin[1], errors="coerce")
+    fin_ok = fin[0].notna() & ((start % 100 + 1) % 100 == end)
+    bad_period = ~(cal | fin_ok)
+    if bad_period.any():
+        raise InputError(f"period '{t.loc[bad_period, 'period'].iloc[0]}' is neither a calendar year (2023) nor a "
+                         "financial year (2023/24)", file=path, where=_where(t, bad_period, "period"), hint=_HINT)
+    kinds_per_metric = t.assign(k=np.where(cal, "calendar", "financial")).groupby("metric_id")["k"].nunique()
+    mixed = kinds_per_metric[kinds_per_metric > 1]
+    if len(mixed):
+        m = t["metric_id"] == mixed.index[0]
+        raise InputError(f"metric '{mixed.index[0]}' mixes calendar and financial years", file=path,
+                         where=_where(t, m, "period"), hint="give each metric in one kind of period")
+    num = _whole(t, "numerator", path, blank_ok=False)
+    den = _whole(t, "denominator", path, blank_ok=True)
+    kind = t["metric_id"].map(cat["kind"])
+    missing_den = (kind == "proportion") & den.isna()
+    if missing_den.any():
+        raise InputError(f"'{t.loc[missing_den, 'metric_id'].iloc[0]}' is a proportion: its denominator is missing",
+                         file=path, where=_where(t, missing_den, "denominator"),
+                         hint="give the number of people the numerator is out of (see data/templates/README.md)")
+    zero_den = den == 0
+    if zero_den.any():
+        raise InputError("a denominator is 0", file=path, where=_where(t, zero_den, "denominator"),
+                         hint="a proportion needs at least one person in its denominator; leave out the row")
+    over = den.notna() & (num > den)
+    if over.any():
+        r = t[over].iloc[0]
+        raise InputError(f"numerator {r['numerator']} is larger than denominator {r['denominator']}", file=path,
+                         where=_where(t, over, "numerator"),
+                         hint="the numerator counts people within the denominator: check the columns are not swapped")
+    dup = t.duplicated(["area_code", "period", "metric_id"], keep=False)
+    if dup.any():
+        r = t[dup].iloc[0]
+        raise InputError(f"{r['metric_id']} for {r['area_code']} in {r['period']} is given twice", file=path,
+                         where=_where(t, dup, "metric_id"), hint="keep one row per area, period and metric")
+    origin = "synthetic example" if is_synthetic(path) else "local"
+    rel = path.resolve().relative_to(project_root()).as_posix() if project_root() in path.resolve().parents else str(path)
+    return pd.DataFrame({"area_code": t["area_code"], "area_name": t["area_code"].map(allowed_areas),
+                         "period": t["period"], "metric_id": t["metric_id"], "numerator": num.astype(float),
+                         "denominator": den.astype(float), "origin": origin,
+                         "source": f"{rel} [{'SYNTHETIC example data' if origin != 'local' else 'local data supplied by the partnership'}]",
+                         "_row": t["_row"]})
+
+
+def read_all(paths: list[Path], *, allowed_areas: dict[str, str]) -> pd.DataFrame:
+    """Every local file of a run, together; a metric for an area and period given in two files is refused."""
+    frames = [read_local(p, allowed_areas=allowed_areas).assign(_file=str(p)) for p in paths]
+    if not frames:
+        return pd.DataFrame(columns=["area_code", "area_name", "period", "metric_id", "numerator", "denominator",
+                                     "origin", "source", "_row", "_file"])
+    t = pd.concat(frames, ignore_index=True)
+    dup = t.duplicated(["area_code", "period", "metric_id"], keep="first")
+    if dup.any():
+        r = t[dup].iloc[0]
+        first = t[(t["area_code"] == r["area_code"]) & (t["period"] == r["period"])
+                  & (t["metric_id"] == r["metric_id"])].iloc[0]
+        raise InputError(f"{r['metric_id']} for {r['area_code']} in {r['period']} is also in {first['_file']}",
+                         file=Path(r["_file"]), where=f"row {r['_row']}, column 'metric_id'",
+                         hint="give each figure in one local file only")
+    return t
