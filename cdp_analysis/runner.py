@@ -434,10 +434,16 @@ def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
     chapters = "; ".join(f"{c.number}. {c.title}" for c in cdp.chapters())
     commit = git_state().get("commit")
     produced = datetime.fromisoformat(started_at).strftime("%-d %B %Y")
-    return (f"Combating Drugs Partnership: **{cdp.name}** — {members}.\n\n"
+    local = sorted({c for o in outputs.values() for c in o.get("unregistered", []) if c})
+    banner = ("**SYNTHETIC EXAMPLE DATA: the local figures in this report are made up to show how the suite works. "
+              "They are not real and must not be used or quoted.**\n\n"
+              if any("SYNTHETIC" in c for c in local) else "")
+    data = (", from published data and the partnership's own local data ("
+            + "; ".join(local) + "), small local numbers suppressed" if local else ", from published data only")
+    return (banner + f"Combating Drugs Partnership: **{cdp.name}** — {members}.\n\n"
             f"This report covers: {chapters}.\n\n"
             f"Produced on {produced} by cdp-analysis {__version__}"
-            + (f" (commit {commit[:7]})" if commit else "") + ", from published data only.\n\n"
+            + (f" (commit {commit[:7]})" if commit else "") + data + ".\n\n"
             f"Data editions: {provenance.editions_text(outputs)}. The last section, \"Where each number comes "
             "from\", names every file used with its publisher, edition and licence; the tables behind every figure "
             "are in `tables/` (the same rows with Fingertips' column headings in `fingertips/`), and `run.json` "

@@ -28,6 +28,8 @@ def project(tmp_path, monkeypatch) -> Path:
     (root / "data").mkdir(parents=True)
     shutil.copy2(REPO / "data" / "register.yaml", root / "data" / "register.yaml")
     shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    for folder in ("catalogue", "templates", "examples"):  # the project's own reference files
+        shutil.copytree(REPO / "data" / folder, root / "data" / folder)
     shutil.copytree(REPO / "params", root / "params")
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     monkeypatch.setenv("CDP_ANALYSIS_ROOT", str(root))

@@ -332,9 +332,9 @@ def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tu
 def local_trends(t: pd.DataFrame, cat: pd.DataFrame) -> pd.Series:
     """The recent-trend marker of each local metric for the CDP (metric_id → words)."""
     out = {}
-    held = t[(t["area_role"] == "cdp") & (t["origin"] != "published") & (t["time_period"].fillna("") != "")]
+    held = t[(t["area_role"] == "cdp") & (t["origin"] != "published") & (t["status"] != "not supplied")]
     for metric_id, g in held.groupby("metric_id"):
-        g = g.assign(_y=g["time_period"].str[:4].astype(int)).sort_values("_y").tail(5)
+        g = g.assign(_y=tidy.time_period_sortable(g["time_period"]) // 10000).sort_values("_y").tail(5)
         if len(g) < 5:
             out[metric_id] = f"not tested: {len(g)} period{'s' if len(g) != 1 else ''} supplied (5 needed)"
             continue
@@ -403,12 +403,15 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
         # the period a figure was expected for: the latest period of the local data, or of the public metrics
         held = t[t["time_period"].fillna("") != ""]
         pool = held[held["origin"] != "published"] if (held["origin"] != "published").any() else held
-        expected = max(pool["time_period"], key=lambda p: (p[:4], p))
+        financial = pool[pool["time_period"].str.fullmatch(r"\d{4}/\d{2}")]
+        pool = financial if len(financial) else pool  # local sources report by financial year
+        years = tidy.time_period_sortable(pool["time_period"])
+        expected = pool["time_period"].loc[years.idxmax()]
         t = pd.concat([t, pd.DataFrame([{**{k: cdp_area[k] for k in _AREA}, "metric_id": m, "status": "not supplied",
                                          "time_period": expected, "origin": "local", "value": np.nan,
                                          "value_note": f"not supplied — source: {_SOURCE_NAMES[cat.loc[m, 'source']]} "
                                                        f"(template data/templates/{cat.loc[m, 'source']}.csv)",
-                                         "source": f"data/templates/{cat.loc[m, 'source']}.csv [not supplied]"}
+                                         "source": ""}
                                         for m in missing])], ignore_index=True)
     trend = {**_public_trends(cdp, earlier["trends"]), **local_trends(t, cat).to_dict()}
     meta = cat.loc[t["metric_id"]]

@@ -1,0 +1,224 @@
+"""Chapter 5, outcomes: public metrics read from the earlier chapters' tables, every local metric listed,
+disclosure control of local counts before anything is written, the spine chart's data and the one-page summary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import outcomes as oc
+from cdp_analysis.chapters import trends
+from cdp_analysis.data import local_data
+from cdp_analysis.output import notebook, tidy
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "data" / "examples" / "nottinghamshire-synthetic.yaml"
+
+
+@pytest.fixture(scope="module")
+def earlier_dir(tmp_path_factory):
+    """The earlier chapters' tables for Nottinghamshire, written as a run writes them."""
+    out = tmp_path_factory.mktemp("notts")
+    tables = oc.earlier_tables(partnerships.get("nottinghamshire"), None)
+    for name, t in tables.items():
+        tidy.save_table(t, name, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def plain(earlier_dir):
+    return oc.build(partnerships.get("nottinghamshire"), output_dir=earlier_dir)
+
+
+@pytest.fixture(scope="module")
+def example(earlier_dir):
+    return oc.build(partnerships.get(str(EXAMPLE)), output_dir=earlier_dir)
+
+
+def _cdp(o, metric_id) -> pd.DataFrame:
+    t = o.outcomes
+    return t[(t["area_role"] == "cdp") & (t["metric_id"] == metric_id)].sort_values("time_period_sortable")
+
+
+def test_table_contract(plain, example):
+    for o in (plain, example):
+        tidy.check_tidy(o.outcomes, "outcomes")
+        for col in ("outcome", "metric_id", "polarity", "compared_to_england", "status"):
+            assert col in o.outcomes.columns
+        assert set(o.outcomes["status"]) <= set(oc.STATUSES)
+        assert set(o.outcomes["outcome"]) <= set(local_data.OUTCOMES)
+
+
+def test_without_local_data_every_local_metric_is_listed_not_dropped(plain):
+    cat = local_data.catalogue()
+    for r in cat[cat["origin"] == "local"].itertuples():
+        row = _cdp(plain, r.metric_id)
+        assert len(row) == 1 and row["status"].iloc[0] == "not supplied", r.metric_id
+        assert row["value_note"].iloc[0].startswith("not supplied — source: ")
+        assert f"data/templates/{r.source}.csv" in row["value_note"].iloc[0]
+    assert not plain.synthetic and (plain.outcomes["origin"] != "synthetic example").all()
+    assert "SYNTHETIC" not in oc.summary_page(plain) and "SYNTHETIC" not in oc.summary_text(plain)
+
+
+def test_public_metrics_are_read_from_the_earlier_tables(earlier_dir, tmp_path):
+    """Change a published value in the written drug_deaths table: the dashboard shows the changed value, so
+    it reads the table rather than recomputing it."""
+    import shutil
+
+    shutil.copytree(earlier_dir, tmp_path / "run")
+    path = tmp_path / "run" / "tables" / "drug_deaths.csv"
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    hit = ((t["area_role"] == "cdp") & (t["cause"] == "drug misuse") & (t["measure"] == "asmr")
+           & (t["sex"] == "Persons") & (t["time_period"] == "2019-21"))
+    assert hit.sum() == 1 and t.loc[hit, "value"].iloc[0] == "2.5"
+    t.loc[hit, "value"] = "2.6"
+    t.to_csv(path, index=False)
+    o = oc.build(partnerships.get("nottinghamshire"), output_dir=tmp_path / "run")
+    row = _cdp(o, "deaths.drug_misuse").iloc[0]
+    assert row["value"] == 2.6 and row["time_period"] == "2019-21"
+
+
+def test_published_comparison_with_england(plain):
+    row = _cdp(plain, "deaths.drug_misuse").iloc[0]
+    assert (row["value"], row["lower_ci"], row["upper_ci"]) == (2.5, 1.9, 3.2)
+    eng = plain.outcomes[(plain.outcomes["area_role"] == "england") & (plain.outcomes["metric_id"] == "deaths.drug_misuse")]
+    assert row["upper_ci"] < eng["value"].iloc[0] and row["compared_to_england"] == "Better"
+    synthetic = _cdp(plain, "prevalence.any_drug_last_year").iloc[0]
+    assert synthetic["compared_to_england"] == "Not compared" and "synthetic estimate" in synthetic["value_note"]
+    ocu = _cdp(plain, "prevalence.opiate_crack_users").iloc[0]
+    assert ocu["status"] == "not supplied" and "not published for this area" in ocu["value_note"]
+
+
+def test_disclosure_control_of_the_synthetic_example(example):
+    """Primary (3 mandatory referrals, 3 people trafficking, 2 deaths), secondary (40 voluntary referrals,
+    recoverable from the total of 43), complement (57 of 61: 4 without) — values, limits and counts hidden."""
+    expect = {"treatment.cj_referrals_mandatory": "fewer than 5", "supply.trafficking_people": "fewer than 5",
+              "harm.deaths_in_treatment": "fewer than 5",
+              "treatment.cj_referrals_voluntary": "cannot be worked out from a total",
+              "treatment.mental_health_need_untreated": "people without the characteristic"}
+    for metric_id, note in expect.items():
+        row = _cdp(example, metric_id).iloc[-1]
+        assert row["status"] == "suppressed" and note in row["value_note"], metric_id
+        assert pd.isna(row["value"]) and pd.isna(row["count"]) and pd.isna(row["lower_ci"]), metric_id
+    total = _cdp(example, "treatment.cj_referrals").iloc[-1]
+    assert total["status"] == "computed" and total["value"] == 43
+    local = example.outcomes[example.outcomes["origin"] != "published"]
+    for col in ("count", "denominator"):
+        v = local[col]
+        assert not ((v >= 1) & (v < 5)).any(), col
+    notebook.check_disclosure(example.outcomes, "outcomes")  # the last guard passes
+
+
+def test_the_last_guard_refuses_an_unsuppressed_table(example):
+    t = example.outcomes.copy()
+    i = t.index[(t["metric_id"] == "treatment.cj_referrals") & (t["area_role"] == "cdp")][0]
+    t.loc[i, "count"] = 3
+    with pytest.raises(notebook.DisclosureError, match="small count from local data"):
+        notebook.check_disclosure(t, "outcomes")
+    t = example.outcomes.copy()
+    i = t.index[t["status"] == "suppressed"][0]
+    t.loc[i, "value"] = 12.0
+    with pytest.raises(notebook.DisclosureError, match="suppressed row"):
+        notebook.check_disclosure(t, "outcomes")
+
+
+def test_a_multi_area_partnership_protects_its_members(tmp_path):
+    """North 3 + West 40 young people = 43: the CDP total is shown, so West is suppressed as well; a metric one
+    member did not supply has no partnership figure."""
+    f = tmp_path / "provider.csv"
+    f.write_text("area_code,period,metric_id,numerator,denominator\n"
+                 "E06000061,2023/24,treatment.young_people,3,\n"
+                 "E06000062,2023/24,treatment.young_people,40,\n"
+                 "E06000062,2023/24,treatment.homeless_caseload,55,\n", encoding="utf-8")
+    base = partnerships.get("northamptonshire")
+    cdp = base.__class__(**{**base.__dict__, "settings": base.settings.model_copy(update={
+        "outcomes": oc.Settings(local_data=[str(f)])})})
+    o = oc.build(cdp)
+    t = o.outcomes[o.outcomes["metric_id"] == "treatment.young_people"].set_index("area_code")
+    assert t.loc["E06000061", "status"] == "suppressed" and t.loc["E06000062", "status"] == "suppressed"
+    assert "cannot be worked out from a total" in t.loc["E06000062", "value_note"]
+    assert t.loc[cdp.code, "value"] == 43
+    h = _cdp(o, "treatment.homeless_caseload").iloc[0]
+    assert h["status"] == "not supplied" and "not every member" in h["value_note"]
+
+
+def test_spine_positions(plain):
+    d = oc.spine_data(plain).set_index("metric_id")
+    r = d.loc["deaths.drug_misuse"]
+    values = trends.rates_of_all_areas("2019-21")
+    assert r["n_areas"] == len(values) and r["maximum"] == values.max() and r["minimum"] == values.min()
+    span = max(abs(values.max() - 5.1), abs(values.min() - 5.1), abs(2.5 - 5.1))
+    assert r["england"] == 5.1
+    assert r["x_value"] == pytest.approx(0.5 + 0.5 * (5.1 - 2.5) / span)  # low is good: lower is to the right
+    assert ((d[["x_min", "x_max", "x_q25", "x_q75", "x_value"]] >= -1e-9)
+            & (d[["x_min", "x_max", "x_q25", "x_q75", "x_value"]] <= 1 + 1e-9)).all().all()
+
+
+def test_summary_page_is_built_from_the_tables(example):
+    page = oc.summary_page(example)
+    assert "SYNTHETIC EXAMPLE DATA" in page
+    for heading in ("Headline figure for each outcome", "Biggest gaps", "What the data cannot yet tell"):
+        assert heading in page
+    gap = example.earlier["treatment_gap"]
+    unmet = gap[(gap["area_role"] == "cdp") & (gap["measure"] == "unmet need")].dropna(subset=["value"])
+    top = unmet.sort_values("time_period_sortable").groupby("substance").tail(1).sort_values("value").iloc[-1]
+    assert f"{top['value']:.0f}% of {top['substance']}" in page
+    assert "Young people on evidence-based resilience programmes" in page  # not supplied, listed
+
+
+@pytest.mark.slow
+def test_no_small_local_number_in_any_output_of_a_run(tmp_path):
+    """Run the synthetic example end to end and scan every file written: the tidy tables and figure data hold
+    no local count below 5 and no value on a suppressed row; the HTML report, the summary page and the
+    executed notebooks show 'suppressed' on those metrics' rows and never their hidden figures."""
+    from cdp_analysis import runner
+
+    results = runner.run_many([partnerships.get(str(EXAMPLE))], outputs_root=tmp_path)
+    assert all(r.status == "succeeded" for r in results), results
+    out = tmp_path / "nottinghamshire-synthetic"
+    for csv in [*out.glob("tables/*.csv"), *out.glob("fingertips/*.csv")]:
+        t = pd.read_csv(csv, dtype=str, keep_default_na=False)
+        origin = t.get("origin", pd.Series("published", index=t.index))
+        local = t[origin.isin(["local", "synthetic example"])]
+        for col in ("count", "denominator", "Count", "Denominator"):
+            if col in local.columns:
+                v = pd.to_numeric(local[col].replace("", np.nan))
+                assert not ((v >= 1) & (v < 5)).any(), (csv.name, col)
+    hidden = {"Criminal-justice referrals, mandatory": ["3"], "Criminal-justice referrals, voluntary": ["40"],
+              "Deaths in treatment": ["2", "0.1"], "People involved in drug-trafficking incidents": ["3"],
+              "Mental-health need not receiving treatment": ["57", "93.4", "93"]}
+    texts = [*out.glob("*.html"), *out.glob("notebooks/*.ipynb")]
+    assert any(p.name == "summary.html" for p in texts)
+    seen = set()
+    for path in texts:
+        text = path.read_text(encoding="utf-8").replace("\\n", "\n").replace('\\"', '"')
+        for row in re.findall(r"<tr[^>]*>.*?</tr>", text, flags=re.S):
+            for name, values in hidden.items():
+                if name in row:
+                    seen.add((path.name, name))
+                    cells = [re.sub(r"<[^>]+>", "", c).strip()
+                             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)]
+                    assert "suppressed" in " ".join(cells), (path.name, name)
+                    for v in values:
+                        assert v not in cells, (path.name, name, v)
+    for name in hidden:  # the scan did look at each metric's row in the report and in the notebook
+        assert ("report.html", name) in seen and ("05_outcomes.ipynb", name) in seen, name
+    assert "SYNTHETIC" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_missing_local_file_stops_the_run_before_any_notebook(project, cli):
+    params = project / "params" / "cdps" / "notts-local.yaml"
+    params.write_text("name: Nottinghamshire\nmembers: [E10000024]\noutcomes:\n  local_data:\n"
+                      "    - data/user/police.csv\n", encoding="utf-8")
+    r = cli("run", "notts-local", root=project)
+    assert r.returncode == 2, r.stdout + r.stderr
+    text = r.stdout + r.stderr
+    assert "key 'local_data' (in section 'outcomes'), item 1: no such file: data/user/police.csv" in text
+    assert "Traceback" not in text and not (project / "outputs" / "notts-local").exists()
+    r = cli("run", "data/examples/nowhere.yaml", root=project)
+    assert r.returncode == 2 and "no such params file" in r.stdout + r.stderr
