@@ -33,8 +33,11 @@ setup: $(STAMP)
 report: $(STAMP)
 	$(BIN)/cdp run $(CDPS)
 
+# Two pytest workers (2 cores): notebooks' cells and the tests sharing the end-to-end runs stay on one worker
+# each (xdist groups, tests/conftest.py). JOBS=1 runs them one after another.
+JOBS ?= 2
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check cdp_analysis tests benchmarks notebooks

@@ -40,6 +40,16 @@ def project(tmp_path, monkeypatch) -> Path:
     cdp_analysis.clear_caches()
 
 
+def one_chapter(root: Path) -> Path:
+    """Make a project copy run chapter 1 only (``chapters: [population_profile]`` in its defaults): for tests of
+    the runner's mechanics (locks, signals, full disks, atomic swaps), which do not depend on what a chapter
+    computes and would otherwise run all five chapters per CDP."""
+    defaults = root / "params" / "defaults.yaml"
+    defaults.write_text(defaults.read_text(encoding="utf-8") + "\nchapters: [population_profile]\n", encoding="utf-8")
+    cdp_analysis.clear_caches()
+    return root
+
+
 def run_cli(*args: str, root: Path | None = None, timeout: int = 600, script: Path | None = None
             ) -> subprocess.CompletedProcess:
     """Run ``cdp ARGS`` in a fresh interpreter (as an analyst would), against ``root`` if given.
@@ -81,3 +91,15 @@ def runs(tmp_path_factory):
 def cli():
     """The :func:`run_cli` helper as a fixture."""
     return run_cli
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep what must run in one process together when tests run on several workers (``make test``:
+    ``pytest -n 2 --dist loadgroup``): each golden notebook's cells (nbval runs them in order, in one kernel),
+    and the tests sharing the session's end-to-end runs (the ``runs`` fixture)."""
+    for item in items:
+        path = str(item.fspath)
+        if path.endswith(".ipynb"):
+            item.add_marker(pytest.mark.xdist_group(Path(path).name))
+        elif "runs" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("end-to-end runs"))

@@ -646,6 +646,9 @@ def test_cli_data_check_reports_kind_no_dataset_reads(project, cli):
 
 @pytest.mark.slow
 def test_failed_run_keeps_earlier_outputs(project, cli):
+    from conftest import one_chapter
+
+    one_chapter(project)  # the runner's mechanics: chapter 1 is enough
     first = cli("run", "nottinghamshire", root=project)
     assert first.returncode == 0, first.stderr
     out = project / "outputs" / "nottinghamshire"

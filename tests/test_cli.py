@@ -7,8 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
+from conftest import REPO, one_chapter
 
+
+@pytest.fixture
+def project(project):
+    """The project copy, running chapter 1 only: these tests check the runner's mechanics (conftest.one_chapter)."""
+    return one_chapter(project)
 
 def test_every_subcommand_has_a_description(cli):
     for command in ("areas", "run", "data", "open"):

@@ -18,13 +18,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED_CACHE
+from conftest import SHARED_CACHE, one_chapter
 
 from cdp_analysis import locks
 from cdp_analysis.data import cache
 
 pytestmark = pytest.mark.slow
 
+
+
+@pytest.fixture
+def project(project):
+    """The project copy, running chapter 1 only: these tests check the runner's mechanics (conftest.one_chapter)."""
+    return one_chapter(project)
 
 def _env(root: Path) -> dict:
     env = dict(os.environ)

@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DEFAULT_CDPS
+from conftest import DEFAULT_CDPS, one_chapter
 
 from cdp_analysis import runner
 from cdp_analysis.areas import partnerships
@@ -17,6 +17,12 @@ from cdp_analysis.data import register
 
 pytestmark = pytest.mark.slow
 
+
+
+@pytest.fixture
+def project(project):
+    """The project copy, running chapter 1 only: these tests check the runner's mechanics (conftest.one_chapter)."""
+    return one_chapter(project)
 
 def test_every_notebook_succeeds_for_the_default_cdps(runs):
     _, first, second, _ = runs
@@ -38,6 +44,7 @@ def test_output_folder_contents(runs):
             "population_pyramid.png", "population_change.png", "deprivation_neighbours.png"}
         promised = {o for c in partnerships.get(slug).chapters() for o in c.outputs()}  # the table contracts
         written = {f"{sub}/{p.name}" for sub in ("tables", "fingertips", "figures") for p in (d / sub).iterdir()}
+        written |= {p.name for p in d.iterdir() if p.is_file()} - {"report.html", "run.json", "run.log"}
         assert written == promised
     assert not [p for p in (out / "a").iterdir() if p.name.startswith(".")], "no partial or failed folders"
 
@@ -89,6 +96,13 @@ def test_plain_progress_lines_when_not_a_terminal(runs):
     assert "\r" not in log
 
 
+def _chapter_1(cdp):
+    """The CDP running chapter 1 only (the runner's mechanics; `runs` covers every chapter)."""
+    import dataclasses
+
+    return dataclasses.replace(cdp, settings=cdp.settings.model_copy(update={"chapters": ["population_profile"]}))
+
+
 def test_rerun_replaces_the_previous_folder_atomically(runs, tmp_path):
     out, *_ = runs
     import shutil
@@ -96,7 +110,7 @@ def test_rerun_replaces_the_previous_folder_atomically(runs, tmp_path):
     root = tmp_path / "outputs"
     shutil.copytree(out / "a" / "nottinghamshire", root / "nottinghamshire")
     (root / "nottinghamshire" / "stale.txt").write_text("from an older run")
-    res = runner.run_one(partnerships.get("nottinghamshire"), outputs_root=root)
+    res = runner.run_one(_chapter_1(partnerships.get("nottinghamshire")), outputs_root=root)
     assert res.status == "succeeded"
     assert not (root / "nottinghamshire" / "stale.txt").exists()
     assert sorted(p.name for p in root.iterdir()) == ["nottinghamshire"]
@@ -106,7 +120,7 @@ def test_a_rerun_gives_byte_identical_files_except_the_run_times(tmp_path):
     """Tables, figures, fingertips/ copies, executed notebooks and report.html are identical; only run.json and
     run.log (which hold the run's times) differ."""
     root = tmp_path / "outputs"
-    cdp = partnerships.get("northamptonshire")
+    cdp = _chapter_1(partnerships.get("northamptonshire"))  # every chapter's files are compared across runs above
     assert runner.run_one(cdp, outputs_root=root).status == "succeeded"
     folder = root / cdp.slug
     first = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}

@@ -59,6 +59,14 @@ STATUSES = ("computed", "not supplied", "suppressed")
 #: The earlier chapters whose tables this chapter reads, and the tables.
 EARLIER = {prevalence: ("prevalence_drugs", "prevalence_ocu"), treatment_gap: ("treatment_gap",),
            trends: ("drug_deaths", "alcohol_mortality", "trends")}
+#: Why a public metric has no figure for an area (the bundle holds samples of some OHID files).
+_NOT_HELD = {
+    "": "not in the data for this area (or not published for it)",
+    "prevalence.opiate_crack_users": "OHID's local estimate is not in the data (a sample of the file is held): add "
+                                     "the area's estimate to see it",
+    "treatment.opiate_crack_met_need": "not in the data for this area: download Fingertips indicator 93517 with "
+                                       "`cdp fetch fingertips 93517`",
+}
 _SOURCE_NAMES = {"police": "police force (incidents and crimes with a drugs marker)",
                  "ndtms_local": "NDTMS local reports (the partnership's treatment system)",
                  "provider_caseloads": "treatment providers' caseload reports",
@@ -137,7 +145,8 @@ def _public_selections(tables: dict[str, pd.DataFrame]) -> dict[str, tuple[pd.Da
             drugs[(drugs["drug"] == "Any drug") & (drugs["recall_period"] == "last year")
                   & (drugs["measure"] == "percent of age group") & (drugs["method"] == "age-sex")
                   & (drugs["age_group"] == "16-59") & (drugs["sex"] == "Persons")],
-            "not compared: a synthetic estimate applies national rates to the area's ages and sexes"),
+            "not compared: a synthetic estimate applies national rates to the area's ages and sexes; its limits "
+            "are the national survey's sampling error, not a measure of local precision"),
         "prevalence.opiate_crack_users": (
             ocu[(ocu["measure"] == "rate per 1,000 aged 15-64") & ocu["method"].str.startswith("OHID estimate")], ""),
         "deaths.drug_misuse": (
@@ -188,7 +197,8 @@ def public_metrics(cdp: Partnership, tables: dict[str, pd.DataFrame], cat: pd.Da
             t["compared_to_england"] = np.where(t["area_role"] == "england", "", "Not compared")
             t["value_note"] = np.where(t["value"].notna() & (t["area_role"] != "england"), note, t["value_note"])
         missing = t["value"].isna()
-        t["value_note"] = np.where(missing & (t["value_note"] == ""), "not published for this area", t["value_note"])
+        t["value_note"] = np.where(missing & (t["value_note"] == ""), _NOT_HELD.get(metric_id, _NOT_HELD[""]),
+                                   t["value_note"])
         rows.append(t.assign(metric_id=metric_id, status=np.where(missing, "not supplied", "computed"),
                              origin="published"))
     if not rows:
@@ -276,11 +286,9 @@ def disclosure_control(cells: pd.DataFrame, cat: pd.DataFrame, threshold: int, m
     return c.drop(columns=["_n", "_d"])
 
 
-_REASON_NOTE = {
-    "primary": "suppressed: fewer than {t} (disclosure control)",
-    "complement": "suppressed: fewer than {t} people without the characteristic (disclosure control)",
-    "secondary": "suppressed so that a suppressed figure cannot be worked out from a total (disclosure control)",
-}
+#: One note for every rule: saying which rule applied would tell a reader which side of a proportion is small.
+_REASON_NOTE = {r: "suppressed to protect small numbers (disclosure control, threshold {t})"
+                for r in stats.disclosure.REASONS}
 
 
 def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -319,8 +327,8 @@ def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tu
                    lims.reset_index(drop=True)], axis=1)
     t = t.assign(time_period=cells["period"].to_numpy(), value=value.to_numpy(), count=x.to_numpy(),
                  denominator=np.where(prop, n, np.nan), value_note=note.to_numpy(), status=status)
-    t.loc[t["status"] == "suppressed", "count"] = np.where(
-        cells.loc[t["status"] == "suppressed", "numerator_suppressed"], np.nan, t.loc[t["status"] == "suppressed", "count"])
+    # a suppressed row shows neither its count nor (for a proportion) its denominator
+    t.loc[t["status"] == "suppressed", ["count", "denominator"]] = np.nan
     parts = []
     for metric_id, g in t.groupby("metric_id", sort=False):
         parts.append(_compare(g, cat.loc[metric_id, "polarity"]) if cat.loc[metric_id, "kind"] == "proportion"
@@ -376,13 +384,18 @@ def _public_trends(cdp: Partnership, tr: pd.DataFrame) -> dict[str, str]:
     """Chapter 4's tested trends for the public metrics of the CDP (metric_id → words)."""
     t = tr[tr["area_role"] == "cdp"]
     out = {}
-    for metric_id, series, method in (("deaths.drug_misuse", "deaths related to drug misuse", "joinpoint"),
-                                      ("treatment.alcohol_met_need", "alcohol met need (dependent drinkers in "
-                                                                     "treatment)", "Fingertips recent trend")):
-        r = t[(t["series"] == series) & (t["method"] == method)]
-        if len(r):
-            r = r.iloc[0]
-            out[metric_id] = f"{r['verdict']} ({r['period_start']} to {r['period_end']}, {method})"
+    seg = t[(t["series"] == "deaths related to drug misuse") & (t["method"] == "joinpoint segment")]
+    if len(seg):
+        r = seg.sort_values("period_start").iloc[-1]
+        change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year"
+        out["deaths.drug_misuse"] = (f"registered deaths (numbers) {r['verdict']}{change}, {r['period_start']} to "
+                                     f"{r['period_end']} (latest joinpoint segment; chapter 4)")
+    met = t[(t["series"] == "alcohol met need (dependent drinkers in treatment)")
+            & (t["method"] == "Fingertips recent trend")]
+    if len(met):
+        r = met.iloc[0]
+        out["treatment.alcohol_met_need"] = (f"{r['verdict']} ({r['period_start']} to {r['period_end']}, "
+                                             "Fingertips recent trend)")
     return out
 
 
@@ -433,6 +446,18 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
 
 # --- words -----------------------------------------------------------------------------------------------------
 
+_ORIGIN = {"published": "published", "local": "local", "synthetic example": "SYNTHETIC"}
+_STATUS_WORDS = {("not supplied", "published"): "not in the data", ("not supplied", "local"): "not supplied",
+                 ("not supplied", "synthetic example"): "not supplied", ("suppressed", "local"): "suppressed",
+                 ("suppressed", "synthetic example"): "suppressed"}
+
+
+def _neighbours(value: str, n) -> str:
+    if not value:
+        return ""
+    return f"{value} (median of {n})" if n and n > 1 else f"{value} (1 neighbour)"
+
+
 _RAG = {"Better": ("better than England", "▲"), "Worse": ("worse than England", "▼"),
         "Similar": ("similar to England", "●"), "Higher": ("higher than England", "↑"),
         "Lower": ("lower than England", "↓"), "Not compared": ("not compared", "–"), "": ("", "")}
@@ -458,8 +483,9 @@ def synthetic_banner(o: Outcomes) -> str:
     """A warning when any local figure is synthetic ('' otherwise)."""
     if not o.synthetic:
         return ""
-    return ("**SYNTHETIC EXAMPLE DATA.** The local figures in this report are made up to show how the dashboard "
-            "works. They are not real and must not be used or quoted.")
+    return ("**SYNTHETIC EXAMPLE DATA.** The figures from local data in this chapter (marked 'synthetic example' "
+            "in the Data column and the CSV's `origin`) are made up to show how the dashboard works: they are not real "
+            "and must not be used or quoted. Figures from published data (ONS, OHID) are real.")
 
 
 def summary_text(o: Outcomes) -> str:
@@ -481,9 +507,7 @@ def summary_text(o: Outcomes) -> str:
                      f"{r.unit}.")
     for r in better.itertuples():
         lines.append(f"- Better than England: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} {r.unit}.")
-    getting_worse = rows[rows["recent_trend"].str.contains("getting worse|^increasing", regex=True)
-                         & (rows["polarity"] == "low_is_good") | rows["recent_trend"].str.contains("getting worse")]
-    for r in getting_worse.itertuples():
+    for r in rows[worsening(rows)].itertuples():
         lines.append(f"- Trend: {r.indicator_name} — {r.recent_trend}.")
     return "\n".join(lines)
 
@@ -627,6 +651,10 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         return "" if pd.isna(v) else (f"{v:,.0f}" if kind == "count" else f"{v:,.1f}")
 
     def rag(r):
+        if r["status"] != "computed":
+            return ""
+        if not r["compared_to_england"]:
+            return "– not compared (no England figure)"
         word, sym = _RAG.get(r["compared_to_england"], ("", ""))
         if r["compared_to_england_998"] in ("Better", "Worse"):
             word += " (also at 99.8%)"
@@ -636,13 +664,15 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         "Outcome": rows["outcome"].str[:1].str.upper() + rows["outcome"].str[1:],
         "Metric": rows["indicator_name"] + " (" + rows["unit"] + ")",
         "Period": rows["time_period"],
-        "Value (95% limits)": [_fmt(r) if r["status"] == "computed" else r["status"] for _, r in rows.iterrows()],
+        "Value (95% limits)": [_fmt(r) if r["status"] == "computed" else _STATUS_WORDS[(r["status"], r["origin"])]
+                               for _, r in rows.iterrows()],
         "England": [num(eng.get((m, p)), k) for m, p, k in zip(rows["metric_id"], rows["time_period"],
                                                                 rows["metric_kind"])],
         "Region": [num(reg.get((m, p)), k) for m, p, k in zip(rows["metric_id"], rows["time_period"],
                                                                rows["metric_kind"])],
-        "Neighbours (median)": [num(nb_med.get((m, p)), k) + (f" of {nb_n.get((m, p))}" if nb_n.get((m, p)) else "")
-                                for m, p, k in zip(rows["metric_id"], rows["time_period"], rows["metric_kind"])],
+        "Neighbours": [_neighbours(num(nb_med.get((m, p)), k), nb_n.get((m, p)))
+                       for m, p, k in zip(rows["metric_id"], rows["time_period"], rows["metric_kind"])],
+        "Data": rows["origin"].map(_ORIGIN),
         "Compared with England": [rag(r) for _, r in rows.iterrows()],
         "Recent trend": rows["recent_trend"],
         "Note": rows["value_note"],
@@ -673,24 +703,31 @@ def summary_page(o: Outcomes) -> str:
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(o.cdp.name)}: drugs and alcohol "
              f"outcomes summary</title><style>{_PAGE_CSS}</style></head><body>",
              f"<h1>{e(o.cdp.name)} Combating Drugs Partnership: outcomes summary</h1>",
-             f"<p class='meta'>Members: {e(o.cdp.members_text or o.cdp.name)}. Built by cdp-analysis from the tables "
-             "of this report (chapters 2 to 5).</p>"]
+             f"<p class='meta'>Members: {e(', '.join(f'{n} ({c})' for n, c in zip(o.cdp.member_names, o.cdp.members)))}. "
+             "Built by cdp-analysis from the tables of this report (chapters 2 to 5); each figure's period is "
+             "shown beside it.</p>"]
     if o.synthetic:
-        parts.append("<p class='banner'>SYNTHETIC EXAMPLE DATA: the local figures on this page are made up to show "
-                     "how the summary works. They are not real and must not be used or quoted.</p>")
-    parts.append("<h2>Headline figure for each outcome</h2><table><thead><tr><th scope='col'>Outcome</th>"
-                 "<th scope='col'>Metric</th><th scope='col'>Period</th><th scope='col'>Value (95% limits)</th>"
-                 "<th scope='col'>Compared with England</th></tr></thead><tbody>")
+        parts.append("<p class='banner'>SYNTHETIC EXAMPLE DATA: the figures marked 'synthetic' on this page are made "
+                     "up to show how the summary works. They are not real and must not be used or quoted. Figures "
+                     "marked 'published' (ONS, OHID) are real.</p>")
+    parts.append("<h2>Headline figure for each outcome</h2><p class='meta'>The most recent figure held for each "
+                 "outcome; the dashboard in the report has every metric.</p><table><thead><tr>"
+                 "<th scope='col'>Outcome</th><th scope='col'>Metric</th><th scope='col'>Period</th>"
+                 "<th scope='col'>Value (95% limits)</th><th scope='col'>Compared with England</th>"
+                 "<th scope='col'>Data</th></tr></thead><tbody>")
     for outcome in local_data.OUTCOMES:
         g = rows[rows["outcome"] == outcome]
         if g.empty:
             continue
         computed = g[g["status"] == "computed"]
-        r = (computed if len(computed) else g).iloc[0]
+        r = computed.sort_values("time_period_sortable", kind="stable").iloc[-1] if len(computed) else g.iloc[0]
         value = f"{_fmt(r)} {r['unit']}" if r["status"] == "computed" else r["value_note"] or r["status"]
         word, sym = _RAG.get(r["compared_to_england"], ("", ""))
+        if r["status"] == "computed" and not r["compared_to_england"]:
+            word, sym = "not compared (no England figure)", "–"
         parts.append(f"<tr><td>{e(outcome[:1].upper() + outcome[1:])}</td><td>{e(r['indicator_name'])}</td>"
-                     f"<td>{e(r['time_period'])}</td><td>{e(value)}</td><td>{e((sym + ' ' + word).strip())}</td></tr>")
+                     f"<td>{e(r['time_period'])}</td><td>{e(value)}</td><td>{e((sym + ' ' + word).strip())}</td>"
+                     f"<td>{e(_ORIGIN.get(r['origin'], r['origin']))}</td></tr>")
     parts.append("</tbody></table><h2>Biggest gaps</h2><ul>")
     gaps = biggest_gaps(o)
     parts += [f"<li>{e(g)}</li>" for g in gaps] or ["<li>No metric is significantly worse than England and no "
@@ -698,8 +735,9 @@ def summary_page(o: Outcomes) -> str:
     parts.append("</ul><h2>What the data cannot yet tell</h2><ul>")
     parts += [f"<li>{e(g)}</li>" for g in data_gaps(o)]
     parts.append("</ul><p class='meta'>Sources: ONS, OHID (Open Government Licence), and the partnership's local data "
-                 "where supplied; counts from local data below "
-                 f"{o.settings.disclosure_threshold} are suppressed. Full methods: report.html.</p></body></html>")
+                 f"where supplied; counts from local data below {o.settings.disclosure_threshold}, and the figures "
+                 "that would reveal them, are suppressed. ▲ better, ▼ worse than England (95%), ● similar. Full "
+                 "methods: report.html.</p></body></html>")
     return "".join(parts)
 
 
@@ -711,20 +749,29 @@ def biggest_gaps(o: Outcomes) -> list[str]:
     if len(unmet):
         latest = unmet.sort_values("time_period_sortable").groupby("substance").tail(1)
         top = latest.sort_values("value", ascending=False).iloc[0]
-        out.append(f"Largest unmet need: {top['value']:.0f}% of {top['substance']} users needing treatment were not "
-                   f"in treatment in {top['time_period']}.")
+        eng = gap[(gap["area_role"] == "england") & (gap["measure"] == "unmet need") & (gap["substance"] == top["substance"])
+                  & (gap["time_period"] == top["time_period"])]["value"]
+        who = {treatment_gap.ALCOHOL: "dependent drinkers (aged 18 and over)",
+               treatment_gap.OCU: "opiate and/or crack users"}.get(top["substance"], top["substance"])
+        versus = f" (England {eng.iloc[0]:.0f}%)" if len(eng) and pd.notna(eng.iloc[0]) else ""
+        out.append(f"Largest treatment gap: {top['value']:.0f}% of {who} who need treatment were not in treatment in "
+                   f"{top['time_period']}{versus}.")
     rows = cdp_rows(o)
     for r in rows[(rows["status"] == "computed") & (rows["compared_to_england"] == "Worse")].itertuples():
         out.append(f"Worse than England: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} {r.unit}.")
-    tr = o.earlier["trends"]
-    worse = tr[(tr["area_role"] == "cdp") & tr["method"].isin(["joinpoint", "Fingertips recent trend"])
-               & (((tr["series"].str.startswith("deaths")) & (tr["verdict"] == "increasing"))
-                  | tr["verdict"].str.contains("getting worse"))]
-    for r in worse.itertuples():
-        out.append(f"Worsening trend: {r.series}, {r.period_start} to {r.period_end} ({r.verdict}).")
-    for r in rows[rows["recent_trend"].str.contains("getting worse") & (rows["origin"] != "published")].itertuples():
-        out.append(f"Worsening trend: {r.indicator_name} ({r.recent_trend}).")
+    for r in rows[worsening(rows)].itertuples():
+        out.append(f"Worsening trend: {r.indicator_name}: {r.recent_trend}.")
     return out
+
+
+def worsening(rows: pd.DataFrame) -> pd.Series:
+    """Rows whose recent trend is getting worse (a Fingertips marker saying so, or a rising count or rate of a
+    metric where low is good, or a falling one where high is good)."""
+    trend = rows["recent_trend"].fillna("")
+    rising = trend.str.contains(r"\bincreasing\b") & ~trend.str.contains("getting better")
+    falling = trend.str.contains(r"\bdecreasing\b") & ~trend.str.contains("getting better")
+    return (trend.str.contains("getting worse") | (rising & (rows["polarity"] == "low_is_good"))
+            | (falling & (rows["polarity"] == "high_is_good")))
 
 
 def data_gaps(o: Outcomes) -> list[str]:

@@ -684,9 +684,8 @@ def substances_figure(tr: Trends) -> FigureOutput:
                 ax.axvline(j, color="#0b0c0c", linestyle=":", linewidth=1)
         ax.set_title(substance.split(" (")[0], fontsize=10)
         ax.set_ylim(bottom=0)
-    for ax in axes[:, 0]:
+    for ax in axes.flat:
         ax.set_ylabel("Deaths (number)")
-    for ax in axes[1]:
         ax.set_xlabel("Year of registration")
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Drug-poisoning deaths mentioning each substance, England and Wales (dotted lines: joinpoints)")

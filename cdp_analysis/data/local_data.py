@@ -178,8 +178,8 @@ def read_local(path: Path, *, allowed_areas: dict[str, str]) -> pd.DataFrame:
     fin_ok = fin[0].notna() & ((start % 100 + 1) % 100 == end)
     bad_period = ~(cal | fin_ok)
     if bad_period.any():
-        raise InputError(f"period '{t.loc[bad_period, 'period'].iloc[0]}' is neither a calendar year (2023) nor a "
-                         "financial year (2023/24)", file=path, where=_where(t, bad_period, "period"), hint=_HINT)
+        raise InputError(f"period '{t.loc[bad_period, 'period'].iloc[0]}' is neither a calendar year (e.g. 2023) nor a "
+                         "financial year (e.g. 2023/24)", file=path, where=_where(t, bad_period, "period"), hint=_HINT)
     kinds_per_metric = t.assign(k=np.where(cal, "calendar", "financial")).groupby("metric_id")["k"].nunique()
     mixed = kinds_per_metric[kinds_per_metric > 1]
     if len(mixed):

@@ -15,6 +15,7 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
 - Treatment need: :func:`met_need` (met and unmet need with OHID's limits), :func:`places_needed` (capacity to reach a target)
 """
 
+from . import disclosure
 from .compare import COMPARISON_LEVELS, POLARITIES, compare_to_benchmark, normalise_polarity
 from .esp2013 import ESP2013, ESP2013_BANDS, esp2013
 from .funnel import SIGNIFICANCE_LEVELS, funnel_limits, funnel_significance
@@ -28,7 +29,7 @@ from .trend import TREND_CRITICAL_VALUE, TREND_LEVELS, recent_trend
 from .trend_models import MIN_EVENTS, MIN_POINTS, compare_trends, joinpoint, poisson_trend
 
 __all__ = [
-    "MIN_EVENTS", "MIN_POINTS",
+    "MIN_EVENTS", "MIN_POINTS", "disclosure",
     "wilson_limits", "byars_limits", "exact_poisson_limits", "normalise_confidence", "z_value",
     "proportion", "crude_rate", "mean", "dsr", "isr_ratio", "isr_rate", "expected_counts",
     "ESP2013", "ESP2013_BANDS", "esp2013",
