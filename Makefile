@@ -33,11 +33,11 @@ setup: $(STAMP)
 report: $(STAMP)
 	$(BIN)/cdp run $(CDPS)
 
-# Two pytest workers (2 cores): notebooks' cells and the tests sharing the end-to-end runs stay on one worker
-# each (xdist groups, tests/conftest.py). JOBS=1 runs them one after another.
+# Two pytest workers (2 cores), whole files per worker (a golden notebook's cells run in order in one kernel);
+# the end-to-end runs several files share are made once (tests/conftest.py). JOBS=1: one after another.
 JOBS ?= 2
 test: lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check cdp_analysis tests benchmarks notebooks

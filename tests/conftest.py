@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -69,17 +71,10 @@ def run_cli(*args: str, root: Path | None = None, timeout: int = 600, script: Pa
 DEFAULT_CDPS = ["nottinghamshire", "northamptonshire"]
 
 
-@pytest.fixture(scope="session")
-def runs(tmp_path_factory):
-    """Both default CDPs run twice into separate roots (session-scoped: the slow part runs once).
-
-    Returns ``(outputs root, first results, second results, progress text of the first run)``; the
-    outputs are under ``<root>/a/<slug>`` and ``<root>/b/<slug>``.
-    """
+def _both_runs(out: Path):
     from cdp_analysis import runner
     from cdp_analysis.areas import partnerships
 
-    out = tmp_path_factory.mktemp("outputs")
     cdps = [partnerships.get(s) for s in DEFAULT_CDPS]
     stream = io.StringIO()
     first = runner.run_many(cdps, outputs_root=out / "a", stream=stream)
@@ -87,19 +82,28 @@ def runs(tmp_path_factory):
     return out, first, second, stream.getvalue()
 
 
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory, worker_id):
+    """Both default CDPs run twice into separate roots (session-scoped: the slow part runs once).
+
+    Returns ``(outputs root, first results, second results, progress text of the first run)``; the
+    outputs are under ``<root>/a/<slug>`` and ``<root>/b/<slug>``. Under pytest-xdist the runs are made once
+    for all workers: the first worker to need them makes them, holding a lock; the others wait and read them.
+    """
+    if worker_id == "master":
+        return _both_runs(tmp_path_factory.mktemp("outputs"))
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this session
+    out, done = shared / "shared-runs", shared / "shared-runs.pickle"
+    with open(shared / "shared-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.is_file():
+            return pickle.loads(done.read_bytes())
+        result = _both_runs(out)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
+
 @pytest.fixture
 def cli():
     """The :func:`run_cli` helper as a fixture."""
     return run_cli
-
-
-def pytest_collection_modifyitems(config, items):
-    """Keep what must run in one process together when tests run on several workers (``make test``:
-    ``pytest -n 2 --dist loadgroup``): each golden notebook's cells (nbval runs them in order, in one kernel),
-    and the tests sharing the session's end-to-end runs (the ``runs`` fixture)."""
-    for item in items:
-        path = str(item.fspath)
-        if path.endswith(".ipynb"):
-            item.add_marker(pytest.mark.xdist_group(Path(path).name))
-        elif "runs" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("end-to-end runs"))

@@ -604,24 +604,26 @@ def spine_figure(o: Outcomes) -> FigureOutput:
         y = n - 1 - i
         if not np.isnan(r.x_min):
             lo, hi = sorted((r.x_min, r.x_max))
-            ax.barh(y, hi - lo, left=lo, height=0.5, color="#dee0e2", edgecolor="#6f777b", linewidth=0.5)
+            ax.barh(y, hi - lo, left=lo, height=0.5, color=figures.COMPARATOR_COLOUR)
             q1, q3 = sorted((r.x_q25, r.x_q75))
-            ax.barh(y, q3 - q1, left=q1, height=0.5, color="#9ea6aa")
+            ax.barh(y, q3 - q1, left=q1, height=0.5, color=figures.ENGLAND_COLOUR)
         marker, colour = _MARK.get(r.compared_to_england, _MARK[""])
-        ax.plot([r.x_value], [y], marker=marker, markersize=10, color=colour, markeredgecolor="#0b0c0c",
-                linestyle="none")
+        ax.plot([r.x_value], [y], marker=marker, markersize=10, color="#0b0c0c", markerfacecolor=colour,
+                markeredgecolor="#0b0c0c", linestyle="none")
         labels.append(f"{r.indicator_name} ({r.time_period})")
-    ax.axvline(0.5, color=figures.ENGLAND_COLOUR, linestyle=figures.ENGLAND_LINESTYLE, linewidth=1.5)
+    ax.axvline(0.5, color="#0b0c0c", linestyle=figures.ENGLAND_LINESTYLE, linewidth=1.5)
     ax.set_yticks(range(n - 1, n - 1 - len(labels), -1), labels, fontsize=8)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xticks([0, 0.5, 1], ["worst / lowest area", "England", "best / highest area"])
     ax.set_xlabel("Position among all upper-tier areas (England at the centre;\nbetter to the right where a "
                   "metric has a polarity)")
-    fig.suptitle(f"Outcomes: {o.cdp.name} against England and all upper-tier areas", fontsize=11)
-    handles = [plt.Line2D([], [], marker=m, color=c, markeredgecolor="#0b0c0c", linestyle="none", label=lab)
+    ax.set_title(f"Outcomes: {o.cdp.name} against England and all upper-tier areas", fontsize=11, pad=42)
+    handles = [plt.Line2D([], [], marker=m, color="#0b0c0c", markerfacecolor=c, markeredgecolor="#0b0c0c",
+                          linestyle="none", label=lab)
                for lab, (m, c) in (("Better than England (95%)", _MARK["Better"]), ("Similar", _MARK["Similar"]),
                                    ("Worse than England (95%)", _MARK["Worse"]), ("Not compared", _MARK[""]))]
-    handles.append(plt.Rectangle((0, 0), 1, 1, color="#9ea6aa", label="25th to 75th percentile of areas"))
+    handles.append(plt.Rectangle((0, 0), 1, 1, color=figures.COMPARATOR_COLOUR, label="Lowest to highest area"))
+    handles.append(plt.Rectangle((0, 0), 1, 1, color=figures.ENGLAND_COLOUR, label="25th to 75th percentile of areas"))
     ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncols=3, frameon=False)
     fig.text(0.01, 0.005, "Source: the earlier chapters' tables (ONS, OHID). Metrics without the values of all areas "
              "(local data, estimates) are in the dashboard table only.",
