@@ -668,9 +668,8 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     shutil.copy2(REPO_DATA / IMD_LTLA, project / IMD_LTLA)
     reregister(project / IMD_LTLA)  # the published file is back: its checksum too
     driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")  # runs after every real chapter
-    defaults = project / "params" / "defaults.yaml"
-    defaults.write_text(defaults.read_text().replace("chapters: [population_profile]",
-                                                    "chapters: [population_profile, draft_chapter]"))
+    defaults = project / "params" / "defaults.yaml"  # every chapter (the kernels do not know the draft one by name)
+    defaults.write_text(defaults.read_text().replace("chapters: [population_profile]", ""))
     third = cli("run", "nottinghamshire", root=project, script=driver)
     assert third.returncode == 1 and "Traceback" not in third.stderr, third.stderr
     assert "0 of 1 CDP(s) succeeded" in third.stdout and "draft chapter: figures not finished" in third.stdout
