@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("cdps", nargs="*", metavar="CDP", help="CDP slug (e.g. nottinghamshire) or area code (e.g. E10000024)")
     r.add_argument("--all", action="store_true", help="run every CDP (named ones replace their members)")
     r.add_argument("--outputs", metavar="DIR", help="output root folder (default: outputs/)")
+    r.add_argument("--force", action="store_true",
+                   help="run every CDP named even if its outputs are up to date (same inputs, code and settings)")
     command("data", "check the raw data files against the data register",
             "Check every file in data/raw against data/register.yaml: present, unchanged (SHA-256) and of a kind "
             "a dataset module reads. Exit status 2 if anything is wrong.")
@@ -150,7 +152,7 @@ def _run_cdps(args, cdps) -> int:
     # a missing, malformed or unregistered raw file would fail every CDP's notebooks in turn: report it once
     runner.check_inputs(cdps)
     try:
-        results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None)
+        results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None, force=args.force)
     except (interrupts.Interrupted, CannotRunError) as exc:
         done = getattr(exc, "results", [])
         if done:
@@ -162,7 +164,7 @@ def _run_cdps(args, cdps) -> int:
     print(runner.summary(results))
     if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):
         return 2
-    return 0 if all(r.status == "succeeded" for r in results) else 1
+    return 0 if all(r.status in ("succeeded", "up to date") for r in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import interrupts, locks, paths
+from . import interrupts, jobs, locks, paths
 from .areas.partnerships import Partnership
 from .data import datasets
 from .errors import CannotRunError, InputError
@@ -311,8 +311,11 @@ def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> 
 
 
 def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str | None = None,
-            on_notebook=lambda *a: None) -> RunResult:
+            on_notebook=lambda *a: None, force: bool = False) -> RunResult:
     """Run every notebook for one CDP and swap the result into ``outputs/<slug>/`` if all succeeded.
+
+    Unless ``force``, a CDP whose outputs are up to date (same job key, every output present and unchanged:
+    :mod:`cdp_analysis.jobs`) is not run again: its result has status 'up to date'.
 
     Raises
     ------
@@ -328,10 +331,15 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
     except OSError as exc:
         raise CannotRunError.from_os_error(exc, doing="creating the output folder") from None
     with locks.CdpLock(root, cdp.slug):
-        return _run_locked(cdp, root, kernel, on_notebook)
+        key = jobs.job_key(cdp)
+        if not force and jobs.up_to_date(cdp, root / cdp.slug, key):
+            log.info("%s: outputs up to date (job key %s…); not run again", cdp.slug, key[:12])
+            return RunResult(cdp.slug, jobs.UP_TO_DATE, 0.0, root / cdp.slug,
+                             "inputs, code and outputs unchanged since the last run (--force runs it again)")
+        return _run_locked(cdp, root, kernel, on_notebook, key)
 
 
-def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook) -> RunResult:
+def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, key: str = "") -> RunResult:
     final = root / cdp.slug
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{cdp.slug}.partial-{os.getpid()}-", dir=root))
@@ -385,7 +393,7 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook) -
             manifest.write(manifest.build(cdp=cdp_info, parameters=params, notebooks=records, status=status,
                                           started=started_at, finished=_now(), seconds=seconds,
                                           output_dir=str(final if status == "succeeded" else root / ".failed" / cdp.slug),
-                                          outputs=outputs,
+                                          outputs=outputs, job_key=key,
                                           area_definitions={e.path: {"edition": e.edition, "sha256": e.sha256}
                                                             for e in areas_from}), work / "run.json")
         except OSError as exc:
@@ -468,7 +476,8 @@ def _swap_in(work: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, stream=None) -> list[RunResult]:
+def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, stream=None,
+             force: bool = False) -> list[RunResult]:
     """Run several CDPs in turn with a progress bar (terminal) or plain lines (otherwise).
 
     An :class:`~cdp_analysis.interrupts.Interrupted` or :class:`~cdp_analysis.errors.CannotRunError` ends the
@@ -501,13 +510,19 @@ def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, strea
             for cdp in cdps:
                 try:
                     interrupts.check()  # a stop asked for during the last CDP, even if swallowed there
-                    res = run_one(cdp, outputs_root=outputs_root, kernel=kernel, on_notebook=on_notebook)
+                    res = run_one(cdp, outputs_root=outputs_root, kernel=kernel, on_notebook=on_notebook, force=force)
                 except BaseException as exc:  # an interrupt or a system problem ends the batch
                     if getattr(exc, "result", None) is not None:
                         results.append(exc.result)
                     exc.results = results
                     raise
-                if res.status != "succeeded" and bar is None:
+                if res.status == jobs.UP_TO_DATE:
+                    done[0] += len(cdp.chapters())
+                    if bar is not None:
+                        bar.update(len(cdp.chapters()))
+                    else:
+                        print(f"[{done[0]}/{total}] {cdp.slug}: up to date, not run again", file=stream, flush=True)
+                elif res.status != "succeeded" and bar is None:
                     print(f"  {cdp.slug} {res.status}: {res.message}", file=stream, flush=True)
                 results.append(res)
     finally:
@@ -528,10 +543,12 @@ def summary(results: list[RunResult]) -> str:
         lines.append(f"  {r.slug:<36} {r.status:<12} {r.seconds:6.1f} s  {where}")
         if r.message:
             lines.append(f"      {r.message.splitlines()[0]}")
-    ok = sum(r.status == "succeeded" for r in results)
-    reports = [r.output_dir / "report.html" for r in results if r.status == "succeeded"]
+    ok = sum(r.status in ("succeeded", jobs.UP_TO_DATE) for r in results)
+    fresh = sum(r.status == jobs.UP_TO_DATE for r in results)
+    reports = [r.output_dir / "report.html" for r in results if r.status in ("succeeded", jobs.UP_TO_DATE)]
     if len(reports) == 1:
         lines.append(f"Report: {reports[0]}")
     elif reports:
         lines.append(f"Reports: {reports[0].parent.parent}/<cdp>/report.html (`cdp open <cdp>` opens one)")
-    return f"{ok} of {len(results)} CDP(s) succeeded\n" + "\n".join(lines)
+    head = f"{ok} of {len(results)} CDP(s) succeeded" + (f" ({fresh} up to date, not run again)" if fresh else "")
+    return head + "\n" + "\n".join(lines)

@@ -166,7 +166,7 @@ def test_full_disk_while_writing_keeps_earlier_outputs_and_leaves_no_partial_fol
             raise OSError(errno.ENOSPC, "No space left on device", str(a[-1]))
         manifest.write = full
     """)
-    res = cli("run", "nottinghamshire", "northamptonshire", root=project, script=script)
+    res = cli("run", "--force", "nottinghamshire", "northamptonshire", root=project, script=script)
     assert res.returncode == 3, res.stderr
     assert "No space left on device" in res.stderr and "free some space" in res.stderr
     assert "Traceback" not in res.stderr

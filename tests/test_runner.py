@@ -110,7 +110,7 @@ def test_rerun_replaces_the_previous_folder_atomically(runs, tmp_path):
     root = tmp_path / "outputs"
     shutil.copytree(out / "a" / "nottinghamshire", root / "nottinghamshire")
     (root / "nottinghamshire" / "stale.txt").write_text("from an older run")
-    res = runner.run_one(_chapter_1(partnerships.get("nottinghamshire")), outputs_root=root)
+    res = runner.run_one(_chapter_1(partnerships.get("nottinghamshire")), outputs_root=root, force=True)
     assert res.status == "succeeded"
     assert not (root / "nottinghamshire" / "stale.txt").exists()
     assert sorted(p.name for p in root.iterdir()) == ["nottinghamshire"]
@@ -124,7 +124,7 @@ def test_a_rerun_gives_byte_identical_files_except_the_run_times(tmp_path):
     assert runner.run_one(cdp, outputs_root=root).status == "succeeded"
     folder = root / cdp.slug
     first = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    assert runner.run_one(cdp, outputs_root=root).status == "succeeded"
+    assert runner.run_one(cdp, outputs_root=root, force=True).status == "succeeded"
     second = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert sorted(first) == sorted(second)
     differ = sorted(name for name in first if first[name] != second[name])

@@ -52,13 +52,14 @@ def git_state() -> dict[str, object]:
 
 
 def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, started: str, finished: str,
-          seconds: float, output_dir: str, outputs: dict | None = None, area_definitions: dict | None = None
-          ) -> dict:
+          seconds: float, output_dir: str, outputs: dict | None = None, area_definitions: dict | None = None,
+          job_key: str = "") -> dict:
     """Assemble the manifest dictionary.
 
     ``parameters`` maps each chapter to the parameters its notebook received; ``output_dir`` is the
     folder the outputs end up in; ``outputs`` maps each table and figure to the raw files it read;
-    ``area_definitions`` lists the lookup files every output depends on (area codes, names, boundaries).
+    ``area_definitions`` lists the lookup files every output depends on (area codes, names, boundaries);
+    ``job_key`` identifies the inputs, code and settings of the run (:func:`cdp_analysis.jobs.job_key`).
     """
     return {
         "output_dir": output_dir,
@@ -66,6 +67,7 @@ def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, st
         "area_definitions": area_definitions or {},
         "cdp_analysis_version": __version__,
         "status": status,
+        "job_key": job_key,
         "cdp": cdp,
         "parameters": parameters,
         "notebooks": notebooks,

@@ -1,0 +1,104 @@
+"""Incremental runs: a CDP's job key, and whether its outputs are already up to date.
+
+A CDP's **job key** is the SHA-256 of everything its run depends on:
+
+* the CDP (slug, name, members) and all its settings (run-wide and every chapter's), as validated;
+* the chapters it runs and the bytes of their notebooks;
+* the package: its version and the bytes of every module of ``cdp_analysis`` (a code change without a version
+  bump still counts);
+* the data: the checksum of every file in the data register (``data/register.yaml``), the project's own
+  reference files (``data/catalogue/``), and every file a CDP's settings name (local data, NDTMS ViewIt and
+  Fingertips exports) or that the chapters read unnamed (``data/user/fingertips/`` downloads).
+
+The key is written into ``run.json`` (``job_key``). A run of a CDP whose previous run succeeded with the same
+key, and whose output files are all present with the checksums ``run.json`` recorded, is skipped ('up to
+date'); ``cdp run --force`` runs it anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from . import __version__, paths
+from .data import register
+from .memo import memoised
+
+log = logging.getLogger(__name__)
+
+UP_TO_DATE = "up to date"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@memoised()
+def package_digest() -> str:
+    """SHA-256 over the package's modules (path and bytes, in path order)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _named_files(cdp) -> dict[str, str]:
+    """Files the CDP's settings name (every list of paths in a chapter's settings), with their checksums."""
+    out = {}
+    for chapter in cdp.chapters():
+        settings = cdp.chapter_settings(chapter.name)
+        for name, value in settings.model_dump().items():
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                try:
+                    files = settings.files(name)
+                except Exception:  # noqa: BLE001 - not a list of paths (e.g. names of drugs)
+                    continue
+                out.update({f"{chapter.name}.{name}:{f}": _sha(f) for f in files})
+    return out
+
+
+def job_key(cdp) -> str:
+    """The job key of a CDP's run (see the module docstring)."""
+    root = paths.project_root()
+    chapters = cdp.chapters()
+    user = root / "data" / "user" / "fingertips"
+    parts = {
+        "cdp": {"slug": cdp.slug, "name": cdp.name, "members": list(cdp.members)},
+        "settings": cdp.settings.model_dump(mode="json"),
+        "notebooks": {c.notebook: _sha(c.notebook_path()) for c in chapters},
+        "package": {"version": __version__, "modules": package_digest()},
+        "register": {e.path: e.sha256 for e in register.load_register()},
+        "catalogue": {p.name: _sha(p) for p in sorted((root / "data" / "catalogue").glob("*")) if p.is_file()},
+        "downloads": {p.name: _sha(p) for p in sorted(user.glob("*")) if p.is_file()} if user.is_dir() else {},
+        "files": _named_files(cdp),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def up_to_date(cdp, folder: Path, key: str | None = None) -> bool:
+    """True when ``folder`` (the CDP's output folder) holds a successful run with the same job key and every
+    output file it recorded is present with its recorded checksum (and the report exists)."""
+    manifest = Path(folder) / "run.json"
+    if not manifest.is_file():
+        return False
+    try:
+        run = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if run.get("status") != "succeeded" or run.get("job_key") != (key or job_key(cdp)):
+        return False
+    if not (Path(folder) / "report.html").is_file():
+        return False
+    promised = {o for c in cdp.chapters() for o in c.outputs()}
+    recorded = run.get("outputs", {})
+    if not promised <= set(recorded) | {p for p in promised if (Path(folder) / p).is_file()}:
+        return False
+    for name, rec in recorded.items():
+        path = Path(folder) / name
+        if not path.is_file() or (rec.get("sha256") and _sha(path) != rec["sha256"]):
+            log.info("%s: %s is missing or changed since the last run", cdp.slug, name)
+            return False
+    return all((Path(folder) / p).is_file() for p in promised)
