@@ -146,11 +146,14 @@ def _run(args) -> int:
 def _run_cdps(args, cdps) -> int:
     from pathlib import Path
 
-    from . import interrupts, runner
+    from . import interrupts, jobs, paths, runner
     from .errors import CannotRunError
 
     # a missing, malformed or unregistered raw file would fail every CDP's notebooks in turn: report it once
-    runner.check_inputs(cdps)
+    # (not needed when every CDP is up to date: their job keys cover the bytes of every raw file)
+    root = Path(args.outputs) if args.outputs else paths.outputs_dir()
+    if args.force or not all(jobs.up_to_date(c, Path(root).resolve() / c.slug) for c in cdps):
+        runner.check_inputs(cdps)
     try:
         results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None, force=args.force)
     except (interrupts.Interrupted, CannotRunError) as exc:

@@ -6,7 +6,8 @@ A CDP's **job key** is the SHA-256 of everything its run depends on:
 * the chapters it runs and the bytes of their notebooks;
 * the package: its version and the bytes of every module of ``cdp_analysis`` (a code change without a version
   bump still counts);
-* the data: the checksum of every file in the data register (``data/register.yaml``), the project's own
+* the data: every entry of the data register (``data/register.yaml``: edition and checksum) and the checksum
+  of every file actually in ``data/raw/``, the project's own
   reference files (``data/catalogue/``), and every file a CDP's settings name (local data, NDTMS ViewIt and
   Fingertips exports) or that the chapters read unnamed (``data/user/fingertips/`` downloads).
 
@@ -70,7 +71,8 @@ def job_key(cdp) -> str:
         "settings": cdp.settings.model_dump(mode="json"),
         "notebooks": {c.notebook: _sha(c.notebook_path()) for c in chapters},
         "package": {"version": __version__, "modules": package_digest()},
-        "register": {e.path: e.sha256 for e in register.load_register()},
+        "register": {e.path: [e.edition, e.sha256] for e in register.load_register()},
+        "raw": register.raw_checksums(),  # the bytes actually there (a file changed without registering it)
         "catalogue": {p.name: _sha(p) for p in sorted((root / "data" / "catalogue").glob("*")) if p.is_file()},
         "downloads": {p.name: _sha(p) for p in sorted(user.glob("*")) if p.is_file()} if user.is_dir() else {},
         "files": _named_files(cdp),

@@ -37,6 +37,9 @@ def test_the_key_follows_the_data_register_and_named_local_files(project, tmp_pa
     reg.write_text(text, encoding="utf-8")
     cdp_analysis.clear_caches()
     assert jobs.job_key(cdp) == key
+    raw = project / "data" / "raw" / "ons_sdg_3_5_1" / "indicator_3-5-1.csv"  # changed, not re-registered
+    raw.write_bytes(raw.read_bytes() + b"\n")
+    assert jobs.job_key(cdp) != key
     local = tmp_path / "police.csv"
     local.write_text("area_code,period,metric_id,numerator,denominator\nE10000024,2023/24,treatment.young_people,50,\n")
     with_local = dataclasses.replace(cdp, settings=cdp.settings.model_copy(update={
