@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import paths
 from ..files import write_atomic
+from . import plausibility, register
 from .register import checksum
 
 log = logging.getLogger(__name__)
@@ -47,3 +48,13 @@ def cached_parse(raw: Path, parser: Callable[[Path], pd.DataFrame], *, name: str
     table.to_parquet(buf, index=False)
     write_atomic(target, buf.getvalue())
     return table
+
+
+def load_registered(kind: str, parser: Callable[[Path], pd.DataFrame], *, name: str, version: int,
+                    rules=(), sheet: str | None = None) -> pd.DataFrame:
+    """The registered file of ``kind``, parsed (through the cache), checked against its plausibility ``rules``
+    and given its ``source`` citation: the way a dataset module loads a published table."""
+    path = register.file_of_kind(kind)
+    t = cached_parse(path, parser, name=name, version=version)
+    plausibility.check(t, rules, file=path, sheet=sheet)
+    return t.assign(source=register.citation_of(path))

@@ -36,7 +36,7 @@ import pandas as pd
 from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
-from .cache import cached_parse
+from .cache import load_registered
 from .readers import column_letter, open_workbook
 
 log = logging.getLogger(__name__)
@@ -214,10 +214,8 @@ RULES = (
 
 @memoised()
 def _table() -> pd.DataFrame:
-    path = register.file_of_kind(WORKBOOK.kind)
-    t = cached_parse(path, parse_workbook, name="ons_drug_deaths", version=_PARSER_VERSION)
-    plausibility.check(t, RULES, file=path)
-    return t.assign(source=register.citation_of(path))
+    return load_registered(WORKBOOK.kind, parse_workbook, name="ons_drug_deaths", version=_PARSER_VERSION,
+                           rules=RULES)
 
 
 def annual() -> pd.DataFrame:

@@ -31,7 +31,7 @@ import pandas as pd
 from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
-from .cache import cached_parse
+from .cache import load_registered
 from .readers import column_letter, open_workbook
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,18 @@ def _ages(label: str) -> tuple[int, int]:
     if m := re.fullmatch(r"(\d+) and over", text):
         return int(m.group(1)), 200
     raise ValueError(label)
+
+
+def _year_rows(rows: list[tuple], start: int):
+    """The data rows of a table laid out in sex blocks ('Persons', 'Males', 'Females' alone in column A, then one
+    row per year with the year in column B): (row index, sex, row)."""
+    sex = None
+    for i in range(start, len(rows)):
+        r = rows[i]
+        if r[0] and str(r[0]).strip().lower() in _SEXES:
+            sex = _SEXES[str(r[0]).strip().lower()]
+        elif sex is not None and isinstance(r[1], int | float):
+            yield i, sex, r
 
 
 def parse_workbook(path: Path) -> pd.DataFrame:
@@ -92,14 +104,8 @@ def parse_workbook(path: Path) -> pd.DataFrame:
                                  where=f"sheet '{SHEET}', row {head + 2}, column '{column_letter(c + 1)}'",
                                  hint="use the published workbook (data/README.md)")
             cols.append((c, str(age).strip(), lo, hi, key))
-    recs, sex = [], None
-    for i in range(head + 3, len(rows)):
-        r = rows[i]
-        if r[0] and str(r[0]).strip().lower() in _SEXES:
-            sex = _SEXES[str(r[0]).strip().lower()]
-            continue
-        if sex is None or not isinstance(r[1], int | float):
-            continue
+    recs = []
+    for i, sex, r in _year_rows(rows, head + 3):
         for c, label, lo, hi, cause in cols:
             v = r[c]
             if not isinstance(v, int | float):
@@ -146,10 +152,8 @@ def _misuse_within_poisoning(t: pd.DataFrame) -> pd.Series:
 @memoised()
 def england_by_age() -> pd.DataFrame:
     """England's registered drug deaths by sex, age group, cause and year (see the module docstring)."""
-    path = register.file_of_kind(WORKBOOK.kind)
-    t = cached_parse(path, parse_workbook, name="ons_drug_deaths_national", version=_PARSER_VERSION)
-    plausibility.check(t, RULES, file=path)
-    return t.assign(source=register.citation_of(path))
+    return load_registered(WORKBOOK.kind, parse_workbook, name="ons_drug_deaths_national", version=_PARSER_VERSION,
+                           rules=RULES)
 
 
 # --- Table 4: by substance, England and Wales ----------------------------------------------------------------
@@ -187,14 +191,8 @@ def parse_substances(path: Path) -> pd.DataFrame:
                                                                  f"'{column_letter(c + 1)}'",
                              hint="use the published workbook (data/README.md)")
         blocks.append((c, _substance(label)))
-    recs, sex = [], None
-    for i in range(head + 2, len(rows)):
-        r = rows[i]
-        if r[0] and str(r[0]).strip().lower() in _SEXES:
-            sex = _SEXES[str(r[0]).strip().lower()]
-            continue
-        if sex is None or not isinstance(r[1], int | float):
-            continue
+    recs = []
+    for i, sex, r in _year_rows(rows, head + 2):
         for c, substance in blocks:
             deaths, rate, lo, hi = r[c], r[c + 1], r[c + 3], r[c + 4]
             if not isinstance(deaths, int | float):
@@ -238,10 +236,8 @@ SUBSTANCE_RULES = (
 @memoised()
 def by_substance() -> pd.DataFrame:
     """Deaths and rates by substance mentioned, sex and year, England and Wales (see the module docstring)."""
-    path = register.file_of_kind(WORKBOOK.kind)
-    t = cached_parse(path, parse_substances, name="ons_drug_deaths_substances", version=_PARSER_VERSION)
-    plausibility.check(t, SUBSTANCE_RULES, file=path, sheet=SUBSTANCE_SHEET)
-    return t.assign(source=register.citation_of(path))
+    return load_registered(WORKBOOK.kind, parse_substances, name="ons_drug_deaths_substances",
+                           version=_PARSER_VERSION, rules=SUBSTANCE_RULES, sheet=SUBSTANCE_SHEET)
 
 
 def _load() -> pd.DataFrame:
