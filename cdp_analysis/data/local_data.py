@@ -94,11 +94,6 @@ def catalogue() -> pd.DataFrame:
     return t.drop(columns="_row")
 
 
-def template_columns() -> list[str]:
-    """The columns every local file has, in order (the header of every template)."""
-    return list(COLUMNS)
-
-
 def is_synthetic(path: Path) -> bool:
     """A clearly synthetic file: in ``data/examples/`` or named so."""
     path = Path(path).resolve()
