@@ -47,6 +47,22 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--outputs", metavar="DIR", help="output root folder (default: outputs/)")
     r.add_argument("--force", action="store_true",
                    help="run every CDP named even if its outputs are up to date (same inputs, code and settings)")
+    r.add_argument("--only-failed", action="store_true",
+                   help="run again the CDPs whose last run did not succeed (outputs/batch.json); with names or "
+                        "--all, only those among them")
+    b = r.add_argument_group("batch", "how many CDPs run at once, where, and for how long (defaults: "
+                                      "params/batch.yaml, else the values shown)")
+    b.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                   help="CDPs run in parallel, one worker process and kernel each (default: the number of cores)")
+    b.add_argument("--notebook-timeout", type=_seconds, metavar="SECONDS",
+                   help="stop a notebook that runs longer than this (default 1800; 0: no limit)")
+    b.add_argument("--cdp-timeout", type=_seconds, metavar="SECONDS",
+                   help="stop a CDP whose notebooks together run longer than this (default 5400; 0: no limit)")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the CDPs on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786; "
+                        "see docs/batch.md)")
+    b.add_argument("--dask", action="store_true",
+                   help="run the CDPs on a Dask LocalCluster of --jobs workers started here")
     command("data", "check the raw data files against the data register",
             "Check every file in data/raw against data/register.yaml: present, unchanged (SHA-256) and of a kind "
             "a dataset module reads. Exit status 2 if anything is wrong.")
@@ -67,6 +83,22 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--folder", metavar="DIR", help="download folder (default data/user/fingertips/)")
     f.add_argument("--api", metavar="URL", help="API root (default https://fingertips.phe.org.uk/api/)")
     return p
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number, 1 or more (got {text!r})")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 for no limit (got {text!r})")
+    return value
 
 
 def _fetch(args) -> int:
@@ -130,44 +162,78 @@ def _data() -> int:
 
 
 def _run(args) -> int:
-    from . import interrupts
+    from pathlib import Path
+
+    from . import batch, interrupts, paths
     from .areas import partnerships
     from .errors import InputError
 
     if args.all and args.cdps:
         raise InputError("give CDP names or --all, not both", hint="e.g. `cdp run nottinghamshire` or `cdp run --all`")
-    if not args.all and not args.cdps:
+    if not args.all and not args.cdps and not args.only_failed:
         raise InputError("no CDP given", hint="e.g. `cdp run nottinghamshire northamptonshire`, or `cdp run --all`")
-    cdps = partnerships.all_partnerships() if args.all else [partnerships.get(k) for k in dict.fromkeys(args.cdps)]
+    root = Path(args.outputs) if args.outputs else paths.outputs_dir()
+    named = partnerships.all_partnerships() if args.all else [partnerships.get(k) for k in dict.fromkeys(args.cdps)]
+    cdps = named
+    if args.only_failed:
+        failed = [partnerships.get(k) for k in batch.failed_keys(root)]
+        chosen = {c.slug for c in named}
+        cdps = [c for c in failed if not chosen or c.slug in chosen]
+        if not cdps:
+            print(f"no CDP failed in the last runs into {root} (outputs/batch.json): nothing to run again")
+            return 0
+        print(f"running again {len(cdps)} CDP(s) whose last run did not succeed: "
+              f"{', '.join(c.slug for c in cdps[:10])}{' …' if len(cdps) > 10 else ''}")
     with interrupts.handled():
-        return _run_cdps(args, cdps)
+        return _run_cdps(args, cdps, root)
 
 
-def _run_cdps(args, cdps) -> int:
+def _batch_options(args):
+    from . import batch
+
+    conf = batch.config()
+
+    def limit(value, default):
+        value = default if value is None else value
+        return value or None  # 0: no limit
+
+    return batch.Options(jobs=args.jobs or conf.jobs or batch.default_jobs(),
+                         notebook_timeout=limit(args.notebook_timeout, conf.notebook_timeout),
+                         cdp_timeout=limit(args.cdp_timeout, conf.cdp_timeout),
+                         scheduler=args.scheduler or conf.scheduler, dask=args.dask,
+                         force=args.force or args.only_failed)
+
+
+def _run_cdps(args, cdps, root) -> int:
     from pathlib import Path
 
-    from . import interrupts, jobs, paths, runner
+    from . import batch, interrupts, jobs, runner
     from .errors import CannotRunError
+    from .output import index
 
+    options = _batch_options(args)
     # a missing, malformed or unregistered raw file would fail every CDP's notebooks in turn: report it once
     # (not needed when every CDP is up to date: their job keys cover the bytes of every raw file)
-    root = Path(args.outputs) if args.outputs else paths.outputs_dir()
-    if args.force or not all(jobs.up_to_date(c, Path(root).resolve() / c.slug) for c in cdps):
+    if options.force or not all(jobs.up_to_date(c, Path(root).resolve() / c.slug) for c in cdps):
         runner.check_inputs(cdps)
     try:
-        results = runner.run_many(cdps, outputs_root=Path(args.outputs) if args.outputs else None, force=args.force)
+        results = batch.run_batch(cdps, options, outputs_root=root)
     except (interrupts.Interrupted, CannotRunError) as exc:
         done = getattr(exc, "results", [])
         if done:
             print(runner.summary(done))
-        left = [c.slug for c in cdps[len(done):]]
+        finished = {r.slug for r in done}
+        left = [c.slug for c in cdps if c.slug not in finished]
         if left:
             print(f"not run: {', '.join(left[:10])}{' …' if len(left) > 10 else ''} ({len(left)} CDP(s))")
         raise
     print(runner.summary(results))
+    page = index.write(root)
+    if page is not None:
+        print(f"Index of every CDP in {root}: {page}")
     if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):
         return 2
-    return 0 if all(r.status in ("succeeded", "up to date") for r in results) else 1
+    return 0 if all(r.status in batch.DONE for r in results) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,9 @@
 """Run the chapter notebooks for one or many CDPs and write each CDP's output folder atomically.
 
 For each CDP, the notebook of every chapter it runs (the chapter registry, :mod:`cdp_analysis.chapters`,
-filtered by the ``chapters:`` setting) is executed in report order through papermill's Python API (one
-kernel per notebook, no command-line subprocesses). Each notebook receives only the parameters its
+filtered by the ``chapters:`` setting) is executed in report order through papermill's Python API, in one
+kernel per process kept warm between notebooks and CDPs (:mod:`cdp_analysis.kernels`; no command-line
+subprocesses). Each notebook receives only the parameters its
 ``parameters`` cell declares (papermill inspects it). Work goes into a temporary folder
 ``outputs/.<slug>.partial-<unique>/``::
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import math
 import os
 import re
 import shutil
@@ -40,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import interrupts, jobs, locks, paths
+from . import interrupts, jobs, kernels, locks, paths
 from .areas.partnerships import Partnership
 from .data import datasets
 from .errors import CannotRunError, InputError
@@ -52,46 +54,9 @@ log = logging.getLogger(__name__)
 KERNEL_NAME = "cdp-analysis"
 
 
-def _quiet_kernel_manager(stderr_path: Path):
-    """A kernel manager class whose kernel process writes its own stderr to ``stderr_path`` (``run.log``)."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class QuietKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            self._stderr_file = open(stderr_path, "a", encoding="utf-8")
-            kw["stderr"] = self._stderr_file
-            try:
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-            finally:
-                self._stderr_file.close()  # the child holds its own copy of the descriptor
-                _LIVE_KERNELS.add(self)
-
-    return QuietKernelManager
-
-
-_LIVE_KERNELS: set = set()  # kernel managers started by this process (to stop their kernels on an interrupt)
-
-
 def _kill_kernels() -> None:
-    """Stop every kernel this process started that is still running, and remove its connection file.
-
-    An interrupt can arrive while the kernel client's event loop is running, leaving papermill no chance
-    to shut its kernel down; this makes sure no kernel outlives the run.
-    """
-    for km in list(_LIVE_KERNELS):
-        process = getattr(getattr(km, "provisioner", None), "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
-            try:
-                process.wait(timeout=10)
-            except Exception:  # noqa: BLE001 - best effort while stopping
-                pass
-            log.info("stopped kernel process %s", process.pid)
-        try:
-            Path(km.connection_file).unlink(missing_ok=True)
-        except (OSError, TypeError):
-            pass
-        _LIVE_KERNELS.discard(km)
+    """Stop every kernel this process started (see :func:`cdp_analysis.kernels.kill_all`)."""
+    kernels.kill_all()
 
 
 @dataclass
@@ -210,29 +175,38 @@ def notebook_parameters(chapter, cdp: Partnership, output_dir: str) -> dict:
 
 
 def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters: dict[str, dict],
-             final: Path) -> list[dict]:
-    """Run each chapter's notebook into ``work``; ``parameters`` are each chapter's (:func:`notebook_parameters`),
-    whose ``output_dir`` is replaced by ``work`` while running (and by ``final`` in the saved notebook)."""
-    import papermill as pm
+             final: Path, *, kernel_log: Path, notebook_timeout: float | None = None,
+             cdp_timeout: float | None = None) -> list[dict]:
+    """Run each chapter's notebook into ``work`` in this process's warm kernel (:mod:`cdp_analysis.kernels`).
+
+    ``parameters`` are each chapter's (:func:`notebook_parameters`), whose ``output_dir`` is replaced by ``work``
+    while running (and by ``final`` in the saved notebook). A notebook may run ``notebook_timeout`` seconds,
+    and all of them together ``cdp_timeout`` seconds (None: no limit); past either, its kernel is stopped
+    and the notebook fails with the reason.
+    """
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     records = []
     (work / "notebooks").mkdir(parents=True, exist_ok=True)
+    warm = kernels.warm_kernel(kernel, kernel_log)
+    deadline = time.monotonic() + cdp_timeout if cdp_timeout else None
     for chapter in cdp.chapters():
         name = chapter.notebook
         source = _notebook_path(chapter)
+        target = work / "notebooks" / source.name
         params = dict(parameters[chapter.name])
         if "output_dir" in params:
             params["output_dir"] = str(work)
         started = time.perf_counter()
         rec = {"name": name, "chapter": chapter.name, "status": "succeeded", "seconds": None, "error": None}
+        limit = notebook_timeout
+        if deadline is not None:
+            limit = min(limit or math.inf, max(deadline - time.monotonic(), 0.001))
         try:
             log.info("%s: executing %s", cdp.slug, name)
-            pm.execute_notebook(str(source), str(work / "notebooks" / source.name), parameters=params,
-                                kernel_name=kernel, cwd=str(paths.notebooks_dir()), progress_bar=False,
-                                log_output=False, request_save_on_cell_execute=False,
-                                kernel_manager_class=_quiet_kernel_manager(work / "run.log"))
-            stabilise_notebook(work / "notebooks" / source.name, source=source, work=work, final=final)
+            warm.run(source, target, params, timeout=limit)
+            stabilise_notebook(target, source=source, work=work, final=final)
             missing = [o for o in chapter.outputs() if not (work / o).is_file()]
             # a table's Fingertips-headed copy is written with it: name the table only
             missing = [o for o in missing if o.replace("fingertips/", "tables/", 1) == o
@@ -243,16 +217,22 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
                                 "declares (Chapter.tables / Chapter.figures)")
                 log.error("%s: %s: %s", cdp.slug, name, rec["error"])
         except PapermillExecutionError as exc:
-            stabilise_notebook(work / "notebooks" / source.name, source=source, work=work, final=final)
+            stabilise_notebook(target, source=source, work=work, final=final)
             rec["status"] = "input error" if exc.ename == "InputError" else "failed"
             rec["error"] = f"{exc.ename}: {exc.evalue}"
             log.error("%s: %s failed in cell %s: %s", cdp.slug, name, exc.exec_count, rec["error"])
+        except (kernels.NotebookTimeoutError, kernels.KernelStartError, DeadKernelError) as exc:
+            stabilise_notebook(target, source=source, work=work, final=final)
+            what = {"NotebookTimeoutError": "timed out", "KernelStartError": "kernel did not start",
+                    "DeadKernelError": "kernel died"}[type(exc).__name__]
+            rec["status"], rec["error"] = "failed", f"{what}: {exc}"
+            log.error("%s: %s %s", cdp.slug, name, rec["error"])
         except BaseException:  # an interrupt or a crash: no kernel may outlive the run
             _kill_kernels()
             # the kernel client's pending tasks now fail with 'Kernel died' as they are collected: the stop was
             # ours and is reported once by `cdp`, so their tracebacks are not shown
-            for name in ("asyncio", "papermill", "nbclient"):
-                logging.getLogger(name).setLevel(logging.CRITICAL)
+            for logger in ("asyncio", "papermill", "nbclient"):
+                logging.getLogger(logger).setLevel(logging.CRITICAL)
             raise
         rec["seconds"] = round(time.perf_counter() - started, 2)
         records.append(rec)
@@ -278,6 +258,8 @@ def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> 
       papermill's metadata and any output, and paths are given relative to the project where they point
       into it;
     * each cell keeps the id it has in ``notebooks/`` (the injected-parameters cell gets a fixed id);
+    * execution counts run 1, 2, … over the executed cells, as in a new kernel (a warm kernel,
+      :mod:`cdp_analysis.kernels`, counts on from the previous notebook);
     * object addresses in text outputs (``<… at 0x7f…>``) are blanked.
     """
     import nbformat
@@ -294,7 +276,13 @@ def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> 
     if "output_path" in meta:
         meta["output_path"] = f"notebooks/{path.name}"
     ids = iter(source_ids)
+    counts = iter(range(1, len(nb.cells) + 1))
     for cell in nb.cells:
+        if cell.get("execution_count") is not None:  # as a new kernel numbers them (a warm one counts on)
+            cell["execution_count"] = next(counts)
+            for out in cell.get("outputs", []):
+                if "execution_count" in out:
+                    out["execution_count"] = cell["execution_count"]
         for key in _TIMING_KEYS:
             cell.metadata.pop(key, None)
         for key in _PAPERMILL_TIMING:
@@ -311,8 +299,13 @@ def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> 
 
 
 def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str | None = None,
-            on_notebook=lambda *a: None, force: bool = False) -> RunResult:
+            on_notebook=lambda *a: None, force: bool = False, notebook_timeout: float | None = None,
+            cdp_timeout: float | None = None) -> RunResult:
     """Run every notebook for one CDP and swap the result into ``outputs/<slug>/`` if all succeeded.
+
+    The notebooks run one after another in this process's warm kernel (:mod:`cdp_analysis.kernels`); a
+    notebook may take ``notebook_timeout`` seconds and the CDP's notebooks together ``cdp_timeout`` seconds
+    (None: no limit), after which it fails with a timeout.
 
     Unless ``force``, a CDP whose outputs are up to date (same job key, every output present and unchanged:
     :mod:`cdp_analysis.jobs`) is not run again: its result has status 'up to date'.
@@ -336,10 +329,12 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
             log.info("%s: outputs up to date (job key %s…); not run again", cdp.slug, key[:12])
             return RunResult(cdp.slug, jobs.UP_TO_DATE, 0.0, root / cdp.slug,
                              "inputs, code and outputs unchanged since the last run (--force runs it again)")
-        return _run_locked(cdp, root, kernel, on_notebook, key)
+        return _run_locked(cdp, root, kernel, on_notebook, key, timeouts={"notebook_timeout": notebook_timeout,
+                                                                          "cdp_timeout": cdp_timeout})
 
 
-def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, key: str = "") -> RunResult:
+def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, key: str = "",
+                timeouts: dict | None = None) -> RunResult:
     final = root / cdp.slug
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{cdp.slug}.partial-{os.getpid()}-", dir=root))
@@ -359,7 +354,8 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
             log.info("run of %s (%s) started", cdp.slug, ", ".join(cdp.members))
             try:
                 params = {c.name: notebook_parameters(c, cdp, str(final)) for c in cdp.chapters()}
-                records = _execute(cdp, work, kernel or kernel_name(), on_notebook, params, final)
+                records = _execute(cdp, work, kernel or kernel_name(), on_notebook, params, final,
+                                   kernel_log=kernels.stderr_log(root), **(timeouts or {}))
                 outputs = provenance.collect(work)
                 areas_from = datasets()["lookups"].entries()
                 failed = [r for r in records if r["status"] != "succeeded"]
@@ -477,8 +473,9 @@ def _swap_in(work: Path, final: Path) -> None:
 
 
 def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, stream=None,
-             force: bool = False) -> list[RunResult]:
-    """Run several CDPs in turn with a progress bar (terminal) or plain lines (otherwise).
+             force: bool = False, notebook_timeout: float | None = None,
+             cdp_timeout: float | None = None) -> list[RunResult]:
+    """Run several CDPs in turn, in this process, with a progress bar (terminal) or plain lines (otherwise).
 
     An :class:`~cdp_analysis.interrupts.Interrupted` or :class:`~cdp_analysis.errors.CannotRunError` ends the
     batch; the exception carries ``results``, the CDPs done so far (the interrupted one last).
@@ -510,7 +507,8 @@ def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, strea
             for cdp in cdps:
                 try:
                     interrupts.check()  # a stop asked for during the last CDP, even if swallowed there
-                    res = run_one(cdp, outputs_root=outputs_root, kernel=kernel, on_notebook=on_notebook, force=force)
+                    res = run_one(cdp, outputs_root=outputs_root, kernel=kernel, on_notebook=on_notebook, force=force,
+                                  notebook_timeout=notebook_timeout, cdp_timeout=cdp_timeout)
                 except BaseException as exc:  # an interrupt or a system problem ends the batch
                     if getattr(exc, "result", None) is not None:
                         results.append(exc.result)
@@ -531,24 +529,68 @@ def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, strea
     return results
 
 
+#: A batch larger than this is summarised by counts (and its failures), not a line per CDP.
+SUMMARY_LINES = 12
+
+
 def summary(results: list[RunResult]) -> str:
-    """A short plain-text summary of a batch of runs."""
-    lines = []
-    for r in results:
-        where = r.output_dir
-        try:
-            where = where.relative_to(Path.cwd())
-        except ValueError:
-            pass
-        lines.append(f"  {r.slug:<36} {r.status:<12} {r.seconds:6.1f} s  {where}")
-        if r.message:
-            lines.append(f"      {r.message.splitlines()[0]}")
-    ok = sum(r.status in ("succeeded", jobs.UP_TO_DATE) for r in results)
+    """A plain-text summary of a batch of runs: a line per CDP (or counts for a large batch), then a table of
+    the failures (CDP, notebook, error, path to the partial notebook)."""
+    done = ("succeeded", jobs.UP_TO_DATE)
+    ok = sum(r.status in done for r in results)
     fresh = sum(r.status == jobs.UP_TO_DATE for r in results)
-    reports = [r.output_dir / "report.html" for r in results if r.status in ("succeeded", jobs.UP_TO_DATE)]
+    head = f"{ok} of {len(results)} CDP(s) succeeded" + (f" ({fresh} up to date, not run again)" if fresh else "")
+    lines = [head]
+    if len(results) <= SUMMARY_LINES:
+        for r in results:
+            lines.append(f"  {r.slug:<36} {r.status:<12} {r.seconds:6.1f} s  {_relative(r.output_dir)}")
+            if r.message:
+                lines.append(f"      {r.message.splitlines()[0]}")
+    else:
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        lines.append("  " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    table = failure_table(results)
+    if table:
+        lines += ["Not done (`cdp run --only-failed` runs these again):", table]
+    reports = [r.output_dir / "report.html" for r in results if r.status in done]
     if len(reports) == 1:
         lines.append(f"Report: {reports[0]}")
     elif reports:
         lines.append(f"Reports: {reports[0].parent.parent}/<cdp>/report.html (`cdp open <cdp>` opens one)")
-    head = f"{ok} of {len(results)} CDP(s) succeeded" + (f" ({fresh} up to date, not run again)" if fresh else "")
-    return head + "\n" + "\n".join(lines)
+    return "\n".join(lines)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def failed_notebook(result: RunResult) -> tuple[str | None, str | None, Path | None]:
+    """The notebook a failed run stopped at, its error, and the partial executed notebook if it was kept."""
+    failed = next((n for n in result.notebooks if n.get("status") != "succeeded"), None)
+    if failed is None:
+        return None, None, None
+    partial = result.output_dir / "notebooks" / f"{failed['name']}.ipynb"
+    return failed["name"], failed.get("error"), partial if partial.is_file() else None
+
+
+def failure_table(results: list[RunResult]) -> str:
+    """The runs not done as a plain-text table: CDP, notebook, error, partial notebook ('' if none)."""
+    rows = []
+    for r in results:
+        if r.status in ("succeeded", jobs.UP_TO_DATE):
+            continue
+        name, error, partial = failed_notebook(r)
+        error = (error or r.message or r.status).splitlines()[0]
+        rows.append((r.slug, name or "-", error if len(error) <= 110 else error[:109] + "…",
+                     _relative(partial) if partial is not None else "-"))
+    if not rows:
+        return ""
+    head = ("CDP", "notebook", "error", "partial notebook")
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    fmt = "  " + "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*head).rstrip(), *(fmt.format(*row).rstrip() for row in rows)])

@@ -667,7 +667,7 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     # swapped in; the previous outputs stay byte for byte; the attempt is kept in .failed/ for diagnosis
     shutil.copy2(REPO_DATA / IMD_LTLA, project / IMD_LTLA)
     reregister(project / IMD_LTLA)  # the published file is back: its checksum too
-    driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")  # runs after every real chapter
+    driver = draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")  # runs after every real chapter
     defaults = project / "params" / "defaults.yaml"  # every chapter (the kernels do not know the draft one by name)
     defaults.write_text(defaults.read_text().replace("chapters: [population_profile]", ""))
     third = cli("run", "nottinghamshire", root=project, script=driver)
@@ -683,6 +683,8 @@ def test_failed_run_keeps_earlier_outputs(project, cli):
     assert not list((project / "outputs").glob(".*partial*"))
 
 
+# worker processes of a parallel batch (spawn) import this script too, so the chapter is registered there; only the
+# command runs under the __main__ guard
 _DRAFT_DRIVER = """
 import sys
 
@@ -693,11 +695,12 @@ from cdp_analysis.cli import main
 register(Chapter(name="draft_chapter", number=99, title="Draft chapter", notebook="99_draft_chapter", datasets=(),
                  settings=ChapterSettings, build=lambda cdp, settings: None, summary=lambda tables: "",
                  tables=TABLES))
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
 """
 
 
-def _draft_chapter(path: Path, *, raises: bool = True, tables: tuple[str, ...] = ()) -> Path:
+def draft_chapter(path: Path, *, raises: bool = True, tables: tuple[str, ...] = ()) -> Path:
     """A chapter an analyst is still writing: its notebook raises an ordinary error (or, with
     ``raises=False``, runs but writes none of the ``tables`` the chapter declares).
 
@@ -721,7 +724,7 @@ def _draft_chapter(path: Path, *, raises: bool = True, tables: tuple[str, ...] =
 
 @pytest.mark.slow
 def test_failing_cdp_does_not_stop_the_others(project, cli):
-    driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")
+    driver = draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")
     write(project / NORTHANTS, (project / NORTHANTS).read_text() + "chapters: [draft_chapter]\n")
     write((project / DEFAULTS), (project / DEFAULTS).read_text() + "chapters: [population_profile]\n")
     proc = cli("run", "northamptonshire", "nottinghamshire", root=project, script=driver)
@@ -739,7 +742,7 @@ def test_failing_cdp_does_not_stop_the_others(project, cli):
 
 @pytest.mark.slow
 def test_chapter_that_does_not_write_its_declared_tables_fails(project, cli):
-    driver = _draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb", raises=False, tables=("promised",))
+    driver = draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb", raises=False, tables=("promised",))
     write(project / NORTHANTS, (project / NORTHANTS).read_text() + "chapters: [draft_chapter]\n")
     proc = cli("run", "northamptonshire", root=project, script=driver)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr

@@ -72,7 +72,7 @@ def _wait_for_kernel(proc: subprocess.Popen, timeout: float = 60) -> set[int]:
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_stops_the_kernel_keeps_the_attempt_in_failed_and_says_what_finished(project, signum, status):
     outputs = project / "outputs"
-    proc = _start(project, "nottinghamshire", "northamptonshire")
+    proc = _start(project, "nottinghamshire", "northamptonshire", "--jobs", "1")
     kernels = _wait_for_kernel(proc)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
@@ -80,11 +80,52 @@ def test_signal_stops_the_kernel_keeps_the_attempt_in_failed_and_says_what_finis
     assert "Traceback" not in err and "Exception ignored" not in err, err
     assert f"stopped by {signal.Signals(signum).name}" in err
     assert "nottinghamshire" in out and "interrupted" in out and "not run: northamptonshire" in out
-    assert sorted(p.name for p in outputs.iterdir()) == [".failed"], "no partial folder or lock left behind"
+    assert sorted(p.name for p in outputs.iterdir()) == [".failed", ".logs", "batch.json"], \
+        "no partial folder or lock left behind"
     assert (outputs / ".failed" / "nottinghamshire" / "run.log").is_file()
     assert json.loads((outputs / ".failed" / "nottinghamshire" / "run.json").read_text())["status"] == "interrupted"
     time.sleep(0.5)
     assert not [k for k in kernels if Path(f"/proc/{k}").exists()], "the kernel outlived the run"
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        kids = _children(todo.pop())
+        found |= kids
+        todo += kids
+    return found
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_to_a_parallel_batch_stops_every_worker_and_kernel(project, signum, status):
+    """`kill` of the `cdp` process alone (SIGTERM), or Ctrl-C as a terminal sends it, to the process group."""
+    outputs = project / "outputs"
+    proc = subprocess.Popen([sys.executable, "-m", "cdp_analysis.cli", "run", "nottinghamshire", "rutland",
+                             "northamptonshire", "--jobs", "2"], cwd=project, env=_env(project),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(_descendants(proc.pid) - _children(proc.pid)) < 2:  # a kernel under each worker
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)
+    spawned = _descendants(proc.pid)
+    if signum == signal.SIGINT:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert f"stopped by {signal.Signals(signum).name}" in err
+    interrupted = {ln.split()[0] for ln in out.splitlines() if " interrupted " in ln}
+    assert interrupted == {"nottinghamshire", "rutland"}, out
+    assert "not run: northamptonshire (1 CDP(s))" in out
+    assert sorted(p.name for p in outputs.iterdir()) == [".failed", ".logs", "batch.json"]
+    deadline = time.monotonic() + 10  # helpers (multiprocessing's resource tracker) exit once `cdp` has gone
+    while [k for k in spawned if Path(f"/proc/{k}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [k for k in spawned if Path(f"/proc/{k}").exists()], "a worker or kernel outlived the run"
 
 
 def _dead_pid() -> int:

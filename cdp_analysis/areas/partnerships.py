@@ -51,6 +51,14 @@ class Partnership:
     member_names: tuple[str, ...] = field(default=())
 
     @property
+    def key(self) -> str:
+        """How to name this CDP again (:func:`get`): the path of its params file if it is defined outside
+        ``params/cdps/`` (absolute), else its slug."""
+        if self.source.endswith((".yaml", ".yml")) and not self.source.startswith("params/cdps/"):
+            return str(paths.project_root() / self.source)  # an absolute source stays as it is
+        return self.slug
+
+    @property
     def code(self) -> str:
         """The CDP's ``area_code`` in tables: its member's ONS code, or its slug for a multi-area CDP.
 

@@ -1,0 +1,253 @@
+"""The cross-area outputs of a batch: ``outputs/index.html`` and ``outputs/all_cdps.csv``.
+
+After ``cdp run`` the output root holds one folder per CDP. This module reads every CDP folder whose last run
+succeeded (its ``run.json``) and writes:
+
+``index.html``
+    one offline page linking every CDP's report, with sortable league tables of key figures (each the CDP's
+    own row, latest period, from its tables: :data:`KEY_FIGURES`) and a list of the CDPs whose last run did
+    not succeed (``batch.json``), with the notebook and error. Sorting is done in the page by a few lines of
+    script on buttons in the column headings (keyboard accessible, ``aria-sort``); without script the table
+    is in CDP order.
+``all_cdps.csv``
+    every CDP's own rows (``area_role`` 'cdp') from every table, in the tidy schema (docs/output-schema.md),
+    with two leading columns: ``cdp`` (slug) and ``table`` (the table's name). Comparator rows (England,
+    regions, neighbours) are not repeated: they are the same in every CDP's tables.
+
+Both are rebuilt from the CDP folders, so they are the same whichever CDPs this batch ran, and the same bytes
+for the same folders (sorted by slug; no dates).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..files import write_atomic
+from . import table_html, tidy
+
+log = logging.getLogger(__name__)
+
+INDEX, COMBINED = "index.html", "all_cdps.csv"
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    """One column of the league table: the CDP's latest row of ``table`` matching ``where``."""
+
+    label: str
+    table: str
+    where: dict
+    digits: int = 1
+    note: str = ""
+
+
+KEY_FIGURES = (
+    KeyFigure("Unmet need for alcohol treatment (%)", "treatment_gap",
+              {"measure": "unmet need", "substance": "alcohol"},
+              note="dependent drinkers (18+) not in structured treatment"),
+    KeyFigure("Unmet need for opiate/crack treatment (%)", "treatment_gap",
+              {"measure": "unmet need", "substance": "opiates and/or crack"},
+              note="only where the CDP's NDTMS ViewIt export was supplied"),
+    KeyFigure("Drug misuse deaths (per 100,000 a year)", "drug_deaths_standardised",
+              {"measure": "crude rate", "cause": "drug misuse"}, digits=1),
+    KeyFigure("Drug misuse deaths, ratio to England", "drug_deaths_standardised",
+              {"measure": "indirectly standardised ratio", "cause": "drug misuse"}, digits=2,
+              note="indirectly standardised (England = 1)"),
+    KeyFigure("Any drug use in the last year, 16-59 (%)", "prevalence_drugs",
+              {"measure": "percent of age group", "drug": "Any drug", "recall_period": "last year",
+               "age_group": "16-59", "method": "age-sex"}, note="synthetic estimate from the Crime Survey"),
+    KeyFigure("Dependent drinkers (per 100 adults)", "prevalence_alcohol",
+              {"measure": "rate per 100 adults"}, digits=2, note="OHID/Sheffield model estimate"),
+)
+
+
+def _cdp_folders(root: Path) -> list[tuple[Path, dict]]:
+    """Every CDP folder under ``root`` whose last run succeeded, with its manifest, sorted by slug."""
+    found = []
+    for manifest in sorted(root.glob("*/run.json")):
+        folder = manifest.parent
+        if folder.name.startswith("."):
+            continue
+        try:
+            run = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("%s: unreadable run.json; left out of the index", folder.name)
+            continue
+        if run.get("status") == "succeeded":
+            found.append((folder, run))
+    return found
+
+
+def _own_rows(folder: Path) -> pd.DataFrame:
+    frames = []
+    for path in sorted((folder / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype={"area_code": str, "time_period": str}, keep_default_na=True)
+        if "area_role" not in table.columns:
+            continue
+        own = table[table["area_role"] == "cdp"]
+        if len(own):
+            frames.append(own.assign(cdp=folder.name, table=path.stem))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def combined(root: Path) -> pd.DataFrame:
+    """Every succeeded CDP's own rows from every table (see the module docstring)."""
+    frames = [_own_rows(folder) for folder, _ in _cdp_folders(Path(root))]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["cdp", "table", *tidy.SCHEMA])
+    rows = pd.concat(frames, ignore_index=True)
+    core = [c for c in tidy.SCHEMA if c in rows.columns]
+    extra = sorted(c for c in rows.columns if c not in core and c not in ("cdp", "table"))
+    return rows[["cdp", "table", *core, *extra]]
+
+
+def key_figures(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per CDP, one column per :data:`KEY_FIGURES` entry (value, limits, period, comparison)."""
+    out = []
+    for cdp, own in rows.groupby("cdp", sort=True):
+        rec = {"cdp": cdp, "area_name": own["area_name"].iloc[0]}
+        for fig in KEY_FIGURES:
+            hit = own[own["table"] == fig.table]
+            for col, val in fig.where.items():
+                hit = hit[hit[col] == val] if col in hit.columns else hit.iloc[0:0]
+            if "sex" in hit.columns and (hit["sex"] == "Persons").any():
+                hit = hit[hit["sex"] == "Persons"]
+            if len(hit):
+                latest = hit.sort_values("time_period_sortable", kind="stable").iloc[-1]
+                rec[fig.label] = (latest["value"], latest.get("lower_ci"), latest.get("upper_ci"),
+                                  latest["time_period"], latest.get("compared_to_england"))
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def write(root: Path) -> Path | None:
+    """Write ``index.html`` and ``all_cdps.csv`` into ``root``; None (nothing written) if no CDP succeeded yet."""
+    root = Path(root)
+    folders = _cdp_folders(root)
+    if not folders:
+        return None
+    rows = combined(root)
+    write_atomic(root / COMBINED, rows.to_csv(index=False, lineterminator="\n"))
+    figures = key_figures(rows) if len(rows) else pd.DataFrame(columns=["cdp", "area_name"])
+    runs = {folder.name: run for folder, run in folders}
+    write_atomic(root / INDEX, _page(figures, runs, _not_done(root)))
+    log.info("index of %d CDP(s) written to %s", len(runs), root / INDEX)
+    return root / INDEX
+
+
+def _not_done(root: Path) -> list[dict]:
+    path = root / "batch.json"
+    if not path.is_file():
+        return []
+    try:
+        cdps = json.loads(path.read_text(encoding="utf-8")).get("cdps", {})
+    except (OSError, ValueError):
+        return []
+    return [dict(v, slug=k) for k, v in sorted(cdps.items()) if v.get("status") not in ("succeeded", "up to date")]
+
+
+def _cell(value, digits: int) -> str:
+    if not isinstance(value, tuple):
+        return '<td data-sort=""><span class="na">not available</span></td>'
+    v, lo, hi, period, compared = value
+    text = table_html.with_limits(v, lo, hi, digits)
+    extra = f"{html.escape(str(period))}" + (f"; {html.escape(str(compared))} than England"
+                                             if isinstance(compared, str) and compared in ("Better", "Worse",
+                                                                                           "Higher", "Lower")
+                                             else (f"; {html.escape(str(compared))} to England"
+                                                   if compared == "Similar" else ""))
+    return f'<td data-sort="{float(v)!r}">{html.escape(text)}<br><small>{extra}</small></td>'
+
+
+def _page(figures: pd.DataFrame, runs: dict, not_done: list[dict]) -> str:
+    heads = "".join(f'<th scope="col" aria-sort="none"><button type="button">{html.escape(f.label)}</button>'
+                    + (f'<br><small>{html.escape(f.note)}</small>' if f.note else "") + "</th>"
+                    for f in KEY_FIGURES)
+    body = []
+    for _, rec in figures.iterrows():
+        run = runs.get(rec["cdp"], {})
+        members = ", ".join(run.get("cdp", {}).get("member_names", []))
+        name = html.escape(str(run.get("cdp", {}).get("name", rec["area_name"])))
+        cells = "".join(_cell(rec.get(f.label), f.digits) for f in KEY_FIGURES)
+        body.append(f'<tr><th scope="row" data-sort="{html.escape(rec["cdp"])}">'
+                    f'<a href="{html.escape(rec["cdp"])}/report.html">{name}</a>'
+                    f'<br><small>{html.escape(members)}</small></th>{cells}</tr>')
+    failed = ""
+    if not_done:
+        items = "".join(f"<li><strong>{html.escape(d['slug'])}</strong>: {html.escape(str(d.get('status')))}"
+                        + (f" in {html.escape(str(d['notebook']))}" if d.get("notebook") else "")
+                        + (f": {html.escape(str(d.get('error') or '').splitlines()[0] if d.get('error') else '')}")
+                        + "</li>" for d in not_done)
+        failed = (f"<h2>Not done ({len(not_done)})</h2><p>The last run of these CDPs did not succeed; "
+                  "<code>cdp run --only-failed</code> runs them again. An earlier successful report, if any, is "
+                  f"still listed above.</p><ul>{items}</ul>")
+    return _TEMPLATE.format(n=len(figures), heads=heads, body="\n".join(body), failed=failed,
+                            combined=COMBINED)
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Substance misuse needs assessments: every CDP</title>
+<style>
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 1.5rem; color: #0b0c0c; line-height: 1.4; }}
+table {{ border-collapse: collapse; font-size: 0.9rem; }}
+caption {{ text-align: left; font-weight: bold; padding: 0.5rem 0; }}
+th, td {{ border-bottom: 1px solid #b1b4b6; padding: 0.35rem 0.6rem; vertical-align: top; text-align: left; }}
+td {{ text-align: right; font-variant-numeric: tabular-nums; }}
+thead th {{ position: sticky; top: 0; background: #f3f2f1; }}
+th button {{ font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer;
+  text-align: left; color: #1d70b8; text-decoration: underline; }}
+th button:focus {{ outline: 3px solid #ffdd00; }}
+th[aria-sort="ascending"] button::after {{ content: " \\2191"; }}
+th[aria-sort="descending"] button::after {{ content: " \\2193"; }}
+small {{ color: #505a5f; }}
+.na {{ color: #505a5f; font-style: italic; }}
+a {{ color: #1d70b8; }}
+</style>
+</head>
+<body>
+<h1>Substance misuse needs assessments: every CDP</h1>
+<p>{n} Combating Drugs Partnership(s) with a report. Each name links to the CDP's report. Figures are the
+CDP's own, for the latest period held, with 95% confidence limits in brackets where the method gives them;
+"not available" means the published data in the bundle do not cover that CDP. Choose a column heading to sort
+by it (again to reverse). Every CDP's own rows from every table are in <a href="{combined}">{combined}</a>.</p>
+<table id="league">
+<caption>Key figures by CDP</caption>
+<thead><tr><th scope="col" aria-sort="ascending"><button type="button">CDP</button></th>{heads}</tr></thead>
+<tbody>
+{body}
+</tbody>
+</table>
+{failed}
+<script>
+document.querySelectorAll("#league thead th button").forEach(function (button, col) {{
+  button.addEventListener("click", function () {{
+    var th = button.parentElement, tbody = document.querySelector("#league tbody");
+    var up = th.getAttribute("aria-sort") !== "ascending";
+    document.querySelectorAll("#league thead th").forEach(function (h) {{ h.setAttribute("aria-sort", "none"); }});
+    th.setAttribute("aria-sort", up ? "ascending" : "descending");
+    var rows = Array.prototype.slice.call(tbody.rows);
+    rows.sort(function (a, b) {{
+      var x = a.cells[col].getAttribute("data-sort"), y = b.cells[col].getAttribute("data-sort");
+      if (x === "" || y === "") {{ return (x === "") - (y === ""); }}
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+      return up ? c : -c;
+    }});
+    rows.forEach(function (r) {{ tbody.appendChild(r); }});
+  }});
+}});
+</script>
+</body>
+</html>
+"""

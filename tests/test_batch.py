@@ -1,0 +1,204 @@
+"""Batches: warm kernels, parallel workers, timeouts, kernel-start retries, --only-failed, Dask, the index."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import one_chapter
+from test_bad_input import NORTHANTS, draft_chapter, write
+
+from cdp_analysis import batch, kernels, runner
+from cdp_analysis.areas import partnerships
+from cdp_analysis.errors import InputError
+from cdp_analysis.output import index
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name not in ("run.json", "run.log")}
+
+
+@pytest.mark.slow
+def test_a_notebook_run_in_a_warm_kernel_equals_one_run_in_a_new_kernel(project):
+    """Rutland's notebook after Nottinghamshire's, in one kernel, gives the same bytes as in a kernel of its own."""
+    one_chapter(project)
+    rutland = partnerships.get("rutland")
+    alone = runner.run_one(rutland, outputs_root=project / "alone")
+    kernels.shutdown()
+    first = runner.run_one(partnerships.get("nottinghamshire"), outputs_root=project / "warm")
+    warm = kernels.warm_kernel(runner.kernel_name(), kernels.stderr_log((project / "warm").resolve()))
+    assert warm.notebooks_run == 1
+    after = runner.run_one(rutland, outputs_root=project / "warm")
+    assert warm.notebooks_run == 2  # the same kernel ran both
+    kernels.shutdown()
+    assert {alone.status, first.status, after.status} == {"succeeded"}
+    a, b = _files(project / "alone" / "rutland"), _files(project / "warm" / "rutland")
+    assert a.keys() == b.keys() and len(a) > 5
+    different = [name for name in a if a[name].replace(b"/alone/", b"/warm/") != b[name]]
+    assert different == []
+    nb = json.loads(a["notebooks/01_population_profile.ipynb"])
+    counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # numbered as a new kernel numbers them
+
+
+@pytest.mark.slow
+def test_a_notebook_past_its_time_limit_is_stopped_and_the_next_run_gets_a_new_kernel(project):
+    one_chapter(project)
+    cdp = partnerships.get("rutland")
+    res = runner.run_one(cdp, outputs_root=project / "outputs", notebook_timeout=1.0)
+    assert res.status == "failed"
+    assert "timed out" in res.message and "time limit of 1 s" in res.message
+    assert res.output_dir.name == "rutland" and res.output_dir.parent.name == ".failed"
+    assert (res.output_dir / "notebooks" / "01_population_profile.ipynb").is_file()  # the partial notebook
+    again = runner.run_one(cdp, outputs_root=project / "outputs", cdp_timeout=600)
+    kernels.shutdown()
+    assert again.status == "succeeded", again.message
+
+
+def _kernelspec(folder: Path, name: str, fails: int) -> Path:
+    """A kernel that exits at once the first ``fails`` times it is started, then starts normally."""
+    spec = folder / "kernels" / name
+    spec.mkdir(parents=True)
+    counter = folder / f"{name}.starts"
+    script = textwrap.dedent(f"""
+        import pathlib, sys
+        counter = pathlib.Path({str(counter)!r})
+        n = int(counter.read_text()) if counter.exists() else 0
+        counter.write_text(str(n + 1))
+        if n < {fails}:
+            sys.exit(1)
+        from ipykernel import kernelapp
+        kernelapp.launch_new_instance()
+    """)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", script, "-f", "{connection_file}"], "display_name": name,
+        "language": "python"}))
+    return counter
+
+
+def test_a_kernel_that_fails_to_start_is_tried_again(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setattr(kernels, "RETRY_PAUSE", 0.1)
+    counter = _kernelspec(tmp_path, "flaky", fails=1)
+    warm = kernels.WarmKernel("flaky", tmp_path / "kernel.log")
+    try:
+        warm.start()
+        assert warm.alive() and counter.read_text() == "2"
+    finally:
+        warm.stop()
+    assert "did not start (attempt 1 of 2)" in caplog.text
+
+
+def test_a_kernel_that_never_starts_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    monkeypatch.setattr(kernels, "RETRY_PAUSE", 0.1)
+    _kernelspec(tmp_path, "broken", fails=99)
+    with pytest.raises(kernels.KernelStartError) as exc:
+        kernels.WarmKernel("broken", tmp_path / "kernel.log").start()
+    assert "the Jupyter kernel 'broken' did not start after 2 attempts" in str(exc.value)
+    assert str(tmp_path / "kernel.log") in str(exc.value)
+
+
+@pytest.mark.slow
+def test_a_parallel_batch_survives_a_failing_cdp_and_only_failed_runs_it_again(project, cli):
+    one_chapter(project)
+    driver = draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")
+    northants = (project / NORTHANTS).read_text()
+    write(project / NORTHANTS, northants + "chapters: [population_profile, draft_chapter]\n")
+    proc = cli("run", "nottinghamshire", "northamptonshire", "rutland", "--jobs", "2", root=project, script=driver)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "2 of 3 CDP(s) succeeded" in proc.stdout
+    table = proc.stdout[proc.stdout.index("Not done"):].splitlines()
+    assert table[1].split() == ["CDP", "notebook", "error", "partial", "notebook"]
+    row = table[2]
+    assert row.split()[:2] == ["northamptonshire", "99_draft_chapter"]
+    assert "ValueError: draft chapter: figures not finished" in row
+    assert row.rstrip().endswith(".failed/northamptonshire/notebooks/99_draft_chapter.ipynb")
+    state = json.loads((project / "outputs" / "batch.json").read_text())["cdps"]
+    assert {k: v["status"] for k, v in state.items()} == {"nottinghamshire": "succeeded", "rutland": "succeeded",
+                                                            "northamptonshire": "failed"}
+    page = (project / "outputs" / "index.html").read_text()
+    assert 'href="nottinghamshire/report.html"' in page and 'href="rutland/report.html"' in page
+    assert "Not done (1)" in page and "99_draft_chapter" in page
+    combined = (project / "outputs" / "all_cdps.csv").read_text().splitlines()
+    assert combined[0].startswith("cdp,table,indicator_id,")
+    assert {line.split(",")[0] for line in combined[1:]} == {"nottinghamshire", "rutland"}
+
+    # the chapter is fixed: --only-failed runs northamptonshire alone, and the others are left as they are
+    before = (project / "outputs" / "nottinghamshire" / "run.json").stat().st_mtime_ns
+    write(project / NORTHANTS, northants)
+    again = cli("run", "--only-failed", root=project, script=driver)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "running again 1 CDP(s) whose last run did not succeed: northamptonshire" in again.stdout
+    assert "1 of 1 CDP(s) succeeded" in again.stdout
+    assert (project / "outputs" / "nottinghamshire" / "run.json").stat().st_mtime_ns == before
+    page = (project / "outputs" / "index.html").read_text()
+    assert 'href="northamptonshire/report.html"' in page and "Not done" not in page
+    nothing = cli("run", "--only-failed", root=project)
+    assert nothing.returncode == 0 and "nothing to run again" in nothing.stdout
+
+
+@pytest.mark.slow
+def test_the_same_batch_on_a_dask_local_cluster(project):
+    one_chapter(project)
+    cdps = [partnerships.get("rutland"), partnerships.get("nottinghamshire")]
+    root = project / "outputs"
+    results = batch.run_batch(cdps, batch.Options(jobs=2, dask=True, notebook_timeout=600), outputs_root=root)
+    assert [(r.slug, r.status) for r in results] == [("rutland", "succeeded"), ("nottinghamshire", "succeeded")]
+    assert all((root / c.slug / "report.html").is_file() for c in cdps)
+    # up-to-date CDPs are not sent to the cluster at all
+    again = batch.run_batch(cdps, batch.Options(jobs=2, dask=True), outputs_root=root)
+    assert {r.status for r in again} == {"up to date"}
+    assert index.write(root) == root / "index.html"
+    page = (root / "index.html").read_text()
+    assert page.count('/report.html">') == 2
+
+
+def test_an_unknown_key_in_the_batch_config_is_one_clear_error(project):
+    path = project / "params" / "batch.yaml"
+    path.write_text("jobs: 2\ntimeout: 60\n")
+    with pytest.raises(InputError) as exc:
+        batch.config()
+    message = exc.value.message
+    assert str(path) in message and "unknown key 'timeout'" in message and "did you mean 'cdp_timeout'" in message
+    path.write_text("jobs: 0\n")
+    with pytest.raises(InputError) as exc:
+        batch.config()
+    assert "key 'jobs'" in exc.value.message
+
+
+def test_only_failed_with_a_cdp_that_no_longer_exists_names_it(project, cli):
+    root = project / "outputs"
+    root.mkdir()
+    (root / "batch.json").write_text(json.dumps({"cdps": {"gone": {"status": "failed", "key": "gone-cdp"}}}))
+    proc = cli("run", "--only-failed", root=project)
+    assert proc.returncode == 2 and "unknown CDP or area 'gone-cdp'" in proc.stderr
+
+
+def test_the_index_sorts_by_number_and_lists_what_is_not_available(tmp_path):
+    rows = []
+    for slug, value in (("alpha", 12.5), ("beta", 3.0)):
+        folder = tmp_path / slug
+        (folder / "tables").mkdir(parents=True)
+        (folder / "run.json").write_text(json.dumps({"status": "succeeded", "cdp": {"name": slug.title(),
+                                                                                   "member_names": [slug.title()]}}))
+        table = ("indicator_id,area_code,area_name,area_role,time_period,time_period_sortable,measure,cause,sex,"
+                 "value,lower_ci,upper_ci,compared_to_england,unit,source\n"
+                 f"1,{slug},{slug.title()},cdp,2019-21,20190000,crude rate,drug misuse,Persons,{value},1,20,,x,y\n"
+                 f"1,E92000001,England,england,2019-21,20190000,crude rate,drug misuse,Persons,5,4,6,,x,y\n")
+        (folder / "tables" / "drug_deaths_standardised.csv").write_text(table)
+        rows.append(value)
+    assert index.write(tmp_path) == tmp_path / "index.html"
+    page = (tmp_path / "index.html").read_text()
+    assert 'data-sort="12.5"' in page and 'data-sort="3.0"' in page
+    assert "not available" in page  # the other key figures are not in these tables
+    csv = (tmp_path / "all_cdps.csv").read_text().splitlines()
+    assert len(csv) == 3 and csv[1].startswith("alpha,drug_deaths_standardised,")  # England rows not repeated
+    before = page
+    index.write(tmp_path)
+    assert (tmp_path / "index.html").read_text() == before  # same folders, same bytes
