@@ -197,6 +197,15 @@ def test_a_cdp_that_is_a_former_county_gets_its_published_rate(northants):
     tidy.check_tidy(northants.alcohol, "alcohol_mortality")
 
 
+def test_a_rate_ohid_did_not_publish_keeps_ohids_reason():
+    """Rutland's female rates are too small to publish: the table says so (the run failed on it before)."""
+    table = tc.alcohol_mortality_table(partnerships.get("rutland"))
+    own = table[(table["area_role"] == "cdp") & table["value"].isna()]
+    assert len(own) > 0
+    assert set(own["value_note"]) == {"Value cannot be calculated as number of cases is too small"}
+    tidy.check_tidy(table, "alcohol_mortality")
+
+
 def test_overlapping_periods_are_not_tested(notts):
     row = _one(notts.trends, area_role="cdp", series="alcohol-specific mortality (directly standardised rate)")
     assert row["method"] == "not tested" and pd.isna(row["apc"])

@@ -307,6 +307,13 @@ def alcohol_mortality_table(cdp: Partnership) -> pd.DataFrame:
     exact = cur["geography_basis"].isin([vintage.AS_PUBLISHED, vintage.RENAMED])
     cur.loc[~exact, values] = np.nan
     cur["value_note"] = np.where(exact, "", "no published rate for this area on current boundaries")
+    # a rate OHID did not publish (too few deaths) keeps OHID's own note saying why
+    published_note = raw.assign(note=f["value_note"].fillna("").to_numpy()).set_index(
+        ["code", "sex", "time_period"])["note"]
+    unpublished = exact & cur["value"].isna()
+    cur.loc[unpublished, "value_note"] = [
+        published_note.get(k, "") or "not published by OHID"
+        for k in zip(cur.loc[unpublished, "code"], cur.loc[unpublished, "sex"], cur.loc[unpublished, "time_period"])]
     groups = comparators.reporting_areas(cdp)
     t = cur.merge(groups, on="code")
     old = former_area_of(cdp, raw["code"])
@@ -314,7 +321,7 @@ def alcohol_mortality_table(cdp: Partnership) -> pd.DataFrame:
         cdp_rows = raw[raw["code"] == old].assign(**groups[groups["area_role"] == "cdp"].iloc[0].drop("code"),
                                                   geography_basis=f"as published for {old}, the former area whose "
                                                                   "successors are the CDP's members",
-                                                  value_note="")
+                                                  value_note=f.loc[raw["code"] == old, "value_note"].fillna("").to_numpy())
         t = pd.concat([t[t["area_role"] != "cdp"], cdp_rows], ignore_index=True)
     elif len(cdp.members) > 1:
         c = t[t["area_role"] == "cdp"].drop_duplicates(["sex", "time_period"])
