@@ -41,6 +41,7 @@ from ..areas.params import ChapterSettings
 from ..areas.partnerships import Partnership
 from ..data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug_deaths_national, ons_population
 from ..data.register import cite
+from ..memo import memoised
 from ..output import figures, tidy
 from ..output.notebook import FigureOutput, TableOutput
 from ..output.table_html import with_limits
@@ -156,6 +157,17 @@ def _row(series: str, area: pd.Series, method: str, measure: str, res: dict, *, 
             "source": source}
 
 
+@memoised(maxsize=4096)
+def _fitted(years: tuple, values: tuple, max_joinpoints: int, min_points: int) -> tuple[dict, dict]:
+    """The Poisson trend and the joinpoint fit of one annual series, by its years and counts.
+
+    Memoised by content: England's and the national series are the same for every CDP, so in a batch (one warm
+    kernel per worker) they are fitted once per worker, not once per CDP. The results are read, never changed."""
+    d = pd.DataFrame({"year": years, "value": values})
+    return (stats.poisson_trend(d, "year", "value"),
+            stats.joinpoint(d, "year", "value", max_joinpoints=max_joinpoints, min_points=min_points))
+
+
 def count_trends(series: str, frames: dict[str, pd.DataFrame], settings: Settings, *, england_role="england"):
     """Poisson, joinpoint and (for non-England areas) the comparison with England, for each area's annual
     series (``frames``: role → frame with ``year``, ``value`` and the area columns). Returns (rows, fits)."""
@@ -166,10 +178,10 @@ def count_trends(series: str, frames: dict[str, pd.DataFrame], settings: Setting
             continue
         area, src = d.iloc[0], cite(*d["source"].unique())
         start, end = int(d["year"].min()), int(d["year"].max())
-        pt = stats.poisson_trend(d, "year", "value")
+        pt, jp = _fitted(tuple(d["year"].tolist()), tuple(d["value"].tolist()), settings.max_joinpoints,
+                         settings.min_points)
         rows.append(_row(series, area, "poisson regression", "annual percentage change", pt, start=start, end=end,
                          source=src))
-        jp = stats.joinpoint(d, "year", "value", max_joinpoints=settings.max_joinpoints, min_points=settings.min_points)
         fits[role] = jp
         jps = "; ".join(str(j) for j in jp["joinpoints"])
         rows.append(_row(series, area, "joinpoint", "average annual percentage change", jp, start=start, end=end,

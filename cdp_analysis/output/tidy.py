@@ -170,14 +170,19 @@ def natural_key(column: pd.Series) -> pd.Series:
     """A sort key giving natural order: text with a leading number sorts by that number first.
 
     '2' < '10' < '90+' for ages, '5-9' < '10-14' for bands; other text sorts as text after. Numeric
-    columns are returned unchanged.
+    columns are returned unchanged. The key is each value's rank among the column's distinct values in the
+    order (no leading number, leading number, text), so the work grows with the distinct values, not the rows.
     """
     if pd.api.types.is_numeric_dtype(column):
         return column
     text = column.astype(str)
-    lead = pd.to_numeric(text.str.extract(r"^\s*(-?\d+(?:\.\d+)?)", expand=False), errors="coerce")
+    distinct = pd.Series(pd.unique(text))
+    lead = pd.to_numeric(distinct.str.extract(r"^\s*(-?\d+(?:\.\d+)?)", expand=False), errors="coerce")
     # numbers first (by value, then by the rest of the text), then plain text
-    return pd.Series(list(zip(lead.isna(), lead.fillna(0.0), text)), index=column.index)
+    order = sorted(range(len(distinct)), key=lambda i: (bool(pd.isna(lead[i])), 0.0 if pd.isna(lead[i])
+                                                        else float(lead[i]), distinct[i]))
+    rank = {distinct[i]: r for r, i in enumerate(order)}
+    return text.map(rank)
 
 
 #: Row order: CDP, members, region, England, neighbours; then area, indicator, time, sex, age, category.
@@ -235,7 +240,6 @@ def _parents(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Fingertips' parent of each row's area: its region for a local area or CDP (when its members share one),
     England for a region, none for England."""
     reg = geography.areas().set_index("code")
-    first_member = table["area_members"].fillna("").astype(str).str.split("; ")
     region_of = reg["region_code"].dropna()
 
     def parent(code, members):
@@ -245,12 +249,17 @@ def _parents(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
             return geography.ENGLAND_CODE
         if code in region_of.index:
             return region_of[code]
-        regions = {region_of.get(m) for m in members if m}
+        regions = {region_of.get(m) for m in members.split("; ") if m}
         return regions.pop() if len(regions) == 1 and None not in regions else ""
 
-    codes = [parent(c, m) for c, m in zip(table["area_code"], first_member)]
-    names = [reg.loc[c, "name"] if c else "" for c in codes]
-    return pd.Series(codes, index=table.index), pd.Series(names, index=table.index)
+    # once per distinct area (a table has thousands of rows but a few dozen areas)
+    areas = pd.DataFrame({"code": table["area_code"], "members": table["area_members"].fillna("").astype(str)})
+    distinct = areas.drop_duplicates()
+    codes = {(c, m): parent(c, m) for c, m in zip(distinct["code"], distinct["members"])}
+    parent_codes = [codes[k] for k in zip(areas["code"], areas["members"])]
+    names = {c: (reg.loc[c, "name"] if c else "") for c in set(parent_codes)}
+    return (pd.Series(parent_codes, index=table.index, dtype=object),
+            pd.Series([names[c] for c in parent_codes], index=table.index, dtype=object))
 
 
 def to_fingertips_csv_text(table: pd.DataFrame) -> str:
