@@ -172,9 +172,18 @@ def _worker_init(stopping) -> None:
     logging.getLogger("traitlets").setLevel(logging.ERROR)
 
 
+def up_to_date(cdps: list[Partnership], root: Path, force: bool = False) -> set[str]:
+    """The slugs of the CDPs whose outputs in ``root`` are up to date (none with ``force``)."""
+    root = Path(root).resolve()
+    return set() if force else {c.slug for c in cdps if jobs.up_to_date(c, root / c.slug)}
+
+
 def run_batch(cdps: list[Partnership], options: Options, *, outputs_root: Path | None = None,
-              stream=None) -> list[runner.RunResult]:
+              stream=None, fresh: set[str] | None = None) -> list[runner.RunResult]:
     """Run ``cdps`` as :class:`Options` say; return one result per CDP, in the order given.
+
+    The CDPs up to date (``fresh``, computed by :func:`up_to_date` if not given) are not sent to any worker, so
+    a no-op re-run starts no process and no kernel (each worker checks again, holding the CDP's lock).
 
     Raises
     ------
@@ -183,23 +192,27 @@ def run_batch(cdps: list[Partnership], options: Options, *, outputs_root: Path |
     """
     root = Path(outputs_root or paths.outputs_dir()).resolve()
     stream = stream or sys.stderr
-    if not options.scheduler and not options.dask and (options.jobs <= 1 or len(cdps) <= 1):
-        try:
-            results = runner.run_many(cdps, outputs_root=root, stream=stream, force=options.force,
-                                      notebook_timeout=options.notebook_timeout, cdp_timeout=options.cdp_timeout)
-        except (interrupts.Interrupted, CannotRunError) as exc:
-            record(getattr(exc, "results", []), cdps, root)
-            raise
-        finally:
-            kernels.shutdown()
-        record(results, cdps, root)
-        return results
-    # the CDPs up to date are not sent to a worker (a no-op re-run then starts no process)
-    fresh = {c.slug for c in cdps if not options.force and jobs.up_to_date(c, root / c.slug)}
+    fresh = up_to_date(cdps, root, options.force) if fresh is None else fresh
     results = {c.slug: runner.RunResult(c.slug, jobs.UP_TO_DATE, 0.0, root / c.slug,
                                         "inputs, code and outputs unchanged since the last run (--force runs it again)")
                for c in cdps if c.slug in fresh}
     todo = [c for c in cdps if c.slug not in fresh]
+    if todo and not options.scheduler and not options.dask and (options.jobs <= 1 or len(todo) <= 1):
+        if fresh:
+            print(f"{len(fresh)} CDP(s) up to date, not run again", file=stream, flush=True)
+        try:
+            done = runner.run_many(todo, outputs_root=root, stream=stream, force=options.force,
+                                   notebook_timeout=options.notebook_timeout, cdp_timeout=options.cdp_timeout)
+        except (interrupts.Interrupted, CannotRunError) as exc:
+            exc.results = [*results.values(), *getattr(exc, "results", [])]
+            record(exc.results, cdps, root)
+            raise
+        finally:
+            kernels.shutdown()
+        results.update({r.slug: r for r in done})
+        ordered = [results[c.slug] for c in cdps]
+        record(ordered, cdps, root)
+        return ordered
     progress = _Progress(len(cdps), stream, done=len(fresh))
     try:
         if todo:

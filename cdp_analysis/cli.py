@@ -212,12 +212,13 @@ def _run_cdps(args, cdps, root) -> int:
     from .output import index
 
     options = _batch_options(args)
+    fresh = batch.up_to_date(cdps, root, options.force)
     # a missing, malformed or unregistered raw file would fail every CDP's notebooks in turn: report it once
     # (not needed when every CDP is up to date: their job keys cover the bytes of every raw file)
-    if options.force or not all(jobs.up_to_date(c, Path(root).resolve() / c.slug) for c in cdps):
-        runner.check_inputs(cdps)
+    if len(fresh) < len(cdps):
+        runner.check_inputs([c for c in cdps if c.slug not in fresh])
     try:
-        results = batch.run_batch(cdps, options, outputs_root=root)
+        results = batch.run_batch(cdps, options, outputs_root=root, fresh=fresh)
     except (interrupts.Interrupted, CannotRunError) as exc:
         done = getattr(exc, "results", [])
         if done:
@@ -228,7 +229,9 @@ def _run_cdps(args, cdps, root) -> int:
             print(f"not run: {', '.join(left[:10])}{' …' if len(left) > 10 else ''} ({len(left)} CDP(s))")
         raise
     print(runner.summary(results))
-    page = index.write(root)
+    # the index is rebuilt from every CDP folder when anything ran (or it is missing)
+    ran = any(r.status != jobs.UP_TO_DATE for r in results)
+    page = index.write(root) if ran or not (Path(root) / index.INDEX).is_file() else Path(root) / index.INDEX
     if page is not None:
         print(f"Index of every CDP in {root}: {page}")
     if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):

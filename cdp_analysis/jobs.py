@@ -33,7 +33,8 @@ UP_TO_DATE = "up to date"
 
 
 def _sha(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """SHA-256 of a file, memoised within a process on (path, modification time, size)."""
+    return register.checksum(Path(path))
 
 
 @memoised()

@@ -287,8 +287,11 @@ def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> 
             cell.metadata.pop(key, None)
         for key in _PAPERMILL_TIMING:
             cell.metadata.get("papermill", {}).pop(key, None)
-        if "injected-parameters" in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags:
             cell["id"] = "injected-parameters"
+        elif "papermill-error-cell-tag" in tags:  # papermill's note on a failed notebook: not in the source
+            cell["id"] = "papermill-error-" + ("message" if cell is nb.cells[0] else "anchor")
         else:
             cell["id"] = next(ids, cell.get("id"))
     text = nbformat.writes(nb).replace(str(work), str(final))

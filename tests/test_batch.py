@@ -119,6 +119,9 @@ def test_a_parallel_batch_survives_a_failing_cdp_and_only_failed_runs_it_again(p
     assert row.split()[:2] == ["northamptonshire", "99_draft_chapter"]
     assert "ValueError: draft chapter: figures not finished" in row
     assert row.rstrip().endswith(".failed/northamptonshire/notebooks/99_draft_chapter.ipynb")
+    partial = json.loads((project / "outputs/.failed/northamptonshire/notebooks/99_draft_chapter.ipynb").read_text())
+    ids = [c["id"] for c in partial["cells"]]
+    assert len(ids) == len(set(ids)) and "DuplicateCellId" not in proc.stderr  # papermill's error notes too
     state = json.loads((project / "outputs" / "batch.json").read_text())["cdps"]
     assert {k: v["status"] for k, v in state.items()} == {"nottinghamshire": "succeeded", "rutland": "succeeded",
                                                             "northamptonshire": "failed"}

@@ -145,6 +145,17 @@ def test_summary_numbers_come_from_the_tables(notts):
     assert f"({unmet['value']:.0f}%; 95% limits {unmet['lower_ci']:.0f}%–{unmet['upper_ci']:.0f}%)" in text
 
 
+def test_an_estimate_of_need_without_limits_gives_a_summary_without_a_range():
+    """Bournemouth, Christchurch and Poole (formed in 2019) has need without published limits: its run failed on
+    it in the first full `cdp run --all`."""
+    g = tg.build(partnerships.get("bournemouth-christchurch-and-poole"))
+    cap = g.capacity[g.capacity["measure"] == "extra places to match England"]
+    assert cap["lower_ci"].isna().any()
+    text = tg.summary_text(g)
+    assert "nan" not in text
+    assert "(no range: the estimate of need has no published limits)" in text
+
+
 # --- the capacity planner ---------------------------------------------------------------------------------
 
 

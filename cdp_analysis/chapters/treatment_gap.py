@@ -484,10 +484,11 @@ def summary_text(g: TreatmentGap) -> str:
                              f"{match['england_met_need']:.1f}% ({match['england_period']}): no extra places are needed "
                              f"to match England at the central estimate{upper}.")
             else:
+                spread = (f"({_round(match['lower_ci'])}–{_round(match['upper_ci'])}, from the limits of the "
+                          "estimate of need)" if pd.notna(match["lower_ci"]) and pd.notna(match["upper_ci"])
+                          else "(no range: the estimate of need has no published limits)")
                 lines.append(f"  Matching England's met need ({match['england_met_need']:.1f}%, {match['england_period']}) "
-                             f"would need about **{_round(match['value'])}** more treatment places "
-                             f"({_round(match['lower_ci'])}–{_round(match['upper_ci'])}, from the limits of the "
-                             "estimate of need).")
+                             f"would need about **{_round(match['value'])}** more treatment places {spread}.")
             if target["target_basis"] == "target set in the parameters":
                 if target["value"] == 0:
                     lines.append(f"  The target of {target['target_met_need']:.1f}% met need is already met.")
@@ -495,9 +496,10 @@ def summary_text(g: TreatmentGap) -> str:
                     lines.append(f"  Reaching {target['target_met_need']:.1f}% met need by {target['target_year']} "
                                  f"would need about **{_round(target['value'])}** more places.")
             if pd.notna(growth["value"]) and growth["value"] > 0:
+                spread = (f" ({growth['lower_ci']:.1f}%–{growth['upper_ci']:.1f}%)"
+                          if pd.notna(growth["lower_ci"]) and pd.notna(growth["upper_ci"]) else "")
                 lines.append(f"  Reaching {growth['target_met_need']:.1f}% by {growth['target_year']} means numbers in "
-                             f"treatment growing by about **{growth['value']:.1f}% a year** "
-                             f"({growth['lower_ci']:.1f}%–{growth['upper_ci']:.1f}%).")
+                             f"treatment growing by about **{growth['value']:.1f}% a year**{spread}.")
     trend = alcohol_trend(g)
     cdp_trend = trend[(trend["area_role"] == "cdp") & trend["pairing"].str.startswith("ONS SDG")]
     if len(cdp_trend) >= 2:
