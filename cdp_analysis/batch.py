@@ -40,7 +40,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import interrupts, jobs, kernels, paths, runner
+from . import interrupts, jobs, kernels, locks, paths, runner
 from .areas.partnerships import Partnership
 from .errors import CannotRunError, InputError
 from .files import write_atomic
@@ -91,8 +91,8 @@ class BatchConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     jobs: int | None = Field(None, ge=1, description="a whole number of worker processes, 1 or more")
-    notebook_timeout: float | None = Field(1800, gt=0, description="seconds, e.g. 1800")
-    cdp_timeout: float | None = Field(5400, gt=0, description="seconds, e.g. 5400")
+    notebook_timeout: float | None = Field(1800, ge=0, description="seconds, e.g. 1800 (0: no limit)")
+    cdp_timeout: float | None = Field(5400, ge=0, description="seconds, e.g. 5400 (0: no limit)")
     scheduler: str | None = Field(None, pattern=r"^(tcp|tls|inproc|ws|wss)://",
                                   description="a Dask scheduler address such as tcp://10.0.0.5:8786")
 
@@ -133,6 +133,8 @@ def run_job(key: str, outputs_root: str, force: bool = False, notebook_timeout: 
                                   notebook_timeout=notebook_timeout, cdp_timeout=cdp_timeout)
         except interrupts.Interrupted as exc:
             return _stopped(exc, cdp, outputs_root, INTERRUPTED, str(exc))
+        except locks.CdpBusyError as exc:  # being run elsewhere: only this CDP is not done
+            return runner.RunResult(cdp.slug, "failed", 0.0, Path(outputs_root) / cdp.slug, exc.message)
         except CannotRunError as exc:
             return _stopped(exc, cdp, outputs_root, CANNOT_RUN, exc.message)
         except InputError as exc:  # e.g. a notebook missing from notebooks/: this CDP only
@@ -192,6 +194,7 @@ def run_batch(cdps: list[Partnership], options: Options, *, outputs_root: Path |
     """
     root = Path(outputs_root or paths.outputs_dir()).resolve()
     stream = stream or sys.stderr
+    locks.clean_stale(root)  # partial folders and locks of runs whose process died
     fresh = up_to_date(cdps, root, options.force) if fresh is None else fresh
     results = {c.slug: runner.RunResult(c.slug, jobs.UP_TO_DATE, 0.0, root / c.slug,
                                         "inputs, code and outputs unchanged since the last run (--force runs it again)")
@@ -250,36 +253,79 @@ class _Progress:
 
 
 def _run_local(todo, options: Options, root: Path, results: dict, progress) -> None:
-    """Jobs on a pool of ``options.jobs`` worker processes on this machine."""
+    """Jobs on pools of ``options.jobs`` worker processes on this machine.
+
+    A worker that dies (killed, out of memory) breaks its pool, and every CDP the pool held is lost. The CDPs
+    that had not started go to a new pool. Those that were running (one of them killed the worker) are each run
+    again alone, in a pool of their own, so that a CDP that kills its worker fails by itself ("the worker
+    running it stopped") and the others complete.
+    """
     runner.kernel_name()  # warn once, here, if the suite's kernel is not registered
-    workers = min(options.jobs, len(todo))
     context = multiprocessing.get_context("spawn")
     stopping = context.Event()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
-                               initargs=(stopping,))
-    # the workers start (in submit) with the stop signals blocked, and inherit that; a signal arriving meanwhile
-    # waits, and is delivered here when they are unblocked
-    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    lost: dict[str, int] = {}
+    alone: list = []
+    while todo or alone:
+        if todo:
+            todo, isolate = _one_pool(todo, options.jobs, options, root, results, progress, context, stopping,
+                                      lost)
+            alone += isolate
+        else:
+            todo, isolate = _one_pool([alone.pop(0)], 1, options, root, results, progress, context, stopping,
+                                      lost, last_chance=True)
+            alone += isolate
+
+
+def _one_pool(todo, jobs_, options, root, results, progress, context, stopping, lost, last_chance=False):
+    """Run ``todo`` on one pool of ``jobs_`` workers. Returns the CDPs lost when a worker died: those that had
+    not started (for a new pool) and those that were running (each to be run alone)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs_, len(todo)), mp_context=context,
+                               initializer=_worker_init, initargs=(stopping,))
+    futures: dict = {}
+    started: set = set()
+    again, isolate = [], []
+
+    def collect(f) -> None:
+        cdp = futures[f]
+        if isinstance(f.exception(), BrokenProcessPool) and not last_chance:
+            lost[cdp.slug] = lost.get(cdp.slug, 0) + 1
+            if f in started or lost[cdp.slug] > 1:
+                log.warning("%s: a worker process stopped while it ran; it will be run again alone", cdp.slug)
+                isolate.append(cdp)
+            else:
+                again.append(cdp)
+            return
+        res = _result_of(f, cdp, root)
+        if res.status == NOT_STARTED:
+            return
+        results[res.slug] = res
+        progress(res)
+        if res.status in (CANNOT_RUN, INTERRUPTED):  # stop: start no further CDP
+            raise _stop_for(res)
+
     try:
-        futures = {pool.submit(run_job, c.key, str(root), options.force, options.notebook_timeout,
-                               options.cdp_timeout): c for c in todo}
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-    pending = set(futures)
-    try:
+        # the workers start (in submit) with the stop signals blocked, and inherit that; a signal arriving
+        # meanwhile waits, and is delivered just below, inside this try
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            for c in todo:
+                futures[pool.submit(run_job, c.key, str(root), options.force, options.notebook_timeout,
+                                    options.cdp_timeout)] = c
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        pending = set(futures)
         while pending:
-            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            started |= {f for f in pending if f.running()}
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for f in done:
-                res = _result_of(f, futures[f], root)
-                results[res.slug] = res
-                progress(res)
-                if res.status in (CANNOT_RUN, INTERRUPTED):  # stop: start no further CDP
-                    raise _stop_for(res)
+                collect(f)
             interrupts.check()
     except BaseException as exc:
         signum = exc.signum if isinstance(exc, interrupts.Interrupted) else signal.SIGTERM
         stopping.set()
-        for f in pending:
+        for f in futures:
             f.cancel()
         # a signal sent to this process only (`kill PID`) is passed on; a worker that had it already ignores
         # the second one; idle workers ignore it
@@ -288,17 +334,20 @@ def _run_local(todo, options: Options, root: Path, results: dict, progress) -> N
                 os.kill(child.pid, signum)
             except OSError:
                 pass
-        finished, late = wait([f for f in pending if not f.cancelled()], timeout=STOP_GRACE)
-        for f in finished:
-            res = _result_of(f, futures[f], root)
-            if res.status != NOT_STARTED:
-                results[res.slug] = res
+        running = [f for f in futures if not f.cancelled()]
+        _, late = wait(running, timeout=STOP_GRACE)
+        for f in running:  # every CDP that finished, including those done before the stop and not yet counted
+            if f.done() and futures[f].slug not in results:
+                res = _result_of(f, futures[f], root)
+                if res.status != NOT_STARTED:
+                    results[res.slug] = res
         if late:  # a worker that missed the signal: stop it (its kernel follows; its partial folder is
             for child in multiprocessing.active_children():  # removed at the next run)
                 child.kill()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    return again, isolate
 
 
 def _stop_for(res: runner.RunResult) -> BaseException:
@@ -311,7 +360,7 @@ def _result_of(future, cdp: Partnership, root: Path) -> runner.RunResult:
     """A future's result; a worker that died (killed, out of memory) becomes a failed run of its CDP."""
     try:
         return future.result()
-    except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, a Dask worker lost …
+    except BaseException as exc:  # noqa: BLE001 - BrokenProcessPool, a Dask worker lost, a stray interrupt …
         log.error("%s: worker failed: %s", cdp.slug, exc)
         return runner.RunResult(cdp.slug, "failed", 0.0, root / ".failed" / cdp.slug,
                                 f"the worker running it stopped: {type(exc).__name__}: {exc}")
@@ -330,6 +379,8 @@ def _run_dask(todo, options: Options, root: Path, results: dict, progress) -> No
         client = Client(cluster)
     try:
         client.register_plugin(_kernel_plugin(), name="cdp-warm-kernel")
+        # long-lived workers: no kernel or memoised table from an earlier batch (data may have changed since)
+        client.run(_fresh_worker)
         futures = {client.submit(run_job, c.key, str(root), options.force, options.notebook_timeout,
                                  options.cdp_timeout, key=f"cdp-run-{c.slug}-{time.time_ns()}", pure=False): c
                    for c in todo}
@@ -351,6 +402,14 @@ def _run_dask(todo, options: Options, root: Path, results: dict, progress) -> No
             cluster.close()
 
 
+def _fresh_worker() -> None:
+    """On a Dask worker before a batch: stop its warm kernel and empty the package's in-memory caches."""
+    from . import clear_caches
+
+    kernels.shutdown()
+    clear_caches()
+
+
 def _kernel_plugin():
     """A Dask worker plugin that stops the worker's warm kernel when the worker closes."""
     from distributed.diagnostics.plugin import WorkerPlugin
@@ -366,7 +425,13 @@ def _kernel_plugin():
 
 
 def state(root: Path | None = None) -> dict:
-    """``outputs/batch.json``: the last outcome of every CDP run into ``root`` (empty if none)."""
+    """``outputs/batch.json``: the last outcome of every CDP run into ``root`` (empty if none).
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read (``--only-failed`` needs it).
+    """
     path = Path(root or paths.outputs_dir()) / STATE_FILE
     if not path.is_file():
         return {"cdps": {}}
@@ -379,29 +444,38 @@ def state(root: Path | None = None) -> dict:
 
 def record(results: list[runner.RunResult], cdps: list[Partnership], root: Path) -> Path | None:
     """Merge each CDP's outcome into ``outputs/batch.json`` (CDP, status, failing notebook, error, the path of
-    the partial notebook, how to name it again on the command line)."""
+    the partial notebook, how to name it again on the command line), holding ``outputs/.batch.lock`` so two
+    batches writing at once lose nothing. A damaged record is started afresh (with a warning)."""
+    import fcntl
+
     if not results:
         return None
     root = Path(root)
-    current = state(root)
     by_slug = {c.slug: c for c in cdps}
-    for r in results:
-        cdp = by_slug.get(r.slug)
-        notebook, error, partial = runner.failed_notebook(r)
-        current["cdps"][r.slug] = {
-            "name": cdp.name if cdp else r.slug,
-            "key": cdp.key if cdp else r.slug,
-            "status": r.status,
-            "seconds": round(r.seconds, 2),
-            "notebook": notebook,
-            "error": error or (r.message if r.status not in DONE else None),
-            "partial_notebook": str(partial) if partial is not None else None,
-            "output_dir": str(r.output_dir),
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-    current["cdps"] = dict(sorted(current["cdps"].items()))
-    path = root / STATE_FILE
-    write_atomic(path, json.dumps(current, indent=1) + "\n")
+    with open(root / ".batch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = state(root)
+        except InputError as exc:
+            log.warning("%s; starting it afresh", exc.message.splitlines()[0])
+            current = {"cdps": {}}
+        for r in results:
+            cdp = by_slug.get(r.slug)
+            notebook, error, partial = runner.failed_notebook(r)
+            current["cdps"][r.slug] = {
+                "name": cdp.name if cdp else r.slug,
+                "key": cdp.key if cdp else r.slug,
+                "status": r.status,
+                "seconds": round(r.seconds, 2),
+                "notebook": notebook,
+                "error": error or (r.message if r.status not in DONE else None),
+                "partial_notebook": str(partial) if partial is not None else None,
+                "output_dir": str(r.output_dir),
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        current["cdps"] = dict(sorted(current["cdps"].items()))
+        path = root / STATE_FILE
+        write_atomic(path, json.dumps(current, indent=1) + "\n")
     return path
 
 

@@ -1,33 +1,43 @@
 """Run inside a warm kernel before each notebook: put back the state a new kernel would have.
 
 :mod:`cdp_analysis.kernels` runs ``%reset -f`` (the user namespace) and then :func:`restore`, which covers
-what ``%reset`` does not: open matplotlib figures, matplotlib's settings (``rcParams``: a notebook's
-``figures.style()`` changes them) and Python's record of warnings already shown once (so a warning a notebook
-shows in a new kernel is shown in a warm one too). Loaded modules and the package's memoised tables are kept
-on purpose: they are the point of a warm kernel.
+what ``%reset`` does not and a notebook may change: open matplotlib figures; matplotlib's settings
+(``rcParams``: a notebook's ``figures.style()`` changes them); the warning filters and Python's record of
+warnings already shown (so a warning a notebook shows in a new kernel is shown in a warm one too); pandas'
+display and computation options; the working directory. The state of the first notebook's start is the
+reference. Loaded modules and the package's memoised tables are kept on purpose: they are the point of a warm
+kernel. NumPy's global random generator is not reset: a new kernel seeds it from the operating system, so no
+notebook may rely on it (the package passes explicit seeds, e.g. ``stats.inequality``).
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 
 _RC: dict = {}
+_START: dict = {}
 
 
 def restore() -> None:
-    """Close every figure, restore matplotlib's settings as they were before the first notebook, and re-arm
-    once-only warnings."""
+    """Close every figure and put back matplotlib's settings, the warning filters and records, pandas' options
+    and the working directory as they were before the first notebook in this kernel."""
     import matplotlib
     import matplotlib.pyplot as plt
+    import pandas as pd
 
     plt.close("all")
-    if not _RC:  # the first notebook in this kernel: remember the settings a new kernel starts with
+    if not _RC:  # the first notebook in this kernel: remember the state a new kernel starts with
         _RC.update(dict(matplotlib.rcParams))
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # deprecated keys are copied back as they were, without comment
-            dict.update(matplotlib.rcParams, _RC)
-    # warnings shown 'once' or 'default' per location are recorded per module; this invalidates the records
-    mutated = getattr(warnings, "_filters_mutated", None)  # Python 3.11-3.12
-    if mutated is not None:
-        mutated()
+        _START.update(filters=list(warnings.filters), cwd=os.getcwd())
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated keys are copied back as they were, without comment
+        dict.update(matplotlib.rcParams, _RC)
+        pd.reset_option("all")
+    os.chdir(_START["cwd"])
+    # any change of the filters invalidates every module's record of warnings already shown; then the
+    # filters are put back as they were
+    warnings.filterwarnings("ignore", message="^cdp-analysis: reset warning records$")
+    warnings.filters[:] = _START["filters"]
+    warnings.onceregistry.clear()

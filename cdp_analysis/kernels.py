@@ -6,8 +6,9 @@ A :class:`WarmKernel` starts the kernel once and runs notebook after notebook in
 things make this safe and invisible in the outputs:
 
 * **A clean namespace for each notebook.** Before a notebook's first cell the kernel runs ``%reset -f`` and
-  :func:`cdp_analysis.kernel_state.restore` (closes figures, restores matplotlib's settings, re-arms
-  once-only warnings), silently and outside the notebook's history. What carries over is only what the
+  :func:`cdp_analysis.kernel_state.restore` (closes figures; puts back matplotlib's settings, the warning
+  filters and records, pandas' options and the working directory), silently and outside the notebook's
+  history. What carries over is only what the
   process has imported and the package's memoised tables (:mod:`cdp_analysis.memo`): data loaded and
   all-area tables computed for one CDP are reused by the next, which is the "compute once, slice per area"
   of a batch.
@@ -226,8 +227,7 @@ class WarmKernel:
             ok = True
         except Exception as exc:
             if timed_out.is_set():
-                raise NotebookTimeoutError(f"it ran past its time limit of {timeout:.0f} s and was stopped "
-                                      "(--notebook-timeout / --cdp-timeout)") from exc
+                raise NotebookTimeoutError(f"it ran past its time limit of {timeout:g} s and was stopped") from exc
             raise
         finally:
             if timer is not None:

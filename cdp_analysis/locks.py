@@ -29,6 +29,11 @@ _TEMP = re.compile(r"^\.(?P<slug>.+)\.(?:partial|old)-(?P<pid>\d+)-")
 _HOST = socket.gethostname()
 
 
+class CdpBusyError(CannotRunError):
+    """The CDP is being run by another live process. A batch of one CDP stops with it (exit status 3); in a
+    parallel or Dask batch only that CDP is not done and the others go on."""
+
+
 def alive(pid: int) -> bool:
     """True if a process with this PID exists on this machine."""
     try:
@@ -72,7 +77,7 @@ class CdpLock:
                     if holder is None:
                         self.path.unlink(missing_ok=True)
                         continue
-                raise CannotRunError(
+                raise CdpBusyError(
                     f"{self.slug} is already being run by process {holder.get('pid')} on {holder.get('host')} "
                     f"(since {holder.get('since')})", file=self.path,
                     hint=f"wait for that run to finish, then run `cdp run {self.slug}` again; other CDPs can run "

@@ -225,7 +225,14 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
             stabilise_notebook(target, source=source, work=work, final=final)
             what = {"NotebookTimeoutError": "timed out", "KernelStartError": "kernel did not start",
                     "DeadKernelError": "kernel died"}[type(exc).__name__]
-            rec["status"], rec["error"] = "failed", f"{what}: {exc}"
+            detail = str(exc)
+            if isinstance(exc, kernels.NotebookTimeoutError) and deadline is not None and (
+                    notebook_timeout is None or limit < notebook_timeout):
+                detail = (f"the CDP's time limit of {cdp_timeout:.0f} s for all its notebooks was reached "
+                          "(--cdp-timeout); the notebook was stopped")
+            elif isinstance(exc, kernels.NotebookTimeoutError):
+                detail += " (--notebook-timeout)"
+            rec["status"], rec["error"] = "failed", f"{what}: {detail}"
             log.error("%s: %s %s", cdp.slug, name, rec["error"])
         except BaseException:  # an interrupt or a crash: no kernel may outlive the run
             _kill_kernels()

@@ -11,6 +11,7 @@ import pytest
 from conftest import one_chapter
 from test_bad_input import NORTHANTS, draft_chapter, write
 
+import cdp_analysis
 from cdp_analysis import batch, kernels, runner
 from cdp_analysis.areas import partnerships
 from cdp_analysis.errors import InputError
@@ -23,24 +24,36 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_a_notebook_run_in_a_warm_kernel_equals_one_run_in_a_new_kernel(project):
-    """Rutland's notebook after Nottinghamshire's, in one kernel, gives the same bytes as in a kernel of its own."""
-    one_chapter(project)
+def test_notebooks_run_in_a_warm_kernel_equal_those_run_in_new_kernels(project, monkeypatch):
+    """Rutland's two chapters after Nottinghamshire's, all in one kernel, give the same bytes as each notebook
+    in a kernel of its own (the runner before warm kernels)."""
+    defaults = project / "params" / "defaults.yaml"
+    defaults.write_text(defaults.read_text() + "\nchapters: [population_profile, prevalence]\n")
+    cdp_analysis.clear_caches()
     rutland = partnerships.get("rutland")
+    original = kernels.WarmKernel.run
+
+    def run_in_a_new_kernel(self, *a, **kw):
+        try:
+            return original(self, *a, **kw)
+        finally:
+            self.stop()
+
+    monkeypatch.setattr(kernels.WarmKernel, "run", run_in_a_new_kernel)
     alone = runner.run_one(rutland, outputs_root=project / "alone")
+    monkeypatch.setattr(kernels.WarmKernel, "run", original)
     kernels.shutdown()
     first = runner.run_one(partnerships.get("nottinghamshire"), outputs_root=project / "warm")
     warm = kernels.warm_kernel(runner.kernel_name(), kernels.stderr_log((project / "warm").resolve()))
-    assert warm.notebooks_run == 1
     after = runner.run_one(rutland, outputs_root=project / "warm")
-    assert warm.notebooks_run == 2  # the same kernel ran both
+    assert warm.notebooks_run == 4  # one kernel ran all four notebooks
     kernels.shutdown()
     assert {alone.status, first.status, after.status} == {"succeeded"}
     a, b = _files(project / "alone" / "rutland"), _files(project / "warm" / "rutland")
-    assert a.keys() == b.keys() and len(a) > 5
+    assert a.keys() == b.keys() and len(a) > 10
     different = [name for name in a if a[name].replace(b"/alone/", b"/warm/") != b[name]]
     assert different == []
-    nb = json.loads(a["notebooks/01_population_profile.ipynb"])
+    nb = json.loads(a["notebooks/02_prevalence.ipynb"])
     counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
     assert counts == list(range(1, len(counts) + 1))  # numbered as a new kernel numbers them
 
@@ -51,9 +64,12 @@ def test_a_notebook_past_its_time_limit_is_stopped_and_the_next_run_gets_a_new_k
     cdp = partnerships.get("rutland")
     res = runner.run_one(cdp, outputs_root=project / "outputs", notebook_timeout=1.0)
     assert res.status == "failed"
-    assert "timed out" in res.message and "time limit of 1 s" in res.message
+    assert res.message.endswith("timed out: it ran past its time limit of 1 s and was stopped (--notebook-timeout)")
     assert res.output_dir.name == "rutland" and res.output_dir.parent.name == ".failed"
     assert (res.output_dir / "notebooks" / "01_population_profile.ipynb").is_file()  # the partial notebook
+    whole = runner.run_one(cdp, outputs_root=project / "outputs", notebook_timeout=600, cdp_timeout=1.0)
+    assert whole.status == "failed"
+    assert "the CDP's time limit of 1 s for all its notebooks was reached (--cdp-timeout)" in whole.message
     again = runner.run_one(cdp, outputs_root=project / "outputs", cdp_timeout=600)
     kernels.shutdown()
     assert again.status == "succeeded", again.message
@@ -147,14 +163,41 @@ def test_a_parallel_batch_survives_a_failing_cdp_and_only_failed_runs_it_again(p
 
 
 @pytest.mark.slow
-def test_the_same_batch_on_a_dask_local_cluster(project):
+def test_a_worker_that_dies_fails_only_its_cdp(project, cli):
+    """A notebook that kills its worker process (as the out-of-memory killer would): the pool breaks, the CDPs
+    it was running are given to a new pool once, the others complete, the culprit fails with a reason."""
+    import nbformat
+
+    one_chapter(project)
+    driver = draft_chapter(project / "notebooks" / "99_draft_chapter.ipynb")
+    nb = nbformat.read(project / "notebooks" / "99_draft_chapter.ipynb", as_version=4)
+    nb.cells[1].source = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"  # the kernel's parent: the worker
+    nbformat.write(nb, project / "notebooks" / "99_draft_chapter.ipynb")
+    write(project / NORTHANTS, (project / NORTHANTS).read_text() + "chapters: [population_profile, draft_chapter]\n")
+    proc = cli("run", "northamptonshire", "nottinghamshire", "rutland", "--jobs", "2", root=project, script=driver)
+    assert proc.returncode == 1, proc.stderr
+    assert "2 of 3 CDP(s) succeeded" in proc.stdout
+    table = proc.stdout[proc.stdout.index("Not done"):].splitlines()
+    assert table[2].split()[:2] == ["northamptonshire", "-"] and len(table) == 3
+    assert "the worker running it stopped: BrokenProcessPool" in table[2]
+    assert "it will be run again alone" in proc.stderr
+    assert (project / "outputs" / "nottinghamshire" / "report.html").is_file()
+    assert (project / "outputs" / "rutland" / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_the_same_batch_on_a_dask_local_cluster(project, monkeypatch):
     one_chapter(project)
     cdps = [partnerships.get("rutland"), partnerships.get("nottinghamshire")]
     root = project / "outputs"
     results = batch.run_batch(cdps, batch.Options(jobs=2, dask=True, notebook_timeout=600), outputs_root=root)
     assert [(r.slug, r.status) for r in results] == [("rutland", "succeeded"), ("nottinghamshire", "succeeded")]
     assert all((root / c.slug / "report.html").is_file() for c in cdps)
-    # up-to-date CDPs are not sent to the cluster at all
+    # up-to-date CDPs are not sent to the cluster at all (no cluster is even started)
+    def no_cluster(*a, **kw):
+        raise AssertionError("a cluster was started for CDPs that are up to date")
+
+    monkeypatch.setattr(batch, "_run_dask", no_cluster)
     again = batch.run_batch(cdps, batch.Options(jobs=2, dask=True), outputs_root=root)
     assert {r.status for r in again} == {"up to date"}
     assert index.write(root) == root / "index.html"
@@ -183,7 +226,7 @@ def test_only_failed_with_a_cdp_that_no_longer_exists_names_it(project, cli):
     assert proc.returncode == 2 and "unknown CDP or area 'gone-cdp'" in proc.stderr
 
 
-def test_the_index_sorts_by_number_and_lists_what_is_not_available(tmp_path):
+def test_the_index_gives_each_figure_its_number_to_sort_by_and_says_what_is_not_available(tmp_path):
     rows = []
     for slug, value in (("alpha", 12.5), ("beta", 3.0)):
         folder = tmp_path / slug
@@ -199,6 +242,8 @@ def test_the_index_sorts_by_number_and_lists_what_is_not_available(tmp_path):
     assert index.write(tmp_path) == tmp_path / "index.html"
     page = (tmp_path / "index.html").read_text()
     assert 'data-sort="12.5"' in page and 'data-sort="3.0"' in page
+    assert page.count('scope="col" aria-sort="ascending"') == 1 and 'aria-sort="none"' not in page  # on the sorted column only
+    assert '<th scope="row" data-sort="Alpha">' in page  # the CDP column sorts by the name shown
     assert "not available" in page  # the other key figures are not in these tables
     csv = (tmp_path / "all_cdps.csv").read_text().splitlines()
     assert len(csv) == 3 and csv[1].startswith("alpha,drug_deaths_standardised,")  # England rows not repeated

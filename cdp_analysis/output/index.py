@@ -23,6 +23,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,8 @@ KEY_FIGURES = (
     KeyFigure("Unmet need for opiate/crack treatment (%)", "treatment_gap",
               {"measure": "unmet need", "substance": "opiates and/or crack"},
               note="only where the CDP's NDTMS ViewIt export was supplied"),
-    KeyFigure("Drug misuse deaths (per 100,000 a year)", "drug_deaths_standardised",
-              {"measure": "crude rate", "cause": "drug misuse"}, digits=1),
+    KeyFigure("Drug misuse deaths, crude rate (per 100,000 a year)", "drug_deaths_standardised",
+              {"measure": "crude rate", "cause": "drug misuse"}, digits=1, note="3-year pooled"),
     KeyFigure("Drug misuse deaths, ratio to England", "drug_deaths_standardised",
               {"measure": "indirectly standardised ratio", "cause": "drug misuse"}, digits=2,
               note="indirectly standardised (England = 1)"),
@@ -119,6 +120,7 @@ def key_figures(rows: pd.DataFrame) -> pd.DataFrame:
                 hit = hit[hit[col] == val] if col in hit.columns else hit.iloc[0:0]
             if "sex" in hit.columns and (hit["sex"] == "Persons").any():
                 hit = hit[hit["sex"] == "Persons"]
+            hit = hit[hit["value"].notna()]  # a figure not published is not shown as the latest
             if len(hit):
                 latest = hit.sort_values("time_period_sortable", kind="stable").iloc[-1]
                 rec[fig.label] = (latest["value"], latest.get("lower_ci"), latest.get("upper_ci"),
@@ -163,11 +165,13 @@ def _cell(value, digits: int) -> str:
                                                                                            "Higher", "Lower")
                                              else (f"; {html.escape(str(compared))} to England"
                                                    if compared == "Similar" else ""))
+    if not math.isfinite(float(v)):
+        return '<td data-sort=""><span class="na">not available</span></td>'
     return f'<td data-sort="{float(v)!r}">{html.escape(text)}<br><small>{extra}</small></td>'
 
 
 def _page(figures: pd.DataFrame, runs: dict, not_done: list[dict]) -> str:
-    heads = "".join(f'<th scope="col" aria-sort="none"><button type="button">{html.escape(f.label)}</button>'
+    heads = "".join(f'<th scope="col"><button type="button">{html.escape(f.label)}</button>'
                     + (f'<br><small>{html.escape(f.note)}</small>' if f.note else "") + "</th>"
                     for f in KEY_FIGURES)
     body = []
@@ -176,7 +180,7 @@ def _page(figures: pd.DataFrame, runs: dict, not_done: list[dict]) -> str:
         members = ", ".join(run.get("cdp", {}).get("member_names", []))
         name = html.escape(str(run.get("cdp", {}).get("name", rec["area_name"])))
         cells = "".join(_cell(rec.get(f.label), f.digits) for f in KEY_FIGURES)
-        body.append(f'<tr><th scope="row" data-sort="{html.escape(rec["cdp"])}">'
+        body.append(f'<tr><th scope="row" data-sort="{name}">'
                     f'<a href="{html.escape(rec["cdp"])}/report.html">{name}</a>'
                     f'<br><small>{html.escape(members)}</small></th>{cells}</tr>')
     failed = ""
@@ -213,16 +217,19 @@ th[aria-sort="descending"] button::after {{ content: " \\2193"; }}
 small {{ color: #505a5f; }}
 .na {{ color: #505a5f; font-style: italic; }}
 a {{ color: #1d70b8; }}
+.visually-hidden {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }}
 </style>
 </head>
 <body>
 <h1>Substance misuse needs assessments: every CDP</h1>
 <p>{n} Combating Drugs Partnership(s) with a report. Each name links to the CDP's report. Figures are the
-CDP's own, for the latest period held, with 95% confidence limits in brackets where the method gives them;
-"not available" means the published data in the bundle do not cover that CDP. Choose a column heading to sort
-by it (again to reverse). Every CDP's own rows from every table are in <a href="{combined}">{combined}</a>.</p>
+CDP's own, for the latest period published for it (the period is under each figure, and can differ between
+CDPs), with 95% confidence limits in brackets where the method gives them; "not available" means the published
+data in the bundle do not cover that CDP. Choose a column heading to sort by it (again to reverse). Every CDP's
+own rows from every table are in <a href="{combined}">{combined}</a>.</p>
+<p id="sort-status" aria-live="polite" class="visually-hidden"></p>
 <table id="league">
-<caption>Key figures by CDP</caption>
+<caption>Key figures by CDP, latest period for each (sortable)</caption>
 <thead><tr><th scope="col" aria-sort="ascending"><button type="button">CDP</button></th>{heads}</tr></thead>
 <tbody>
 {body}
@@ -234,8 +241,10 @@ document.querySelectorAll("#league thead th button").forEach(function (button, c
   button.addEventListener("click", function () {{
     var th = button.parentElement, tbody = document.querySelector("#league tbody");
     var up = th.getAttribute("aria-sort") !== "ascending";
-    document.querySelectorAll("#league thead th").forEach(function (h) {{ h.setAttribute("aria-sort", "none"); }});
+    document.querySelectorAll("#league thead th").forEach(function (h) {{ h.removeAttribute("aria-sort"); }});
     th.setAttribute("aria-sort", up ? "ascending" : "descending");
+    document.getElementById("sort-status").textContent =
+      "Sorted by " + button.textContent + ", " + (up ? "ascending" : "descending") + ".";
     var rows = Array.prototype.slice.call(tbody.rows);
     rows.sort(function (a, b) {{
       var x = a.cells[col].getAttribute("data-sort"), y = b.cells[col].getAttribute("data-sort");
