@@ -206,6 +206,16 @@ def test_a_rate_ohid_did_not_publish_keeps_ohids_reason():
     tidy.check_tidy(table, "alcohol_mortality")
 
 
+def test_a_blank_cell_in_the_ons_table_is_not_a_zero():
+    """City of London's 2021 drug-poisoning registrations are a blank cell (ONS writes 0 for none): no value, and
+    a note saying why (the first full `cdp run --all` failed on it)."""
+    cdp = partnerships.get("city-of-london")
+    table = tc.deaths_table(cdp, cdp.chapter_settings("trends"))
+    row = _one(table, area_role="cdp", measure="deaths", time_period="2021", cause="drug poisoning")
+    assert pd.isna(row["value"]) and row["value_note"] == "no figure in ONS's table (blank cell)"
+    tidy.check_tidy(table, "drug_deaths")
+
+
 def test_overlapping_periods_are_not_tested(notts):
     row = _one(notts.trends, area_role="cdp", series="alcohol-specific mortality (directly standardised rate)")
     assert row["method"] == "not tested" and pd.isna(row["apc"])

@@ -95,7 +95,9 @@ def deaths_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     src = ann["source"].iloc[0]
     annual = _current(ann[["code", "cause", "year", "deaths"]], ["deaths"], "count").merge(groups, on="code")
     annual = annual.assign(time_period=annual["year"].astype(str), sex="Persons", measure="deaths", unit="deaths",
-                           value=annual["deaths"], value_note="", source=src)
+                           value=annual["deaths"], source=src,
+                           # a blank cell in ONS's table (e.g. City of London, 2021) is not a zero: ONS writes 0
+                           value_note=np.where(annual["deaths"].isna(), "no figure in ONS's table (blank cell)", ""))
     pooled_raw = ons_drug_deaths.pooled()
     counts = _current(pooled_raw[["code", "cause", "sex", "period", "deaths"]], ["deaths"], "count")
     rates = pooled_raw[["code", "cause", "sex", "period", "rate", "lower_ci", "upper_ci", "rate_note"]]
