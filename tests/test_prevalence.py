@@ -223,3 +223,10 @@ def test_the_strata_add_up_to_the_age_sex_estimate(notts):
     for drug in prevalence.AGE_SEX_DRUGS:
         total = notts.estimate(drug=drug, method="age-sex")["value"]
         assert strata[strata["drug"] == drug]["value"].sum() == pytest.approx(total)
+
+
+def test_an_area_without_an_alcohol_dependence_estimate_says_so():
+    """The Isles of Scilly has no OHID estimate: the summary says so (the first full `cdp run --all` failed)."""
+    p = prevalence.build(partnerships.get("isles-of-scilly"))
+    assert p.alcohol[p.alcohol["area_role"] == "cdp"].empty
+    assert "OHID publishes no estimate of alcohol dependence for Isles of Scilly" in prevalence.summary_text(p)

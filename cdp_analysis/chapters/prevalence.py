@@ -489,11 +489,18 @@ def summary_text(p: Prevalence) -> str:
     alc = p.alcohol
     latest = alc["time_period"][alc["lower_ci"].notna()].max()
     a = alc[(alc["area_role"] == "cdp") & (alc["time_period"] == latest)]
-    count = a[a["measure"] == "dependent adults"].iloc[0]
-    rate = a[a["measure"] == "rate per 100 adults"].iloc[0]
-    limits = (f" ({_round(count['lower_ci'])}–{_round(count['upper_ci'])})" if pd.notna(count["lower_ci"]) else "")
-    lines.append(f"- An estimated **{_round(count['value'])}** adults{limits} were dependent on alcohol in {latest} "
-                 f"({rate['value']:.2f} per 100 adults; compared with England: {rate['compared_to_england'] or 'not compared'}).")
+    count = a[a["measure"] == "dependent adults"]
+    rate = a[a["measure"] == "rate per 100 adults"]
+    if count.empty or rate.empty:  # e.g. the Isles of Scilly: OHID publishes no estimate for the area
+        lines.append(f"- OHID publishes no estimate of alcohol dependence for {p.cdp.name} for {latest}: the "
+                     "alcohol tables show the region, England and the comparator areas only.")
+    else:
+        count, rate = count.iloc[0], rate.iloc[0]
+        limits = (f" ({_round(count['lower_ci'])}–{_round(count['upper_ci'])})" if pd.notna(count["lower_ci"])
+                  else "")
+        lines.append(f"- An estimated **{_round(count['value'])}** adults{limits} were dependent on alcohol in "
+                     f"{latest} ({rate['value']:.2f} per 100 adults; compared with England: "
+                     f"{rate['compared_to_england'] or 'not compared'}).")
     ocu = p.ocu[(p.ocu["area_role"] == "cdp") & (p.ocu["measure"] == "estimated users")]
     held = ocu[ocu["method"].str.startswith("OHID")]
     exp = ocu[ocu["method"] == "expected at England's rate"].iloc[0]
