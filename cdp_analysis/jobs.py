@@ -83,11 +83,15 @@ def job_key(cdp) -> str:
 
 def up_to_date(cdp, folder: Path, key: str | None = None) -> bool:
     """True when ``folder`` (the CDP's output folder) holds a successful run with the same job key and every
-    output file it recorded is present with its recorded checksum (and the report exists)."""
+    output file it recorded is present and unchanged (and the report exists).
+
+    An output is unchanged if it was modified before ``run.json`` was written (its modification time), or,
+    if it was, if it still has the checksum ``run.json`` recorded: as ``make`` does, a file edited by hand is
+    noticed by its time, without hashing every output of every CDP on each no-op run (a file put back with an
+    older time is not noticed; ``--force`` runs the CDP anyway)."""
     manifest = Path(folder) / "run.json"
-    if not manifest.is_file():
-        return False
     try:
+        written = manifest.stat().st_mtime_ns
         run = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
@@ -101,7 +105,11 @@ def up_to_date(cdp, folder: Path, key: str | None = None) -> bool:
         return False
     for name, rec in recorded.items():
         path = Path(folder) / name
-        if not path.is_file() or (rec.get("sha256") and _sha(path) != rec["sha256"]):
+        try:
+            modified = path.stat().st_mtime_ns
+        except OSError:
+            modified = None
+        if modified is None or (modified >= written and rec.get("sha256") and _sha(path) != rec["sha256"]):
             log.info("%s: %s is missing or changed since the last run", cdp.slug, name)
             return False
     return all((Path(folder) / p).is_file() for p in promised)

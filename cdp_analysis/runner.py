@@ -47,7 +47,7 @@ from .areas.partnerships import Partnership
 from .data import datasets
 from .errors import CannotRunError, InputError
 from .files import write_atomic
-from .output import manifest, provenance, report
+from .output import manifest, provenance
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +372,8 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
                 if failed:
                     status, message = failed[0]["status"], f"{failed[0]['name']}: {failed[0]['error']}"
                 else:
+                    from .output import report  # nbformat's import costs seconds: only when a CDP is run
+
                     report.write_html([work / "notebooks" / f"{c.notebook}.ipynb" for c in cdp.chapters()],
                                       work / "report.html", title=f"Substance misuse needs assessment: {cdp.name}",
                                       subtitle=_front_matter(cdp, outputs, started_at),
