@@ -44,6 +44,7 @@ from . import interrupts, jobs, kernels, locks, paths, runner
 from .areas.partnerships import Partnership
 from .errors import CannotRunError, InputError
 from .files import write_atomic
+from .output import index
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,14 @@ def run_job(key: str, outputs_root: str, force: bool = False, notebook_timeout: 
         except InputError as exc:
             return runner.RunResult(key, "input error", 0.0, Path(outputs_root), exc.message)
         try:
-            return runner.run_one(cdp, outputs_root=Path(outputs_root), force=force,
-                                  notebook_timeout=notebook_timeout, cdp_timeout=cdp_timeout)
+            result = runner.run_one(cdp, outputs_root=Path(outputs_root), force=force,
+                                    notebook_timeout=notebook_timeout, cdp_timeout=cdp_timeout)
+            if result.status == "succeeded":  # the CDP's entry in the index, made here in parallel
+                try:
+                    index.cdp_entry(result.output_dir)
+                except Exception as exc:  # noqa: BLE001 - the index is rebuilt after the batch anyway
+                    log.warning("%s: its index entry was not made here (%s)", cdp.slug, exc)
+            return result
         except interrupts.Interrupted as exc:
             return _stopped(exc, cdp, outputs_root, INTERRUPTED, str(exc))
         except locks.CdpBusyError as exc:  # being run elsewhere: only this CDP is not done

@@ -15,7 +15,9 @@ succeeded (its ``run.json``) and writes:
     regions, neighbours) are not repeated: they are the same in every CDP's tables.
 
 Both are rebuilt from the CDP folders, so they are the same whichever CDPs this batch ran, and the same bytes
-for the same folders (sorted by slug; no dates).
+for the same folders (sorted by slug; no dates). Each CDP's own rows and key figures are kept in
+``<root>/.index/<slug>.csv`` and ``.json``, made again only when the CDP's ``run.json`` changes (a batch worker
+makes them right after the CDP's run), so rebuilding the index after a batch reads the CDPs that ran only.
 """
 
 from __future__ import annotations
@@ -94,12 +96,72 @@ def _own_rows(folder: Path) -> pd.DataFrame:
         own = table[table["area_role"] == "cdp"]
         if len(own):
             frames.append(own.assign(cdp=folder.name, table=path.stem))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["cdp", "table"])
+
+
+#: Each CDP's own rows and key figures, kept per CDP under ``<root>/.index/`` and made again when its
+#: ``run.json`` changes, so the index of 150 CDPs is rebuilt from the CDPs that ran, not from every table.
+CACHE = ".index"
+
+
+def cdp_entry(folder: Path) -> tuple[pd.DataFrame, dict]:
+    """One CDP folder's own rows (the frame read back from its cache file, so it is the same whether or not the
+    cache was just made) and its key figures (label → value, limits, period, comparison)."""
+    from ..data import register
+
+    folder = Path(folder)
+    cache = folder.parent / CACHE
+    rows_file, figures_file = cache / f"{folder.name}.csv", cache / f"{folder.name}.json"
+    stamp = register.checksum(folder / "run.json")
+    try:
+        figures = json.loads(figures_file.read_text(encoding="utf-8"))
+        fresh = figures.get("run_json_sha256") == stamp and rows_file.is_file()
+    except (OSError, ValueError):
+        fresh = False
+    if not fresh:
+        own = _own_rows(folder)
+        write_atomic(rows_file, own.to_csv(index=False, lineterminator="\n"))
+        figures = {"run_json_sha256": stamp, "figures": _figures_of(own)}
+        write_atomic(figures_file, json.dumps(figures, indent=1, allow_nan=False, default=str) + "\n")
+    rows = pd.read_csv(rows_file, dtype={"area_code": str, "time_period": str, "cdp": str, "table": str})
+    return rows, {k: tuple(v) for k, v in figures["figures"].items()}
+
+
+def _plain(value):
+    """A JSON-safe scalar: None for a missing value."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value.item() if hasattr(value, "item") else value
+
+
+def _figures_of(own: pd.DataFrame) -> dict:
+    """The :data:`KEY_FIGURES` of one CDP from its own rows: label → [value, lower, upper, period, comparison]."""
+    out = {}
+    for fig in KEY_FIGURES:
+        hit = own[own["table"] == fig.table] if "table" in own.columns else own.iloc[0:0]
+        for col, val in fig.where.items():
+            hit = hit[hit[col] == val] if col in hit.columns else hit.iloc[0:0]
+        if "sex" in hit.columns and (hit["sex"] == "Persons").any():
+            hit = hit[hit["sex"] == "Persons"]
+        hit = hit[hit["value"].notna()] if "value" in hit.columns else hit  # an unpublished figure is not shown
+        if len(hit):
+            latest = hit.sort_values("time_period_sortable", kind="stable").iloc[-1]
+            out[fig.label] = [_plain(latest["value"]), _plain(latest.get("lower_ci")), _plain(latest.get("upper_ci")),
+                              _plain(latest["time_period"]), _plain(latest.get("compared_to_england"))]
+    return out
 
 
 def combined(root: Path) -> pd.DataFrame:
     """Every succeeded CDP's own rows from every table (see the module docstring)."""
-    frames = [_own_rows(folder) for folder, _ in _cdp_folders(Path(root))]
+    return _combine([cdp_entry(folder)[0] for folder, _ in _cdp_folders(Path(root))])
+
+
+def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=["cdp", "table", *tidy.SCHEMA])
@@ -109,24 +171,13 @@ def combined(root: Path) -> pd.DataFrame:
     return rows[["cdp", "table", *core, *extra]]
 
 
-def key_figures(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per CDP, one column per :data:`KEY_FIGURES` entry (value, limits, period, comparison)."""
+def key_figures(root: Path) -> pd.DataFrame:
+    """One row per succeeded CDP, one column per :data:`KEY_FIGURES` entry (value, limits, period, comparison)."""
     out = []
-    for cdp, own in rows.groupby("cdp", sort=True):
-        rec = {"cdp": cdp, "area_name": own["area_name"].iloc[0]}
-        for fig in KEY_FIGURES:
-            hit = own[own["table"] == fig.table]
-            for col, val in fig.where.items():
-                hit = hit[hit[col] == val] if col in hit.columns else hit.iloc[0:0]
-            if "sex" in hit.columns and (hit["sex"] == "Persons").any():
-                hit = hit[hit["sex"] == "Persons"]
-            hit = hit[hit["value"].notna()]  # a figure not published is not shown as the latest
-            if len(hit):
-                latest = hit.sort_values("time_period_sortable", kind="stable").iloc[-1]
-                rec[fig.label] = (latest["value"], latest.get("lower_ci"), latest.get("upper_ci"),
-                                  latest["time_period"], latest.get("compared_to_england"))
-        out.append(rec)
-    return pd.DataFrame(out)
+    for folder, run in _cdp_folders(Path(root)):
+        _, figures = cdp_entry(folder)
+        out.append({"cdp": folder.name, "area_name": run.get("cdp", {}).get("name", folder.name), **figures})
+    return pd.DataFrame(out, columns=["cdp", "area_name", *(f.label for f in KEY_FIGURES)])
 
 
 def write(root: Path) -> Path | None:
@@ -135,10 +186,13 @@ def write(root: Path) -> Path | None:
     folders = _cdp_folders(root)
     if not folders:
         return None
-    rows = combined(root)
+    entries = {folder.name: cdp_entry(folder) for folder, _ in folders}
+    rows = _combine([rows for rows, _ in entries.values()])
     write_atomic(root / COMBINED, rows.to_csv(index=False, lineterminator="\n"))
-    figures = key_figures(rows) if len(rows) else pd.DataFrame(columns=["cdp", "area_name"])
     runs = {folder.name: run for folder, run in folders}
+    figures = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **fig}
+                            for slug, (_, fig) in entries.items()],
+                           columns=["cdp", "area_name", *(f.label for f in KEY_FIGURES)])
     write_atomic(root / INDEX, _page(figures, runs, _not_done(root)))
     log.info("index of %d CDP(s) written to %s", len(runs), root / INDEX)
     return root / INDEX
@@ -156,7 +210,7 @@ def _not_done(root: Path) -> list[dict]:
 
 
 def _cell(value, digits: int) -> str:
-    if not isinstance(value, tuple):
+    if not isinstance(value, tuple) or value[0] is None:
         return '<td data-sort=""><span class="na">not available</span></td>'
     v, lo, hi, period, compared = value
     text = table_html.with_limits(v, lo, hi, digits)
