@@ -40,7 +40,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import interrupts, jobs, kernels, locks, paths, runner
+from . import chapters, interrupts, jobs, kernels, locks, paths, runner
 from .areas.partnerships import Partnership
 from .errors import CannotRunError, InputError
 from .files import write_atomic
@@ -134,7 +134,7 @@ def run_job(key: str, outputs_root: str, force: bool = False, notebook_timeout: 
                                     notebook_timeout=notebook_timeout, cdp_timeout=cdp_timeout)
             if result.status == "succeeded":  # the CDP's entry in the index, made here in parallel
                 try:
-                    index.cdp_entry(result.output_dir)
+                    index.cdp_entry(result.output_dir, chapters.key_figures())
                 except Exception as exc:  # noqa: BLE001 - the index is rebuilt after the batch anyway
                     log.warning("%s: its index entry was not made here (%s)", cdp.slug, exc)
             return result
@@ -451,16 +451,18 @@ def state(root: Path | None = None) -> dict:
 
 def record(results: list[runner.RunResult], cdps: list[Partnership], root: Path) -> Path | None:
     """Merge each CDP's outcome into ``outputs/batch.json`` (CDP, status, failing notebook, error, the path of
-    the partial notebook, how to name it again on the command line), holding ``outputs/.batch.lock`` so two
-    batches writing at once lose nothing. A damaged record is started afresh (with a warning)."""
+    the partial notebook, how to name it again on the command line), holding a lock on the output folder
+    (``flock`` of the folder itself) so two batches writing at once lose nothing. A damaged record is started
+    afresh (with a warning)."""
     import fcntl
 
     if not results:
         return None
     root = Path(root)
     by_slug = {c.slug: c for c in cdps}
-    with open(root / ".batch.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    folder = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
         try:
             current = state(root)
         except InputError as exc:
@@ -483,6 +485,8 @@ def record(results: list[runner.RunResult], cdps: list[Partnership], root: Path)
         current["cdps"] = dict(sorted(current["cdps"].items()))
         path = root / STATE_FILE
         write_atomic(path, json.dumps(current, indent=1) + "\n")
+    finally:
+        os.close(folder)  # releases the lock
     return path
 
 

@@ -207,7 +207,7 @@ def _batch_options(args):
 def _run_cdps(args, cdps, root) -> int:
     from pathlib import Path
 
-    from . import batch, interrupts, jobs, runner
+    from . import batch, chapters, interrupts, jobs, runner
     from .errors import CannotRunError
     from .output import index
 
@@ -229,9 +229,12 @@ def _run_cdps(args, cdps, root) -> int:
             print(f"not run: {', '.join(left[:10])}{' …' if len(left) > 10 else ''} ({len(left)} CDP(s))")
         raise
     print(runner.summary(results))
-    # the index is rebuilt from every CDP folder when anything ran (or it is missing)
+    # a batch (two or more CDPs, or --only-failed) rebuilds the index from every CDP folder when anything ran or
+    # it is missing; a run of one CDP leaves it as it was (rebuilding reads every CDP's entry and rewrites
+    # all_cdps.csv)
     ran = any(r.status != jobs.UP_TO_DATE for r in results)
-    page = index.write(root) if ran or not (Path(root) / index.INDEX).is_file() else Path(root) / index.INDEX
+    rebuild = (len(results) > 1 or args.only_failed) and (ran or not (Path(root) / index.INDEX).is_file())
+    page = index.write(root, chapters.key_figures()) if rebuild else None
     if page is not None:
         print(f"Index of every CDP in {root}: {page}")
     if any(r.status == "input error" for r in results) and all(r.status != "failed" for r in results):

@@ -33,6 +33,10 @@ def project(tmp_path, monkeypatch) -> Path:
     for folder in ("catalogue", "templates", "examples"):  # the project's own reference files
         shutil.copytree(REPO / "data" / folder, root / "data" / folder)
     shutil.copytree(REPO / "params", root / "params")
+    # CDPs one after another in the copy (each test's kernel reused, no worker processes to start): tests of
+    # parallel batches ask for --jobs 2 themselves
+    batch_yaml = root / "params" / "batch.yaml"
+    batch_yaml.write_text(batch_yaml.read_text(encoding="utf-8") + "\njobs: 1\n", encoding="utf-8")
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     monkeypatch.setenv("CDP_ANALYSIS_ROOT", str(root))
     monkeypatch.setenv("CDP_ANALYSIS_CACHE", str(SHARED_CACHE))
@@ -69,6 +73,8 @@ def run_cli(*args: str, root: Path | None = None, timeout: int = 600, script: Pa
 
 
 DEFAULT_CDPS = ["nottinghamshire", "northamptonshire"]
+#: What a batch writes beside the CDP folders (docs/batch.md): its record, the index and its per-CDP cache.
+BATCH_FILES = {"batch.json", "index.html", "all_cdps.csv", ".index"}
 
 
 def _both_runs(out: Path):

@@ -11,6 +11,6 @@ Chapters:
 - :mod:`.population_profile` — 1. Population profile.
 """
 
-from .registry import COMMON_PARAMETERS, Chapter, all_chapters, register
+from .registry import COMMON_PARAMETERS, Chapter, all_chapters, key_figures, register
 
-__all__ = ["COMMON_PARAMETERS", "Chapter", "all_chapters", "register"]
+__all__ = ["COMMON_PARAMETERS", "Chapter", "all_chapters", "key_figures", "register"]

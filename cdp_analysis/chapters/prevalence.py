@@ -38,6 +38,7 @@ from ..data import ohid_alcohol_dependence, ons_csew, ons_population, register, 
 from ..data.register import cite
 from ..errors import InputError, did_you_mean
 from ..output import figures, tidy
+from ..output.index import KeyFigure
 from ..output.notebook import FigureOutput, TableOutput
 from .registry import Chapter
 
@@ -785,4 +786,11 @@ CHAPTER = Chapter(
     figures={"prevalence_drugs": drugs_figure, "prevalence_by_age_sex": age_sex_figure,
              "prevalence_alcohol": alcohol_figure, "prevalence_series": series_figure},
     tables=("prevalence_drugs", "prevalence_alcohol", "prevalence_ocu"),
+    key_figures=(
+        KeyFigure("Any drug use in the last year, 16-59 (%)", "prevalence_drugs",
+                  {"measure": "percent of age group", "drug": "Any drug", "recall_period": "last year",
+                   "age_group": "16-59", "method": "age-sex"}, note="synthetic estimate from the Crime Survey"),
+        KeyFigure("Dependent drinkers (per 100 adults)", "prevalence_alcohol",
+                  {"measure": "rate per 100 adults"}, digits=2, note="OHID/Sheffield model estimate"),
+    ),
 )

@@ -57,6 +57,9 @@ class Chapter:
     tables : tuple of str
         The chapter's table contract: the names of the tables it writes (``tables/<name>.csv``). The
         runner fails a run whose notebook did not write every declared table and figure.
+    key_figures : tuple of KeyFigure
+        Its columns of the cross-area league table in ``outputs/index.html``
+        (:class:`cdp_analysis.output.index.KeyFigure`: a row of one of its tables, the CDP's latest).
     """
 
     name: str
@@ -70,6 +73,7 @@ class Chapter:
     figures: dict[str, Callable[..., Any]] = field(default_factory=dict)
     tables: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()
+    key_figures: tuple[Any, ...] = ()
 
     def outputs(self) -> list[str]:
         """The files the chapter promises to write, relative to the output folder."""
@@ -148,3 +152,9 @@ def all_chapters() -> dict[str, Chapter]:
         if dup:
             raise RuntimeError(f"two chapters share the {attr} {sorted(dup)}")
     return {c.name: c for c in sorted(found, key=lambda c: c.number)}
+
+
+def key_figures() -> list:
+    """Every chapter's key figures (:attr:`Chapter.key_figures`), in report order: the league-table columns of
+    ``outputs/index.html``."""
+    return [f for c in all_chapters().values() for f in c.key_figures]

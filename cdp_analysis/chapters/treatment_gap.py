@@ -44,6 +44,7 @@ from ..data.register import cite
 from ..errors import InputError
 from ..memo import memoised
 from ..output import figures, tidy
+from ..output.index import KeyFigure
 from ..output.notebook import FigureOutput, TableOutput
 from ..output.table_html import with_limits
 from . import prevalence
@@ -760,4 +761,12 @@ CHAPTER = Chapter(
     figures={"treatment_gap_unmet_need": unmet_figure, "treatment_gap_alcohol_trend": trend_figure,
              "treatment_gap_funnel": funnel_figure, "treatment_capacity": capacity_figure},
     tables=("treatment_gap", "treatment_capacity"),
+    key_figures=(
+        KeyFigure("Unmet need for alcohol treatment (%)", "treatment_gap",
+                  {"measure": "unmet need", "substance": ALCOHOL},
+                  note="dependent drinkers (18+) not in structured treatment"),
+        KeyFigure("Unmet need for opiate/crack treatment (%)", "treatment_gap",
+                  {"measure": "unmet need", "substance": OCU},
+                  note="only where the CDP's NDTMS ViewIt export was supplied"),
+    ),
 )

@@ -43,6 +43,7 @@ from ..data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug
 from ..data.register import cite
 from ..memo import memoised
 from ..output import figures, tidy
+from ..output.index import KeyFigure
 from ..output.notebook import FigureOutput, TableOutput
 from ..output.table_html import with_limits
 from . import prevalence, treatment_gap
@@ -788,6 +789,13 @@ CHAPTER = Chapter(
              "trends_alcohol_specific_mortality": alcohol_mortality_figure,
              "trends_deaths_by_substance": substances_figure},
     tables=("trends", "drug_deaths", "drug_deaths_standardised", "alcohol_mortality"),
+    key_figures=(
+        KeyFigure("Drug misuse deaths, crude rate (per 100,000 a year)", "drug_deaths_standardised",
+                  {"measure": "crude rate", "cause": "drug misuse"}, digits=1, note="3-year pooled"),
+        KeyFigure("Drug misuse deaths, ratio to England", "drug_deaths_standardised",
+                  {"measure": "indirectly standardised ratio", "cause": "drug misuse"}, digits=2,
+                  note="indirectly standardised (England = 1)"),
+    ),
 )
 
 

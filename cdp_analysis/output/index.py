@@ -5,7 +5,7 @@ succeeded (its ``run.json``) and writes:
 
 ``index.html``
     one offline page linking every CDP's report, with sortable league tables of key figures (each the CDP's
-    own row, latest period, from its tables: :data:`KEY_FIGURES`) and a list of the CDPs whose last run did
+    own row, latest period, from its tables; each chapter declares its own, ``Chapter.key_figures``) and a list of the CDPs whose last run did
     not succeed (``batch.json``), with the notebook and error. Sorting is done in the page by a few lines of
     script on buttons in the column headings (keyboard accessible, ``aria-sort``); without script the table
     is in CDP order.
@@ -41,33 +41,14 @@ INDEX, COMBINED = "index.html", "all_cdps.csv"
 
 @dataclass(frozen=True)
 class KeyFigure:
-    """One column of the league table: the CDP's latest row of ``table`` matching ``where``."""
+    """One column of the league table: the CDP's latest row of ``table`` matching ``where``. Each chapter
+    declares its own (:attr:`cdp_analysis.chapters.Chapter.key_figures`); the caller passes them all."""
 
     label: str
     table: str
     where: dict
     digits: int = 1
     note: str = ""
-
-
-KEY_FIGURES = (
-    KeyFigure("Unmet need for alcohol treatment (%)", "treatment_gap",
-              {"measure": "unmet need", "substance": "alcohol"},
-              note="dependent drinkers (18+) not in structured treatment"),
-    KeyFigure("Unmet need for opiate/crack treatment (%)", "treatment_gap",
-              {"measure": "unmet need", "substance": "opiates and/or crack"},
-              note="only where the CDP's NDTMS ViewIt export was supplied"),
-    KeyFigure("Drug misuse deaths, crude rate (per 100,000 a year)", "drug_deaths_standardised",
-              {"measure": "crude rate", "cause": "drug misuse"}, digits=1, note="3-year pooled"),
-    KeyFigure("Drug misuse deaths, ratio to England", "drug_deaths_standardised",
-              {"measure": "indirectly standardised ratio", "cause": "drug misuse"}, digits=2,
-              note="indirectly standardised (England = 1)"),
-    KeyFigure("Any drug use in the last year, 16-59 (%)", "prevalence_drugs",
-              {"measure": "percent of age group", "drug": "Any drug", "recall_period": "last year",
-               "age_group": "16-59", "method": "age-sex"}, note="synthetic estimate from the Crime Survey"),
-    KeyFigure("Dependent drinkers (per 100 adults)", "prevalence_alcohol",
-              {"measure": "rate per 100 adults"}, digits=2, note="OHID/Sheffield model estimate"),
-)
 
 
 def _cdp_folders(root: Path) -> list[tuple[Path, dict]]:
@@ -104,7 +85,13 @@ def _own_rows(folder: Path) -> pd.DataFrame:
 CACHE = ".index"
 
 
-def cdp_entry(folder: Path) -> tuple[pd.DataFrame, dict]:
+def _spec_digest(figures) -> str:
+    import hashlib
+
+    return hashlib.sha256(repr([(f.label, f.table, sorted(f.where.items())) for f in figures]).encode()).hexdigest()
+
+
+def cdp_entry(folder: Path, figures) -> tuple[pd.DataFrame, dict]:
     """One CDP folder's own rows (the frame read back from its cache file, so it is the same whether or not the
     cache was just made) and its key figures (label → value, limits, period, comparison)."""
     from ..data import register
@@ -112,19 +99,19 @@ def cdp_entry(folder: Path) -> tuple[pd.DataFrame, dict]:
     folder = Path(folder)
     cache = folder.parent / CACHE
     rows_file, figures_file = cache / f"{folder.name}.csv", cache / f"{folder.name}.json"
-    stamp = register.checksum(folder / "run.json")
+    stamp = {"run_json_sha256": register.checksum(folder / "run.json"), "figures_sha256": _spec_digest(figures)}
     try:
-        figures = json.loads(figures_file.read_text(encoding="utf-8"))
-        fresh = figures.get("run_json_sha256") == stamp and rows_file.is_file()
+        cached = json.loads(figures_file.read_text(encoding="utf-8"))
+        fresh = all(cached.get(k) == v for k, v in stamp.items()) and rows_file.is_file()
     except (OSError, ValueError):
         fresh = False
     if not fresh:
         own = _own_rows(folder)
         write_atomic(rows_file, own.to_csv(index=False, lineterminator="\n"))
-        figures = {"run_json_sha256": stamp, "figures": _figures_of(own)}
-        write_atomic(figures_file, json.dumps(figures, indent=1, allow_nan=False, default=str) + "\n")
+        cached = {**stamp, "figures": _figures_of(own, figures)}
+        write_atomic(figures_file, json.dumps(cached, indent=1, allow_nan=False, default=str) + "\n")
     rows = pd.read_csv(rows_file, dtype={"area_code": str, "time_period": str, "cdp": str, "table": str})
-    return rows, {k: tuple(v) for k, v in figures["figures"].items()}
+    return rows, {k: tuple(v) for k, v in cached["figures"].items()}
 
 
 def _plain(value):
@@ -139,10 +126,10 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _figures_of(own: pd.DataFrame) -> dict:
-    """The :data:`KEY_FIGURES` of one CDP from its own rows: label → [value, lower, upper, period, comparison]."""
+def _figures_of(own: pd.DataFrame, figures) -> dict:
+    """The key figures of one CDP from its own rows: label → [value, lower, upper, period, comparison]."""
     out = {}
-    for fig in KEY_FIGURES:
+    for fig in figures:
         hit = own[own["table"] == fig.table] if "table" in own.columns else own.iloc[0:0]
         for col, val in fig.where.items():
             hit = hit[hit[col] == val] if col in hit.columns else hit.iloc[0:0]
@@ -158,7 +145,7 @@ def _figures_of(own: pd.DataFrame) -> dict:
 
 def combined(root: Path) -> pd.DataFrame:
     """Every succeeded CDP's own rows from every table (see the module docstring)."""
-    return _combine([cdp_entry(folder)[0] for folder, _ in _cdp_folders(Path(root))])
+    return _combine([cdp_entry(folder, ())[0] for folder, _ in _cdp_folders(Path(root))])
 
 
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -171,29 +158,21 @@ def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return rows[["cdp", "table", *core, *extra]]
 
 
-def key_figures(root: Path) -> pd.DataFrame:
-    """One row per succeeded CDP, one column per :data:`KEY_FIGURES` entry (value, limits, period, comparison)."""
-    out = []
-    for folder, run in _cdp_folders(Path(root)):
-        _, figures = cdp_entry(folder)
-        out.append({"cdp": folder.name, "area_name": run.get("cdp", {}).get("name", folder.name), **figures})
-    return pd.DataFrame(out, columns=["cdp", "area_name", *(f.label for f in KEY_FIGURES)])
-
-
-def write(root: Path) -> Path | None:
-    """Write ``index.html`` and ``all_cdps.csv`` into ``root``; None (nothing written) if no CDP succeeded yet."""
+def write(root: Path, figures) -> Path | None:
+    """Write ``index.html`` (league-table columns: ``figures``, each a :class:`KeyFigure`) and ``all_cdps.csv``
+    into ``root``; None (nothing written) if no CDP succeeded yet."""
     root = Path(root)
     folders = _cdp_folders(root)
     if not folders:
         return None
-    entries = {folder.name: cdp_entry(folder) for folder, _ in folders}
+    entries = {folder.name: cdp_entry(folder, figures) for folder, _ in folders}
     rows = _combine([rows for rows, _ in entries.values()])
     write_atomic(root / COMBINED, rows.to_csv(index=False, lineterminator="\n"))
     runs = {folder.name: run for folder, run in folders}
-    figures = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **fig}
-                            for slug, (_, fig) in entries.items()],
-                           columns=["cdp", "area_name", *(f.label for f in KEY_FIGURES)])
-    write_atomic(root / INDEX, _page(figures, runs, _not_done(root)))
+    table = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **fig}
+                          for slug, (_, fig) in entries.items()],
+                         columns=["cdp", "area_name", *(f.label for f in figures)])
+    write_atomic(root / INDEX, _page(table, figures, runs, _not_done(root)))
     log.info("index of %d CDP(s) written to %s", len(runs), root / INDEX)
     return root / INDEX
 
@@ -224,16 +203,16 @@ def _cell(value, digits: int) -> str:
     return f'<td data-sort="{float(v)!r}">{html.escape(text)}<br><small>{extra}</small></td>'
 
 
-def _page(figures: pd.DataFrame, runs: dict, not_done: list[dict]) -> str:
+def _page(figures: pd.DataFrame, specs, runs: dict, not_done: list[dict]) -> str:
     heads = "".join(f'<th scope="col"><button type="button">{html.escape(f.label)}</button>'
                     + (f'<br><small>{html.escape(f.note)}</small>' if f.note else "") + "</th>"
-                    for f in KEY_FIGURES)
+                    for f in specs)
     body = []
     for _, rec in figures.iterrows():
         run = runs.get(rec["cdp"], {})
         members = ", ".join(run.get("cdp", {}).get("member_names", []))
         name = html.escape(str(run.get("cdp", {}).get("name", rec["area_name"])))
-        cells = "".join(_cell(rec.get(f.label), f.digits) for f in KEY_FIGURES)
+        cells = "".join(_cell(rec.get(f.label), f.digits) for f in specs)
         body.append(f'<tr><th scope="row" data-sort="{name}">'
                     f'<a href="{html.escape(rec["cdp"])}/report.html">{name}</a>'
                     f'<br><small>{html.escape(members)}</small></th>{cells}</tr>')
