@@ -27,29 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
-
 from cdp_analysis import batch, kernels, runner
 from cdp_analysis.areas import partnerships
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_runner import imports_only  # noqa: E402 - the same floor as the per-CDP benchmark
+
 FIRST = ["rutland", "nottinghamshire", "northamptonshire"]
-
-
-def imports_only(src: Path, dst: Path) -> None:
-    """A copy of notebook ``src`` with only its parameters cell and import lines."""
-    nb = nbformat.read(src, as_version=4)
-    keep = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        if "parameters" in cell.metadata.get("tags", []):
-            keep.append(cell)
-            continue
-        lines = [ln for ln in cell.source.splitlines() if ln.startswith(("import ", "from "))]
-        if lines:
-            keep.append(nbformat.v4.new_code_cell("\n".join(lines)))
-    nb.cells = keep
-    nbformat.write(nb, dst)
 
 
 def cdps(n: int):
