@@ -258,10 +258,10 @@ def shutdown() -> None:
         current.stop()
 
 
-def stderr_log(outputs_root: Path | None = None) -> Path:
+def stderr_log() -> Path:
     """Where this process's kernel writes its own stderr (start-up messages, a crash): a file in the system's
     temporary folder, ``cdp-analysis-kernels/kernel-<pid>.log``, named in any kernel error; kept out of the
-    outputs, which hold reports. (``outputs_root`` is accepted for callers that pass it, and not used.)"""
+    outputs, which hold reports."""
     import tempfile
 
     return Path(tempfile.gettempdir()) / "cdp-analysis-kernels" / f"kernel-{os.getpid()}.log"

@@ -365,7 +365,7 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
             try:
                 params = {c.name: notebook_parameters(c, cdp, str(final)) for c in cdp.chapters()}
                 records = _execute(cdp, work, kernel or kernel_name(), on_notebook, params, final,
-                                   kernel_log=kernels.stderr_log(root), **(timeouts or {}))
+                                   kernel_log=kernels.stderr_log(), **(timeouts or {}))
                 outputs = provenance.collect(work)
                 areas_from = datasets()["lookups"].entries()
                 failed = [r for r in records if r["status"] != "succeeded"]

@@ -44,7 +44,7 @@ def test_notebooks_run_in_a_warm_kernel_equal_those_run_in_new_kernels(project, 
     monkeypatch.setattr(kernels.WarmKernel, "run", original)
     kernels.shutdown()
     first = runner.run_one(partnerships.get("nottinghamshire"), outputs_root=project / "warm")
-    warm = kernels.warm_kernel(runner.kernel_name(), kernels.stderr_log((project / "warm").resolve()))
+    warm = kernels.warm_kernel(runner.kernel_name(), kernels.stderr_log())
     after = runner.run_one(rutland, outputs_root=project / "warm")
     assert warm.notebooks_run == 4  # one kernel ran all four notebooks
     kernels.shutdown()

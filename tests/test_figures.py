@@ -86,3 +86,21 @@ def test_figures_are_written_as_svg_and_2x_png(tmp_path):
     again = figures.svg_bytes(item.figure)
     assert again.decode() == svg  # no dates or random ids
     plt.close("all")
+
+
+def test_measuring_the_saved_area_once_gives_matplotlibs_tight_png(tmp_path):
+    """save_figure measures the tight box once for both files; the PNG is what bbox_inches="tight" gives."""
+    import io
+
+    from cdp_analysis.chapters import prevalence
+
+    figures.style()
+    # a wide title and a long rotated label: its tight box depends on the resolution text is measured at
+    item = prevalence.series_figure(prevalence.build(partnerships.get("kent")))
+    png = figures.save_figure(item.figure, item.name, tmp_path, data=item.data)
+    buf = io.BytesIO()
+    item.figure.savefig(buf, format="png", dpi=figures.SCREEN_DPI * figures.PNG_SCALE, bbox_inches="tight",
+                        metadata={"Software": None})
+    assert png == buf.getvalue()
+    assert item.figure.get_dpi() == figures.SCREEN_DPI  # measuring at the PNG's resolution is undone
+    plt.close("all")

@@ -16,11 +16,14 @@ from __future__ import annotations
 import io
 import logging
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
+from matplotlib.transforms import Bbox
 
 from ..files import write_atomic
 from . import provenance
@@ -97,22 +100,63 @@ def style() -> None:
     """Apply the suite's plotting style (call once per notebook)."""
     sns.set_theme(context="notebook", style="whitegrid", font="DejaVu Sans")
     plt.rcParams.update({"figure.dpi": SCREEN_DPI, "savefig.dpi": SCREEN_DPI * PNG_SCALE,
-                         "axes.titleweight": "bold", "svg.hashsalt": "cdp-analysis", "svg.fonttype": "path",
+                         "axes.titleweight": "bold", "axes.titley": 1.0, "svg.hashsalt": "cdp-analysis", "svg.fonttype": "path",
                          "hatch.color": ENGLAND_COLOUR, "hatch.linewidth": 1.0})
 
 
-def png_bytes(fig: plt.Figure) -> bytes:
-    """The figure as PNG bytes (2× resolution), without timestamp or software metadata: same inputs, same bytes."""
+def tight_bbox(fig: plt.Figure) -> Bbox:
+    """The area a figure's artists cover plus ``savefig.pad_inches``, in inches: what ``bbox_inches="tight"``
+    measures, measured once for both files.
+
+    Each ``savefig(bbox_inches="tight")`` lays the whole figure out twice (a dry draw, then the extent of every
+    text) before it draws; measuring once and passing the box saves that work for the second file.
+    """
+    screen = fig.get_dpi()
+    fig.set_dpi(SCREEN_DPI * PNG_SCALE)  # text is measured at the PNG's resolution, as savefig would
+    try:
+        fig.draw_without_rendering()
+        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
+    finally:
+        fig.set_dpi(screen)
+
+
+@contextmanager
+def _laid_out(fig: plt.Figure):
+    """Save without another layout pass: the chapters lay a figure out (``tight_layout``) before it is saved, and
+    matplotlib's placeholder engine would only draw it once more, invisibly, before each file. Axes placed by a
+    locator (insets, colour bars) keep the pass."""
+    engine = fig.get_layout_engine()
+    if not isinstance(engine, PlaceHolderLayoutEngine) or any(ax.get_axes_locator() for ax in fig.axes):
+        yield
+        return
+    fig.set_layout_engine(None)
+    try:
+        yield
+    finally:
+        fig.set_layout_engine(engine)
+
+
+def png_bytes(fig: plt.Figure, bbox: Bbox | None = None) -> bytes:
+    """The figure as PNG bytes (2× resolution), without timestamp or software metadata: same inputs, same bytes.
+
+    ``bbox``: the area to save, in inches (default: :func:`tight_bbox`).
+    """
+    bbox = tight_bbox(fig) if bbox is None else bbox
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=SCREEN_DPI * PNG_SCALE, bbox_inches="tight", metadata={"Software": None})
+    with _laid_out(fig):
+        fig.savefig(buf, format="png", dpi=SCREEN_DPI * PNG_SCALE, bbox_inches=bbox, metadata={"Software": None})
     return buf.getvalue()
 
 
-def svg_bytes(fig: plt.Figure) -> bytes:
-    """The figure as SVG, without date or creator metadata and with fixed element ids: same inputs, same bytes."""
+def svg_bytes(fig: plt.Figure, bbox: Bbox | None = None) -> bytes:
+    """The figure as SVG, without date or creator metadata and with fixed element ids: same inputs, same bytes.
+
+    ``bbox``: the area to save, in inches (default: :func:`tight_bbox`).
+    """
+    bbox = tight_bbox(fig) if bbox is None else bbox
     buf = io.BytesIO()
-    with plt.rc_context({"svg.hashsalt": "cdp-analysis"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    with plt.rc_context({"svg.hashsalt": "cdp-analysis"}), _laid_out(fig):
+        fig.savefig(buf, format="svg", bbox_inches=bbox, metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 
 
@@ -123,9 +167,10 @@ def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None
     ``data`` is the tidy table the figure was drawn from; its ``source`` column is recorded as the
     figure's provenance (see :mod:`cdp_analysis.output.provenance`).
     """
-    png = png_bytes(fig)
+    bbox = tight_bbox(fig)
+    png = png_bytes(fig, bbox)
     if output_dir:
-        for suffix, content in ((".png", png), (".svg", svg_bytes(fig))):
+        for suffix, content in ((".png", png), (".svg", svg_bytes(fig, bbox))):
             target = write_atomic(Path(output_dir) / "figures" / f"{name}{suffix}", content)
             provenance.record(output_dir, f"figures/{name}{suffix}", [] if data is None else data["source"])
             log.info("wrote %s", target.name)
