@@ -2,14 +2,20 @@
 
 Loaders decorate themselves with :func:`memoised` instead of ``functools.lru_cache``; every such cache is
 registered here, so :func:`cdp_analysis.clear_caches` clears them all without a hand-kept list (a new
-dataset module needs no edit elsewhere).
+dataset module needs no edit elsewhere). :func:`by_content` memoises a step by the content of the table it
+is given.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 F = TypeVar("F", bound=Callable)
 
@@ -31,3 +37,43 @@ def clear_all() -> None:
     """Empty every cache made by :func:`memoised`."""
     for fn in _CACHED:
         fn.cache_clear()
+
+
+def content_digest(frame: pd.DataFrame) -> str:
+    """A digest of a table's content: its column names, dtypes, index and values (SHA-256, hex)."""
+    import pandas as pd
+
+    h = hashlib.sha256()
+    h.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def by_content(maxsize: int = 32) -> Callable[[F], F]:
+    """Memoise ``fn(frame, *args)`` by the content of ``frame`` (:func:`content_digest`) and ``args``.
+
+    For the steps that are the same for every CDP but take a table built afresh by each caller (e.g. putting a
+    whole published workbook on current areas): in a batch they run once per worker. Callers get a copy of the
+    result, so changing it cannot change what the next CDP reads. Lists in ``args`` are keyed as tuples.
+    :func:`clear_all` empties it, with the loaders' caches it depends on.
+    """
+
+    def wrap(fn: F) -> F:
+        cache: OrderedDict = OrderedDict()
+
+        @functools.wraps(fn)
+        def cached(frame: pd.DataFrame, *args):
+            key = (content_digest(frame), tuple(tuple(a) if isinstance(a, list) else a for a in args))
+            if key in cache:
+                cache.move_to_end(key)
+            else:
+                cache[key] = fn(frame, *args)
+                while len(cache) > maxsize:
+                    cache.popitem(last=False)
+            return cache[key].copy()
+
+        cached.cache_clear = cache.clear  # type: ignore[attr-defined]
+        _CACHED.append(cached)
+        return cached  # type: ignore[return-value]
+
+    return wrap

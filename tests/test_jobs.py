@@ -78,3 +78,28 @@ def test_cli_skips_up_to_date_cdps_and_force_runs_them(project, cli):
     assert second.returncode == 0 and "up to date, not run again" in second.stderr + second.stdout
     forced = cli("run", "--force", "nottinghamshire", root=project)
     assert forced.returncode == 0 and "01_population_profile succeeded" in forced.stderr
+
+
+def test_a_step_memoised_by_content_runs_once_per_table_and_hands_out_copies():
+    import pandas as pd
+
+    from cdp_analysis.memo import by_content
+
+    calls = []
+
+    @by_content(maxsize=2)
+    def doubled(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        calls.append(list(columns))
+        return frame[columns] * 2
+
+    table = pd.DataFrame({"a": [1, 2], "b": [3, 4]})
+    first = doubled(table, ["a"])
+    first.loc[0, "a"] = -1  # a caller changing its copy does not change the next caller's
+    again = doubled(table.copy(), ["a"])  # another object with the same content
+    assert calls == [["a"]] and again["a"].tolist() == [2, 4]
+    doubled(table.assign(a=[1, 5]), ["a"])  # changed content: computed again
+    doubled(table, ["b"])  # other arguments: computed again
+    assert len(calls) == 3
+    cdp_analysis.clear_caches()  # cleared with the loaders' caches
+    doubled(table, ["a"])
+    assert len(calls) == 4

@@ -147,3 +147,13 @@ def test_extra_limit_columns_sit_with_the_limits_and_are_not_sort_keys():
     body = pd.read_csv(io.StringIO(text))
     assert body["measure"].tolist() == ["m", "n", "m"]  # rows sorted by area and measure, never by a limit
     assert tidy.is_limit("rii_lower_ci") and not tidy.is_limit("age")
+
+
+def test_natural_key_ranks_numbers_then_text_and_keeps_missing_values_apart():
+    from cdp_analysis.output.tidy import natural_key
+
+    ages = pd.Series(["10-14", "5-9", None, "90+", "All ages", "2", "5-9"], dtype="string", index=list("abcdefg"))
+    key = natural_key(ages)
+    assert list(key.index) == list("abcdefg")
+    ordered = ages.iloc[key.argsort(kind="stable")].fillna("(missing)")
+    assert list(ordered) == ["2", "5-9", "5-9", "10-14", "90+", "All ages", "(missing)"]

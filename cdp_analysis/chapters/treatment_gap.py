@@ -126,7 +126,14 @@ def met_need_of_all_areas(period: str) -> pd.Series:
 
 def alcohol_all_areas() -> pd.DataFrame:
     """Alcohol T and P̂ (with limits where published) for every current upper-tier area and England, SDG
-    periods: ``code, period, treated, need, need_lower, need_upper, need_period, geography_basis, source``."""
+    periods: ``code, period, treated, need, need_lower, need_upper, need_period, geography_basis, source``.
+
+    The same for every CDP: built once per process (a batch worker), and each caller gets its own copy."""
+    return _alcohol_all_areas().copy()
+
+
+@memoised()
+def _alcohol_all_areas() -> pd.DataFrame:
     sdg = ons_sdg.series()
     sdg = sdg[(sdg["category"] == "") & (sdg["code"] != "") & sdg["series"].isin(["in treatment", "estimated need"])]
     wide = sdg.pivot_table(index=["code", "period"], columns="series", values="value", aggfunc="first").reset_index()

@@ -41,7 +41,7 @@ from ..areas.params import ChapterSettings
 from ..areas.partnerships import Partnership
 from ..data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug_deaths_national, ons_population
 from ..data.register import cite
-from ..memo import memoised
+from ..memo import by_content, memoised
 from ..output import figures, tidy
 from ..output.index import KeyFigure
 from ..output.notebook import FigureOutput, TableOutput
@@ -76,8 +76,11 @@ class Settings(ChapterSettings):
 # --- data -----------------------------------------------------------------------------------------------
 
 
+@by_content()
 def _current(table: pd.DataFrame, values: list[str], kind: str) -> pd.DataFrame:
-    """Rows of the ONS workbook on current areas (regions and England kept as published)."""
+    """Rows of the ONS workbook on current areas (regions and England kept as published).
+
+    The same whole-workbook step for every CDP: memoised by the table's content, so a batch worker does it once."""
     pop = current_population.current_areas([min(ons_population.available_years())])
     pop = pop[pop["sex"] == "persons"].groupby("code")["population"].sum()
     keys = [c for c in table.columns if c not in values and c != "code"]

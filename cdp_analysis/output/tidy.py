@@ -175,14 +175,16 @@ def natural_key(column: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_numeric_dtype(column):
         return column
-    text = column.astype(str)
-    distinct = pd.Series(pd.unique(text))
-    lead = pd.to_numeric(distinct.str.extract(r"^\s*(-?\d+(?:\.\d+)?)", expand=False), errors="coerce")
+    codes, distinct = pd.factorize(column.astype(str), use_na_sentinel=False)
+    lead = pd.to_numeric(pd.Series(distinct).str.extract(r"^\s*(-?\d+(?:\.\d+)?)", expand=False),
+                         errors="coerce").to_numpy(dtype=float)
+    names = [str(d) for d in distinct]
     # numbers first (by value, then by the rest of the text), then plain text
-    order = sorted(range(len(distinct)), key=lambda i: (bool(pd.isna(lead[i])), 0.0 if pd.isna(lead[i])
-                                                        else float(lead[i]), distinct[i]))
-    rank = {distinct[i]: r for r, i in enumerate(order)}
-    return text.map(rank)
+    order = sorted(range(len(names)), key=lambda i: (bool(np.isnan(lead[i])), 0.0 if np.isnan(lead[i])
+                                                     else lead[i], names[i]))
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    return pd.Series(rank[codes], index=column.index)
 
 
 #: Row order: CDP, members, region, England, neighbours; then area, indicator, time, sex, age, category.
