@@ -103,3 +103,16 @@ def test_a_step_memoised_by_content_runs_once_per_table_and_hands_out_copies():
     cdp_analysis.clear_caches()  # cleared with the loaders' caches
     doubled(table, ["a"])
     assert len(calls) == 4
+
+
+def test_deciding_what_is_up_to_date_imports_neither_scipy_nor_statsmodels_nor_nbformat():
+    """A no-op `cdp run` imports the chapters (their settings are in the job key) but not the libraries that only
+    running a chapter needs: SciPy and statsmodels alone took about 4 s to import (docs/performance.md)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from cdp_analysis import batch, cli, jobs, runner; from cdp_analysis.chapters import registry; "
+            "registry.all_chapters(); "
+            "print(sorted(m for m in ('scipy', 'statsmodels', 'seaborn', 'nbformat', 'dask') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -24,7 +24,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from pydantic import Field, field_validator
 
 from ..areas import comparators, current_population, geography, vintage
@@ -449,6 +448,8 @@ def pyramid_figure(p: PopulationProfile) -> FigureOutput:
 
 def change_figure(p: PopulationProfile) -> FigureOutput:
     """Bar chart of % population change by age group, first to last year, for the CDP, its region(s), England."""
+    import seaborn as sns  # imported when a figure is drawn (seaborn imports SciPy)
+
     data = p.change[(p.change["measure"] == "percent change") & (p.change["time_period"] == p.span)].copy()
     data["area"] = data["area_name"]
     fig, ax = plt.subplots(figsize=(9, 4.5))

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.transforms import Bbox
 
@@ -98,6 +97,8 @@ def role_colours(roles: pd.Series) -> list[str]:
 
 def style() -> None:
     """Apply the suite's plotting style (call once per notebook)."""
+    import seaborn as sns  # seaborn imports SciPy: only when figures are made, not in no-op runs
+
     sns.set_theme(context="notebook", style="whitegrid", font="DejaVu Sans")
     plt.rcParams.update({"figure.dpi": SCREEN_DPI, "savefig.dpi": SCREEN_DPI * PNG_SCALE,
                          "axes.titleweight": "bold", "axes.titley": 1.0, "svg.hashsalt": "cdp-analysis", "svg.fonttype": "path",

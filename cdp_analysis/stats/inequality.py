@@ -31,12 +31,12 @@ random stream, so simulated limits differ from R's by Monte-Carlo error only.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from ._frame import normalise_group_by as _as_list
 from ._frame import numeric_column as _numeric
@@ -46,7 +46,14 @@ log = logging.getLogger(__name__)
 
 __all__ = ["sii"]
 
-_Z975 = float(_st.norm.ppf(0.975))
+@functools.cache
+def _z975() -> float:
+    """Φ⁻¹(0.975); SciPy is imported when first needed (`cdp run` of up-to-date CDPs never needs it)."""
+    from scipy import stats as _st
+
+    return float(_st.norm.ppf(0.975))
+
+
 _VALUE_TYPES = {0: "normal", 1: "rate", 2: "proportion", "normal": "normal", "other": "normal",
                 "rate": "rate", "proportion": "proportion"}
 
@@ -226,7 +233,7 @@ def sii(
                     f"column '{name}' must be {'> 0' if kind == 'rate' else 'strictly between 0 and 1'} "
                     f"for value_type='{kind}' (log/logit transform) in rows {list(df.index[bad])}"
                 )
-        s = (_transform(hi, kind) - _transform(lo, kind)) / (2 * _Z975)
+        s = (_transform(hi, kind) - _transform(lo, kind)) / (2 * _z975())
 
     q_all = pd.unique(df[quantile].dropna())
     n_q = len(q_all)

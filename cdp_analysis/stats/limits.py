@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from scipy import stats as _st
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +69,9 @@ def normalise_confidence(confidence: float) -> float:
 
 def z_value(confidence: float) -> float:
     """Two-sided standard normal quantile z = Φ⁻¹(1 − α/2) for a confidence level."""
+    # SciPy is imported when first used: `cdp run` of up-to-date CDPs never needs it
+    from scipy import stats as _st
+
     c = normalise_confidence(confidence)
     return float(_st.norm.ppf(c + (1 - c) / 2))
 
@@ -149,6 +151,9 @@ def exact_poisson_limits(x, confidence: float = 0.95):
     (lower, upper) : tuple of numpy.ndarray
         ``lower = chi2.ppf(α/2, 2x)/2`` (0 at x = 0), ``upper = chi2.ppf(1 − α/2, 2x + 2)/2``.
     """
+    # SciPy is imported when first used: `cdp run` of up-to-date CDPs never needs it
+    from scipy import stats as _st
+
     c = normalise_confidence(confidence)
     a = 1 - c
     x = _as_float_array(x, "x")

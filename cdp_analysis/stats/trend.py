@@ -40,7 +40,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from ._frame import normalise_group_by as _as_list
 from ._frame import numeric_column as _numeric
@@ -50,8 +49,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS"]
 
-#: χ²₁ critical value at 99.8 % (two-sided): 9.5495.
-TREND_CRITICAL_VALUE = float(_st.chi2.ppf(0.998, 1))
+#: χ²₁ critical value at 99.8 % (two-sided): ``scipy.stats.chi2.ppf(0.998, 1)``, to the last digit
+#: (tests/stats/test_trend.py checks it), written out so that importing the package does not import SciPy.
+TREND_CRITICAL_VALUE = 9.549535706083237
 
 TREND_LEVELS = [
     "Increasing and getting better",
@@ -336,6 +336,9 @@ def recent_trend(
     result["trend"] = pd.Categorical(trend, categories=TREND_LEVELS)
     result["direction"] = direction
     result["chi_square"] = chi2_full
+    # SciPy is imported when first used: `cdp run` of up-to-date CDPs never needs it
+    from scipy import stats as _st
+
     result["p_value"] = _st.chi2.sf(chi2_full, 1)
     result["slope"] = slope_full
     logit_full[~can] = np.nan

@@ -20,6 +20,7 @@ def _prop_frame(counts, denoms, years=None, area="A"):
 def test_critical_value_is_998_two_sided():
     assert TREND_CRITICAL_VALUE == pytest.approx(stats.norm.ppf(0.999) ** 2, rel=1e-9)
     assert TREND_CRITICAL_VALUE == pytest.approx(9.5495, abs=1e-4)
+    assert TREND_CRITICAL_VALUE == float(stats.chi2.ppf(0.998, 1))  # written out, to the last digit
 
 
 def test_strong_increase_in_counts_is_increasing():
