@@ -183,8 +183,11 @@ def _worker_init(stopping) -> None:
 
 def up_to_date(cdps: list[Partnership], root: Path, force: bool = False) -> set[str]:
     """The slugs of the CDPs whose outputs in ``root`` are up to date (none with ``force``)."""
+    if force:
+        return set()
     root = Path(root).resolve()
-    return set() if force else {c.slug for c in cdps if jobs.up_to_date(c, root / c.slug)}
+    shared = jobs.shared_inputs()  # the same for every CDP: hashed once, not once per CDP
+    return {c.slug for c in cdps if jobs.up_to_date(c, root / c.slug, shared=shared)}
 
 
 def run_batch(cdps: list[Partnership], options: Options, *, outputs_root: Path | None = None,

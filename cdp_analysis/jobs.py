@@ -62,40 +62,50 @@ def _named_files(cdp) -> dict[str, str]:
     return out
 
 
-def job_key(cdp) -> str:
-    """The job key of a CDP's run (see the module docstring)."""
+def shared_inputs() -> dict:
+    """The parts of a job key that are the same for every CDP: the package, the data register, the bytes in
+    ``data/raw``, the catalogue and downloaded Fingertips exports. A batch computes them once for all its CDPs
+    (:func:`cdp_analysis.batch.up_to_date`) instead of once per CDP."""
     root = paths.project_root()
-    chapters = cdp.chapters()
     user = root / "data" / "user" / "fingertips"
-    parts = {
-        "cdp": {"slug": cdp.slug, "name": cdp.name, "members": list(cdp.members)},
-        "settings": cdp.settings.model_dump(mode="json"),
-        "notebooks": {c.notebook: _sha(c.notebook_path()) for c in chapters},
+    return {
         "package": {"version": __version__, "modules": package_digest()},
         "register": {e.path: [e.edition, e.sha256] for e in register.load_register()},
         "raw": register.raw_checksums(),  # the bytes actually there (a file changed without registering it)
         "catalogue": {p.name: _sha(p) for p in sorted((root / "data" / "catalogue").glob("*")) if p.is_file()},
         "downloads": {p.name: _sha(p) for p in sorted(user.glob("*")) if p.is_file()} if user.is_dir() else {},
+    }
+
+
+def job_key(cdp, shared: dict | None = None) -> str:
+    """The job key of a CDP's run (see the module docstring). ``shared``: :func:`shared_inputs`, if the caller
+    has it (computed here otherwise)."""
+    parts = {
+        "cdp": {"slug": cdp.slug, "name": cdp.name, "members": list(cdp.members)},
+        "settings": cdp.settings.model_dump(mode="json"),
+        "notebooks": {c.notebook: _sha(c.notebook_path()) for c in cdp.chapters()},
+        **(shared_inputs() if shared is None else shared),
         "files": _named_files(cdp),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def up_to_date(cdp, folder: Path, key: str | None = None) -> bool:
+def up_to_date(cdp, folder: Path, key: str | None = None, shared: dict | None = None) -> bool:
     """True when ``folder`` (the CDP's output folder) holds a successful run with the same job key and every
     output file it recorded is present and unchanged (and the report exists).
 
     An output is unchanged if it was modified before ``run.json`` was written (its modification time), or,
     if it was, if it still has the checksum ``run.json`` recorded: as ``make`` does, a file edited by hand is
     noticed by its time, without hashing every output of every CDP on each no-op run (a file put back with an
-    older time is not noticed; ``--force`` runs the CDP anyway)."""
+    older time is not noticed; ``--force`` runs the CDP anyway). ``key``: the CDP's job key if known;
+    ``shared``: :func:`shared_inputs`, for a caller checking many CDPs."""
     manifest = Path(folder) / "run.json"
     try:
         written = manifest.stat().st_mtime_ns
         run = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if run.get("status") != "succeeded" or run.get("job_key") != (key or job_key(cdp)):
+    if run.get("status") != "succeeded" or run.get("job_key") != (key or job_key(cdp, shared)):
         return False
     if not (Path(folder) / "report.html").is_file():
         return False

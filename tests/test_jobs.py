@@ -116,3 +116,19 @@ def test_deciding_what_is_up_to_date_imports_neither_scipy_nor_statsmodels_nor_n
             "print(sorted(m for m in ('scipy', 'statsmodels', 'seaborn', 'nbformat', 'dask') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_batch_hashes_the_shared_inputs_once_and_gets_the_same_keys(monkeypatch):
+    from cdp_analysis import batch
+    from cdp_analysis.data import register
+
+    chosen = [partnerships.get(s) for s in ("nottinghamshire", "rutland", "northamptonshire")]
+    alone = {c.slug: jobs.job_key(c) for c in chosen}
+    shared = jobs.shared_inputs()
+    assert {c.slug: jobs.job_key(c, shared) for c in chosen} == alone
+    assert len(set(alone.values())) == 3
+    calls = []
+    original = register.raw_checksums
+    monkeypatch.setattr(register, "raw_checksums", lambda: calls.append(1) or original())
+    batch.up_to_date(chosen, cdp_analysis.paths.project_root() / "no-such-outputs")
+    assert calls == [1]
