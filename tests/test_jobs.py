@@ -127,8 +127,10 @@ def test_a_batch_hashes_the_shared_inputs_once_and_gets_the_same_keys(monkeypatc
     shared = jobs.shared_inputs()
     assert {c.slug: jobs.job_key(c, shared) for c in chosen} == alone
     assert len(set(alone.values())) == 3
-    calls = []
-    original = register.raw_checksums
+    calls, given = [], []
+    original, check = register.raw_checksums, jobs.up_to_date
     monkeypatch.setattr(register, "raw_checksums", lambda: calls.append(1) or original())
+    monkeypatch.setattr(jobs, "up_to_date", lambda c, f, key=None, shared=None: given.append(shared) or check(c, f))
     batch.up_to_date(chosen, cdp_analysis.paths.project_root() / "no-such-outputs")
-    assert calls == [1]
+    assert calls == [1]  # data/raw hashed once for the three CDPs
+    assert len(given) == 3 and all(g is given[0] for g in given) and given[0] == shared
