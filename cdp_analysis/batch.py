@@ -41,6 +41,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import chapters, interrupts, jobs, kernels, locks, paths, runner
+from .areas import partnerships
 from .areas.partnerships import Partnership
 from .errors import CannotRunError, InputError
 from .files import write_atomic
@@ -203,6 +204,7 @@ def run_batch(cdps: list[Partnership], options: Options, *, outputs_root: Path |
         With ``results`` (the CDPs that finished), after the CDPs still running have cleaned up.
     """
     root = Path(outputs_root or paths.outputs_dir()).resolve()
+    cdps = partnerships.distinct(cdps)  # two CDPs of one batch never share a folder
     stream = stream or sys.stderr
     locks.clean_stale(root)  # partial folders and locks of runs whose process died
     fresh = up_to_date(cdps, root, options.force) if fresh is None else fresh

@@ -142,7 +142,10 @@ def _areas(named_only: bool) -> int:
         region = ", ".join(sorted({reg.loc[m, 'region_name'] for m in c.members}))
         print(f"{c.slug:<38} {c.members_text:<24} {region:<26} {c.name}")
     print(f"\n{len(cdps)} CDP(s). Named multi-area CDPs are defined in params/cdps/; any area code also works.")
-    return 0
+    broken = partnerships.broken_files()
+    for b in broken.values():
+        print(f"not listed: {b.error.message}", file=sys.stderr)
+    return 2 if broken else 0
 
 
 def _data() -> int:
@@ -173,7 +176,11 @@ def _run(args) -> int:
     if not args.all and not args.cdps and not args.only_failed:
         raise InputError("no CDP given", hint="e.g. `cdp run nottinghamshire northamptonshire`, or `cdp run --all`")
     root = Path(args.outputs) if args.outputs else paths.outputs_dir()
-    named = partnerships.all_partnerships() if args.all else [partnerships.get(k) for k in dict.fromkeys(args.cdps)]
+    named = partnerships.distinct(partnerships.all_partnerships() if args.all
+                                  else [partnerships.get(k) for k in dict.fromkeys(args.cdps)])
+    broken = list(partnerships.broken_files().values()) if args.all else []
+    for b in broken:  # reported, and the exit status says so; every other CDP still runs
+        print(f"error: {b.error.message}\n  (the CDP of {b.path.name} is not run)", file=sys.stderr)
     cdps = named
     if args.only_failed:
         failed = [partnerships.get(k) for k in batch.failed_keys(root)]
@@ -185,7 +192,8 @@ def _run(args) -> int:
         print(f"running again {len(cdps)} CDP(s) whose last run did not succeed: "
               f"{', '.join(c.slug for c in cdps[:10])}{' …' if len(cdps) > 10 else ''}")
     with interrupts.handled():
-        return _run_cdps(args, cdps, root)
+        status = _run_cdps(args, cdps, root)
+    return max(status, 2) if broken and status in (0, 2) else status
 
 
 def _batch_options(args):

@@ -58,6 +58,13 @@ def closest(value: str, choices, n: int = 1) -> list[str]:
     return [lowered[h] for h in hits]
 
 
+def shorten(value, limit: int = 60) -> str:
+    """``value`` as a message shows it: printable characters only, at most ``limit`` characters (a message
+    never repeats a whole cell, line or name of arbitrary length)."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(value))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def did_you_mean(value: str, choices) -> str:
     """A hint sentence naming the closest valid value, or an empty string."""
     hits = closest(value, choices, n=1)

@@ -9,6 +9,7 @@ outputs.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -45,3 +46,30 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def remove_inside(root: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Remove ``path`` (a folder with its contents, a file, or a symbolic link: the link only), which must lie
+    inside ``root`` (:func:`cdp_analysis.paths.inside`); nothing if it does not exist.
+
+    Raises
+    ------
+    CannotRunError
+        If ``path`` is not inside ``root``: nothing is removed.
+    OSError
+        If the system refuses the removal.
+    """
+    from .paths import inside
+
+    path = inside(root, path)
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def replace_inside(root: str | os.PathLike, source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """``os.replace(source, target)`` after checking that both lie inside ``root``."""
+    from .paths import inside
+
+    os.replace(inside(root, source), inside(root, target))

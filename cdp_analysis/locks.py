@@ -16,12 +16,13 @@ import json
 import logging
 import os
 import re
-import shutil
 import socket
 import time
 from pathlib import Path
 
+from . import paths
 from .errors import CannotRunError
+from .files import remove_inside
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class CdpLock:
     """The lock of one CDP's output folder (a context manager)."""
 
     def __init__(self, root: Path, slug: str):
-        self.path = Path(root) / f".{slug}.lock"
+        self.path = paths.inside(root, Path(root) / f".{paths.check_slug(slug)}.lock")
         self.slug = slug
 
     def _holder(self) -> dict | None:
@@ -112,10 +113,10 @@ def clean_stale(root: Path) -> list[Path]:
         return removed
     for p in entries:
         m = _TEMP.match(p.name)
-        if not m or not p.is_dir() or alive(int(m["pid"])):
+        if not m or not (p.is_dir() or p.is_symlink()) or alive(int(m["pid"])):
             continue
         try:
-            shutil.rmtree(p)
+            remove_inside(root, p)  # a link is removed, never followed
         except OSError as exc:
             if exc.errno != errno.ENOENT:
                 log.warning("could not remove %s: %s", p, exc)

@@ -33,7 +33,6 @@ import logging
 import math
 import os
 import re
-import shutil
 import sys
 import tempfile
 import threading
@@ -46,7 +45,7 @@ from . import interrupts, jobs, kernels, locks, paths
 from .areas.partnerships import Partnership
 from .data import datasets
 from .errors import CannotRunError, InputError
-from .files import write_atomic
+from .files import remove_inside, replace_inside, write_atomic
 from .output import manifest, provenance
 
 log = logging.getLogger(__name__)
@@ -329,13 +328,14 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
         On SIGINT/SIGTERM, after stopping the kernel and moving the partial folder to ``.failed/<slug>/``.
     """
     root = Path(outputs_root or paths.outputs_dir()).resolve()
+    folder = paths.inside(root, root / paths.check_slug(cdp.slug))  # the slug is checked again: nothing outside
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CannotRunError.from_os_error(exc, doing="creating the output folder") from None
     with locks.CdpLock(root, cdp.slug):
         key = jobs.job_key(cdp)
-        if not force and jobs.up_to_date(cdp, root / cdp.slug, key):
+        if not force and jobs.up_to_date(cdp, folder, key):
             log.info("%s: outputs up to date (job key %s…); not run again", cdp.slug, key[:12])
             return RunResult(cdp.slug, jobs.UP_TO_DATE, 0.0, root / cdp.slug,
                              "inputs, code and outputs unchanged since the last run (--force runs it again)")
@@ -345,9 +345,9 @@ def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str |
 
 def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, key: str = "",
                 timeouts: dict | None = None) -> RunResult:
-    final = root / cdp.slug
+    final = paths.inside(root, root / cdp.slug)
     try:
-        work = Path(tempfile.mkdtemp(prefix=f".{cdp.slug}.partial-{os.getpid()}-", dir=root))
+        work = paths.inside(root, tempfile.mkdtemp(prefix=f".{cdp.slug}.partial-{os.getpid()}-", dir=root))
         os.chmod(work, 0o755)
     except OSError as exc:
         raise CannotRunError.from_os_error(exc, doing=f"starting the run of {cdp.slug}") from None
@@ -426,17 +426,27 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
 
 
 def _keep_failed(work: Path, root: Path, slug: str) -> Path:
-    """Move a failed attempt to ``.failed/<slug>/`` (replacing an older one); delete it if even that fails."""
-    out = root / ".failed" / slug
+    """Move a failed attempt to ``.failed/<slug>/`` (replacing an older one); delete it if even that fails.
+
+    Every path is checked to lie inside ``root`` first (:func:`cdp_analysis.paths.inside`): a ``.failed`` that is
+    a symbolic link is replaced by a folder, never followed.
+    """
+    failed = paths.inside(root, root / ".failed")
+    out = failed / paths.check_slug(slug)
     if not work.exists():
         return out
     try:
-        shutil.rmtree(out, ignore_errors=True)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(work, out)
+        if failed.is_symlink() or (failed.exists() and not failed.is_dir()):
+            remove_inside(root, failed)
+        failed.mkdir(exist_ok=True)
+        remove_inside(failed, out)
+        replace_inside(root, work, out)
     except OSError as exc:
         log.warning("could not keep the failed attempt of %s in %s (%s); removing it", slug, out, exc)
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            remove_inside(root, work)
+        except OSError:
+            pass
     return out
 
 
@@ -469,19 +479,29 @@ def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
 def _swap_in(work: Path, final: Path) -> None:
     """Replace ``final`` by ``work`` with renames only (the previous folder exists until the new one is in place).
 
-    The caller holds the CDP's lock, so no other run swaps the same folder meanwhile.
+    The caller holds the CDP's lock, so no other run swaps the same folder meanwhile. Both lie inside the output
+    root (checked). If ``final`` is a symbolic link (an analyst linked a CDP's folder elsewhere), the link is
+    replaced by the new folder and then removed; the folder it pointed to is left as it was, never deleted.
     """
-    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-{os.getpid()}-", dir=final.parent))
+    root = final.parent
+    old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-{os.getpid()}-", dir=root))
     old.rmdir()  # a unique name, free for the rename below
-    if final.exists():
-        os.replace(final, old)
+    linked = final.is_symlink()
+    if linked:
+        log.warning("%s was a link to %s: it is replaced by a folder; the folder it pointed to is left as it was",
+                    final, os.path.realpath(final))
+    if final.exists() or linked:
+        replace_inside(root, final, old)
     try:
-        os.replace(work, final)
+        replace_inside(root, work, final)
     except OSError:
-        if old.exists():
-            os.replace(old, final)
+        if old.exists() or old.is_symlink():
+            replace_inside(root, old, final)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        remove_inside(root, old)
+    except OSError as exc:
+        log.warning("could not remove the previous outputs %s: %s", old, exc)
 
 
 def run_many(cdps: list[Partnership], *, outputs_root: Path | None = None, stream=None,

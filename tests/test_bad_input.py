@@ -209,8 +209,8 @@ def test_former_area_code_on_the_command_line_names_successors(project):
 
 
 def test_cli_legacy_member_code_names_file_key_and_successors(project, cli):
-    write(project / "params/cdps/old_northants.yaml", "name: Old Northamptonshire\nmembers: [E10000021]\n")
-    assert_cli_input_error(cli("run", "nottinghamshire", root=project), "params/cdps/old_northants.yaml",
+    write(project / "params/cdps/old-northants.yaml", "name: Old Northamptonshire\nmembers: [E10000021]\n")
+    assert_cli_input_error(cli("run", "old-northants", root=project), "params/cdps/old-northants.yaml",
                            "key 'members', item 1", "'E10000021' (Northamptonshire) is a former area code",
                            "replaced by E06000061 North Northamptonshire, E06000062 West Northamptonshire",
                            "replace it with the current code(s)")
@@ -219,7 +219,7 @@ def test_cli_legacy_member_code_names_file_key_and_successors(project, cli):
 def test_unknown_member_code_suggests_closest(project):
     write(project / NORTHANTS, "name: Northamptonshire\nmembers: [E06000061, E0600062]\n")
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "northamptonshire.yaml", "key 'members', item 2", "'E0600062' is not a current",
                    "did you mean 'E06000062'?")
 
@@ -227,7 +227,7 @@ def test_unknown_member_code_suggests_closest(project):
 def test_member_listed_twice(project):
     write(project / NORTHANTS, "name: Northamptonshire\nmembers: [E06000061, E06000061]\n")
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "northamptonshire.yaml", "key 'members'", "listed twice")
 
 
@@ -250,7 +250,7 @@ def test_cli_bad_indentation_in_defaults_names_file_and_line(project, cli):
 def test_malformed_cdp_file_names_file_and_line(project, text, line, hint):
     write(project / NORTHANTS, text)
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "params/cdps/northamptonshire.yaml", line, "not valid YAML", hint)
 
 
@@ -277,14 +277,14 @@ def test_cli_misspelt_key_in_defaults_suggests_correct_one(project, cli):
 def test_unknown_key_in_cdp_file_lists_valid_keys(project):
     write(project / NORTHANTS, "name: Northamptonshire\nmembers: [E06000061, E06000062]\ncolour: blue\n")
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "northamptonshire.yaml", "key 'colour'", "unknown key", "valid keys are: name, members")
 
 
 def test_missing_required_key(project):
     write(project / NORTHANTS, "name: Northamptonshire\n")
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "northamptonshire.yaml", "key 'members'", "required key 'members' is missing", "add 'members:'")
 
 
@@ -307,7 +307,7 @@ def test_keys_of_earlier_params_files_say_where_they_went(project, old_key, need
     path.write_text(path.read_text() + old_key + "\n")
     cdp_analysis.clear_caches()
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert "unknown key" in exc.value.message and needle in exc.value.message
 
 
@@ -327,7 +327,7 @@ def test_notebook_parameter_the_chapter_does_not_declare(project):
 def test_bad_comparator_list_names_file_key_and_fix(project, areas, needles):
     write(project / NORTHANTS, (project / NORTHANTS).read_text() + f"comparators:\n  name: CIPFA\n  areas: {areas}\n")
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "northamptonshire.yaml", *needles)
 
 
@@ -365,14 +365,14 @@ def test_wrong_type_in_defaults(project, old, new, key, needles):
 def test_wrong_type_in_cdp_file(project):
     write(project / NORTHANTS, "name: Northamptonshire\nmembers: E06000061\n")
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "northamptonshire.yaml", "key 'members'", "valid list", "e.g. [E06000061, E06000062]")
 
 
 def test_year_without_population_estimates_names_file_and_key(project):
     write(project / NORTHANTS, (project / NORTHANTS).read_text() + "population_profile:\n  population_years: [2020, 2023]\n")
     with pytest.raises(InputError) as exc:
-        partnerships.named_partnerships()
+        partnerships.get("northamptonshire")
     assert_message(exc, "params/cdps/northamptonshire.yaml", "key 'population_years'", "mid-2023",
                    "choose from 2020, 2021, 2022, 2024")
 

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from .. import paths
-from ..errors import InputError, did_you_mean
+from ..errors import InputError, did_you_mean, shorten
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,40 @@ _EXAMPLES = {"chapters": "a list of chapter names, e.g. [population_profile]",
              "name": "a name in words, e.g. Northamptonshire"}
 
 
+#: The largest params file read (a params file is a few dozen lines; anything far larger is not one).
+MAX_FILE_BYTES = 256 * 1024
+#: The longest name in words (a CDP's or a comparator set's): a board paper's title, not a paragraph.
+MAX_NAME = 120
+
+
+def plain_name(value: str) -> str:
+    """A name in words, checked: one line of printable characters with some letter or digit (so a name never
+    breaks a table row, a heading or a file). Raises ``ValueError`` (pydantic reports it with the key)."""
+    if not value.strip():
+        raise ValueError("a name cannot be blank")
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError("a name must be one line of printable characters (no line breaks, tabs or control "
+                         "characters)")
+    if not any(ch.isalnum() for ch in value):
+        raise ValueError("a name needs a letter or digit")
+    return value
+
+
 class ComparatorSet(BaseModel):
     """Comparator areas an analyst chooses (e.g. the CIPFA neighbours a council uses), instead of the ONS
     statistical nearest neighbours."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, description="what the set is, in words, e.g. CIPFA nearest neighbours (2024)")
-    areas: list[str] = Field(min_length=1, description="current upper-tier area codes, in the order to show them")
+    name: str = Field(min_length=1, max_length=MAX_NAME,
+                      description="what the set is, in words, e.g. CIPFA nearest neighbours (2024)")
+    areas: list[str] = Field(min_length=1, max_length=152,
+                             description="current upper-tier area codes, in the order to show them")
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        return plain_name(v)
 
 
 class CommonSettings(BaseModel):
@@ -112,28 +138,103 @@ def run_settings_model() -> type[CommonSettings]:
     return create_model("RunSettings", __base__=CommonSettings, **sections)
 
 
-class CDPFile(BaseModel):
+class CDPName(BaseModel):
+    """A CDP's name in words, as a params file or a notebook parameter gives it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        return plain_name(v)
+
+
+class CDPFile(CDPName):
     """A named CDP (``params/cdps/<slug>.yaml``): its name and member areas; other keys override the defaults."""
 
     model_config = ConfigDict(extra="allow", strict=True)
 
-    name: str = Field(min_length=1)
-    members: list[str] = Field(min_length=1, description="current upper-tier area codes")
+    members: list[str] = Field(min_length=1, max_length=153, description="current upper-tier area codes")
+
+
+class _ParamsLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter: a key given twice in one mapping and aliases (``*name``, which let a
+    few hundred bytes expand to gigabytes) are refused, each as a :class:`yaml.MarkedYAMLError` with its line."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, f"an alias (*{event.anchor}) refers to another part of "
+                                              "the file", event.start_mark)
+        if self.check_event(yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            event = self.peek_event()
+            if event.anchor is not None:
+                raise yaml.composer.ComposerError(None, None, f"an anchor (&{event.anchor}) marks a part of the "
+                                                  "file for reuse", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: PyYAML says so below
+                first = None
+            if first is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key '{key}' is given twice (first on line {first.line + 1})",
+                    key_node.start_mark)
+            try:
+                seen[key] = key_node.start_mark
+            except TypeError:
+                pass
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_hint(problem: str) -> str:
+    if "given twice" in problem:
+        return "keep one of them: a later one would silently replace the first"
+    if "alias" in problem or "anchor" in problem:
+        return "write each value out in full: params files do not use YAML anchors or aliases (& and *)"
+    if "\\t" in problem or "\t" in problem:
+        return "indent with spaces, not tabs"
+    return "check the indentation and that every key is followed by ': '"
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """A params file's mapping, or a readable error naming the file and line."""
+    """A params file's mapping, or a readable error naming the file and line.
+
+    The file must be UTF-8 (plain ASCII is UTF-8), at most :data:`MAX_FILE_BYTES` long, with no key given twice
+    in one mapping and no YAML anchors or aliases.
+    """
     if not path.is_file():
         raise InputError("parameter file not found", file=path, hint="restore it from git, or check the name")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"the file is {size:,} bytes long; a params file is at most {MAX_FILE_BYTES // 1024} kB",
+                         file=path, hint="a params file holds a few keys: see params/defaults.yaml")
+    data = path.read_bytes()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read)", file=path,
+                         where=f"line {line}, column {column}",
+                         hint="save the file as UTF-8 (in most editors: Save As, encoding UTF-8)") from None
+    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors write
+    try:
+        doc = yaml.load(text, Loader=_ParamsLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        hint = ("indent with spaces, not tabs" if "\\t" in problem or "\t" in problem
-                else "check the indentation and that every key is followed by ': '")
-        raise InputError(f"not valid YAML ({problem})", file=path, where=where, hint=hint) from None
+        raise InputError(f"not valid YAML ({problem})" if "given twice" not in problem and "alias" not in problem
+                         and "anchor" not in problem else problem, file=path, where=where,
+                         hint=_yaml_hint(problem)) from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -179,7 +280,8 @@ def raise_readable(exc: ValidationError, model: type[BaseModel], *, file: Path |
                          hint=f"add '{key}:' (see params/defaults.yaml and README.md)") from None
     got = err.get("input")
     msg = err["msg"].lower().removeprefix("value error, ")
-    raise InputError(f"{msg} (got {got!r})", file=file, where=where, hint=_hint(owner, key)) from None
+    shown = repr(got) if len(repr(got)) <= 60 else shorten(repr(got), 60) + f" ({len(str(got)):,} characters)"
+    raise InputError(f"{msg} (got {shown})", file=file, where=where, hint=_hint(owner, key)) from None
 
 
 def validate(model: type[BaseModel], doc: dict[str, Any], path: Path | None, *, kind: str = "key") -> BaseModel:

@@ -18,7 +18,7 @@ from .. import paths
 from ..errors import InputError, closest
 from ..memo import memoised
 from . import geography, vintage
-from .params import CommonSettings, load_cdp_file, load_defaults, validate_parameters
+from .params import CDPName, CommonSettings, load_cdp_file, load_defaults, read_yaml, validate_parameters
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,10 @@ class Partnership:
     settings: CommonSettings
     source: str = "single area"
     member_names: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        # the last guard: whoever builds a Partnership, its slug can name a folder inside the output root only
+        paths.check_slug(self.slug)
 
     @property
     def key(self) -> str:
@@ -122,19 +126,74 @@ def _defaults(params_dir: str) -> CommonSettings:
     return load_defaults(Path(params_dir) / "defaults.yaml")
 
 
+@dataclass(frozen=True)
+class BrokenFile:
+    """A file in ``params/cdps/`` that could not be read: the CDP it would define is not run, the others are.
+
+    Attributes
+    ----------
+    slug : str
+        The file's stem.
+    path : Path
+        The file.
+    error : InputError
+        What is wrong with it (naming the file).
+    members : tuple of str
+        The area codes it lists, when that much could be read (so ``--all`` does not run them on their own).
+    """
+
+    slug: str
+    path: Path
+    error: InputError
+    members: tuple[str, ...] = ()
+
+
+def _listed_members(path: Path) -> tuple[str, ...]:
+    """The codes under ``members:`` of a params file that failed a later check, if it can be read at all."""
+    try:
+        doc = read_yaml(path)
+    except InputError:
+        return ()
+    members = doc.get("members")
+    return tuple(m for m in members if isinstance(m, str)) if isinstance(members, list) else ()
+
+
+def _named_from(path: Path, defaults: CommonSettings, folder: Path) -> Partnership:
+    paths.check_slug(path.stem, file=path)
+    spec, settings = load_cdp_file(path, defaults)
+    geography.check_upper_tier_codes(spec.members, file=path)
+    check_comparators(settings, spec.members, file=path)
+    rel = path.relative_to(folder.parent).as_posix() if folder.parent in path.parents else str(path)
+    return Partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings,
+                       source=rel, member_names=tuple(geography.name_of(c) for c in spec.members))
+
+
 @memoised(maxsize=4)
-def _load(params_dir: str) -> tuple[CommonSettings, dict[str, Partnership]]:
+def _load(params_dir: str) -> tuple[CommonSettings, dict[str, Partnership], dict[str, BrokenFile]]:
+    """The defaults, the named CDPs of ``params/cdps/`` and the files there that could not be read.
+
+    A bad file stops neither ``cdp areas`` nor the runs of other CDPs: it is kept, with its error, in the third
+    mapping, and naming its CDP (:func:`get`) raises that error. A second file whose CDP shares members with
+    an earlier one (in file-name order) is refused the same way, naming both files.
+    """
     folder = Path(params_dir)
     defaults = _defaults(params_dir)
-    named = {}
+    named: dict[str, Partnership] = {}
+    broken: dict[str, BrokenFile] = {}
     for path in sorted((folder / "cdps").glob("*.yaml")):
-        spec, settings = load_cdp_file(path, defaults)
-        geography.check_upper_tier_codes(spec.members, file=path)
-        check_comparators(settings, spec.members, file=path)
-        rel = path.relative_to(folder.parent).as_posix() if folder.parent in path.parents else str(path)
-        named[path.stem] = Partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings,
-                                       source=rel, member_names=tuple(geography.name_of(c) for c in spec.members))
-    return defaults, named
+        try:
+            cdp = _named_from(path, defaults, folder)
+            owner = next((p for p in named.values() if set(p.members) & set(cdp.members)), None)
+            if owner is not None:
+                shared = sorted(set(owner.members) & set(cdp.members))
+                raise InputError(f"'{shared[0]}' ({geography.name_of(shared[0])}) is also a member of the CDP "
+                                 f"defined by {owner.source}", file=path, where="key 'members'",
+                                 hint="an area belongs to one CDP: remove it from one of the two files")
+            named[cdp.slug] = cdp
+        except InputError as exc:
+            log.info("%s", exc.message)  # reported by `cdp areas`, `cdp run --all` and a run of this CDP
+            broken[path.stem] = BrokenFile(path.stem, path, exc, _listed_members(path))
+    return defaults, named, broken
 
 
 def check_comparators(settings: CommonSettings, members, *, file=None, where: str = "key 'comparators'") -> None:
@@ -164,6 +223,8 @@ def from_parameters(slug: str, name: str, members: list[str], n_neighbours: int 
     InputError
         For an unknown or former area code, or a parameter of the wrong type.
     """
+    paths.check_slug(slug, where="parameter 'cdp_slug'")
+    validate_parameters(CDPName, {"name": name})
     geography.check_upper_tier_codes(members, where="parameter 'members'")
     base = defaults()
     common = {"n_neighbours": base.n_neighbours if n_neighbours is None else n_neighbours,
@@ -175,8 +236,14 @@ def from_parameters(slug: str, name: str, members: list[str], n_neighbours: int 
     return Partnership(slug=slug, name=name, members=tuple(members), settings=settings,
                        source="notebook parameters", member_names=tuple(geography.name_of(c) for c in members))
 def named_partnerships() -> dict[str, Partnership]:
-    """The named CDPs defined in ``params/cdps/``, by slug."""
+    """The named CDPs defined in ``params/cdps/``, by slug (files that could not be read are left out:
+    :func:`broken_files`)."""
     return dict(_load(str(paths.params_dir()))[1])
+
+
+def broken_files() -> dict[str, BrokenFile]:
+    """The files in ``params/cdps/`` that could not be read, by stem, each with its error."""
+    return dict(_load(str(paths.params_dir()))[2])
 
 
 def _single(row) -> Partnership:
@@ -190,13 +257,33 @@ def from_file(path: Path) -> Partnership:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no such params file: {path}", hint="give the path of a CDP's YAML file")
+    if path.resolve().parent == (paths.params_dir() / "cdps").resolve():  # a named CDP, by its file's path
+        return get(path.stem)
+    paths.check_slug(path.stem, file=path)
     spec, settings = load_cdp_file(path, defaults())
     geography.check_upper_tier_codes(spec.members, file=path)
     check_comparators(settings, spec.members, file=path)
     root = paths.project_root()
     rel = path.resolve().relative_to(root).as_posix() if root in path.resolve().parents else str(path)
-    return Partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings, source=rel,
-                       member_names=tuple(geography.name_of(c) for c in spec.members))
+    cdp = Partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings, source=rel,
+                      member_names=tuple(geography.name_of(c) for c in spec.members))
+    _check_own_folder(cdp, path)
+    return cdp
+
+
+def _check_own_folder(cdp: Partnership, path: Path) -> None:
+    """A CDP from a file outside ``params/cdps/`` may not take the output folder of another CDP (one with other
+    members): its report would silently replace theirs."""
+    other = named_partnerships().get(cdp.slug)
+    if other is None:
+        utla = geography.areas("utla")
+        hit = utla[utla["slug"] == cdp.slug]
+        other = _single(hit.iloc[0]) if len(hit) else None
+    if other is not None and set(other.members) != set(cdp.members):
+        raise InputError(f"its outputs would go to outputs/{cdp.slug}/, the folder of {other.name} "
+                         f"({other.members_text}), a different CDP", file=path,
+                         hint=f"rename the file, e.g. to {cdp.slug}-{paths.slug_of(cdp.name) or 'own'}.yaml, "
+                              "so that its outputs get a folder of their own")
 
 
 def get(key: str) -> Partnership:
@@ -208,6 +295,9 @@ def get(key: str) -> Partnership:
     named = named_partnerships()
     if key in named:
         return named[key]
+    broken = broken_files()
+    if key in broken:
+        raise broken[key].error
     utla = geography.areas("utla")
     hit = utla[(utla["slug"] == key) | (utla["code"] == key)]
     if len(hit) == 1:
@@ -222,8 +312,31 @@ def get(key: str) -> Partnership:
 
 
 def all_partnerships() -> list[Partnership]:
-    """Every CDP: the named ones, then each area not a member of a named CDP, sorted by slug."""
+    """Every CDP: the named ones, then each area not a member of a named CDP, sorted by slug.
+
+    The members listed by a file of ``params/cdps/`` that could not be read (:func:`broken_files`) are not run
+    on their own either: that CDP is reported as not done by ``cdp run --all``.
+    """
     named = named_partnerships()
-    taken = {m for p in named.values() for m in p.members}
+    taken = {m for p in named.values() for m in p.members} | {m for b in broken_files().values() for m in b.members}
     singles = [_single(r) for _, r in geography.areas("utla").iterrows() if r["code"] not in taken]
     return sorted([*named.values(), *singles], key=lambda p: p.slug)
+
+
+def distinct(cdps: list[Partnership]) -> list[Partnership]:
+    """``cdps`` with repeats of one CDP dropped (e.g. named by slug and by code), in order.
+
+    Raises
+    ------
+    InputError
+        If two different CDPs would write to the same output folder (the same slug): neither is run, so neither
+        report replaces the other.
+    """
+    by_slug: dict[str, Partnership] = {}
+    for cdp in cdps:
+        first = by_slug.setdefault(cdp.slug, cdp)
+        if first != cdp:
+            raise InputError(f"two different CDPs would both write to outputs/{cdp.slug}/: {first.name} "
+                             f"({first.source}) and {cdp.name} ({cdp.source})",
+                             hint="give each CDP's params file a name of its own (the file name names the folder)")
+    return list(by_slug.values())
