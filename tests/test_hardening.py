@@ -271,3 +271,16 @@ def test_notebook_parameters_get_the_same_name_and_folder_checks(project):
         chapter.from_parameters(**{**base, "cdp_slug": "../x"})
     with pytest.raises(InputError, match="parameter 'name'.*at most 120"):
         chapter.from_parameters(**{**base, "cdp_name": "x" * 500})
+
+
+@pytest.mark.parametrize("slug", ["..", ".", "", "../outputs", "index"])
+def test_the_runner_itself_refuses_a_folder_name_outside_the_root(tmp_path, slug):
+    """The last guards, should a bad slug ever get past the params checks: filing a failed attempt removes
+    nothing outside ``.failed/``."""
+    root = tmp_path / "outputs"
+    planted = plant(root)
+    work = root / ".x.partial-1-y"
+    work.mkdir()
+    with pytest.raises(InputError):
+        runner._keep_failed(work, root, slug)
+    assert_untouched(planted)
