@@ -452,11 +452,17 @@ def _keep_failed(work: Path, root: Path, slug: str) -> Path:
 
 def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
     """What the report covers: the chapters that ran, the CDP and its members, when and by which version it
-    was produced, and the editions of the data it used."""
+    was produced, and the editions of the data it used.
+
+    The CDP's name, its members' names and the local file names come from the params file and the analyst's
+    folder: they are escaped as Markdown (:func:`cdp_analysis.output.escape.markdown_text`), so they are shown
+    as written and never read as Markdown or HTML.
+    """
     from . import __version__
+    from .output.escape import markdown_text as md
     from .output.manifest import git_state
 
-    members = ", ".join(f"{n} ({c})" for n, c in zip(cdp.member_names, cdp.members))
+    members = ", ".join(f"{md(n)} ({md(c)})" for n, c in zip(cdp.member_names, cdp.members))
     chapters = "; ".join(f"{c.number}. {c.title}" for c in cdp.chapters())
     commit = git_state().get("commit")
     produced = datetime.fromisoformat(started_at).strftime("%-d %B %Y")
@@ -465,8 +471,9 @@ def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
               "They are not real and must not be used or quoted.**\n\n"
               if any("SYNTHETIC" in c for c in local) else "")
     data = (", from published data and the partnership's own local data ("
-            + "; ".join(local) + "), small local numbers suppressed" if local else ", from published data only")
-    return (banner + f"Combating Drugs Partnership: **{cdp.name}** — {members}.\n\n"
+            + "; ".join(md(c) for c in local) + "), small local numbers suppressed" if local
+            else ", from published data only")
+    return (banner + f"Combating Drugs Partnership: **{md(cdp.name)}** — {members}.\n\n"
             f"This report covers: {chapters}.\n\n"
             f"Produced on {produced} by cdp-analysis {__version__}"
             + (f" (commit {commit[:7]})" if commit else "") + data + ".\n\n"

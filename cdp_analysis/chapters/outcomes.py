@@ -25,7 +25,6 @@ trends are chapter 4's tests for public metrics and the Fingertips marker (propo
 
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,8 @@ from ..areas.partnerships import Partnership
 from ..data import local_data
 from ..data.register import cite
 from ..files import write_atomic
-from ..output import figures, tidy
+from ..output import escape, figures, tidy
+from ..output.escape import markdown_text as md
 from ..output.notebook import FigureOutput, TableOutput
 from ..output.table_html import with_limits
 from . import prevalence, treatment_gap, trends
@@ -86,19 +86,31 @@ class Settings(ChapterSettings):
         description="local counts from 1 to this number minus 1 are suppressed (5: counts 1-4)")
 
     def check_data(self, *, file: Path | None = None, where: str = "key") -> None:
-        """Every local file named exists."""
-        self.files("local_data", file=file, where=where)
+        """Every local file named exists and is read and validated in full, together
+        (:func:`cdp_analysis.data.local_data.read_all`), so a bad file stops the run before any notebook starts.
+        Area codes must be current areas here (the CDP is not known yet); the chapter's build checks that they
+        are the CDP's members, region or England. Parsing is memoised, so the build reads them again for
+        nothing."""
+        paths = self.files("local_data", file=file, where=where)
+        if paths:
+            known = dict(zip(geography.areas()["code"], geography.areas()["name"]))
+            local_data.read_all(paths, allowed_areas=known,
+                                areas_are="a current English upper-tier area, region or England code")
 
 
 # --- the earlier chapters' tables ---------------------------------------------------------------------------
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A chapter's tidy CSV as written (text kept as text; the numeric columns of the schema as numbers)."""
+    """A chapter's tidy CSV as written (text kept as text; the numeric columns of the schema as numbers), with the
+    CSV rule's leading quote taken off text cells (:func:`cdp_analysis.output.escape.csv_original`), so a name
+    like ``=x`` is read back as it was given."""
     t = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    for c in NUMBERS:
-        if c in t.columns:
+    for c in t.columns:
+        if c in NUMBERS:
             t[c] = pd.to_numeric(t[c].replace("", np.nan))
+        else:
+            t[c] = t[c].map(escape.csv_original)
     return t
 
 
@@ -499,7 +511,7 @@ def summary_text(o: Outcomes) -> str:
     worse = computed[computed["compared_to_england"] == "Worse"]
     better = computed[computed["compared_to_england"] == "Better"]
     missing, hidden = (rows["status"] == "not supplied").sum(), (rows["status"] == "suppressed").sum()
-    lines.append(f"- {len(computed)} of {len(rows)} metrics have a figure for {o.cdp.name}; {missing} "
+    lines.append(f"- {len(computed)} of {len(rows)} metrics have a figure for {md(o.cdp.name)}; {missing} "
                  f"{'is' if missing == 1 else 'are'} not supplied or not published, and {hidden} "
                  f"{'is' if hidden == 1 else 'are'} suppressed to protect small numbers.")
     for r in worse.itertuples():
@@ -701,7 +713,7 @@ ul { margin: 1mm 0; padding-left: 5mm; } .meta { color: #505a5f; font-size: 8pt;
 def summary_page(o: Outcomes) -> str:
     """The one-page summary (HTML, printable on one A4 page), every number read from the tables."""
     rows = cdp_rows(o)
-    e = html.escape
+    e = escape.html_text  # every value on the page, the CDP's name from its params file included
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(o.cdp.name)}: drugs and alcohol "
              f"outcomes summary</title><style>{_PAGE_CSS}</style></head><body>",
              f"<h1>{e(o.cdp.name)} Combating Drugs Partnership: outcomes summary</h1>",

@@ -32,6 +32,7 @@ from ..areas.partnerships import Partnership
 from ..data import imd2019, ons_nearest_neighbours, ons_population, register
 from ..data.register import cite, join_distinct
 from ..output import figures, tidy
+from ..output.escape import markdown_text as md
 from ..output.notebook import FigureOutput, TableOutput, wide_view
 from .registry import Chapter
 
@@ -344,8 +345,9 @@ def summary_text(p: PopulationProfile) -> str:
     n1564 = p.value("denominators", area_code=code, year=last, age_group="15-64", measure="population")
     direction = "grew" if pct > 0 else "fell" if pct < 0 else "was unchanged"
     lines = [
-        f"- **{p.cdp.name}** had an estimated **{_fmt_int(pop_last)}** residents at {period_label(last)}"
-        + (f" across {len(p.cdp.members)} upper-tier areas ({', '.join(p.cdp.member_names)})." if len(p.cdp.members) > 1 else "."),
+        f"- **{md(p.cdp.name)}** had an estimated **{_fmt_int(pop_last)}** residents at {period_label(last)}"
+        + (f" across {len(p.cdp.members)} upper-tier areas ({', '.join(map(md, p.cdp.member_names))})."
+           if len(p.cdp.members) > 1 else "."),
         f"- The population {direction} by **{abs(pct):.1f}%** between {period_label(first)} and {period_label(last)} "
         f"(England: {eng_pct:+.1f}%).",
         f"- **{_fmt_int(n1564)}** residents were aged 15–64, the denominator for drug-use prevalence: "
@@ -360,15 +362,16 @@ def summary_text(p: PopulationProfile) -> str:
         lines.append(f"- IMD {period} average score **{score:.1f}**, ranked **{ranks['value'].iloc[0]:.0f} of {of}** "
                      f"upper-tier areas (1 = most deprived).")
     else:
-        parts = ", ".join(f"{r.area_name} {r.value:.0f}" for r in ranks.itertuples())
+        parts = ", ".join(f"{md(r.area_name)} {r.value:.0f}" for r in ranks.itertuples())
         lines.append(f"- IMD {period} rank of average score (of {of}; 1 = most deprived): {parts}.")
     nn = p.neighbours
     chosen = nn["comparator_set"].iloc[0]
     if chosen == comparators.ONS_SET:
-        lines.append(f"- Closest statistical neighbours: {', '.join(nn['name'].head(3))} "
+        lines.append(f"- Closest statistical neighbours: {', '.join(map(md, nn['name'].head(3)))} "
                      f"(of {len(nn)} used as comparators).")
     else:
-        lines.append(f"- Comparator areas ({chosen}, chosen in the CDP's parameters): {', '.join(nn['name'].head(3))}"
+        lines.append(f"- Comparator areas ({md(chosen)}, chosen in the CDP's parameters): "
+                     f"{', '.join(map(md, nn['name'].head(3)))}"
                      + (f" and {len(nn) - 3} more." if len(nn) > 3 else "."))
     return "\n".join(lines)
 
@@ -387,7 +390,7 @@ def notes_text(p: PopulationProfile) -> str:
     rebuilt = pop[pop["geography_basis"] != vintage.AS_PUBLISHED][["year", "code", "geography_basis"]].drop_duplicates()
     if rebuilt.empty:
         lines.append(f"- Every population figure in this chapter is published on the current boundaries of "
-                     f"{p.cdp.name}'s areas, its region and England (`geography_basis` in each table).")
+                     f"{md(p.cdp.name)}'s areas, its region and England (`geography_basis` in each table).")
     else:
         names = geography.areas().set_index("code")["name"]
         for (year, basis), group in rebuilt.groupby(["year", "geography_basis"]):

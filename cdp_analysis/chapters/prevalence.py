@@ -38,6 +38,7 @@ from ..data import ohid_alcohol_dependence, ons_csew, ons_population, register, 
 from ..data.register import cite
 from ..errors import InputError, did_you_mean
 from ..output import figures, tidy
+from ..output.escape import markdown_text as md
 from ..output.index import KeyFigure
 from ..output.notebook import FigureOutput, TableOutput
 from .registry import Chapter
@@ -467,7 +468,7 @@ def summary_text(p: Prevalence) -> str:
     for drug, what in (("Any Class A drug", "a Class A drug"), ("Any drug", "any illicit drug")):
         e = p.estimate(drug=drug, method=method)
         pct = p.estimate(drug=drug, method=method, measure="percent of age group")
-        lines.append(f"- We would expect about **{_round(e['value'])}** residents of {p.cdp.name} aged 16–59 "
+        lines.append(f"- We would expect about **{_round(e['value'])}** residents of {md(p.cdp.name)} aged 16–59 "
                      f"({_round(e['lower_ci'])}–{_round(e['upper_ci'])}) to have used {what} in the last year "
                      f"({pct['value']:.1f}% of 16–59s; survey {p.latest_survey}, {method} method).")
     other = "age-sex-region" if method == "age-sex" else "age-sex"
@@ -493,7 +494,7 @@ def summary_text(p: Prevalence) -> str:
     count = a[a["measure"] == "dependent adults"]
     rate = a[a["measure"] == "rate per 100 adults"]
     if count.empty or rate.empty:  # e.g. the Isles of Scilly: OHID publishes no estimate for the area
-        lines.append(f"- OHID publishes no estimate of alcohol dependence for {p.cdp.name} for {latest}: the "
+        lines.append(f"- OHID publishes no estimate of alcohol dependence for {md(p.cdp.name)} for {latest}: the "
                      "alcohol tables show the region, England and the comparator areas only.")
     else:
         count, rate = count.iloc[0], rate.iloc[0]
@@ -513,7 +514,7 @@ def summary_text(p: Prevalence) -> str:
                      f"{_round(exp['value'])}; the two use different methods and years and are not directly comparable.")
     else:
         lines.append(f"- No local estimate of opiate and/or crack cocaine use is available in the data used here for "
-                     f"{p.cdp.name}; at England's {exp['time_period']} rate we would expect about "
+                     f"{md(p.cdp.name)}; at England's {exp['time_period']} rate we would expect about "
                      f"**{_round(exp['value'])}** users aged 15–64 (not a local estimate).")
     return "\n".join(lines)
 

@@ -44,6 +44,7 @@ from ..data.register import cite
 from ..errors import InputError
 from ..memo import memoised
 from ..output import figures, tidy
+from ..output.escape import markdown_text as md
 from ..output.index import KeyFigure
 from ..output.notebook import FigureOutput, TableOutput
 from ..output.table_html import with_limits
@@ -78,16 +79,32 @@ class Settings(ChapterSettings):
     fingertips: list[str] = Field(
         default=[], description="extra Fingertips CSV exports (e.g. 93532, 93517 for the CDP's areas): paths")
     target_met_need: float | None = Field(
-        default=None, gt=0, le=100,
-        description="target met need (%) for the capacity planner; default England's latest published rate")
+        default=None,
+        description="target met need (%) for the capacity planner, more than 1 and at most 100 (e.g. 25 for 25%); "
+                    "default England's latest published rate")
     target_year: int = Field(
         default=2030, ge=2020, le=2050,
         description="the financial year by whose end the target is reached, by its end year (e.g. 2030 for 2029/30)")
 
     def check_data(self, *, file: Path | None = None, where: str = "key") -> None:
-        """Every file named exists."""
-        self.files("viewit", file=file, where=where)
-        self.files("fingertips", file=file, where=where)
+        """The target is a percentage in (1, 100]; every file named exists and is read and validated in full
+        (ViewIt exports by :func:`cdp_analysis.data.ndtms_viewit.read_export`; Fingertips exports by
+        :func:`cdp_analysis.data.fingertips.read_export_for`: only the indicators this chapter reads, counts
+        within their denominators, single financial years from 2005/06), so a bad file stops the run before
+        any notebook starts. Parsing is memoised, so the chapter's build reads them again for nothing."""
+        target = self.target_met_need
+        if target is not None and not 1 < target <= 100:
+            section = f" (in section '{self.SECTION}')" if where == "key" else ""
+            hint = (f"did you mean {target * 100:g} for {target * 100:g}%? 'target_met_need' is a percentage, more "
+                    "than 1 and at most 100" if 0 < target <= 1 else
+                    "give a percentage more than 1 and at most 100, e.g. 25 for 25%, or leave it out to use "
+                    "England's latest published rate")
+            raise InputError(f"target met need {target:g}% is outside the range (1, 100]", file=file,
+                             where=f"{where} 'target_met_need'{section}", hint=hint)
+        for path in self.files("viewit", file=file, where=where):
+            ndtms_viewit.read_export(path)
+        for path in self.files("fingertips", file=file, where=where):
+            read_fingertips_export(path)
 
 
 # --- inputs ---------------------------------------------------------------------------------------------
@@ -156,6 +173,17 @@ def _alcohol_all_areas() -> pd.DataFrame:
                       source=source).sort_values(["code", "period"], ignore_index=True)
 
 
+def read_fingertips_export(path: Path) -> pd.DataFrame:
+    """An analyst's Fingertips export named under ``treatment_gap: fingertips``, validated for this chapter: only
+    the unmet-need indicators it reads (:data:`FINGERTIPS_UNMET`; any other is refused, naming it), Count (not in
+    treatment) at most the Denominator (estimated need) and Value = 100 × Count ÷ Denominator, single financial
+    years from 2005/06 (NDTMS's first year). Memoised by the file's content."""
+    from ..data.plausibility import NDTMS_FIRST_YEAR
+
+    return fingertips.read_export_for(path, FINGERTIPS_UNMET, chapter="treatment gap", key=f"{NAME}: fingertips",
+                                      proportions=True, financial_years_from=NDTMS_FIRST_YEAR)
+
+
 def fingertips_rows(settings: Settings) -> pd.DataFrame:
     """OHID's published unmet-need rows (93532 alcohol, 93517 OCU) from the registered exports, the exports
     downloaded with ``cdp fetch fingertips`` (:func:`cdp_analysis.data.fingertips.downloaded`) and the files in
@@ -163,8 +191,8 @@ def fingertips_rows(settings: Settings) -> pd.DataFrame:
     unmet_lower_published, unmet_upper_published, source`` (T = Denominator − Count; P̂'s limits from the
     published limits: P̂_L = T / (1 − lower), P̂_U = T / (1 − upper))."""
     frames = [fingertips.indicator(i) for i in FINGERTIPS_UNMET if i in fingertips.exports()]
-    named = [*fingertips.downloaded(), *settings.files("fingertips", where="parameter")]
-    frames += [fingertips.read_export(p) for p in named]
+    frames += [fingertips.read_export(p) for p in fingertips.downloaded()]
+    frames += [read_fingertips_export(p) for p in settings.files("fingertips", where="parameter")]
     t = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["indicator_id"])
     t = t[t["indicator_id"].isin(FINGERTIPS_UNMET) & (t["sex"] == "Persons") & (t["category_type"] == "")]
     t = t.drop_duplicates(["indicator_id", "area_code", "time_period"], keep="last")
@@ -477,7 +505,7 @@ def summary_text(g: TreatmentGap) -> str:
         cmp = unmet["compared_to_england"]
         versus = {"Better": "lower than England's", "Worse": "higher than England's",
                   "Similar": "not significantly different from England's"}.get(cmp, "not compared with England's")
-        lines.append(f"- {_in_words(unmet['value'] / 100).capitalize()} {who[substance]} in {g.cdp.name} "
+        lines.append(f"- {_in_words(unmet['value'] / 100).capitalize()} {who[substance]} in {md(g.cdp.name)} "
                      f"({unmet['value']:.0f}%{limits}) were not in treatment in {now['time_period']}{approx}; "
                      f"unmet need is {versus} of the same year.")
         cap = g.capacity[(g.capacity["substance"] == substance)]
@@ -512,7 +540,7 @@ def summary_text(g: TreatmentGap) -> str:
     cdp_trend = trend[(trend["area_role"] == "cdp") & trend["pairing"].str.startswith("ONS SDG")]
     if len(cdp_trend) >= 2:
         first, last = cdp_trend.iloc[0], cdp_trend.iloc[-1]
-        lines.append(f"- Alcohol met need in {g.cdp.name} was {first['value']:.1f}% in {first['time_period']} and "
+        lines.append(f"- Alcohol met need in {md(g.cdp.name)} was {first['value']:.1f}% in {first['time_period']} and "
                      f"{last['value']:.1f}% in {last['time_period']} (ONS SDG 3.5.1 series).")
     return "\n".join(lines)
 
@@ -523,7 +551,7 @@ def missing_text(g: TreatmentGap, substance: str) -> str:
     treated = t[t["measure"] == "in treatment"].sort_values("time_period_sortable")
     held = g.ocu_estimates[(g.ocu_estimates["area_role"] == "cdp") & (g.ocu_estimates["measure"] == "estimated users")
                            & g.ocu_estimates["method"].str.startswith("OHID")] if substance == OCU else pd.DataFrame()
-    parts = [f"- {substance.capitalize()}: the unmet need of {g.cdp.name} cannot be shown from the data held."]
+    parts = [f"- {substance.capitalize()}: the unmet need of {md(g.cdp.name)} cannot be shown from the data held."]
     if len(treated):
         last = treated.iloc[-1]
         parts.append(f"Adults in treatment are known ({_round(last['value'])} in {last['time_period']}, NDTMS) but no "
@@ -566,7 +594,7 @@ def notes_text(g: TreatmentGap) -> str:
         lines.append("- Members created from a former county have the county's figures apportioned by adult "
                      "population, so their met need equals the county's; they are not separate estimates.")
     if not g.settings.viewit:
-        lines.append(f"- No NDTMS ViewIt export was given for {g.cdp.name}: numbers in treatment after {last_sdg} "
+        lines.append(f"- No NDTMS ViewIt export was given for {md(g.cdp.name)}: numbers in treatment after {last_sdg} "
                      "come only from published Fingertips rows, where held.")
     return "\n".join(lines)
 

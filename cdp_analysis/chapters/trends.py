@@ -43,6 +43,7 @@ from ..data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug
 from ..data.register import cite
 from ..memo import by_content, memoised
 from ..output import figures, tidy
+from ..output.escape import markdown_text as md
 from ..output.index import KeyFigure
 from ..output.notebook import FigureOutput, TableOutput
 from ..output.table_html import with_limits
@@ -508,7 +509,7 @@ def summary_text(tr: Trends) -> str:
                          (f"deaths related to {CAUSES[1]}", "Registered drug-poisoning deaths"),
                          ("adults in structured treatment (year ending March)", "Adults in structured treatment")):
         s = t[t["series"] == series]
-        for role, where in (("cdp", tr.cdp.name), ("england", "England")):
+        for role, where in (("cdp", md(tr.cdp.name)), ("england", "England")):
             jp = s[(s["area_role"] == role) & (s["method"] == "joinpoint")]
             if jp.empty:
                 continue
@@ -518,7 +519,7 @@ def summary_text(tr: Trends) -> str:
     if sentence:
         lines.append(sentence)
     s = t[t["series"] == "dependent drinkers in alcohol treatment (year ending March)"]
-    for role, where in (("cdp", tr.cdp.name), ("england", "England")):
+    for role, where in (("cdp", md(tr.cdp.name)), ("england", "England")):
         jp = s[(s["area_role"] == role) & (s["method"] == "joinpoint")]
         vs = s[(s["area_role"] == role) & (s["method"] == "compared with England")]
         if len(jp):
@@ -526,11 +527,11 @@ def summary_text(tr: Trends) -> str:
                                                vs.iloc[0] if len(vs) else None))
     met = t[(t["method"] == "Fingertips recent trend") & t["series"].str.startswith("alcohol met need")]
     for r in met.itertuples():
-        lines.append(f"- Alcohol met need in {r.area_name}, {r.period_start} to {r.period_end} (Fingertips "
+        lines.append(f"- Alcohol met need in {md(r.area_name)}, {r.period_start} to {r.period_end} (Fingertips "
                      f"recent-trend marker): {r.verdict}.")
     lines.append(alcohol_mortality_sentence(tr))
     if not (t["area_role"] == "cdp").any() or t[(t["area_role"] == "cdp") & t["series"].str.startswith("adults")].empty:
-        lines.append(f"- Numbers in treatment for {tr.cdp.name} are not in the data: add the area's NDTMS ViewIt "
+        lines.append(f"- Numbers in treatment for {md(tr.cdp.name)} are not in the data: add the area's NDTMS ViewIt "
                      "export under 'treatment_gap: viewit' to test their trend.")
     lines.append("")
     lines.append("**National context (England and Wales)**")
@@ -557,11 +558,11 @@ def alcohol_mortality_sentence(tr: Trends) -> str:
     eng = a[(a["area_role"] == "england") & (a["time_period"] == latest)]
     if cdp.empty or eng.empty or pd.isna(cdp["value"].iloc[0]):
         note = cdp["value_note"].iloc[0] if len(cdp) else "no published rate"
-        return f"- Alcohol-specific mortality in {tr.cdp.name}, {latest}: {note}."
+        return f"- Alcohol-specific mortality in {md(tr.cdp.name)}, {latest}: {note}."
     c, e = cdp.iloc[0], eng.iloc[0]
     words = {"Better": "significantly lower than", "Worse": "significantly higher than",
              "Similar": "not significantly different from"}.get(c["compared_to_england"], "not compared with")
-    return (f"- Alcohol-specific mortality in {tr.cdp.name}, {latest}: {c['value']:.1f} deaths per 100,000 a year "
+    return (f"- Alcohol-specific mortality in {md(tr.cdp.name)}, {latest}: {c['value']:.1f} deaths per 100,000 a year "
             f"(age-standardised; {c['lower_ci']:.1f}–{c['upper_ci']:.1f}), {words} England ({e['value']:.1f}). The "
             "latest period in the data; no trend test (overlapping periods).")
 
@@ -924,9 +925,9 @@ def standardised_sentence(tr: Trends) -> str:
     diff = 100 * (r["value"] - 1)
     words = {"Better": "significantly below England", "Worse": "significantly above England",
              "Similar": "not significantly different from England"}[r["compared_to_england"]]
-    lead = (f"ONS publishes no rate for {tr.cdp.name} as a whole; combining its members' deaths and populations, "
+    lead = (f"ONS publishes no rate for {md(tr.cdp.name)} as a whole; combining its members' deaths and populations, "
             "there were" if len(tr.cdp.members) > 1 else "There were")
-    return (f"- {lead} {r['count']:,.0f} drug-misuse deaths in {tr.cdp.name} in {r['time_period']} against "
+    return (f"- {lead} {r['count']:,.0f} drug-misuse deaths in {md(tr.cdp.name)} in {r['time_period']} against "
             f"{r['denominator']:,.0f} expected at England's age-specific rates: {abs(diff):.0f}% "
             f"{'fewer' if diff < 0 else 'more'} (ratio {r['value']:.2f}, {r['lower_ci']:.2f}–{r['upper_ci']:.2f}), "
             f"{words}.")

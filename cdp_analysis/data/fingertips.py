@@ -29,7 +29,7 @@ import pandas as pd
 from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
-from .readers import read_csv_table, to_numbers
+from .readers import by_file, fresh_copy_hint, is_registered_copy, read_csv_table, to_plain_numbers
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,12 @@ _SNAKE = {"Indicator ID": "indicator_id", "Indicator Name": "indicator_name", "P
           "Time period range": "time_period_range"}
 _NUMBERS = ["value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator"]
 KEY = ["indicator_id", "area_code", "sex", "age", "category_type", "category", "time_period"]
+#: What an analyst can do about a damaged download of their own (a file in data/raw gets the hint to copy it again).
+OWN_HINT = ("download the indicator again from Fingertips ('Export' > CSV, or `cdp fetch fingertips <indicator ID>`) "
+            "and name the new file unchanged; do not edit or re-save it in a spreadsheet")
+#: The same for a well-formed but implausible value in an analyst's own download.
+OWN_RULE_HINT = ("an export from Fingertips never fails this rule: download the indicator again (CSV) and name the new "
+                 "file unchanged; if a fresh download still fails it, ask OHID about it")
 
 
 def _limits_bracket(t: pd.DataFrame, lo: str, hi: str) -> pd.Series:
@@ -81,20 +87,36 @@ RULES = (
                       shown="time_period_sortable"),
     plausibility.Rule("each indicator, area, sex, age, category and period is listed once", "Area Code",
                       lambda t: ~t.duplicated(KEY), shown="area_code"),
+    plausibility.Rule("a period has ended by the day the report is produced", "Time period",
+                      lambda t: plausibility.period_ended(t["time_period"], t.attrs.get("today")
+                                                          or plausibility.production_date())
+                      & (t["time_period_sortable"].isna() | (t["time_period_sortable"] // 10000 <= (
+                          t.attrs.get("today") or plausibility.production_date()).year)),
+                      shown="time_period"),
 )
 
 
-def read_export(path: str | Path) -> pd.DataFrame:
+@by_file()
+def read_export(path: str | Path, *, today=None) -> pd.DataFrame:
     """Read one Fingertips CSV export (26- or 27-column layout), validated column by column.
+
+    Memoised by the file's content (:func:`~cdp_analysis.data.readers.by_file`). ``today`` is the production
+    date (default :func:`~cdp_analysis.data.plausibility.production_date`): a period that ends after it is
+    refused.
 
     Raises
     ------
     InputError
-        For a file of another layout (naming the columns that differ), a value that is not a number, or a row
-        failing a plausibility rule (:data:`RULES`), with the file, line and column.
+        For a file of another layout (naming the columns that differ, never other text of the file), a row
+        cut short, a value that is not a number written
+        plainly (a Count or Denominator such as ``1e3`` or ``1,1,8``), a Count or Denominator larger than
+        :data:`~cdp_analysis.data.plausibility.MAX_FINGERTIPS`, or a row failing a plausibility rule
+        (:data:`RULES`), with the file, its own line and the column.
     """
     path = Path(path)
-    raw = read_csv_table(path, ["Indicator ID", "Area Code", "Time period", "Value"])
+    hint = fresh_copy_hint(path, OWN_HINT)
+    raw = read_csv_table(path, ["Indicator ID", "Area Code", "Time period", "Value"], expected=LAYOUTS[27] + LAYOUTS[26],
+                         own_hint=OWN_HINT)
     columns = [c for c in raw.columns if c != "_row"]
     layout = LAYOUTS.get(len(columns))
     if layout is None or columns != layout:
@@ -105,8 +127,12 @@ def read_export(path: str | Path) -> pd.DataFrame:
                          hint="download the indicator again from Fingertips ('Export' > CSV, or the API's CSV), "
                               "unchanged")
     heading = {v: k for k, v in _SNAKE.items() if k in columns}
-    numbers = {col: to_numbers(raw, heading[col], file=path, allow_missing=True)  # errors name the file's column
-               for col in [*_NUMBERS, "time_period_sortable"]}
+    numbers = {}
+    for col in [*_NUMBERS, "time_period_sortable"]:  # errors name the file's column
+        count = col in ("count", "denominator")
+        numbers[col] = to_plain_numbers(raw, heading[col], file=path, hint=hint, whole=col == "time_period_sortable",
+                                        exponent=not count, bound=plausibility.MAX_FINGERTIPS if count else None,
+                                        bound_why="more than England's whole population over 17 years" if count else "")
     t = raw.rename(columns=_SNAKE).assign(**numbers)
     text = [c for c in t.columns if c not in _NUMBERS and c not in ("time_period_sortable", "_row")]
     t[text] = t[text].apply(lambda s: s.astype(str).str.strip())
@@ -114,12 +140,84 @@ def read_export(path: str | Path) -> pd.DataFrame:
         t["compared_to_region"] = ""
     if "time_period_range" not in t.columns:
         t["time_period_range"] = ""
-    plausibility.check(t, RULES, file=path)
+    t.attrs["today"] = today
+    plausibility.check(t, RULES, file=path, hint=plausibility.HINT if hint != OWN_HINT else OWN_RULE_HINT)
+    t.attrs.clear()
     try:
         source = register.citation_of(path)
     except Exception:  # noqa: BLE001 - an analyst's own file outside data/raw: cite its path
         source = f"{path} [analyst's own export]"
     return t.assign(source=source)
+
+
+def read_export_for(path: str | Path, indicators: dict[str, str], *, chapter: str, key: str,
+                    proportions: bool = False, financial_years_from: int | None = None, today=None) -> pd.DataFrame:
+    """An analyst's Fingertips export named for a chapter that reads only ``indicators`` (ID → what it
+    measures): :func:`read_export`'s checks, then the chapter's own.
+
+    Parameters
+    ----------
+    indicators : dict
+        The indicator IDs the chapter reads (e.g. ``{'93532': 'alcohol', '93517': 'opiates and/or crack'}``).
+    chapter, key : str
+        The chapter's and the parameter's names, for the message (``'treatment gap'``, ``'treatment_gap:
+        fingertips'``).
+    proportions : bool
+        The indicators are percentages of their Denominator: the Count is at most the Denominator, and the
+        Value is 100 × Count ÷ Denominator (to half a percentage point; Fingertips rounds both).
+    financial_years_from : int, optional
+        Every period is a single financial year (``2020/21``) starting in this year or later (e.g. 2005:
+        NDTMS's first year), so that no indicator mixes calendar and financial years.
+
+    Raises
+    ------
+    InputError
+        An export without rows or without a single Value, an export holding another indicator (naming the ID
+        found and the IDs the chapter reads), or a row failing one of the checks above, naming the file, its
+        own line and the column.
+    """
+    path = Path(path)
+    t = read_export(path, today=today)
+    hint = fresh_copy_hint(path, OWN_HINT)
+    if t.empty:
+        raise InputError("the export has a header but no rows", file=path, hint=hint)
+    if t["value"].isna().all():
+        raise InputError("every cell of 'Value' is empty: the export holds no data", file=path,
+                         where="column 'Value'",
+                         hint=("download the indicator again for areas and periods Fingertips publishes"
+                               if hint == OWN_HINT else hint))
+    ids = ", ".join(f"{i} ({what})" for i, what in indicators.items())
+    other = ~t["indicator_id"].isin(list(indicators))
+    if other.any():
+        first = t[other].iloc[0]
+        raise InputError(f"an export of indicator {plausibility.shorten(first['indicator_id'])}, which the {chapter} "
+                         f"chapter does not read: it reads indicator(s) {ids}", file=path,
+                         where=f"row {int(first['_row'])}, column 'Indicator ID'",
+                         hint=f"name only exports of indicator(s) {', '.join(indicators)} under '{key}' (download "
+                              f"them from Fingertips, e.g. `cdp fetch fingertips {next(iter(indicators))}`), or leave "
+                              "this file out")
+    rules = []
+    if proportions:
+        rules += [
+            plausibility.Rule("the Count is at most the Denominator (it counts people within it)", "Count",
+                              lambda d: d["count"].isna() | d["denominator"].isna() | (d["count"] <= d["denominator"]),
+                              shown="count"),
+            plausibility.Rule("the Value is 100 × Count ÷ Denominator (to 0.5 percentage points)", "Value",
+                              lambda d: d["value"].isna() | d["count"].isna() | ~(d["denominator"] > 0)
+                              | ((d["value"] - 100 * d["count"] / d["denominator"]).abs() <= 0.5), shown="value"),
+        ]
+    if financial_years_from is not None:
+        rules += [
+            plausibility.Rule("every period is a single financial year written YYYY/YY (as the chapter pairs them "
+                              "with NDTMS years)", "Time period",
+                              lambda d: d["time_period"].str.fullmatch(r"\d{4}/\d\d").fillna(False).astype(bool)
+                              & (d["time_period"].map(plausibility.period_kind) == "financial"), shown="time_period"),
+            plausibility.Rule(f"a period is {financial_years_from}/{(financial_years_from + 1) % 100:02d} or later",
+                              "Time period", lambda d: plausibility.period_starts_from(
+                                  d["time_period"], financial_years_from, financial=True), shown="time_period"),
+        ]
+    plausibility.check(t, rules, file=path, hint=plausibility.HINT if is_registered_copy(path) else OWN_RULE_HINT)
+    return t
 
 
 @memoised()

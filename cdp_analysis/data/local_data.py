@@ -12,13 +12,21 @@ template: police, ndtms_local, provider_caseloads, schools_programmes). ``kind``
 
 * ``area_code``: a current upper-tier area code of the CDP's members, its region or England (E92000001)
   (England or regional rows are the benchmark an analyst copies from NDTMS or police reports);
-* ``period``: a calendar year (``2023``) or a financial year (``2023/24``); one kind per metric;
+* ``period``: a calendar year (``2023``) or a financial year (``2023/24``), from 1990 and ended by the day the
+  report is produced (:func:`~cdp_analysis.data.plausibility.production_date`); one kind per metric, across
+  every file of a run;
 * ``metric_id``: a local metric of the catalogue;
-* ``numerator``: a whole number ≥ 0 (the count, or the numerator of a proportion);
-* ``denominator``: a whole number > 0 for a proportion, at least the numerator; blank for a count (a count
+* ``numerator``: a whole number ≥ 0 written plainly (``1498`` or ``1,498``; not ``1e3``, ``1,1,8`` or ``5.5``;
+  surrounding spaces are harmless) and at most :data:`~cdp_analysis.data.plausibility.MAX_PEOPLE` (the count,
+  or the numerator of a proportion);
+* ``denominator``: likewise, > 0 for a proportion, at least the numerator; blank for a count (a count
   metric may give an optional denominator, e.g. pupils eligible).
 
-Every problem is an :class:`~cdp_analysis.errors.InputError` naming the file, the row and the column. A file
+Across the files of a run, the parts of a count (``part_of``) add up to at most their total, and no area's count
+is larger than England's for the same metric and period. Rows are numbered as a text editor numbers the file's
+lines (blank lines and line breaks in quoted cells counted). Every problem is an
+:class:`~cdp_analysis.errors.InputError` naming the file, the row and the column, and showing no more of the
+file than the cell that is wrong. A file
 whose path or name contains 'synthetic' (or which lies in ``data/examples/``) is marked synthetic: every
 report built from it says so.
 """
@@ -35,7 +43,8 @@ import pandas as pd
 from ..errors import InputError
 from ..memo import memoised
 from ..paths import project_root
-from .readers import read_csv_table
+from . import plausibility
+from .readers import by_file, read_csv_table
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +60,7 @@ POLARITIES = ("low_is_good", "high_is_good", "no_judgement")
 SOURCES = ("police", "ndtms_local", "provider_caseloads", "schools_programmes")
 _CALENDAR = re.compile(r"^(19|20)\d\d$")
 _FINANCIAL = re.compile(r"^((?:19|20)\d\d)/(\d\d)$")
+ENGLAND_CODE = "E92000001"
 _HINT = "use the layout of data/templates/ (area_code, period, metric_id, numerator, denominator; data/templates/README.md)"
 
 
@@ -107,17 +117,40 @@ def _where(t: pd.DataFrame, mask: pd.Series, column: str) -> str:
     return f"row {shown}, column '{column}'"
 
 
+def _cell(text) -> str:
+    return plausibility.shorten(str(text))
+
+
+_PLAIN_COUNT = r"-?(?:\d+|\d{1,3}(?:,\d{3})+)"
+_WHOLE_HINT = "give counts of people or events as whole numbers (no decimals, no text)"
+
+
 def _whole(t: pd.DataFrame, column: str, path: Path, *, blank_ok: bool) -> pd.Series:
+    """A column of counts: whole numbers written plainly (digits, thousands separators in groups of three:
+    ``1498`` or ``1,498``; surrounding spaces are harmless), at least 0 and at most
+    :data:`~cdp_analysis.data.plausibility.MAX_PEOPLE`."""
     text = t[column].str.strip()
-    v = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-    bad = (text != "") & (v.isna() | (v % 1 != 0))
+    plain = text.str.fullmatch(_PLAIN_COUNT).fillna(False).astype(bool)
+    bad = (text != "") & ~plain
     if bad.any():
-        raise InputError(f"'{t.loc[bad, column].iloc[0]}' is not a whole number", file=path, where=_where(t, bad, column),
-                         hint="give counts of people or events as whole numbers (no decimals, no text)")
+        got = t.loc[bad, column].iloc[0]
+        readable = pd.notna(pd.to_numeric(str(got).strip().replace(",", ""), errors="coerce"))
+        decimal = readable and re.fullmatch(r"-?[\d,]*\.\d*", str(got).strip()) is not None
+        hint = _WHOLE_HINT if not readable or decimal else (
+            _WHOLE_HINT + ", written out in digits, e.g. 1498 or 1,498 (no exponent such as 1e3; commas only between "
+                          "groups of three digits)")
+        raise InputError(f"'{_cell(got)}' is not a whole number", file=path, where=_where(t, bad, column), hint=hint)
+    v = pd.to_numeric(text.where(text != "").str.replace(",", "", regex=False), errors="coerce").astype(float)
     neg = v < 0
     if neg.any():
-        raise InputError(f"a negative count ({t.loc[neg, column].iloc[0]})", file=path, where=_where(t, neg, column),
-                         hint="counts cannot be negative: check the export")
+        raise InputError(f"a negative count ({_cell(t.loc[neg, column].iloc[0].strip())})", file=path,
+                         where=_where(t, neg, column), hint="counts cannot be negative: check the export")
+    large = v > plausibility.MAX_PEOPLE
+    if large.any():
+        raise InputError(f"'{_cell(t.loc[large, column].iloc[0].strip())}' is larger than "
+                         f"{plausibility.MAX_PEOPLE:,}, more than England's adult population: not a real count",
+                         file=path, where=_where(t, large, column),
+                         hint="check the cell (digits typed twice, cells run together?)")
     if not blank_ok:
         blank = text == ""
         if blank.any():
@@ -126,28 +159,20 @@ def _whole(t: pd.DataFrame, column: str, path: Path, *, blank_ok: bool) -> pd.Se
     return v
 
 
-def read_local(path: Path, *, allowed_areas: dict[str, str]) -> pd.DataFrame:
-    """Read and validate one local file (see the module docstring).
+#: What an analyst can do about a damaged file of their own.
+OWN_HINT = "correct the file (keep the layout of data/templates/: one row per area, period and metric), then run again"
 
-    Parameters
-    ----------
-    path : Path
-        The CSV file.
-    allowed_areas : dict
-        Area codes the file may hold → their names (the CDP's members, region(s) and England).
 
-    Returns
-    -------
-    DataFrame
-        ``area_code, area_name, period, metric_id, numerator, denominator, origin, source`` plus ``_row``;
-        ``origin`` is 'local' or 'synthetic example', ``source`` the file as given.
-    """
-    path = Path(path)
-    t = read_csv_table(path, COLUMNS)
+@by_file()
+def _validated(path: Path, *, today=None) -> pd.DataFrame:
+    """Every check of one local file that does not depend on the CDP (all but the area codes): ``area_code,
+    period, metric_id, numerator, denominator, _row``. Memoised by the file's content."""
+    t = read_csv_table(path, COLUMNS, own_hint=OWN_HINT)
     extra = [c for c in t.columns if c not in COLUMNS and c != "_row"]
     if extra:
-        raise InputError(f"unknown column(s) {', '.join(repr(c) for c in extra)}", file=path, where="header (line 1)",
-                         hint=_HINT)
+        raise InputError(f"unknown column(s) {', '.join(repr(_cell(c)) for c in extra[:3])}"
+                         + (f" and {len(extra) - 3} more" if len(extra) > 3 else ""), file=path,
+                         where="header (line 1)", hint=_HINT)
     if t.empty:
         raise InputError("the file has a header but no rows", file=path, hint="add rows, or leave the file out of "
                          "'local_data'")
@@ -159,22 +184,33 @@ def read_local(path: Path, *, allowed_areas: dict[str, str]) -> pd.DataFrame:
     if unknown.any():
         got = t.loc[unknown, "metric_id"].iloc[0]
         public = got in cat.index
-        raise InputError(f"'{got}' is {'a public metric, computed from published data' if public else 'not a local metric of the outcomes catalogue'}",
+        raise InputError(f"'{_cell(got)}' is {'a public metric, computed from published data' if public else 'not a local metric of the outcomes catalogue'}",
                          file=path, where=_where(t, unknown, "metric_id"),
                          hint=("leave it out: the dashboard computes it" if public else
                                "use a metric_id listed in data/templates/README.md (data/catalogue/outcomes_metrics.csv)"))
-    bad_area = ~t["area_code"].isin(allowed_areas)
-    if bad_area.any():
-        raise InputError(f"area '{t.loc[bad_area, 'area_code'].iloc[0]}' is not a member of the CDP, its region or "
-                         "England", file=path, where=_where(t, bad_area, "area_code"),
-                         hint=f"use one of: {', '.join(f'{c} ({n})' for c, n in allowed_areas.items())}")
     cal, fin = t["period"].str.match(_CALENDAR), t["period"].str.extract(_FINANCIAL)
     start, end = pd.to_numeric(fin[0], errors="coerce"), pd.to_numeric(fin[1], errors="coerce")
     fin_ok = fin[0].notna() & ((start % 100 + 1) % 100 == end)
     bad_period = ~(cal | fin_ok)
     if bad_period.any():
-        raise InputError(f"period '{t.loc[bad_period, 'period'].iloc[0]}' is neither a calendar year (e.g. 2023) nor a "
-                         "financial year (e.g. 2023/24)", file=path, where=_where(t, bad_period, "period"), hint=_HINT)
+        raise InputError(f"period '{_cell(t.loc[bad_period, 'period'].iloc[0])}' is neither a calendar year (e.g. 2023) "
+                         "nor a financial year (e.g. 2023/24)", file=path, where=_where(t, bad_period, "period"),
+                         hint=_HINT)
+    early = ~plausibility.period_starts_from(t["period"], plausibility.LOCAL_FIRST_YEAR)
+    if early.any():
+        raise InputError(f"period '{t.loc[early, 'period'].iloc[0]}' is before {plausibility.LOCAL_FIRST_YEAR}: no "
+                         "partnership's own figures go back so far", file=path, where=_where(t, early, "period"),
+                         hint="check the year (e.g. 2019 typed as 1919)")
+    today = today or plausibility.production_date()
+    future = ~plausibility.period_ended(t["period"], today)
+    if future.any():
+        got = t.loc[future, "period"].iloc[0]
+        ends = plausibility.period_span(got)[1]
+        raise InputError(f"period '{got}' ends on {ends:%-d %B %Y}, after the report's production date "
+                         f"({today:%-d %B %Y}): figures for a year not yet over cannot be complete", file=path,
+                         where=_where(t, future, "period"),
+                         hint="check the year; give figures only for years that have ended (a calendar year on 31 "
+                              "December, a financial year on 31 March)")
     kinds_per_metric = t.assign(k=np.where(cal, "calendar", "financial")).groupby("metric_id")["k"].nunique()
     mixed = kinds_per_metric[kinds_per_metric > 1]
     if len(mixed):
@@ -196,26 +232,107 @@ def read_local(path: Path, *, allowed_areas: dict[str, str]) -> pd.DataFrame:
     over = den.notna() & (num > den)
     if over.any():
         r = t[over].iloc[0]
-        raise InputError(f"numerator {r['numerator']} is larger than denominator {r['denominator']}", file=path,
-                         where=_where(t, over, "numerator"),
+        raise InputError(f"numerator {_cell(r['numerator'].strip())} is larger than denominator "
+                         f"{_cell(r['denominator'].strip())}", file=path, where=_where(t, over, "numerator"),
                          hint="the numerator counts people within the denominator: check the columns are not swapped")
     dup = t.duplicated(["area_code", "period", "metric_id"], keep=False)
     if dup.any():
         r = t[dup].iloc[0]
-        raise InputError(f"{r['metric_id']} for {r['area_code']} in {r['period']} is given twice", file=path,
+        raise InputError(f"{r['metric_id']} for {_cell(r['area_code'])} in {r['period']} is given twice", file=path,
                          where=_where(t, dup, "metric_id"), hint="keep one row per area, period and metric")
+    return pd.DataFrame({"area_code": t["area_code"], "period": t["period"], "metric_id": t["metric_id"],
+                         "numerator": num, "denominator": den, "_row": t["_row"]})
+
+
+def _check_together(t: pd.DataFrame) -> None:
+    """Checks across the rows of every local file of a run (``_file`` names each row's file): a metric in
+    one kind of period, parts (``part_of`` in the catalogue) not adding up to more than their total, and no
+    area's count larger than England's for the same metric and period."""
+    kinds = t["period"].map(plausibility.period_kind)
+    mixed = kinds.groupby(t["metric_id"]).transform("nunique") > 1
+    if mixed.any():
+        metric = t.loc[mixed, "metric_id"].iloc[0]
+        rows = t[t["metric_id"] == metric]
+        other = rows[kinds[rows.index] != kinds[rows.index[0]]].iloc[0]
+        raise InputError(f"metric '{metric}' mixes calendar and financial years: '{rows['period'].iloc[0]}' in "
+                         f"{rows['_file'].iloc[0]}, row {rows['_row'].iloc[0]}", file=Path(other["_file"]),
+                         where=f"row {other['_row']}, column 'period'", hint="give each metric in one kind of period")
+    cat = catalogue().set_index("metric_id")
+    part_of = t["metric_id"].map(cat["part_of"]).fillna("")
+    parts = t[part_of != ""].assign(total_id=part_of[part_of != ""])
+    if len(parts):
+        totals = {(r["area_code"], r["period"], r["metric_id"]): r for r in t.to_dict("records")}
+        for (area, period, total_id), g in parts.groupby(["area_code", "period", "total_id"], sort=False):
+            total = totals.get((area, period, total_id))
+            if total is not None and g["numerator"].sum() > total["numerator"]:
+                raise InputError(f"the parts of '{total_id}' for {_cell(area)} in {period} "
+                                 f"({', '.join(g['metric_id'])}) add up to {g['numerator'].sum():,.0f}, more than its "
+                                 f"{total['numerator']:,.0f}", file=Path(total["_file"]),
+                                 where=f"row {total['_row']}, column 'numerator'",
+                                 hint="a part cannot be larger than its total: check these rows' figures and metric_ids")
+    england = t[t["area_code"] == ENGLAND_CODE].set_index(["metric_id", "period"])
+    if len(england):
+        for column in ("numerator", "denominator"):
+            e = pd.Series(list(zip(t["metric_id"], t["period"])), index=t.index).map(england[column])
+            over = (t["area_code"] != ENGLAND_CODE) & e.notna() & (t[column] > e)
+            if over.any():
+                r = t[over].iloc[0]
+                raise InputError(f"{column} {r[column]:,.0f} of {r['metric_id']} for {_cell(r['area_code'])} in "
+                                 f"{r['period']} is larger than England's {e[over].iloc[0]:,.0f}",
+                                 file=Path(r["_file"]), where=f"row {r['_row']}, column '{column}'",
+                                 hint="an area's count is part of England's: check the figures and the area_code")
+
+
+def read_local(path: Path, *, allowed_areas: dict[str, str], areas_are: str | None = None,
+               today=None) -> pd.DataFrame:
+    """Read and validate one local file (see the module docstring).
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    allowed_areas : dict
+        Area codes the file may hold → their names (the CDP's members, region(s) and England).
+    areas_are : str, optional
+        What those areas are, for the message about any other code (default: 'a member of the CDP, its
+        region or England').
+    today : datetime.date, optional
+        The production date (default :func:`~cdp_analysis.data.plausibility.production_date`).
+
+    Returns
+    -------
+    DataFrame
+        ``area_code, area_name, period, metric_id, numerator, denominator, origin, source`` plus ``_row``;
+        ``origin`` is 'local' or 'synthetic example', ``source`` the file as given.
+    """
+    path = Path(path)
+    t = _validated(path, today=today)
+    bad_area = ~t["area_code"].isin(allowed_areas)
+    if bad_area.any():
+        if areas_are is None:
+            hint = f"use one of: {', '.join(f'{c} ({n})' for c, n in allowed_areas.items())}"
+        else:
+            hint = "use the code of a member of the CDP, its region or England (E92000001); `cdp areas` lists them"
+        raise InputError(f"area '{_cell(t.loc[bad_area, 'area_code'].iloc[0])}' is not "
+                         f"{areas_are or 'a member of the CDP, its region or England'}", file=path,
+                         where=_where(t, bad_area, "area_code"), hint=hint)
+    _check_together(t.assign(_file=str(path)))
     origin = "synthetic example" if is_synthetic(path) else "local"
     rel = path.resolve().relative_to(project_root()).as_posix() if project_root() in path.resolve().parents else str(path)
     return pd.DataFrame({"area_code": t["area_code"], "area_name": t["area_code"].map(allowed_areas),
-                         "period": t["period"], "metric_id": t["metric_id"], "numerator": num.astype(float),
-                         "denominator": den.astype(float), "origin": origin,
+                         "period": t["period"], "metric_id": t["metric_id"], "numerator": t["numerator"].astype(float),
+                         "denominator": t["denominator"].astype(float), "origin": origin,
                          "source": f"{rel} [{'SYNTHETIC example data' if origin != 'local' else 'local data supplied by the partnership'}]",
                          "_row": t["_row"]})
 
 
-def read_all(paths: list[Path], *, allowed_areas: dict[str, str]) -> pd.DataFrame:
-    """Every local file of a run, together; a metric for an area and period given in two files is refused."""
-    frames = [read_local(p, allowed_areas=allowed_areas).assign(_file=str(p)) for p in paths]
+def read_all(paths: list[Path], *, allowed_areas: dict[str, str], areas_are: str | None = None,
+             today=None) -> pd.DataFrame:
+    """Every local file of a run, together; a metric for an area and period given in two files, a metric in
+    calendar years in one file and financial years in another, parts larger than their total and counts
+    larger than England's across files are refused."""
+    frames = [read_local(p, allowed_areas=allowed_areas, areas_are=areas_are, today=today).assign(_file=str(p))
+              for p in paths]
     if not frames:
         return pd.DataFrame(columns=["area_code", "area_name", "period", "metric_id", "numerator", "denominator",
                                      "origin", "source", "_row", "_file"])
@@ -228,4 +345,5 @@ def read_all(paths: list[Path], *, allowed_areas: dict[str, str]) -> pd.DataFram
         raise InputError(f"{r['metric_id']} for {r['area_code']} in {r['period']} is also in {first['_file']}",
                          file=Path(r["_file"]), where=f"row {r['_row']}, column 'metric_id'",
                          hint="give each figure in one local file only")
+    _check_together(t)
     return t

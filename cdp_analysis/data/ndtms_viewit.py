@@ -34,7 +34,7 @@ import pandas as pd
 from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
-from .readers import read_csv_table, to_numbers
+from .readers import by_file, fresh_copy_hint, read_csv_table, to_plain_number_frame
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,16 @@ _KEYS = {"period": ("reportingperiod",), "area_name": ("area",), "sex": ("sex", 
          "age": ("age_group", "agegroup"), "drug_group": ("drug_group", "druggroup")}
 _IN_TREATMENT = ("intreatment_allintx", "num_intreatment_allintx")
 KEY = ["period", "area_name", "drug_group", "sex", "age"]
+#: What an analyst can do about a damaged export of their own (a file in data/raw gets the hint to copy it again).
+OWN_HINT = ("export the data again from ViewIt (ndtms.net > ViewIt > Adult > CSV) and name the new file unchanged; "
+            "do not edit or re-save it in a spreadsheet")
+#: The same for a well-formed but implausible value in an analyst's own export.
+OWN_RULE_HINT = ("an export from ViewIt never fails this rule: export the data again from ViewIt (CSV) and name the new "
+                 "file unchanged; if a fresh export still fails it, ask OHID's NDTMS team about it")
+#: The measures whose count is part of the adults in treatment of the same row.
+_PARTS_OF_IN_TREATMENT = {"newpresentation_newtx": "new presentations are at most the adults in treatment",
+                          "substanceanycitation_opiatesandorcrack_allintx":
+                              "adults citing opiates and/or crack are at most the adults in treatment"}
 
 
 def _heading(column: str) -> str:
@@ -84,10 +94,37 @@ def _within_rounding(t: pd.DataFrame, dimension: str, total: str) -> pd.Series:
     return ok
 
 
+def _complete_periods(t: pd.DataFrame) -> pd.Series:
+    """Every period of an area lists the same (drug group, sex, age) rows as its fullest period: a period with
+    fewer is what an export cut at the end of a line leaves."""
+    combos = t["drug_group"].astype(str) + "|" + t["sex"].astype(str) + "|" + t["age"].astype(str)
+    n = combos.groupby([t["area_name"], t["period"]]).transform("nunique")
+    fullest = n.groupby(t["area_name"]).transform("max")
+    return n == fullest
+
+
+def _today(t: pd.DataFrame):
+    return t.attrs.get("today") or plausibility.production_date()
+
+
+def _at_most_in_treatment(measure: str):
+    def passes(t: pd.DataFrame) -> pd.Series:
+        if measure not in t.columns:
+            return pd.Series(True, index=t.index)
+        return t[measure].isna() | t["in_treatment"].isna() | (t[measure] <= t["in_treatment"])
+    return passes
+
+
 #: Plausibility rules of any ViewIt export.
 RULES = (
     plausibility.Rule("the reporting period is a financial year written YYYY/YY", "ReportingPeriod",
                       lambda t: _financial_year(t["period"]), shown="period"),
+    plausibility.Rule(f"the reporting period is {plausibility.NDTMS_FIRST_YEAR}/"
+                      f"{(plausibility.NDTMS_FIRST_YEAR + 1) % 100:02d} or later (NDTMS's first year)", "ReportingPeriod",
+                      lambda t: plausibility.period_starts_from(t["period"], plausibility.NDTMS_FIRST_YEAR,
+                                                                financial=True), shown="period"),
+    plausibility.Rule("the reporting period has ended by the day the report is produced", "ReportingPeriod",
+                      lambda t: plausibility.period_ended(t["period"], _today(t)), shown="period"),
     plausibility.Rule("the drug group is one NDTMS reports (total, opiate, non-opiate only, alcohol only, "
                       "non-opiate and alcohol)", "drug_group", lambda t: t["drug_group"].notna(), shown="_drug"),
     plausibility.Rule("sex is Total, M or F", "sex", lambda t: t["sex"].notna(), shown="_sex"),
@@ -100,17 +137,25 @@ RULES = (
                       shown="in_treatment"),
     plausibility.Rule("each period, area, drug group, sex and age group is listed once", "ReportingPeriod",
                       lambda t: ~t.duplicated(KEY), shown="period"),
+    plausibility.Rule("every period of an area lists the same drug groups, sexes and age groups (an export cut "
+                      "short lists fewer in its last period)", "ReportingPeriod", _complete_periods, shown="period"),
     plausibility.Rule("the drug groups add up to the total (within NDTMS rounding)", "intreatment_allintx",
                       lambda t: _within_rounding(t, "drug_group", "all"), shown="in_treatment"),
     plausibility.Rule("men and women add up to the total (within NDTMS rounding)", "intreatment_allintx",
                       lambda t: _within_rounding(t, "sex", "Persons"), shown="in_treatment"),
     plausibility.Rule("the age groups add up to the total (within NDTMS rounding)", "intreatment_allintx",
                       lambda t: _within_rounding(t, "age", "18+"), shown="in_treatment"),
+    *(plausibility.Rule(name, measure, _at_most_in_treatment(measure), shown=measure)
+      for measure, name in _PARTS_OF_IN_TREATMENT.items()),
 )
 
 
-def read_export(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
+@by_file()
+def read_export(path: str | Path, *, source: str | None = None, today=None) -> pd.DataFrame:
     """Read one ViewIt adult export (partnership or England layout), validated column by column.
+
+    Memoised by the file's content (:func:`~cdp_analysis.data.readers.by_file`): validating a file named in a
+    params file, then reading it in the chapter, parses it once.
 
     Parameters
     ----------
@@ -118,16 +163,23 @@ def read_export(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
         The CSV as downloaded from ViewIt.
     source : str, optional
         The citation to carry in ``source`` (default: the data register's, or the path of an analyst's file).
+    today : datetime.date, optional
+        The production date (default :func:`~cdp_analysis.data.plausibility.production_date`): a period
+        that ends after it is refused.
 
     Raises
     ------
     InputError
-        A missing key or adults-in-treatment column, text other than ``NULL`` in a count, a negative count,
-        an unknown period, drug group, sex or age group, a repeated row, or parts that do not add up to their
-        total — naming the file, line and column.
+        A row cut short (fewer values than the header, or a quote never closed: an export that did not
+        finish), a missing key or adults-in-treatment column, an export without rows or whose every
+        adults-in-treatment count is ``NULL``, a count not written as a plain whole number (``1e3``, ``5.5``,
+        ``1,1,8``), a count larger than England's adult population, a negative count, an unknown period, drug
+        group, sex or age group, a period before 2005/06 or not yet ended, a repeated row, or parts larger
+        than their total — naming the file, its own line and the column.
     """
     path = Path(path)
-    raw = read_csv_table(path, [])
+    hint = fresh_copy_hint(path, OWN_HINT)
+    raw = read_csv_table(path, [], own_hint=OWN_HINT)
     heading = {_heading(c): c for c in raw.columns if c != "_row"}
     found = {key: next((heading[s] for s in spellings if s in heading), None) for key, spellings in _KEYS.items()}
     count_col = next((heading[s] for s in _IN_TREATMENT if s in heading), None)
@@ -139,14 +191,18 @@ def read_export(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
                          file=path, where="header (line 1)",
                          hint="export the adult data from ViewIt (CSV) unchanged: it has ReportingPeriod, Area, sex, "
                               "age_group, drug_group and intreatment_allintx")
+    if raw.empty:
+        raise InputError("the export has a header but no rows", file=path, hint=hint)
     keys = {key: raw[col].astype(str).str.strip() for key, col in found.items()}
     measures = [c for c in raw.columns if c != "_row" and c not in found.values()]
-    numbers = {}
-    for col in measures:
-        text = raw[col].astype(str).str.strip()
-        cleaned = raw.assign(**{col: text.where(text.str.upper() != "NULL", "")})
-        numbers["in_treatment" if col == count_col else _heading(col)] = to_numbers(
-            cleaned, col, file=path, allow_missing=True)
+    block = to_plain_number_frame(raw, measures, file=path, hint=hint, missing=("", "NULL"),
+                                  bound=plausibility.MAX_PEOPLE, bound_why="more than England's adult population")
+    numbers = {"in_treatment" if col == count_col else _heading(col): block[col] for col in measures}
+    if numbers["in_treatment"].isna().all():
+        raise InputError(f"every value of '{count_col}' (adults in treatment) is NULL or empty: the export holds no "
+                         "data", file=path, where=f"column '{count_col}'",
+                         hint="export the data again from ViewIt for a period and area it publishes (NULL marks a "
+                              "suppressed figure)" if hint == OWN_HINT else hint)
     t = pd.DataFrame({"period": keys["period"], "area_name": keys["area_name"],
                       "_drug": keys["drug_group"], "_sex": keys["sex"], "_age": keys["age"]})
     t["drug_group"] = t["_drug"].str.lower().map(_GROUP_OF)
@@ -161,7 +217,10 @@ def read_export(path: str | Path, *, source: str | None = None) -> pd.DataFrame:
     if t["_negative"].notna().any():
         col = first_negative[t["_negative"].notna()].iloc[0]
         t["_column"] = np.where(t["_negative"].notna(), col, "")
-    plausibility.check(t, RULES, file=path)
+    t.attrs["today"] = today
+    plausibility.check(t, RULES, file=path,
+                       hint=plausibility.HINT if hint != OWN_HINT else OWN_RULE_HINT)
+    t.attrs.clear()
     if source is None:
         try:
             source = register.citation_of(path)

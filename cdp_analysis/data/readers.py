@@ -10,7 +10,9 @@ naming the file, the sheet, the row (as numbered in Excel or a text editor) and 
 from __future__ import annotations
 
 import csv
+import io
 import logging
+import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,7 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import paths
 from ..errors import InputError, closest, did_you_mean
+from ..memo import memoised
+from .plausibility import shorten
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +64,7 @@ def _closest_columns(missing: list[str], found: Iterable[str]) -> str:
     for m in missing:
         hit = closest(m, found)
         if hit:
-            parts.append(f"the closest column found is '{hit[0]}'; if it is '{m}' renamed, restore the name")
+            parts.append(f"the closest column found is '{shorten(hit[0])}'; if it is '{m}' renamed, restore the name")
     return "; ".join(parts)
 
 
@@ -132,29 +137,191 @@ def read_excel_table(path: Path, sheet: str, required: list[str], *, search_rows
     return table, preamble
 
 
-def read_csv_table(path: Path, required: list[str]) -> pd.DataFrame:
+#: An analyst's own CSV larger than this is not one of the exports the suite reads (a ViewIt export of one area
+#: is about 0.5 MB; the largest published CSV in data/raw is 1.5 MB).
+MAX_CSV_BYTES = 200_000_000
+
+
+def is_registered_copy(path: Path) -> bool:
+    """The file lies in ``data/raw`` (a published file, copied unchanged from ../shared/data), not an analyst's own."""
+    try:
+        Path(path).resolve().relative_to(paths.raw_dir().resolve())
+    except (ValueError, OSError, InputError):
+        return False
+    return True
+
+
+def fresh_copy_hint(path: Path, own: str | None = None) -> str:
+    """What to do about a damaged file: copy it again from ../shared/data if it is a published file in
+    ``data/raw``; otherwise ``own`` (what the analyst can do with their own file, e.g. export it again)."""
+    if own is None or is_registered_copy(path):
+        return _COPY_HINT
+    return own
+
+
+def by_file(maxsize: int = 64):
+    """Memoise a reader ``fn(path, *args, today=..., **kwargs)`` by the file's path and content (SHA-256), the
+    production date and the other arguments: reading a file again (a params file checked, then the notebook's
+    parameters, then the chapter's build) costs one hash, not a parse. Callers get a copy of the table.
+    :func:`cdp_analysis.memo.clear_all` empties the cache; the uncached reader is ``fn.uncached``."""
+    import functools
+    import hashlib
+
+    from . import plausibility
+
+    def wrap(fn):
+        @memoised(maxsize=maxsize)
+        def cached(path_text, digest, today, args, kwargs):
+            return fn(Path(path_text), *args, today=today, **dict(kwargs))
+
+        @functools.wraps(fn)
+        def call(path, *args, today=None, **kwargs):
+            path = Path(path)
+            today = today or plausibility.production_date()
+            try:
+                small = path.is_file() and path.stat().st_size <= MAX_CSV_BYTES
+                digest = hashlib.sha256(path.read_bytes()).hexdigest() if small else None
+            except OSError:
+                digest = None
+            if digest is None:  # missing, unreadable or too large: the reader says so
+                return fn(path, *args, today=today, **kwargs)
+            result = cached(str(path), digest, today, args, tuple(sorted(kwargs.items())))
+            return result.copy() if hasattr(result, "copy") else result
+
+        call.uncached = fn
+        return call
+
+    return wrap
+
+
+def _decode(path: Path, data: bytes, hint: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not a UTF-8 text file (byte {exc.start + 1} cannot be read as UTF-8)", file=path,
+                         where=f"row {line}",
+                         hint="check it is the CSV file, saved as 'CSV UTF-8' (not a spreadsheet, nor text in another "
+                              "encoding); " + hint) from None
+
+
+def _records(path: Path, text: str, hint: str) -> list[tuple[int, list[str]]]:
+    """The CSV records of ``text``, each with the line it starts on as a text editor numbers it (blank lines
+    and line breaks inside quoted cells counted); blank lines and rows of blank cells are left out."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    out, end = [], 0
+    while True:
+        start = end + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise InputError("a quoted cell is never closed: the file ends inside it, so it looks cut short (a "
+                                 "download or copy that did not finish)", file=path, where=f"row {start}",
+                                 hint=hint) from None
+            raise InputError(f"cannot be read as CSV ({str(exc).strip().splitlines()[0]})", file=path,
+                             where=f"row {start}",
+                             hint="check the file is a comma-separated text file as published; " + hint) from None
+        end = reader.line_num
+        if any(cell.strip() for cell in record):
+            out.append((start, record))
+
+
+def _column_names(header: list[str]) -> list[str]:
+    """Column names as pandas gives them: a blank heading is 'Unnamed: i', a repeated one gets '.1', '.2' …"""
+    names, seen = [], {}
+    for i, name in enumerate(header):
+        name = name if name.strip() else f"Unnamed: {i}"
+        base, k = name, seen.get(name, 0)
+        while name in seen:
+            k += 1
+            name = f"{base}.{k}"
+        seen[base] = k
+        seen[name] = 0
+        names.append(name)
+    return names
+
+
+def _found_columns(found: list[str], schema: list[str]) -> str:
+    """What a header holds, without echoing the file: its number of columns and those of ``schema`` it has."""
+    known = [c for c in found if c in set(schema)]
+    shown = ", ".join(known[:12]) + ("…" if len(known) > 12 else "")
+    count = f"{len(found)} column{'s' if len(found) != 1 else ''}"
+    if not known:
+        return f"the header has {count}, none of them expected"
+    return f"the header has {count}; of those expected: {shown}"
+
+
+def read_csv_table(path: Path, required: list[str], *, expected: Iterable[str] = (),
+                   own_hint: str | None = None) -> pd.DataFrame:
     """Read a CSV as text, check it has the ``required`` columns, and add ``_row`` (line number).
 
-    A byte-order mark is tolerated. Columns are kept as strings; convert them with
-    :func:`to_counts` / :func:`to_numbers` so that a bad cell is reported with its row and column.
+    ``_row`` is the line a row starts on as a text editor numbers it (the header is line 1 unless blank
+    lines precede it; blank lines and line breaks inside quoted cells are counted). Blank lines are skipped.
+    A row with fewer values than the header has columns (a file cut short), more values (other than empty
+    ones), or a quoted cell never closed is refused naming its line. A byte-order mark is tolerated. Columns
+    are kept as strings; convert them with :func:`to_counts` / :func:`to_numbers` / :func:`to_plain_numbers`
+    so that a bad cell is reported with its row and column.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV file.
+    required : list of str
+        Columns it must have.
+    expected : iterable of str
+        Other columns of its layout: a message about a missing column names the header's columns only if
+        they are ``required`` or ``expected`` (never other text of the file), and counts the rest.
+    own_hint : str, optional
+        What the analyst can do about a damaged file of their own (outside ``data/raw``), e.g. export it
+        again; a file in ``data/raw`` gets the hint to copy it again from ../shared/data.
     """
-    _require_file(path)
+    hint = fresh_copy_hint(path, own_hint)
+    if not path.is_file():
+        raise InputError("file not found", file=path, hint=hint)
+    if own_hint is not None and not is_registered_copy(path) and path.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(f"the file is {path.stat().st_size / 1e6:,.0f} MB: far larger than any export the suite "
+                         "reads", file=path, hint="check the path names the right file")
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"cannot be read as CSV ({str(exc).strip().splitlines()[0]})", file=path,
-                         hint="check the file is a comma-separated text file as published; " + _COPY_HINT) from None
-    except pd.errors.EmptyDataError:
-        raise InputError("the file is empty", file=path, hint=_COPY_HINT) from None
-    table.columns = [str(c).strip() for c in table.columns]
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", file=path,
+                         hint="check the file can be read") from None
+    records = _records(path, _decode(path, data, hint), hint)
+    if not records:
+        raise InputError("the file is empty", file=path, hint=hint)
+    (header_line, header), body = records[0], records[1:]
+    width = len(header)
+    rows, lines = [], []
+    for n, (line, record) in enumerate(body):
+        if len(record) > width and not any(c.strip() for c in record[width:]):
+            record = record[:width]
+        if len(record) < width:
+            last = n == len(body) - 1
+            raise InputError(f"this row has {len(record)} of the header's {width} columns"
+                             + (": it is the last row, so the file looks cut short (a download or copy that did "
+                                "not finish)" if last else ": a row is broken (a line break or a quote in a cell?)"),
+                             file=path, where=f"row {line}", hint=hint)
+        if len(record) > width:
+            raise InputError(f"this row has {len(record)} values but the header {width} columns (a comma or a quote "
+                             "in a cell?)", file=path, where=f"row {line}", hint=hint)
+        rows.append(record)
+        lines.append(line)
+    columns = [str(c).strip() for c in _column_names(header)]
+    table = pd.DataFrame(rows, columns=columns, dtype=str) if rows else pd.DataFrame(
+        {c: pd.Series([], dtype=str) for c in dict.fromkeys(columns)})
     missing = [c for c in required if c not in table.columns]
     if missing:
         hints = _closest_columns(missing, table.columns)
         names = ", ".join(f"'{m}'" for m in missing)
-        raise InputError(f"missing column(s) {names} (columns found: {', '.join(table.columns[:12])}"
-                         f"{'…' if len(table.columns) > 12 else ''})", file=path, where="header (line 1)",
-                         hint=(hints + " — " if hints else "") + "use the published layout described in data/README.md")
-    table["_row"] = np.arange(2, 2 + len(table))
+        raise InputError(f"missing column(s) {names} ({_found_columns(list(table.columns), [*required, *expected])})",
+                         file=path, where=f"header (line {header_line})",
+                         hint=(hints + " — " if hints else "")
+                         + ("use the published layout described in data/README.md" if own_hint is None
+                            or is_registered_copy(path) else own_hint))
+    table["_row"] = np.asarray(lines, dtype="int64")
     return table
 
 
@@ -162,6 +329,7 @@ def _bad_cells(table: pd.DataFrame, column: str, mask: pd.Series) -> str:
     rows = table.loc[mask, "_row"].tolist()
     shown = ", ".join(str(r) for r in rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
     first = table.loc[mask, column].iloc[0]
+    first = shorten(first) if isinstance(first, str) else first
     return f"row {shown}, column '{column}' (first bad value: {first!r})"
 
 
@@ -198,3 +366,76 @@ def to_counts(table: pd.DataFrame, column: str, *, file: Path) -> pd.Series:
         raise InputError("a count is not a whole number", file=file, where=_bad_cells(table, column, fractional),
                          hint="restore the published file")
     return values.astype("int64")
+
+
+_PLAIN = {  # (whole, thousands separators, exponent) -> pattern of a number written plainly
+    (True, False, False): re.compile(r"-?\d+"),
+    (True, True, False): re.compile(r"-?(?:\d+|\d{1,3}(?:,\d{3})+)"),
+    (False, False, False): re.compile(r"-?\d+(?:\.\d+)?"),
+    (False, False, True): re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"),
+    (False, True, False): re.compile(r"-?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?"),
+}
+
+
+def to_plain_numbers(table: pd.DataFrame, column: str, *, file: Path, hint: str, whole: bool = True,
+                     thousands: bool = False, exponent: bool = False, missing: tuple[str, ...] = ("",),
+                     bound: float | None = None, bound_why: str = "") -> pd.Series:
+    """Convert a column of counts (or other numbers) written plainly to floats; the strict reading an
+    analyst's own file gets.
+
+    Surrounding spaces are harmless. A cell in ``missing`` (compared case-insensitively, e.g. ``NULL``)
+    becomes NaN. Anything else must be digits, with an optional minus sign (negative counts are left to the
+    caller's rules), a decimal part unless ``whole``, thousands separators in groups of three only if
+    ``thousands`` (``1,498``; never ``1,1,8``) and an exponent only if ``exponent`` (never ``1e3`` for a
+    count). A value whose size exceeds ``bound`` is refused, saying why (``bound_why``).
+
+    Raises
+    ------
+    InputError
+        Naming the row (the file's own line), the column and the first bad cell: 'a value is not a number'
+        (text), 'a count is not a whole number written plainly' / 'a number is not written plainly' (e.g.
+        ``1e3``, ``5.5``, ``1,1,8``), or 'a count larger than …'.
+    """
+    text = table[column].astype(str).str.strip()
+    is_missing = text.str.upper().isin({m.upper() for m in missing})
+    plain = text.str.fullmatch(_PLAIN[(whole, thousands, exponent and not whole)].pattern).fillna(False).astype(bool)
+    bad = ~is_missing & ~plain
+    if bad.any():
+        readable = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").notna()
+        if (bad & ~readable).any():
+            raise InputError("a value is not a number", file=file, where=_bad_cells(table, column, bad & ~readable),
+                             hint="correct the cell, or " + hint)
+        what = ("a count is not a whole number written plainly (digits only, e.g. 1105"
+                + (" or 1,105" if thousands else "") + ")") if whole else \
+            "a number is not written plainly (digits and a decimal point, e.g. 52.3)"
+        raise InputError(what, file=file, where=_bad_cells(table, column, bad),
+                         hint="write the cell as the published figure, or " + hint)
+    values = pd.to_numeric(text.where(~is_missing).str.replace(",", "", regex=False), errors="coerce").astype(float)
+    if bound is not None:
+        large = values.abs() > bound
+        if large.any():
+            raise InputError(f"a count larger than {bound:,.0f}" + (f" ({bound_why})" if bound_why else "")
+                             + ": no real figure is so large", file=file, where=_bad_cells(table, column, large),
+                             hint="check the cell (digits typed twice, cells run together?), or " + hint)
+    return values
+
+
+def to_plain_number_frame(table: pd.DataFrame, columns: list[str], **options) -> pd.DataFrame:
+    """:func:`to_plain_numbers` for many columns at once (e.g. the 239 measures of a ViewIt export): one pass
+    over every cell when all are good; otherwise the columns one by one, so the message names the first bad
+    column and row as :func:`to_plain_numbers` does."""
+    if not columns:
+        return pd.DataFrame(index=table.index)
+    whole, thousands = options.get("whole", True), options.get("thousands", False)
+    exponent = options.get("exponent", False) and not whole
+    missing = {m.upper() for m in options.get("missing", ("",))}
+    flat = pd.Series(table[columns].to_numpy().ravel(), dtype=str).str.strip()
+    is_missing = flat.str.upper().isin(missing)
+    plain = flat.str.fullmatch(_PLAIN[(whole, thousands, exponent)].pattern).fillna(False).astype(bool)
+    if (is_missing | plain).all():
+        values = pd.to_numeric(flat.where(~is_missing).str.replace(",", "", regex=False), errors="coerce")
+        values = values.astype(float).to_numpy().reshape(len(table), len(columns))
+        bound = options.get("bound")
+        if bound is None or not (np.abs(values) > bound).any():
+            return pd.DataFrame(values, index=table.index, columns=columns)
+    return pd.DataFrame({c: to_plain_numbers(table, c, **options) for c in columns}, index=table.index)

@@ -102,7 +102,10 @@ def style() -> None:
     sns.set_theme(context="notebook", style="whitegrid", font="DejaVu Sans")
     plt.rcParams.update({"figure.dpi": SCREEN_DPI, "savefig.dpi": SCREEN_DPI * PNG_SCALE,
                          "axes.titleweight": "bold", "axes.titley": 1.0, "svg.hashsalt": "cdp-analysis", "svg.fonttype": "path",
-                         "hatch.color": ENGLAND_COLOUR, "hatch.linewidth": 1.0})
+                         "hatch.color": ENGLAND_COLOUR, "hatch.linewidth": 1.0,
+                         # text is shown as written: a '$' in a name from a params file is a dollar sign, not TeX
+                         # (matplotlib's mathtext would fail on, or typeset, what lies between two of them)
+                         "text.parse_math": False})
 
 
 def tight_bbox(fig: plt.Figure) -> Bbox:

@@ -14,6 +14,8 @@ succeeded (its ``run.json``) and writes:
     with two leading columns: ``cdp`` (slug) and ``table`` (the table's name). Comparator rows (England,
     regions, neighbours) are not repeated: they are the same in every CDP's tables.
 
+Every value written into the page passes :func:`cdp_analysis.output.escape.html_text`, and the CSV files'
+text cells are neutralised against formula injection as every table's are (:func:`~cdp_analysis.output.escape.csv_frame`).
 Both are rebuilt from the CDP folders, so they are the same whichever CDPs this batch ran, and the same bytes
 for the same folders (sorted by slug; no dates). Each CDP's own rows and key figures are kept in
 ``<root>/.index/<slug>.csv`` and ``.json``, made again only when the CDP's ``run.json`` changes (a batch worker
@@ -22,17 +24,17 @@ makes them right after the CDP's run), so rebuilding the index after a batch rea
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
 from ..files import write_atomic
-from . import table_html, tidy
+from . import escape, table_html, tidy
 
 log = logging.getLogger(__name__)
 
@@ -107,11 +109,17 @@ def cdp_entry(folder: Path, figures) -> tuple[pd.DataFrame, dict]:
         fresh = False
     if not fresh:
         own = _own_rows(folder)
-        write_atomic(rows_file, own.to_csv(index=False, lineterminator="\n"))
+        write_atomic(rows_file, _csv(own))
         cached = {**stamp, "figures": _figures_of(own, figures)}
         write_atomic(figures_file, json.dumps(cached, indent=1, allow_nan=False, default=str) + "\n")
     rows = pd.read_csv(rows_file, dtype={"area_code": str, "time_period": str, "cdp": str, "table": str})
     return rows, {k: tuple(v) for k, v in cached["figures"].items()}
+
+
+def _csv(table: pd.DataFrame) -> str:
+    """CSV text of rows read from the CDPs' tables, text cells neutralised as in every table
+    (:func:`cdp_analysis.output.escape.csv_frame`)."""
+    return escape.csv_frame(table).to_csv(index=False, lineterminator="\n")
 
 
 def _plain(value):
@@ -167,7 +175,7 @@ def write(root: Path, figures) -> Path | None:
         return None
     entries = {folder.name: cdp_entry(folder, figures) for folder, _ in folders}
     rows = _combine([rows for rows, _ in entries.values()])
-    write_atomic(root / COMBINED, rows.to_csv(index=False, lineterminator="\n"))
+    write_atomic(root / COMBINED, _csv(rows))
     runs = {folder.name: run for folder, run in folders}
     table = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **fig}
                           for slug, (_, fig) in entries.items()],
@@ -193,34 +201,34 @@ def _cell(value, digits: int) -> str:
         return '<td data-sort=""><span class="na">not available</span></td>'
     v, lo, hi, period, compared = value
     text = table_html.with_limits(v, lo, hi, digits)
-    extra = f"{html.escape(str(period))}" + (f"; {html.escape(str(compared))} than England"
+    extra = f"{escape.html_text(str(period))}" + (f"; {escape.html_text(str(compared))} than England"
                                              if isinstance(compared, str) and compared in ("Better", "Worse",
                                                                                            "Higher", "Lower")
-                                             else (f"; {html.escape(str(compared))} to England"
+                                             else (f"; {escape.html_text(str(compared))} to England"
                                                    if compared == "Similar" else ""))
     if not math.isfinite(float(v)):
         return '<td data-sort=""><span class="na">not available</span></td>'
-    return f'<td data-sort="{float(v)!r}">{html.escape(text)}<br><small>{extra}</small></td>'
+    return f'<td data-sort="{float(v)!r}">{escape.html_text(text)}<br><small>{extra}</small></td>'
 
 
 def _page(figures: pd.DataFrame, specs, runs: dict, not_done: list[dict]) -> str:
-    heads = "".join(f'<th scope="col"><button type="button">{html.escape(f.label)}</button>'
-                    + (f'<br><small>{html.escape(f.note)}</small>' if f.note else "") + "</th>"
+    heads = "".join(f'<th scope="col"><button type="button">{escape.html_text(f.label)}</button>'
+                    + (f'<br><small>{escape.html_text(f.note)}</small>' if f.note else "") + "</th>"
                     for f in specs)
     body = []
     for _, rec in figures.iterrows():
         run = runs.get(rec["cdp"], {})
         members = ", ".join(run.get("cdp", {}).get("member_names", []))
-        name = html.escape(str(run.get("cdp", {}).get("name", rec["area_name"])))
+        name = escape.html_text(str(run.get("cdp", {}).get("name", rec["area_name"])))
         cells = "".join(_cell(rec.get(f.label), f.digits) for f in specs)
         body.append(f'<tr><th scope="row" data-sort="{name}">'
-                    f'<a href="{html.escape(rec["cdp"])}/report.html">{name}</a>'
-                    f'<br><small>{html.escape(members)}</small></th>{cells}</tr>')
+                    f'<a href="{escape.html_text(quote(str(rec["cdp"])))}/report.html">{name}</a>'
+                    f'<br><small>{escape.html_text(members)}</small></th>{cells}</tr>')
     failed = ""
     if not_done:
-        items = "".join(f"<li><strong>{html.escape(d['slug'])}</strong>: {html.escape(str(d.get('status')))}"
-                        + (f" in {html.escape(str(d['notebook']))}" if d.get("notebook") else "")
-                        + (f": {html.escape(str(d.get('error') or '').splitlines()[0] if d.get('error') else '')}")
+        items = "".join(f"<li><strong>{escape.html_text(d['slug'])}</strong>: {escape.html_text(str(d.get('status')))}"
+                        + (f" in {escape.html_text(str(d['notebook']))}" if d.get("notebook") else "")
+                        + (f": {escape.html_text(str(d.get('error') or '').splitlines()[0] if d.get('error') else '')}")
                         + "</li>" for d in not_done)
         failed = (f"<h2>Not done ({len(not_done)})</h2><p>The last run of these CDPs did not succeed; "
                   "<code>cdp run --only-failed</code> runs them again. An earlier successful report, if any, is "

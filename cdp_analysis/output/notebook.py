@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..data import datasets
 from ..stats import disclosure
-from . import figures, table_html, tidy
+from . import escape, figures, table_html, tidy
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
         parts.append(f"{ds.title} ({editions})" if editions else ds.title)
     if local:
         return ("*Sources: " + "; ".join(parts) + ". Local data supplied for this run (not published): "
-                + "; ".join(sorted(local)) + ". Published data are in the data register (`data/README.md`); see the "
+                + "; ".join(escape.markdown_text(c) for c in sorted(local)) + ". Published data are in the data register (`data/README.md`); see the "
                 "section \"Where each number comes from\" at the end of the report.*")
     return ("*Sources: " + "; ".join(parts) + ". All figures are published data; see the data register in "
             "`data/README.md` and the section \"Where each number comes from\" at the end of the report.*")

@@ -21,6 +21,7 @@ import pandas as pd
 from .. import paths
 from ..data import register
 from ..files import write_atomic
+from . import escape
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = N
             e = entries[path]
             lines.append(f"    - {_title(e)}, {e.edition} — {e.publisher}; {e.licence}; file `{path}`")
         for citation in rec["unregistered"]:
-            lines.append(f"    - {citation} (not in the data register)")
+            lines.append(f"    - {escape.markdown_text(citation)} (not in the data register)")  # an analyst's file
     return "\n".join(lines)
 
 

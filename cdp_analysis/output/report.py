@@ -3,12 +3,17 @@
 Code cells' inputs and prompts are hidden, log messages (stderr) are dropped, figures are embedded as
 data URIs (the file stands alone), and a contents list linking to every chapter and section heading is
 put at the top.
+
+Nothing from data can add markup (:mod:`cdp_analysis.output.escape`): the title is escaped as Markdown, every
+``<`` in the Markdown the chapters' code displays is made literal (the suite writes no raw HTML there), and a last
+pass over the page keeps only what a static report needs: no script, no event-handler attribute, no link or
+source other than http(s), mailto, a fragment or a relative path (and embedded PNGs), no frame, object, form or
+refresh (:func:`allowlist`).
 """
 
 from __future__ import annotations
 
 import copy
-import html
 import logging
 import re
 from pathlib import Path
@@ -16,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from ..files import write_atomic
+from . import escape
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +74,9 @@ PRINT_CSS = """
 def combine(notebooks: list[Path], *, title: str, subtitle: str, appendix: str = "") -> nbformat.NotebookNode:
     """One notebook of the chapters' cells (no parameter cells, no stderr), with a title and contents.
 
-    ``appendix`` (Markdown) is added after the chapters, e.g. the "Where each number comes from" section.
+    ``title`` is plain text (escaped here); ``subtitle`` and ``appendix`` are Markdown whose untrusted parts the
+    caller has escaped (:func:`cdp_analysis.output.escape.markdown_text`). ``appendix`` is added after the
+    chapters, e.g. the "Where each number comes from" section.
     """
     cells = []
     for path in notebooks:
@@ -80,10 +88,13 @@ def combine(notebooks: list[Path], *, title: str, subtitle: str, appendix: str =
             cell = copy.deepcopy(cell)
             if cell.cell_type == "code":
                 cell.outputs = [o for o in cell.outputs if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                for out in cell.outputs:  # the suite's Markdown has no raw HTML: a '<' there came from data
+                    if "text/markdown" in out.get("data", {}):
+                        out["data"]["text/markdown"] = escape.markdown_html(out["data"]["text/markdown"])
             cells.append(cell)
     if appendix:
         cells.append(nbformat.v4.new_markdown_cell(appendix, id="sources"))
-    head = nbformat.v4.new_markdown_cell(f"# {title}\n\n{subtitle}", id="front-matter")
+    head = nbformat.v4.new_markdown_cell(f"# {escape.markdown_text(title)}\n\n{subtitle}", id="front-matter")
     report = nbformat.v4.new_notebook(cells=[head, nbformat.v4.new_markdown_cell(_contents(cells), id="contents"),
                                              *cells])  # fixed ids: the same inputs give the same HTML
     report.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -105,17 +116,19 @@ def _finish(body: str, texts: list[str]) -> str:
 
     nbconvert's template loads require.js, MathJax and mermaid from a CDN; council networks often block
     these, and a static report needs none of them. Every ``<script>`` is removed, and any stylesheet or
-    image that is not embedded is refused (a programming error: figures are embedded as data URIs).
+    image that is not embedded is refused (a programming error: figures are embedded as data URIs). Then
+    :func:`allowlist` removes whatever else could run script or leave the page.
     """
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(body, features="html.parser")
+    for script in soup.find_all("script"):  # nbconvert's own (require.js, MathJax, mermaid)
+        script.decompose()
+    allowlist(soup)  # anything else that could run or leave the page can only have come from data
     images = soup.select('img[src^="data:image/png"]')
     for img, text in zip(images, texts):
         if text:
             img["alt"] = text
-    for script in soup.find_all("script"):
-        script.decompose()
     # headings that repeat (each chapter's "Key findings") get unique ids, matching the contents list
     seen: dict[str, int] = {}
     for heading in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
@@ -123,7 +136,7 @@ def _finish(body: str, texts: list[str]) -> str:
             continue
         new = _unique(heading["id"], seen)
         if new != heading["id"]:
-            for link in heading.select(f'a.anchor-link[href="#{heading["id"]}"]'):
+            for link in heading.find_all("a", class_="anchor-link", href=f"#{heading['id']}"):  # ids hold any text
                 link["href"] = f"#{new}"
             heading["id"] = new
     for i, heading in enumerate(soup.find_all("h1")):
@@ -143,6 +156,77 @@ def _finish(body: str, texts: list[str]) -> str:
     return str(soup)
 
 
+#: Elements a static report never needs, removed with their content wherever they come from.
+FORBIDDEN_ELEMENTS = frozenset({
+    "script", "noscript", "iframe", "frame", "frameset", "object", "embed", "applet", "portal", "form", "input",
+    "button", "select", "textarea", "option", "base", "foreignobject", "animate", "animatemotion",
+    "animatetransform", "set", "handler", "listener"})
+#: Attributes holding a URL: each must be http(s), mailto, a fragment or a relative path.
+URL_ATTRIBUTES = ("href", "src", "xlink:href", "action", "formaction", "poster", "background", "data", "cite",
+                  "longdesc", "lowsrc", "dynsrc", "ping", "codebase", "manifest", "srcset", "srcdoc")
+SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.I)
+_IGNORED_IN_URL = re.compile(r"[\x00-\x20\x7f]+")  # what browsers drop from a URL before reading its scheme
+_ACTIVE_STYLE = re.compile(r"url\s*\(|expression\s*\(|javascript:|@import|behavior\s*:", re.I)
+
+
+def _safe_url(tag_name: str, attribute: str, value: str) -> bool:
+    """True for a URL a static report may hold in ``attribute`` of a ``tag_name`` element."""
+    url = _IGNORED_IN_URL.sub("", value)
+    if attribute in ("srcset", "srcdoc", "ping", "codebase", "manifest", "data"):
+        return False  # none is used by the report; each can load or run something
+    scheme = _SCHEME.match(url)
+    if scheme is None:
+        return True  # a fragment (#…), a relative path, or //host (an http(s) link; loads are refused in _finish)
+    name = scheme.group(1).lower()
+    if name in SAFE_SCHEMES:
+        return True
+    return tag_name == "img" and attribute == "src" and url.lower().startswith("data:image/png")
+
+
+def allowlist(soup) -> int:
+    """Remove from a parsed page everything that could run script or leave the page; return how many things.
+
+    Removed: the elements of :data:`FORBIDDEN_ELEMENTS` (scripts, frames, objects, forms and their controls,
+    ``<base>``, SVG's ``foreignObject`` and animations), ``<meta http-equiv>`` (refresh), images that are not
+    embedded PNGs, every attribute whose name starts with ``on`` (event handlers), every URL attribute whose scheme
+    is not http(s) or mailto (``javascript:``, ``vbscript:``, ``data:`` other than a PNG in ``<img src>``; a link
+    that held one is replaced by its text) and style attributes that load or compute something. The report's own
+    page holds none of these except nbconvert's scripts (removed before), so only data could have put the rest
+    there, and a warning says how many were removed.
+    """
+    removed = 0
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        name = tag.name.lower()
+        if (name in FORBIDDEN_ELEMENTS or (name == "meta" and tag.has_attr("http-equiv"))
+                or (name == "img" and not _safe_image(tag))):
+            tag.decompose()
+            removed += 1
+            continue
+        bad_link = False
+        for attribute in list(tag.attrs):
+            key = attribute.lower()
+            value = tag.attrs[attribute]
+            text = " ".join(value) if isinstance(value, list) else str(value)
+            unsafe_url = key in URL_ATTRIBUTES and not _safe_url(name, key, text)
+            if key.startswith("on") or unsafe_url or (key == "style" and _ACTIVE_STYLE.search(text)):
+                del tag.attrs[attribute]
+                removed += 1
+                bad_link = bad_link or unsafe_url
+        if bad_link and name == "a":
+            tag.unwrap()  # a link to javascript: (or the like) is shown as its text
+    if removed:
+        log.warning("%d element(s) or attribute(s) that could run script or leave the report were removed", removed)
+    return removed
+
+
+def _safe_image(tag) -> bool:
+    src = _IGNORED_IN_URL.sub("", str(tag.get("src", ""))).lower()
+    return src.startswith("data:image/png")
+
+
 #: A reference to another site (what an offline report must not load).
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
@@ -159,6 +243,6 @@ def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str
     combined = combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
     body, _ = exporter.from_notebook_node(combined)
     body = _finish(body, _alt_texts(combined))
-    body = body.replace("<title>Notebook</title>", f"<title>{html.escape(title)}</title>", 1)
+    body = body.replace("<title>Notebook</title>", f"<title>{escape.html_text(title)}</title>", 1)
     write_atomic(target, body)
     log.info("wrote %s (%d kB)", target.name, len(body) // 1024)

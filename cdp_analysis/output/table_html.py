@@ -8,12 +8,12 @@ source line under it naming the datasets and editions the rows came from (read f
 
 from __future__ import annotations
 
-import html
 import logging
 
 import pandas as pd
 
 from ..data import datasets, register
+from . import escape
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
         table.insert(0, cap)
     out = str(soup)
     if source:
-        out += f'\n<p class="table-source">{html.escape(source)}</p>'
+        out += f'\n<p class="table-source">{escape.html_text(source)}</p>'
     return f'<div class="cdp-table-wrap">{out}</div>'
 
 

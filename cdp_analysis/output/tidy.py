@@ -22,7 +22,9 @@ first year, ``indicator_id``/``indicator_name`` from ``measure`` unless the chap
 from an ``age_group``/``age_band`` column, ``area_type`` from the area register). :func:`save_table` writes
 ``tables/<name>.csv`` and the same rows with Fingertips' own headings as ``fingertips/<name>.csv``. Rows
 are sorted in natural order (ages 0, 1, 2 … 10, then '90+'; periods in time order) and floats written with
-a fixed format, so reruns are byte-identical.
+a fixed format, so reruns are byte-identical. A text cell that a spreadsheet would run as a formula (beginning
+with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, e.g. a CDP name from a params file) is written with a
+leading ``'`` (OWASP; :func:`cdp_analysis.output.escape.csv_frame`); numbers are written as they are.
 
 :func:`from_stats` is the one adapter from :mod:`cdp_analysis.stats` results (``lowercl``/``uppercl``,
 ``lower95_0cl`` …, ``sii_lower95_0cl`` …) to the tidy ``lower_ci``/``upper_ci`` columns.
@@ -40,7 +42,7 @@ import pandas as pd
 
 from ..areas import geography
 from ..files import write_atomic
-from . import provenance
+from . import escape, provenance
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +209,13 @@ def to_csv_text(table: pd.DataFrame) -> str:
 
 
 def _csv_text(conformed: pd.DataFrame) -> str:
-    return conformed.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return _write_csv(conformed)
+
+
+def _write_csv(table: pd.DataFrame) -> str:
+    """The one CSV writer of the tables: fixed float format, LF endings, and text cells that a spreadsheet would
+    run as a formula neutralised (:func:`cdp_analysis.output.escape.csv_frame`; numbers untouched)."""
+    return escape.csv_frame(table).to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 #: The headings of OHID Fingertips' CSV export (the 27-column layout of current downloads), in order.
@@ -291,7 +299,7 @@ def _fingertips_text(t: pd.DataFrame) -> str:
         "Time period Sortable": t["time_period_sortable"], "New data": blank,
         "Compared to goal": t["compared_to_goal"] if "compared_to_goal" in t.columns else blank,
         "Time period range": _period_range(t["time_period"])})
-    return out[FINGERTIPS_HEADINGS].to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return _write_csv(out[FINGERTIPS_HEADINGS])
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | None) -> pd.DataFrame:
