@@ -104,3 +104,26 @@ def test_measuring_the_saved_area_once_gives_matplotlibs_tight_png(tmp_path):
     assert png == buf.getvalue()
     assert item.figure.get_dpi() == figures.SCREEN_DPI  # measuring at the PNG's resolution is undone
     plt.close("all")
+
+
+def _titled(title: str) -> plt.Figure:
+    figures.style()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(["a", "b"], [1, 2])
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def test_a_title_wider_than_its_figure_wraps_and_one_that_fits_is_left_alone():
+    """A 120-character CDP name in a title wraps onto more lines instead of widening the saved figure."""
+    name = ("Rutland and a very long partnership name " * 3)[:120]
+    wide = _titled(f"Alcohol dependence, 2017/18: {name} and its comparator areas")
+    width_before = figures.tight_bbox(wide).width
+    assert figures.wrap_long_titles(wide) == 1
+    assert figures.tight_bbox(wide).width < 0.6 * width_before
+    assert figures.tight_bbox(wide).width <= wide.get_figwidth() + 0.5
+    short = _titled("Alcohol dependence, 2017/18: Rutland")
+    before = figures.png_bytes(short)
+    assert figures.wrap_long_titles(short) == 0 and figures.png_bytes(short) == before
+    plt.close("all")

@@ -306,17 +306,18 @@ def test_a_local_period_after_today_or_before_1990_is_refused(tmp_path, period, 
     _refused(_local(path), "row 2, column 'period'", *needles)
 
 
-def test_a_fingertips_period_after_today_or_before_ndtms_is_refused(tmp_path):
-    def future(rows):
-        _cell(rows, 4, "Time period", "2099/00")
-        _cell(rows, 4, "Time period Sortable", "20990000")
-    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, future)), "row 4, column 'Time period'", "'2099/00'",
-             "a period has ended by the day the report is produced")
+def _period_of_row_4(period: str):
+    """An edit of a Fingertips export: row 4's period (and its sortable form) set to ``period``."""
+    def edit(rows):
+        _cell(rows, 4, "Time period", period)
+        _cell(rows, 4, "Time period Sortable", f"{period[:4]}0000")
+    return edit
 
-    def early(rows):
-        _cell(rows, 4, "Time period", "2003/04")
-        _cell(rows, 4, "Time period Sortable", "20030000")
-    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, early)), "row 4, column 'Time period'",
+
+def test_a_fingertips_period_after_today_or_before_ndtms_is_refused(tmp_path):
+    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, _period_of_row_4("2099/00"))), "row 4, column 'Time period'",
+             "'2099/00'", "a period has ended by the day the report is produced")
+    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, _period_of_row_4("2003/04"))), "row 4, column 'Time period'",
              "a period is 2005/06 or later")
 
 
@@ -337,11 +338,8 @@ def test_a_local_metric_mixing_period_kinds_in_one_file_is_still_refused(tmp_pat
 
 
 def test_a_fingertips_unmet_need_row_in_a_calendar_year_is_refused(tmp_path):
-    def calendar(rows):
-        _cell(rows, 4, "Time period", "2019")
-        _cell(rows, 4, "Time period Sortable", "20190000")
-    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, calendar)), "row 4, column 'Time period'", "'2019'",
-             "every period is a single financial year")
+    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, _period_of_row_4("2019"))), "row 4, column 'Time period'",
+             "'2019'", "every period is a single financial year")
 
 
 # --- h. the row number is the file's own line ---------------------------------------------------------------------

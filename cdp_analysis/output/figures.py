@@ -108,6 +108,22 @@ def style() -> None:
                          "text.parse_math": False})
 
 
+def wrap_long_titles(fig: plt.Figure) -> int:
+    """Let a title (an axes' or the figure's) that is wider than the figure wrap onto more lines; return how many.
+
+    A title holding a long name (a CDP's name may have 120 characters) would otherwise widen the saved figure far
+    beyond its drawn width, and the plot would shrink to a strip when the report scales it to the page. Titles that
+    fit are left alone, so their figures are unchanged.
+    """
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    titles = [ax.title for ax in fig.axes] + ([fig._suptitle] if getattr(fig, "_suptitle", None) else [])
+    wide = [t for t in titles if t.get_text() and t.get_window_extent(renderer).width > fig.bbox.width]
+    for title in wide:
+        title.set_wrap(True)
+    return len(wide)
+
+
 def tight_bbox(fig: plt.Figure) -> Bbox:
     """The area a figure's artists cover plus ``savefig.pad_inches``, in inches: what ``bbox_inches="tight"``
     measures, measured once for both files.
@@ -171,6 +187,7 @@ def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None
     ``data`` is the tidy table the figure was drawn from; its ``source`` column is recorded as the
     figure's provenance (see :mod:`cdp_analysis.output.provenance`).
     """
+    wrap_long_titles(fig)
     bbox = tight_bbox(fig)
     png = png_bytes(fig, bbox)
     if output_dir:
