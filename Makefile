@@ -10,12 +10,13 @@ STAMP   = $(VENV)/.installed-stamp
 KERNEL  = cdp-analysis
 SUDO   ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: report test setup kernel golden lint lab browser-check clean-cache clean help
+.PHONY: report test setup kernel golden lint lab browser-check docs clean-cache clean help
 
 help:
 	@echo "make report   set up .venv and run the needs assessment for: $(CDPS)"
 	@echo "make test     set up .venv and run the whole test suite (unit, notebooks, nbval)"
 	@echo "make golden   regenerate the golden executed notebooks used by nbval (tests/golden/)"
+	@echo "make docs     regenerate docs/settings.md (every params key) from the chapters' settings models"
 	@echo "make lint     check the package, tests, benchmarks and notebooks with ruff (pinned; part of make test)"
 	@echo "make lab      open the notebooks in JupyterLab with the suite's kernel"
 	@echo "make browser-check  install headless Chromium (Debian), print each report to PDF and check no page cuts"
@@ -48,6 +49,9 @@ browser-check: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium poppler-utils; }
 	$(BIN)/python -m pytest -m browser tests/test_browser.py
+
+docs: $(STAMP)
+	$(BIN)/python -c "from cdp_analysis.chapters import registry; print(registry.settings_reference())" > docs/settings.md
 
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from cdp_analysis import batch, kernels, runner
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_runner import imports_only  # noqa: E402 - the same floor as the per-CDP benchmark

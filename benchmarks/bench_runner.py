@@ -20,7 +20,7 @@ import nbformat
 import papermill as pm
 
 from cdp_analysis import runner
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 
 
 def imports_only(src: Path, dst: Path) -> None:

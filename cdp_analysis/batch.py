@@ -41,8 +41,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import chapters, interrupts, jobs, kernels, locks, paths, runner
-from .areas import partnerships
 from .areas.partnerships import Partnership
+from .chapters import partnerships
 from .errors import CannotRunError, InputError
 from .files import write_atomic
 from .output import index
@@ -121,7 +121,7 @@ def run_job(key: str, outputs_root: str, force: bool = False, notebook_timeout: 
             cdp_timeout: float | None = None) -> runner.RunResult:
     """One CDP's run in a worker; ``key`` names the CDP (:attr:`Partnership.key`: its settings are rebuilt in
     the worker). Never raises: a stop becomes status 'interrupted' or 'cannot run'."""
-    from .areas import partnerships
+    from .chapters import partnerships
 
     if _BATCH_STOPPING.get("event") is not None and _BATCH_STOPPING["event"].is_set():
         return runner.RunResult(key, NOT_STARTED, 0.0, Path(outputs_root))

@@ -118,7 +118,7 @@ def _open(args) -> int:
     from pathlib import Path
 
     from . import paths
-    from .areas import partnerships
+    from .chapters import partnerships
     from .errors import InputError
 
     cdp = partnerships.get(args.cdp)
@@ -133,7 +133,8 @@ def _open(args) -> int:
 
 
 def _areas(named_only: bool) -> int:
-    from .areas import geography, partnerships
+    from .areas import geography
+    from .chapters import partnerships
 
     reg = geography.areas().set_index("code")
     cdps = list(partnerships.named_partnerships().values()) if named_only else partnerships.all_partnerships()
@@ -168,7 +169,7 @@ def _run(args) -> int:
     from pathlib import Path
 
     from . import batch, interrupts, paths
-    from .areas import partnerships
+    from .chapters import partnerships
     from .errors import InputError
 
     if args.all and args.cdps:

@@ -47,6 +47,22 @@ def package_digest() -> str:
     return h.hexdigest()
 
 
+def _outside_code(chapter) -> dict[str, str]:
+    """The code of a chapter kept outside the package (``CDP_ANALYSIS_CHAPTER_PATH``): the checksum of every
+    ``.py`` file of its module or package, so that editing it makes its CDPs run again."""
+    import sys
+
+    module = sys.modules.get(chapter.build.__module__)
+    source = Path(getattr(module, "__file__", "") or "")
+    if not source.is_file():
+        return {}
+    folder = source.parent if source.name == "__init__.py" or source.parent.joinpath("__init__.py").is_file() \
+        else None
+    files = sorted(folder.rglob("*.py")) if folder is not None else [source]
+    base = folder or source.parent
+    return {p.relative_to(base).as_posix(): _sha(p) for p in files}
+
+
 def _named_files(cdp) -> dict[str, str]:
     """Files the CDP's settings name (every list of paths in a chapter's settings), with their checksums."""
     out = {}
@@ -84,6 +100,7 @@ def job_key(cdp, shared: dict | None = None) -> str:
         "cdp": {"slug": cdp.slug, "name": cdp.name, "members": list(cdp.members)},
         "settings": cdp.settings.model_dump(mode="json"),
         "notebooks": {c.notebook: _sha(c.notebook_path()) for c in cdp.chapters()},
+        "outside_chapters": {c.name: _outside_code(c) for c in cdp.chapters() if c.notebook_dir is not None},
         **(shared_inputs() if shared is None else shared),
         "files": _named_files(cdp),
     }

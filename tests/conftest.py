@@ -79,7 +79,7 @@ BATCH_FILES = {"batch.json", "index.html", "all_cdps.csv", ".index"}
 
 def _both_runs(out: Path):
     from cdp_analysis import runner
-    from cdp_analysis.areas import partnerships
+    from cdp_analysis.chapters import partnerships
 
     cdps = [partnerships.get(s) for s in DEFAULT_CDPS]
     stream = io.StringIO()

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import papermill as pm
 
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 from cdp_analysis.runner import kernel_name, notebook_parameters
 
 GOLDEN_CDPS = ["nottinghamshire", "northamptonshire"]

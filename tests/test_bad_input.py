@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 
 import cdp_analysis
-from cdp_analysis.areas import partnerships, vintage
-from cdp_analysis.chapters import population_profile
+from cdp_analysis.areas import vintage
+from cdp_analysis.chapters import partnerships, population_profile
 from cdp_analysis.data import imd2019, ons_nearest_neighbours, ons_population
 from cdp_analysis.errors import InputError
 

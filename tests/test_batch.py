@@ -13,7 +13,7 @@ from test_bad_input import NORTHANTS, draft_chapter, write
 
 import cdp_analysis
 from cdp_analysis import batch, chapters, kernels, runner
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 from cdp_analysis.errors import InputError
 from cdp_analysis.output import index
 

@@ -6,8 +6,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import to_hex
 
-from cdp_analysis.areas import partnerships
-from cdp_analysis.chapters import all_chapters, population_profile
+from cdp_analysis.chapters import all_chapters, partnerships, population_profile
 from cdp_analysis.output import figures
 
 

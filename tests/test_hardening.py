@@ -18,7 +18,7 @@ from test_bad_input import assert_cli_input_error, assert_message
 
 import cdp_analysis
 from cdp_analysis import paths, runner
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 from cdp_analysis.errors import CannotRunError, InputError
 from cdp_analysis.files import remove_inside
 

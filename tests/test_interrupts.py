@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cdp_analysis import interrupts, runner
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 
 
 def _swallowed(signum):

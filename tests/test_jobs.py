@@ -10,7 +10,7 @@ from conftest import one_chapter
 
 import cdp_analysis
 from cdp_analysis import jobs, runner
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 
 
 def test_the_key_is_stable_and_follows_settings_and_notebooks(project):

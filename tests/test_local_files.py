@@ -443,7 +443,8 @@ def test_a_target_met_need_in_range_is_accepted():
 
 
 def test_a_target_met_need_of_0_25_in_a_params_file_names_file_section_and_key(project):
-    from cdp_analysis.areas import params, partnerships
+    from cdp_analysis.areas import params
+    from cdp_analysis.chapters import partnerships
 
     path = project / "params" / "cdps" / "northamptonshire.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "treatment_gap:\n  target_met_need: 0.25\n", encoding="utf-8")

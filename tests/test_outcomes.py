@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdp_analysis.areas import partnerships
 from cdp_analysis.chapters import outcomes as oc
-from cdp_analysis.chapters import trends
+from cdp_analysis.chapters import partnerships, trends
 from cdp_analysis.data import local_data
 from cdp_analysis.output import notebook, tidy
 

@@ -254,7 +254,7 @@ def test_a_hostile_cdp_writes_no_live_markup_and_no_formula(project):
     the report, the summary and the index show them as text and hold no element or attribute from them; no CSV
     cell begins with a formula character."""
     from cdp_analysis import chapters, kernels, runner
-    from cdp_analysis.areas import partnerships
+    from cdp_analysis.chapters import partnerships
 
     _hostile_project(project)
     cdp = partnerships.get("hostile")
@@ -312,7 +312,7 @@ def test_no_csv_cell_of_the_default_runs_begins_with_a_formula_character(runs):
 
 def test_the_hostile_params_file_is_well_formed(project):
     """The e2e test's params file parses to the names it means (quoting in YAML is right)."""
-    from cdp_analysis.areas import partnerships
+    from cdp_analysis.chapters import partnerships
 
     path = _hostile_project(project)
     cdp = partnerships.get("hostile")

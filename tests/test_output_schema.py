@@ -10,7 +10,8 @@ import pytest
 from conftest import DEFAULT_CDPS, REPO
 
 from cdp_analysis import chapters
-from cdp_analysis.areas import geography, partnerships
+from cdp_analysis.areas import geography
+from cdp_analysis.chapters import partnerships
 from cdp_analysis.output import tidy
 
 pytestmark = pytest.mark.slow

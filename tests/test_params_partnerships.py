@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 import cdp_analysis
-from cdp_analysis.areas import partnerships
-from cdp_analysis.chapters import population_profile
+from cdp_analysis.chapters import partnerships, population_profile
 
 
 def test_defaults():

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdp_analysis.areas import current_population, partnerships
-from cdp_analysis.chapters import population_profile
+from cdp_analysis.areas import current_population
+from cdp_analysis.chapters import partnerships, population_profile
 from cdp_analysis.data import ons_population
 from cdp_analysis.output import tidy
 

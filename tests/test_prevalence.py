@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cdp_analysis.areas import current_population, partnerships
-from cdp_analysis.chapters import prevalence
+from cdp_analysis.areas import current_population
+from cdp_analysis.chapters import partnerships, prevalence
 from cdp_analysis.data import ohid_alcohol_dependence, ons_csew, register
 from cdp_analysis.output import tidy
 

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from conftest import BATCH_FILES, DEFAULT_CDPS, one_chapter
 
 from cdp_analysis import runner
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 from cdp_analysis.data import register
 
 pytestmark = pytest.mark.slow

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from bs4 import BeautifulSoup
 
-from cdp_analysis.areas import partnerships
-from cdp_analysis.chapters import population_profile
+from cdp_analysis.chapters import partnerships, population_profile
 from cdp_analysis.output import table_html
 
 

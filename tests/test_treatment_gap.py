@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cdp_analysis import stats
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 from cdp_analysis.chapters import treatment_gap as tg
 from cdp_analysis.data import fingertips, ons_sdg
 from cdp_analysis.errors import InputError

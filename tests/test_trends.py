@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cdp_analysis import stats
-from cdp_analysis.areas import partnerships
+from cdp_analysis.chapters import partnerships
 from cdp_analysis.chapters import trends as tc
 from cdp_analysis.data import ons_drug_deaths
 from cdp_analysis.output import tidy

@@ -2,8 +2,9 @@
 
 A params file holds the run-wide keys (:class:`CommonSettings`: which chapters, how many comparator
 areas) and one section per chapter, named after it, with that chapter's settings (each chapter's
-pydantic model; see :mod:`cdp_analysis.chapters`). The schema is assembled from the chapter registry,
-so a new chapter's settings need no edit here. A CDP file may override any key, and any setting inside
+pydantic model, a :class:`ChapterSettings`). The whole schema is assembled by the chapter registry
+(:func:`cdp_analysis.chapters.registry.run_settings_model`) and given to :func:`load_defaults`, so this module
+knows no chapter and a new chapter's settings need no edit here. A CDP file may override any key, and any setting inside
 a chapter section, of the defaults.
 
 Unknown keys, wrong types, unknown or former area codes and unavailable years raise
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .. import paths
 from ..errors import InputError, did_you_mean, shorten
@@ -79,26 +80,12 @@ class CommonSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     chapters: list[str] | None = Field(default=None, min_length=1,
-                                       description="chapters to run, by name (default: every chapter)")
+                                       description="chapters to run, by name (default: every chapter); the "
+                                                   "registry's schema checks the names")
     n_neighbours: int = Field(default=15, ge=1, le=152, description="number of statistical nearest neighbours")
     comparators: ComparatorSet | None = Field(
         default=None, description="a mapping with 'name' and 'areas', e.g. {name: CIPFA nearest neighbours, "
                                   "areas: [E10000007, E10000019]} (default: the ONS statistical nearest neighbours)")
-
-    @field_validator("chapters")
-    @classmethod
-    def _known_chapters(cls, v: list[str] | None) -> list[str] | None:
-        if v is None:
-            return v
-        from .. import chapters
-
-        known = chapters.all_chapters()
-        for name in v:
-            if name not in known:
-                hint = did_you_mean(name, known)
-                raise ValueError(f"unknown chapter '{name}'" + (f" ({hint})" if hint else "")
-                                 + f"; chapters are: {', '.join(known)}")
-        return v
 
 
 class ChapterSettings(BaseModel):
@@ -127,15 +114,6 @@ class ChapterSettings(BaseModel):
 
         ``where`` names how a setting is given, e.g. ``"key"`` or ``"parameter"``.
         """
-
-
-def run_settings_model() -> type[CommonSettings]:
-    """The schema of ``params/defaults.yaml``: :class:`CommonSettings` plus one section per chapter."""
-    from .. import chapters
-
-    sections = {c.name: (c.settings, Field(default_factory=c.settings, description=c.title))
-                for c in chapters.all_chapters().values()}
-    return create_model("RunSettings", __base__=CommonSettings, **sections)
 
 
 class CDPName(BaseModel):
@@ -308,9 +286,10 @@ def check_chapter_data(settings: CommonSettings, path: Path) -> None:
             section.check_data(file=path, where="key")
 
 
-def load_defaults(path: Path) -> CommonSettings:
-    """Read and validate ``params/defaults.yaml``."""
-    settings = validate(run_settings_model(), read_yaml(path), path)
+def load_defaults(path: Path, model: type[CommonSettings]) -> CommonSettings:
+    """Read and validate ``params/defaults.yaml`` against ``model``: :class:`CommonSettings` with one section per
+    chapter, assembled by the chapter registry (:func:`cdp_analysis.chapters.registry.run_settings_model`)."""
+    settings = validate(model, read_yaml(path), path)
     check_chapter_data(settings, path)
     return settings
 

@@ -1,22 +1,26 @@
-"""The chapter registry: what a chapter declares, and where the runner finds the chapters.
+"""The chapter registry: what a chapter declares, where the chapters are found, and what follows from them.
 
-Layer rule: chapter modules import ``data``, ``areas``, ``stats`` and ``output``; nothing below imports a
-chapter module (the parameter schema reads chapter settings through :func:`all_chapters` at run time).
+The registry owns everything assembled from the chapters: the params schema (:func:`run_settings_model`: the
+run-wide keys plus one section per chapter, with the check of the names under ``chapters:``) and the chapters a
+CDP runs (:func:`chapters_of`). Layer rule: chapter modules import ``data``, ``areas``, ``stats`` and ``output``;
+nothing below imports this package (the areas layer is given the schema by :mod:`cdp_analysis.chapters.partnerships`).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from .. import paths
+from ..areas.params import CommonSettings
 from ..errors import InputError, did_you_mean
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,9 @@ class Chapter:
     key_figures : tuple of KeyFigure
         Its columns of the cross-area league table in ``outputs/index.html``
         (:class:`cdp_analysis.output.index.KeyFigure`: a row of one of its tables, the CDP's latest).
+    notebook_dir : Path, optional
+        The folder holding its notebook, for a chapter kept outside this package (a folder named by
+        :data:`CHAPTER_PATH`); default ``notebooks/``.
     """
 
     name: str
@@ -74,6 +81,7 @@ class Chapter:
     tables: tuple[str, ...] = ()
     pages: tuple[str, ...] = ()
     key_figures: tuple[Any, ...] = ()
+    notebook_dir: Path | None = None
 
     def outputs(self) -> list[str]:
         """The files the chapter promises to write, relative to the output folder."""
@@ -83,7 +91,7 @@ class Chapter:
 
     def notebook_path(self) -> Path:
         """The chapter's notebook in ``notebooks/``."""
-        return paths.notebooks_dir() / f"{self.notebook}.ipynb"
+        return (self.notebook_dir or paths.notebooks_dir()) / f"{self.notebook}.ipynb"
 
     def parameter_names(self) -> tuple[str, ...]:
         """The notebook parameters this chapter may declare: the common ones, then its settings' fields."""
@@ -104,7 +112,7 @@ class Chapter:
         JupyterLab with edited parameters gets the same readable errors.
         """
         from ..areas import params as params_module
-        from ..areas import partnerships
+        from . import partnerships
 
         unknown = sorted(set(params) - set(self.parameter_names()))
         if unknown:
@@ -129,6 +137,34 @@ def register(chapter: Chapter) -> Chapter:
     return chapter
 
 
+#: The environment variable naming folders (separated by ``os.pathsep``) whose packages or modules are chapters
+#: too: a partnership's own chapter, or one under development, kept outside this package.
+CHAPTER_PATH = "CDP_ANALYSIS_CHAPTER_PATH"
+
+
+def _outside_chapters() -> list[Chapter]:
+    """The chapters in the folders named by :data:`CHAPTER_PATH`: every package (a folder with ``__init__.py``) or
+    module there that defines ``CHAPTER``. Each folder is put on ``sys.path`` so that the chapter's notebook can
+    import its module by name, as the built-in chapters' notebooks import theirs."""
+    import sys
+
+    found = []
+    for folder in filter(None, os.environ.get(CHAPTER_PATH, "").split(os.pathsep)):
+        folder = str(Path(folder).expanduser().resolve())
+        if not Path(folder).is_dir():
+            raise InputError(f"{CHAPTER_PATH} names {folder}, which is not a folder",
+                             hint="name folders holding chapter packages, separated by ':' (or unset it)")
+        if folder not in sys.path:
+            sys.path.append(folder)
+        for info in pkgutil.iter_modules([folder]):
+            if info.name.startswith("_"):
+                continue
+            chapter = getattr(importlib.import_module(info.name), "CHAPTER", None)
+            if isinstance(chapter, Chapter):
+                found.append(chapter)
+    return found
+
+
 def all_chapters() -> dict[str, Chapter]:
     """Every chapter, by name, in report order (by :attr:`Chapter.number`).
 
@@ -145,6 +181,7 @@ def all_chapters() -> dict[str, Chapter]:
         chapter = getattr(importlib.import_module(f"{__package__}.{info.name}"), "CHAPTER", None)
         if chapter is not None:
             found.append(chapter)
+    found += _outside_chapters()
     found += list(_EXTRA.values())
     for attr in ("name", "number"):
         values = [getattr(c, attr) for c in found]
@@ -158,3 +195,81 @@ def key_figures() -> list:
     """Every chapter's key figures (:attr:`Chapter.key_figures`), in report order: the league-table columns of
     ``outputs/index.html``."""
     return [f for c in all_chapters().values() for f in c.key_figures]
+
+
+class _RunSettings(CommonSettings):
+    """The run-wide keys, with the names under ``chapters:`` checked against the registry."""
+
+    @field_validator("chapters")
+    @classmethod
+    def _known_chapters(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        known = all_chapters()
+        for name in v:
+            if name not in known:
+                hint = did_you_mean(name, known)
+                raise ValueError(f"unknown chapter '{name}'" + (f" ({hint})" if hint else "")
+                                 + f"; chapters are: {', '.join(known)}")
+        return v
+
+
+def run_settings_model() -> type[CommonSettings]:
+    """The schema of ``params/defaults.yaml`` and of a CDP's params file: the run-wide keys
+    (:class:`~cdp_analysis.areas.params.CommonSettings`, chapter names checked) plus one section per chapter,
+    named after it, holding that chapter's settings model with its defaults."""
+    sections = {c.name: (c.settings, Field(default_factory=c.settings, description=c.title))
+                for c in all_chapters().values()}
+    return create_model("RunSettings", __base__=_RunSettings, **sections)
+
+
+def chapters_of(settings: CommonSettings) -> tuple[Chapter, ...]:
+    """The chapters a CDP with these settings runs, in report order (``chapters:``; default every chapter)."""
+    registry = all_chapters()
+    wanted = settings.chapters or list(registry)
+    return tuple(c for c in registry.values() if c.name in wanted)
+
+
+def _type_name(annotation) -> str:
+    """A settings field's type as an analyst reads it: 'list of str', 'int or none', ``'a' or 'b'``."""
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin in (list, tuple):
+        return "list of " + (_type_name(args[0]) if args else "values")
+    if args and type(None) in args:  # X | None
+        return " or ".join(_type_name(a) for a in args if a is not type(None)) + " or none"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping (" + ", ".join(annotation.model_fields) + ")"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _settings_rows(model: type[BaseModel]) -> list[str]:
+    rows = []
+    for name, info in model.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        default = "—" if default is None else f"`{default!r}`" if not isinstance(default, str) else f"`{default}`"
+        text = (info.description or "").replace("|", "\\|").replace("\n", " ")
+        rows.append(f"| `{name}` | {_type_name(info.annotation)} | {default} | {text} |")
+    return rows
+
+
+def settings_reference() -> str:
+    """``docs/settings.md``: every key a params file may hold, generated from the settings models (the run-wide
+    keys, then each chapter's section in report order), so the documentation cannot fall behind the code."""
+    head = ("| key | type | default | what it sets |", "|---|---|---|---|")
+    lines = ["# Params file reference", "",
+             "Generated from the settings models by `cdp_analysis.chapters.registry.settings_reference()` "
+             "(`make docs`); a test fails when this file and the models disagree. `params/defaults.yaml` sets "
+             "these for every CDP; a CDP's file in `params/cdps/` may override any of them (a chapter's keys go "
+             "in the section named after the chapter).", "", "## Run-wide keys", "", *head,
+             *_settings_rows(CommonSettings), ""]
+    lines += ["A CDP's own file also holds `name` (its name in words, one line of at most 120 characters) and "
+              "`members` (its current upper-tier area codes).", ""]
+    for chapter in all_chapters().values():
+        lines += [f"## `{chapter.name}:` — {chapter.number}. {chapter.title}", ""]
+        rows = _settings_rows(chapter.settings)
+        lines += [*head, *rows, ""] if rows else ["No settings.", ""]
+    return "\n".join(lines)

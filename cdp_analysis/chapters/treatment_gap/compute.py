@@ -1,110 +1,42 @@
-"""Chapter 3, treatment gap: met and unmet need for treatment by substance, and the places needed to close it.
+"""Compute of the treatment-gap chapter: the published data → the chapter's tidy tables and numbers.
 
-Definitions (stated in the report): met need = T / P̂ and unmet need = 1 − T / P̂, where T is the number of
-adults in structured treatment in the year (NDTMS) and P̂ the estimated number in need for the same substance
-group; limits from P̂'s limits, as OHID publishes them (:func:`cdp_analysis.stats.met_need`).
-
-* **Alcohol**: T = adults in treatment for 'alcohol only' + 'non-opiate and alcohol'; P̂ = dependent adults
-  18+ (OHID/University of Sheffield). 2010/11–2018/19: T and P̂ as the ONS SDG 3.5.1 series pairs them for
-  every area (P̂'s limits from the OHID estimates of the same year; from 2018/19 the mean of the last three
-  years' estimates and limits, which is how OHID computes Fingertips 93532). Later years where a ViewIt
-  export gives T: paired with the latest P̂ held, flagged as an approximation. OHID's own published rows
-  (Fingertips 93532) are used as published.
-* **Opiates and/or crack (OCU)**: P̂ = OHID's estimate of users aged 15–64; T = adults in treatment citing
-  opiates and/or crack (ViewIt). Met need is shown only where OHID publishes the pair (Fingertips 93517) or
-  where both are held for the same area and year; otherwise the chapter says what is missing.
-* **Capacity planner** (:func:`cdp_analysis.stats.places_needed`): extra places = target × P̂ − T (never
-  below zero), with a range from P̂'s limits; the places needed to match England; and the annual growth in
-  numbers in treatment that reaches the target by ``target_year``.
-
-Areas on older codes (SDG, OHID estimates before 2019) are mapped to current areas with
-:mod:`cdp_analysis.areas.vintage`; an area split from a former county carries the county's figures
-apportioned by adult population (the same met need as the county), said in ``geography_basis``.
+Loading through :mod:`cdp_analysis.data`, pairing numbers in treatment with estimates of need, the reporting
+areas' rows (members, CDP, region, England, comparators), met and unmet need with limits, the capacity
+planner, :func:`build` and its result :class:`TreatmentGap`, and the selections the figures plot. The rule of
+this module: no figures, no sentences, no captions, no HTML; presentation (:mod:`.present`) reads from here,
+never the reverse. What the chapter shows and how: the package's docstring.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import ClassVar
 
-import matplotlib.pyplot as plt
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
-from pydantic import Field
 
-from .. import stats
-from ..areas import comparators, current_population, geography, vintage
-from ..areas.params import ChapterSettings
-from ..areas.partnerships import Partnership
-from ..data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_population, ons_sdg
-from ..data.register import cite
-from ..errors import InputError
-from ..memo import memoised
-from ..output import figures, tidy
-from ..output.escape import markdown_text as md
-from ..output.index import KeyFigure
-from ..output.notebook import FigureOutput, TableOutput
-from ..output.table_html import with_limits
-from . import prevalence
-from .registry import Chapter
+from ... import stats
+from ...areas import comparators, current_population, geography, vintage
+from ...areas.partnerships import Partnership
+from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_population, ons_sdg
+from ...data.register import cite
+from ...errors import InputError
+from ...memo import memoised
+from ...output import tidy
+from .. import prevalence
+from .settings import ALCOHOL, FINGERTIPS_UNMET, NAME, OCU, Settings, read_fingertips_export
 
 log = logging.getLogger(__name__)
 
-NAME = "treatment_gap"
-ALCOHOL, OCU = "alcohol", "opiates and/or crack"
 SUBSTANCES = (ALCOHOL, OCU)
 #: NDTMS drug groups whose adults are 'in treatment for alcohol' (as OHID and the SDG series count them).
 ALCOHOL_GROUPS = ("alcohol only", "non-opiate and alcohol")
 #: The ViewIt measure of adults in treatment citing opiates and/or crack (any drug group).
 OCU_MEASURE = "substanceanycitation_opiatesandorcrack_allintx"
-#: Fingertips indicators of unmet need: Count = not in treatment, Denominator = estimated number in need.
-FINGERTIPS_UNMET = {"93532": ALCOHOL, "93517": OCU}
 AGES = {ALCOHOL: "18+", OCU: "15-64"}
 MEASURES = ("in treatment", "estimated need", "met need", "unmet need")
 _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 _VALUES = ["treated", "need", "need_lower", "need_upper"]
-
-
-class Settings(ChapterSettings):
-    """Settings of the treatment-gap chapter (section ``treatment_gap:`` of a params file)."""
-
-    SECTION: ClassVar[str] = "treatment_gap"
-
-    viewit: list[str] = Field(
-        default=[], description="NDTMS ViewIt adult exports (CSV) for the CDP's areas: paths relative to the project "
-                                "folder, or absolute")
-    fingertips: list[str] = Field(
-        default=[], description="extra Fingertips CSV exports (e.g. 93532, 93517 for the CDP's areas): paths")
-    target_met_need: float | None = Field(
-        default=None,
-        description="target met need (%) for the capacity planner, more than 1 and at most 100 (e.g. 25 for 25%); "
-                    "default England's latest published rate")
-    target_year: int = Field(
-        default=2030, ge=2020, le=2050,
-        description="the financial year by whose end the target is reached, by its end year (e.g. 2030 for 2029/30)")
-
-    def check_data(self, *, file: Path | None = None, where: str = "key") -> None:
-        """The target is a percentage in (1, 100]; every file named exists and is read and validated in full
-        (ViewIt exports by :func:`cdp_analysis.data.ndtms_viewit.read_export`; Fingertips exports by
-        :func:`cdp_analysis.data.fingertips.read_export_for`: only the indicators this chapter reads, counts
-        within their denominators, single financial years from 2005/06), so a bad file stops the run before
-        any notebook starts. Parsing is memoised, so the chapter's build reads them again for nothing."""
-        target = self.target_met_need
-        if target is not None and not 1 < target <= 100:
-            section = f" (in section '{self.SECTION}')" if where == "key" else ""
-            hint = (f"did you mean {target * 100:g} for {target * 100:g}%? 'target_met_need' is a percentage, more "
-                    "than 1 and at most 100" if 0 < target <= 1 else
-                    "give a percentage more than 1 and at most 100, e.g. 25 for 25%, or leave it out to use "
-                    "England's latest published rate")
-            raise InputError(f"target met need {target:g}% is outside the range (1, 100]", file=file,
-                             where=f"{where} 'target_met_need'{section}", hint=hint)
-        for path in self.files("viewit", file=file, where=where):
-            ndtms_viewit.read_export(path)
-        for path in self.files("fingertips", file=file, where=where):
-            read_fingertips_export(path)
 
 
 # --- inputs ---------------------------------------------------------------------------------------------
@@ -171,18 +103,6 @@ def _alcohol_all_areas() -> pd.DataFrame:
     return out.assign(substance=ALCOHOL, pairing="ONS SDG 3.5.1 (NDTMS numbers in treatment and the OHID/Sheffield "
                                                  "estimate of the same year, as ONS pairs them)",
                       source=source).sort_values(["code", "period"], ignore_index=True)
-
-
-def read_fingertips_export(path: Path) -> pd.DataFrame:
-    """An analyst's Fingertips export named under ``treatment_gap: fingertips``, validated for this chapter: only
-    the unmet-need indicators it reads (:data:`FINGERTIPS_UNMET`; any other is refused, naming it), Count (not in
-    treatment) at most the Denominator (estimated need) and Value = 100 × Count ÷ Denominator, single financial
-    years from 2005/06 (NDTMS's first year). Memoised by the file's content."""
-    from ..data.plausibility import NDTMS_FIRST_YEAR
-
-    return fingertips.read_export_for(path, FINGERTIPS_UNMET, chapter="treatment gap", key=f"{NAME}: fingertips",
-                                      proportions=True, financial_years_from=NDTMS_FIRST_YEAR)
-
 
 def fingertips_rows(settings: Settings) -> pd.DataFrame:
     """OHID's published unmet-need rows (93532 alcohol, 93517 OCU) from the registered exports, the exports
@@ -474,132 +394,7 @@ def build(cdp: Partnership, settings: Settings | None = None) -> TreatmentGap:
                         ocu_estimates=ocu)
 
 
-def _round(x: float) -> str:
-    step = 100 if x >= 10_000 else 10 if x >= 100 else 1
-    return f"{round(x / step) * step:,.0f}"
-
-
-def _in_words(share: float) -> str:
-    """A proportion as 'about N in M' (M = 5 or 10 or 100)."""
-    for m in (4, 5, 10):
-        n = round(share * m)
-        if 0 < n < m and abs(share - n / m) < 0.03:
-            return f"about {n} in {m}"
-    return f"about {round(share * 100)} in 100"
-
-
-def summary_text(g: TreatmentGap) -> str:
-    """Key findings as Markdown, every number read from the tables."""
-    lines = []
-    who = {ALCOHOL: "dependent drinkers", OCU: "opiate and/or crack cocaine users"}
-    for substance in SUBSTANCES:
-        now = latest(g.gap, substance)
-        if now is None:
-            lines.append(missing_text(g, substance))
-            continue
-        unmet = g.gap[(g.gap["area_role"] == "cdp") & (g.gap["substance"] == substance)
-                      & (g.gap["measure"] == "unmet need") & (g.gap["time_period"] == now["time_period"])].iloc[0]
-        limits = (f"; 95% limits {unmet['lower_ci']:.0f}%–{unmet['upper_ci']:.0f}%" if pd.notna(unmet["lower_ci"])
-                  else "; no limits, see the notes")
-        approx = " (an approximation: see the pairing in the notes)" if now["pairing"].startswith("approximation") else ""
-        cmp = unmet["compared_to_england"]
-        versus = {"Better": "lower than England's", "Worse": "higher than England's",
-                  "Similar": "not significantly different from England's"}.get(cmp, "not compared with England's")
-        lines.append(f"- {_in_words(unmet['value'] / 100).capitalize()} {who[substance]} in {md(g.cdp.name)} "
-                     f"({unmet['value']:.0f}%{limits}) were not in treatment in {now['time_period']}{approx}; "
-                     f"unmet need is {versus} of the same year.")
-        cap = g.capacity[(g.capacity["substance"] == substance)]
-        if not cap.empty:
-            match = cap[cap["measure"] == "extra places to match England"].iloc[0]
-            target = cap[cap["measure"] == "extra places to reach target"].iloc[0]
-            growth = cap[cap["measure"] == "annual growth to reach target"].iloc[0]
-            if match["value"] == 0:
-                upper = (f" (up to about {_round(match['upper_ci'])} if need is at the upper limit of its estimate)"
-                         if match["upper_ci"] > 0 else "")
-                lines.append(f"  Met need ({now['value']:.1f}%) already matches or exceeds England's "
-                             f"{match['england_met_need']:.1f}% ({match['england_period']}): no extra places are needed "
-                             f"to match England at the central estimate{upper}.")
-            else:
-                spread = (f"({_round(match['lower_ci'])}–{_round(match['upper_ci'])}, from the limits of the "
-                          "estimate of need)" if pd.notna(match["lower_ci"]) and pd.notna(match["upper_ci"])
-                          else "(no range: the estimate of need has no published limits)")
-                lines.append(f"  Matching England's met need ({match['england_met_need']:.1f}%, {match['england_period']}) "
-                             f"would need about **{_round(match['value'])}** more treatment places {spread}.")
-            if target["target_basis"] == "target set in the parameters":
-                if target["value"] == 0:
-                    lines.append(f"  The target of {target['target_met_need']:.1f}% met need is already met.")
-                else:
-                    lines.append(f"  Reaching {target['target_met_need']:.1f}% met need by {target['target_year']} "
-                                 f"would need about **{_round(target['value'])}** more places.")
-            if pd.notna(growth["value"]) and growth["value"] > 0:
-                spread = (f" ({growth['lower_ci']:.1f}%–{growth['upper_ci']:.1f}%)"
-                          if pd.notna(growth["lower_ci"]) and pd.notna(growth["upper_ci"]) else "")
-                lines.append(f"  Reaching {growth['target_met_need']:.1f}% by {growth['target_year']} means numbers in "
-                             f"treatment growing by about **{growth['value']:.1f}% a year**{spread}.")
-    trend = alcohol_trend(g)
-    cdp_trend = trend[(trend["area_role"] == "cdp") & trend["pairing"].str.startswith("ONS SDG")]
-    if len(cdp_trend) >= 2:
-        first, last = cdp_trend.iloc[0], cdp_trend.iloc[-1]
-        lines.append(f"- Alcohol met need in {md(g.cdp.name)} was {first['value']:.1f}% in {first['time_period']} and "
-                     f"{last['value']:.1f}% in {last['time_period']} (ONS SDG 3.5.1 series).")
-    return "\n".join(lines)
-
-
-def missing_text(g: TreatmentGap, substance: str) -> str:
-    """What is and is not held for a substance without a met need for the CDP, and what would give one."""
-    t = g.gap[(g.gap["area_role"] == "cdp") & (g.gap["substance"] == substance)]
-    treated = t[t["measure"] == "in treatment"].sort_values("time_period_sortable")
-    held = g.ocu_estimates[(g.ocu_estimates["area_role"] == "cdp") & (g.ocu_estimates["measure"] == "estimated users")
-                           & g.ocu_estimates["method"].str.startswith("OHID")] if substance == OCU else pd.DataFrame()
-    parts = [f"- {substance.capitalize()}: the unmet need of {md(g.cdp.name)} cannot be shown from the data held."]
-    if len(treated):
-        last = treated.iloc[-1]
-        parts.append(f"Adults in treatment are known ({_round(last['value'])} in {last['time_period']}, NDTMS) but no "
-                     "OHID estimate of need for the area is held.")
-    if len(held):
-        h = held.iloc[0]
-        parts.append(f"An OHID estimate of need is held ({h['value']:,.0f} users aged 15–64, {h['time_period']}) but "
-                     "not the number in treatment of the same year.")
-    parts.append("Add the area's Fingertips export of indicator 93517 (OCU) or 93532 (alcohol) under "
-                 f"'{NAME}: fingertips', or its NDTMS ViewIt export under '{NAME}: viewit', in the CDP's params file.")
-    return " ".join(parts)
-
-
-def notes_text(g: TreatmentGap) -> str:
-    """Definitions, pairings and caveats as Markdown, read from the tables."""
-    t = g.gap[g.gap["area_role"].isin(["cdp", "england"]) & (g.gap["measure"] == "met need")]
-    pairings = sorted(set(zip(t["substance"], t["pairing"])))
-    means = need_with_limits()
-    means = means[means["need_period"].str.endswith("(mean)")]
-    last_sdg = max(ons_sdg.series()["period"], key=lambda p: p[:4])
-    lines = [
-        "- **Definitions.** Met need = T ÷ P̂ and unmet need = 1 − T ÷ P̂, where T is the number of adults in "
-        "structured treatment in the year (NDTMS) and P̂ the estimated number in need. Alcohol: T = adults in "
-        "treatment for 'alcohol only' plus 'non-opiate and alcohol'; P̂ = adults (18+) dependent on alcohol "
-        "(OHID/University of Sheffield). Opiates and/or crack: P̂ = OHID's estimate of users aged 15–64; T = adults "
-        "in treatment citing opiates and/or crack. Limits come from the limits of P̂ only, as OHID computes them: "
-        "[1 − T ÷ P̂ lower, 1 − T ÷ P̂ upper].",
-        "- **How T and P̂ are paired** (by substance): " + "; ".join(f"{s}: {p}" for s, p in pairings) + ".",
-        f"- Estimates of need from {means['period'].min()} onwards are the mean of the OHID estimates of "
-        f"{means['need_period'].iloc[0].replace(' (mean)', '')}, as OHID computes its published indicator; a later "
-        "year's numbers in treatment set against the latest estimate held are marked as an approximation.",
-        "- Compared with England: 'Better' (lower unmet need) or 'Worse' when the 95% limits lie wholly below or "
-        "above England's value; rows without limits are not compared.",
-        "- Local counts from NDTMS are rounded to 5 and are used as published (never un-rounded).",
-        "- The capacity planner treats P̂ as fixed at its latest value; the range of places comes from P̂'s 95% "
-        "limits only. Growth assumes steady compound growth from the latest year to the target year.",
-    ]
-    members = g.gap[(g.gap["area_role"] == "member") & g.gap["geography_basis"].str.startswith("apportioned")]
-    if len(members):
-        lines.append("- Members created from a former county have the county's figures apportioned by adult "
-                     "population, so their met need equals the county's; they are not separate estimates.")
-    if not g.settings.viewit:
-        lines.append(f"- No NDTMS ViewIt export was given for {md(g.cdp.name)}: numbers in treatment after {last_sdg} "
-                     "come only from published Fingertips rows, where held.")
-    return "\n".join(lines)
-
-
-# --- figures and displayed tables -----------------------------------------------------------------------
+# --- what the figures plot ---------------------------------------------------------------------------------
 
 
 def alcohol_trend(g: TreatmentGap) -> pd.DataFrame:
@@ -607,67 +402,6 @@ def alcohol_trend(g: TreatmentGap) -> pd.DataFrame:
     t = g.gap[(g.gap["substance"] == ALCOHOL) & (g.gap["measure"] == "met need")
               & g.gap["area_role"].isin(["cdp", "region", "england"])]
     return t.sort_values(["area_role", "area_code", "time_period_sortable"], ignore_index=True)
-
-
-def trend_figure(g: TreatmentGap) -> FigureOutput:
-    """Alcohol met need over time with limits where published: the CDP, region(s), England."""
-    t = alcohol_trend(g)
-    periods = sorted(t["time_period"].unique(), key=lambda p: p[:4])
-    x = {p: i for i, p in enumerate(periods)}
-    fig, ax = plt.subplots(figsize=(9, 4.4))
-    for (role, _code), d in t.groupby(["area_role", "area_code"], sort=False):
-        colour = {"cdp": figures.CDP_COLOUR, "england": figures.ENGLAND_COLOUR}.get(role, figures.COMPARATOR_COLOUR)
-        style = figures.ENGLAND_LINESTYLE if role == "england" else "-"
-        xs = d["time_period"].map(x)
-        ax.plot(xs, d["value"], style, color=colour, marker="o", markersize=3, label=d["area_name"].iloc[0])
-        band = d["lower_ci"].notna()
-        if band.any() and role != "region":
-            ax.fill_between(xs[band], d["lower_ci"][band], d["upper_ci"][band], color=colour, alpha=0.15, linewidth=0)
-        approx = d["pairing"].str.startswith("approximation")
-        if approx.any():
-            ax.plot(xs[approx], d["value"][approx], "o", color=colour, markerfacecolor="white", markersize=6)
-    ax.set_xticks(range(len(periods)), periods, rotation=45, ha="right")
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel("Dependent drinkers in treatment (met need, %)")
-    ax.set_xlabel("Financial year")
-    ax.set_title(f"Met need for alcohol treatment, {g.cdp.name}, region and England (shaded: 95% limits)")
-    ax.legend(fontsize=8, loc="upper right")
-    fig.text(0.01, 0.005, "Source: ONS SDG 3.5.1; OHID Fingertips 93532; NDTMS ViewIt (open circles: approximations).",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return FigureOutput("treatment_gap_alcohol_trend", fig, data=t)
-
-
-def unmet_figure(g: TreatmentGap) -> FigureOutput:
-    """Latest unmet need for alcohol with limits: the CDP and its comparators, England as a line."""
-    now = latest(g.gap, ALCOHOL)
-    period = now["time_period"] if now is not None else g.gap["time_period"].max()
-    base = g.gap[(g.gap["substance"] == ALCOHOL) & (g.gap["measure"] == "unmet need")]
-    sdg = base[base["pairing"].str.startswith("ONS SDG")]
-    comparable = sdg["time_period"].max() if len(sdg) else period
-    t = base[(base["time_period"] == comparable) & (base["area_role"] != "region")]
-    t = t[~((t["area_role"] == "member") & t["geography_basis"].str.startswith("apportioned"))]
-    eng = t[t["area_role"] == "england"]["value"]
-    shown = t[t["area_role"] != "england"].sort_values("value")
-    fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.8))
-    y = np.arange(len(shown))
-    ax.barh(y, shown["value"], color=figures.role_colours(shown["area_role"]))
-    has = shown["lower_ci"].notna().to_numpy()
-    ax.errorbar(shown["value"][has], y[has], xerr=[(shown["value"] - shown["lower_ci"])[has],
-                                                  (shown["upper_ci"] - shown["value"])[has]],
-                fmt="none", ecolor="#0b0c0c", capsize=2, linewidth=1)
-    if len(eng):
-        ax.axvline(eng.iloc[0], color=figures.ENGLAND_COLOUR, linestyle=figures.ENGLAND_LINESTYLE,
-                   label=f"England {eng.iloc[0]:.1f}%")
-        ax.legend(loc="lower right", fontsize=8)
-    ax.set_yticks(y, shown["area_name"])
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("Dependent drinkers not in treatment (unmet need, %, 95% limits)")
-    ax.set_title(f"Unmet need for alcohol treatment, {comparable}: {g.cdp.name} and comparator areas")
-    fig.text(0.01, 0.005, "Source: ONS SDG 3.5.1 (NDTMS; OHID/Sheffield estimates).", fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return FigureOutput("treatment_gap_unmet_need", fig, data=t)
-
 
 def funnel_data(g: TreatmentGap) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Alcohol met need and estimated need of every current area in the latest SDG year, and the funnel."""
@@ -678,130 +412,3 @@ def funnel_data(g: TreatmentGap) -> tuple[pd.DataFrame, pd.DataFrame]:
     pts["need_whole"] = pts["need"].round()
     limits = stats.funnel_limits(pts, "treated", "need_whole", statistic="proportion", multiplier=100)
     return pts, limits
-
-
-def funnel_figure(g: TreatmentGap) -> FigureOutput:
-    """Funnel plot: alcohol met need against the estimated number in need, every area, the CDP highlighted."""
-    pts, lim = funnel_data(g)
-    year = pts["period"].iloc[0]
-    fig, ax = plt.subplots(figsize=(8.5, 5))
-    ax.plot(lim["population"], lim["lower_3s_limit"], ":", color="#505a5f", label="99.8% limits")
-    ax.plot(lim["population"], lim["upper_3s_limit"], ":", color="#505a5f")
-    ax.plot(lim["population"], lim["lower_2s_limit"], "--", color="#505a5f", label="95% limits")
-    ax.plot(lim["population"], lim["upper_2s_limit"], "--", color="#505a5f")
-    ax.axhline(lim["baseline"].iloc[0], color=figures.ENGLAND_COLOUR, linewidth=1,
-               label=f"All areas {lim['baseline'].iloc[0]:.1f}%")
-    mine = pts["code"].isin(g.cdp.members)
-    ax.scatter(pts.loc[~mine, "need"], pts.loc[~mine, "met"], s=14, color=figures.COMPARATOR_COLOUR, label="Other areas")
-    ax.scatter(pts.loc[mine, "need"], pts.loc[mine, "met"], s=60, color=figures.CDP_COLOUR, edgecolor="#0b0c0c",
-               zorder=3, label=f"{g.cdp.name}" + (" (members)" if len(g.cdp.members) > 1 else ""))
-    ax.set_xscale("log")
-    ax.set_xlim(pts["need"].min() * 0.7, pts["need"].max() * 1.3)
-    ax.set_ylim(0, min(100, max(pts["met"].max(), lim["upper_2s_limit"][lim["population"] >= pts["need"].min()].max()) * 1.15))
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel("Estimated dependent drinkers (persons, log scale)")
-    ax.set_ylabel("In treatment (met need, %)")
-    ax.set_title(f"Met need for alcohol treatment against estimated need, every area, {year}")
-    ax.legend(fontsize=8, loc="upper right")
-    fig.text(0.01, 0.005, "Source: ONS SDG 3.5.1. Limits treat the estimate of need as the denominator.",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    data = pts.assign(area_code=pts["code"], area_role=np.where(mine, "cdp", "neighbour"), time_period=year,
-                      measure="met need", value=pts["met"], unit="%")
-    return FigureOutput("treatment_gap_funnel", fig, data=data[["area_code", "area_role", "time_period", "measure",
-                                                                 "value", "unit", "need", "source"]])
-
-
-def capacity_figure(g: TreatmentGap) -> FigureOutput:
-    """Numbers in treatment now and at the target, with the range from P̂'s limits, by substance."""
-    c = g.capacity
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    subs = list(dict.fromkeys(c["substance"])) if len(c) else []
-    y = np.arange(len(subs))
-    for i, s in enumerate(subs):
-        d = c[c["substance"] == s].set_index("measure")
-        now, at = d.loc["in treatment now"], d.loc["in treatment at target"]
-        ax.barh(i + 0.18, now["value"], height=0.34, color=figures.CDP_COLOUR, label="In treatment now" if i == 0 else None)
-        ax.barh(i - 0.18, at["value"], height=0.34, color=figures.OKABE_ITO["vermillion"],
-                label="Needed at the target" if i == 0 else None)
-        if pd.notna(at["lower_ci"]):
-            ax.errorbar(at["value"], i - 0.18, xerr=[[at["value"] - at["lower_ci"]], [at["upper_ci"] - at["value"]]],
-                        fmt="none", ecolor="#0b0c0c", capsize=3, linewidth=1)
-    ax.set_yticks(y, [s.capitalize() for s in subs])
-    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel("Adults in treatment (persons; bar: range from the limits of the estimate of need)")
-    target = c["target_met_need"].iloc[0] if len(c) else np.nan
-    ax.set_title(f"Treatment places now and at {target:.1f}% met need by {g.settings.target_year}, {g.cdp.name}"
-                 if len(c) else f"No capacity estimate can be made for {g.cdp.name} from the data held")
-    if len(c):
-        ax.legend(fontsize=8, loc="lower right")
-    fig.text(0.01, 0.005, "Source: the treatment_gap table (NDTMS; OHID estimates of need).", fontsize=8,
-             color="#505a5f")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return FigureOutput("treatment_capacity", fig, data=c)
-
-
-def gap_output(g: TreatmentGap) -> TableOutput:
-    """Latest met and unmet need per substance for the reporting areas (every period in the CSV)."""
-    t = g.gap
-    rows = []
-    for (role, _code, substance), d in t[t["area_role"] != "member"].groupby(["area_role", "area_code", "substance"]):
-        rates = d[d["measure"] == "unmet need"].sort_values("time_period_sortable")
-        if rates.empty:
-            continue
-        r = rates.iloc[-1]
-        d = d[d["time_period"] == r["time_period"]].set_index("measure")
-        rows.append({"_r": tidy.ROLE_ORDER[role], "Area": r["area_name"], "Substance": substance,
-                     "Year": r["time_period"],
-                     "In treatment": f"{d.loc['in treatment', 'value']:,.0f}",
-                     "Estimated need (95% limits)": with_limits(*d.loc["estimated need", ["value", "lower_ci", "upper_ci"]], 0),
-                     "Unmet need, % (95% limits)": with_limits(r["value"], r["lower_ci"], r["upper_ci"], 1),
-                     "Compared with England": r["compared_to_england"],
-                     "Pairing": "approximation" if r["pairing"].startswith("approximation") else "published"})
-    view = pd.DataFrame(rows)
-    if not view.empty:
-        view = view.sort_values(["Substance", "_r", "Area"]).drop(columns="_r").set_index(["Substance", "Area"])
-    return TableOutput("treatment_gap", t, view=view,
-                       caption="Unmet need for treatment, latest year held for each area: adults in treatment, the "
-                               "estimated number in need and the share not in treatment. Every year is in the CSV")
-
-
-def capacity_output(g: TreatmentGap) -> TableOutput:
-    c = g.capacity
-    if c.empty:
-        view = pd.DataFrame({"Capacity planner": ["no substance has both a number in treatment and an estimate of "
-                                                  "need for this CDP"]})
-    else:
-        c = c.assign(_o=c["measure"].map({m: i for i, m in enumerate(
-            ["in treatment now", "in treatment at target", "extra places to reach target",
-             "extra places to match England", "annual growth to reach target"])}))
-        c = c.sort_values(["substance", "_o"])
-        view = pd.DataFrame({"Substance": c["substance"], "Measure": c["measure"].str[:1].str.upper() + c["measure"].str[1:],
-                             "Value (range)": [with_limits(v, lo, hi, 1 if u.startswith("%") else 0)
-                                               for v, lo, hi, u in zip(c["value"], c["lower_ci"], c["upper_ci"], c["unit"])],
-                             "Unit": c["unit"],
-                             "Note": c["value_note"]}).set_index(["Substance", "Measure"])
-    first = g.capacity.iloc[0] if len(g.capacity) else None
-    what = (f"target {first['target_met_need']:.1f}% met need ({first['target_basis']}) by {first['target_year']}; "
-            f"latest year {first['time_period']}") if first is not None else "no target could be applied"
-    return TableOutput("treatment_capacity", g.capacity, view=view,
-                       caption=f"Capacity planner: {what}. Ranges come from the limits of the estimate of need")
-
-
-CHAPTER = Chapter(
-    name=NAME, number=3, title="Treatment gap", notebook="03_treatment_gap",
-    datasets=("ons_population", "lookups", "ons_sdg", "ohid_alcohol_dependence", "fingertips", "ndtms_viewit",
-              "transcribed", "ons_nearest_neighbours"),
-    settings=Settings, build=build, summary=summary_text,
-    figures={"treatment_gap_unmet_need": unmet_figure, "treatment_gap_alcohol_trend": trend_figure,
-             "treatment_gap_funnel": funnel_figure, "treatment_capacity": capacity_figure},
-    tables=("treatment_gap", "treatment_capacity"),
-    key_figures=(
-        KeyFigure("Unmet need for alcohol treatment (%)", "treatment_gap",
-                  {"measure": "unmet need", "substance": ALCOHOL},
-                  note="dependent drinkers (18+) not in structured treatment"),
-        KeyFigure("Unmet need for opiate/crack treatment (%)", "treatment_gap",
-                  {"measure": "unmet need", "substance": OCU},
-                  note="only where the CDP's NDTMS ViewIt export was supplied"),
-    ),
-)

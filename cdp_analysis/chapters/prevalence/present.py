@@ -1,0 +1,316 @@
+"""Presentation of the prevalence chapter: key findings and notes (Markdown), figures (:class:`FigureOutput`)
+and tables as shown (:class:`TableOutput`, with captions).
+
+Every number is read from the tables of :mod:`.compute` (or the dataset a caption or note names); nothing
+here is a table of the chapter, and :mod:`.compute` never imports this module.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+
+from ...areas import geography
+from ...data import ohid_alcohol_dependence, ons_csew, ons_population, register
+from ...output import figures, tidy
+from ...output.escape import markdown_text as md
+from ...output.notebook import FigureOutput, TableOutput
+from .compute import Prevalence, age_sex_strata, england_check
+from .drug_use import AGE_SEX_DRUGS, STRATA
+
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _round(x: float) -> str:
+    """A count rounded for prose: to the nearest 10 (100 above 10,000)."""
+    step = 100 if x >= 10_000 else 10
+    return f"{round(x / step) * step:,.0f}"
+
+
+def summary_text(p: Prevalence) -> str:
+    """Key findings as Markdown, every number read from the tables."""
+    lines = []
+    method = p.settings.method
+    for drug, what in (("Any Class A drug", "a Class A drug"), ("Any drug", "any illicit drug")):
+        e = p.estimate(drug=drug, method=method)
+        pct = p.estimate(drug=drug, method=method, measure="percent of age group")
+        lines.append(f"- We would expect about **{_round(e['value'])}** residents of {md(p.cdp.name)} aged 16–59 "
+                     f"({_round(e['lower_ci'])}–{_round(e['upper_ci'])}) to have used {what} in the last year "
+                     f"({pct['value']:.1f}% of 16–59s; survey {p.latest_survey}, {method} method).")
+    other = "age-sex-region" if method == "age-sex" else "age-sex"
+    try:
+        alt = p.estimate(drug="Any Class A drug", method=other)
+    except KeyError:  # a CDP across regions has no region-calibrated estimate
+        alt = None
+    if alt is not None:
+        head = p.estimate(drug="Any Class A drug", method=method)
+        ratio = (alt["value"] / head["value"]) if method == "age-sex" else (head["value"] / alt["value"])
+        direction = "lower" if ratio < 1 else "higher"
+        lines.append(f"- With the {other} method the Class A estimate is {_round(alt['value'])} "
+                     f"({_round(alt['lower_ci'])}–{_round(alt['upper_ci'])}): the region's own survey rate is "
+                     f"{direction} than its age and sex structure implies (by a factor of {ratio:.2f}); its limits "
+                     "are wider because regional samples are small.")
+    young = p.estimate(drug="Any Class A drug", age_group="16-24", method="age-sex")
+    lines.append(f"- Among residents aged 16–24 we would expect about **{_round(young['value'])}** "
+                 f"({_round(young['lower_ci'])}–{_round(young['upper_ci'])}) to have used a Class A drug in the last "
+                 "year.")
+    alc = p.alcohol
+    latest = alc["time_period"][alc["lower_ci"].notna()].max()
+    a = alc[(alc["area_role"] == "cdp") & (alc["time_period"] == latest)]
+    count = a[a["measure"] == "dependent adults"]
+    rate = a[a["measure"] == "rate per 100 adults"]
+    if count.empty or rate.empty:  # e.g. the Isles of Scilly: OHID publishes no estimate for the area
+        lines.append(f"- OHID publishes no estimate of alcohol dependence for {md(p.cdp.name)} for {latest}: the "
+                     "alcohol tables show the region, England and the comparator areas only.")
+    else:
+        count, rate = count.iloc[0], rate.iloc[0]
+        limits = (f" ({_round(count['lower_ci'])}–{_round(count['upper_ci'])})" if pd.notna(count["lower_ci"])
+                  else "")
+        lines.append(f"- An estimated **{_round(count['value'])}** adults{limits} were dependent on alcohol in "
+                     f"{latest} ({rate['value']:.2f} per 100 adults; compared with England: "
+                     f"{rate['compared_to_england'] or 'not compared'}).")
+    ocu = p.ocu[(p.ocu["area_role"] == "cdp") & (p.ocu["measure"] == "estimated users")]
+    held = ocu[ocu["method"].str.startswith("OHID")]
+    exp = ocu[ocu["method"] == "expected at England's rate"].iloc[0]
+    if len(held):
+        h = held.iloc[0]
+        lines.append(f"- Opiate and/or crack cocaine use: the published local estimate is **{_n(h['value'])}** users "
+                     f"aged 15–64 ({h['time_period']}, original LJMU/PHE method, as reported in the source named in the "
+                     f"table). At England's {exp['time_period']} rate (OHID's revised method) we would expect about "
+                     f"{_round(exp['value'])}; the two use different methods and years and are not directly comparable.")
+    else:
+        lines.append(f"- No local estimate of opiate and/or crack cocaine use is available in the data used here for "
+                     f"{md(p.cdp.name)}; at England's {exp['time_period']} rate we would expect about "
+                     f"**{_round(exp['value'])}** users aged 15–64 (not a local estimate).")
+    return "\n".join(lines)
+
+
+def notes_text(p: Prevalence) -> str:
+    """Caveats as Markdown, read from the tables, the settings and the register."""
+    yrs = p.years
+    used = yrs[yrs["usable"]]
+    skipped = yrs[~yrs["usable"]]
+    check = england_check(p)
+    worst = check.loc[check["difference"].abs().idxmax()]
+    lines = [
+        "- Synthetic estimates apply national (England and Wales) survey rates to the local population: they show "
+        "what the area's age and sex structure implies, **not measured local prevalence**. Their limits cover the "
+        f"sampling error of the national rates only (design factor {p.settings.design_factor:g}), not the error of "
+        "assuming local rates equal national ones.",
+        "- Survey years used, with the mid-year population each is paired with: "
+        + "; ".join(f"{r.survey_year} (mid-{r.population_year})" for r in used.itertuples())
+        + f". Earlier survey years ({len(skipped)}) are more than {p.settings.max_population_gap:g} years from any "
+        "population held and are not estimated locally.",
+        f"- Check of the method: applied to England's own population it gives {worst['synthetic']:.2f}% for "
+        f"{worst['drug'].lower()} ({worst['age_group']}), against the survey's {worst['headline']:.2f}% for England and "
+        f"Wales (difference {worst['difference']:+.2f} percentage points, the largest of the "
+        f"{len(check)} checked).",
+        "- The 'age-sex-region' variant scales the estimate by the region's observed rate ÷ the rate expected for "
+        "the region from its own age and sex structure (Crime Survey Table 3.08); regional samples are small, so "
+        "its limits are wider. The headline method is "
+        f"'{p.settings.method}' (see docs/methods.md).",
+    ]
+    lines.append(headlines_text(p))
+    alc_basis = sorted(set(p.alcohol.loc[p.alcohol["area_role"].isin(["cdp", "member"]), "geography_basis"]))
+    lines.append("- Alcohol dependence: modelled estimates of adults (18+) (OHID/University of Sheffield); rates "
+                 f"divide by the mid-{min(ons_population.available_years())} population aged 18+, the earliest held "
+                 f"(the estimates with limits describe {', '.join(sorted(set(p.alcohol.loc[p.alcohol['lower_ci'].notna(), 'time_period'])))}). "
+                 "How the figures for this CDP's areas were built: "
+                 + "; ".join(alc_basis) + ".")
+    lines.append("- Drinking above 14 units a week: **not yet available**. It needs the Health Survey for England "
+                 "age × sex rates (NHS England, Health Survey for England, adult health-related behaviours tables: "
+                 "'usual weekly alcohol consumption' by age and sex), which are not in `data/raw`; add them as a "
+                 "registered file to estimate it.")
+    lines.append("- Opiate and/or crack cocaine use is never derived from the household survey (which misses most "
+                 "of it). The England figure is OHID's revised estimate; an 'expected at England's rate' figure is "
+                 "not a local estimate. The published England estimate's interval is not held, so these figures "
+                 "carry no limits.")
+    used_files = {e.path: e for t in p.tables() for s in t["source"].unique() for e in register.resolve_source(s)}
+    lines += [f"- {e.note}" for _, e in sorted(used_files.items()) if e.note and e.kind != "mye2_workbook"
+              and e.kind != "mye2_persons_csv"]
+    return "\n".join(lines)
+
+
+def headlines_text(p: Prevalence) -> str:
+    """Later national headline rates (transcribed) beside the survey year the local estimates use."""
+    h = ons_csew.headlines()
+    h = h[(h["measure"] == "last_year") & (h["age_group"] == "16-59")]
+    parts = []
+    for year, rows in h.groupby("survey_year", sort=True):
+        flagged = rows["source_type"].str.contains("secondary", case=False).any()
+        figures_ = ", ".join(f"{r.drug[0].lower() + r.drug[1:]} {r.percent:g}%" for r in rows.itertuples())
+        parts.append(f"{year}: {figures_} ({'secondary source, to be verified' if flagged else rows['source_type'].iloc[0]}; "
+                     f"{rows['source_url'].iloc[0]})")
+    return ("- Later national headlines for 16–59s, last-year use (transcribed; no sex × age rates or bases are "
+            f"held for these years, so the local estimates use {p.latest_survey}): " + "; ".join(parts) + ".")
+
+
+# --- figures and displayed tables ---------------------------------------------------------------------
+
+
+def drugs_figure(p: Prevalence) -> FigureOutput:
+    """% of 16–59s using each drug in the last year: the CDP's estimates (both methods) with limits, England's."""
+    t = p.drugs[(p.drugs["measure"] == "percent of age group") & (p.drugs["age_group"] == "16-59")
+                & (p.drugs["survey_year"] == p.latest_survey) & p.drugs["drug"].isin(AGE_SEX_DRUGS)
+                & p.drugs["method"].isin(["age-sex", "age-sex-region"])]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    drugs = list(AGE_SEX_DRUGS)
+    y = np.arange(len(drugs))
+    for offset, (role, method, colour, marker, label) in zip(
+            (-0.22, 0.0, 0.22),
+            (("cdp", "age-sex", figures.CDP_COLOUR, "o", f"{p.cdp.name}, age-sex"),
+             ("cdp", "age-sex-region", figures.OKABE_ITO["vermillion"], "s", f"{p.cdp.name}, age-sex-region"),
+             ("england", "age-sex", figures.ENGLAND_COLOUR, "D", "England, age-sex"))):
+        d = t[(t["area_role"] == role) & (t["method"] == method)].set_index("drug").reindex(drugs)
+        ax.errorbar(d["value"], y + offset, xerr=[d["value"] - d["lower_ci"], d["upper_ci"] - d["value"]],
+                    fmt=marker, color=colour, ecolor=colour, capsize=3, label=label,
+                    linestyle="none", markerfacecolor="white" if role == "england" else colour)
+    ax.set_yticks(y, drugs)
+    ax.invert_yaxis()
+    ax.set_xlabel("Residents aged 16–59 who used the drug in the last year (%, 95% limits)")
+    ax.set_xlim(left=0)
+    ax.set_title(f"Synthetic estimates of drug use, {p.cdp.name}, survey {p.latest_survey}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+    fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title}; {ons_population.DATASET.title}.", fontsize=8,
+             color="#505a5f")
+    fig.tight_layout()
+    return FigureOutput("prevalence_drugs", fig, data=t)
+
+
+def alcohol_figure(p: Prevalence) -> FigureOutput:
+    """Alcohol dependence per 100 adults with limits: the CDP, its members and comparators; England as a line."""
+    a = p.alcohol
+    latest = a["time_period"][a["lower_ci"].notna()].max()
+    t = a[(a["measure"] == "rate per 100 adults") & (a["time_period"] == latest) & (a["area_role"] != "region")]
+    t = t[t["value"].notna()]
+    eng = t[t["area_role"] == "england"]["value"].iloc[0]
+    apportioned = (t["area_role"] == "member") & t["geography_basis"].str.startswith("apportioned")
+    shown = t[(t["area_role"] != "england") & ~apportioned].sort_values("value")
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.6))
+    colours = [figures.CDP_COLOUR if r in ("cdp", "member") else figures.COMPARATOR_COLOUR for r in shown["area_role"]]
+    y = np.arange(len(shown))
+    ax.barh(y, shown["value"], color=colours)
+    has = shown["lower_ci"].notna().to_numpy()
+    ax.errorbar(shown["value"][has], y[has], xerr=[(shown["value"] - shown["lower_ci"])[has],
+                                                  (shown["upper_ci"] - shown["value"])[has]],
+                fmt="none", ecolor="#0b0c0c", capsize=2, linewidth=1)
+    ax.axvline(eng, color=figures.ENGLAND_COLOUR, linestyle=figures.ENGLAND_LINESTYLE, label=f"England {eng:.2f}")
+    ax.set_yticks(y, shown["area_name"])
+    ax.set_xlabel("Adults dependent on alcohol per 100 adults aged 18+ (95% limits)")
+    ax.set_title(f"Alcohol dependence, {latest}: {p.cdp.name} and its comparator areas")
+    ax.legend(loc="lower right", fontsize=8)
+    note = (" Members apportioned from a former county by adult population have its rate and are not shown."
+            if apportioned.any() else "")
+    fig.text(0.01, 0.005, f"Source: {ohid_alcohol_dependence.DATASET.title}; {ons_population.DATASET.title}.{note}",
+             fontsize=8, color="#505a5f", wrap=True)
+    fig.tight_layout(rect=(0, 0.05 if note else 0.02, 1, 1))
+    return FigureOutput("prevalence_alcohol", fig, data=t)
+
+
+def age_sex_figure(p: Prevalence) -> FigureOutput:
+    """Expected users by sex and age band (the strata of the age-sex method), the CDP, latest survey year."""
+    t = age_sex_strata(p)
+    fig, axes = plt.subplots(1, len(AGE_SEX_DRUGS), figsize=(10, 4.2), sharey=False)
+    bands = list(STRATA["16-59"])
+    x = np.arange(len(bands))
+    for ax, drug in zip(axes, AGE_SEX_DRUGS):
+        d = t[t["drug"] == drug]
+        for offset, sex, colour, label in ((-0.2, "Male", figures.MALE_COLOUR, "Men"),
+                                           (0.2, "Female", figures.FEMALE_COLOUR, "Women")):
+            s = d[d["sex"] == sex].set_index("age_band").reindex(bands)
+            ax.bar(x + offset, s["value"], width=0.38, color=colour, label=label)
+            ax.errorbar(x + offset, s["value"], yerr=[s["value"] - s["lower_ci"], s["upper_ci"] - s["value"]],
+                        fmt="none", ecolor="#0b0c0c", capsize=2, linewidth=1)
+        ax.set_xticks(x, bands)
+        ax.set_xlabel("Age band (years)")
+        ax.set_title(drug, fontsize=10)
+    for ax in axes:
+        ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    axes[0].set_ylabel("Expected users, last year (persons)")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"Synthetic estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
+    fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title} (Table 3.04); {ons_population.DATASET.title}.",
+             fontsize=8, color="#505a5f")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return FigureOutput("prevalence_by_age_sex", fig, data=t)
+
+
+def series_figure(p: Prevalence) -> FigureOutput:
+    """The national series of last-year use by 16–59s (England and Wales), every survey year, in time order."""
+    csew = ons_csew.drug_use()
+    s = csew[(csew["table"] == "1.02") & csew["drug"].isin(AGE_SEX_DRUGS)].sort_values("survey_start")
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    for drug, colour, style in zip(AGE_SEX_DRUGS, figures.QUALITATIVE, ("-", "--", ":")):
+        d = s[s["drug"] == drug]
+        mid = ((d["survey_start"] + d["survey_end"]) / 2).to_numpy()
+        pct = d["percent"].to_numpy(dtype=float)
+        gap = np.flatnonzero(np.diff(mid) > 1.5)  # no survey year in between (e.g. no interviews in 2020/21)
+        mid, pct = np.insert(mid, gap + 1, np.nan), np.insert(pct, gap + 1, np.nan)
+        ax.plot(mid, pct, style, color=colour, marker="o", markersize=3, label=drug)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Survey year (mid-point)")
+    ax.set_ylabel("Adults aged 16–59 who used it in the last year (%)")
+    first = s["survey_year"].iloc[0].split(" to ")[0]
+    ax.set_title(f"Drug use in England and Wales, Crime Survey, {first} onwards (gaps: no survey that year)")
+    ax.legend(fontsize=8)
+    fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title} (Table 1.02).", fontsize=8, color="#505a5f")
+    fig.tight_layout()
+    data = s.assign(area_code=geography.ENGLAND_CODE, area_name="England and Wales", area_role="england",
+                    time_period=s["survey_year"], measure="percent of age group", value=s["percent"], unit="%")
+    return FigureOutput("prevalence_series", fig, data=data[["area_code", "area_name", "area_role", "time_period",
+                                                             "measure", "drug", "value", "unit", "source"]])
+
+
+def _with_limits(t: pd.DataFrame, digits: int) -> list[str]:
+    return [("" if pd.isna(v) else f"{v:,.{digits}f}" + ("" if pd.isna(lo) else f" ({lo:,.{digits}f}–{hi:,.{digits}f})"))
+            for v, lo, hi in zip(t["value"], t["lower_ci"], t["upper_ci"])]
+
+
+def drugs_output(p: Prevalence) -> TableOutput:
+    t = p.drugs[(p.drugs["survey_year"] == p.latest_survey) & (p.drugs["recall_period"] == "last year")
+                & p.drugs["drug"].isin(AGE_SEX_DRUGS) & (p.drugs["measure"] == "expected users")
+                & p.drugs["area_role"].isin(["cdp", "member", "england"])]
+    order = {d: i for i, d in enumerate(AGE_SEX_DRUGS)}
+    t = t.assign(_o=t["drug"].map(order), _r=t["area_role"].map(tidy.ROLE_ORDER)).sort_values(
+        ["_r", "area_code", "_o", "age_group"], key=lambda c: tidy.natural_key(c) if c.name == "age_group" else c)
+    view = t.assign(estimate=_with_limits(t, 0)).pivot_table(
+        index=["area_name", "drug", "age_group"], columns="method", values="estimate", aggfunc="first", sort=False)
+    view = view.reindex(columns=["age-sex", "age-sex-region"]).fillna("")
+    view.columns = ["Age-sex estimate (95% limits)", "Age-sex-region estimate (95% limits)"]
+    view.index.names = ["Area", "Drug", "Age group (years)"]
+    return TableOutput("prevalence_drugs", p.drugs, view=view,
+                       caption=f"Expected residents who used each drug in the last year, survey {p.latest_survey}. "
+                               "The region-calibrated variant exists for ages 16-59 only (Crime Survey Table 3.08). "
+                               "Every drug, recall period and survey year is in the CSV table")
+
+
+def alcohol_output(p: Prevalence) -> TableOutput:
+    a = p.alcohol
+    latest = a["time_period"][a["lower_ci"].notna()].max()
+    t = a[(a["time_period"] == latest) & a["value"].notna()]
+    counts = t[t["measure"] == "dependent adults"].set_index("area_code")
+    rates = t[t["measure"] == "rate per 100 adults"].set_index("area_code")
+    order = t.drop_duplicates("area_code").assign(_r=lambda d: d["area_role"].map(tidy.ROLE_ORDER)).sort_values(
+        ["_r", "area_name"])
+    view = pd.DataFrame({
+        "Area": order["area_name"].to_numpy(),
+        "Dependent adults (95% limits)": _with_limits(counts.reindex(order["area_code"]), 0),
+        "Per 100 adults aged 18+ (95% limits)": _with_limits(rates.reindex(order["area_code"]), 2),
+        "Compared with England": rates.reindex(order["area_code"])["compared_to_england"].fillna("").to_numpy(),
+    }).set_index("Area")
+    return TableOutput("prevalence_alcohol", a, view=view,
+                       caption=f"Adults dependent on alcohol, {latest}: modelled number and rate per 100 adults aged "
+                               "18+, compared with England (Better/Worse: the limits lie wholly below/above England's "
+                               "rate)")
+
+
+def ocu_output(p: Prevalence) -> TableOutput:
+    t = p.ocu[p.ocu["measure"] == "estimated users"]
+    view = t.set_index(["area_name", "method", "time_period"])[["value"]].rename(columns={"value": "Estimated users"})
+    return TableOutput("prevalence_ocu", p.ocu, view=view.round(0),
+                       caption="Opiate and/or crack cocaine users aged 15–64: OHID estimates held and the number "
+                               "expected at England's rate")

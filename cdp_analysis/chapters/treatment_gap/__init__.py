@@ -1,0 +1,71 @@
+"""Chapter 3, treatment gap: met and unmet need for treatment by substance, and the places needed to close it.
+
+Definitions (stated in the report): met need = T / P̂ and unmet need = 1 − T / P̂, where T is the number of
+adults in structured treatment in the year (NDTMS) and P̂ the estimated number in need for the same substance
+group; limits from P̂'s limits, as OHID publishes them (:func:`cdp_analysis.stats.met_need`).
+
+* **Alcohol**: T = adults in treatment for 'alcohol only' + 'non-opiate and alcohol'; P̂ = dependent adults
+  18+ (OHID/University of Sheffield). 2010/11–2018/19: T and P̂ as the ONS SDG 3.5.1 series pairs them for
+  every area (P̂'s limits from the OHID estimates of the same year; from 2018/19 the mean of the last three
+  years' estimates and limits, which is how OHID computes Fingertips 93532). Later years where a ViewIt
+  export gives T: paired with the latest P̂ held, flagged as an approximation. OHID's own published rows
+  (Fingertips 93532) are used as published.
+* **Opiates and/or crack (OCU)**: P̂ = OHID's estimate of users aged 15–64; T = adults in treatment citing
+  opiates and/or crack (ViewIt). Met need is shown only where OHID publishes the pair (Fingertips 93517) or
+  where both are held for the same area and year; otherwise the chapter says what is missing.
+* **Capacity planner** (:func:`cdp_analysis.stats.places_needed`): extra places = target × P̂ − T (never
+  below zero), with a range from P̂'s limits; the places needed to match England; and the annual growth in
+  numbers in treatment that reaches the target by ``target_year``.
+
+Areas on older codes (SDG, OHID estimates before 2019) are mapped to current areas with
+:mod:`cdp_analysis.areas.vintage`; an area split from a former county carries the county's figures
+apportioned by adult population (the same met need as the county), said in ``geography_basis``.
+"""
+
+from ...output.index import KeyFigure
+from ..registry import Chapter
+from .compute import (
+    MEASURES,
+    SUBSTANCES,
+    alcohol_all_areas,
+    build,
+    fingertips_rows,
+    gap_table,
+    met_need_of_all_areas,
+    viewit_exports,
+)
+from .present import (
+    capacity_figure,
+    capacity_output,
+    funnel_figure,
+    gap_output,
+    notes_text,
+    summary_text,
+    trend_figure,
+    unmet_figure,
+)
+from .settings import ALCOHOL, NAME, OCU, Settings
+
+__all__ = [
+    "ALCOHOL", "CHAPTER", "MEASURES", "NAME", "OCU", "SUBSTANCES", "Settings", "alcohol_all_areas",
+    "build", "capacity_figure", "capacity_output", "fingertips_rows", "funnel_figure", "gap_output", "gap_table",
+    "met_need_of_all_areas", "notes_text", "summary_text", "trend_figure", "unmet_figure", "viewit_exports",
+]
+
+CHAPTER = Chapter(
+    name=NAME, number=3, title="Treatment gap", notebook="03_treatment_gap",
+    datasets=("ons_population", "lookups", "ons_sdg", "ohid_alcohol_dependence", "fingertips", "ndtms_viewit",
+              "transcribed", "ons_nearest_neighbours"),
+    settings=Settings, build=build, summary=summary_text,
+    figures={"treatment_gap_unmet_need": unmet_figure, "treatment_gap_alcohol_trend": trend_figure,
+             "treatment_gap_funnel": funnel_figure, "treatment_capacity": capacity_figure},
+    tables=("treatment_gap", "treatment_capacity"),
+    key_figures=(
+        KeyFigure("Unmet need for alcohol treatment (%)", "treatment_gap",
+                  {"measure": "unmet need", "substance": ALCOHOL},
+                  note="dependent drinkers (18+) not in structured treatment"),
+        KeyFigure("Unmet need for opiate/crack treatment (%)", "treatment_gap",
+                  {"measure": "unmet need", "substance": OCU},
+                  note="only where the CDP's NDTMS ViewIt export was supplied"),
+    ),
+)
