@@ -230,3 +230,56 @@ def test_the_params_reference_is_generated_from_the_settings_models(monkeypatch)
     for chapter in chapters.all_chapters().values():
         for key in chapter.settings.model_fields:
             assert f"| `{key}` |" in text
+
+
+# --------------------------------------------------------------------------------------------------
+# a chapter is one unit: a package whose compute is apart from its presentation
+
+CHAPTER_PACKAGES = sorted(p.parent for p in (PACKAGE / "chapters").glob("*/__init__.py"))
+#: What only a chapter's presentation (``present.py``) and its declaration (``__init__.py``) may import.
+PRESENTATION = ("matplotlib", "seaborn", "IPython", "cdp_analysis.output.figures", "cdp_analysis.output.notebook",
+                "cdp_analysis.output.table_html", "cdp_analysis.output.report", "html")
+
+
+def test_every_chapter_is_a_package_with_compute_and_presentation():
+    assert {p.name for p in CHAPTER_PACKAGES} == set(chapters.all_chapters())
+    for package in CHAPTER_PACKAGES:
+        assert (package / "compute.py").is_file() and (package / "present.py").is_file(), package.name
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "chapters").rglob("*.py")), ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_no_chapter_module_is_over_500_lines(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= 500
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, anywhere in it, absolute names (relative ones resolved)."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            found |= {target, *(f"{target}.{a.name}" for a in node.names)}
+    return found
+
+
+@pytest.mark.parametrize("path", [p for pkg in CHAPTER_PACKAGES for p in sorted(pkg.glob("*.py"))
+                                  if p.name not in ("present.py", "__init__.py")],
+                         ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_a_chapters_compute_draws_no_figure_and_writes_no_html(path):
+    for imported in _all_imports(path):
+        assert not imported.startswith(PRESENTATION), f"{path.relative_to(PACKAGE)} imports {imported}"
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_import_of_the_package_resolves(path):
+    """A relative import moved one folder deeper (``..data`` → ``...data``) is caught even inside a function."""
+    for imported in _all_imports(path):
+        if not imported.startswith("cdp_analysis"):
+            continue
+        parent = imported.rsplit(".", 1)[0]
+        assert _exists(imported) or _exists(parent), f"{path.relative_to(PACKAGE)} imports {imported}, not found"

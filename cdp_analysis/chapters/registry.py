@@ -273,3 +273,12 @@ def settings_reference() -> str:
         rows = _settings_rows(chapter.settings)
         lines += [*head, *rows, ""] if rows else ["No settings.", ""]
     return "\n".join(lines)
+
+
+def chapter_of_table(table: str) -> Chapter:
+    """The chapter that declares (writes) ``tables/<table>.csv``: how a chapter finds another's results by the
+    table contract, without naming the module that computes them."""
+    owners = [c for c in all_chapters().values() if table in c.tables]
+    if len(owners) != 1:
+        raise RuntimeError(f"{len(owners)} chapters declare the table '{table}' (expected one)")
+    return owners[0]

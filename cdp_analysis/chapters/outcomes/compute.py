@@ -23,7 +23,8 @@ from ...areas.partnerships import Partnership
 from ...data import local_data
 from ...data.register import cite
 from ...output import escape, tidy
-from .. import prevalence, treatment_gap, trends
+from .. import treatment_gap
+from ..registry import chapter_of_table
 from .settings import Settings
 
 log = logging.getLogger(__package__)  # the chapter's name in run.log, as when it was one module
@@ -33,9 +34,9 @@ _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 NUMBERS = ["value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator", "apc",
            "p_value", "time_period_sortable"]
 STATUSES = ("computed", "not supplied", "suppressed")
-#: The earlier chapters whose tables this chapter reads, and the tables.
-EARLIER = {prevalence: ("prevalence_drugs", "prevalence_ocu"), treatment_gap: ("treatment_gap",),
-           trends: ("drug_deaths", "alcohol_mortality", "trends")}
+#: The earlier chapters' tables this chapter reads, by the names those chapters declare (``Chapter.tables``); the
+#: registry says which chapter writes each (:func:`cdp_analysis.chapters.registry.chapter_of_table`).
+EARLIER = ("prevalence_drugs", "prevalence_ocu", "treatment_gap", "drug_deaths", "alcohol_mortality", "trends")
 #: Why a public metric has no figure for an area (the bundle holds samples of some OHID files).
 _NOT_HELD = {
     "": "not in the data for this area (or not published for it)",
@@ -71,14 +72,18 @@ def earlier_tables(cdp: Partnership, output_dir: str | Path | None) -> dict[str,
     otherwise built by their own chapters (a notebook run on its own)."""
     out = {}
     folder = Path(output_dir) / "tables" if output_dir else None
-    for module, names in EARLIER.items():
+    by_chapter: dict = {}  # chapter name -> (chapter, its tables read here)
+    for name in EARLIER:
+        chapter = chapter_of_table(name)
+        by_chapter.setdefault(chapter.name, (chapter, []))[1].append(name)
+    for chapter, names in by_chapter.values():
         files = [folder / f"{n}.csv" for n in names] if folder else []
         if files and all(f.is_file() for f in files):
             out.update({n: read_table(f) for n, f in zip(names, files)})
             continue
-        log.info("tables of chapter '%s' not found in the output folder: building them", module.NAME)
-        built = module.CHAPTER.build(cdp, cdp.chapter_settings(module.NAME))
-        by_name = dict(zip(module.CHAPTER.tables, built.tables()))
+        log.info("tables of chapter '%s' not found in the output folder: building them", chapter.name)
+        built = chapter.build(cdp, cdp.chapter_settings(chapter.name))
+        by_name = dict(zip(chapter.tables, built.tables()))
         out.update({n: by_name[n].reset_index(drop=True) for n in names})
     return out
 

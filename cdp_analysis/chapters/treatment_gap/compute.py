@@ -412,3 +412,9 @@ def funnel_data(g: TreatmentGap) -> tuple[pd.DataFrame, pd.DataFrame]:
     pts["need_whole"] = pts["need"].round()
     limits = stats.funnel_limits(pts, "treated", "need_whole", statistic="proportion", multiplier=100)
     return pts, limits
+
+
+def last_sdg_period() -> str:
+    """The latest financial year of the ONS SDG 3.5.1 series (after it, numbers in treatment come from
+    Fingertips or an analyst's ViewIt export)."""
+    return max(ons_sdg.series()["period"], key=lambda p: p[:4])

@@ -13,12 +13,11 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from ...data import ons_sdg
 from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
-from .compute import SUBSTANCES, TreatmentGap, alcohol_trend, funnel_data, latest, need_with_limits
+from .compute import SUBSTANCES, TreatmentGap, alcohol_trend, funnel_data, last_sdg_period, latest, need_with_limits
 from .settings import ALCOHOL, NAME, OCU
 
 # --- key findings and notes -------------------------------------------------------------------------------
@@ -121,7 +120,7 @@ def notes_text(g: TreatmentGap) -> str:
     pairings = sorted(set(zip(t["substance"], t["pairing"])))
     means = need_with_limits()
     means = means[means["need_period"].str.endswith("(mean)")]
-    last_sdg = max(ons_sdg.series()["period"], key=lambda p: p[:4])
+    last_sdg = last_sdg_period()
     lines = [
         "- **Definitions.** Met need = T ÷ P̂ and unmet need = 1 − T ÷ P̂, where T is the number of adults in "
         "structured treatment in the year (NDTMS) and P̂ the estimated number in need. Alcohol: T = adults in "

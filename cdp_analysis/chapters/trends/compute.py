@@ -405,6 +405,16 @@ def survey_rows(design_factor: float) -> list[dict]:
 # --- the chapter's result ---------------------------------------------------------------------------------
 
 
+def substance_deaths(settings: Settings) -> pd.DataFrame:
+    """Deaths mentioning each of :data:`SUBSTANCES` registered each year, England and Wales, persons (ONS Table 4),
+    from ``settings.first_year``: what the substances figure draws (its joinpoint fits are ``Trends.fits``)."""
+    t = ons_drug_deaths_national.by_substance()
+    t = t[(t["sex"] == "Persons") & t["substance"].isin(SUBSTANCES)]
+    if settings.first_year is not None:
+        t = t[t["year"] >= settings.first_year]
+    return t
+
+
 @dataclass
 class Trends:
     """All tables of the trends chapter for one CDP."""

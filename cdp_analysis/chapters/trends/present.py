@@ -16,7 +16,7 @@ from ...output import figures
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
-from .compute import _EW, Trends, _annual_series
+from .compute import _EW, Trends, _annual_series, substance_deaths
 from .series import ALCOHOL_MORTALITY, CAUSES, SUBSTANCES
 
 # --- words ------------------------------------------------------------------------------------------------
@@ -240,10 +240,7 @@ def alcohol_mortality_figure(tr: Trends) -> FigureOutput:
 def substances_figure(tr: Trends) -> FigureOutput:
     """Deaths mentioning selected substances registered each year, England and Wales, with each series'
     joinpoint fit."""
-    t = ons_drug_deaths_national.by_substance()
-    t = t[(t["sex"] == "Persons") & t["substance"].isin(SUBSTANCES)]
-    if tr.settings.first_year is not None:
-        t = t[t["year"] >= tr.settings.first_year]
+    t = substance_deaths(tr.settings)
     fig, axes = plt.subplots(2, 3, figsize=(11, 6), sharex=True)
     for ax, substance in zip(axes.flat, SUBSTANCES):
         d = t[t["substance"] == substance].sort_values("year")
