@@ -73,17 +73,19 @@ class RunResult:
 def check_inputs(cdps: list[Partnership] | None = None) -> None:
     """Load every dataset the chapters to be run read, once, before any kernel starts.
 
-    The datasets come from the chapter registry (each chapter's ``datasets``). A missing or malformed raw
+    The datasets come from the chapter registry (each chapter's ``datasets`` and those of the chapters whose
+    results it reads), with the area lookups every run uses. A missing or malformed raw
     file is then reported once, as an :class:`InputError`, instead of failing every CDP's notebooks in
     turn (153 times under ``--all``). Parsed tables are cached, so this costs about a second.
     """
     from . import chapters
     from .areas import geography
+    from .chapters import registry
 
     chosen = {c.name: c for cdp in cdps for c in cdp.chapters()} if cdps else chapters.all_chapters()
     found = datasets()
-    for name in sorted({d for c in chosen.values() for d in c.datasets}):
-        found[name].check()
+    for name in sorted({d for c in chosen.values() for d in registry.datasets_read(c)} | {"lookups"}):
+        found[name].check()  # the area lookups are the areas layer's: every run uses them
     geography.areas()
 
 

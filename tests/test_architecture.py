@@ -283,3 +283,15 @@ def test_every_import_of_the_package_resolves(path):
             continue
         parent = imported.rsplit(".", 1)[0]
         assert _exists(imported) or _exists(parent), f"{path.relative_to(PACKAGE)} imports {imported}, not found"
+
+
+def test_a_chapter_imports_only_the_chapters_it_declares_it_reads():
+    for package in CHAPTER_PACKAGES:
+        chapter = chapters.all_chapters()[package.name]
+        for path in package.glob("*.py"):
+            for imported in _all_imports(path):
+                parts = imported.split(".")
+                if len(parts) > 2 and parts[1] == "chapters" and parts[2] in chapters.all_chapters():
+                    other = parts[2]
+                    assert other == chapter.name or other in chapter.reads_chapters, \
+                        f"{path.relative_to(PACKAGE)} imports chapter '{other}', not in its reads_chapters"

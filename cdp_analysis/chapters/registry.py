@@ -45,8 +45,10 @@ class Chapter:
     notebook : str
         Notebook file name in ``notebooks/`` without ``.ipynb`` (e.g. ``01_population_profile``).
     datasets : tuple of str
-        Names of the dataset modules it reads (:func:`cdp_analysis.data.datasets`); the pre-run check
-        loads these.
+        Names of the dataset modules its own rows cite or whose rows decide which of its rows appear (the
+        comparator file) (:func:`cdp_analysis.data.datasets`); the pre-run check loads these, and a test checks
+        them against what a run's ``run.json`` records. The area lookups are the areas layer's, checked for
+        every run, and are not declared.
     settings : type of pydantic.BaseModel
         Its settings, with defaults; a params file may override them under ``name:``. Field names are
         the notebook parameters the chapter adds to :data:`COMMON_PARAMETERS`.
@@ -64,6 +66,10 @@ class Chapter:
     key_figures : tuple of KeyFigure
         Its columns of the cross-area league table in ``outputs/index.html``
         (:class:`cdp_analysis.output.index.KeyFigure`: a row of one of its tables, the CDP's latest).
+    reads_chapters : tuple of str
+        The chapters whose results it reads (through their compute API or their declared tables, never their
+        presentation); their datasets are checked before it runs too (:func:`datasets_read`). A chapter module
+        imports no other chapter but these (``tests/test_architecture.py``).
     notebook_dir : Path, optional
         The folder holding its notebook, for a chapter kept outside this package (a folder named by
         :data:`CHAPTER_PATH`); default ``notebooks/``.
@@ -82,6 +88,7 @@ class Chapter:
     pages: tuple[str, ...] = ()
     key_figures: tuple[Any, ...] = ()
     notebook_dir: Path | None = None
+    reads_chapters: tuple[str, ...] = ()
 
     def outputs(self) -> list[str]:
         """The files the chapter promises to write, relative to the output folder."""
@@ -282,3 +289,18 @@ def chapter_of_table(table: str) -> Chapter:
     if len(owners) != 1:
         raise RuntimeError(f"{len(owners)} chapters declare the table '{table}' (expected one)")
     return owners[0]
+
+
+def datasets_read(chapter: Chapter) -> set[str]:
+    """The datasets a chapter reads: its own (:attr:`Chapter.datasets`) and, recursively, those of the chapters
+    whose results it reads (:attr:`Chapter.reads_chapters`)."""
+    found, todo, seen = set(), [chapter], set()
+    registry = all_chapters()
+    while todo:
+        c = todo.pop()
+        if c.name in seen:
+            continue
+        seen.add(c.name)
+        found |= set(c.datasets)
+        todo += [registry[n] for n in c.reads_chapters if n in registry]
+    return found

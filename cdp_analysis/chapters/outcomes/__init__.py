@@ -50,8 +50,9 @@ __all__ = ["CHAPTER", "NAME", "STATUSES", "Settings", "build", "dashboard_output
 
 CHAPTER = Chapter(
     name=NAME, number=5, title="Outcomes", notebook="05_outcomes",
-    datasets=("ons_population", "lookups", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg",
-              "ohid_alcohol_dependence", "fingertips", "ons_csew", "ons_nearest_neighbours", "transcribed"),
+    datasets=("ons_population", "ons_drug_deaths", "ons_sdg", "ohid_alcohol_dependence", "fingertips", "ons_csew",
+              "ons_nearest_neighbours", "transcribed"),
+    reads_chapters=("prevalence", "treatment_gap", "trends"),
     settings=Settings, build=build, summary=summary_text,
     figures={"outcomes_spine_chart": spine_figure},
     tables=("outcomes",),

@@ -59,7 +59,7 @@ __all__ = [
 
 CHAPTER = Chapter(
     name=NAME, number=1, title="Population profile", notebook="01_population_profile",
-    datasets=("ons_population", "imd2019", "ons_nearest_neighbours", "lookups"),
+    datasets=("ons_population", "imd2019", "ons_nearest_neighbours"),
     settings=Settings, build=build, summary=summary_text,
     figures={"population_pyramid": pyramid_figure, "population_change": change_figure,
              "deprivation_neighbours": deprivation_figure},

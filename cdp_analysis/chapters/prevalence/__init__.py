@@ -55,8 +55,7 @@ __all__ = [
 
 CHAPTER = Chapter(
     name=NAME, number=2, title="Prevalence", notebook="02_prevalence",
-    datasets=("ons_population", "lookups", "ons_csew", "ohid_alcohol_dependence", "transcribed",
-              "ons_nearest_neighbours"),
+    datasets=("ons_population", "ons_csew", "ohid_alcohol_dependence", "transcribed", "ons_nearest_neighbours"),
     settings=Settings, build=build, summary=summary_text,
     figures={"prevalence_drugs": drugs_figure, "prevalence_by_age_sex": age_sex_figure,
              "prevalence_alcohol": alcohol_figure, "prevalence_series": series_figure},

@@ -54,8 +54,9 @@ __all__ = [
 
 CHAPTER = Chapter(
     name=NAME, number=3, title="Treatment gap", notebook="03_treatment_gap",
-    datasets=("ons_population", "lookups", "ons_sdg", "ohid_alcohol_dependence", "fingertips", "ndtms_viewit",
-              "transcribed", "ons_nearest_neighbours"),
+    datasets=("ons_population", "ons_sdg", "ohid_alcohol_dependence", "fingertips", "ndtms_viewit",
+              "ons_nearest_neighbours"),
+    reads_chapters=("prevalence",),
     settings=Settings, build=build, summary=summary_text,
     figures={"treatment_gap_unmet_need": unmet_figure, "treatment_gap_alcohol_trend": trend_figure,
              "treatment_gap_funnel": funnel_figure, "treatment_capacity": capacity_figure},

@@ -70,8 +70,9 @@ __all__ = [
 
 CHAPTER = Chapter(
     name=NAME, number=4, title="Trends", notebook="04_trends",
-    datasets=("ons_population", "lookups", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg",
+    datasets=("ons_population", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg",
               "ohid_alcohol_dependence", "fingertips", "ons_csew", "ons_nearest_neighbours"),
+    reads_chapters=("prevalence", "treatment_gap"),
     settings=Settings, build=build, summary=summary_text,
     figures={"trends_drug_deaths": deaths_figure, "trends_drug_misuse_rate": asmr_figure,
              "trends_alcohol_specific_mortality": alcohol_mortality_figure,
