@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import interrupts, jobs, kernels, locks, paths
+from .areas import comparators
 from .areas.partnerships import Partnership
 from .data import datasets
 from .errors import CannotRunError, InputError
@@ -368,7 +369,7 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
                 params = {c.name: notebook_parameters(c, cdp, str(final)) for c in cdp.chapters()}
                 records = _execute(cdp, work, kernel or kernel_name(), on_notebook, params, final,
                                    kernel_log=kernels.stderr_log(), **(timeouts or {}))
-                outputs = provenance.collect(work)
+                outputs = provenance.collect(work, comparator_set=comparators.described(cdp))
                 areas_from = datasets()["lookups"].entries()
                 failed = [r for r in records if r["status"] != "succeeded"]
                 if failed:

@@ -14,12 +14,14 @@ member this is the same order as Table 3 (checked by a test).
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
-from ..data import ons_nearest_neighbours
+from .. import paths
+from ..data import ons_nearest_neighbours, register
 from ..errors import InputError
-from . import geography
+from . import geography, params
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +90,38 @@ def reporting_areas(cdp) -> pd.DataFrame:
                                "area_type": geography.area_type_of(nn["code"]), "area_role": "neighbour",
                                "area_members": ""})
     return pd.concat([cdp.reporting_areas(), neighbours], ignore_index=True)
+
+
+def _named_in(cdp) -> Path | None:
+    """The params file whose ``comparators`` the CDP uses: its own file if it names them, else
+    ``params/defaults.yaml`` if that does; None if neither (given as a notebook parameter)."""
+    files = []
+    if str(cdp.source).endswith((".yaml", ".yml")):
+        own = Path(cdp.source)
+        files.append(own if own.is_absolute() else paths.project_root() / own)
+    files.append(paths.params_dir() / "defaults.yaml")
+    return next((f for f in files if f.is_file() and "comparators" in params.read_yaml(f)), None)
+
+
+def described(cdp) -> dict:
+    """What chose a CDP's comparator areas (the rows with ``area_role`` 'neighbour'), as ``run.json`` records it
+    in each output's ``decided_by``: ``input`` 'comparator set', the set's ``name``, its area ``codes`` in the
+    order shown, and its ``source``: the nearest-neighbours workbook's register citation (with its ``path`` in
+    ``data/raw``, ``sha256`` and ``n_neighbours``) for the ONS set, or the params file that names an analyst's
+    own set (its ``path`` from the project folder and ``sha256``)."""
+    nn = for_cdp(cdp)
+    out = {"input": "comparator set", "decides": "the comparator areas (rows with area_role 'neighbour')",
+           "name": str(nn["comparator_set"].iloc[0]) if len(nn) else ONS_SET, "codes": [str(c) for c in nn["code"]]}
+    if cdp.settings.comparators is None:
+        workbook = ons_nearest_neighbours.workbook_file()
+        entry = register.entry_of(workbook)
+        return {**out, "source": ons_nearest_neighbours.citation(), "path": entry.path if entry else workbook.name,
+                "sha256": register.checksum(workbook), "n_neighbours": cdp.settings.n_neighbours,
+                "how": "the n_neighbours areas closest to the CDP's members (mean ONS relative distance)"}
+    named = _named_in(cdp)
+    if named is None:
+        return {**out, "source": "notebook parameters", "path": None, "sha256": None}
+    root = paths.project_root().resolve()
+    where = named.resolve()
+    shown = where.relative_to(root).as_posix() if where.is_relative_to(root) else where.as_posix()
+    return {**out, "source": shown, "path": shown, "sha256": register.checksum(named)}

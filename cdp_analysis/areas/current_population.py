@@ -76,6 +76,15 @@ def current_areas(years: list[int] | None = None) -> pd.DataFrame:
     return pd.concat([_current(int(y)) for y in years], ignore_index=True)
 
 
+def adults(year: int) -> pd.Series:
+    """Residents aged 18+ (persons) of every current upper-tier area, region and England in mid-``year``,
+    by code: the denominator of the alcohol measures, and the population share by which a count is
+    apportioned to current areas."""
+    pop = current_areas([year])
+    pop = pop[(pop["sex"] == "persons") & (pop["age"] >= 18)]
+    return pop.groupby("code")["population"].sum()
+
+
 def five_year_band(age: pd.Series) -> pd.Series:
     """Five-year age band labels :data:`AGE_BANDS` for single years of age 0–90 (90 = 90 and over)."""
     lower = (np.minimum(age, 90) // 5) * 5

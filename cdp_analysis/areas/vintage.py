@@ -22,6 +22,7 @@ figures to current upper-tier areas:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -72,8 +73,18 @@ def _sum_by(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return frame.sum(min_count=1).to_frame().T
 
 
+def _joined(parts: pd.DataFrame, code: str, keys: list[str], text: list[str]) -> pd.DataFrame:
+    """The ``text`` columns of the areas summed into one, joined with ' + ' in the order of their codes, per group
+    of ``keys`` (blank parts left out)."""
+    ordered = parts.sort_values(code, kind="stable")
+    join = {c: (c, lambda s: " + ".join(v for v in s.fillna("").astype(str) if v)) for c in text}
+    if not keys:
+        return ordered.assign(_all=0).groupby("_all").agg(**join).reset_index(drop=True)
+    return ordered.groupby(keys, dropna=False, sort=True).agg(**join).reset_index()
+
+
 def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], kind: str,
-               population: pd.Series, current_codes: list[str]) -> pd.DataFrame:
+               population: pd.Series, current_codes: list[str], text: Sequence[str] = ()) -> pd.DataFrame:
     """Map figures on any code vintage to current upper-tier areas.
 
     Parameters
@@ -92,6 +103,12 @@ def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], ki
         merges of intensive values). Split shares are ``population[new] / Σ population[siblings]``.
     current_codes : list of str
         The current upper-tier codes to map onto.
+    text : list of str
+        Text columns that travel with ``values`` and say where each came from (e.g. ``source_cell``, the
+        spreadsheet cell of a value): kept as they are where a value is carried over or split (renamed,
+        apportioned or inherited), and joined with ' + ' in the order of the predecessors' codes where values
+        of several areas are summed or averaged, so they name exactly the cells a value was computed from.
+        They are not keys: they never split a group.
 
     Returns
     -------
@@ -101,7 +118,8 @@ def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], ki
     """
     if kind not in {"count", "intensive"}:
         raise ValueError(f"kind must be 'count' or 'intensive', got {kind!r}")
-    keys = [c for c in table.columns if c not in values and c != code]
+    text = list(text)
+    keys = [c for c in table.columns if c not in values and c not in text and c != code]
     current = set(current_codes)
     direct = table[table[code].isin(current)].assign(geography_basis=AS_PUBLISHED)
     have = set(direct[code])
@@ -155,6 +173,9 @@ def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], ki
                 agg[values] = agg[values].div(agg["_w"], axis=0)
                 agg = agg.drop(columns="_w")
                 basis = WEIGHTED
+            if text:
+                agg = agg.merge(_joined(parts, code, keys, text), on=keys, how="left") if keys else \
+                    agg.assign(**_joined(parts, code, keys, text).iloc[0].to_dict())
             out = agg.assign(**{code: new, "geography_basis": basis})
         log.info("%s built from %s (%s)", new, ", ".join(sorted(use["old_code"])), out["geography_basis"].iat[0])
         pieces.append(out)
@@ -162,4 +183,4 @@ def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], ki
     not_built = sorted(current - set(result[code]))
     if not_built:
         log.info("%d current areas have no figures in this table: %s", len(not_built), ", ".join(not_built[:10]))
-    return result[[code, *keys, *values, "geography_basis"]]
+    return result[[code, *keys, *values, *text, "geography_basis"]]

@@ -18,10 +18,13 @@ to 2009-11 in this edition.) Each table's title is checked to say the cause and 
 edition names (May 2022): North and West Northamptonshire are back-cast; Cumbria, North Yorkshire and
 Somerset are still counties (their districts are listed, so current areas can be built from them).
 
-:func:`annual` → ``code, name, level, cause, year, deaths, _sheet, _row, _column, source``;
+:func:`annual` → ``code, name, level, cause, year, deaths, _sheet, _row, _column, source, source_cell``;
 :func:`pooled` → ``code, name, level, cause, sex, period, first_year, deaths, rate, lower_ci, upper_ci,
-rate_note, _sheet, _row, _column, source``. ``level`` is 'country', 'region', 'county or UA' or 'district'
-(the column the name is in); ``rate_note`` is '' or the published marker's meaning.
+rate_note, _sheet, _row, _column, source, source_cell, rate_source_cell``. ``level`` is 'country', 'region',
+'county or UA' or 'district' (the column the name is in); ``rate_note`` is '' or the published marker's meaning.
+``_sheet``, ``_row`` (as Excel numbers it) and ``_column`` (the letter of the deaths column) say where a row was
+read; ``source_cell`` is the cell of its deaths and ``rate_source_cell`` (pooled) the cell of its rate, in A1
+notation after the sheet's name (``'Table 1!E123'``, :func:`cell_reference`), for the tables' ``source_cell``.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
 from .cache import load_registered
-from .readers import column_letter, open_workbook
+from .readers import column_index, column_letter, open_workbook
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +215,14 @@ RULES = (
 )
 
 
+def cell_reference(sheet: pd.Series, row: pd.Series, column: pd.Series, *, offset: int = 0) -> pd.Series:
+    """Each value's cell as ``'Table 1!E123'`` (the sheet's name, then the cell in Excel's A1 notation: column
+    letter and row number as Excel shows them); ``offset`` moves that many columns right of ``column`` (the
+    rate is the column after the deaths of a pooled period)."""
+    letters = {c: column_letter(column_index(c) + offset) for c in column.unique()}
+    return sheet.astype(str) + "!" + column.map(letters) + row.astype("int64").astype(str)
+
+
 @memoised()
 def _table() -> pd.DataFrame:
     return load_registered(WORKBOOK.kind, parse_workbook, name="ons_drug_deaths", version=_PARSER_VERSION,
@@ -223,7 +234,8 @@ def annual() -> pd.DataFrame:
     t = _table()
     t = t[t["kind"] == "annual"]
     return t[["code", "name", "level", "cause", "year", "deaths", "_sheet", "_row", "_column", "source"]].assign(
-        year=lambda d: d["year"].astype(int)).reset_index(drop=True)
+        year=lambda d: d["year"].astype(int),
+        source_cell=lambda d: cell_reference(d["_sheet"], d["_row"], d["_column"])).reset_index(drop=True)
 
 
 def pooled() -> pd.DataFrame:
@@ -234,6 +246,8 @@ def pooled() -> pd.DataFrame:
              "upper_ci", "_sheet", "_row", "_column", "source"]].copy()
     out["first_year"] = out["first_year"].astype(int)
     out["rate_note"] = t["marker"].map(RATE_NOTES).fillna("")
+    out["source_cell"] = cell_reference(out["_sheet"], out["_row"], out["_column"])
+    out["rate_source_cell"] = cell_reference(out["_sheet"], out["_row"], out["_column"], offset=1)
     return out.reset_index(drop=True)
 
 

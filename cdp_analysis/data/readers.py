@@ -57,6 +57,13 @@ def column_letter(n: int) -> str:
     return get_column_letter(n)
 
 
+def column_index(letter: str) -> int:
+    """The number of an Excel column letter ('A' → 1, 'AA' → 27): the inverse of :func:`column_letter`."""
+    from openpyxl.utils import column_index_from_string
+
+    return column_index_from_string(letter)
+
+
 def _closest_columns(missing: list[str], found: Iterable[str]) -> str:
     """Hint text naming, for each missing column, the closest column actually found (or '')."""
     found = [str(c) for c in found if c is not None and str(c).strip()]

@@ -185,7 +185,8 @@ def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None
     """Write ``figures/<name>.png`` (2×) and ``figures/<name>.svg`` if ``output_dir`` is set; return the PNG bytes.
 
     ``data`` is the tidy table the figure was drawn from; its ``source`` column is recorded as the
-    figure's provenance (see :mod:`cdp_analysis.output.provenance`).
+    figure's provenance, with ``data.attrs['decided_by']`` (see :mod:`cdp_analysis.output.provenance`; the
+    comparator set is named for tables, whose ``area_role`` follows the schema, not for a figure's data).
     """
     wrap_long_titles(fig)
     bbox = tight_bbox(fig)
@@ -193,7 +194,8 @@ def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None
     if output_dir:
         for suffix, content in ((".png", png), (".svg", svg_bytes(fig, bbox))):
             target = write_atomic(Path(output_dir) / "figures" / f"{name}{suffix}", content)
-            provenance.record(output_dir, f"figures/{name}{suffix}", [] if data is None else data["source"])
+            provenance.record(output_dir, f"figures/{name}{suffix}", [] if data is None else data["source"],
+                              decided_by=[] if data is None else data.attrs.get("decided_by", []))
             log.info("wrote %s", target.name)
     return png
 

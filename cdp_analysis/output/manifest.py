@@ -2,8 +2,9 @@
 
 Records package versions, Python and platform, the git commit (and whether the work tree had
 uncommitted changes), the CDP and the parameters each chapter notebook received, the SHA-256 of every
-raw data file, each output table and figure with the raw files it was computed from (see
-:mod:`cdp_analysis.output.provenance`), each notebook's status and timing, and the overall status.
+raw data file, each output table and figure with the raw files it was computed from and the inputs that chose
+its rows (``decided_by``: comparator set, outcomes catalogue, local files; see :mod:`cdp_analysis.output.provenance`
+and ``docs/output-schema.md``), each notebook's status and timing, and the overall status.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, st
     """Assemble the manifest dictionary.
 
     ``parameters`` maps each chapter to the parameters its notebook received; ``output_dir`` is the
-    folder the outputs end up in; ``outputs`` maps each table and figure to the raw files it read;
+    folder the outputs end up in; ``outputs`` maps each table and figure to the raw files it read and the
+    inputs that decided its rows (:func:`cdp_analysis.output.provenance.collect`);
     ``area_definitions`` lists the lookup files every output depends on (area codes, names, boundaries);
     ``job_key`` identifies the inputs, code and settings of the run (:func:`cdp_analysis.jobs.job_key`).
     """

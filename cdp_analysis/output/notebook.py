@@ -48,13 +48,16 @@ def wide_view(table: pd.DataFrame, *, index: list[str], columns: str | list[str]
 
 
 def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFrame | None = None,
-               caption: str | None = None, digits: int | dict | None = None):
+               caption: str | None = None, digits: int | dict | None = None, decided_by: list[dict] | None = None):
     """Write ``tables/<name>.csv`` (tidy) and display ``view`` (or the tidy table) as an accessible HTML table
-    with its caption and a source line (:func:`cdp_analysis.output.table_html.render`)."""
+    with its caption and a source line (:func:`cdp_analysis.output.table_html.render`).
+
+    ``decided_by``: the inputs besides the data files that decided which rows appear, for ``run.json``
+    (default: ``table.attrs['decided_by']``, as the chapter's compute set it; :func:`tidy.save_table`)."""
     from IPython.display import HTML, display
 
     check_disclosure(table, name)
-    saved = tidy.save_table(table, name, output_dir)
+    saved = tidy.save_table(table, name, output_dir, decided_by=decided_by)
     shown = saved if view is None else view
     body = table_html.render(shown, caption=caption or "", source=table_html.source_line(saved), digits=digits,
                              name=name)
@@ -104,13 +107,15 @@ def check_disclosure(table: pd.DataFrame, name: str) -> None:
 
 @dataclass
 class TableOutput:
-    """A table a chapter shows: ``name`` (file ``tables/<name>.csv``), the tidy ``table``, a readable ``view``."""
+    """A table a chapter shows: ``name`` (file ``tables/<name>.csv``), the tidy ``table``, a readable ``view``;
+    ``decided_by``: the inputs that chose its rows, for ``run.json`` (default ``table.attrs['decided_by']``)."""
 
     name: str
     table: pd.DataFrame
     view: pd.DataFrame | None = None
     caption: str | None = None
     digits: int | dict | None = None
+    decided_by: list[dict] | None = None
 
 
 @dataclass
@@ -127,7 +132,8 @@ def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
     if isinstance(item, FigureOutput):
         show_figure(item.figure, item.name, output_dir, data=item.data)
     else:
-        show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption, digits=item.digits)
+        show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption, digits=item.digits,
+                   decided_by=item.decided_by)
 
 
 def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
@@ -136,7 +142,7 @@ def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
     Parameters
     ----------
     chapter : Chapter
-        Its ``datasets`` are listed, in order.
+        Its ``datasets`` are listed, in order, then the area lookups (which every run uses).
     tables : list of DataFrame, optional
         The chapter's tables; when given, only the editions their ``source`` columns cite are named (a
         dataset none of whose files is cited, such as the area lookups, is named with all its editions).
@@ -152,7 +158,7 @@ def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
                 local.add(part)
     found = datasets()
     parts = []
-    for name in chapter.datasets:
+    for name in (*chapter.datasets, "lookups"):  # the area lookups every table's areas are defined by, last
         ds = found[name]
         entries = [e for e in ds.entries() if e.path in cited] or ds.entries()
         editions = "; ".join(dict.fromkeys(e.edition for e in entries))

@@ -1,11 +1,15 @@
-"""Which data files each output table and figure was computed from.
+"""Which data files each output table and figure was computed from, and which inputs chose its rows.
 
 When a chapter writes ``tables/<name>.csv`` or ``figures/<name>.png``, the distinct ``source`` citations of
-the rows behind it are recorded in ``<output folder>/.provenance/<output>.json``. The runner gathers these
-into ``run.json`` (:func:`collect`: each output → the raw files it read, with their register entry,
-edition and SHA-256) and into the report's "Where each number comes from" section, then removes the
-folder. So any number in a report is three hops from its publication: report table → ``run.json`` /
-the table's ``source`` column → the data register entry (publisher, edition, link, checksum).
+the rows behind it are recorded in ``<output folder>/.provenance/<output>.json``, with the comparator areas
+among its rows (``area_role`` 'neighbour') and the inputs the chapter says decided which rows appear
+(``decided_by``: the outcomes catalogue, the partnership's own files; :func:`file_input`). The runner gathers
+these into ``run.json`` (:func:`collect`: each output → the raw files it read, with their register entry,
+edition and SHA-256, and ``decided_by``: those inputs with their checksums, and the comparator set behind its
+neighbour rows with its codes and source) and into the report's "Where each number comes from" section, then
+removes the folder. So any number in a report is three hops from its publication: report table → ``run.json`` /
+the table's ``source`` column (and ``source_cell``) → the data register entry (publisher, edition, link,
+checksum).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,22 +32,94 @@ log = logging.getLogger(__name__)
 FOLDER = ".provenance"
 
 
-def record(output_dir, output: str, sources: Iterable[str]) -> None:
-    """Note that ``output`` (a path relative to the output folder) was computed from ``sources`` (citations)."""
+#: ``decided_by`` entry of the comparator set (:func:`collect`): what it decides.
+NEIGHBOUR_ROWS = "the comparator areas (rows with area_role 'neighbour')"
+
+
+def record(output_dir, output: str, sources: Iterable[str], *, decided_by: Sequence[dict] = (),
+           neighbours: Iterable[str] = ()) -> None:
+    """Note that ``output`` (a path relative to the output folder) was computed from ``sources`` (citations).
+
+    ``decided_by``: entries (:func:`file_input`) of the inputs that decided which rows appear, besides the files
+    the values were read from; ``neighbours``: the codes of the comparator areas among its rows (the runner
+    names the comparator set behind them, :func:`collect`)."""
     cited = sorted({part for s in pd.Series(list(sources), dtype=object).dropna().astype(str)
                     for part in s.split("; ") if part})
     name = output.replace("/", "__") + ".json"
-    write_atomic(Path(output_dir) / FOLDER / name, json.dumps({"output": output, "sources": cited}, indent=1) + "\n")
+    rec = {"output": output, "sources": cited, "decided_by": list(decided_by),
+           "neighbours": sorted({str(c) for c in neighbours})}
+    write_atomic(Path(output_dir) / FOLDER / name, json.dumps(rec, indent=1) + "\n")
 
 
-def collect(output_dir: Path, *, remove: bool = True) -> dict[str, dict]:
+def neighbour_codes(table: pd.DataFrame | None) -> list[str]:
+    """The area codes of a tidy table's comparator rows (``area_role`` 'neighbour'), sorted."""
+    if table is None or "area_role" not in table.columns or "area_code" not in table.columns:
+        return []
+    return sorted(table.loc[table["area_role"] == "neighbour", "area_code"].dropna().astype(str).unique())
+
+
+def display_path(path: Path) -> str:
+    """A file's path as ``run.json`` names it: a file of the data register by its path in ``data/raw`` (as in
+    ``reads``), any other by its path from the project folder, or absolute if outside it."""
+    path = Path(path).resolve()
+    raw = paths.raw_dir().resolve()
+    if path.is_relative_to(raw) and register.entry_of(path) is not None:
+        return register.entry_of(path).path
+    root = paths.project_root().resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+
+def file_input(path: Path, input: str, decides: str, **extra) -> dict:
+    """A ``decided_by`` entry for a file read by a chapter (the outcomes catalogue, a file the partnership
+    supplies): ``{"input", "decides", "path" (:func:`display_path`), "sha256", **extra}``, the checksum taken
+    now, as the chapter reads the file."""
+    path = Path(path)
+    return {"input": input, "decides": decides, "path": display_path(path),
+            "sha256": register.checksum(path) if path.is_file() else None, **extra}
+
+
+def settings_files(settings, *keys: str, decides: str) -> list[dict]:
+    """``decided_by`` entries (:func:`file_input`, ``input`` 'local file') of the files a chapter's settings name
+    under ``keys`` (e.g. the partnership's NDTMS ViewIt exports), each with the ``setting`` that names it."""
+    section = getattr(settings, "SECTION", "")
+    return [file_input(path, "local file", decides, setting=f"{section}.{key}" if section else key)
+            for key in keys for path in settings.files(key, where="parameter")]
+
+
+def _decided_by(rec: dict, comparator_set: dict | None) -> list[dict]:
+    """The ``decided_by`` list of one output: the comparator set behind its neighbour rows (checked to hold them),
+    then the inputs the chapter named, each once."""
+    out = []
+    seen = rec.get("neighbours", [])
+    if seen:
+        entry = dict(comparator_set or {"input": "comparator set", "decides": NEIGHBOUR_ROWS, "name": "",
+                                        "codes": [], "source": "not known outside a run"})
+        missing = sorted(set(seen) - set(entry.get("codes", [])))
+        if missing:  # a row of an area that is not in the set: say so rather than hide it
+            log.warning("%s has neighbour rows of %s, not in the comparator set", rec["output"], ", ".join(missing))
+            entry["codes_not_in_set"] = missing
+        out.append(entry)
+    keys = set()
+    for entry in rec.get("decided_by", []):
+        key = (entry.get("input"), entry.get("path"), entry.get("name"))
+        if key not in keys:
+            keys.add(key)
+            out.append(entry)
+    return out
+
+
+def collect(output_dir: Path, *, remove: bool = True, comparator_set: dict | None = None) -> dict[str, dict]:
     """Gather the records of a finished run.
+
+    ``comparator_set``: the run's comparator set (:func:`cdp_analysis.areas.comparators.described`), named in the
+    ``decided_by`` of every output with neighbour rows.
 
     Returns
     -------
     dict
         Output path → ``{"sha256": digest of the output file, "reads": {raw path: {"edition", "sha256"}},
-        "unregistered": [citations not in the data register]}``, sorted by output path.
+        "unregistered": [citations not in the data register], "decided_by": [inputs that decided which rows
+        appear]}``, sorted by output path.
     """
     folder = Path(output_dir) / FOLDER
     out: dict[str, dict] = {}
@@ -61,7 +137,8 @@ def collect(output_dir: Path, *, remove: bool = True) -> dict[str, dict]:
                                  "sha256": register.checksum(raw) if raw.is_file() else None}
         target = Path(output_dir) / rec["output"]
         out[rec["output"]] = {"sha256": register.sha256_of(target) if target.is_file() else None,
-                              "reads": dict(sorted(reads.items())), "unregistered": unregistered}
+                              "reads": dict(sorted(reads.items())), "unregistered": unregistered,
+                              "decided_by": _decided_by(rec, comparator_set)}
     if remove:
         shutil.rmtree(folder, ignore_errors=True)
     return dict(sorted(out.items()))

@@ -6,7 +6,7 @@ every column's meaning and vocabulary, in ``docs/output-schema.md``)::
     indicator_id, indicator_name, area_code, area_name, area_type, sex, age, category_type, category,
     time_period, time_period_sortable, value, lower_ci, upper_ci, lower_ci_998, upper_ci_998, count,
     denominator, value_note, compared_to_england,            <- Fingertips' columns, in snake_case
-    area_role, area_members, measure, unit,                   <- the suite's
+    area_role, area_members, measure, unit, source_cell,      <- the suite's
     [the chapter's breakdown columns, other limits, geography_basis],   <- as the chapter's contract names them
     source
 
@@ -14,7 +14,11 @@ A column that does not apply is blank, never dropped. ``area_role`` is 'cdp' (th
 'member' (one area of a multi-area CDP), 'region', 'england' or 'neighbour'. A multi-area CDP has no ONS
 code: its ``area_code`` is its slug, ``area_type`` 'Combating Drugs Partnership' and ``area_members`` its
 members' codes. ``source`` is the data-register citation of the file(s) the row was computed from
-(``<path in data/raw> [<edition>]``, several joined by '; ').
+(``<path in data/raw> [<edition>]``, several joined by '; '); ``source_cell`` the spreadsheet cell its value was
+read from (``Table 1!E123``: sheet, then the cell in Excel's A1 notation), the cells summed joined by ' + ' in the
+order of the areas' codes, blank where the value was not read from one cell or a sum of cells (so far only the
+ONS drug-deaths workbook's loader keeps cells). It is written to ``tables/<name>.csv`` only, not to the
+Fingertips-headed copy.
 
 Chapters build tables with at least ``area_code, area_name, area_role, time_period, measure, value, unit,
 source``; :func:`conform` fills the rest (blank, or derived: ``time_period_sortable`` from the period's
@@ -51,8 +55,10 @@ FINGERTIPS_COLUMNS = ["indicator_id", "indicator_name", "area_code", "area_name"
                       "category_type", "category", "time_period", "time_period_sortable", "value", "lower_ci",
                       "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator", "value_note",
                       "compared_to_england"]
-#: The suite's own columns every table has, after Fingertips'.
-SUITE_COLUMNS = ["area_role", "area_members", "measure", "unit"]
+#: The suite's own columns every table has, after Fingertips'. ``source_cell``: the spreadsheet cell(s) the value
+#: was read from ('Table 1!E123', several summed joined by ' + '; blank where it was not read from a cell), here
+#: among the columns every table has at the same place, so that tables of every chapter stack.
+SUITE_COLUMNS = ["area_role", "area_members", "measure", "unit", "source_cell"]
 #: Every column of every table (the chapter's breakdown columns come between these and ``source``).
 SCHEMA = [*FINGERTIPS_COLUMNS, *SUITE_COLUMNS, "source"]
 #: What a chapter must supply; :func:`conform` derives or blanks the rest.
@@ -129,7 +135,8 @@ def check_tidy(table: pd.DataFrame, name: str) -> None:
     Checks: every schema column present; ``area_role``, ``sex`` and ``compared_to_england`` in their
     vocabularies; ``area_type`` filled; a CDP row that is not an ONS area lists its ``area_members``; no
     area code made up by joining codes ('E06000061+E06000062'); a row without a value says why in
-    ``value_note`` (a publisher's marker such as ONS's ':', or 'too few events').
+    ``value_note`` (a publisher's marker such as ONS's ':', or 'too few events'); ``source_cell`` blank or
+    cells 'Sheet!A1' joined by ' + '.
     """
     missing = [c for c in SCHEMA if c not in table.columns]
     if missing:
@@ -153,6 +160,15 @@ def check_tidy(table: pd.DataFrame, name: str) -> None:
     if silent.any():
         raise ValueError(f"table '{name}' has rows without a value and without a value_note saying why "
                          f"(first: {table.loc[silent, 'measure'].iloc[0]}, {table.loc[silent, 'area_name'].iloc[0]})")
+    cells = table["source_cell"].fillna("").astype(str)
+    odd = (cells != "") & ~cells.str.fullmatch(_CELLS)
+    if odd.any():
+        raise ValueError(f"table '{name}' has a source_cell '{cells[odd].iloc[0]}' that is not a cell 'Sheet!A1' "
+                         "or cells joined by ' + '")
+
+
+#: ``source_cell``: 'Sheet!A1' (Excel's A1 notation after the sheet's name), several joined by ' + '.
+_CELLS = r"[^!+]+![A-Z]{1,3}[1-9]\d*( \+ [^!+]+![A-Z]{1,3}[1-9]\d*)*"
 
 
 def order_columns(table: pd.DataFrame) -> pd.DataFrame:
@@ -195,7 +211,7 @@ _SORT_FIRST = ["area_code", "area_name", "measure", "indicator_id", "time_period
 
 
 def _sorted_rows(table: pd.DataFrame) -> pd.DataFrame:
-    fixed = set(FINGERTIPS_COLUMNS) | {"area_role", "area_members", "unit", "source"}
+    fixed = set(FINGERTIPS_COLUMNS) | {"area_role", "area_members", "unit", "source_cell", "source"}
     keys = _SORT_FIRST + [c for c in table.columns if c not in fixed and c not in _SORT_FIRST and not is_limit(c)]
     sex_order = table["sex"].map({s: i for i, s in enumerate(SEXES)})
     return (table.assign(_role=table["area_role"].map(ROLE_ORDER), _sex=sex_order)
@@ -278,7 +294,9 @@ def to_fingertips_csv_text(table: pd.DataFrame) -> str:
     Ages gain Fingertips' ' yrs' ('15-64' → '15-64 yrs'); 'Parent Code'/'Parent Name' are the area's region
     (England for a region); 'Recent Trend' and 'Compared to goal' come from ``recent_trend`` and
     ``compared_to_goal`` columns when a chapter has them; 'Time period range' is '1y' for a single year.
-    The suite's own columns (``area_role``, ``measure``, breakdowns, ``source``) are in ``tables/<name>.csv``.
+    The suite's own columns (``area_role``, ``measure``, breakdowns, ``source``, ``source_cell``) are in
+    ``tables/<name>.csv`` only: the copy keeps exactly Fingertips' 27 columns, so tools that read a Fingertips
+    download (by heading or by position) read it unchanged.
     """
     return _fingertips_text(conform(table))
 
@@ -302,18 +320,24 @@ def _fingertips_text(t: pd.DataFrame) -> str:
     return _write_csv(out[FINGERTIPS_HEADINGS])
 
 
-def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | None) -> pd.DataFrame:
+def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | None,
+               decided_by: list[dict] | None = None) -> pd.DataFrame:
     """Conform, check and write ``tables/<name>.csv`` and ``fingertips/<name>.csv`` under ``output_dir``.
 
     Nothing is written when ``output_dir`` is empty. Returns the conformed table (schema columns in order),
-    so a notebook can display what it wrote.
+    so a notebook can display what it wrote. The files' provenance records the rows' ``source`` citations, the
+    codes of their comparator areas and ``decided_by`` (default ``table.attrs['decided_by']``, set by the
+    chapter's compute: the inputs besides the data files that decided which rows appear,
+    :func:`cdp_analysis.output.provenance.file_input`).
     """
+    decided = list(table.attrs.get("decided_by", []) if decided_by is None else decided_by)
     table = conform(table)
     check_tidy(table, name)
     if output_dir:
         for folder, text in (("tables", _csv_text(table)), ("fingertips", _fingertips_text(table))):
             write_atomic(Path(output_dir) / folder / f"{name}.csv", text)
-            provenance.record(output_dir, f"{folder}/{name}.csv", table["source"])
+            provenance.record(output_dir, f"{folder}/{name}.csv", table["source"], decided_by=decided,
+                              neighbours=provenance.neighbour_codes(table))
         log.info("wrote %s.csv (%d rows) in tables/ and fingertips/", name, len(table))
     return table
 

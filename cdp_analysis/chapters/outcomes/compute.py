@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ... import stats
-from ...areas import geography
+from ...areas import aggregate, geography
 from ...areas.partnerships import Partnership
 from ...data import local_data
 from ...data.register import cite
-from ...output import escape, tidy
+from ...output import escape, provenance, tidy
 from .. import treatment_gap
 from ..registry import chapter_of_table
 from .settings import Settings
@@ -192,20 +192,14 @@ def local_cells(cdp: Partnership, raw: pd.DataFrame) -> pd.DataFrame:
     (only where every member supplied the metric for the period), region and England as supplied."""
     groups = cdp.reporting_areas()
     t = raw.drop(columns=["area_name"]).rename(columns={"area_code": "code"}).merge(groups, on="code")
-    cdp_rows = t[t["area_role"] == "cdp"]
     keys = [*_AREA, "period", "metric_id"]
-    n = cdp_rows.groupby(keys)["code"].transform("size")
-    summed = cdp_rows[n == len(cdp.members)].groupby(keys, as_index=False).agg(
-        numerator=("numerator", "sum"), denominator=("denominator", lambda s: s.sum(min_count=len(s))),
-        origin=("origin", "first"), source=("source", lambda s: "; ".join(sorted(set(s)))))
-    partial = cdp_rows[n < len(cdp.members)].drop_duplicates(keys)
-    partial = partial[keys].assign(partial=True)
+    summed = aggregate.sum_members(t[t["area_role"] == "cdp"], cdp, keys=keys, values=["numerator", "denominator"],
+                                   first=["origin"], keep_incomplete=True)
     others = t[t["area_role"] != "cdp"][[*keys, "numerator", "denominator", "origin", "source"]]
-    out = pd.concat([summed, others], ignore_index=True).assign(partial=False)
-    if len(partial):
-        out = pd.concat([out, partial.assign(numerator=np.nan, denominator=np.nan, origin="local",
-                                             source="")], ignore_index=True)
-    return out
+    partial = summed[summed["incomplete"]].drop(columns="incomplete").assign(origin="local", partial=True)
+    out = pd.concat([summed[~summed["incomplete"]].drop(columns="incomplete"), others],
+                    ignore_index=True).assign(partial=False)
+    return pd.concat([out, partial], ignore_index=True) if len(partial) else out
 
 
 def disclosure_control(cells: pd.DataFrame, cat: pd.DataFrame, threshold: int, members: tuple[str, ...]
@@ -278,13 +272,11 @@ def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tu
     lims = pd.DataFrame(np.nan, index=cells.index, columns=["lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"])
     ok = prop & x.notna().to_numpy() & n.notna().to_numpy()
     if ok.any():
-        p = stats.proportion(pd.DataFrame({"x": x[ok], "n": n[ok], "i": cells.index[ok]}), "x", "n", group_by="i",
-                             confidence=(0.95, 0.998), multiplier=100).set_index("i")
+        p = tidy.from_stats(stats.proportion(pd.DataFrame({"x": x[ok], "n": n[ok], "i": cells.index[ok]}), "x", "n",
+                                             group_by="i", confidence=(0.95, 0.998), multiplier=100)).set_index("i")
         value[ok] = p["value"].reindex(cells.index[ok]).to_numpy()
-        lims.loc[ok, "lower_ci"] = p["lower95_0cl"].reindex(cells.index[ok]).to_numpy()
-        lims.loc[ok, "upper_ci"] = p["upper95_0cl"].reindex(cells.index[ok]).to_numpy()
-        lims.loc[ok, "lower_ci_998"] = p["lower99_8cl"].reindex(cells.index[ok]).to_numpy()
-        lims.loc[ok, "upper_ci_998"] = p["upper99_8cl"].reindex(cells.index[ok]).to_numpy()
+        for c in lims.columns:
+            lims.loc[ok, c] = p[c].reindex(cells.index[ok]).to_numpy()
     hide = stats.disclosure.derived_mask(cells["numerator_suppressed"], cells["denominator_suppressed"] & prop)
     value[hide] = np.nan
     lims.loc[hide] = np.nan
@@ -410,6 +402,12 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
             "source"]
     t = tidy.conform(t.reindex(columns=keep))
     t.attrs["disclosure_threshold"] = settings.disclosure_threshold
+    # what chose the rows, for run.json: the catalogue (one row per metric) and the partnership's files
+    t.attrs["decided_by"] = [
+        provenance.file_input(local_data.catalogue_path(), "outcomes catalogue",
+                              "the metrics listed: a row for every metric of the catalogue, public and local"),
+        *provenance.settings_files(settings, "local_data", decides="the local metrics supplied, their areas and "
+                                                                    "periods (rows of origin 'local')")]
     return Outcomes(cdp=cdp, settings=settings, outcomes=t, catalogue=cat, earlier=earlier, synthetic=synthetic)
 
 

@@ -3,8 +3,8 @@
 :func:`age_sex_strata`).
 
 The drug-use estimates are in :mod:`.drug_use`. No figures, sentences, captions or HTML here: everything
-shown is built from these tables in :mod:`.present`. Other chapters call :func:`one_published_area` and
-:func:`ocu_table`.
+shown is built from these tables in :mod:`.present`. Other chapters call :func:`ocu_table`;
+``one_published_area`` is re-exported from :mod:`cdp_analysis.areas.aggregate` (the one aggregation rule).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ... import stats
-from ...areas import comparators, current_population, geography, vintage
+from ...areas import aggregate, comparators, current_population, geography, vintage
+from ...areas.aggregate import one_published_area  # noqa: F401  (re-exported: prevalence.one_published_area)
 from ...areas.partnerships import Partnership
 from ...data import ohid_alcohol_dependence, ons_csew, ons_population, register, transcribed
 from ...data.register import cite
@@ -33,19 +34,12 @@ OCU_LOCAL_MEASURES = ("ocu_estimated_users_15_64",)
 # --- alcohol dependence ---------------------------------------------------------------------------------
 
 
-def _adults(year: int) -> pd.Series:
-    """Residents aged 18+ of every current upper-tier area, region and England in mid-``year``."""
-    pop = current_population.current_areas([year])
-    pop = pop[(pop["sex"] == "persons") & (pop["age"] >= 18)]
-    return pop.groupby("code")["population"].sum()
-
-
 def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``prevalence_alcohol``: dependent adults (18+) and the rate per 100 adults, with limits, for the CDP, its
     members, region(s), England and its comparator areas, every period published."""
     est = ohid_alcohol_dependence.estimates()
     pop_year = min(ons_population.available_years())  # the nearest held to the estimates' periods (2017/18)
-    adults = _adults(pop_year)
+    adults = current_population.adults(pop_year)
     pop_source = current_population.current_areas([pop_year]).groupby("code")["source"].first()
     current = vintage.to_current(est[["code", "period", "dependent", "lower_ci", "upper_ci"]], values=[
         "dependent", "lower_ci", "upper_ci"], kind="count", population=adults, current_codes=geography.utla_codes())
@@ -61,26 +55,17 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
         hit = table[table["code"] == g.code].assign(**{k: getattr(g, k) for k in _AREA})
         rows.append(hit)
     t = pd.concat(rows, ignore_index=True)
-    # a CDP: the sum of its members; limits only where they are one published area's (apportioned or as is)
-    cdp_rows = t[t["area_role"] == "cdp"]
-    summed = cdp_rows.groupby([*_AREA, "period"], as_index=False, dropna=False).agg(
-        dependent=("dependent", "sum"), lower_ci=("lower_ci", lambda v: v.sum(min_count=len(v))),
-        upper_ci=("upper_ci", lambda v: v.sum(min_count=len(v))),
-        n=("code", "size"), geography_basis=("geography_basis", lambda v: register.join_distinct(*v)))
-    if not one_published_area(cdp):
-        summed[["lower_ci", "upper_ci"]] = np.nan
-        summed["geography_basis"] = "sum of the members' estimates (no limits: separately modelled areas)"
-    elif len(cdp.members) > 1:
-        summed["geography_basis"] = "as published for the former area the members replaced"
-    t = pd.concat([t[t["area_role"] != "cdp"], summed.drop(columns="n")], ignore_index=True)
-    # regions: the sum of their areas' estimates, without limits (separately modelled areas)
-    for rc in sorted(set(groups.loc[groups["area_role"] == "region", "code"])):
-        codes = geography.areas("utla").query("region_code == @rc")["code"]
-        part = current[current["code"].isin(codes)].groupby("period", as_index=False)["dependent"].sum(min_count=1)
-        g = groups[groups["code"] == rc].iloc[0]
-        t = pd.concat([t, part.assign(**{k: g[k] for k in _AREA}, lower_ci=np.nan, upper_ci=np.nan,
-                                      geography_basis="sum of the region's areas' estimates (no limits)")],
-                      ignore_index=True)
+    # the CDP and its region(s): the one aggregation rule. The Isles of Scilly have no estimate of their own
+    # (OHID publishes them with Cornwall), so the members and areas held are summed (every_member/every_area
+    # False); a region from the estimates of all its current areas, not only the reporting areas
+    cdp_rows = aggregate.sum_members(
+        t[t["area_role"] == "cdp"], cdp, keys=[*_AREA, "period"], values=["dependent"],
+        limits=["lower_ci", "upper_ci"], every_member=False,
+        basis="sum of the members' estimates (no limits: separately modelled areas)")
+    regions = aggregate.sum_regions(current, groups, keys=["period"], values=["dependent"],
+                                    limits=["lower_ci", "upper_ci"], every_area=False,
+                                    basis="sum of the region's areas' estimates (no limits)")
+    t = pd.concat([t[t["area_role"] != "cdp"], cdp_rows, regions], ignore_index=True)
     members_of = {c: list(cdp.members) if c == cdp.code else [c] for c in t["area_code"]}
     denom = t["area_code"].map(lambda c: float(sum(adults.get(m, np.nan) for m in members_of[c])))
     t["population"] = denom
@@ -106,15 +91,6 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     keep = [*_AREA, "time_period", "measure", "age_group", "method", "value", "lower_ci", "upper_ci", "count",
             "denominator", "unit", "compared_to_england", "geography_basis", "source"]
     return tidy.conform(out[keep])
-
-
-def one_published_area(cdp: Partnership) -> bool:
-    """True if the CDP's members are one area of the estimates' vintage, whole (so its limits are published):
-    one member, or every successor of one former area (Northamptonshire)."""
-    if len(cdp.members) == 1:
-        return True
-    parents = {p for m in cdp.members for p in vintage.predecessors(m, old_type="CTY")}
-    return len(parents) == 1 and set(vintage.successors(next(iter(parents)))) == set(cdp.members)
 
 
 # --- OCU ------------------------------------------------------------------------------------------------
@@ -237,12 +213,12 @@ def age_sex_strata(p: Prevalence) -> pd.DataFrame:
     inputs = _age_sex_inputs(p.settings, pops)
     inputs = inputs[(inputs["survey_year"] == p.latest_survey) & (inputs["age_group"] == "16-59") & inputs["rate"].notna()]
     keys = ["area_code", "area_name", "area_role", "drug", "sex", "band"]
-    est = stats.synthetic_estimate(inputs, "population", "rate", "base", group_by=keys,
-                                   design_factor=p.settings.design_factor)
+    est = tidy.from_stats(stats.synthetic_estimate(inputs, "population", "rate", "base", group_by=keys,
+                                                   design_factor=p.settings.design_factor))
     src = inputs.groupby(keys)[["source", "pop_source"]].agg(lambda v: cite(*v)).reset_index()
     est = est.merge(src, on=keys)
     return pd.DataFrame({"area_code": est["area_code"], "area_name": est["area_name"], "area_role": est["area_role"],
                          "time_period": p.latest_survey, "measure": "expected users", "drug": est["drug"],
                          "sex": est["sex"].map({"males": "Male", "females": "Female"}), "age_band": est["band"],
-                         "value": est["expected"], "lower_ci": est["lowercl"], "upper_ci": est["uppercl"],
+                         "value": est["expected"], "lower_ci": est["lower_ci"], "upper_ci": est["upper_ci"],
                          "unit": "persons", "source": [cite(a, b) for a, b in zip(est["source"], est["pop_source"])]})

@@ -83,8 +83,9 @@ def _indicator(drug: str, recall: str, method: str, measure: str) -> tuple[str, 
 def _tidy_estimates(est: pd.DataFrame, *, source: pd.Series) -> pd.DataFrame:
     """Two rows per estimate (expected persons; % of the age group), in the tidy schema."""
     rows = []
-    for measure, unit, value, lo, hi in (("expected users", "persons", "expected", "lowercl", "uppercl"),
-                                         ("percent of age group", "%", "percent", "percent_lowercl", "percent_uppercl")):
+    est = tidy.from_stats(est)
+    for measure, unit, value, lo, hi in (("expected users", "persons", "expected", "lower_ci", "upper_ci"),
+                                         ("percent of age group", "%", "percent", "percent_lower_ci", "percent_upper_ci")):
         part = est.assign(measure=measure, unit=unit, value=est[value], lower_ci=est[lo], upper_ci=est[hi],
                           count=est["expected"] if unit == "%" else np.nan,
                           denominator=est["population"] if unit == "%" else np.nan, source=source)

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 
 from ... import stats
-from ...areas import comparators, current_population, geography, vintage
+from ...areas import aggregate, comparators, current_population, geography, vintage
 from ...areas.partnerships import Partnership
 from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_population, ons_sdg
 from ...data.register import cite
 from ...errors import InputError
 from ...memo import memoised
-from ...output import tidy
+from ...output import provenance, tidy
 from .. import prevalence
 from .settings import ALCOHOL, FINGERTIPS_UNMET, NAME, OCU, Settings, read_fingertips_export
 
@@ -40,11 +40,6 @@ _VALUES = ["treated", "need", "need_lower", "need_upper"]
 
 
 # --- inputs ---------------------------------------------------------------------------------------------
-
-
-def _adults(year: int) -> pd.Series:
-    pop = current_population.current_areas([year])
-    return pop[(pop["sex"] == "persons") & (pop["age"] >= 18)].groupby("code")["population"].sum()
 
 
 def need_with_limits() -> pd.DataFrame:
@@ -91,7 +86,7 @@ def _alcohol_all_areas() -> pd.DataFrame:
     wide["need_period"] = wide["need_period"].fillna(wide["period"])
     year = min(ons_population.available_years())
     current = vintage.to_current(wide[["code", "period", *_VALUES]], values=_VALUES, kind="count",
-                                 population=_adults(year), current_codes=geography.utla_codes())
+                                 population=current_population.adults(year), current_codes=geography.utla_codes())
     # limits of separately modelled areas cannot be added up
     current.loc[current["geography_basis"] == vintage.AGGREGATED, ["need_lower", "need_upper"]] = np.nan
     england = wide[wide["code"] == geography.ENGLAND_CODE].assign(geography_basis=vintage.AS_PUBLISHED)
@@ -99,7 +94,12 @@ def _alcohol_all_areas() -> pd.DataFrame:
     periods = wide.drop_duplicates("period").set_index("period")["need_period"]
     out["need_period"] = out["period"].map(lambda p: periods.get(p, p))
     sdg_src, est_src = sdg["source"].iloc[0], ohid_alcohol_dependence.estimates()["source"].iloc[0]
-    source = np.where(out["need_lower"].notna(), cite(sdg_src, est_src), sdg_src)
+    source = pd.Series(np.where(out["need_lower"].notna(), cite(sdg_src, est_src), sdg_src), index=out.index)
+    # a value apportioned from a former area by adult population cites the population it was shared by
+    shared = out["geography_basis"] == vintage.APPORTIONED
+    if shared.any():
+        pop_src = current_population.current_areas([year]).groupby("code")["source"].first()
+        source[shared] = [cite(s, pop_src.get(c, "")) for s, c in zip(source[shared], out.loc[shared, "code"])]
     return out.assign(substance=ALCOHOL, pairing="ONS SDG 3.5.1 (NDTMS numbers in treatment and the OHID/Sheffield "
                                                  "estimate of the same year, as ONS pairs them)",
                       source=source).sort_values(["code", "period"], ignore_index=True)
@@ -203,39 +203,19 @@ def area_pairs(cdp: Partnership, settings: Settings) -> pd.DataFrame:
 
 
 def _combine(pairs: pd.DataFrame, groups: pd.DataFrame, cdp: Partnership) -> pd.DataFrame:
-    """Pairs of the reporting areas: the CDP is the sum of its members (limits only if they are one published
-    area, whole); a region is the sum of its areas (no limits)."""
+    """Pairs of the reporting areas by the one aggregation rule (:mod:`cdp_analysis.areas.aggregate`): the CDP
+    is the sum of its members, each pair only when every member has it (limits only if they are one published
+    area); a region is the sum of all its areas' ONS SDG pairs (no limits)."""
     rows = pairs.merge(groups[groups["area_role"] != "region"], on="code")
-    one = prevalence.one_published_area(cdp)
-    keys = [*_AREA, "substance", "period"]
-    cdp_rows = rows[rows["area_role"] == "cdp"]
-    if len(cdp.members) > 1:
-        n = cdp_rows.groupby(keys)["code"].transform("size")
-        cdp_rows = cdp_rows[n == len(cdp.members)]  # every member present
-        summed = cdp_rows.groupby(keys, as_index=False).agg(
-            treated=("treated", "sum"), need=("need", lambda v: v.sum(min_count=len(v))),
-            need_lower=("need_lower", lambda v: v.sum(min_count=len(v))),
-            need_upper=("need_upper", lambda v: v.sum(min_count=len(v))),
-            need_period=("need_period", "first"), pairing=("pairing", "first"), source=("source", lambda v: cite(*v)),
-            geography_basis=("geography_basis", "first"), rounded_to=("rounded_to", "max"))
-        if not one:
-            summed[["need_lower", "need_upper"]] = np.nan
-            summed["geography_basis"] = "sum of the members (no limits: separately modelled areas)"
-        else:
-            summed["geography_basis"] = "as published for the former area the members replaced"
-        cdp_rows = summed
-    regions = []
-    for g in groups[groups["area_role"] == "region"].itertuples():
-        codes = set(geography.areas("utla").query("region_code == @g.code")["code"])
-        part = pairs[pairs["code"].isin(codes) & pairs["pairing"].str.startswith("ONS SDG")]
-        n = part.groupby(["substance", "period"])["code"].transform("size")
-        part = part[n == len(codes)]
-        s = part.groupby(["substance", "period"], as_index=False).agg(
-            treated=("treated", "sum"), need=("need", "sum"), need_period=("need_period", "first"),
-            pairing=("pairing", "first"), source=("source", "first"))
-        regions.append(s.assign(**{k: getattr(g, k) for k in _AREA}, need_lower=np.nan, need_upper=np.nan,
-                                geography_basis="sum of the region's areas (no limits)"))
-    return pd.concat([rows[rows["area_role"] != "cdp"], cdp_rows, *regions], ignore_index=True)
+    cdp_rows = aggregate.sum_members(
+        rows[rows["area_role"] == "cdp"], cdp, keys=[*_AREA, "substance", "period"], values=["treated", "need"],
+        limits=["need_lower", "need_upper"], first=["need_period", "pairing"], agg={"rounded_to": "max"},
+        basis="sum of the members (no limits: separately modelled areas)")
+    sdg = pairs[pairs["pairing"].str.startswith("ONS SDG")]
+    regions = aggregate.sum_regions(sdg, groups, keys=["substance", "period"], values=["treated", "need"],
+                                    limits=["need_lower", "need_upper"], first=["need_period", "pairing", "source"],
+                                    basis="sum of the region's areas (no limits)")
+    return pd.concat([rows[rows["area_role"] != "cdp"], cdp_rows, regions], ignore_index=True)
 
 
 def _indicator(substance: str, measure: str) -> tuple[str, str]:
@@ -255,12 +235,12 @@ def gap_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     groups = comparators.reporting_areas(cdp)
     pairs = _combine(area_pairs(cdp, settings), groups, cdp)
     with_need = pairs[pairs["need"].notna() & pairs["treated"].notna()].reset_index(drop=True)
-    m = stats.met_need(with_need.assign(_i=with_need.index), "treated", "need", "need_lower", "need_upper",
-                       group_by="_i").set_index("_i").reindex(with_need.index)
+    m = tidy.from_stats(stats.met_need(with_need.assign(_i=with_need.index), "treated", "need", "need_lower",
+                                       "need_upper", group_by="_i")).set_index("_i").reindex(with_need.index)
     published = with_need.get("unmet_published", pd.Series(np.nan, index=with_need.index)).notna()
     unmet = np.where(published, with_need.get("unmet_published"), m["unmet_need"])
-    unmet_lo = np.where(published, with_need.get("unmet_lower_published"), m["unmet_lowercl"])
-    unmet_hi = np.where(published, with_need.get("unmet_upper_published"), m["unmet_uppercl"])
+    unmet_lo = np.where(published, with_need.get("unmet_lower_published"), m["unmet_lower_ci"])
+    unmet_hi = np.where(published, with_need.get("unmet_upper_published"), m["unmet_upper_ci"])
     base = with_need[[*_AREA, "substance", "period", "need_period", "pairing", "geography_basis", "source"]]
     rates = []
     for measure, v, lo, hi in (("met need", 100 - unmet, 100 - unmet_hi, 100 - unmet_lo),
@@ -390,8 +370,13 @@ def build(cdp: Partnership, settings: Settings | None = None) -> TreatmentGap:
     settings.check_data(where="parameter")
     gap = gap_table(cdp, settings)
     ocu = prevalence.ocu_table(cdp, cdp.chapter_settings(prevalence.NAME))
-    return TreatmentGap(cdp=cdp, settings=settings, gap=gap, capacity=capacity_table(cdp, settings, gap),
-                        ocu_estimates=ocu)
+    capacity = capacity_table(cdp, settings, gap)
+    # the partnership's own exports named in the settings decide rows of both tables (for run.json)
+    for table in (gap, capacity):
+        table.attrs["decided_by"] = provenance.settings_files(
+            settings, "viewit", "fingertips", decides="rows of the partnership's own exports: later years of "
+                                                      "numbers in treatment (ViewIt), unmet need (Fingertips)")
+    return TreatmentGap(cdp=cdp, settings=settings, gap=gap, capacity=capacity, ocu_estimates=ocu)
 
 
 # --- what the figures plot ---------------------------------------------------------------------------------

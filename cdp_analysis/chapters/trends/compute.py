@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ... import stats
-from ...areas import comparators, current_population, geography, vintage
+from ...areas import aggregate, comparators, current_population, geography, vintage
 from ...areas.partnerships import Partnership
 from ...data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug_deaths_national, ons_population
 from ...data.register import cite
@@ -35,16 +35,17 @@ log = logging.getLogger(__name__)
 
 
 @by_content()
-def _current(table: pd.DataFrame, values: list[str], kind: str) -> pd.DataFrame:
-    """Rows of the ONS workbook on current areas (regions and England kept as published).
+def _current(table: pd.DataFrame, values: list[str], kind: str, text: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Rows of the ONS workbook on current areas (regions and England kept as published); ``text`` columns
+    (e.g. ``source_cell``) travel with the values (:func:`cdp_analysis.areas.vintage.to_current`).
 
     The same whole-workbook step for every CDP: memoised by the table's content, so a batch worker does it once."""
     pop = current_population.current_areas([min(ons_population.available_years())])
     pop = pop[pop["sex"] == "persons"].groupby("code")["population"].sum()
-    keys = [c for c in table.columns if c not in values and c != "code"]
-    cur = vintage.to_current(table[["code", *keys, *values]], values=values, kind=kind, population=pop,
-                             current_codes=geography.utla_codes())
-    big = table[table["code"].str[:3].isin(["E12", "E92"])][["code", *keys, *values]]
+    keys = [c for c in table.columns if c not in values and c not in text and c != "code"]
+    cur = vintage.to_current(table[["code", *keys, *values, *text]], values=values, kind=kind, population=pop,
+                             current_codes=geography.utla_codes(), text=text)
+    big = table[table["code"].str[:3].isin(["E12", "E92"])][["code", *keys, *values, *text]]
     big = big.assign(geography_basis=vintage.AS_PUBLISHED)
     return pd.concat([cur, big], ignore_index=True)
 
@@ -55,41 +56,42 @@ def deaths_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     groups = comparators.reporting_areas(cdp)
     ann = ons_drug_deaths.annual()
     src = ann["source"].iloc[0]
-    annual = _current(ann[["code", "cause", "year", "deaths"]], ["deaths"], "count").merge(groups, on="code")
+    # source_cell: the workbook cell(s) each value was read from, summed where an area is built from several
+    cell = ("source_cell",)
+    annual = _current(ann[["code", "cause", "year", "deaths", *cell]], ["deaths"], "count", cell).merge(groups,
+                                                                                                         on="code")
     annual = annual.assign(time_period=annual["year"].astype(str), sex="Persons", measure="deaths", unit="deaths",
                            value=annual["deaths"], source=src,
                            # a blank cell in ONS's table (e.g. City of London, 2021) is not a zero: ONS writes 0
                            value_note=np.where(annual["deaths"].isna(), "no figure in ONS's table (blank cell)", ""))
     pooled_raw = ons_drug_deaths.pooled()
-    counts = _current(pooled_raw[["code", "cause", "sex", "period", "deaths"]], ["deaths"], "count")
-    rates = pooled_raw[["code", "cause", "sex", "period", "rate", "lower_ci", "upper_ci", "rate_note"]]
+    counts = _current(pooled_raw[["code", "cause", "sex", "period", "deaths", *cell]], ["deaths"], "count", cell)
+    rates = pooled_raw[["code", "cause", "sex", "period", "rate", "lower_ci", "upper_ci", "rate_note",
+                        "rate_source_cell"]]
     pooled = counts.merge(rates, on=["code", "cause", "sex", "period"], how="left")
     # a rate only where the area is as published (or a renamed code): never averaged or apportioned
     exact = pooled["geography_basis"].isin([vintage.AS_PUBLISHED, vintage.RENAMED])
     pooled.loc[~exact, ["rate", "lower_ci", "upper_ci"]] = np.nan
+    pooled["rate_source_cell"] = pooled["rate_source_cell"].where(exact, "").fillna("")
     pooled.loc[~exact, "rate_note"] = "no published rate for this area on current boundaries"
     pooled = pooled.merge(groups, on="code")
     pooled = pooled.assign(time_period=pooled["period"], source=src)
     p_deaths = pooled.assign(measure="deaths", unit="deaths", value=pooled["deaths"], lower_ci=np.nan,
                              upper_ci=np.nan, value_note="")
     p_rates = pooled.assign(measure="asmr", unit="per 100,000 (age-standardised, ESP2013)", value=pooled["rate"],
-                            value_note=pooled["rate_note"].fillna(""))
+                            value_note=pooled["rate_note"].fillna(""), source_cell=pooled["rate_source_cell"])
     t = pd.concat([annual, p_deaths, p_rates], ignore_index=True)
-    # the CDP: the sum of its members' deaths; no published rate for a multi-area CDP
-    cdp_rows = t[t["area_role"] == "cdp"]
-    if len(cdp.members) > 1:
-        keys = [*_AREA, "cause", "sex", "measure", "time_period", "unit"]
-        d = cdp_rows[cdp_rows["measure"] == "deaths"]
-        n = d.groupby(keys)["code"].transform("size")
-        d = d[n == len(cdp.members)].groupby(keys, as_index=False).agg(
-            value=("value", "sum"), source=("source", "first"), geography_basis=("geography_basis", "first"))
-        d = d.assign(geography_basis="sum of the members' deaths", value_note="", lower_ci=np.nan, upper_ci=np.nan)
-        r = cdp_rows[cdp_rows["measure"] == "asmr"].drop_duplicates([*keys]).assign(
-            value=np.nan, lower_ci=np.nan, upper_ci=np.nan,
-            value_note="no published rate for the partnership as a whole: see its members' rates",
-            geography_basis="")
-        cdp_rows = pd.concat([d, r[d.columns.intersection(r.columns)]], ignore_index=True)
-    t = pd.concat([t[t["area_role"] != "cdp"], cdp_rows], ignore_index=True)
+    # the CDP: the sum of its members' deaths (the one aggregation rule; cells in the members' order); no
+    # published rate for a multi-area CDP
+    cdp_rows, keys = t[t["area_role"] == "cdp"], [*_AREA, "cause", "sex", "measure", "time_period", "unit"]
+    d = aggregate.sum_members(cdp_rows[cdp_rows["measure"] == "deaths"].sort_values("code", kind="stable"), cdp,
+                              keys=keys, values=["value"], agg={"source_cell": " + ".join},
+                              basis="sum of the members' deaths",
+                              missing_note="not every member has a figure in ONS's table (blank cell)")
+    r = aggregate.no_sum_rows(cdp_rows[cdp_rows["measure"] == "asmr"], cdp, keys=keys,
+                              values=["value", "lower_ci", "upper_ci"],
+                              note="no published rate for the partnership as a whole: see its members' rates")
+    t = pd.concat([t[t["area_role"] != "cdp"], d, r], ignore_index=True)
     if settings.first_year is not None:
         t = t[t["time_period"].str[:4].astype(int) >= settings.first_year]
     t = t.assign(indicator_id="cdp.trends." + t["cause"].map(geography.slugify) + "." + t["measure"],
@@ -97,8 +99,8 @@ def deaths_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
                                          "Deaths related to " + t["cause"] + ", age-standardised rate per 100,000",
                                          "Deaths related to " + t["cause"] + " (registrations)"))
     keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "cause", "measure", "sex", "value", "lower_ci",
-            "upper_ci", "unit", "value_note", "geography_basis", "source"]
-    return tidy.conform(t[keep])
+            "upper_ci", "unit", "value_note", "geography_basis", "source", "source_cell"]
+    return tidy.conform(t[keep].assign(source_cell=t["source_cell"].fillna("")))
 
 
 def _annual_series(deaths: pd.DataFrame, cause: str, role: str) -> pd.DataFrame:
@@ -301,9 +303,8 @@ def alcohol_mortality_table(cdp: Partnership) -> pd.DataFrame:
                                                   value_note=f.loc[raw["code"] == old, "value_note"].fillna("").to_numpy())
         t = pd.concat([t[t["area_role"] != "cdp"], cdp_rows], ignore_index=True)
     elif len(cdp.members) > 1:
-        c = t[t["area_role"] == "cdp"].drop_duplicates(["sex", "time_period"])
-        c = c.assign(**dict.fromkeys(values, np.nan), geography_basis="",
-                     value_note="no published rate for the partnership as a whole: see its members' rates")
+        c = aggregate.no_sum_rows(t[t["area_role"] == "cdp"], cdp, keys=[*_AREA, "sex", "time_period"], values=values,
+                                  note="no published rate for the partnership as a whole: see its members' rates")
         t = pd.concat([t[t["area_role"] != "cdp"], c], ignore_index=True)
     eng = t[t["area_role"] == "england"].set_index(["sex", "time_period"])["value"]
     t["england_value"] = pd.MultiIndex.from_frame(t[["sex", "time_period"]]).map(eng.get)

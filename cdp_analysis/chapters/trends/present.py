@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from ...data import fingertips, ons_drug_deaths, ons_drug_deaths_national
-from ...output import figures
+from ...output import figures, provenance
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
+from ..treatment_gap import NAME as TREATMENT_GAP
 from .compute import _EW, Trends, _annual_series, substance_deaths
 from .series import ALCOHOL_MORTALITY, CAUSES, SUBSTANCES
 
@@ -306,7 +307,10 @@ def trends_output(tr: Trends) -> TableOutput:
     return TableOutput("trends", tr.trends, view=view,
                        caption="Trend tests: annual percentage change (numbers of deaths or adults), joinpoint average "
                                "annual percentage change, the comparison with England, and the Fingertips marker "
-                               "(met need, percentage points a year). Segments are in the CSV")
+                               "(met need, percentage points a year). Segments are in the CSV",
+                       decided_by=provenance.settings_files(  # the partnership's ViewIt exports: its own series
+                           tr.cdp.chapter_settings(TREATMENT_GAP), "viewit",
+                           decides="the partnership's series of adults in treatment (its trend rows)"))
 
 
 def deaths_output(tr: Trends) -> TableOutput:

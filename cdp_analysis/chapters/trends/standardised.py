@@ -71,16 +71,16 @@ def standardised_table(cdp: Partnership, deaths: pd.DataFrame) -> pd.DataFrame:
         observed = observed[observed["n_years"] == len(years)].drop(columns="n_years")
         bandrows = local.assign(n=3 * local["population"], x_ref=local["age_group"].map(ref),
                                 n_ref=3 * local["age_group"].map(eng_pop))
-        isr = stats.isr_ratio(bandrows, "x", "n", "x_ref", "n_ref", group_by=_AREA, observed_totals=observed)
+        isr = tidy.from_stats(stats.isr_ratio(bandrows, "x", "n", "x_ref", "n_ref", group_by=_AREA,
+                                              observed_totals=observed))
         totals = local.groupby(_AREA, as_index=False)["population"].sum().merge(observed, on=_AREA)
-        crude = stats.crude_rate(totals.assign(n=3 * totals["population"]), "x", "n", group_by=_AREA,
-                                 multiplier=100_000)
+        crude = tidy.from_stats(stats.crude_rate(totals.assign(n=3 * totals["population"]), "x", "n", group_by=_AREA,
+                                                 multiplier=100_000))
         src = cite(ann["source"].iloc[0], nat["source"].iloc[0], pop_src)
         isr = isr.assign(cause=cause, measure="indirectly standardised ratio", unit="ratio (England = 1)",
-                         lower_ci=isr["lowercl"], upper_ci=isr["uppercl"], count=isr["observed"],
-                         denominator=isr["expected"], method=isr["method"])
-        crude = crude.assign(cause=cause, measure="crude rate", unit="per 100,000 a year", lower_ci=crude["lowercl"],
-                             upper_ci=crude["uppercl"], count=crude["x"], denominator=crude["n"])
+                         count=isr["observed"], denominator=isr["expected"], method=isr["method"])
+        crude = crude.assign(cause=cause, measure="crude rate", unit="per 100,000 a year", count=crude["x"],
+                             denominator=crude["n"])
         for part in (isr, crude):
             rows.append(part.assign(source=src))
     t = pd.concat(rows, ignore_index=True)
