@@ -25,12 +25,15 @@ class InputError(Exception):
         What the analyst should do about it.
     """
 
+    #: The longest problem text shown: a message names the cell that is wrong, it never repeats a whole file.
+    MAX_PROBLEM = 600
+
     def __init__(self, problem: str, *, file: str | Path | None = None, where: str | None = None,
                  hint: str | None = None):
-        self.problem = problem
-        self.file = str(file) if file is not None else None
-        self.where = where
-        self.hint = hint
+        self.problem = _printable(problem, self.MAX_PROBLEM)
+        self.file = _printable(file, 300) if file is not None else None
+        self.where = _printable(where, 300) if where is not None else None
+        self.hint = _printable(hint, self.MAX_PROBLEM) if hint is not None else None
         super().__init__(self.message)
 
     @property
@@ -42,6 +45,13 @@ class InputError(Exception):
 
     def __reduce__(self):  # keep picklable (papermill/kernels may pickle exceptions)
         return (_rebuild, (self.problem, self.file, self.where, self.hint))
+
+
+def _printable(text, limit: int) -> str:
+    """``text`` with control characters (a terminal's escape sequences among them) shown as '?', line breaks kept,
+    at most ``limit`` characters: what came from a file or a params value cannot drive the terminal."""
+    text = "".join(ch if ch.isprintable() or ch == "\n" else "?" for ch in str(text))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _rebuild(problem, file, where, hint):

@@ -284,3 +284,59 @@ def test_the_runner_itself_refuses_a_folder_name_outside_the_root(tmp_path, slug
     with pytest.raises(InputError):
         runner._keep_failed(work, root, slug)
     assert_untouched(planted)
+
+
+# --------------------------------------------------------------------------------------------------
+# found by an adversarial review
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("chapters: " + "[" * 500 + "]" * 500, "nested too deeply"),
+    ("n_neighbours: " + "9" * 4301, "a value cannot be read"),
+], ids=["deep-nesting", "4301-digit-integer"])
+def test_a_params_file_that_breaks_the_yaml_parser_names_the_file_and_stops_no_other_cdp(project, cli, text, problem):
+    write(project / "params" / "cdps" / "deep-cdp.yaml", f"name: X\nmembers: [E09000003]\n{text}\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.get("deep-cdp")
+    assert_message(exc, "deep-cdp.yaml", problem)
+    assert partnerships.get("nottinghamshire").members == ("E10000024",)
+    res = cli("areas", root=project)
+    assert res.returncode == 2 and "Traceback" not in res.stderr + res.stdout and "nottinghamshire" in res.stdout
+
+
+def test_a_named_file_cannot_take_a_single_areas_folder_and_does_not_stop_the_others(project):
+    write(project / "params" / "cdps" / "nottingham.yaml", "name: Nottingham city\nmembers: [E10000024]\n")
+    with pytest.raises(InputError) as exc:
+        partnerships.get("nottingham")
+    assert_message(exc, "nottingham.yaml", "outputs/nottingham/", "Nottingham (E06000018)", "rename the file")
+    slugs = [c.slug for c in partnerships.all_partnerships()]
+    assert len(slugs) == len(set(slugs)) and "northamptonshire" in slugs
+    assert partnerships.distinct(partnerships.all_partnerships())  # --all is not refused as a whole
+
+
+def test_a_link_to_a_named_cdps_file_is_that_cdp(project, tmp_path):
+    link = tmp_path / "mine" / "nottinghamshire.yaml"
+    link.parent.mkdir()
+    link.symlink_to(project / "params" / "cdps" / "barnet.yaml")
+    cdp = partnerships.get(str(link))
+    assert cdp.slug == "barnet" and cdp.members == ("E09000003",)
+
+
+def test_a_yml_file_in_params_cdps_is_read_like_a_yaml_one(project):
+    write(project / "params" / "cdps" / "enfield-cdp.yml", "name: Enfield CDP\nmembers: [E09000010]\n")
+    assert partnerships.get("enfield-cdp").members == ("E09000010",)
+    assert "enfield" not in {c.slug for c in partnerships.all_partnerships()}
+    assert partnerships.get(str(project / "params" / "cdps" / "enfield-cdp.yml")).slug == "enfield-cdp"
+
+
+def test_the_same_file_named_by_two_paths_is_one_cdp(project, tmp_path):
+    params = write(tmp_path / "a" / "my-cdp.yaml", "name: One\nmembers: [E06000017]\n")
+    other_path = tmp_path / "b" / ".." / "a" / "my-cdp.yaml"
+    (tmp_path / "b").mkdir()
+    assert len(partnerships.distinct([partnerships.get(str(params)), partnerships.get(str(other_path))])) == 1
+
+
+def test_a_message_never_carries_a_terminal_escape_or_a_whole_value():
+    exc = InputError("unknown key '\x1b]0;TITLE\x07\x1b[2J" + "x" * 100_000 + "'", file="a\x1b[31m.yaml",
+                     where="key '\x1b[2J'", hint="\x1b[31mred")
+    assert "\x1b" not in exc.message and "\x07" not in exc.message and len(exc.message) < 2000

@@ -491,3 +491,28 @@ def test_a_bad_local_file_in_a_params_file_stops_the_run_before_any_notebook(pro
     assert "Traceback" not in text and "../shared/data" not in text
     assert not (project / "outputs" / "notts-local").exists()
     assert not (project / "outputs" / ".failed" / "notts-local").exists()  # no notebook ran
+
+
+# --- found by an adversarial review ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("digits", ["１５４０", "٥"], ids=["full-width", "arabic-indic"])
+def test_a_count_in_digits_other_than_0_to_9_is_refused_not_read_as_missing(tmp_path, digits):
+    path = _own(tmp_path, "police.csv", LOCAL_HEADER + f"E10000024,2022,crime.drug_marker_incidents,{digits},\n")
+    _refused(_local(path), "row 2, column 'numerator'", "is not a whole number")
+
+    def count(rows):
+        _cell(rows, 4, "Count", digits)
+    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, count)), "row 4, column 'Count'")
+
+
+def test_a_fingertips_row_whose_area_code_is_not_an_ons_code_is_refused(tmp_path):
+    def code(rows):
+        _cell(rows, 4, "Area Code", "=cmd|' /C calc'!A0")
+    _refused(_fingertips(_edited(tmp_path, ALCOHOL_93532, code)), "row 4, column 'Area Code'",
+             "an area code is an ONS code")
+
+
+def test_a_local_file_name_longer_than_the_system_allows_is_a_params_error(tmp_path):
+    msg = _refused(_local(Path("data/user") / ("K" * 100_000 + ".csv")), "no such file", "item 1")
+    assert len(msg) < 1500

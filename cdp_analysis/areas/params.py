@@ -102,9 +102,14 @@ class ChapterSettings(BaseModel):
         for i, name in enumerate(getattr(self, key)):
             path = Path(name).expanduser()
             path = path if path.is_absolute() else paths.project_root() / path
-            if not path.is_file():
+            try:
+                found = path.is_file()
+            except OSError:  # e.g. a name longer than the system allows
+                found = False
+            if not found:
                 section = f" (in section '{self.SECTION}')" if where == "key" and self.SECTION else ""
-                raise InputError(f"no such file: {name}", file=file, where=f"{where} '{key}'{section}, item {i + 1}",
+                raise InputError(f"no such file: {shorten(name, 200)}", file=file,
+                                 where=f"{where} '{key}'{section}, item {i + 1}",
                                  hint="give the path of the downloaded CSV, relative to the project folder or absolute")
             out.append(path)
         return out
@@ -213,6 +218,12 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raise InputError(f"not valid YAML ({problem})" if "given twice" not in problem and "alias" not in problem
                          and "anchor" not in problem else problem, file=path, where=where,
                          hint=_yaml_hint(problem)) from None
+    except RecursionError:
+        raise InputError("lists or sections are nested too deeply to be a params file", file=path,
+                         hint="a params file nests a section two levels at most: see params/defaults.yaml") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise InputError(f"a value cannot be read ({shorten(exc, 80)})", file=path,
+                         hint="check the numbers in the file: see params/defaults.yaml") from None
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):

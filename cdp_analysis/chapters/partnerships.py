@@ -20,7 +20,7 @@ from .. import paths
 from ..areas import geography, vintage
 from ..areas.params import CDPName, CommonSettings, load_cdp_file, load_defaults, read_yaml, validate_parameters
 from ..areas.partnerships import Partnership, check_comparators
-from ..errors import InputError, closest
+from ..errors import InputError, closest, shorten
 from ..memo import memoised
 from .registry import chapters_of, run_settings_model
 
@@ -94,9 +94,11 @@ def _load(params_dir: str) -> tuple[CommonSettings, dict[str, Partnership], dict
     defaults = _defaults(params_dir)
     named: dict[str, Partnership] = {}
     broken: dict[str, BrokenFile] = {}
-    for path in sorted((folder / "cdps").glob("*.yaml")):
+    files = sorted([*(folder / "cdps").glob("*.yaml"), *(folder / "cdps").glob("*.yml")])
+    for path in files:
         try:
             cdp = _named_from(path, defaults, folder)
+            _check_single_area_folder(cdp, path)
             owner = next((p for p in named.values() if set(p.members) & set(cdp.members)), None)
             if owner is not None:
                 shared = sorted(set(owner.members) & set(cdp.members))
@@ -105,7 +107,10 @@ def _load(params_dir: str) -> tuple[CommonSettings, dict[str, Partnership], dict
                                  hint="an area belongs to one CDP: remove it from one of the two files")
             named[cdp.slug] = cdp
         except InputError as exc:
-            log.info("%s", exc.message)  # reported by `cdp areas`, `cdp run --all` and a run of this CDP
+            log.info("%s", exc.message)
+            if path.stem in named or path.stem in broken:  # x.yaml and x.yml: one folder
+                exc = InputError(f"a second params file for the CDP '{path.stem}'", file=path,
+                                 hint="keep one of x.yaml and x.yml")  # reported by `cdp areas`, `cdp run --all` and a run of this CDP
             broken[path.stem] = BrokenFile(path.stem, path, exc, _listed_members(path))
     return defaults, named, broken
 
@@ -157,19 +162,35 @@ def from_file(path: Path) -> Partnership:
     checked like the named ones; its slug is the file's stem. Such a CDP is never part of ``--all``."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"no such params file: {path}", hint="give the path of a CDP's YAML file")
-    if path.resolve().parent == (paths.params_dir() / "cdps").resolve():  # a named CDP, by its file's path
-        return get(path.stem)
+        raise InputError(f"no such params file: {shorten(path, 200)}", hint="give the path of a CDP's YAML file")
+    resolved = path.resolve()
+    if resolved.parent == (paths.params_dir() / "cdps").resolve():  # a named CDP, by its file's (or a link's) path
+        return get(resolved.stem)
+    path = resolved  # a link is known by the file it points to: its name names the folder
     paths.check_slug(path.stem, file=path)
     spec, settings = load_cdp_file(path, defaults())
     geography.check_upper_tier_codes(spec.members, file=path)
     check_comparators(settings, spec.members, file=path)
     root = paths.project_root()
-    rel = path.resolve().relative_to(root).as_posix() if root in path.resolve().parents else str(path)
+    rel = path.relative_to(root).as_posix() if root in path.parents else str(path)
     cdp = _partnership(slug=path.stem, name=spec.name, members=tuple(spec.members), settings=settings, source=rel,
                       member_names=tuple(geography.name_of(c) for c in spec.members))
     _check_own_folder(cdp, path)
     return cdp
+
+
+def _check_single_area_folder(cdp: Partnership, path: Path) -> None:
+    """A named CDP may not take the folder of a single area (its slug) unless it is that area."""
+    utla = geography.areas("utla")
+    hit = utla[utla["slug"] == cdp.slug]
+    if len(hit) and set(cdp.members) != {hit.iloc[0]["code"]}:
+        _refuse_folder(cdp, path, f"{hit.iloc[0]['name']} ({hit.iloc[0]['code']})")
+
+
+def _refuse_folder(cdp: Partnership, path: Path, other: str) -> None:
+    raise InputError(f"its outputs would go to outputs/{cdp.slug}/, the folder of {other}, a different CDP", file=path,
+                     hint=f"rename the file, e.g. to {cdp.slug}-{paths.slug_of(cdp.name) or 'own'}.yaml, "
+                          "so that its outputs get a folder of their own")
 
 
 def _check_own_folder(cdp: Partnership, path: Path) -> None:
@@ -177,20 +198,15 @@ def _check_own_folder(cdp: Partnership, path: Path) -> None:
     members): its report would silently replace theirs."""
     other = named_partnerships().get(cdp.slug)
     if other is None:
-        utla = geography.areas("utla")
-        hit = utla[utla["slug"] == cdp.slug]
-        other = _single(hit.iloc[0]) if len(hit) else None
-    if other is not None and set(other.members) != set(cdp.members):
-        raise InputError(f"its outputs would go to outputs/{cdp.slug}/, the folder of {other.name} "
-                         f"({other.members_text}), a different CDP", file=path,
-                         hint=f"rename the file, e.g. to {cdp.slug}-{paths.slug_of(cdp.name) or 'own'}.yaml, "
-                              "so that its outputs get a folder of their own")
+        _check_single_area_folder(cdp, path)
+    elif set(other.members) != set(cdp.members):
+        _refuse_folder(cdp, path, f"{other.name} ({other.members_text})")
 
 
 def get(key: str) -> Partnership:
     """A CDP by slug (named or single-area), by a current upper-tier area code, or by the path of a params
     file (ending ``.yaml``)."""
-    if key.endswith((".yaml", ".yml")):
+    if key.lower().endswith((".yaml", ".yml")):
         path = Path(key).expanduser()
         return from_file(path if path.is_absolute() else Path.cwd() / path)
     named = named_partnerships()

@@ -78,12 +78,14 @@ RULES = (
     plausibility.Rule("a count is not negative", "Count", lambda t: t["count"].isna() | (t["count"] >= 0), shown="count"),
     plausibility.Rule("a denominator is not negative", "Denominator",
                       lambda t: t["denominator"].isna() | (t["denominator"] >= 0), shown="denominator"),
+    plausibility.Rule("an area code is an ONS code (a letter and eight digits, e.g. E10000024)", "Area Code",
+                      lambda t: t["area_code"].astype(str).str.fullmatch(r"[EWSNK][0-9]{8}"), shown="area_code"),
     plausibility.Rule("sex is Persons, Male or Female", "Sex", lambda t: t["sex"].isin({"Persons", "Male", "Female"}),
                       shown="sex"),
     plausibility.Rule("the sortable period starts in the period's first year", "Time period Sortable",
                       lambda t: t["time_period_sortable"].isna()
                       | (t["time_period_sortable"] // 10000).astype("Int64").astype(str).eq(
-                          t["time_period"].str.extract(r"((?:19|20)\d\d)", expand=False).fillna("")),
+                          t["time_period"].str.extract(r"((?:19|20)[0-9][0-9])", expand=False).fillna("")),
                       shown="time_period_sortable"),
     plausibility.Rule("each indicator, area, sex, age, category and period is listed once", "Area Code",
                       lambda t: ~t.duplicated(KEY), shown="area_code"),
@@ -210,7 +212,7 @@ def read_export_for(path: str | Path, indicators: dict[str, str], *, chapter: st
         rules += [
             plausibility.Rule("every period is a single financial year written YYYY/YY (as the chapter pairs them "
                               "with NDTMS years)", "Time period",
-                              lambda d: d["time_period"].str.fullmatch(r"\d{4}/\d\d").fillna(False).astype(bool)
+                              lambda d: d["time_period"].str.fullmatch(r"[0-9]{4}/[0-9][0-9]").fillna(False).astype(bool)
                               & (d["time_period"].map(plausibility.period_kind) == "financial"), shown="time_period"),
             plausibility.Rule(f"a period is {financial_years_from}/{(financial_years_from + 1) % 100:02d} or later",
                               "Time period", lambda d: plausibility.period_starts_from(

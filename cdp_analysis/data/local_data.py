@@ -58,8 +58,8 @@ KINDS = ("count", "proportion", "rate")
 POLARITIES = ("low_is_good", "high_is_good", "no_judgement")
 #: The local sources, each with a template in ``data/templates/``.
 SOURCES = ("police", "ndtms_local", "provider_caseloads", "schools_programmes")
-_CALENDAR = re.compile(r"^(19|20)\d\d$")
-_FINANCIAL = re.compile(r"^((?:19|20)\d\d)/(\d\d)$")
+_CALENDAR = re.compile(r"^(19|20)[0-9][0-9]$")
+_FINANCIAL = re.compile(r"^((?:19|20)[0-9][0-9])/([0-9][0-9])$")
 ENGLAND_CODE = "E92000001"
 _HINT = "use the layout of data/templates/ (area_code, period, metric_id, numerator, denominator; data/templates/README.md)"
 
@@ -121,7 +121,7 @@ def _cell(text) -> str:
     return plausibility.shorten(str(text))
 
 
-_PLAIN_COUNT = r"-?(?:\d+|\d{1,3}(?:,\d{3})+)"
+_PLAIN_COUNT = r"-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)"
 _WHOLE_HINT = "give counts of people or events as whole numbers (no decimals, no text)"
 
 
@@ -135,7 +135,7 @@ def _whole(t: pd.DataFrame, column: str, path: Path, *, blank_ok: bool) -> pd.Se
     if bad.any():
         got = t.loc[bad, column].iloc[0]
         readable = pd.notna(pd.to_numeric(str(got).strip().replace(",", ""), errors="coerce"))
-        decimal = readable and re.fullmatch(r"-?[\d,]*\.\d*", str(got).strip()) is not None
+        decimal = readable and re.fullmatch(r"-?[0-9,]*\.[0-9]*", str(got).strip()) is not None
         hint = _WHOLE_HINT if not readable or decimal else (
             _WHOLE_HINT + ", written out in digits, e.g. 1498 or 1,498 (no exponent such as 1e3; commas only between "
                           "groups of three digits)")

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 UTLA_REGISTER = register.FileKind("utla_register", "lookups", "utla_current_england*.csv")
 CODE_CHANGES = register.FileKind("code_changes", "lookups", "la_code_changes_england*.csv")
 
-_UTLA_CODE = r"E0[6-9]\d{6}|E1\d{7}"
+_UTLA_CODE = r"E0[6-9][0-9]{6}|E1[0-9]{7}"
 #: Plausibility rules of the upper-tier areas file and of the code-change file.
 UTLA_RULES = (
     plausibility.Rule("the code is an English upper-tier area code (E06, E08, E09, E10 … and eight digits)", "utla_code",

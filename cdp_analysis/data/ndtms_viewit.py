@@ -77,7 +77,7 @@ def _heading(column: str) -> str:
 
 def _financial_year(period: pd.Series) -> pd.Series:
     """True where ``period`` is a financial year 'YYYY/YY' whose second year follows the first."""
-    parts = period.str.extract(r"^((?:19|20)\d\d)/(\d\d)$").astype(float)
+    parts = period.str.extract(r"^((?:19|20)[0-9][0-9])/([0-9][0-9])$").astype(float)
     return ((parts[0] + 1) % 100 == parts[1]).fillna(False)
 
 

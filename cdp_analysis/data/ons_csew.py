@@ -56,16 +56,16 @@ SERIES = {"1.01": ("ever", "16-59"), "1.02": ("last year", "16-59"), "1.03": ("l
           "1.07": ("ever", "16-24"), "1.08": ("last year", "16-24"), "1.09": ("last month", "16-24")}
 RECALL_PERIODS = ("ever", "last year", "last month", "frequent")
 _REGIONS = {"east": "East of England", "yorkshire and the humber": "Yorkshire and The Humber"}
-_YEAR = re.compile(r"^(?P<m1>[A-Z][a-z]{2}) (?P<y1>\d{4}) to (?P<m2>[A-Z][a-z]{2}) (?P<y2>\d{4})$")
+_YEAR = re.compile(r"^(?P<m1>[A-Z][a-z]{2}) (?P<y1>[0-9]{4}) to (?P<m2>[A-Z][a-z]{2}) (?P<y2>[0-9]{4})$")
 _MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
                                        "Nov", "Dec"])}
-_AGE = re.compile(r"^\d{2}\s*[–-]\s*\d{2}$")
+_AGE = re.compile(r"^[0-9]{2}\s*[–-]\s*[0-9]{2}$")
 _PARSER_VERSION = 2
 
 
 def clean_label(text) -> str:
     """A published row label without note references, en dashes or stray spaces: 'Any Class A drug'."""
-    text = re.sub(r"\[note \d+\]", "", str(text)).replace("–", "-")
+    text = re.sub(r"\[note [0-9]+\]", "", str(text)).replace("–", "-")
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -130,7 +130,7 @@ def _frequent(path: Path) -> pd.DataFrame:
     label = table["Personal characteristics"].map(clean_label)
     frames = []
     for i in np.flatnonzero(label.str.contains("Frequent user").to_numpy()):
-        age = re.match(r"(\d+-\d+)", label.iloc[i])[1]
+        age = re.match(r"([0-9]+-[0-9]+)", label.iloc[i])[1]
         if i + 1 >= len(table) or not label.iloc[i + 1].startswith("Unweighted base"):
             raise InputError(f"no 'Unweighted base' row below '{label.iloc[i]}'", file=path,
                              where=f"sheet '{sheet}', row {table['_row'].iloc[i]}", hint="use the published workbook")

@@ -84,7 +84,7 @@ def _areas(rows: list[tuple], start: int) -> list[tuple[int, str, str, str]]:
     for i in range(start, len(rows)):
         r = rows[i]
         code = str(r[0]).strip() if r and r[0] else ""
-        if not re.fullmatch(r"E\d{8}", code):  # England only (Wales and England-and-Wales rows are not read)
+        if not re.fullmatch(r"E[0-9]{8}", code):  # England only (Wales and England-and-Wales rows are not read)
             continue
         j = next((k for k in (1, 2, 3) if r[k] not in (None, "") and str(r[k]).strip()), None)
         name = str(r[j]).strip() if j else ""
@@ -111,7 +111,7 @@ def _annual(wb, sheet: str, cause: str, path: Path) -> pd.DataFrame:
     rows = _rows(wb[sheet])
     _check_title(rows, sheet, [cause, "persons"], path)
     h = _header_row(rows, sheet, path)
-    years = {c: int(v) for c, v in enumerate(rows[h]) if isinstance(v, int | float) or str(v).strip().isdigit()}
+    years = {c: int(v) for c, v in enumerate(rows[h]) if isinstance(v, int | float) or re.fullmatch(r"[0-9]+", str(v).strip()) is not None}
     if not years:
         raise InputError("no year columns in the header", file=path, where=f"sheet '{sheet}', row {h + 1}",
                          hint="use the published workbook (data/README.md)")
@@ -127,7 +127,7 @@ def _pooled(wb, sheet: str, cause: str, sex: str, path: Path) -> pd.DataFrame:
     rows = _rows(wb[sheet])
     _check_title(rows, sheet, [cause, _SEX_WORD[sex]], path)
     h = _header_row(rows, sheet, path)
-    periods = {c: str(v).strip() for c, v in enumerate(rows[h]) if v and re.match(r"\d{4}\s*[–-]\s*\d{2}", str(v))}
+    periods = {c: str(v).strip() for c, v in enumerate(rows[h]) if v and re.match(r"[0-9]{4}\s*[–-]\s*[0-9]{2}", str(v))}
     sub = rows[h + 1]
     recs = []
     for c, label in periods.items():

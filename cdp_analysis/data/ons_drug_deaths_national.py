@@ -51,11 +51,11 @@ def _ages(label: str) -> tuple[int, int]:
     text = label.strip().lower()
     if text == "all ages":
         return 0, 200
-    if m := re.fullmatch(r"under (\d+)", text):
+    if m := re.fullmatch(r"under ([0-9]+)", text):
         return 0, int(m.group(1)) - 1
-    if m := re.fullmatch(r"(\d+)\s*-\s*(\d+)", text):
+    if m := re.fullmatch(r"([0-9]+)\s*-\s*([0-9]+)", text):
         return int(m.group(1)), int(m.group(2))
-    if m := re.fullmatch(r"(\d+) and over", text):
+    if m := re.fullmatch(r"([0-9]+) and over", text):
         return int(m.group(1)), 200
     raise ValueError(label)
 
@@ -161,7 +161,7 @@ def england_by_age() -> pd.DataFrame:
 
 def _substance(label) -> str:
     """A substance heading without its footnote numbers ('Any opiate (…) 8' → 'Any opiate (…)')."""
-    return re.sub(r"(\s+\d+(,\d+)*)+$", "", str(label).strip()).replace("of which: ", "")
+    return re.sub(r"(\s+[0-9]+(,[0-9]+)*)+$", "", str(label).strip()).replace("of which: ", "")
 
 
 def parse_substances(path: Path) -> pd.DataFrame:

@@ -49,7 +49,7 @@ PERSONS_CSV = register.FileKind("mye2_persons_csv", "ons_population", "*MYE2_per
 
 
 def _year_from_text(text: str) -> int | None:
-    m = re.search(r"mid[- ]?(\d{4})", text, flags=re.I)
+    m = re.search(r"mid[- ]?([0-9]{4})", text, flags=re.I)
     return int(m.group(1)) if m else None
 
 
@@ -100,7 +100,7 @@ def parse_mye2_workbook(path: Path) -> pd.DataFrame:
 
 def parse_mye2_persons_csv(path: Path) -> pd.DataFrame:
     """Parse an MYE2 persons CSV (e.g. the mid-2024 table) into the tidy layout."""
-    m = re.search(r"mye(\d{2})(?!\d)", path.name, flags=re.I)
+    m = re.search(r"mye([0-9]{2})(?![0-9])", path.name, flags=re.I)
     year = 2000 + int(m.group(1)) if m else _year_from_text(path.name)
     if year is None:
         raise InputError("cannot tell which mid-year this CSV holds from its name", file=path,

@@ -52,10 +52,10 @@ def production_date() -> datetime.date:
     return datetime.date.today()
 
 
-_CALENDAR = re.compile(r"^((?:19|20)\d\d)$")
-_FINANCIAL = re.compile(r"^((?:19|20)\d\d)/(\d\d)$")
-_CALENDAR_POOLED = re.compile(r"^((?:19|20)\d\d) - (\d\d)$")
-_FINANCIAL_POOLED = re.compile(r"^((?:19|20)\d\d)/(\d\d) - (\d\d)/(\d\d)$")
+_CALENDAR = re.compile(r"^((?:19|20)[0-9][0-9])$")
+_FINANCIAL = re.compile(r"^((?:19|20)[0-9][0-9])/([0-9][0-9])$")
+_CALENDAR_POOLED = re.compile(r"^((?:19|20)[0-9][0-9]) - ([0-9][0-9])$")
+_FINANCIAL_POOLED = re.compile(r"^((?:19|20)[0-9][0-9])/([0-9][0-9]) - ([0-9][0-9])/([0-9][0-9])$")
 
 
 def _end_year(start: int, yy: int) -> int:

@@ -376,11 +376,11 @@ def to_counts(table: pd.DataFrame, column: str, *, file: Path) -> pd.Series:
 
 
 _PLAIN = {  # (whole, thousands separators, exponent) -> pattern of a number written plainly
-    (True, False, False): re.compile(r"-?\d+"),
-    (True, True, False): re.compile(r"-?(?:\d+|\d{1,3}(?:,\d{3})+)"),
-    (False, False, False): re.compile(r"-?\d+(?:\.\d+)?"),
-    (False, False, True): re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"),
-    (False, True, False): re.compile(r"-?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?"),
+    (True, False, False): re.compile(r"-?[0-9]+"),
+    (True, True, False): re.compile(r"-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)"),
+    (False, False, False): re.compile(r"-?[0-9]+(?:\.[0-9]+)?"),
+    (False, False, True): re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"),
+    (False, True, False): re.compile(r"-?(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?"),
 }
 
 
