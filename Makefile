@@ -51,7 +51,8 @@ browser-check: $(STAMP)
 	$(BIN)/python -m pytest -m browser tests/test_browser.py
 
 docs: $(STAMP)
-	$(BIN)/python -c "from cdp_analysis.chapters import registry; print(registry.settings_reference())" > docs/settings.md
+	env -u CDP_ANALYSIS_CHAPTER_PATH $(BIN)/python -c "from cdp_analysis.chapters import registry; \
+	  print(registry.settings_reference())" > docs/settings.md.tmp && mv docs/settings.md.tmp docs/settings.md
 
 golden: $(STAMP)
 	$(BIN)/python tests/make_golden.py

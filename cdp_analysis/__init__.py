@@ -5,10 +5,11 @@ Layers, each a folder, each importing only the layers above it in this list:
 - :mod:`~cdp_analysis.data` — the data register, readers for published files, the parse cache, and one
   module per published dataset;
 - :mod:`~cdp_analysis.stats` — OHID/Fingertips statistical methods (PHEindicatormethods);
-- :mod:`~cdp_analysis.areas` — geography, boundary changes, population on current areas, comparators,
-  parameters and CDPs;
+- :mod:`~cdp_analysis.areas` — geography, boundary changes, population on current areas, comparators, the one
+  aggregation rule (members to CDP, areas to region), params files (generic) and the ``Partnership`` object;
 - :mod:`~cdp_analysis.output` — tidy tables, figures, notebook helpers, provenance, report, manifest;
-- :mod:`~cdp_analysis.chapters` — the chapter registry and one module per chapter;
+- :mod:`~cdp_analysis.chapters` — the chapter registry (params schema, a CDP's chapters), the CDPs of the params
+  files, and one package per chapter (declaration, settings, compute, presentation);
 - :mod:`~cdp_analysis.runner`, :mod:`~cdp_analysis.cli` — running notebooks for CDPs.
 
 Shared utilities: :mod:`~cdp_analysis.errors`, :mod:`~cdp_analysis.paths`, :mod:`~cdp_analysis.memo`,

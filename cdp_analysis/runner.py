@@ -108,7 +108,8 @@ def _now() -> str:
 def _notebook_path(chapter) -> Path:
     path = chapter.notebook_path()
     if not path.is_file():
-        raise InputError(f"chapter '{chapter.name}': notebook '{chapter.notebook}.ipynb' not found in notebooks/",
+        raise InputError(f"chapter '{chapter.name}': notebook '{chapter.notebook}.ipynb' not found in "
+                         f"{path.parent}",
                          file=path.parent, hint="restore it from git, or fix the chapter's 'notebook' name")
     return path
 

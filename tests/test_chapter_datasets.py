@@ -39,3 +39,21 @@ def test_each_chapters_datasets_are_the_ones_its_rows_cite(runs):
         declared = set(chapter.datasets)
         assert not declared - cited[chapter.name], f"{chapter.name} declares {declared - cited[chapter.name]}, never cited"
         assert not cited[chapter.name] - declared, f"{chapter.name} cites {cited[chapter.name] - declared}, not declared"
+
+
+def test_a_chapter_reads_only_earlier_chapters():
+    import dataclasses
+
+    import pytest
+
+    from cdp_analysis.chapters import registry
+
+    chapters = all_chapters()
+    for chapter in chapters.values():
+        assert registry.datasets_read(chapter) >= set(chapter.datasets)
+    first = next(iter(chapters.values()))
+    later = list(chapters)[-1]
+    with pytest.raises(RuntimeError, match="not an earlier chapter"):
+        registry.datasets_read(dataclasses.replace(first, reads_chapters=(later,)))
+    with pytest.raises(RuntimeError, match="not an earlier chapter"):
+        registry.datasets_read(dataclasses.replace(first, reads_chapters=("no_such_chapter",)))

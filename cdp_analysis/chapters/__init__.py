@@ -1,14 +1,15 @@
-"""Chapters: the registry and one module per chapter of the needs assessment.
+"""Chapters: the registry, the CDPs of the params files, and one package per chapter of the needs assessment.
 
-A chapter is one unit: a module here (its settings, its tables, its sentences, its figures), one notebook
-in ``notebooks/`` that calls it, and one test file. Each chapter module defines ``CHAPTER``, a
-:class:`~cdp_analysis.chapters.registry.Chapter`. The registry (:func:`all_chapters`) finds them; the
-runner, the parameter schema and the pre-run data check all read it, so it is the only list of chapters.
-See ``docs/architecture.md`` for the recipe to add one.
+A chapter is one unit: a package here (``__init__`` declaring ``CHAPTER``, a
+:class:`~cdp_analysis.chapters.registry.Chapter`; ``settings``; ``compute``: data to tables; ``present``:
+sentences, figures, table views), one notebook that calls it, and one test file. The registry
+(:func:`all_chapters`) finds them, here and in the folders named by ``CDP_ANALYSIS_CHAPTER_PATH``; the runner,
+the params schema, the pre-run data check, the report and the index all read it, so it is the only list of
+chapters. :mod:`.partnerships` reads the CDPs from ``params/`` against the registry's schema. See
+``docs/architecture.md`` for the recipe to add one.
 
-Chapters:
-
-- :mod:`.population_profile` — 1. Population profile.
+Chapters: :mod:`.population_profile` (1), :mod:`.prevalence` (2), :mod:`.treatment_gap` (3), :mod:`.trends` (4),
+:mod:`.outcomes` (5).
 """
 
 from .registry import COMMON_PARAMETERS, Chapter, all_chapters, key_figures, register

@@ -36,14 +36,15 @@ class Chapter:
     Attributes
     ----------
     name : str
-        Identifier: the chapter module's name, the key of its section in a params file, and what
+        Identifier: the chapter package's (or module's) name, the key of its section in a params file, and what
         ``chapters:`` lists (e.g. ``population_profile``).
     number : int
         Position in the report (1, 2, …); unique.
     title : str
         The chapter's heading: the first ``# `` heading of its notebook (checked by a test).
     notebook : str
-        Notebook file name in ``notebooks/`` without ``.ipynb`` (e.g. ``01_population_profile``).
+        Notebook file name without ``.ipynb`` (e.g. ``01_population_profile``), in ``notebooks/`` or in
+        ``notebook_dir``.
     datasets : tuple of str
         Names of the dataset modules its own rows cite or whose rows decide which of its rows appear (the
         comparator file) (:func:`cdp_analysis.data.datasets`); the pre-run check loads these, and a test checks
@@ -53,9 +54,11 @@ class Chapter:
         Its settings, with defaults; a params file may override them under ``name:``. Field names are
         the notebook parameters the chapter adds to :data:`COMMON_PARAMETERS`.
     build : callable
-        ``build(cdp, settings) -> tables``: every table of the chapter.
+        ``build(cdp, settings) -> result``: the chapter's result object, whose ``tables()`` returns every table
+        of the chapter in the order of :attr:`tables` (other chapters and the outcomes dashboard pair them by
+        that order).
     summary : callable
-        ``summary(tables) -> str``: key findings (Markdown), every number read from the tables.
+        ``summary(result) -> str``: key findings (Markdown), every number read from the result's tables.
     figures : dict of str to callable
         Figure name (the file name in ``figures/``) to the function drawing it from the tables.
     pages : tuple of str
@@ -97,7 +100,7 @@ class Chapter:
                 + list(self.pages))
 
     def notebook_path(self) -> Path:
-        """The chapter's notebook in ``notebooks/``."""
+        """The chapter's notebook: in ``notebook_dir`` if set, else in ``notebooks/``."""
         return (self.notebook_dir or paths.notebooks_dir()) / f"{self.notebook}.ipynb"
 
     def parameter_names(self) -> tuple[str, ...]:
@@ -166,7 +169,12 @@ def _outside_chapters() -> list[Chapter]:
         for info in pkgutil.iter_modules([folder]):
             if info.name.startswith("_"):
                 continue
-            chapter = getattr(importlib.import_module(info.name), "CHAPTER", None)
+            module = importlib.import_module(info.name)
+            if not Path(getattr(module, "__file__", "") or "").resolve().is_relative_to(folder):
+                raise InputError(f"the chapter '{info.name}' in {folder} has the name of a module installed "
+                                 f"elsewhere ({getattr(module, '__file__', '?')})",
+                                 hint="rename the chapter's folder (and its CHAPTER name) to a name of its own")
+            chapter = getattr(module, "CHAPTER", None)
             if isinstance(chapter, Chapter):
                 found.append(chapter)
     return found
@@ -292,8 +300,16 @@ def chapter_of_table(table: str) -> Chapter:
 
 
 def datasets_read(chapter: Chapter) -> set[str]:
-    """The datasets a chapter reads: its own (:attr:`Chapter.datasets`) and, recursively, those of the chapters
-    whose results it reads (:attr:`Chapter.reads_chapters`)."""
+    """The datasets one chapter reads: its own (:attr:`Chapter.datasets`) and, recursively, those of the chapters
+    whose results it reads (:attr:`Chapter.reads_chapters`). The runner's pre-run check loads these for every
+    chapter of a run, with the area lookups.
+
+    Raises
+    ------
+    RuntimeError
+        If ``reads_chapters`` names a chapter that does not exist or does not come before it (a programming
+        error: the runner runs chapters in number order, so a chapter can only read earlier ones).
+    """
     found, todo, seen = set(), [chapter], set()
     registry = all_chapters()
     while todo:
@@ -302,5 +318,8 @@ def datasets_read(chapter: Chapter) -> set[str]:
             continue
         seen.add(c.name)
         found |= set(c.datasets)
-        todo += [registry[n] for n in c.reads_chapters if n in registry]
+        for name in c.reads_chapters:
+            if name not in registry or registry[name].number >= c.number:
+                raise RuntimeError(f"chapter '{c.name}' reads chapter '{name}', which is not an earlier chapter")
+            todo.append(registry[name])
     return found

@@ -1,6 +1,6 @@
 """Chapter 1, population profile: the tables, sentences and figures of the population chapter for one CDP.
 
-Everything the notebook shows is computed here, for the CDP (the sum of its member areas), each member
+Everything the notebook shows is computed by this package (compute.py; worded and drawn in present.py), for the CDP (the sum of its member areas), each member
 of a multi-area CDP, the members' region(s) and England:
 
 * ``pyramid`` — population and % of population by sex and five-year band, latest year with a sex split;

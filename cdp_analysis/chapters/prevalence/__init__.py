@@ -45,7 +45,8 @@ from .settings import NAME, Settings
 __all__ = [
     # the declaration
     "NAME", "CHAPTER", "Settings",
-    # compute: the chapter's tables (tests; treatment_gap reads one_published_area and ocu_table)
+    # compute: the chapter's tables (tests; treatment_gap reads ocu_table; one_published_area, now in
+    # areas.aggregate, stays importable from here)
     "build", "one_published_area", "ocu_table", "england_check", "age_sex_strata", "AGE_SEX_DRUGS",
     # present: what the notebook and the tests show
     "summary_text", "notes_text",
