@@ -295,3 +295,23 @@ def test_a_chapter_imports_only_the_chapters_it_declares_it_reads():
                     other = parts[2]
                     assert other == chapter.name or other in chapter.reads_chapters, \
                         f"{path.relative_to(PACKAGE)} imports chapter '{other}', not in its reads_chapters"
+
+
+def test_a_chapters_presentation_loads_no_data_and_its_compute_never_imports_it():
+    """``present.py`` words and draws what ``build`` computed: from the data layer it may read only the register
+    (editions, notes, citations) and ``datasets()`` (a dataset's title), never a dataset module; and no
+    compute-side module of the package (``compute.py``, ``spine.py`` …) imports its ``present``."""
+    for package in CHAPTER_PACKAGES:
+        present = package / "present.py"
+        for imported in _all_imports(present):
+            parts = imported.split(".")
+            if parts[:2] == ["cdp_analysis", "data"] and len(parts) > 2:
+                assert parts[2] in ("register", "datasets"), \
+                    f"{present.relative_to(PACKAGE)} imports {imported}: load data in the chapter's build"
+        own = f"{_module_name(package / '__init__.py')}.present"
+        for path in sorted(package.glob("*.py")):
+            if path.name in ("present.py", "__init__.py"):
+                continue
+            for imported in _all_imports(path):
+                assert imported != own and not imported.startswith(own + "."), \
+                    f"{path.relative_to(PACKAGE)} imports {own}: compute never imports the presentation"

@@ -26,6 +26,7 @@ from ...output import escape, provenance, tidy
 from .. import treatment_gap
 from ..registry import chapter_of_table
 from .settings import Settings
+from .spine import latest_rows, spine_data
 
 log = logging.getLogger(__package__)  # the chapter's name in run.log, as when it was one module
 
@@ -336,6 +337,8 @@ class Outcomes:
     catalogue: pd.DataFrame
     earlier: dict[str, pd.DataFrame] = field(repr=False)
     synthetic: bool = False
+    #: the spine chart's numbers (:func:`.spine.spine_data` of this result), set by :func:`build`
+    spine: pd.DataFrame = field(init=False, repr=False)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.outcomes]
@@ -408,18 +411,19 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
                               "the metrics listed: a row for every metric of the catalogue, public and local"),
         *provenance.settings_files(settings, "local_data", decides="the local metrics supplied, their areas and "
                                                                     "periods (rows of origin 'local')")]
-    return Outcomes(cdp=cdp, settings=settings, outcomes=t, catalogue=cat, earlier=earlier, synthetic=synthetic)
+    o = Outcomes(cdp=cdp, settings=settings, outcomes=t, catalogue=cat, earlier=earlier, synthetic=synthetic)
+    o.spine = spine_data(o)
+    return o
 
 
 # --- what the words, figures and summary page read -----------------------------------------------------------
 
+#: The national outcomes, in the framework's order (the summary page's rows).
+OUTCOMES = local_data.OUTCOMES
+
 
 def cdp_rows(o: Outcomes) -> pd.DataFrame:
     """The CDP's latest row of every metric, in catalogue order (outcome, then metric)."""
-    t = o.outcomes[o.outcomes["area_role"] == "cdp"]
-    t = t.sort_values("time_period_sortable", kind="stable").groupby("metric_id", sort=False).tail(1)
-    order = {m: i for i, m in enumerate(o.catalogue.index)}
-    outcome_order = {x: i for i, x in enumerate(local_data.OUTCOMES)}
-    return t.assign(_o=t["outcome"].map(outcome_order), _m=t["metric_id"].map(order)).sort_values(["_o", "_m"])
+    return latest_rows(o.outcomes, o.catalogue)
 
 

@@ -1,8 +1,8 @@
 """The outcomes chapter's presentation: key findings and notes (Markdown), the spine chart, the dashboard table and
 the one-page ``summary.html`` for the Health and Wellbeing Board.
 
-Rule: every number is read from the tables :func:`.compute.build` returned (and :mod:`.spine`); nothing here
-computes a table, and the compute modules never import this one.
+Rule: every number is read from the tables :func:`.compute.build` returned (the spine chart's numbers included,
+``Outcomes.spine``); nothing here loads data or computes a table, and the compute modules never import this one.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...data import local_data
 from ...files import write_atomic
 from ...output import escape, figures
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .. import treatment_gap
-from .compute import Outcomes, cdp_rows
-from .spine import spine_data
+from .compute import OUTCOMES, Outcomes, cdp_rows
 
 # --- words -----------------------------------------------------------------------------------------------------
 
@@ -113,7 +111,7 @@ def spine_figure(o: Outcomes) -> FigureOutput:
     """A Fingertips-style spine chart: each metric's range of areas (light: lowest to highest; dark: 25th to 75th
     percentile), England at the centre line, the CDP's value marked by its comparison with England (shape and
     colour), grouped by outcome; better to the right."""
-    d = spine_data(o)
+    d = o.spine
     n = max(len(d), 1)
     fig, ax = plt.subplots(figsize=(10, 2.8 + 0.6 * n))
     labels = []
@@ -234,7 +232,7 @@ def summary_page(o: Outcomes) -> str:
                  "<th scope='col'>Outcome</th><th scope='col'>Metric</th><th scope='col'>Period</th>"
                  "<th scope='col'>Value (95% limits)</th><th scope='col'>Compared with England</th>"
                  "<th scope='col'>Data</th></tr></thead><tbody>")
-    for outcome in local_data.OUTCOMES:
+    for outcome in OUTCOMES:
         g = rows[rows["outcome"] == outcome]
         if g.empty:
             continue

@@ -1,23 +1,40 @@
 """The numbers behind the outcomes spine chart: each metric's value for the CDP, England and every upper-tier area
 (read from the earlier chapters' compute functions), and their positions on the Fingertips spine scale.
 
+Also the CDP's latest row of every metric (:func:`latest_rows`), which the spine starts from. :func:`.compute.build`
+holds :func:`spine_data` as ``Outcomes.spine``; this module does not import :mod:`.compute` (which imports it).
+
 Rule: numbers only; the drawing is :func:`.present.spine_figure`.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
+from ...data import local_data
 from .. import treatment_gap, trends
-from .compute import Outcomes, cdp_rows
+
+if TYPE_CHECKING:
+    from .compute import Outcomes
+
+
+def latest_rows(outcomes: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+    """The CDP's latest row of every metric of the ``outcomes`` table, in catalogue order (outcome, then metric)."""
+    t = outcomes[outcomes["area_role"] == "cdp"]
+    t = t.sort_values("time_period_sortable", kind="stable").groupby("metric_id", sort=False).tail(1)
+    order = {m: i for i, m in enumerate(catalogue.index)}
+    outcome_order = {x: i for i, x in enumerate(local_data.OUTCOMES)}
+    return t.assign(_o=t["outcome"].map(outcome_order), _m=t["metric_id"].map(order)).sort_values(["_o", "_m"])
 
 
 def spine_data(o: Outcomes) -> pd.DataFrame:
     """For every metric with a CDP value, an England value and the values of all areas (min, 25th,
     75th percentile, max), England, the CDP, and their positions on the Fingertips spine scale: England at 0.5,
     the furthest area from England at 0 or 1, better to the right for metrics with a polarity."""
-    rows = cdp_rows(o)
+    rows = latest_rows(o.outcomes, o.catalogue)
     rows = rows[rows["value"].notna()]
     eng = o.outcomes[o.outcomes["area_role"] == "england"].groupby(["metric_id", "time_period"])["value"].first()
     dists = all_area_values(o)
@@ -52,7 +69,7 @@ def all_area_values(o: Outcomes) -> dict[tuple[str, str], list[float]]:
     """The value of every current upper-tier area, by (metric, period), for the metrics whose earlier chapter
     provides them (drug-misuse deaths, alcohol-specific mortality, alcohol met need)."""
     out = {}
-    rows = cdp_rows(o)
+    rows = latest_rows(o.outcomes, o.catalogue)
     periods = dict(zip(rows["metric_id"], rows["time_period"]))
     if "deaths.drug_misuse" in periods:
         out[("deaths.drug_misuse", periods["deaths.drug_misuse"])] = list(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...areas import comparators, current_population
+from ...areas import comparators, current_population, geography, vintage
 from ...areas.partnerships import Partnership
 from ...data import imd2019, ons_nearest_neighbours, ons_population
 from ...data.register import cite, join_distinct
@@ -217,6 +217,12 @@ class PopulationProfile:
     change: pd.DataFrame
     deprivation: pd.DataFrame
     neighbours: pd.DataFrame
+    #: :func:`neighbours_tidy` of ``neighbours``: the ``nearest_neighbours`` table as written
+    neighbours_long: pd.DataFrame
+    #: the population figures of the CDP's areas built from predecessor areas (:func:`rebuilt_areas`)
+    rebuilt: pd.DataFrame
+    #: years after ``pyramid_year`` whose estimates are held for persons only (no split by sex)
+    persons_only_years: list[int]
 
     def value(self, table: str, **where) -> float:
         """One value from a tidy table, selected by column equalities; errors unless exactly one row matches.
@@ -238,7 +244,7 @@ class PopulationProfile:
     def tables(self) -> list[pd.DataFrame]:
         """Every tidy table of the chapter (as written to ``tables/``)."""
         return [self.pyramid, self.single_year, self.denominators, self.change, self.deprivation,
-                neighbours_tidy(self.neighbours, self.latest_year)]
+                self.neighbours_long]
 
     @property
     def latest_year(self) -> int:
@@ -264,7 +270,9 @@ def build(cdp: Partnership, settings: Settings | None = None) -> PopulationProfi
     settings.check_data(where="parameter")
     years = settings.years()
     denominators = denominators_table(cdp, years)
-    pyr_year = max(ons_population.available_years("males"))
+    by_sex = ons_population.available_years("males")
+    pyr_year = max(by_sex)
+    neighbours = neighbours_table(cdp, years[-1])
     return PopulationProfile(
         cdp=cdp, years=years, pyramid_year=pyr_year,
         pyramid=pyramid_table(cdp, pyr_year),
@@ -272,6 +280,20 @@ def build(cdp: Partnership, settings: Settings | None = None) -> PopulationProfi
         denominators=denominators,
         change=change_table(denominators, years),
         deprivation=deprivation_table(cdp, years[-1]),
-        neighbours=neighbours_table(cdp, years[-1]),
+        neighbours=neighbours,
+        neighbours_long=neighbours_tidy(neighbours, years[-1]),
+        rebuilt=rebuilt_areas(cdp, years),
+        persons_only_years=[y for y in ons_population.available_years() if y not in by_sex and y > pyr_year],
     )
+
+
+def rebuilt_areas(cdp: Partnership, years: list[int]) -> pd.DataFrame:
+    """The CDP's reporting areas whose population estimates for a year were published before the area existed
+    and are built from its predecessors: ``year, code, name, geography_basis`` (one row each)."""
+    codes = set(cdp.reporting_areas()["code"])
+    pop = current_population.current_areas(years)
+    pop = pop[pop["code"].isin(codes)]
+    rebuilt = pop[pop["geography_basis"] != vintage.AS_PUBLISHED][["year", "code", "geography_basis"]].drop_duplicates()
+    names = geography.areas().set_index("code")["name"]
+    return rebuilt.assign(name=[names[c] for c in rebuilt["code"]])
 

@@ -12,22 +12,36 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...areas import comparators, current_population, geography, vintage
-from ...data import imd2019, ons_nearest_neighbours, ons_population, register
+from ...areas import comparators, current_population
+from ...data import datasets, register
 from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput, wide_view
-from .compute import MEASURE_SCORE, PopulationProfile, neighbours_tidy, period_label
+from .compute import MEASURE_SCORE, PopulationProfile, period_label
 
 
-def neighbours_display(nn: pd.DataFrame, latest_year: int) -> pd.DataFrame:
+def _imd(p: PopulationProfile) -> tuple[str, str]:
+    """The IMD's period and the number of areas it ranks, read from the deprivation table."""
+    dep = p.deprivation
+    ranks = dep[dep["measure"].str.contains(" rank ")]
+    return dep["time_period"].iloc[0], ranks["measure"].str.extract(r"\(of (\d+)\)")[0].iloc[0]
+
+
+def _title(dataset: str) -> str:
+    """A dataset's title, for a figure's source line."""
+    return datasets()[dataset].title
+
+
+def neighbours_display(p: PopulationProfile) -> pd.DataFrame:
     """The neighbours table with readable column headings, indexed by rank, for display."""
-    imd_period = imd2019.period()
-    return nn.drop(columns=["population_source", "imd_source", "comparator_set"]).set_index("rank").rename(columns={
-        "code": "Area code", "name": "Area", "region_name": "Region",
-        "mean_distance": "Relative statistical distance", "population": f"Population, {period_label(latest_year)}",
-        "imd_score": f"IMD {imd_period} average score",
-        "imd_rank": f"IMD {imd_period} rank (of {len(imd2019.imd_scores())})"}).rename_axis("Rank")
+    imd_period, of = _imd(p)
+    return p.neighbours.drop(columns=["population_source", "imd_source", "comparator_set"]).set_index("rank").rename(
+        columns={
+            "code": "Area code", "name": "Area", "region_name": "Region",
+            "mean_distance": "Relative statistical distance",
+            "population": f"Population, {period_label(p.latest_year)}",
+            "imd_score": f"IMD {imd_period} average score",
+            "imd_rank": f"IMD {imd_period} rank (of {of})"}).rename_axis("Rank")
 
 
 def _fmt_int(x: float) -> str:
@@ -86,17 +100,13 @@ def notes_text(p: PopulationProfile) -> str:
     * for a multi-area CDP, how its IMD score is approximated.
     """
     lines = []
-    codes = set(p.cdp.reporting_areas()["code"])
-    pop = current_population.current_areas(p.years)
-    pop = pop[pop["code"].isin(codes)]
-    rebuilt = pop[pop["geography_basis"] != vintage.AS_PUBLISHED][["year", "code", "geography_basis"]].drop_duplicates()
+    rebuilt = p.rebuilt
     if rebuilt.empty:
         lines.append(f"- Every population figure in this chapter is published on the current boundaries of "
                      f"{md(p.cdp.name)}'s areas, its region and England (`geography_basis` in each table).")
     else:
-        names = geography.areas().set_index("code")["name"]
         for (year, basis), group in rebuilt.groupby(["year", "geography_basis"]):
-            areas = ", ".join(sorted(names[c] for c in group["code"]))
+            areas = ", ".join(sorted(group["name"]))
             lines.append(f"- The {period_label(year)} estimates were published before {areas} existed; the figures "
                          f"for it are built from its predecessor areas: {basis} (`geography_basis` in each table).")
     used = {e.path: e for t in (p.denominators, p.pyramid) for s in t["source"].unique()
@@ -110,8 +120,7 @@ def notes_text(p: PopulationProfile) -> str:
 
 def pyramid_note(p: PopulationProfile) -> str:
     """Which year the pyramid shows and why, from the years held by sex and for persons only."""
-    by_sex = ons_population.available_years("males")
-    persons_only = [y for y in ons_population.available_years() if y not in by_sex and y > p.pyramid_year]
+    persons_only = p.persons_only_years
     text = (f"It uses {period_label(p.pyramid_year)}, the latest year for which the estimates held in "
             "`data/raw` are split by sex")
     if persons_only:
@@ -146,7 +155,7 @@ def pyramid_figure(p: PopulationProfile) -> FigureOutput:
     ax.set_ylabel("Age band (years)")
     ax.set_title(f"Population by age and sex, {p.cdp.name}, {period_label(p.pyramid_year)}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
-    fig.text(0.01, 0.005, f"Source: {ons_population.DATASET.title}.", fontsize=8, color="#505a5f")
+    fig.text(0.01, 0.005, f"Source: {_title('ons_population')}.", fontsize=8, color="#505a5f")
     fig.tight_layout()
     return FigureOutput("population_pyramid", fig, data=p.pyramid)
 
@@ -179,7 +188,7 @@ def change_figure(p: PopulationProfile) -> FigureOutput:
     ax.set_xlabel("Age group (years)")
     ax.set_ylabel("Change in residents (%)")
     ax.set_title(f"Population change by age group, {p.span}")
-    fig.text(0.01, 0.005, f"Source: {ons_population.DATASET.title}.", fontsize=8, color="#505a5f")
+    fig.text(0.01, 0.005, f"Source: {_title('ons_population')}.", fontsize=8, color="#505a5f")
     fig.tight_layout()
     return FigureOutput("population_change", fig, data=data)
 
@@ -193,13 +202,14 @@ def deprivation_figure(p: PopulationProfile) -> FigureOutput:
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(data) + 1.2))
     colours = [figures.CDP_COLOUR if k == "CDP" else figures.COMPARATOR_COLOUR for k in data["kind"]]
     ax.barh(data["name"], data["imd_score"], color=colours)
-    ax.set_xlabel(f"IMD {imd2019.period()} average score (higher = more deprived)")
-    ax.set_title(f"IMD {imd2019.period()} score: {p.cdp.name} and its comparator areas")
-    fig.text(0.01, 0.005, f"Source: {imd2019.DATASET.title}; {ons_nearest_neighbours.DATASET.title}.",
+    imd_period, _ = _imd(p)
+    ax.set_xlabel(f"IMD {imd_period} average score (higher = more deprived)")
+    ax.set_title(f"IMD {imd_period} score: {p.cdp.name} and its comparator areas")
+    fig.text(0.01, 0.005, f"Source: {_title('imd2019')}; {_title('ons_nearest_neighbours')}.",
              fontsize=8, color="#505a5f")
     fig.tight_layout()
     return FigureOutput("deprivation_neighbours", fig,
-                        data=pd.concat([cdp_rows, neighbours_tidy(p.neighbours, p.latest_year)], ignore_index=True))
+                        data=pd.concat([cdp_rows, p.neighbours_long], ignore_index=True))
 
 
 def pyramid_output(p: PopulationProfile) -> TableOutput:
@@ -237,15 +247,15 @@ def deprivation_output(p: PopulationProfile) -> TableOutput:
     view = wide_view(p.deprivation, index=["area_name"], columns="measure", digits=1)
     return TableOutput(
         "deprivation", p.deprivation, view=view,
-        caption=f"Index of Multiple Deprivation {imd2019.period()}: average score (higher = more deprived), rank "
+        caption=f"Index of Multiple Deprivation {_imd(p)[0]}: average score (higher = more deprived), rank "
                 "and decile (1 = most deprived)",
         digits={c: 1 if c == MEASURE_SCORE else 0 for c in view.columns})
 
 
 def neighbours_output(p: PopulationProfile) -> TableOutput:
     return TableOutput(
-        "nearest_neighbours", neighbours_tidy(p.neighbours, p.latest_year),
-        view=neighbours_display(p.neighbours, p.latest_year),
+        "nearest_neighbours", p.neighbours_long,
+        view=neighbours_display(p),
         caption=f"The {len(p.neighbours)} comparator areas of {p.cdp.name}: {p.neighbours['comparator_set'].iloc[0]}"
                 + ("" if p.neighbours["comparator_set"].iloc[0] == comparators.ONS_SET
                    else " (the analyst's list; ONS relative distance shown for reference)"))

@@ -9,7 +9,7 @@ shown is built from these tables in :mod:`.present`. Other chapters call :func:`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from ...data import ohid_alcohol_dependence, ons_csew, ons_population, register,
 from ...data.register import cite
 from ...errors import InputError
 from ...output import tidy
-from .drug_use import _AREA, _age_sex_inputs, band_populations, drugs_table, survey_years
+from .drug_use import _AREA, AGE_SEX_DRUGS, _age_sex_inputs, band_populations, drugs_table, survey_years
 from .settings import NAME, Settings
 
 #: Transcribed OHID OCU figures used (measure names in data/raw/transcribed/): England's latest revised-method
@@ -162,6 +162,15 @@ class Prevalence:
     alcohol: pd.DataFrame
     ocu: pd.DataFrame
     years: pd.DataFrame
+    #: the national series of last-year use by 16-59s (CSEW Table 1.02, :data:`AGE_SEX_DRUGS`), in time order
+    series: pd.DataFrame = field(repr=False)
+    #: the later national headline rates of last-year use by 16-59s (transcribed)
+    headlines: pd.DataFrame = field(repr=False)
+    #: the mid-year population the alcohol-dependence rates divide by (the earliest held)
+    alcohol_population_year: int
+    #: set by :func:`build`: :func:`england_check` and :func:`age_sex_strata` of this result
+    check: pd.DataFrame = field(init=False, repr=False)
+    strata: pd.DataFrame = field(init=False, repr=False)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.drugs, self.alcohol, self.ocu]
@@ -187,8 +196,24 @@ def build(cdp: Partnership, settings: Settings | None = None) -> Prevalence:
     """Compute every table of the prevalence chapter."""
     settings = settings or cdp.chapter_settings(NAME)
     settings.check_data(where="parameter")
-    return Prevalence(cdp=cdp, settings=settings, drugs=drugs_table(cdp, settings), alcohol=alcohol_table(cdp, settings),
-                      ocu=ocu_table(cdp, settings), years=survey_years(settings))
+    p = Prevalence(cdp=cdp, settings=settings, drugs=drugs_table(cdp, settings), alcohol=alcohol_table(cdp, settings),
+                   ocu=ocu_table(cdp, settings), years=survey_years(settings), series=national_series(),
+                   headlines=later_headlines(), alcohol_population_year=min(ons_population.available_years()))
+    p.check, p.strata = england_check(p), age_sex_strata(p)
+    return p
+
+
+def national_series() -> pd.DataFrame:
+    """Last-year use of :data:`AGE_SEX_DRUGS` by 16-59s, England and Wales, every survey year (CSEW Table 1.02),
+    in time order."""
+    csew = ons_csew.drug_use()
+    return csew[(csew["table"] == "1.02") & csew["drug"].isin(AGE_SEX_DRUGS)].sort_values("survey_start")
+
+
+def later_headlines() -> pd.DataFrame:
+    """The transcribed national headlines of last-year use by 16-59s for the survey years after the tables."""
+    h = ons_csew.headlines()
+    return h[(h["measure"] == "last_year") & (h["age_group"] == "16-59")]
 
 
 def england_check(p: Prevalence) -> pd.DataFrame:

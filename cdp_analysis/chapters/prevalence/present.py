@@ -1,8 +1,9 @@
 """Presentation of the prevalence chapter: key findings and notes (Markdown), figures (:class:`FigureOutput`)
 and tables as shown (:class:`TableOutput`, with captions).
 
-Every number is read from the tables of :mod:`.compute` (or the dataset a caption or note names); nothing
-here is a table of the chapter, and :mod:`.compute` never imports this module.
+Every number is read from the chapter's result built by :mod:`.compute` (captions and notes name editions from
+the data register); nothing here loads data or is a table of the chapter, and :mod:`.compute` never imports this
+module.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import numpy as np
 import pandas as pd
 
 from ...areas import geography
-from ...data import ohid_alcohol_dependence, ons_csew, ons_population, register
+from ...data import datasets, register
 from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
-from .compute import Prevalence, age_sex_strata, england_check
+from .compute import Prevalence
 from .drug_use import AGE_SEX_DRUGS, STRATA
+
+
+def _title(dataset: str) -> str:
+    """A dataset's title, for a figure's source line."""
+    return datasets()[dataset].title
 
 
 def _n(x: float) -> str:
@@ -94,7 +100,7 @@ def notes_text(p: Prevalence) -> str:
     yrs = p.years
     used = yrs[yrs["usable"]]
     skipped = yrs[~yrs["usable"]]
-    check = england_check(p)
+    check = p.check
     worst = check.loc[check["difference"].abs().idxmax()]
     lines = [
         "- Synthetic estimates apply national (England and Wales) survey rates to the local population: they show "
@@ -117,7 +123,7 @@ def notes_text(p: Prevalence) -> str:
     lines.append(headlines_text(p))
     alc_basis = sorted(set(p.alcohol.loc[p.alcohol["area_role"].isin(["cdp", "member"]), "geography_basis"]))
     lines.append("- Alcohol dependence: modelled estimates of adults (18+) (OHID/University of Sheffield); rates "
-                 f"divide by the mid-{min(ons_population.available_years())} population aged 18+, the earliest held "
+                 f"divide by the mid-{p.alcohol_population_year} population aged 18+, the earliest held "
                  f"(the estimates with limits describe {', '.join(sorted(set(p.alcohol.loc[p.alcohol['lower_ci'].notna(), 'time_period'])))}). "
                  "How the figures for this CDP's areas were built: "
                  + "; ".join(alc_basis) + ".")
@@ -137,8 +143,7 @@ def notes_text(p: Prevalence) -> str:
 
 def headlines_text(p: Prevalence) -> str:
     """Later national headline rates (transcribed) beside the survey year the local estimates use."""
-    h = ons_csew.headlines()
-    h = h[(h["measure"] == "last_year") & (h["age_group"] == "16-59")]
+    h = p.headlines
     parts = []
     for year, rows in h.groupby("survey_year", sort=True):
         flagged = rows["source_type"].str.contains("secondary", case=False).any()
@@ -175,7 +180,7 @@ def drugs_figure(p: Prevalence) -> FigureOutput:
     ax.set_xlim(left=0)
     ax.set_title(f"Synthetic estimates of drug use, {p.cdp.name}, survey {p.latest_survey}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
-    fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title}; {ons_population.DATASET.title}.", fontsize=8,
+    fig.text(0.01, 0.005, f"Source: {_title('ons_csew')}; {_title('ons_population')}.", fontsize=8,
              color="#505a5f")
     fig.tight_layout()
     return FigureOutput("prevalence_drugs", fig, data=t)
@@ -205,7 +210,7 @@ def alcohol_figure(p: Prevalence) -> FigureOutput:
     ax.legend(loc="lower right", fontsize=8)
     note = (" Members apportioned from a former county by adult population have its rate and are not shown."
             if apportioned.any() else "")
-    fig.text(0.01, 0.005, f"Source: {ohid_alcohol_dependence.DATASET.title}; {ons_population.DATASET.title}.{note}",
+    fig.text(0.01, 0.005, f"Source: {_title('ohid_alcohol_dependence')}; {_title('ons_population')}.{note}",
              fontsize=8, color="#505a5f", wrap=True)
     fig.tight_layout(rect=(0, 0.05 if note else 0.02, 1, 1))
     return FigureOutput("prevalence_alcohol", fig, data=t)
@@ -213,7 +218,7 @@ def alcohol_figure(p: Prevalence) -> FigureOutput:
 
 def age_sex_figure(p: Prevalence) -> FigureOutput:
     """Expected users by sex and age band (the strata of the age-sex method), the CDP, latest survey year."""
-    t = age_sex_strata(p)
+    t = p.strata
     fig, axes = plt.subplots(1, len(AGE_SEX_DRUGS), figsize=(10, 4.2), sharey=False)
     bands = list(STRATA["16-59"])
     x = np.arange(len(bands))
@@ -233,7 +238,7 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
     axes[0].set_ylabel("Expected users, last year (persons)")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Synthetic estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
-    fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title} (Table 3.04); {ons_population.DATASET.title}.",
+    fig.text(0.01, 0.005, f"Source: {_title('ons_csew')} (Table 3.04); {_title('ons_population')}.",
              fontsize=8, color="#505a5f")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return FigureOutput("prevalence_by_age_sex", fig, data=t)
@@ -241,8 +246,7 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
 
 def series_figure(p: Prevalence) -> FigureOutput:
     """The national series of last-year use by 16–59s (England and Wales), every survey year, in time order."""
-    csew = ons_csew.drug_use()
-    s = csew[(csew["table"] == "1.02") & csew["drug"].isin(AGE_SEX_DRUGS)].sort_values("survey_start")
+    s = p.series
     fig, ax = plt.subplots(figsize=(9, 4.2))
     for drug, colour, style in zip(AGE_SEX_DRUGS, figures.QUALITATIVE, ("-", "--", ":")):
         d = s[s["drug"] == drug]
@@ -257,7 +261,7 @@ def series_figure(p: Prevalence) -> FigureOutput:
     first = s["survey_year"].iloc[0].split(" to ")[0]
     ax.set_title(f"Drug use in England and Wales, Crime Survey, {first} onwards (gaps: no survey that year)")
     ax.legend(fontsize=8)
-    fig.text(0.01, 0.005, f"Source: {ons_csew.DATASET.title} (Table 1.02).", fontsize=8, color="#505a5f")
+    fig.text(0.01, 0.005, f"Source: {_title('ons_csew')} (Table 1.02).", fontsize=8, color="#505a5f")
     fig.tight_layout()
     data = s.assign(area_code=geography.ENGLAND_CODE, area_name="England and Wales", area_role="england",
                     time_period=s["survey_year"], measure="percent of age group", value=s["percent"], unit="%")

@@ -359,6 +359,14 @@ class TreatmentGap:
     gap: pd.DataFrame
     capacity: pd.DataFrame
     ocu_estimates: pd.DataFrame = field(repr=False)
+    #: the estimates of need of the periods after the OHID estimates: the mean of the last three
+    #: (:func:`need_with_limits`, rows whose ``need_period`` ends '(mean)')
+    mean_need: pd.DataFrame = field(repr=False)
+    #: :func:`last_sdg_period`
+    last_sdg: str
+    #: :func:`funnel_data`: every area's alcohol met need in the latest SDG year, and the funnel's limits
+    funnel_points: pd.DataFrame = field(repr=False)
+    funnel_limits: pd.DataFrame = field(repr=False)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.gap, self.capacity]
@@ -376,7 +384,11 @@ def build(cdp: Partnership, settings: Settings | None = None) -> TreatmentGap:
         table.attrs["decided_by"] = provenance.settings_files(
             settings, "viewit", "fingertips", decides="rows of the partnership's own exports: later years of "
                                                       "numbers in treatment (ViewIt), unmet need (Fingertips)")
-    return TreatmentGap(cdp=cdp, settings=settings, gap=gap, capacity=capacity, ocu_estimates=ocu)
+    need = need_with_limits()
+    points, limits = funnel_data()
+    return TreatmentGap(cdp=cdp, settings=settings, gap=gap, capacity=capacity, ocu_estimates=ocu,
+                        mean_need=need[need["need_period"].str.endswith("(mean)")], last_sdg=last_sdg_period(),
+                        funnel_points=points, funnel_limits=limits)
 
 
 # --- what the figures plot ---------------------------------------------------------------------------------
@@ -388,7 +400,7 @@ def alcohol_trend(g: TreatmentGap) -> pd.DataFrame:
               & g.gap["area_role"].isin(["cdp", "region", "england"])]
     return t.sort_values(["area_role", "area_code", "time_period_sortable"], ignore_index=True)
 
-def funnel_data(g: TreatmentGap) -> tuple[pd.DataFrame, pd.DataFrame]:
+def funnel_data() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Alcohol met need and estimated need of every current area in the latest SDG year, and the funnel."""
     a = alcohol_all_areas()
     year = max(a["period"], key=lambda p: p[:4])

@@ -17,7 +17,7 @@ from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
-from .compute import SUBSTANCES, TreatmentGap, alcohol_trend, funnel_data, last_sdg_period, latest, need_with_limits
+from .compute import SUBSTANCES, TreatmentGap, alcohol_trend, latest
 from .settings import ALCOHOL, NAME, OCU
 
 # --- key findings and notes -------------------------------------------------------------------------------
@@ -118,9 +118,8 @@ def notes_text(g: TreatmentGap) -> str:
     """Definitions, pairings and caveats as Markdown, read from the tables."""
     t = g.gap[g.gap["area_role"].isin(["cdp", "england"]) & (g.gap["measure"] == "met need")]
     pairings = sorted(set(zip(t["substance"], t["pairing"])))
-    means = need_with_limits()
-    means = means[means["need_period"].str.endswith("(mean)")]
-    last_sdg = last_sdg_period()
+    means = g.mean_need
+    last_sdg = g.last_sdg
     lines = [
         "- **Definitions.** Met need = T ÷ P̂ and unmet need = 1 − T ÷ P̂, where T is the number of adults in "
         "structured treatment in the year (NDTMS) and P̂ the estimated number in need. Alcohol: T = adults in "
@@ -212,7 +211,7 @@ def unmet_figure(g: TreatmentGap) -> FigureOutput:
 
 def funnel_figure(g: TreatmentGap) -> FigureOutput:
     """Funnel plot: alcohol met need against the estimated number in need, every area, the CDP highlighted."""
-    pts, lim = funnel_data(g)
+    pts, lim = g.funnel_points, g.funnel_limits
     year = pts["period"].iloc[0]
     fig, ax = plt.subplots(figsize=(8.5, 5))
     ax.plot(lim["population"], lim["lower_3s_limit"], ":", color="#505a5f", label="99.8% limits")

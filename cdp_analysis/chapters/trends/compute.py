@@ -22,7 +22,7 @@ from ...areas.partnerships import Partnership
 from ...data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug_deaths_national, ons_population
 from ...data.register import cite
 from ...memo import by_content, memoised
-from ...output import tidy
+from ...output import provenance, tidy
 from .. import prevalence, treatment_gap
 from .series import _AREA, ALCOHOL_MORTALITY, CAUSES, SUBSTANCES, SURVEY_TABLES
 from .settings import NAME, Settings
@@ -427,6 +427,11 @@ class Trends:
     standardised: pd.DataFrame
     alcohol: pd.DataFrame
     fits: dict
+    #: :func:`substance_deaths`: what the substances figure draws
+    substances: pd.DataFrame
+    #: the inputs besides the data files that decide rows of ``trends`` (the partnership's ViewIt exports: its own
+    #: series of adults in treatment), for ``run.json``
+    trends_decided_by: list[dict]
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.trends, self.deaths, self.standardised, self.alcohol]
@@ -439,4 +444,7 @@ def build(cdp: Partnership, settings: Settings | None = None) -> Trends:
     alcohol = alcohol_mortality_table(cdp)
     trends, fits = trends_table(cdp, settings, deaths, alcohol)
     return Trends(cdp=cdp, settings=settings, deaths=deaths, trends=trends, standardised=standardised_table(cdp, deaths),
-                  alcohol=alcohol, fits=fits)
+                  alcohol=alcohol, fits=fits, substances=substance_deaths(settings),
+                  trends_decided_by=provenance.settings_files(
+                      cdp.chapter_settings(treatment_gap.NAME), "viewit",
+                      decides="the partnership's series of adults in treatment (its trend rows)"))

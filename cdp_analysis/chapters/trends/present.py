@@ -11,16 +11,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...data import fingertips, ons_drug_deaths, ons_drug_deaths_national
-from ...output import figures, provenance
+from ...data import datasets
+from ...output import figures
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
-from ..treatment_gap import NAME as TREATMENT_GAP
-from .compute import _EW, Trends, _annual_series, substance_deaths
+from .compute import _EW, Trends, _annual_series
 from .series import ALCOHOL_MORTALITY, CAUSES, SUBSTANCES
 
 # --- words ------------------------------------------------------------------------------------------------
+
+
+def _title(dataset: str) -> str:
+    """A dataset's title, for a figure's source line."""
+    return datasets()[dataset].title
 
 
 def _pct(x: float) -> str:
@@ -186,7 +190,7 @@ def deaths_figure(tr: Trends) -> FigureOutput:
     axes[0].set_ylabel("Deaths related to drug misuse (number)")
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle(f"Deaths related to drug misuse registered each year: {tr.cdp.name} and England")
-    fig.text(0.01, 0.005, f"Source: {ons_drug_deaths.DATASET.title}. Dotted lines: joinpoints.", fontsize=8,
+    fig.text(0.01, 0.005, f"Source: {_title('ons_drug_deaths')}. Dotted lines: joinpoints.", fontsize=8,
              color="#505a5f")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return FigureOutput("trends_drug_deaths", fig, data=pd.concat(data, ignore_index=True) if data else None)
@@ -225,7 +229,7 @@ def asmr_figure(tr: Trends) -> FigureOutput:
                   & tr.deaths["area_role"].isin(["cdp", "member", "region", "england"]) & tr.deaths["value"].notna()]
     return _rate_figure(d, "trends_drug_misuse_rate", title=f"Drug-misuse death rate, {tr.cdp.name}, region and England",
                         ylabel="Deaths per 100,000 (age-standardised, 95% limits)",
-                        source=f"Source: {ons_drug_deaths.DATASET.title} (rates as published; none below 10 deaths).")
+                        source=f"Source: {_title('ons_drug_deaths')} (rates as published; none below 10 deaths).")
 
 
 def alcohol_mortality_figure(tr: Trends) -> FigureOutput:
@@ -235,13 +239,13 @@ def alcohol_mortality_figure(tr: Trends) -> FigureOutput:
     return _rate_figure(d, "trends_alcohol_specific_mortality",
                         title=f"Alcohol-specific mortality, {tr.cdp.name}, region and England",
                         ylabel="Deaths per 100,000 (standardised)",
-                        source=f"Source: {fingertips.DATASET.title}, indicator {ALCOHOL_MORTALITY} (as published).")
+                        source=f"Source: {_title('fingertips')}, indicator {ALCOHOL_MORTALITY} (as published).")
 
 
 def substances_figure(tr: Trends) -> FigureOutput:
     """Deaths mentioning selected substances registered each year, England and Wales, with each series'
     joinpoint fit."""
-    t = substance_deaths(tr.settings)
+    t = tr.substances
     fig, axes = plt.subplots(2, 3, figsize=(11, 6), sharex=True)
     for ax, substance in zip(axes.flat, SUBSTANCES):
         d = t[t["substance"] == substance].sort_values("year")
@@ -261,7 +265,7 @@ def substances_figure(tr: Trends) -> FigureOutput:
         ax.set_xlabel("Year of registration")
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Drug-poisoning deaths mentioning each substance, England and Wales (dotted lines: joinpoints)")
-    fig.text(0.01, 0.005, f"Source: {ons_drug_deaths_national.DATASET.title}, Table 4. A death can mention several "
+    fig.text(0.01, 0.005, f"Source: {_title('ons_drug_deaths_national')}, Table 4. A death can mention several "
              "substances.", fontsize=8, color="#505a5f")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     data = t.assign(area_code=_EW["area_code"], area_name=_EW["area_name"], area_role="national",
@@ -308,9 +312,7 @@ def trends_output(tr: Trends) -> TableOutput:
                        caption="Trend tests: annual percentage change (numbers of deaths or adults), joinpoint average "
                                "annual percentage change, the comparison with England, and the Fingertips marker "
                                "(met need, percentage points a year). Segments are in the CSV",
-                       decided_by=provenance.settings_files(  # the partnership's ViewIt exports: its own series
-                           tr.cdp.chapter_settings(TREATMENT_GAP), "viewit",
-                           decides="the partnership's series of adults in treatment (its trend rows)"))
+                       decided_by=tr.trends_decided_by)
 
 
 def deaths_output(tr: Trends) -> TableOutput:
