@@ -115,8 +115,7 @@ def wrap_long_titles(fig: plt.Figure) -> int:
     beyond its drawn width, and the plot would shrink to a strip when the report scales it to the page. Titles that
     fit are left alone, so their figures are unchanged.
     """
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # a text's width needs no draw of the figure (saving draws it once)
     titles = [ax.title for ax in fig.axes] + ([fig._suptitle] if getattr(fig, "_suptitle", None) else [])
     wide = [t for t in titles if t.get_text() and t.get_window_extent(renderer).width > fig.bbox.width]
     for title in wide:
