@@ -108,6 +108,24 @@ def style() -> None:
                          "text.parse_math": False})
 
 
+#: The colour of a figure's source line (GOV.UK secondary text; 6.9:1 on white).
+SOURCE_COLOUR = "#505a5f"
+
+
+def dataset_title(name: str) -> str:
+    """A dataset's title (:func:`cdp_analysis.data.datasets`), as a figure's source line names it."""
+    from ..data import datasets
+
+    return datasets()[name].title
+
+
+def source_line(fig: plt.Figure, text: str, *, bottom: float | None = 0.03, wrap: bool = False) -> None:
+    """Write ``text`` (the figure's sources) at its foot in small grey type, then lay the figure out leaving
+    ``bottom`` (a fraction of its height) free for it (``None``: matplotlib's own tight layout)."""
+    fig.text(0.01, 0.005, text, fontsize=8, color=SOURCE_COLOUR, **({"wrap": True} if wrap else {}))
+    fig.tight_layout(rect=(0, bottom, 1, 1)) if bottom is not None else fig.tight_layout()
+
+
 def wrap_long_titles(fig: plt.Figure) -> int:
     """Let a title (an axes' or the figure's) that is wider than the figure wrap onto more lines; return how many.
 

@@ -140,10 +140,8 @@ def spine_figure(o: Outcomes) -> FigureOutput:
     handles.append(plt.Rectangle((0, 0), 1, 1, color=figures.COMPARATOR_COLOUR, label="Lowest to highest area"))
     handles.append(plt.Rectangle((0, 0), 1, 1, color=figures.ENGLAND_COLOUR, label="25th to 75th percentile of areas"))
     ax.legend(handles=handles, fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.01), ncols=3, frameon=False)
-    fig.text(0.01, 0.005, "Source: the earlier chapters' tables (ONS, OHID). Metrics without the values of all areas "
-             "(local data, estimates) are in the dashboard table only.",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    figures.source_line(fig, "Source: the earlier chapters' tables (ONS, OHID). Metrics without the values of all "
+                             "areas (local data, estimates) are in the dashboard table only.")
     data = d.assign(time_period=d.get("time_period", pd.Series(dtype=str)), unit="position (0 to 1)") if len(d) else \
         pd.DataFrame(columns=["area_code", "area_name", "area_role", "time_period", "measure", "value", "unit",
                               "source"])

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ...areas import comparators, current_population
-from ...data import datasets, register
+from ...data import register
 from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput, wide_view
@@ -26,10 +26,6 @@ def _imd(p: PopulationProfile) -> tuple[str, str]:
     ranks = dep[dep["measure"].str.contains(" rank ")]
     return dep["time_period"].iloc[0], ranks["measure"].str.extract(r"\(of (\d+)\)")[0].iloc[0]
 
-
-def _title(dataset: str) -> str:
-    """A dataset's title, for a figure's source line."""
-    return datasets()[dataset].title
 
 
 def neighbours_display(p: PopulationProfile) -> pd.DataFrame:
@@ -155,8 +151,7 @@ def pyramid_figure(p: PopulationProfile) -> FigureOutput:
     ax.set_ylabel("Age band (years)")
     ax.set_title(f"Population by age and sex, {p.cdp.name}, {period_label(p.pyramid_year)}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
-    fig.text(0.01, 0.005, f"Source: {_title('ons_population')}.", fontsize=8, color="#505a5f")
-    fig.tight_layout()
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_population')}.", bottom=None)
     return FigureOutput("population_pyramid", fig, data=p.pyramid)
 
 
@@ -188,8 +183,7 @@ def change_figure(p: PopulationProfile) -> FigureOutput:
     ax.set_xlabel("Age group (years)")
     ax.set_ylabel("Change in residents (%)")
     ax.set_title(f"Population change by age group, {p.span}")
-    fig.text(0.01, 0.005, f"Source: {_title('ons_population')}.", fontsize=8, color="#505a5f")
-    fig.tight_layout()
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_population')}.", bottom=None)
     return FigureOutput("population_change", fig, data=data)
 
 
@@ -205,9 +199,8 @@ def deprivation_figure(p: PopulationProfile) -> FigureOutput:
     imd_period, _ = _imd(p)
     ax.set_xlabel(f"IMD {imd_period} average score (higher = more deprived)")
     ax.set_title(f"IMD {imd_period} score: {p.cdp.name} and its comparator areas")
-    fig.text(0.01, 0.005, f"Source: {_title('imd2019')}; {_title('ons_nearest_neighbours')}.",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout()
+    figures.source_line(fig, f"Source: {figures.dataset_title('imd2019')}; {figures.dataset_title('ons_nearest_neighbours')}.",
+                        bottom=None)
     return FigureOutput("deprivation_neighbours", fig,
                         data=pd.concat([cdp_rows, p.neighbours_long], ignore_index=True))
 

@@ -14,17 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ...areas import geography
-from ...data import datasets, register
+from ...data import register
 from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from .compute import Prevalence
 from .drug_use import AGE_SEX_DRUGS, STRATA
-
-
-def _title(dataset: str) -> str:
-    """A dataset's title, for a figure's source line."""
-    return datasets()[dataset].title
 
 
 def _n(x: float) -> str:
@@ -180,9 +175,8 @@ def drugs_figure(p: Prevalence) -> FigureOutput:
     ax.set_xlim(left=0)
     ax.set_title(f"Synthetic estimates of drug use, {p.cdp.name}, survey {p.latest_survey}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
-    fig.text(0.01, 0.005, f"Source: {_title('ons_csew')}; {_title('ons_population')}.", fontsize=8,
-             color="#505a5f")
-    fig.tight_layout()
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')}; {figures.dataset_title('ons_population')}.",
+                        bottom=None)
     return FigureOutput("prevalence_drugs", fig, data=t)
 
 
@@ -210,9 +204,8 @@ def alcohol_figure(p: Prevalence) -> FigureOutput:
     ax.legend(loc="lower right", fontsize=8)
     note = (" Members apportioned from a former county by adult population have its rate and are not shown."
             if apportioned.any() else "")
-    fig.text(0.01, 0.005, f"Source: {_title('ohid_alcohol_dependence')}; {_title('ons_population')}.{note}",
-             fontsize=8, color="#505a5f", wrap=True)
-    fig.tight_layout(rect=(0, 0.05 if note else 0.02, 1, 1))
+    figures.source_line(fig, f"Source: {figures.dataset_title('ohid_alcohol_dependence')}; {figures.dataset_title('ons_population')}.{note}",
+                        bottom=0.05 if note else 0.02, wrap=True)
     return FigureOutput("prevalence_alcohol", fig, data=t)
 
 
@@ -238,9 +231,8 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
     axes[0].set_ylabel("Expected users, last year (persons)")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Synthetic estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
-    fig.text(0.01, 0.005, f"Source: {_title('ons_csew')} (Table 3.04); {_title('ons_population')}.",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Table 3.04); {figures.dataset_title('ons_population')}.",
+                        bottom=0.04)
     return FigureOutput("prevalence_by_age_sex", fig, data=t)
 
 
@@ -261,8 +253,7 @@ def series_figure(p: Prevalence) -> FigureOutput:
     first = s["survey_year"].iloc[0].split(" to ")[0]
     ax.set_title(f"Drug use in England and Wales, Crime Survey, {first} onwards (gaps: no survey that year)")
     ax.legend(fontsize=8)
-    fig.text(0.01, 0.005, f"Source: {_title('ons_csew')} (Table 1.02).", fontsize=8, color="#505a5f")
-    fig.tight_layout()
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Table 1.02).", bottom=None)
     data = s.assign(area_code=geography.ENGLAND_CODE, area_name="England and Wales", area_role="england",
                     time_period=s["survey_year"], measure="percent of age group", value=s["percent"], unit="%")
     return FigureOutput("prevalence_series", fig, data=data[["area_code", "area_name", "area_role", "time_period",

@@ -173,9 +173,8 @@ def trend_figure(g: TreatmentGap) -> FigureOutput:
     ax.set_xlabel("Financial year")
     ax.set_title(f"Met need for alcohol treatment, {g.cdp.name}, region and England (shaded: 95% limits)")
     ax.legend(fontsize=8, loc="upper right")
-    fig.text(0.01, 0.005, "Source: ONS SDG 3.5.1; OHID Fingertips 93532; NDTMS ViewIt (open circles: approximations).",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    figures.source_line(fig, "Source: ONS SDG 3.5.1; OHID Fingertips 93532; NDTMS ViewIt (open circles: "
+                             "approximations).")
     return FigureOutput("treatment_gap_alcohol_trend", fig, data=t)
 
 
@@ -205,8 +204,7 @@ def unmet_figure(g: TreatmentGap) -> FigureOutput:
     ax.set_xlim(0, 100)
     ax.set_xlabel("Dependent drinkers not in treatment (unmet need, %, 95% limits)")
     ax.set_title(f"Unmet need for alcohol treatment, {comparable}: {g.cdp.name} and comparator areas")
-    fig.text(0.01, 0.005, "Source: ONS SDG 3.5.1 (NDTMS; OHID/Sheffield estimates).", fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    figures.source_line(fig, "Source: ONS SDG 3.5.1 (NDTMS; OHID/Sheffield estimates).")
     return FigureOutput("treatment_gap_unmet_need", fig, data=t)
 
 def funnel_figure(g: TreatmentGap) -> FigureOutput:
@@ -232,9 +230,7 @@ def funnel_figure(g: TreatmentGap) -> FigureOutput:
     ax.set_ylabel("In treatment (met need, %)")
     ax.set_title(f"Met need for alcohol treatment against estimated need, every area, {year}")
     ax.legend(fontsize=8, loc="upper right")
-    fig.text(0.01, 0.005, "Source: ONS SDG 3.5.1. Limits treat the estimate of need as the denominator.",
-             fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    figures.source_line(fig, "Source: ONS SDG 3.5.1. Limits treat the estimate of need as the denominator.")
     data = pts.assign(area_code=pts["code"], area_role=np.where(mine, "cdp", "neighbour"), time_period=year,
                       measure="met need", value=pts["met"], unit="%")
     return FigureOutput("treatment_gap_funnel", fig, data=data[["area_code", "area_role", "time_period", "measure",
@@ -264,9 +260,7 @@ def capacity_figure(g: TreatmentGap) -> FigureOutput:
                  if len(c) else f"No capacity estimate can be made for {g.cdp.name} from the data held")
     if len(c):
         ax.legend(fontsize=8, loc="lower right")
-    fig.text(0.01, 0.005, "Source: the treatment_gap table (NDTMS; OHID estimates of need).", fontsize=8,
-             color="#505a5f")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    figures.source_line(fig, "Source: the treatment_gap table (NDTMS; OHID estimates of need).", bottom=0.04)
     return FigureOutput("treatment_capacity", fig, data=c)
 
 

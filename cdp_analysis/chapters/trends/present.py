@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...data import datasets
 from ...output import figures
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
@@ -21,10 +20,6 @@ from .series import ALCOHOL_MORTALITY, CAUSES, SUBSTANCES
 
 # --- words ------------------------------------------------------------------------------------------------
 
-
-def _title(dataset: str) -> str:
-    """A dataset's title, for a figure's source line."""
-    return datasets()[dataset].title
 
 
 def _pct(x: float) -> str:
@@ -190,9 +185,7 @@ def deaths_figure(tr: Trends) -> FigureOutput:
     axes[0].set_ylabel("Deaths related to drug misuse (number)")
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle(f"Deaths related to drug misuse registered each year: {tr.cdp.name} and England")
-    fig.text(0.01, 0.005, f"Source: {_title('ons_drug_deaths')}. Dotted lines: joinpoints.", fontsize=8,
-             color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_drug_deaths')}. Dotted lines: joinpoints.")
     return FigureOutput("trends_drug_deaths", fig, data=pd.concat(data, ignore_index=True) if data else None)
 
 
@@ -217,8 +210,7 @@ def _rate_figure(d: pd.DataFrame, name: str, *, title: str, ylabel: str, source:
     ax.set_xlabel("Years of registration (3-year pooled)")
     ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.text(0.01, 0.005, source, fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    figures.source_line(fig, source)
     return FigureOutput(name, fig, data=d)
 
 
@@ -229,7 +221,7 @@ def asmr_figure(tr: Trends) -> FigureOutput:
                   & tr.deaths["area_role"].isin(["cdp", "member", "region", "england"]) & tr.deaths["value"].notna()]
     return _rate_figure(d, "trends_drug_misuse_rate", title=f"Drug-misuse death rate, {tr.cdp.name}, region and England",
                         ylabel="Deaths per 100,000 (age-standardised, 95% limits)",
-                        source=f"Source: {_title('ons_drug_deaths')} (rates as published; none below 10 deaths).")
+                        source=f"Source: {figures.dataset_title('ons_drug_deaths')} (rates as published; none below 10 deaths).")
 
 
 def alcohol_mortality_figure(tr: Trends) -> FigureOutput:
@@ -239,7 +231,7 @@ def alcohol_mortality_figure(tr: Trends) -> FigureOutput:
     return _rate_figure(d, "trends_alcohol_specific_mortality",
                         title=f"Alcohol-specific mortality, {tr.cdp.name}, region and England",
                         ylabel="Deaths per 100,000 (standardised)",
-                        source=f"Source: {_title('fingertips')}, indicator {ALCOHOL_MORTALITY} (as published).")
+                        source=f"Source: {figures.dataset_title('fingertips')}, indicator {ALCOHOL_MORTALITY} (as published).")
 
 
 def substances_figure(tr: Trends) -> FigureOutput:
@@ -265,9 +257,8 @@ def substances_figure(tr: Trends) -> FigureOutput:
         ax.set_xlabel("Year of registration")
     axes.flat[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Drug-poisoning deaths mentioning each substance, England and Wales (dotted lines: joinpoints)")
-    fig.text(0.01, 0.005, f"Source: {_title('ons_drug_deaths_national')}, Table 4. A death can mention several "
-             "substances.", fontsize=8, color="#505a5f")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_drug_deaths_national')}, Table 4. A death can "
+                             "mention several substances.")
     data = t.assign(area_code=_EW["area_code"], area_name=_EW["area_name"], area_role="national",
                     time_period=t["year"].astype(str), measure="deaths", value=t["deaths"], unit="deaths")
     return FigureOutput("trends_deaths_by_substance", fig,
