@@ -78,28 +78,103 @@ def test_headlines_are_read_with_their_sources():
 # --- the method -----------------------------------------------------------------------------------------
 
 
-def test_method_reproduces_the_national_headline_on_englands_own_population(notts):
-    """England's population with the sex × age rates gives the England and Wales rate within 0.15 percentage
-    points (composition differences only; see docs/methods.md)."""
-    check = prevalence.england_check(notts)
-    assert len(check) == 6
-    assert check["difference"].abs().max() < 0.15
+def _hand_raked_rates(drug: str, survey_year: str, year: int) -> dict:
+    """Rates by sex × age band computed here without the suite's code: Table 3.03's users by band and Table 3.04's
+    users by sex × broad band on England and Wales's population, the first reconciled to the second within each
+    broad band, then iterative proportional fitting from the seed p_band × N."""
+    import numpy as np
+
+    from cdp_analysis.data import ons_population
+
+    est = ons_population.estimates()
+    ew = est[(est["code"] == "K04000001") & (est["year"] == year)]
+    bands = {"16-19": (16, 19), "20-24": (20, 24), "25-29": (25, 29), "30-34": (30, 34), "35-44": (35, 44),
+             "45-54": (45, 54), "55-59": (55, 59)}
+    broad = {"16-24": ["16-19", "20-24"], "25-59": ["25-29", "30-34", "35-44", "45-54", "55-59"]}
+    sexes = ["males", "females"]
+    n = np.array([[ew[(ew["sex"] == s) & ew["age"].between(*bands[b])]["population"].sum() for b in bands] for s in sexes],
+                 dtype=float)
+    p_band = np.array([_cell(table="3.03", drug=drug, age_group=b, survey_year=survey_year)["percent"] / 100
+                       for b in bands])
+    x = n * p_band
+    for _ in range(200):
+        for c, members in broad.items():
+            cols = [list(bands).index(b) for b in members]
+            b_users = np.array([_cell(table="3.04", drug=drug, sex=s, age_group=c, survey_year=survey_year)["percent"]
+                                / 100 * n[i, cols].sum() for i, s in enumerate(sexes)])
+            a_users = p_band[cols] * n[:, cols].sum(axis=0)
+            a_users = a_users * b_users.sum() / a_users.sum()
+            x[:, cols] *= (b_users / x[:, cols].sum(axis=1))[:, None]
+            x[:, cols] *= (a_users / x[:, cols].sum(axis=0))[None, :]
+    return {(s, b): x[i, j] / n[i, j] for i, s in enumerate(sexes) for j, b in enumerate(bands)}
+
+
+def test_raking_reproduces_both_published_margins():
+    """Users by age band (Table 3.03, reconciled) and by sex × broad band (Table 3.04) both hold to 1e-9."""
+    from cdp_analysis.chapters.prevalence import age_rates
+
+    years = pd.DataFrame({"survey_year": [LATEST, "Apr 2019 to Mar 2020"], "population_year": [2022, 2022]})
+    r = age_rates.raked_rates(years)
+    pop = age_rates.national_population([2022], age_rates.FINE_BANDS)
+    m = r.merge(pop, on=["population_year", "sex", "band"]).assign(users=lambda d: d["rate"] * d["population"])
+    m["broad"] = m["band"].map(age_rates.BROAD_OF)
+    by_sex = m.groupby(["drug", "survey_year", "sex", "broad"]).agg(users=("users", "sum"), n=("population", "sum"))
+    for (drug, year, sex, broad), row in by_sex.iterrows():
+        published = _cell(table="3.04", drug=drug, sex=sex, age_group=broad, survey_year=year)["percent"] / 100
+        assert row["users"] / row["n"] == pytest.approx(published, rel=1e-9)
+    by_band = m.groupby(["drug", "survey_year", "band"]).agg(users=("users", "sum"), n=("population", "sum"),
+                                                              factor=("reconciliation", "first"))
+    for (drug, year, band), row in by_band.iterrows():
+        published = _cell(table="3.03", drug=drug, age_group=band, survey_year=year)["percent"] / 100
+        assert row["users"] / row["n"] == pytest.approx(published * row["factor"], rel=1e-9)
+    # the two published tables nearly agree: reconciling moves Table 3.03's users by under 2%
+    assert (r["reconciliation"] - 1).abs().max() < 0.02
 
 
 def test_age_sex_estimate_by_hand_for_nottinghamshire(notts):
+    """The synthetic count for Nottinghamshire equals a hand computation from Tables 3.03 and 3.04 and the
+    single-year population (mid-2022 for the survey year ending June 2022)."""
+    rates = _hand_raked_rates("Any Class A drug", LATEST, 2022)
     pop = current_population.current_areas([2022])
     pop = pop[(pop["code"] == "E10000024") & (pop["sex"] != "persons")]
-    expected = 0.0
-    for sex, band, lo, hi in (("males", "16-24", 16, 24), ("males", "25-59", 25, 59),
-                              ("females", "16-24", 16, 24), ("females", "25-59", 25, 59)):
-        n = pop[(pop["sex"] == sex) & pop["age"].between(lo, hi)]["population"].sum()
-        expected += n * _cell(table="3.04", drug="Any Class A drug", sex=sex, age_group=band,
-                              survey_year=LATEST)["percent"] / 100
+    bands = {"16-19": (16, 19), "20-24": (20, 24), "25-29": (25, 29), "30-34": (30, 34), "35-44": (35, 44),
+             "45-54": (45, 54), "55-59": (55, 59)}
+    expected = sum(pop[(pop["sex"] == s) & pop["age"].between(*bands[b])]["population"].sum() * r
+                   for (s, b), r in rates.items())
     row = notts.estimate(drug="Any Class A drug", method="age-sex")
-    assert row["value"] == pytest.approx(expected)
-    assert row["lower_ci"] < row["value"] < row["upper_ci"]
+    assert row["value"] == pytest.approx(expected, rel=1e-9)
+    assert row["value"] == pytest.approx(11_523, abs=1)
+    assert 0 < row["lower_ci"] < row["value"] < row["upper_ci"]
     pct = notts.estimate(drug="Any Class A drug", method="age-sex", measure="percent of age group")
     assert pct["value"] == pytest.approx(100 * expected / pct["denominator"]) and pct["count"] == pytest.approx(expected)
+    # the earlier two-band method is kept beside it for comparison
+    two = notts.estimate(drug="Any Class A drug", method="age-sex-two-band")
+    assert two["value"] != pytest.approx(row["value"], rel=1e-3)
+
+
+def test_limits_respect_the_scale_in_every_prevalence_table(notts, northants):
+    """No positive estimate has a lower limit of 0 (a clipped normal interval), in any CDP built here."""
+    scilly = prevalence.build(partnerships.get("isles-of-scilly"))
+    for p in (notts, northants, scilly):
+        for t in p.tables():
+            has = t["lower_ci"].notna()
+            positive = t[has & (t["value"] > 0)]
+            assert (positive["lower_ci"] > 0).all(), positive[positive["lower_ci"] <= 0][["measure", "value"]]
+            pct = t[has & (t["unit"] == "%")]
+            assert (pct["upper_ci"] <= 100).all()
+
+
+def test_region_validation_can_fail():
+    """National rates on each English region's population against the rate the survey measured there."""
+    v = prevalence.region_validation(partnerships.get("nottinghamshire").chapter_settings(prevalence.NAME))
+    latest = v[v["survey_year"] == LATEST]
+    assert len(latest) == 9 * 3 and set(latest["drug"]) == set(prevalence.AGE_SEX_DRUGS)
+    london = latest[(latest["region"] == "London") & (latest["drug"] == "Any drug")].iloc[0]
+    assert london["observed_pct"] == pytest.approx(_cell(table="3.08", drug="Any drug", region="London",
+                                                         survey_year=LATEST)["percent"])
+    assert not london["inside"] and london["expected_pct"] < london["observed_lower"]  # the method misses London
+    assert latest["inside"].sum() < len(latest)
+    assert (latest["observed_lower"] < latest["observed_pct"]).all()
 
 
 def test_calibrated_estimate_uses_the_regions_observed_over_expected_rate(notts):
@@ -111,11 +186,31 @@ def test_calibrated_estimate_uses_the_regions_observed_over_expected_rate(notts)
     assert calibrated["upper_ci"] - calibrated["lower_ci"] > plain["upper_ci"] - plain["lower_ci"]
 
 
-def test_survey_years_pair_with_the_nearest_population_within_the_gap(notts):
+def test_survey_years_use_the_mid_year_nearest_their_mid_point(notts):
     used = notts.years[notts.years["usable"]]
-    assert dict(zip(used["survey_year"], used["population_year"])) == {
-        "Apr 2018 to Mar 2019": 2020, "Apr 2019 to Mar 2020": 2020, LATEST: 2022}
+    for r in used.itertuples():
+        assert r.own_year == current_population.mid_year_of(r.survey_year)
+        assert (r.population_year == r.own_year) == (r.population_note == "")
+    assert used.set_index("survey_year").loc[LATEST, "population_year"] == 2022
     assert set(notts.drugs["survey_year"]) == set(used["survey_year"])
+
+
+def test_every_rate_is_on_the_population_of_its_own_period(notts, northants):
+    for p in (notts, northants):
+        for t in p.tables():
+            rates = t[t["population_year"].notna()]
+            assert len(rates)
+            for period, year, note in zip(rates["time_period"], rates["population_year"], rates["value_note"]):
+                used, why = current_population.population_year(period)
+                assert year == used
+                assert (why in note) if why else (year == current_population.mid_year_of(period))
+
+
+@pytest.mark.parametrize(("period", "year"), [("2017/18", 2017), ("2016-18", 2017), ("2019", 2019),
+                                              ("Apr 2018 to Mar 2019", 2018), (LATEST, 2022),
+                                              ("Jan 1995 to Dec 1995", 1995), ("2019-21", 2020)])
+def test_mid_year_of_a_period(period, year):
+    assert current_population.mid_year_of(period) == year
 
 
 def test_table_contract_columns_and_vocabularies(notts, northants):
@@ -125,7 +220,7 @@ def test_table_contract_columns_and_vocabularies(notts, northants):
         d = p.drugs
         assert {"drug", "recall_period", "age_group", "survey_year", "method"} <= set(d.columns)
         assert set(d["recall_period"]) == {"last year", "last month", "frequent"}
-        assert set(d["method"]) == {"age-sex", "age-sex-region", "national-rate"}
+        assert set(d["method"]) == {"age-sex", "age-sex-two-band", "age-sex-region", "national-rate"}
         assert set(d.loc[d["measure"] == "expected users", "unit"]) == {"persons"}
         assert set(d.loc[d["measure"] == "percent of age group", "unit"]) == {"%"}
         assert d["lower_ci"].notna().all() and (d["lower_ci"] <= d["value"]).all() and (d["value"] <= d["upper_ci"]).all()
@@ -182,22 +277,45 @@ def test_rates_are_compared_with_england(northants):
 # --- OCU ------------------------------------------------------------------------------------------------
 
 
-def test_ocu_local_estimate_where_held_and_expected_at_englands_rate_otherwise(notts, northants):
-    o = notts.ocu[(notts.ocu["area_role"] == "cdp") & (notts.ocu["measure"] == "estimated users")]
-    assert sorted(o["method"]) == ["OHID/LJMU estimate (original method, transcribed)", "expected at England's rate"]
-    assert o[o["method"].str.startswith("OHID")]["value"].tolist() == [4292]
-    n = northants.ocu[(northants.ocu["area_role"] == "cdp") & (northants.ocu["measure"] == "estimated users")]
-    assert n["method"].tolist() == ["expected at England's rate"] and "not a local estimate" in n["value_note"].iloc[0]
-    rates = northants.ocu[northants.ocu["measure"] == "rate per 1,000 aged 15-64"]["value"]
-    assert rates.nunique() == 1  # England's rate everywhere, by construction
+def test_ocu_shows_ohid_estimates_only_never_a_figure_at_englands_rate(notts, northants):
+    for p in (notts, northants):
+        o = p.ocu
+        assert not o["method"].str.contains("England's rate").any()
+        assert set(o["area_role"]) == {"england"}  # no OHID local estimate is held from OHID's own documents
+        users = o[o["measure"] == "estimated users"].set_index("time_period")["value"]
+        assert users.to_dict() == {"2016/17": 324840, "2018/19": 336531, "2019/20": 341032}
+        assert o["value_note"].str.contains("published in OHID's data tables").all()
+    # the newspaper's 4,292 (original method) is used nowhere
+    for p in (notts, northants):
+        assert not (p.ocu["value"] == 4292).any()
+        assert "4,292" not in prevalence.summary_text(p) + prevalence.notes_text(p)
+
+
+def test_figures_from_secondary_sources_are_never_used():
+    from cdp_analysis.data import transcribed
+
+    assert transcribed.is_publishers_own("https://www.gov.uk/government/publications/x")
+    assert transcribed.is_publishers_own("https://Www.Gov.uk/government/statistics/y")
+    assert transcribed.is_publishers_own("https://www.ons.gov.uk/peoplepopulationandcommunity/z")
+    assert not transcribed.is_publishers_own("https://www.hucknalldispatch.co.uk/heritage/x")
+    assert not transcribed.is_publishers_own("https://www.pharmacy.biz/news/drug-use/")
+    assert not transcribed.is_publishers_own("https://gov.uk.example.com/x")
+    assert transcribed.official("ocu_estimated_users_15_64", area_code="E10000024").empty
+    assert len(transcribed.figure("ocu_estimated_users_15_64", area_code="E10000024")) == 1  # held, unused
+    h = ons_csew.headlines()
+    assert h["source_url"].map(transcribed.is_publishers_own).all() and "YE Mar 2024" not in set(h["survey_year"])
 
 
 def test_summary_sentences_come_from_the_tables(notts, northants):
     text = prevalence.summary_text(notts)
     e = notts.estimate(drug="Any Class A drug")
     assert f"{round(e['value'] / 100) * 100:,.0f}" in text and "Class A" in text
-    assert "4,292" in text
-    assert "No local estimate of opiate" in prevalence.summary_text(northants)
+    assert "not local precision" in text
+    assert "none is in the data used here for Northamptonshire" in prevalence.summary_text(northants)
+    notes = prevalence.notes_text(notts)
+    assert "not an estimate of local need" in notes and "communal establishments" in notes
+    v = notts.validation[notts.validation["survey_year"] == LATEST]
+    assert f"{int(v[v['drug'] == 'Cannabis']['inside'].sum())} of 9" in notes
 
 
 def test_every_row_names_its_register_entries(notts, northants):
@@ -219,7 +337,7 @@ def test_unknown_drug_in_parameters_is_one_clear_error():
 
 def test_the_strata_add_up_to_the_age_sex_estimate(notts):
     strata = prevalence.age_sex_strata(notts)
-    assert len(strata) == len(prevalence.AGE_SEX_DRUGS) * 4
+    assert len(strata) == len(prevalence.AGE_SEX_DRUGS) * 2 * 7
     for drug in prevalence.AGE_SEX_DRUGS:
         total = notts.estimate(drug=drug, method="age-sex")["value"]
         assert strata[strata["drug"] == drug]["value"].sum() == pytest.approx(total)

@@ -136,7 +136,8 @@ def test_barnet_uses_its_own_viewit_export_and_states_the_pairing(barnet):
 def test_nottinghamshire_ocu_says_what_is_missing(notts):
     assert _rows(notts, area_role="cdp", substance=tg.OCU, measure="met need").empty
     text = tg.summary_text(notts)
-    assert "4,292 users aged 15–64, 2016/17" in text and "not the number in treatment of the same year" in text
+    # the only local OCU figure in the bundle is a newspaper's (original method): it is never used
+    assert "4,292" not in text and "Opiates and/or crack: the unmet need of Nottinghamshire cannot be shown" in text
 
 
 def test_summary_numbers_come_from_the_tables(notts):

@@ -10,6 +10,7 @@ came from.
 from __future__ import annotations
 
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -96,3 +97,47 @@ def in_age_group(age: pd.Series, label: str) -> pd.Series:
     """Boolean mask of ages in a :data:`DENOMINATOR_AGES` group."""
     lo, hi = DENOMINATOR_AGES[label]
     return (age >= lo) & ((age <= hi) if hi is not None else True)
+
+
+def mid_year_of(period: str) -> int:
+    """The mid-year (30 June) a period's rate is put over: the mid-year inside a financial year ('2017/18' →
+    2017), the middle year of pooled years ('2016-18' → 2017), the year itself ('2019'), and for a survey period
+    ('Apr 2018 to Mar 2019', 'Oct 2021 to Jun 2022') the mid-year nearest its mid-point (2018; 2022).
+
+    Raises
+    ------
+    ValueError
+        If the period is in none of these forms.
+    """
+    text = str(period).strip()
+    if m := re.fullmatch(r"([0-9]{4})/([0-9]{2})", text):  # financial year April–March
+        return int(m.group(1))
+    if m := re.fullmatch(r"([0-9]{4})\s*[-–]\s*([0-9]{2}|[0-9]{4})", text):  # pooled calendar years
+        first = int(m.group(1))
+        last = int(m.group(2)) if len(m.group(2)) == 4 else first // 100 * 100 + int(m.group(2))
+        return (first + last) // 2
+    if re.fullmatch(r"[0-9]{4}", text):
+        return int(text)
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    if m := re.fullmatch(r"([A-Z][a-z]{2}) ([0-9]{4}) to ([A-Z][a-z]{2}) ([0-9]{4})", text):
+        start = int(m.group(2)) + months.index(m.group(1)) / 12
+        end = int(m.group(4)) + (months.index(m.group(3)) + 1) / 12
+        return int(np.floor((start + end) / 2))  # the year whose 30 June is nearest the mid-point
+    raise ValueError(f"cannot tell the mid-year of the period {period!r}")
+
+
+def population_year(period: str) -> tuple[int, str]:
+    """The held mid-year whose population a rate for ``period`` divides by, and a note when it is not the
+    period's own (:func:`mid_year_of`): the nearest held year is used then, the earlier on a tie.
+
+    Returns
+    -------
+    (int, str)
+        The mid-year used, and '' or e.g. 'mid-2023 population not held: mid-2022 used'.
+    """
+    own = mid_year_of(period)
+    held = ons_population.available_years()
+    if own in held:
+        return own, ""
+    used = min(held, key=lambda y: (abs(y - own), y))
+    return used, f"mid-{own} population not held: mid-{used} used"

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..memo import memoised
-from . import plausibility, register
+from . import plausibility, register, transcribed
 from .cache import cached_parse
 from .readers import column_letter, read_csv_table, read_excel_table, to_numbers
 
@@ -279,12 +279,14 @@ HEADLINE_RULES = (plausibility.between("percent", 0, 100, what="a headline perce
 @memoised()
 def headlines() -> pd.DataFrame:
     """The transcribed CSEW headline percentages for later years (``survey_year, age_group, measure, drug,
-    percent, source_type, source_url, note``), with ``source``; ages use hyphens ('16-59')."""
+    percent, source_type, source_url, note``), with ``source``; ages use hyphens ('16-59'). Only rows from ONS's
+    own pages (:func:`.transcribed.is_publishers_own`): a secondary report's figures are never used."""
     path = register.file_of_kind(HEADLINES.kind)
     raw = read_csv_table(path, ["survey_year", "age_group", "measure", "drug", "percent", "source_type",
                                 "source_url", "note"])
     raw["percent"] = to_numbers(raw, "percent", file=path)
     plausibility.check(raw, HEADLINE_RULES, file=path)
+    raw = raw[raw["source_url"].map(transcribed.is_publishers_own)]
     return raw.drop(columns="_row").assign(source=register.citation_of(path))
 
 

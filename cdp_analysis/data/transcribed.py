@@ -11,6 +11,7 @@ with a figure of another method without saying so.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -35,6 +36,18 @@ RULES = (
 )
 
 
+#: Hosts of publishers' own documents: government (GOV.UK, ONS, councils on gov.uk) and the NHS. A transcribed
+#: figure is used only if its page is on one of these; figures re-reported by newspapers, trade press, think
+#: tanks or professional bodies are held in the file (it is kept unchanged) but never used.
+PUBLISHER_HOSTS = ("gov.uk", "nhs.uk")
+
+
+def is_publishers_own(url: str) -> bool:
+    """Whether ``url`` is a page of a publisher's own (:data:`PUBLISHER_HOSTS`), not a secondary report."""
+    host = (urlsplit(str(url).strip()).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in PUBLISHER_HOSTS)
+
+
 def _read(kind: register.FileKind) -> pd.DataFrame:
     path = register.file_of_kind(kind.kind)
     raw = read_csv_table(path, COLUMNS)
@@ -50,10 +63,17 @@ def figures() -> pd.DataFrame:
 
 
 def figure(measure: str, *, area_code: str, period: str | None = None) -> pd.DataFrame:
-    """The rows of one measure for one area (and period), possibly none."""
+    """The rows of one measure for one area (and period), possibly none, whatever their source."""
     t = figures()
     hit = t[(t["measure"] == measure) & (t["area_code"] == area_code)]
     return hit if period is None else hit[hit["period"] == period]
+
+
+def official(measure: str, *, area_code: str, period: str | None = None) -> pd.DataFrame:
+    """:func:`figure`, only the rows transcribed from the publisher's own documents (:func:`is_publishers_own`):
+    what chapters use."""
+    hit = figure(measure, area_code=area_code, period=period)
+    return hit[hit["source_url"].map(is_publishers_own)]
 
 
 DATASET = register.Dataset(name="transcribed", title="Figures transcribed from published pages",

@@ -11,7 +11,7 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
 - Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance`
 - Trend and inequality: :func:`recent_trend`, :func:`sii`; trend models of annual counts: :func:`poisson_trend`,
   :func:`joinpoint`, :func:`compare_trends`
-- Synthetic estimates: :func:`synthetic_estimate`, :func:`calibrate`
+- Synthetic estimates: :func:`synthetic_estimate`, :func:`calibrate`, :func:`rake` (iterative proportional fitting)
 - Treatment need: :func:`met_need` (met and unmet need with OHID's limits), :func:`places_needed` (capacity to reach a target)
 """
 
@@ -22,6 +22,7 @@ from .funnel import SIGNIFICANCE_LEVELS, funnel_limits, funnel_significance
 from .inequality import sii
 from .limits import byars_limits, exact_poisson_limits, normalise_confidence, wilson_limits, z_value
 from .need import met_need, places_needed
+from .raking import rake
 from .rates import crude_rate, mean, proportion
 from .standardised import dsr, expected_counts, isr_rate, isr_ratio
 from .synthetic import calibrate, synthetic_estimate
@@ -35,7 +36,7 @@ __all__ = [
     "ESP2013", "ESP2013_BANDS", "esp2013",
     "compare_to_benchmark", "normalise_polarity", "POLARITIES", "COMPARISON_LEVELS",
     "funnel_limits", "funnel_significance", "SIGNIFICANCE_LEVELS",
-    "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii", "synthetic_estimate", "calibrate",
+    "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii", "synthetic_estimate", "calibrate", "rake",
     "met_need",
     "places_needed",
     "poisson_trend", "joinpoint", "compare_trends",

@@ -3,18 +3,24 @@
 A synthetic estimate of the number of local people with a characteristic is the expected count of indirect
 standardisation (:func:`cdp_analysis.stats.expected_counts`):
 
-.. math:: E = \\sum_i N_i p_i
+.. math:: E = \\sum_i N_i p_i, \\qquad p = E / N, \\quad N = \\sum_i N_i
 
 over strata *i* (e.g. sex × age band), with local population :math:`N_i` and national survey proportion
 :math:`p_i`. Its sampling error comes from the survey: each :math:`p_i` was estimated from :math:`n_i`
-respondents (the unweighted base) in a clustered, weighted sample, so
+respondents (the unweighted base) in a clustered, weighted sample, so with weights :math:`w_i = N_i / N`
 
-.. math:: \\operatorname{Var}(p_i) = d^2 \\, p_i (1 - p_i) / n_i, \\qquad
-          \\operatorname{Var}(E) = \\sum_i N_i^2 \\operatorname{Var}(p_i)
+.. math:: \\operatorname{Var}(p) = \\sum_i w_i^2 \\, d^2 \\, p_i (1 - p_i) / n_i
 
 with design factor :math:`d` (the ratio of the survey's standard error to a simple random sample's). The
-limits are :math:`E \\pm z \\sqrt{\\operatorname{Var}(E)}`, the lower one floored at 0. They cover the
-sampling error of the national rates only — not the error of assuming local rates equal national ones.
+limits are Wilson score limits of :math:`p` with the **effective sample size** (Kish)
+
+.. math:: n_{eff} = p (1 - p) / \\operatorname{Var}(p)
+          \\quad\\text{or, where } p(1-p) = 0, \\quad n_{eff} = 1 \\big/ \\textstyle\\sum_i w_i^2 d^2 / n_i
+
+(the size of a simple random sample with the same precision), times :math:`N` for the count. They stay inside
+0–100%, are never clipped, are asymmetric where the rate is small, and a lower limit is 0 only where the
+estimate is 0. They cover the sampling error of the national rates only — not the error of assuming local
+rates equal national ones.
 
 :func:`calibrate` scales an estimate by the ratio of a region's observed survey rate to the rate expected
 for that region from its own population structure, with limits on the log scale that add the region
@@ -33,7 +39,7 @@ from .standardised import expected_counts
 
 def synthetic_estimate(df: pd.DataFrame, n: str, rate: str, base: str, *, group_by=None,
                        design_factor: float = 1.0, confidence: float = 0.95) -> pd.DataFrame:
-    """Synthetic count and percentage of a population, with limits from the survey's sampling error.
+    """Synthetic count and percentage of a population, with Wilson limits from the survey's sampling error.
 
     Parameters
     ----------
@@ -55,9 +61,9 @@ def synthetic_estimate(df: pd.DataFrame, n: str, rate: str, base: str, *, group_
     Returns
     -------
     DataFrame
-        Grouping columns; ``population`` (Σ N_i), ``expected`` (E, persons), ``se`` (its standard error),
-        ``lowercl``/``uppercl`` (limits of E), ``percent`` (100 E / Σ N_i) with ``percent_lowercl`` /
-        ``percent_uppercl``, ``confidence`` and ``method``.
+        Grouping columns; ``population`` (N = Σ N_i), ``expected`` (E, persons), ``se`` (its standard error,
+        N·√Var(p)), ``effective_n`` (n_eff, respondents), ``lowercl``/``uppercl`` (Wilson limits of p times N),
+        ``percent`` (100 E / N) with ``percent_lowercl`` / ``percent_uppercl``, ``confidence`` and ``method``.
     """
     if design_factor < 1 and not np.isclose(design_factor, 1):
         raise ValueError(f"design_factor must be at least 1, got {design_factor}")
@@ -71,28 +77,29 @@ def synthetic_estimate(df: pd.DataFrame, n: str, rate: str, base: str, *, group_
     fr.check_rows(df, pop < 0, n, "negative populations")
     conf = normalise_confidence(confidence)
     expected = expected_counts(df, n, ref_rate=rate, group_by=keys or None)
-    var_i = np.where(np.isnan(p), 0.0, pop ** 2 * design_factor ** 2 * p * (1 - p) / nb)
-    # a published 0% has no sampling variance on the normal scale: its upper limit is the Wilson limit of 0
-    # events in the effective sample n / d^2, times the stratum's population
-    zero = p == 0
-    _, zero_upper = wilson_limits(np.zeros(len(p)), nb / design_factor ** 2, conf)
-    extra_i = np.where(zero, np.nan_to_num(pop) * zero_upper, 0.0)
+    held = ~np.isnan(p)
+    pop0 = np.where(np.isnan(pop) | ~held, 0.0, pop)
     codes, keys_frame = fr.group_frame(df, keys)
-    var = fr.group_sums(codes, len(keys_frame), var_i)
-    extra = fr.group_sums(codes, len(keys_frame), extra_i)
     total = fr.group_sums(codes, len(keys_frame), np.where(np.isnan(pop), 0.0, pop))
+    # N^2 Var(p) and N^2 / n_eff(all rates equal), summed over strata; divided by N^2 below
+    var_n2 = fr.group_sums(codes, len(keys_frame), np.where(held, pop0 ** 2 * design_factor ** 2
+                                                            * np.nan_to_num(p) * (1 - np.nan_to_num(p)) / nb, 0.0))
+    flat_n2 = fr.group_sums(codes, len(keys_frame), np.where(held, pop0 ** 2 * design_factor ** 2 / nb, 0.0))
     e = expected["expected"].to_numpy()
-    se = np.sqrt(var)
-    z = z_value(conf)
-    lower, upper = np.maximum(e - z * se, 0.0), e + z * se + extra
     with np.errstate(invalid="ignore", divide="ignore"):
-        pct = 100 * e / total
-        pct_lo, pct_hi = 100 * lower / total, 100 * upper / total
+        share = e / total
+        var_p = var_n2 / total ** 2
+        pq = share * (1 - share)
+        n_eff = np.where((pq > 0) & (var_p > 0), pq / var_p, total ** 2 / flat_n2)
+        lo, hi = wilson_limits(share * n_eff, n_eff, conf)
+    lo, hi = np.where(share == 0, 0.0, lo), np.where(share == 1, 1.0, hi)
     return fr.assemble(keys_frame, {
-        "population": total, "expected": e, "se": se, "lowercl": lower, "uppercl": upper,
-        "percent": pct, "percent_lowercl": pct_lo, "percent_uppercl": pct_hi,
+        "population": total, "expected": e, "se": np.sqrt(var_n2), "effective_n": n_eff,
+        "lowercl": lo * total, "uppercl": hi * total,
+        "percent": 100 * share, "percent_lowercl": 100 * lo, "percent_uppercl": 100 * hi,
         "confidence": f"{conf * 100:g}%",
-        "method": f"synthetic: sum of population x national rate; normal limits, design factor {design_factor:g}"})
+        "method": f"synthetic: sum of population x national rate; Wilson limits with the effective sample size, "
+                  f"design factor {design_factor:g}"})
 
 
 def calibrate(estimate: pd.DataFrame, *, observed: pd.Series, observed_base: pd.Series, expected_rate: pd.Series,

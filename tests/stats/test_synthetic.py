@@ -16,25 +16,34 @@ def _strata():
                          "rate": [0.10, 0.02, 0.10, 0.02], "base": [400.0, 1600.0, 400.0, 1600.0]})
 
 
-def test_expected_count_variance_and_limits_by_hand():
+def test_expected_count_effective_sample_size_and_wilson_limits_by_hand():
     out = stats.synthetic_estimate(_strata(), "pop", "rate", "base", group_by="area", design_factor=1.2)
     a = out.set_index("area").loc["a"]
     e = 1000 * 0.10 + 3000 * 0.02  # 160
-    var = 1000**2 * 1.44 * 0.1 * 0.9 / 400 + 3000**2 * 1.44 * 0.02 * 0.98 / 1600  # 324 + 158.76
+    var_p = (0.25**2 * 1.44 * 0.1 * 0.9 / 400) + (0.75**2 * 1.44 * 0.02 * 0.98 / 1600)  # weights 1000/4000, 3000/4000
+    p = e / 4000
+    n_eff = p * (1 - p) / var_p
+    z = 1.959963984540054
+    lo = (2 * p * n_eff + z**2 - z * math.sqrt(z**2 + 4 * p * n_eff * (1 - p))) / (2 * (n_eff + z**2))
+    hi = (2 * p * n_eff + z**2 + z * math.sqrt(z**2 + 4 * p * n_eff * (1 - p))) / (2 * (n_eff + z**2))
     assert a["expected"] == pytest.approx(e)
-    assert a["se"] == pytest.approx(math.sqrt(var))
-    assert a["lowercl"] == pytest.approx(e - 1.959963984540054 * math.sqrt(var))
-    assert a["uppercl"] == pytest.approx(e + 1.959963984540054 * math.sqrt(var))
+    assert a["se"] == pytest.approx(4000 * math.sqrt(var_p))
+    assert a["effective_n"] == pytest.approx(n_eff)
+    assert a["lowercl"] == pytest.approx(4000 * lo) and a["uppercl"] == pytest.approx(4000 * hi)
     assert a["population"] == 4000 and a["percent"] == pytest.approx(4.0)
-    assert a["percent_uppercl"] == pytest.approx(100 * a["uppercl"] / 4000)
+    assert a["percent_uppercl"] == pytest.approx(100 * hi)
 
 
-def test_design_factor_scales_the_standard_error_and_lower_limit_is_floored_at_zero():
+def test_design_factor_widens_the_limits_and_a_positive_estimate_never_gets_a_zero_lower_limit():
     one = stats.synthetic_estimate(_strata(), "pop", "rate", "base", group_by="area")
     two = stats.synthetic_estimate(_strata(), "pop", "rate", "base", group_by="area", design_factor=2)
     np.testing.assert_allclose(two["se"], 2 * one["se"])
+    np.testing.assert_allclose(two["effective_n"], one["effective_n"] / 4)
+    assert ((two["uppercl"] - two["lowercl"]) > (one["uppercl"] - one["lowercl"])).all()
     rare = pd.DataFrame({"pop": [1000.0], "rate": [0.001], "base": [50.0]})
-    assert stats.synthetic_estimate(rare, "pop", "rate", "base")["lowercl"].iloc[0] == 0
+    r = stats.synthetic_estimate(rare, "pop", "rate", "base").iloc[0]
+    assert r["expected"] == pytest.approx(1.0)
+    assert 0 < r["lowercl"] < r["expected"] < r["uppercl"]  # a normal interval would give 1 ± 8.8, clipped at 0
 
 
 def test_bad_inputs_are_refused():
@@ -66,11 +75,8 @@ def test_calibration_scales_by_observed_over_expected_with_log_limits():
 
 
 def test_a_published_zero_rate_gets_a_wilson_upper_limit_not_zero_width():
-    df = pd.DataFrame({"pop": [1000.0, 2000.0], "rate": [0.0, 0.01], "base": [720.0, 1000.0]})
-    out = stats.synthetic_estimate(df, "pop", "rate", "base", design_factor=1.2).iloc[0]
+    df = pd.DataFrame({"pop": [1000.0], "rate": [0.0], "base": [720.0]})
+    zero = stats.synthetic_estimate(df, "pop", "rate", "base", design_factor=1.2).iloc[0]
     _, u = stats.wilson_limits(0, 720 / 1.44)
-    normal = 1.959963984540054 * math.sqrt(2000**2 * 1.44 * 0.01 * 0.99 / 1000)
-    assert out["expected"] == pytest.approx(20)
-    assert out["uppercl"] == pytest.approx(20 + normal + 1000 * float(np.ravel(u)[0]))
-    zero = stats.synthetic_estimate(df.iloc[:1], "pop", "rate", "base").iloc[0]
-    assert zero["expected"] == 0 and zero["lowercl"] == 0 and zero["uppercl"] > 0
+    assert zero["expected"] == 0 and zero["lowercl"] == 0
+    assert zero["uppercl"] == pytest.approx(1000 * float(np.ravel(u)[0]))

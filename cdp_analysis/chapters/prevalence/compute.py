@@ -1,6 +1,6 @@
 """Data → tables for the prevalence chapter: alcohol dependence, opiate/crack use (OCU), the chapter's result
-(:class:`Prevalence`) and :func:`build`, and the tables derived from it (:func:`england_check`,
-:func:`age_sex_strata`).
+(:class:`Prevalence`) and :func:`build`, and the tables derived from it (:func:`age_sex_strata`,
+:func:`england_rate_would_imply`).
 
 The drug-use estimates are in :mod:`.drug_use`. No figures, sentences, captions or HTML here: everything
 shown is built from these tables in :mod:`.present`. Other chapters call :func:`ocu_table`;
@@ -18,11 +18,19 @@ from ... import stats
 from ...areas import aggregate, comparators, current_population, geography, vintage
 from ...areas.aggregate import one_published_area  # noqa: F401  (re-exported: prevalence.one_published_area)
 from ...areas.partnerships import Partnership
-from ...data import ohid_alcohol_dependence, ons_csew, ons_population, register, transcribed
+from ...data import ohid_alcohol_dependence, ons_csew, register, transcribed
 from ...data.register import cite
 from ...errors import InputError
 from ...output import tidy
-from .drug_use import _AREA, AGE_SEX_DRUGS, _age_sex_inputs, band_populations, drugs_table, survey_years
+from .drug_use import (
+    _AREA,
+    AGE_SEX_DRUGS,
+    _age_sex_inputs,
+    band_populations,
+    drugs_table,
+    region_validation,
+    survey_years,
+)
 from .settings import NAME, Settings
 
 #: Transcribed OHID OCU figures used (measure names in data/raw/transcribed/): England's latest revised-method
@@ -31,25 +39,45 @@ OCU_ENGLAND_MEASURE = "ocu_estimate_revised"
 OCU_LOCAL_MEASURES = ("ocu_estimated_users_15_64",)
 
 
+def _joined(*notes: str) -> str:
+    """Notes joined with '; ', blanks left out."""
+    return "; ".join(n for n in notes if n)
+
+
 # --- alcohol dependence ---------------------------------------------------------------------------------
+
+
+def _alcohol_on_current_areas(est: pd.DataFrame) -> pd.DataFrame:
+    """The estimates on current areas, each period apportioned (where an area was split) by the adult population
+    of its own mid-year: ``code, period, dependent, lower_ci, upper_ci, geography_basis, population_year,
+    population_note``."""
+    frames = []
+    for period, part in est.groupby("period", sort=True):
+        year, note = current_population.population_year(period)
+        mapped = vintage.to_current(part[["code", "period", "dependent", "lower_ci", "upper_ci"]],
+                                    values=["dependent", "lower_ci", "upper_ci"], kind="count",
+                                    population=current_population.adults(year), current_codes=geography.utla_codes())
+        frames.append(mapped.assign(population_year=year, population_note=note))
+    return pd.concat(frames, ignore_index=True)
 
 
 def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``prevalence_alcohol``: dependent adults (18+) and the rate per 100 adults, with limits, for the CDP, its
-    members, region(s), England and its comparator areas, every period published."""
+    members, region(s), England and its comparator areas, every period published.
+
+    Each period's rate divides by the adults (18+) of the mid-year inside it (2017/18 → mid-2017; the nearest
+    held mid-year where it is not held, said in ``value_note``); ``population_year`` names the year used."""
     est = ohid_alcohol_dependence.estimates()
-    pop_year = min(ons_population.available_years())  # the nearest held to the estimates' periods (2017/18)
-    adults = current_population.adults(pop_year)
-    pop_source = current_population.current_areas([pop_year]).groupby("code")["source"].first()
-    current = vintage.to_current(est[["code", "period", "dependent", "lower_ci", "upper_ci"]], values=[
-        "dependent", "lower_ci", "upper_ci"], kind="count", population=adults, current_codes=geography.utla_codes())
+    current = _alcohol_on_current_areas(est)
+    years = dict(zip(current["period"], current["population_year"]))
+    notes = dict(zip(current["period"], current["population_note"]))
     src = est["source"].iloc[0]
     groups = cdp.reporting_areas()
     nn = comparators.for_cdp(cdp)
     neighbours = pd.DataFrame({"code": nn["code"], "area_code": nn["code"], "area_name": nn["name"],
                                "area_type": "", "area_role": "neighbour", "area_members": ""})
     england = est[est["code"] == geography.ENGLAND_CODE].assign(geography_basis=vintage.AS_PUBLISHED)
-    table = pd.concat([current, england], ignore_index=True)
+    table = pd.concat([current.drop(columns=["population_year", "population_note"]), england], ignore_index=True)
     rows = []
     for g in pd.concat([groups[groups["area_role"] != "region"], neighbours]).itertuples():
         hit = table[table["code"] == g.code].assign(**{k: getattr(g, k) for k in _AREA})
@@ -62,34 +90,43 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
         t[t["area_role"] == "cdp"], cdp, keys=[*_AREA, "period"], values=["dependent"],
         limits=["lower_ci", "upper_ci"], every_member=False,
         basis="sum of the members' estimates (no limits: separately modelled areas)")
-    regions = aggregate.sum_regions(current, groups, keys=["period"], values=["dependent"],
-                                    limits=["lower_ci", "upper_ci"], every_area=False,
-                                    basis="sum of the region's areas' estimates (no limits)")
+    regions = aggregate.sum_regions(current.drop(columns=["population_year", "population_note"]), groups,
+                                    keys=["period"], values=["dependent"], limits=["lower_ci", "upper_ci"],
+                                    every_area=False, basis="sum of the region's areas' estimates (no limits)")
     t = pd.concat([t[t["area_role"] != "cdp"], cdp_rows, regions], ignore_index=True)
+    t["population_year"] = t["period"].map(years).fillna(t["period"].map(
+        lambda q: current_population.population_year(q)[0])).astype(int)
     members_of = {c: list(cdp.members) if c == cdp.code else [c] for c in t["area_code"]}
-    denom = t["area_code"].map(lambda c: float(sum(adults.get(m, np.nan) for m in members_of[c])))
-    t["population"] = denom
+    adults = {y: current_population.adults(int(y)) for y in sorted(set(t["population_year"]))}
+    denom = pd.Series([float(sum(adults[y].get(m, np.nan) for m in members_of[c]))
+                       for c, y in zip(t["area_code"], t["population_year"])], index=t.index)
     counts = t.assign(measure="dependent adults", unit="persons", value=t["dependent"])
-    # rates only for the periods published with limits: the population held is at most a few years from them
+    # rates only for the periods published with limits (2015/16 to 2017/18)
     with_limits = set(est.loc[est["lower_ci"].notna(), "period"])
     t_rates = t[t["period"].isin(with_limits)]
     denom_r = denom[t_rates.index]
     rates = t_rates.assign(measure="rate per 100 adults", unit="per 100 adults 18+",
                            value=100 * t_rates["dependent"] / denom_r,
                            lower_ci=100 * t_rates["lower_ci"] / denom_r, upper_ci=100 * t_rates["upper_ci"] / denom_r,
-                           count=t_rates["dependent"], denominator=denom_r)
+                           count=t_rates["dependent"], denominator=denom_r,
+                           value_note=[_joined(a, b) for a, b in zip(t_rates.get("value_note", pd.Series(
+                               "", index=t_rates.index)).fillna(""), t_rates["period"].map(notes).fillna(""))])
     eng = rates[rates["area_role"] == "england"].set_index("period")["value"]
     rates = rates.assign(england=rates["period"].map(eng))
     cmp = stats.compare_to_benchmark(rates, "value", "lower_ci", "upper_ci", "england", polarity="low_is_good")
     rates["compared_to_england"] = cmp["comparison"].astype(str).where(rates["area_role"] != "england", "")
+    counts["population_year"] = np.nan  # a published count divides by nothing
     out = pd.concat([counts, rates.drop(columns="england")], ignore_index=True)
+    pop_source = {y: current_population.current_areas([int(y)]).groupby("code")["source"].first()
+                  for y in sorted(set(rates["population_year"]))}
     out = out.assign(time_period=out["period"], age_group="18+", method="OHID/Sheffield model estimate",
-                     source=[cite(src, pop_source.get(c, "")) if u != "persons" else src
-                             for c, u in zip(out["area_code"].where(out["area_role"] != "cdp", cdp.members[0]),
-                                             out["unit"])])
+                     source=[cite(src, pop_source[y].get(c, "")) if u != "persons" else src
+                             for c, u, y in zip(out["area_code"].where(out["area_role"] != "cdp", cdp.members[0]),
+                                                out["unit"], out["population_year"])])
     out["compared_to_england"] = out["compared_to_england"].fillna("")  # count rows: no comparison
+    out["value_note"] = out["value_note"].fillna("")
     keep = [*_AREA, "time_period", "measure", "age_group", "method", "value", "lower_ci", "upper_ci", "count",
-            "denominator", "unit", "compared_to_england", "geography_basis", "source"]
+            "denominator", "unit", "value_note", "compared_to_england", "geography_basis", "population_year", "source"]
     return tidy.conform(out[keep])
 
 
@@ -97,56 +134,61 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
 
 
 def ocu_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
-    """``prevalence_ocu``: England's OHID estimate, any OHID estimate held for the CDP's areas, and for every
-    area the number expected at England's rate (per 1,000 aged 15–64)."""
-    eng = transcribed.figure(OCU_ENGLAND_MEASURE, area_code=geography.ENGLAND_CODE)
+    """``prevalence_ocu``: OHID's estimates of opiate and/or crack cocaine users aged 15–64 for England (every
+    period held, revised method) as a count and a rate per 1,000 aged 15–64 on the mid-year inside the period,
+    and any local estimate held **from the publisher's own documents** for the CDP's areas.
+
+    No figure is derived for an area from England's rate: local rates vary several-fold, so such a number is not
+    an estimate of local need (the chapter's text may say what England's rate would imply, labelled so).
+    """
+    eng = transcribed.official(OCU_ENGLAND_MEASURE, area_code=geography.ENGLAND_CODE)
     if eng.empty:
-        raise InputError(f"no England OCU estimate ('{OCU_ENGLAND_MEASURE}')",
+        raise InputError(f"no England OCU estimate ('{OCU_ENGLAND_MEASURE}') from the publisher's own documents",
                          file=register.file_of_kind(transcribed.ENGLAND.kind), hint="restore the transcribed file")
-    eng = eng.sort_values("period").iloc[-1]  # the latest ('2019/20' sorts after '2018/19')
-    period = eng["period"]
-    pop_year = min(ons_population.available_years(), key=lambda y: abs(y - int(period[:4]) - 0.75))
-    pop = current_population.current_areas([pop_year])
-    pop = pop[(pop["sex"] == "persons") & pop["age"].between(15, 64)]
-    p1564 = pop.groupby("code")["population"].sum()
-    pop_src = pop.groupby("code")["source"].first()
-    rate = eng["value"] / p1564[geography.ENGLAND_CODE]
     groups = cdp.reporting_areas()
-    areas = groups.drop_duplicates("area_code")
+    g = groups[groups["area_role"] == "england"].iloc[0]
     rows = []
-    for g in areas.itertuples():
-        members = list(cdp.members) if g.area_code == cdp.code else [g.code]
-        n = float(p1564[members].sum())
-        src = cite(eng["source"], pop_src[members[0]])
-        if g.area_role == "england":
-            rows += [dict(**{k: getattr(g, k) for k in _AREA}, measure="estimated users", unit="persons",
-                          value=float(eng["value"]), method="OHID estimate (revised method)", value_note=eng["caveat"] or "",
-                          time_period=period, source=eng["source"]),
-                     dict(**{k: getattr(g, k) for k in _AREA}, measure="rate per 1,000 aged 15-64",
-                          unit="per 1,000 aged 15-64", value=1000 * rate, count=float(eng["value"]), denominator=n,
-                          method="OHID estimate (revised method)", time_period=period, source=src)]
-            continue
-        rows += [dict(**{k: getattr(g, k) for k in _AREA}, measure="estimated users", unit="persons", value=rate * n,
-                      method="expected at England's rate", time_period=period, count=np.nan,
-                      denominator=n, source=src,
-                      value_note=f"England's {period} rate applied to the mid-{pop_year} population "
-                                 "aged 15-64; not a local estimate"),
-                 dict(**{k: getattr(g, k) for k in _AREA}, measure="rate per 1,000 aged 15-64",
-                      unit="per 1,000 aged 15-64", value=1000 * rate, method="expected at England's rate",
-                      time_period=period, source=src, value_note="England's rate, by construction")]
+    for r in eng.sort_values("period").itertuples():
+        year, note = current_population.population_year(r.period)
+        pop = current_population.current_areas([year])
+        p1564 = pop[(pop["code"] == geography.ENGLAND_CODE) & (pop["sex"] == "persons") & pop["age"].between(15, 64)]
+        n = float(p1564["population"].sum())
+        limits = ("95% limits are published in OHID's data tables for this estimate, which the data held here "
+                  "do not include")
+        base = dict(**{k: g[k] for k in _AREA}, method="OHID estimate (revised method)", time_period=r.period,
+                    population_year=year)
+        rows += [dict(base, measure="estimated users", unit="persons", value=float(r.value), population_year=np.nan,
+                      value_note=_joined(r.caveat or "", limits), source=r.source),
+                 dict(base, measure="rate per 1,000 aged 15-64", unit="per 1,000 aged 15-64", value=1000 * r.value / n,
+                      count=float(r.value), denominator=n, value_note=_joined(note, limits),
+                      source=cite(r.source, p1564["source"].iloc[0]))]
     for measure in OCU_LOCAL_MEASURES:
-        held = pd.concat([transcribed.figure(measure, area_code=c) for c in sorted(set(groups["code"]))])
+        held = pd.concat([transcribed.official(measure, area_code=c) for c in sorted(set(groups["code"]))])
         for r in held.itertuples():
-            g = groups[groups["code"] == r.area_code].iloc[0]
-            if g["area_role"] == "cdp" and len(cdp.members) > 1:
+            a = groups[groups["code"] == r.area_code].iloc[0]
+            if a["area_role"] == "cdp" and len(cdp.members) > 1:
                 continue
-            rows.append(dict(**{k: g[k] for k in _AREA}, measure="estimated users", unit="persons", value=r.value,
-                             method="OHID/LJMU estimate (original method, transcribed)", time_period=r.period,
-                             source=r.source, value_note=f"{r.caveat}; transcribed from {r.source_url}"))
+            rows.append(dict(**{k: a[k] for k in _AREA}, measure="estimated users", unit="persons", value=r.value,
+                             method="OHID estimate (transcribed)", time_period=r.period, source=r.source,
+                             population_year=np.nan, value_note=_joined(r.caveat or "", f"transcribed from {r.source_url}")))
     out = pd.DataFrame(rows).assign(age_group="15-64")
     out["indicator_id"] = "cdp.prevalence.ocu." + out["method"].map(geography.slugify) + "." + out["measure"].map(geography.slugify)
     out["indicator_name"] = "Opiate and/or crack cocaine users aged 15-64, " + out["measure"] + " (" + out["method"] + ")"
     return tidy.conform(out)
+
+
+def england_rate_would_imply(p: Prevalence) -> pd.Series:
+    """What England's latest OCU rate would imply for the CDP's population aged 15–64 (not an estimate of local
+    need: local rates vary several-fold): ``period, rate`` (per 1,000), ``population_year``, ``population``,
+    ``implied`` (persons)."""
+    rate = p.ocu[(p.ocu["area_role"] == "england") & (p.ocu["measure"] == "rate per 1,000 aged 15-64")]
+    r = rate.sort_values("time_period").iloc[-1]
+    year = int(r["population_year"])
+    pop = current_population.current_areas([year])
+    n = float(pop[pop["code"].isin(p.cdp.members) & (pop["sex"] == "persons") & pop["age"].between(15, 64)]
+              ["population"].sum())
+    return pd.Series({"period": r["time_period"], "rate": r["value"], "population_year": year, "population": n,
+                      "implied": r["value"] * n / 1000})
 
 
 # --- the chapter ----------------------------------------------------------------------------------------
@@ -166,11 +208,12 @@ class Prevalence:
     series: pd.DataFrame = field(repr=False)
     #: the later national headline rates of last-year use by 16-59s (transcribed)
     headlines: pd.DataFrame = field(repr=False)
-    #: the mid-year population the alcohol-dependence rates divide by (the earliest held)
-    alcohol_population_year: int
-    #: set by :func:`build`: :func:`england_check` and :func:`age_sex_strata` of this result
-    check: pd.DataFrame = field(init=False, repr=False)
+    #: the age-sex method checked against the survey's regional rates (:func:`.drug_use.region_validation`)
+    validation: pd.DataFrame = field(repr=False)
+    #: set by :func:`build`: :func:`age_sex_strata` of this result, and what England's latest OCU rate would
+    #: imply for the CDP (:func:`england_rate_would_imply`; not an estimate of local need)
     strata: pd.DataFrame = field(init=False, repr=False)
+    ocu_implied: pd.Series = field(init=False, repr=False)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.drugs, self.alcohol, self.ocu]
@@ -198,8 +241,8 @@ def build(cdp: Partnership, settings: Settings | None = None) -> Prevalence:
     settings.check_data(where="parameter")
     p = Prevalence(cdp=cdp, settings=settings, drugs=drugs_table(cdp, settings), alcohol=alcohol_table(cdp, settings),
                    ocu=ocu_table(cdp, settings), years=survey_years(settings), series=national_series(),
-                   headlines=later_headlines(), alcohol_population_year=min(ons_population.available_years()))
-    p.check, p.strata = england_check(p), age_sex_strata(p)
+                   headlines=later_headlines(), validation=region_validation(settings))
+    p.strata, p.ocu_implied = age_sex_strata(p), england_rate_would_imply(p)
     return p
 
 
@@ -216,19 +259,6 @@ def later_headlines() -> pd.DataFrame:
     return h[(h["measure"] == "last_year") & (h["age_group"] == "16-59")]
 
 
-def england_check(p: Prevalence) -> pd.DataFrame:
-    """The method applied to England's own population against the national headline (England and Wales):
-    ``drug, age_group, synthetic, headline, difference`` (percentage points), latest survey year."""
-    t = p.drugs
-    eng = t[(t["area_role"] == "england") & (t["method"] == "age-sex") & (t["measure"] == "percent of age group")
-            & (t["survey_year"] == p.latest_survey)]
-    csew = ons_csew.drug_use()
-    head = csew[csew["table"].isin(["1.02", "1.08"]) & (csew["survey_year"] == p.latest_survey)]
-    m = eng.merge(head[["drug", "age_group", "percent"]], on=["drug", "age_group"])
-    return pd.DataFrame({"drug": m["drug"], "age_group": m["age_group"], "synthetic": m["value"],
-                         "headline": m["percent"], "difference": m["value"] - m["percent"]})
-
-
 def age_sex_strata(p: Prevalence) -> pd.DataFrame:
     """The CDP's age-sex estimate split into its strata (sex × age band), latest survey year, last-year use:
     expected users with limits per stratum (tidy rows with ``sex``, ``age_band``, ``drug``)."""
@@ -237,7 +267,7 @@ def age_sex_strata(p: Prevalence) -> pd.DataFrame:
     pops = band_populations(groups[groups["area_role"] == "cdp"], [int(year)])
     inputs = _age_sex_inputs(p.settings, pops)
     inputs = inputs[(inputs["survey_year"] == p.latest_survey) & (inputs["age_group"] == "16-59") & inputs["rate"].notna()]
-    keys = ["area_code", "area_name", "area_role", "drug", "sex", "band"]
+    keys = ["area_code", "area_name", "area_role", "drug", "sex", "band", "population_year"]
     est = tidy.from_stats(stats.synthetic_estimate(inputs, "population", "rate", "base", group_by=keys,
                                                    design_factor=p.settings.design_factor))
     src = inputs.groupby(keys)[["source", "pop_source"]].agg(lambda v: cite(*v)).reset_index()
@@ -246,4 +276,5 @@ def age_sex_strata(p: Prevalence) -> pd.DataFrame:
                          "time_period": p.latest_survey, "measure": "expected users", "drug": est["drug"],
                          "sex": est["sex"].map({"males": "Male", "females": "Female"}), "age_band": est["band"],
                          "value": est["expected"], "lower_ci": est["lower_ci"], "upper_ci": est["upper_ci"],
-                         "unit": "persons", "source": [cite(a, b) for a, b in zip(est["source"], est["pop_source"])]})
+                         "unit": "persons", "population_year": est["population_year"],
+                         "source": [cite(a, b) for a, b in zip(est["source"], est["pop_source"])]})

@@ -18,8 +18,8 @@ from ...data import register
 from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
+from .age_rates import AGE_SEX_DRUGS, FINE_BANDS
 from .compute import Prevalence
-from .drug_use import AGE_SEX_DRUGS, STRATA
 
 
 def _n(x: float) -> str:
@@ -39,9 +39,10 @@ def summary_text(p: Prevalence) -> str:
     for drug, what in (("Any Class A drug", "a Class A drug"), ("Any drug", "any illicit drug")):
         e = p.estimate(drug=drug, method=method)
         pct = p.estimate(drug=drug, method=method, measure="percent of age group")
-        lines.append(f"- We would expect about **{_round(e['value'])}** residents of {md(p.cdp.name)} aged 16–59 "
-                     f"({_round(e['lower_ci'])}–{_round(e['upper_ci'])}) to have used {what} in the last year "
-                     f"({pct['value']:.1f}% of 16–59s; survey {p.latest_survey}, {method} method).")
+        lines.append(f"- If {md(p.cdp.name)}'s residents aged 16–59 used drugs at the national rates for their age "
+                     f"and sex, about **{_round(e['value'])}** would have used {what} in the last year "
+                     f"({pct['value']:.1f}% of 16–59s; survey {p.latest_survey}, {method} method; national survey "
+                     f"sampling range {_round(e['lower_ci'])}–{_round(e['upper_ci'])}, not local precision).")
     other = "age-sex-region" if method == "age-sex" else "age-sex"
     try:
         alt = p.estimate(drug="Any Class A drug", method=other)
@@ -56,9 +57,9 @@ def summary_text(p: Prevalence) -> str:
                      f"{direction} than its age and sex structure implies (by a factor of {ratio:.2f}); its limits "
                      "are wider because regional samples are small.")
     young = p.estimate(drug="Any Class A drug", age_group="16-24", method="age-sex")
-    lines.append(f"- Among residents aged 16–24 we would expect about **{_round(young['value'])}** "
-                 f"({_round(young['lower_ci'])}–{_round(young['upper_ci'])}) to have used a Class A drug in the last "
-                 "year.")
+    lines.append(f"- Among residents aged 16–24, national rates imply about **{_round(young['value'])}** "
+                 f"(national sampling range {_round(young['lower_ci'])}–{_round(young['upper_ci'])}) who used a Class "
+                 f"A drug in the last year (survey {p.latest_survey}).")
     alc = p.alcohol
     latest = alc["time_period"][alc["lower_ci"].notna()].max()
     a = alc[(alc["area_role"] == "cdp") & (alc["time_period"] == latest)]
@@ -74,20 +75,43 @@ def summary_text(p: Prevalence) -> str:
         lines.append(f"- An estimated **{_round(count['value'])}** adults{limits} were dependent on alcohol in "
                      f"{latest} ({rate['value']:.2f} per 100 adults; compared with England: "
                      f"{rate['compared_to_england'] or 'not compared'}).")
-    ocu = p.ocu[(p.ocu["area_role"] == "cdp") & (p.ocu["measure"] == "estimated users")]
-    held = ocu[ocu["method"].str.startswith("OHID")]
-    exp = ocu[ocu["method"] == "expected at England's rate"].iloc[0]
-    if len(held):
-        h = held.iloc[0]
-        lines.append(f"- Opiate and/or crack cocaine use: the published local estimate is **{_n(h['value'])}** users "
-                     f"aged 15–64 ({h['time_period']}, original LJMU/PHE method, as reported in the source named in the "
-                     f"table). At England's {exp['time_period']} rate (OHID's revised method) we would expect about "
-                     f"{_round(exp['value'])}; the two use different methods and years and are not directly comparable.")
+    held = p.ocu[(p.ocu["area_role"] == "cdp") & (p.ocu["measure"] == "estimated users")]
+    imp = p.ocu_implied
+    if len(held):  # an OHID estimate transcribed from OHID's own documents
+        h = held.sort_values("time_period").iloc[-1]
+        lines.append(f"- Opiate and/or crack cocaine use: OHID's estimate for {md(p.cdp.name)} is **{_n(h['value'])}** "
+                     f"users aged 15–64 ({h['time_period']}).")
     else:
-        lines.append(f"- No local estimate of opiate and/or crack cocaine use is available in the data used here for "
-                     f"{md(p.cdp.name)}; at England's {exp['time_period']} rate we would expect about "
-                     f"**{_round(exp['value'])}** users aged 15–64 (not a local estimate).")
+        lines.append(f"- Opiate and/or crack cocaine use: OHID publishes estimates for every local authority, but "
+                     f"none is in the data used here for {md(p.cdp.name)}, so this report gives no local figure "
+                     f"(bring OHID's data table or the Fingertips export of indicator 93517 to add it). England's "
+                     f"estimate for {imp['period']} is {_n(eng_users(p, imp['period']))} users, "
+                     f"{imp['rate']:.1f} per 1,000 aged 15–64.")
     return "\n".join(lines)
+
+
+def eng_users(p: Prevalence, period: str) -> float:
+    """England's OHID estimate of OCU users for ``period`` (persons)."""
+    t = p.ocu[(p.ocu["area_role"] == "england") & (p.ocu["measure"] == "estimated users")
+              & (p.ocu["time_period"] == period)]
+    return float(t["value"].iloc[0])
+
+
+def validation_text(p: Prevalence) -> str:
+    """The region check of the age-sex method, latest survey year: how many regions' survey rates contain the
+    rate the method expects for them, and the largest gap."""
+    v = p.validation[p.validation["survey_year"] == p.latest_survey]
+    worst = v.loc[v["difference"].abs().idxmax()]
+    per_drug = "; ".join(f"{d.lower()}: {int(g['inside'].sum())} of {len(g)}" for d, g in v.groupby("drug", sort=False))
+    all_years = p.validation
+    return (f"- Check of the method against the survey's regions (Table 3.08): applied to each English region's own "
+            f"population, the national sex × age rates give the rate the method expects there; in survey "
+            f"{p.latest_survey} it falls inside the 95% limits of the rate the survey measured in the region for "
+            f"{per_drug}. The largest gap is {worst['region']}, {worst['drug'].lower()}: expected "
+            f"{worst['expected_pct']:.1f}%, measured {worst['observed_pct']:.1f}% "
+            f"({worst['observed_lower']:.1f}–{worst['observed_upper']:.1f}). Over all {all_years['survey_year'].nunique()} "
+            f"survey years checked, {int(all_years['inside'].sum())} of {len(all_years)} expected rates lie inside "
+            "the regional limits: age and sex explain part of the regional differences, not all of them.")
 
 
 def notes_text(p: Prevalence) -> str:
@@ -95,41 +119,52 @@ def notes_text(p: Prevalence) -> str:
     yrs = p.years
     used = yrs[yrs["usable"]]
     skipped = yrs[~yrs["usable"]]
-    check = p.check
-    worst = check.loc[check["difference"].abs().idxmax()]
+    imp = p.ocu_implied
     lines = [
         "- Synthetic estimates apply national (England and Wales) survey rates to the local population: they show "
-        "what the area's age and sex structure implies, **not measured local prevalence**. Their limits cover the "
-        f"sampling error of the national rates only (design factor {p.settings.design_factor:g}), not the error of "
-        "assuming local rates equal national ones.",
-        "- Survey years used, with the mid-year population each is paired with: "
-        + "; ".join(f"{r.survey_year} (mid-{r.population_year})" for r in used.itertuples())
+        "what the area's age and sex structure implies, **not measured local prevalence**. Their 95% limits "
+        "(Wilson limits with the survey's effective sample size) reflect **the national survey's sampling error "
+        "only**: they are not a measure of local precision and do not include the error of assuming local rates "
+        f"equal national ones. The design factor {p.settings.design_factor:g} is an assumption (setting "
+        "`design_factor`): the survey's workbook publishes none.",
+        "- Age detail: the age-sex method uses seven age bands (16–19 … 55–59, Crime Survey Table 3.03) for each "
+        "sex, combined with the sex × broad-band rates of Table 3.04 so that both published tables hold (raking; "
+        "docs/methods.md). The earlier two-band method ('age-sex-two-band') is in the CSV table for comparison.",
+        "- Survey years used, with the mid-year population each is put over (the mid-year nearest the survey "
+        "year's mid-point, or the nearest held): "
+        + "; ".join(f"{r.survey_year} (mid-{r.population_year}{', nearest held' if r.population_note else ''})"
+                    for r in used.itertuples())
         + f". Earlier survey years ({len(skipped)}) are more than {p.settings.max_population_gap:g} years from any "
         "population held and are not estimated locally.",
-        f"- Check of the method: applied to England's own population it gives {worst['synthetic']:.2f}% for "
-        f"{worst['drug'].lower()} ({worst['age_group']}), against the survey's {worst['headline']:.2f}% for England and "
-        f"Wales (difference {worst['difference']:+.2f} percentage points, the largest of the "
-        f"{len(check)} checked).",
+        "- The Crime Survey interviews residents of households: people in communal establishments (student halls, "
+        "prisons, care homes, hostels) are not sampled, while the populations the rates are applied to include "
+        "them. The data held here do not give each area's communal-establishment population, so areas with large "
+        "student or prison populations should read these estimates with care.",
+        validation_text(p),
         "- The 'age-sex-region' variant scales the estimate by the region's observed rate ÷ the rate expected for "
         "the region from its own age and sex structure (Crime Survey Table 3.08); regional samples are small, so "
         "its limits are wider. The headline method is "
         f"'{p.settings.method}' (see docs/methods.md).",
     ]
     lines.append(headlines_text(p))
+    alc = p.alcohol[p.alcohol["measure"] == "rate per 100 adults"]
+    alc_years = alc.drop_duplicates("time_period").sort_values("time_period")
     alc_basis = sorted(set(p.alcohol.loc[p.alcohol["area_role"].isin(["cdp", "member"]), "geography_basis"]))
-    lines.append("- Alcohol dependence: modelled estimates of adults (18+) (OHID/University of Sheffield); rates "
-                 f"divide by the mid-{p.alcohol_population_year} population aged 18+, the earliest held "
-                 f"(the estimates with limits describe {', '.join(sorted(set(p.alcohol.loc[p.alcohol['lower_ci'].notna(), 'time_period'])))}). "
-                 "How the figures for this CDP's areas were built: "
-                 + "; ".join(alc_basis) + ".")
+    lines.append("- Alcohol dependence: modelled estimates of adults (18+) (OHID/University of Sheffield); each "
+                 "period's rate divides by the population aged 18+ of the mid-year inside it ("
+                 + "; ".join(f"{r.time_period}: mid-{int(r.population_year)}" for r in alc_years.itertuples())
+                 + "). How the figures for this CDP's areas were built: " + "; ".join(alc_basis) + ".")
     lines.append("- Drinking above 14 units a week: **not yet available**. It needs the Health Survey for England "
                  "age × sex rates (NHS England, Health Survey for England, adult health-related behaviours tables: "
                  "'usual weekly alcohol consumption' by age and sex), which are not in `data/raw`; add them as a "
                  "registered file to estimate it.")
     lines.append("- Opiate and/or crack cocaine use is never derived from the household survey (which misses most "
-                 "of it). The England figure is OHID's revised estimate; an 'expected at England's rate' figure is "
-                 "not a local estimate. The published England estimate's interval is not held, so these figures "
-                 "carry no limits.")
+                 "of it). England's figures are OHID's estimates (revised method); their 95% limits are "
+                 "published in OHID's data tables, which the data held here do not include. Figures re-reported by "
+                 "newspapers or trade press are never used. For scale only: England's "
+                 f"{imp['period']} rate would imply about {_round(imp['implied'])} users among "
+                 f"{md(p.cdp.name)}'s {_n(imp['population'])} residents aged 15–64 (mid-{imp['population_year']}); "
+                 "this is **not an estimate of local need**, since local rates vary several-fold.")
     used_files = {e.path: e for t in p.tables() for s in t["source"].unique() for e in register.resolve_source(s)}
     lines += [f"- {e.note}" for _, e in sorted(used_files.items()) if e.note and e.kind != "mye2_workbook"
               and e.kind != "mye2_persons_csv"]
@@ -141,9 +176,8 @@ def headlines_text(p: Prevalence) -> str:
     h = p.headlines
     parts = []
     for year, rows in h.groupby("survey_year", sort=True):
-        flagged = rows["source_type"].str.contains("secondary", case=False).any()
         figures_ = ", ".join(f"{r.drug[0].lower() + r.drug[1:]} {r.percent:g}%" for r in rows.itertuples())
-        parts.append(f"{year}: {figures_} ({'secondary source, to be verified' if flagged else rows['source_type'].iloc[0]}; "
+        parts.append(f"{year}: {figures_} ({rows['source_type'].iloc[0] or 'ONS'}; "
                      f"{rows['source_url'].iloc[0]})")
     return ("- Later national headlines for 16–59s, last-year use (transcribed; no sex × age rates or bases are "
             f"held for these years, so the local estimates use {p.latest_survey}): " + "; ".join(parts) + ".")
@@ -212,8 +246,8 @@ def alcohol_figure(p: Prevalence) -> FigureOutput:
 def age_sex_figure(p: Prevalence) -> FigureOutput:
     """Expected users by sex and age band (the strata of the age-sex method), the CDP, latest survey year."""
     t = p.strata
-    fig, axes = plt.subplots(1, len(AGE_SEX_DRUGS), figsize=(10, 4.2), sharey=False)
-    bands = list(STRATA["16-59"])
+    fig, axes = plt.subplots(1, len(AGE_SEX_DRUGS), figsize=(12, 4.4), sharey=False)
+    bands = list(FINE_BANDS)
     x = np.arange(len(bands))
     for ax, drug in zip(axes, AGE_SEX_DRUGS):
         d = t[t["drug"] == drug]
@@ -223,7 +257,7 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
             ax.bar(x + offset, s["value"], width=0.38, color=colour, label=label)
             ax.errorbar(x + offset, s["value"], yerr=[s["value"] - s["lower_ci"], s["upper_ci"] - s["value"]],
                         fmt="none", ecolor="#0b0c0c", capsize=2, linewidth=1)
-        ax.set_xticks(x, bands)
+        ax.set_xticks(x, bands, rotation=45, fontsize=8)
         ax.set_xlabel("Age band (years)")
         ax.set_title(drug, fontsize=10)
     for ax in axes:
@@ -231,7 +265,7 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
     axes[0].set_ylabel("Expected users, last year (persons)")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Synthetic estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
-    figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Table 3.04); {figures.dataset_title('ons_population')}.",
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Tables 3.03 and 3.04, raked); {figures.dataset_title('ons_population')}.",
                         bottom=0.04)
     return FigureOutput("prevalence_by_age_sex", fig, data=t)
 
@@ -307,5 +341,5 @@ def ocu_output(p: Prevalence) -> TableOutput:
     t = p.ocu[p.ocu["measure"] == "estimated users"]
     view = t.set_index(["area_name", "method", "time_period"])[["value"]].rename(columns={"value": "Estimated users"})
     return TableOutput("prevalence_ocu", p.ocu, view=view.round(0),
-                       caption="Opiate and/or crack cocaine users aged 15–64: OHID estimates held and the number "
-                               "expected at England's rate")
+                       caption="Opiate and/or crack cocaine users aged 15–64: OHID's estimates held (revised method; "
+                               "their published 95% limits are not in the data held here)")
