@@ -348,3 +348,42 @@ def test_an_area_without_an_alcohol_dependence_estimate_says_so():
     p = prevalence.build(partnerships.get("isles-of-scilly"))
     assert p.alcohol[p.alcohol["area_role"] == "cdp"].empty
     assert "OHID publishes no estimate of alcohol dependence for Isles of Scilly" in prevalence.summary_text(p)
+
+
+def _docs_rows(heading: str) -> list[list[str]]:
+    """The rows of the first Markdown table after ``heading`` in docs/methods.md (cells stripped)."""
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[1].joinpath("docs", "methods.md").read_text(encoding="utf-8")
+    lines = text[text.index(heading):].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|---"))
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.startswith("|"):
+            break
+        rows.append([c.strip() for c in line.strip("|").split("|")])
+    return rows
+
+
+def test_docs_method_shift_table_is_what_the_code_gives(notts):
+    from cdp_analysis.chapters.prevalence import drug_use
+
+    t = drug_use.method_shift(["E10000024", "E08000003", "E09000030", "E06000059", "E06000053"], notts.settings)
+    assert _docs_rows("**The two-band method") == [
+        [r.area_name, r.drug, f"{r.two_band_pct:.2f}", f"{r.seven_band_pct:.2f}", f"{r.change_pct:+.1f}%"]
+        for r in t.itertuples()]
+
+
+def test_docs_region_validation_table_is_what_the_code_gives(notts):
+    v = notts.validation[notts.validation["survey_year"] == LATEST]
+    assert _docs_rows("**Validation that can fail") == [
+        [r.region, r.drug, f"{r.expected_pct:.2f}",
+         f"{r.observed_pct:.2f} ({r.observed_lower:.2f}–{r.observed_upper:.2f})", "yes" if r.inside else "no"]
+        for r in v.itertuples()]
+    assert f"{int(v['inside'].sum())} of {len(v)} expected rates lie inside" in _docs_text()
+
+
+def _docs_text() -> str:
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1].joinpath("docs", "methods.md").read_text(encoding="utf-8")

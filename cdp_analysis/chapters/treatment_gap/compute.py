@@ -18,7 +18,7 @@ import pandas as pd
 from ... import stats
 from ...areas import aggregate, comparators, current_population, geography, vintage
 from ...areas.partnerships import Partnership
-from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_population, ons_sdg
+from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_sdg
 from ...data.register import cite
 from ...errors import InputError
 from ...memo import memoised
@@ -84,9 +84,12 @@ def _alcohol_all_areas() -> pd.DataFrame:
     wide = wide.rename(columns={"in treatment": "treated", "estimated need": "need"}).dropna(subset=["treated", "need"])
     wide = wide.merge(need_with_limits(), on=["code", "period"], how="left")
     wide["need_period"] = wide["need_period"].fillna(wide["period"])
-    year = min(ons_population.available_years())
-    current = vintage.to_current(wide[["code", "period", *_VALUES]], values=_VALUES, kind="count",
-                                 population=current_population.adults(year), current_codes=geography.utla_codes())
+    # an area split since (Northamptonshire) is apportioned by the adults of each period's own mid-year
+    year_of = {q: current_population.population_year(q)[0] for q in sorted(set(wide["period"]))}
+    current = pd.concat([vintage.to_current(part[["code", "period", *_VALUES]], values=_VALUES, kind="count",
+                                            population=current_population.adults(year_of[q]),
+                                            current_codes=geography.utla_codes())
+                         for q, part in wide.groupby("period", sort=True)], ignore_index=True)
     # limits of separately modelled areas cannot be added up
     current.loc[current["geography_basis"] == vintage.AGGREGATED, ["need_lower", "need_upper"]] = np.nan
     england = wide[wide["code"] == geography.ENGLAND_CODE].assign(geography_basis=vintage.AS_PUBLISHED)
@@ -98,8 +101,10 @@ def _alcohol_all_areas() -> pd.DataFrame:
     # a value apportioned from a former area by adult population cites the population it was shared by
     shared = out["geography_basis"] == vintage.APPORTIONED
     if shared.any():
-        pop_src = current_population.current_areas([year]).groupby("code")["source"].first()
-        source[shared] = [cite(s, pop_src.get(c, "")) for s, c in zip(source[shared], out.loc[shared, "code"])]
+        pop_src = {y: current_population.current_areas([y]).groupby("code")["source"].first()
+                   for y in sorted(set(year_of.values()))}
+        source[shared] = [cite(s, pop_src[year_of[q]].get(c, "")) for s, c, q in
+                          zip(source[shared], out.loc[shared, "code"], out.loc[shared, "period"])]
     return out.assign(substance=ALCOHOL, pairing="ONS SDG 3.5.1 (NDTMS numbers in treatment and the OHID/Sheffield "
                                                  "estimate of the same year, as ONS pairs them)",
                       source=source).sort_values(["code", "period"], ignore_index=True)
