@@ -39,8 +39,14 @@ def test_files_are_unchanged_copies_of_the_shared_data():
     for line in SHARED.read_text().splitlines():
         digest, name = line.split(maxsplit=1)
         shared[name.removeprefix("./")] = digest
+    by_name: dict[str, set[str]] = {}
+    for name, digest in shared.items():
+        by_name.setdefault(Path(name).name, set()).add(digest)
     for e in register.load_register():
-        assert shared.get(e.path) == e.sha256, f"{e.path} differs from ../shared/data"
+        # a file may be kept in another folder than in ../shared/data (the MYEB3 series sits apart from the MYE2
+        # tables whose loader reads every table of data/raw/ons_population): then its name and checksum must match
+        expected = {shared[e.path]} if e.path in shared else by_name.get(Path(e.path).name, set())
+        assert e.sha256 in expected, f"{e.path} differs from ../shared/data"
 
 
 def test_files_of_kind_finds_the_registered_files():

@@ -10,7 +10,9 @@ named ``DATASET`` with its file kinds and its loader):
 - :mod:`.ons_population` — ONS mid-year population estimates (MYE2);
 - :mod:`.imd2019` — English Indices of Deprivation 2019 for current upper-tier areas;
 - :mod:`.ons_nearest_neighbours` — ONS local authority statistical nearest neighbours;
-- :mod:`.lookups` — the current upper-tier areas and the code changes since 2009.
+- :mod:`.lookups` — the current upper-tier areas and the code changes since 2009;
+- :mod:`.ons_population_series` — ONS MYEB3 total population of every district, each mid-year of the series;
+- :mod:`.census_ts007` — Census 2021 age by single year (TS007) for lower- and upper-tier areas.
 
 Infrastructure: :mod:`.register` (the data register, file kinds, citations), :mod:`.readers` (tables
 from published spreadsheets and CSVs, with row/column errors), :mod:`.cache` (parquet cache by checksum).
