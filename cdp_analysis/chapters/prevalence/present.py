@@ -205,7 +205,8 @@ def drugs_figure(p: Prevalence) -> FigureOutput:
                     linestyle="none", markerfacecolor="white" if role == "england" else colour)
     ax.set_yticks(y, drugs)
     ax.invert_yaxis()
-    ax.set_xlabel("Residents aged 16–59 who used the drug in the last year (%, 95% limits)")
+    ax.set_xlabel("Residents aged 16–59 who used the drug in the last year (%; 95% limits: national survey "
+                  "sampling error only)")
     ax.set_xlim(left=0)
     ax.set_title(f"Synthetic estimates of drug use, {p.cdp.name}, survey {p.latest_survey}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
@@ -312,8 +313,10 @@ def drugs_output(p: Prevalence) -> TableOutput:
     view.columns = ["Age-sex estimate (95% limits)", "Age-sex-region estimate (95% limits)"]
     view.index.names = ["Area", "Drug", "Age group (years)"]
     return TableOutput("prevalence_drugs", p.drugs, view=view,
-                       caption=f"Expected residents who used each drug in the last year, survey {p.latest_survey}. "
-                               "The region-calibrated variant exists for ages 16-59 only (Crime Survey Table 3.08). "
+                       caption=f"Expected residents who used each drug in the last year, survey {p.latest_survey}, "
+                               "if they used drugs at the national rates for their sex and age. The 95% limits reflect "
+                               "the national survey's sampling error only, not local precision. The region-calibrated "
+                               "variant exists for ages 16-59 only (Crime Survey Table 3.08). "
                                "Every drug, recall period and survey year is in the CSV table")
 
 
