@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 import cdp_analysis
-from cdp_analysis.areas import vintage
+from cdp_analysis.areas import current_population, vintage
 from cdp_analysis.chapters import partnerships, population_profile
 from cdp_analysis.data import imd2019, ons_nearest_neighbours, ons_population
 from cdp_analysis.errors import InputError
@@ -32,6 +32,9 @@ SHARED_CACHE = Path(__file__).resolve().parent.parent / "data" / "cache"  # as i
 POP = Path("data/raw/ons_population")
 MYE22 = POP / "mye22final.xlsx"
 MYE24_CSV = POP / "mye24tablesew_MYE2_persons.csv"
+MYE15_XLS = POP / "ukmidyearestimates2015_MYE2.xls"
+MYE16_XLS = POP / "ukmidyearestimates2016.xls"
+CODE_CHANGES = Path("data/raw/lookups/la_code_changes_england_from_mysociety.csv")
 REPO_DATA = Path(__file__).resolve().parent.parent  # the checkout, whose data/raw is intact
 IMD_LTLA = Path("data/raw/imd2019/imd2019_england_ltla23_humaniverse.csv")
 IMD_UTLA = Path("data/raw/imd2019/IoD2019_UTLA19_IMD_average_score.csv")
@@ -374,7 +377,16 @@ def test_year_without_population_estimates_names_file_and_key(project):
     with pytest.raises(InputError) as exc:
         partnerships.get("northamptonshire")
     assert_message(exc, "params/cdps/northamptonshire.yaml", "key 'population_years'", "mid-2023",
-                   "choose from 2020, 2021, 2022, 2024")
+                   "choose from 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2024")
+
+
+def test_population_file_set_missing_a_year_lists_the_years_held(project):
+    (project / MYE16_XLS).unlink()
+    reload()
+    with pytest.raises(InputError) as exc:
+        current_population.current_areas([2015, 2016])
+    assert_message(exc, "population year", "no population estimates for mid-2016",
+                   "choose from 2015, 2017, 2018, 2019, 2020, 2021, 2022, 2024 (the years in data/raw/ons_population)")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -437,6 +449,37 @@ def test_cli_truncated_population_workbook(project, cli):
                            "copy the file again, unchanged, from ../shared/data/")
 
 
+def _damaged(data: bytes, damage: str) -> bytes:
+    middle = len(data) // 2
+    return {"truncate": data[:middle], "not-a-workbook": b"<html>404 Not Found</html>", "empty": b"",
+            "scrambled": data[:middle] + b"\xff" * 20_000 + data[middle + 20_000:]}[damage]
+
+
+@pytest.mark.parametrize("damage", ["truncate", "not-a-workbook", "empty", "scrambled"])
+def test_truncated_or_corrupt_old_population_workbook(project, damage):
+    """An old Excel (.xls) edition cut short, replaced by an error page, empty, or damaged inside a sheet."""
+    path = project / MYE16_XLS
+    data = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes(_damaged(data, damage))
+    reload()
+    with pytest.raises(InputError) as exc:
+        ons_population.estimates()
+    msg = assert_message(exc, str(path), "truncated or corrupt", "copy the file again, unchanged, from ../shared/data/")
+    assert "old Excel (.xls) workbook" in msg or "sheet '" in msg
+
+
+def test_cli_truncated_old_population_workbook(project, cli):
+    path = project / MYE15_XLS
+    data = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes(data[: len(data) // 3])
+    reregister(path)  # past the checksum gate, to the reader's own message
+    assert_cli_input_error(cli("run", "nottinghamshire", root=project), str(path),
+                           "cannot be opened as an old Excel (.xls) workbook; it looks truncated or corrupt",
+                           "copy the file again, unchanged, from ../shared/data/")
+
+
 @pytest.mark.parametrize("damage", ["truncate", "not-a-workbook", "empty"])
 def test_corrupt_nearest_neighbours_workbook(project, damage):
     path = project / NN
@@ -487,6 +530,69 @@ def test_missing_sheet_suggests_closest(project):
     with pytest.raises(InputError) as exc:
         ons_population.parse_mye2_workbook(project / MYE22)
     assert_message(exc, str(project / MYE22), "sheet 'MYE2 - Males' not found", "did you mean 'MYE2 - Male'?")
+
+
+def hide_xls_sheet(path: Path, sheet: str) -> None:
+    """Take a worksheet out of an old Excel (.xls) workbook as Excel would see it: its BOUNDSHEET record (id
+    0x0085: stream offset, visibility, type, then the name's length, flags and characters) is marked a chart
+    sheet, which no reader takes for a worksheet. The sheet's cells stay in the file, unreachable."""
+    data = bytearray(path.read_bytes())
+    name = sheet.encode("latin-1")
+    at = data.find(bytes([len(name), 0]) + name)
+    assert at > 10 and data[at - 10:at - 8] == b"\x85\x00", "the sheet's BOUNDSHEET record was not found"
+    data[at - 1] = 0x02
+    path.chmod(0o644)
+    path.write_bytes(bytes(data))
+    reregister(path)
+
+
+def test_old_population_workbook_missing_a_sheet(project):
+    """Sheets of the old editions are found by content (names vary by year): a missing one is named by its table."""
+    hide_xls_sheet(project / MYE16_XLS, "MYE2 - M")
+    reload()
+    with pytest.raises(InputError) as exc:
+        ons_population.estimates()
+    msg = assert_message(exc, str(project / MYE16_XLS), "no sheet holds the MYE2 table of males",
+                         "persons in sheet 'MYE2 - All'", "females in sheet 'MYE2 - F'",
+                         "a sheet is missing or its title was changed", "../shared/data")
+    assert "MYE2 - M," not in msg
+
+
+# --------------------------------------------------------------------------------------------------
+# 8b. population files whose areas cannot all be placed in current areas
+
+
+def test_district_with_no_current_area_and_no_code_change_names_file_row_and_code(project):
+    """East Dorset (in Dorset county, abolished 2019) under a code the code-change lookup does not know."""
+    path = project / MYE15_XLS
+    data = path.read_bytes()
+    assert data.count(b"E07000049") == 1  # one shared string, used by the three sheets
+    path.chmod(0o644)
+    path.write_bytes(data.replace(b"E07000049", b"E07000999"))
+    reregister(path)
+    reload()
+    with pytest.raises(InputError) as exc:
+        current_population.current_areas([2015])
+    assert_message(exc, str(path), "sheet 'UK persons', row 358", "area 'E07000999' (East Dorset, "
+                   "Non-metropolitan District) lies in no current area", "nor is the county it is listed under "
+                   "(E10000009 Dorset)", "la_code_changes_england_from_mysociety.csv) names no successor",
+                   "its 88,690 residents would be left out", "restore the file unchanged from ../shared/data",
+                   "the lookup lacks the code's change")
+
+
+def test_code_change_lookup_that_leaves_out_part_of_england_is_refused(project):
+    """Christchurch typed as a county in the lookup: BCP would be Bournemouth + Poole only, an 'exact' sum short of
+    Christchurch's residents; the current areas no longer add up to England and the run stops."""
+    lookup = project / CODE_CHANGES
+    text = lookup.read_text(encoding="utf-8")
+    assert text.count("E07000048,Christchurch,NMD,") == 1
+    write(lookup, text.replace("E07000048,Christchurch,NMD,", "E07000048,Christchurch,CTY,"))
+    reload()
+    with pytest.raises(InputError) as exc:
+        current_population.current_areas([2015])
+    assert_message(exc, str(project / MYE15_XLS), "the current upper-tier areas built from the mid-2015 estimates "
+                   "add up to", "not England's", "counts part of England twice or leaves part out",
+                   "la_code_changes_england_from_mysociety.csv")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -52,4 +52,7 @@ def test_files_are_unchanged_copies_of_the_shared_data():
 def test_files_of_kind_finds_the_registered_files():
     assert [p.name for p in register.files_of_kind("mye2_persons_csv")] == ["mye24tablesew_MYE2_persons.csv"]
     assert len(register.files_of_kind("mye2_workbook")) == 3
+    assert [p.name for p in register.files_of_kind("mye2_xls")] == [
+        "ukmidyearestimates2015_MYE2.xls", "ukmidyearestimates2016.xls", "ukmidyearestimates2017finalversion.xls",
+        "ukmidyearestimates20182019ladcodes.xls", "ukmidyearestimates20192020ladcodes.xls"]
     assert register.file_of_kind("nearest_neighbours").parent == paths.raw_dir() / "ons_nearest_neighbours"

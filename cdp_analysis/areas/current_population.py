@@ -1,10 +1,18 @@
 """Population on the current areas: every published mid-year estimate mapped onto today's upper-tier
 areas, plus regions and England, and the age groupings the chapters use.
 
-Editions published before a reorganisation (mid-2020 and mid-2021 were published on 2021 boundaries)
-lack some current areas; those are built from their predecessors by :func:`cdp_analysis.areas.vintage.to_current`
-and say so in ``geography_basis``. Each row keeps the ``source`` (data-register citation) of the file it
-came from.
+Editions published before a reorganisation (mid-2015 … mid-2019 on their own year's boundaries, mid-2020 and
+mid-2021 on 2021 boundaries) lack some current areas; those are built from their predecessors by
+:func:`cdp_analysis.areas.vintage.to_current` and say so in ``geography_basis``. Every edition lists the
+districts, so each such area is an exact sum of the districts (and unitaries) it was made of: Bournemouth +
+Christchurch + Poole for Bournemouth, Christchurch and Poole, the five Dorset districts for Dorset, the
+Buckinghamshire, Northamptonshire, Cumbria, North Yorkshire and Somerset districts for their successors.
+
+Two checks make that honest. Every unitary, district and borough a file lists must lie in a current area (be
+one, have a successor in the code-change lookup, or be listed under a county that is one); else its residents
+would silently be left out. And where every current area is exact, they must add up to England (to the
+0.05% the plausibility rules allow; exactly, in every edition held).
+Each row keeps the ``source`` (data-register citation) of the file it came from.
 """
 
 from __future__ import annotations
@@ -36,13 +44,81 @@ DENOMINATOR_AGES: dict[str, tuple[int, int | None]] = {
 AGE_BANDS: tuple[str, ...] = ESP2013_BANDS
 
 
-@memoised(maxsize=8)
+#: ``geography_basis`` of exact figures: current areas built only from these add up to England exactly.
+_EXACT = (vintage.AS_PUBLISHED, vintage.RENAMED, vintage.AGGREGATED)
+#: Relative difference allowed between England and the sum of its current areas: the plausibility rules' tolerance.
+_TOLERANCE = 0.0005
+
+
+def _listed_areas(t: pd.DataFrame) -> pd.DataFrame:
+    """One row per English area of a year's persons table, in the file's order, with ``parent``: the county a
+    district is listed under (ONS lists each county followed by its districts)."""
+    rows = t[(t["sex"] == "persons") & (t["age"] == 0) & t["code"].str.startswith("E")]
+    rows = rows.sort_values(["source", "source_row"])
+    district = rows["code"].str.startswith("E07")
+    above = rows["code"].where(~district).ffill()
+    return rows.assign(parent=above.where(district & above.str.startswith("E10")))
+
+
+def _where(source: str, row: int) -> str:
+    sheet = ons_population.sheet_of(source, "persons")
+    return (f"sheet '{sheet}', " if sheet else "") + f"row {row}"
+
+
+def _check_placed(t: pd.DataFrame, year: int, utla: list[str]) -> None:
+    """Every unitary, district and borough listed for mid-``year`` lies in a current area; else one error."""
+    rows = _listed_areas(t)
+    units = rows[rows["code"].str.startswith(("E06", "E07", "E08", "E09"))]
+    lost = units[vintage.current_areas_of(units["code"], units["parent"], utla).isna()]
+    if lost.empty:
+        return
+    r = lost.iloc[0]
+    residents = int(t.loc[(t["code"] == r["code"]) & (t["sex"] == "persons"), "population"].sum())
+    names = rows.set_index("code")["name"]
+    county = (f", nor is the county it is listed under ({r['parent']} {names.get(r['parent'], '')})"
+              if pd.notna(r["parent"]) else "")
+    more = f" ({len(lost) - 1} more area(s) like it)" if len(lost) > 1 else ""
+    raise InputError(
+        f"area '{r['code']}' ({r['name']}, {r['geography']}) lies in no current area: it is not a current "
+        f"upper-tier area{county}, and the code-change lookup (data/raw/lookups/"
+        f"la_code_changes_england_from_mysociety.csv) names no successor for it, so its {residents:,} residents "
+        f"would be left out of every current area{more}", file=ons_population.file_of_year(year),
+        where=_where(r["source"], int(r["source_row"])),
+        hint="if the code is not as published, restore the file unchanged from ../shared/data; if it is (an edition "
+             "on older boundaries), the lookup lacks the code's change: copy a lookup that lists it from "
+             "../shared/data and register it (see data/README.md), or remove this edition from data/raw/ons_population")
+
+
+def _check_adds_up(out: pd.DataFrame, year: int, utla: list[str]) -> None:
+    """Where every current upper-tier area is exact, their 'All ages' totals add up to England's for each sex,
+    within the tolerance the plausibility rules allow a published file (0.05%); else one error. An area counted
+    twice or left out by the mapping (Christchurch alone is 0.09% of England) is caught; the published areas
+    themselves add up to England exactly in every edition held."""
+    parts = out[out["code"].isin(set(utla))]
+    if not parts["geography_basis"].isin(_EXACT).all():
+        log.info("mid-%d: some current areas are apportioned (estimates); their sum is not checked", year)
+        return
+    sums = parts.groupby("sex")["population"].sum()
+    england = out[out["code"] == geography.ENGLAND_CODE].groupby("sex")["population"].sum()
+    off = (sums.reindex(england.index).fillna(0) - england).abs() > _TOLERANCE * england
+    if off.any():
+        sex = england.index[off.to_numpy()][0]
+        raise InputError(f"the current upper-tier areas built from the mid-{year} estimates add up to "
+                         f"{int(sums.get(sex, 0)):,} {sex} (all ages), not England's {int(england[sex]):,}: "
+                         "the code-change lookup counts part of England twice or leaves part out",
+                         file=ons_population.file_of_year(year),
+                         hint="check data/raw/lookups/la_code_changes_england_from_mysociety.csv (`cdp data` compares "
+                              "it with the register); restore it unchanged from ../shared/data")
+
+
+@memoised(maxsize=16)
 def _current(year: int) -> pd.DataFrame:
     ons_population.check_years([year], where="population year")
     t = ons_population.estimates()
     t = t[t["year"] == year]
     all_ages = t[(t["sex"] == "persons")].groupby("code")["population"].sum()
     utla = geography.utla_codes()
+    _check_placed(t, year, utla)
     mapped = vintage.to_current(t[["code", "sex", "age", "source", "population"]], values=["population"],
                                 kind="count", population=all_ages, current_codes=utla)
     mapped["population"] = mapped["population"].round().astype("int64")
@@ -54,6 +130,7 @@ def _current(year: int) -> pd.DataFrame:
         raise InputError(f"mid-{year} estimates lack {len(missing)} current areas ({', '.join(missing[:5])}…)",
                          file=ons_population.file_of_year(year),
                          hint="the workbook's geography cannot be mapped to current areas; see docs/bad-input.md")
+    _check_adds_up(out, year, utla)
     out.insert(0, "year", year)
     return out.sort_values(["code", "sex", "age"], ignore_index=True)
 

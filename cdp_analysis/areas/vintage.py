@@ -9,14 +9,22 @@ figures to current upper-tier areas:
 
 * **renamed** — one old code becomes exactly one new code and nothing else feeds it (E10000023 North
   Yorkshire → E06000065): the figure is carried over unchanged; exact.
-* **aggregated** — several old areas merge (Bournemouth + Poole → BCP), or a new area is the sum of
-  its predecessor districts (Allerdale + Carlisle + Copeland → Cumberland): counts are summed
+* **aggregated** — several old areas merge (Bournemouth + Christchurch + Poole → BCP), or a new area is
+  the sum of its predecessor districts (Allerdale + Carlisle + Copeland → Cumberland): counts are summed
   (exact when every predecessor is present); intensive measures (rates, scores) are
   population-weighted means.
 * **apportioned** — one old area splits (E10000021 Northamptonshire → North + West Northamptonshire):
   a count is shared by each successor's share of the population (an estimate); an intensive measure
   is given to each successor unchanged (the parent's value). Tables built from such figures carry
   ``geography_basis`` saying so.
+
+Exact sums come first: when every area other than a county that fed a current area is in the table (followed
+through later changes: Taunton Deane + West Somerset became Somerset West and Taunton in 2019, which became
+part of Somerset in 2023), the current area is their sum. A county is used (renamed, or apportioned when it
+split) only when its districts are not all there. The lookup lists a county's successors, not the districts
+it lost to a neighbour, so a county's figure stands for its successor only as well as their boundaries match:
+in a table of counties and unitaries on pre-2019 codes (no districts), Dorset is Dorset County's figure, which
+includes Christchurch (about 50,000 people, now in BCP), and BCP is Bournemouth + Poole without it.
 """
 
 from __future__ import annotations
@@ -53,6 +61,72 @@ def predecessors(new_code: str, *, old_type: str | None = None) -> list[str]:
     if old_type is not None:
         t = t[t["old_type"] == old_type]
     return sorted(t["old_code"].unique())
+
+
+def _exact_parts(new: str, present: set[str], changes: pd.DataFrame, seen: tuple[str, ...] = ()) -> list[str] | None:
+    """The areas of ``present`` that together are exactly ``new``: ``new`` itself if present; else every area
+    other than a county that fed it (through the code changes), each present or itself built exactly in the
+    same way. None when one is missing, or when one was split between several successors."""
+    if new in present:
+        return [new]
+    feeders = changes.loc[(changes["new_code"] == new) & (changes["old_type"] != "CTY"), "old_code"].unique()
+    if len(feeders) == 0 or new in seen:
+        return None
+    parts = []
+    for old in sorted(feeders):
+        if changes.loc[changes["old_code"] == old, "new_code"].nunique() > 1:
+            return None
+        sub = _exact_parts(old, present, changes, (*seen, new))
+        if sub is None:
+            return None
+        parts += sub
+    return sorted(parts)
+
+
+def _predecessors_used(new: str, present: set[str], changes: pd.DataFrame) -> list[str]:
+    """The old codes of ``present`` that ``new`` is built from: an exact set of areas (:func:`_exact_parts`)
+    when the table has one; else the other predecessors present that are not districts (a county to carry over
+    or apportion, or the unitaries of a merger whose districts are missing). Empty when there are none."""
+    exact = _exact_parts(new, present, changes)
+    if exact:
+        return exact
+    feeders = changes[(changes["new_code"] == new) & changes["old_code"].isin(present)]
+    return sorted(feeders.loc[feeders["old_type"] != "NMD", "old_code"].unique())
+
+
+def current_areas_of(codes: pd.Series, parents: pd.Series, current_codes) -> pd.Series:
+    """The current upper-tier area each area code lies in, NaN where none can be found.
+
+    Parameters
+    ----------
+    codes : Series
+        Area codes (unitaries, districts, boroughs) as a publication lists them.
+    parents : Series
+        Aligned with ``codes``: the county a district is listed under in that publication (NaN for others).
+    current_codes : iterable of str
+        The current upper-tier codes.
+
+    Returns
+    -------
+    Series
+        Aligned with ``codes``: the code itself if current; else its successor through the code changes,
+        followed to the end (Taunton Deane → Somerset West and Taunton → Somerset), when that is one current
+        area; else, for a district, its county if that is a current area.
+    """
+    current = set(current_codes)
+    changes = code_changes()
+    onward = changes.groupby("old_code")["new_code"].agg(lambda s: sorted(set(s))).to_dict()
+
+    def reach(code: str, depth: int = 0) -> set[str]:
+        if code in current:
+            return {code}
+        if code not in onward or depth > 10:
+            return set()
+        return set().union(*(reach(n, depth + 1) for n in onward[code]))
+
+    found = {c: reach(c) for c in set(codes.dropna())}
+    own = codes.map(lambda c: next(iter(found[c])) if len(found.get(c, ())) == 1 else None)
+    return own.fillna(parents.where(parents.isin(current)))
 
 
 def legacy_code_message(code: str) -> str:
@@ -125,23 +199,14 @@ def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], ki
     have = set(direct[code])
     old = table[~table[code].isin(current)]
     changes = code_changes()
+    old_codes = set(old[code])
     pieces = [direct]
     for new in sorted(current - have):
-        feeders = changes[changes["new_code"] == new]
-        present = feeders[feeders["old_code"].isin(set(old[code]))]
-        if present.empty:
+        use = _predecessors_used(new, old_codes, changes)
+        if not use:
             continue
-        # prefer complete sets of districts (exact) over a county that is split
-        districts = present[present["old_type"] == "NMD"]
-        all_districts = feeders[feeders["old_type"] == "NMD"]
-        if not districts.empty and len(districts) == len(all_districts):
-            use = districts
-        else:
-            use = present[present["old_type"] != "NMD"]
-            if use.empty:
-                continue
-        parts = old[old[code].isin(set(use["old_code"]))].copy()
-        n_successors = {o: len(successors(o)) for o in use["old_code"]}
+        parts = old[old[code].isin(set(use))].copy()
+        n_successors = {o: len(successors(o)) for o in use}
         split = any(n > 1 for n in n_successors.values())
         if split:
             (parent,) = [o for o, n in n_successors.items() if n > 1][:1]
@@ -177,7 +242,7 @@ def to_current(table: pd.DataFrame, *, code: str = "code", values: list[str], ki
                 agg = agg.merge(_joined(parts, code, keys, text), on=keys, how="left") if keys else \
                     agg.assign(**_joined(parts, code, keys, text).iloc[0].to_dict())
             out = agg.assign(**{code: new, "geography_basis": basis})
-        log.info("%s built from %s (%s)", new, ", ".join(sorted(use["old_code"])), out["geography_basis"].iat[0])
+        log.info("%s built from %s (%s)", new, ", ".join(use), out["geography_basis"].iat[0])
         pieces.append(out)
     result = pd.concat(pieces, ignore_index=True)
     not_built = sorted(current - set(result[code]))

@@ -7,7 +7,8 @@ Layer rule: modules here import only each other and the package's ``errors``, ``
 Dataset modules (one per published source; each declares a :class:`~cdp_analysis.data.register.Dataset`
 named ``DATASET`` with its file kinds and its loader):
 
-- :mod:`.ons_population` — ONS mid-year population estimates (MYE2);
+- :mod:`.ons_population` — ONS mid-year population estimates (MYE2), with :mod:`.ons_population_xls`
+  finding the tables of its old Excel (``.xls``) editions;
 - :mod:`.imd2019` — English Indices of Deprivation 2019 for current upper-tier areas;
 - :mod:`.ons_nearest_neighbours` — ONS local authority statistical nearest neighbours;
 - :mod:`.lookups` — the current upper-tier areas and the code changes since 2009;

@@ -6,12 +6,16 @@ Reads every ``ons_population`` file in ``data/raw`` as published:
   columns (``Code, Name, Geography, All ages, 0 … 90+``); the year from the sheet title (``mid-2022``).
 * MYE2 persons CSV (mid-2024): the same columns, persons only; the year from the file name
   (``mye24…`` → 2024, or ``mid-2024``).
+* old Excel (``.xls``) workbooks (mid-2015 … mid-2019, each on its own year's boundaries): sheets, columns
+  and geography found by content (:mod:`cdp_analysis.data.ons_population_xls`); the year from the sheet
+  titles, else from the file name when it holds one year only.
 
 Each file is parsed once and cached (see :mod:`cdp_analysis.data.cache`). Every row is checked: counts
-are whole, non-negative numbers, and the single years of age add up to 'All ages'. Then the plausibility
-rules (:data:`RULES`, :mod:`cdp_analysis.data.plausibility`) check the areas' totals across files: no area's
-population jumps by more than a factor of 1.5 a year, males and females add up to persons, English
-upper-tier areas add up to their region and regions to England.
+are whole, non-negative numbers, and the single years of age add up to 'All ages'. Footnotes below a table
+are not areas; a row whose every count is ':' (ONS: data not available, e.g. Northern Ireland in mid-2015) is
+left out and logged. Then the plausibility rules (:data:`RULES`, :mod:`cdp_analysis.data.plausibility`) check
+the areas' totals across files: no area's population jumps by more than a factor of 1.5 a year, males and
+females add up to persons, English upper-tier areas add up to their region and regions to England.
 
 Tidy columns: ``year`` (int, mid-year), ``code``, ``name``, ``geography``, ``sex`` ('persons',
 'males', 'females'), ``age`` (0–90, where 90 means 90 and over), ``population`` (persons),
@@ -35,6 +39,7 @@ from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register
 from .cache import cached_parse
+from .ons_population_xls import mye2_sheets
 from .readers import read_csv_table, read_excel_table, to_counts
 
 log = logging.getLogger(__name__)
@@ -42,10 +47,12 @@ log = logging.getLogger(__name__)
 SEXES = ("persons", "males", "females")
 AGE_COLUMNS = [str(a) for a in range(90)] + ["90+"]
 _ID_COLUMNS = ["Code", "Name", "Geography", "All ages"]
-_PARSER_VERSION = 2
+_PARSER_VERSION = 3
+_GSS = r"[A-Z][0-9]{8}"
 
 WORKBOOK = register.FileKind("mye2_workbook", "ons_population", "*.xlsx")
 PERSONS_CSV = register.FileKind("mye2_persons_csv", "ons_population", "*MYE2_persons*.csv", optional=True)
+OLD_WORKBOOK = register.FileKind("mye2_xls", "ons_population", "*.xls", optional=True)
 
 
 def _year_from_text(text: str) -> int | None:
@@ -53,12 +60,28 @@ def _year_from_text(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _tidy(table: pd.DataFrame, *, file: Path, year: int, sex: str, where: str) -> pd.DataFrame:
+def _area_rows(table: pd.DataFrame, *, where: str) -> pd.DataFrame:
+    """The rows of areas: not blank-coded, not a footnote below the table (text in the Code column and no
+    count), and not a row ONS marks ':' throughout (data not available), which is logged."""
+    table = table[table["Code"].notna()]
+    counts = table[["All ages", *AGE_COLUMNS]].astype("string").apply(lambda s: s.str.strip())
+    blank = counts.isna().all(axis=1)
+    note = blank & ~table["Code"].astype("string").str.strip().str.fullmatch(_GSS).fillna(False).astype(bool)
+    unavailable = (counts == ":").fillna(False).astype(bool).all(axis=1)
+    if unavailable.any():
+        log.info("%s: %d area(s) with no figures (':', data not available) left out: %s", where,
+                 int(unavailable.sum()), ", ".join(table.loc[unavailable, "Code"].astype(str).head(5)))
+    return table[~note & ~unavailable].copy()
+
+
+def _tidy(table: pd.DataFrame, *, file: Path, year: int, sex: str, where: str, sheet: str = "") -> pd.DataFrame:
+    """One sex's MYE2 table, checked row by row, in the tidy layout; ``_sheet`` (the sheet read, '' for a CSV)
+    travels with it for the plausibility messages."""
     missing = [c for c in AGE_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(f"age column(s) {missing[:5]} missing from the header", file=file, where=where,
                          hint="use the published MYE2 layout: Code, Name, Geography, All ages, 0 … 89, 90+")
-    table = table[table["Code"].notna()].copy()
+    table = _area_rows(table, where=where)
     counts = pd.DataFrame({c: to_counts(table, c, file=file) for c in ["All ages", *AGE_COLUMNS]})
     off = counts[AGE_COLUMNS].sum(axis=1) != counts["All ages"]
     if off.any():
@@ -75,7 +98,14 @@ def _tidy(table: pd.DataFrame, *, file: Path, year: int, sex: str, where: str) -
     long.insert(0, "year", year)
     long.insert(4, "sex", sex)
     long["source_row"] = np.repeat(table["_row"].to_numpy(), 91)
+    long["_sheet"] = sheet
     return long.astype({"year": "int64", "age": "int64", "population": "int64", "source_row": "int64"})
+
+
+def _one_year(years: set[int], path: Path) -> None:
+    if len(years) != 1:
+        raise InputError(f"sheets disagree on the year ({sorted(years)})", file=path,
+                         hint="restore the published workbook")
 
 
 def parse_mye2_workbook(path: Path) -> pd.DataFrame:
@@ -91,10 +121,34 @@ def parse_mye2_workbook(path: Path) -> pd.DataFrame:
                              where=f"sheet '{sheet}', rows above the header",
                              hint="use the published workbook, whose title reads e.g. 'MYE2: Persons … mid-2022'")
         years.add(year)
-        frames.append(_tidy(table, file=path, year=year, sex=sex, where=f"sheet '{sheet}'"))
-    if len(years) != 1:
-        raise InputError(f"sheets disagree on the year ({sorted(years)})", file=path,
-                         hint="restore the published workbook")
+        frames.append(_tidy(table, file=path, year=year, sex=sex, where=f"sheet '{sheet}'", sheet=sheet))
+    _one_year(years, path)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _year_of_xls(preamble: list[str], path: Path, sheet: str) -> int:
+    """The mid-year of an old workbook's sheet: from its title, else from a file name holding one year only."""
+    year = next(filter(None, (_year_from_text(t) for t in preamble)), None)
+    in_name = set(re.findall(r"20[0-9]{2}", path.stem))  # 'ukmidyearestimates20182019ladcodes': two, so none
+    if year is None and len(in_name) == 1:
+        year = int(in_name.pop())
+    if year is None:
+        raise InputError("cannot tell which mid-year this is: no 'mid-YYYY' in the sheet title and no single year "
+                         "in the file name", file=path, where=f"sheet '{sheet}', rows above the header",
+                         hint="use the published workbook, whose title reads e.g. 'MYE2: … mid-2017'")
+    return year
+
+
+def parse_mye2_xls(path: Path) -> pd.DataFrame:
+    """Parse an old Excel (``.xls``) MYE2 workbook (mid-2015 … mid-2019; all three sexes) into the tidy layout,
+    its sheets and columns found by content (:func:`cdp_analysis.data.ons_population_xls.mye2_sheets`)."""
+    frames, years = [], set()
+    for sheet in mye2_sheets(path):
+        year = _year_of_xls(sheet.preamble, path, sheet.sheet)
+        years.add(year)
+        frames.append(_tidy(sheet.table, file=path, year=year, sex=sheet.sex, where=f"sheet '{sheet.sheet}'",
+                            sheet=sheet.sheet))
+    _one_year(years, path)
     return pd.concat(frames, ignore_index=True)
 
 
@@ -144,31 +198,32 @@ RULES = (
 )
 
 
-def _totals(t: pd.DataFrame, files: dict[str, Path]) -> pd.DataFrame:
+def _totals(t: pd.DataFrame, files: dict[str, Path], sheets: dict[tuple[str, str], str]) -> pd.DataFrame:
     """Each area's 'All ages' total per file and sheet, with where it was read (``_file``, ``_sheet``, ``_row``);
-    ``files`` maps each ``source`` citation to its file."""
+    ``files`` maps each ``source`` citation to its file, ``sheets`` each (source, sex) to its sheet."""
     tot = t.groupby(["year", "code", "name", "geography", "sex", "source", "source_row"], as_index=False,
                     observed=True)["population"].sum().rename(columns={"population": "All ages", "source_row": "_row"})
     tot["_file"] = tot["source"].map({k: str(v) for k, v in files.items()})
-    is_csv = tot["_file"].str.endswith(".csv")
-    tot["_sheet"] = ("MYE2 - " + tot["sex"].str.capitalize()).where(~is_csv, "")
+    tot["_sheet"] = tot.set_index(["source", "sex"]).index.map(sheets).fillna("").to_numpy()
     return tot
 
 
-@memoised()
-def estimates() -> pd.DataFrame:
-    """Every published population estimate in ``data/raw/ons_population``, tidy, all geographies as published.
-
-    Raises
-    ------
-    InputError
-        If two files hold the same mid-year (both files are named).
-    """
-    frames, holder = [], {}
+def _parsed() -> list[tuple[Path, pd.DataFrame]]:
+    """Every population file in ``data/raw/ons_population`` with its parsed table (through the parse cache)."""
     parsed = [(p, cached_parse(p, parse_mye2_workbook, name="mye2-workbook", version=_PARSER_VERSION))
               for p in register.files_of_kind(WORKBOOK.kind)]
+    parsed += [(p, cached_parse(p, parse_mye2_xls, name="mye2-xls", version=_PARSER_VERSION))
+               for p in register.files_of_kind(OLD_WORKBOOK.kind, required=False)]
     parsed += [(p, cached_parse(p, parse_mye2_persons_csv, name="mye2-csv", version=_PARSER_VERSION))
                for p in register.files_of_kind(PERSONS_CSV.kind, required=False)]
+    return parsed
+
+
+@memoised()
+def _loaded() -> tuple[pd.DataFrame, dict[tuple[str, str], str]]:
+    """The tidy table of every file, checked against :data:`RULES`, and the sheet of each (source, sex)."""
+    frames, holder = [], {}
+    parsed = _parsed()
     for path, table in parsed:
         for year in sorted(table["year"].unique()):
             if year in holder:
@@ -179,8 +234,26 @@ def estimates() -> pd.DataFrame:
             holder[year] = path
         frames.append(table.assign(source=register.citation_of(path)))
     table = pd.concat(frames, ignore_index=True)
-    plausibility.check(_totals(table, {register.citation_of(p): p for p, _ in parsed}), RULES)
-    return table
+    sheets = table.groupby(["source", "sex"], observed=True)["_sheet"].first().to_dict()
+    table = table.drop(columns="_sheet")
+    plausibility.check(_totals(table, {register.citation_of(p): p for p, _ in parsed}, sheets), RULES)
+    return table, sheets
+
+
+def estimates() -> pd.DataFrame:
+    """Every published population estimate in ``data/raw/ons_population``, tidy, all geographies as published.
+
+    Raises
+    ------
+    InputError
+        If two files hold the same mid-year (both files are named), or a file is unreadable or implausible.
+    """
+    return _loaded()[0]
+
+
+def sheet_of(source: str, sex: str) -> str:
+    """The sheet the ``sex`` table of the file cited as ``source`` was read from ('' for a CSV)."""
+    return _loaded()[1].get((source, sex), "")
 
 
 def region_membership() -> pd.Series:
@@ -232,4 +305,4 @@ def check_years(years: list[int] | None, *, file=None, where: str = "key 'popula
 
 
 DATASET = register.Dataset(name="ons_population", title="ONS mid-year population estimates (MYE2)",
-                           kinds=(WORKBOOK, PERSONS_CSV), load=estimates, rules=RULES)
+                           kinds=(WORKBOOK, OLD_WORKBOOK, PERSONS_CSV), load=estimates, rules=RULES)

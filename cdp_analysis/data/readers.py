@@ -2,9 +2,11 @@
 
 Publishers put a few title and notes rows above the header, and move it between editions. So a table
 is located by its header: the first row, within the first ``search_rows``, whose cells contain every
-required column name. Anything else wrong — a missing file, a truncated or corrupt workbook, a missing
-sheet, a missing column, a non-numeric or negative count — raises :class:`~cdp_analysis.errors.InputError`
-naming the file, the sheet, the row (as numbered in Excel or a text editor) and the column.
+required column name. Workbooks are read as Excel 2007+ (``.xlsx``, through openpyxl) or, for older
+editions, as Excel 97–2003 (``.xls``, through xlrd); both give the same rows. Anything else wrong — a
+missing file, a truncated or corrupt workbook, a missing sheet, a missing column, a non-numeric or negative
+count — raises :class:`~cdp_analysis.errors.InputError` naming the file, the sheet, the row (as numbered
+in Excel or a text editor) and the column.
 """
 
 from __future__ import annotations
@@ -50,6 +52,77 @@ def open_workbook(path: Path):
                          file=path, hint=_COPY_HINT) from None
 
 
+def is_xls(path: Path) -> bool:
+    """The file is an old Excel 97–2003 workbook (``.xls``), read through xlrd rather than openpyxl."""
+    return Path(path).suffix.lower() == ".xls"
+
+
+def open_xls(path: Path):
+    """Open an old Excel (``.xls``) workbook through xlrd, its sheets loaded when asked for; a truncated,
+    damaged or mis-named file is one clear error."""
+    import xlrd
+
+    _require_file(path)
+    try:
+        return xlrd.open_workbook(path, on_demand=True, logfile=io.StringIO())
+    except Exception as exc:  # xlrd raises XLRDError, struct.error, IndexError, KeyError … on a damaged file
+        raise InputError("cannot be opened as an old Excel (.xls) workbook; it looks truncated or corrupt "
+                         f"({type(exc).__name__})", file=path, hint=_COPY_HINT) from None
+
+
+def _xls_value(kind: int, value):
+    """A cell of an ``.xls`` sheet as openpyxl would give it: None when empty, the error text (``#N/A``) of an
+    error cell, True/False for a boolean, otherwise the number or text."""
+    import xlrd
+
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK) or (kind == xlrd.XL_CELL_TEXT and value == ""):
+        return None
+    if kind == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(value, "#ERROR")
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    return value
+
+
+def _xls_rows(book, sheet: str, path: Path) -> list[tuple]:
+    try:
+        ws = book.sheet_by_name(sheet)
+        return [tuple(_xls_value(k, v) for k, v in zip(ws.row_types(r), ws.row_values(r), strict=True))
+                for r in range(ws.nrows)]
+    except Exception as exc:  # a sheet's records cut short or damaged
+        raise InputError(f"sheet '{sheet}' cannot be read; the workbook looks truncated or corrupt "
+                         f"({type(exc).__name__})", file=path, hint=_COPY_HINT) from None
+    finally:
+        book.unload_sheet(sheet)
+
+
+def sheet_rows(path: Path, sheets: Iterable[str] | None = None) -> tuple[list[str], dict[str, list[tuple]]]:
+    """The sheet names of a workbook (``.xlsx`` or ``.xls``) and the rows of ``sheets`` (every sheet if None;
+    names the workbook lacks are left out), each row a tuple of cell values (None when empty)."""
+    if is_xls(path):
+        book = open_xls(path)
+        try:
+            names = [str(n) for n in book.sheet_names()]
+            wanted = names if sheets is None else [s for s in sheets if s in names]
+            return names, {s: _xls_rows(book, s, path) for s in wanted}
+        finally:
+            book.release_resources()
+    wb = open_workbook(path)
+    try:
+        names = list(wb.sheetnames)
+        wanted = names if sheets is None else [s for s in sheets if s in names]
+        rows = {}
+        for s in wanted:
+            try:
+                rows[s] = list(wb[s].iter_rows(values_only=True))
+            except Exception as exc:
+                raise InputError(f"sheet '{s}' cannot be read; the workbook looks truncated or corrupt "
+                                 f"({type(exc).__name__})", file=path, hint=_COPY_HINT) from None
+        return names, rows
+    finally:
+        wb.close()
+
+
 def column_letter(n: int) -> str:
     """The Excel letter of the ``n``-th column (1 → 'A', 27 → 'AA'), as error messages name cells."""
     from openpyxl.utils import get_column_letter
@@ -75,19 +148,34 @@ def _closest_columns(missing: list[str], found: Iterable[str]) -> str:
     return "; ".join(parts)
 
 
+def cell_text(value) -> str | None:
+    """A header cell as text: None when empty; a whole number as digits (``0.0`` from an ``.xls`` → '0')."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _header_hits(rows: list[tuple], required: list[str], search_rows: int) -> list[int]:
+    """How many of the ``required`` names (case-insensitive) each of the first ``search_rows`` rows holds."""
+    wanted = [r.lower() for r in required]
+    hits = []
+    for row in rows[:search_rows]:
+        cells = {t.lower() for t in map(cell_text, row) if t is not None}
+        hits.append(sum(r in cells for r in wanted))
+    return hits
+
+
 def _find_header(rows: list[tuple], required: Iterable[str], *, file: Path, where: str, search_rows: int) -> int:
     required = list(required)
-    wanted = [r.lower() for r in required]
-    best, best_hits = None, 0
-    for i, row in enumerate(rows[:search_rows]):
-        cells = {str(c).strip().lower() for c in row if c is not None}
-        hits = sum(r in cells for r in wanted)
-        if hits == len(wanted):
-            return i
-        if hits > best_hits:
-            best, best_hits = i, hits
+    hits = _header_hits(rows, required, search_rows)
+    if len(required) in hits:
+        return hits.index(len(required))
+    best = hits.index(max(hits)) if hits and max(hits) > 0 else None
     if best is not None:
-        cells = [str(c).strip() for c in rows[best] if c is not None]
+        cells = [t for t in map(cell_text, rows[best]) if t is not None]
         missing = [r for r in required if r.lower() not in {c.lower() for c in cells}]
         hints = _closest_columns(missing, cells)
         names = ", ".join(f"'{m}'" for m in missing)
@@ -100,13 +188,25 @@ def _find_header(rows: list[tuple], required: Iterable[str], *, file: Path, wher
                      hint="the layout differs from the published one; use the edition described in data/README.md")
 
 
+def _table_below(rows: list[tuple], h: int) -> tuple[pd.DataFrame, list[str]]:
+    """The rows below header row ``h`` as a table with ``_row`` (Excel's numbering), and the preamble's text."""
+    header = [cell_text(c) for c in rows[h]]
+    keep = [j for j, c in enumerate(header) if c]
+    body = [[r[j] if j < len(r) else None for j in keep] for r in rows[h + 1:]]
+    table = pd.DataFrame(body, columns=[header[j] for j in keep], dtype=object)
+    table["_row"] = np.arange(h + 2, h + 2 + len(table))
+    table = table[table.drop(columns="_row").notna().any(axis=1)].reset_index(drop=True)
+    preamble = [" ".join(str(c) for c in r if c is not None) for r in rows[:h]]
+    return table, preamble
+
+
 def read_excel_table(path: Path, sheet: str, required: list[str], *, search_rows: int = 40) -> tuple[pd.DataFrame, list[str]]:
     """Read the table on ``sheet`` whose header contains all ``required`` columns.
 
     Parameters
     ----------
     path : Path
-        The workbook (``.xlsx``).
+        The workbook (``.xlsx``, or an old ``.xls``).
     sheet : str
         Sheet name, exactly as in the workbook.
     required : list of str
@@ -121,27 +221,32 @@ def read_excel_table(path: Path, sheet: str, required: list[str], *, search_rows
         Excel shows it; fully empty rows and columns are dropped. ``preamble``: the text of the rows
         above the header (titles, notes), for reading the edition from the title.
     """
-    wb = open_workbook(path)
-    try:
-        if sheet not in wb.sheetnames:
-            raise InputError(f"sheet '{sheet}' not found (sheets: {', '.join(wb.sheetnames)})", file=path,
-                             hint=did_you_mean(sheet, wb.sheetnames) or "use the edition described in data/README.md")
-        try:
-            rows = list(wb[sheet].iter_rows(values_only=True))
-        except Exception as exc:
-            raise InputError(f"sheet '{sheet}' cannot be read; the workbook looks truncated or corrupt ({type(exc).__name__})",
-                             file=path, hint=_COPY_HINT) from None
-    finally:
-        wb.close()
-    h = _find_header(rows, required, file=path, where=f"sheet '{sheet}'", search_rows=search_rows)
-    header = [str(c).strip() if c is not None else None for c in rows[h]]
-    keep = [j for j, c in enumerate(header) if c]
-    body = [[r[j] if j < len(r) else None for j in keep] for r in rows[h + 1:]]
-    table = pd.DataFrame(body, columns=[header[j] for j in keep], dtype=object)
-    table["_row"] = np.arange(h + 2, h + 2 + len(table))
-    table = table[table.drop(columns="_row").notna().any(axis=1)].reset_index(drop=True)
-    preamble = [" ".join(str(c) for c in r if c is not None) for r in rows[:h]]
-    return table, preamble
+    names, rows = sheet_rows(path, [sheet])
+    if sheet not in names:
+        raise InputError(f"sheet '{sheet}' not found (sheets: {', '.join(names)})", file=path,
+                         hint=did_you_mean(sheet, names) or "use the edition described in data/README.md")
+    h = _find_header(rows[sheet], required, file=path, where=f"sheet '{sheet}'", search_rows=search_rows)
+    return _table_below(rows[sheet], h)
+
+
+def read_excel_tables(path: Path, required: list[str], *, search_rows: int = 40
+                      ) -> tuple[dict[str, tuple[pd.DataFrame, list[str]]], list[str]]:
+    """Read every sheet of a workbook whose header (within ``search_rows``) contains all ``required`` columns:
+    for finding tables by their content when sheet names vary between editions.
+
+    Returns
+    -------
+    (tables, sheets)
+        ``tables``: sheet name -> ``(table, preamble)`` as :func:`read_excel_table` gives them, for each sheet
+        holding such a table, in workbook order; ``sheets``: every sheet name, for messages.
+    """
+    names, rows = sheet_rows(path)
+    tables = {}
+    for name in names:
+        hits = _header_hits(rows[name], list(required), search_rows)
+        if len(required) in hits:
+            tables[name] = _table_below(rows[name], hits.index(len(required)))
+    return tables, names
 
 
 #: An analyst's own CSV larger than this is not one of the exports the suite reads (a ViewIt export of one area
