@@ -247,7 +247,7 @@ def test_northamptonshire_is_apportioned_by_adult_population_and_sums_back(north
     a = northants.alcohol
     sel = a[(a["time_period"] == "2017/18") & (a["measure"] == "dependent adults")].set_index("area_code")
     north, west = sel.loc["E06000061"], sel.loc["E06000062"]
-    adults = current_population.current_areas([2020])
+    adults = current_population.current_areas([2017])  # 2017/18 is apportioned by the adults of mid-2017
     adults = adults[(adults["sex"] == "persons") & (adults["age"] >= 18)].groupby("code")["population"].sum()
     share = adults["E06000061"] / (adults["E06000061"] + adults["E06000062"])
     assert north["value"] == pytest.approx(6603 * share)
@@ -259,6 +259,30 @@ def test_northamptonshire_is_apportioned_by_adult_population_and_sums_back(north
     early = a[(a["area_role"] == "cdp") & (a["time_period"] == "2014")]
     assert early["lower_ci"].isna().all() and early["value"].notna().all()  # no limits published: blank, never 0
     assert not a[(a["time_period"] == "2014") & (a["measure"] == "rate per 100 adults")].shape[0]
+
+
+def test_alcohol_dependence_rate_is_on_the_adults_of_its_own_mid_year(notts):
+    """2017/18: the published count over Nottinghamshire's adults (18+) at mid-2017, read from the mid-2017
+    workbook (not the mid-2020 population the rates used before)."""
+    from cdp_analysis.data import ons_population
+
+    est = ons_population.estimates()
+    adults17 = est[(est["code"] == "E10000024") & (est["year"] == 2017) & (est["sex"] == "persons")
+                   & (est["age"] >= 18)]["population"].sum()
+    a = notts.alcohol
+    rate = a[(a["area_role"] == "cdp") & (a["time_period"] == "2017/18") & (a["measure"] == "rate per 100 adults")].iloc[0]
+    assert rate["population_year"] == 2017 and rate["denominator"] == adults17
+    assert rate["value"] == pytest.approx(100 * 8349 / adults17, rel=1e-12)
+    assert (rate["lower_ci"], rate["upper_ci"]) == pytest.approx((100 * 6808 / adults17, 100 * 10762 / adults17))
+    assert rate["value_note"] == ""
+
+
+def test_englands_ocu_rate_reproduces_ohids_published_rate(notts):
+    """OHID's count over England's population aged 15-64 of the period's own mid-year gives the rates OHID
+    publishes (9.2, 9.4 and 9.5 per 1,000 for 2016/17, 2018/19 and 2019/20): the denominator is right."""
+    o = notts.ocu[notts.ocu["measure"] == "rate per 1,000 aged 15-64"].set_index("time_period")
+    assert o["value"].round(1).to_dict() == {"2016/17": 9.2, "2018/19": 9.4, "2019/20": 9.5}
+    assert o["population_year"].to_dict() == {"2016/17": 2016, "2018/19": 2018, "2019/20": 2019}
 
 
 def test_alcohol_loader_reads_na_limits_as_missing():
