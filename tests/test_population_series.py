@@ -133,7 +133,9 @@ def test_mye2_districts_add_up_to_the_county_they_are_listed_under():
     est = ons_population.estimates()
     persons = est[est["sex"] == "persons"].groupby(["year", "code"])["population"].sum()
     parents = population_series.district_counties()
-    assert len(parents) == 181 and parents["E07000170"] == "E10000024"
+    # 181 districts of counties on 2020 codes (as in MYEB3; the mid-2020 edition), plus 23 from the 2015-2019 editions
+    assert len(parents) == 204 and parents["E07000170"] == "E10000024"
+    assert parents.index.isin(set(est.loc[est["year"] == 2020, "code"])).sum() == 181
     for year in ons_population.available_years():
         held = persons[year]
         mine = parents[parents.index.isin(held.index)]
