@@ -312,7 +312,8 @@ def test_ocu_shows_ohid_estimates_only_never_a_figure_at_englands_rate(notts, no
     # the newspaper's 4,292 (original method) is used nowhere
     for p in (notts, northants):
         assert not (p.ocu["value"] == 4292).any()
-        assert "4,292" not in prevalence.summary_text(p) + prevalence.notes_text(p)
+        text = prevalence.summary_text(p) + prevalence.notes_text(p)
+        assert "4,292" not in text and "would imply" not in text  # nor a figure at England's rate, even in prose
 
 
 def test_figures_from_secondary_sources_are_never_used():
@@ -324,6 +325,7 @@ def test_figures_from_secondary_sources_are_never_used():
     assert not transcribed.is_publishers_own("https://www.hucknalldispatch.co.uk/heritage/x")
     assert not transcribed.is_publishers_own("https://www.pharmacy.biz/news/drug-use/")
     assert not transcribed.is_publishers_own("https://gov.uk.example.com/x")
+    assert not transcribed.is_publishers_own("https://www.nottinghamshire.gov.uk/jsna")  # a council re-reporting
     assert transcribed.official("ocu_estimated_users_15_64", area_code="E10000024").empty
     assert len(transcribed.figure("ocu_estimated_users_15_64", area_code="E10000024")) == 1  # held, unused
     h = ons_csew.headlines()
@@ -335,11 +337,14 @@ def test_summary_sentences_come_from_the_tables(notts, northants):
     e = notts.estimate(drug="Any Class A drug")
     assert f"{round(e['value'] / 100) * 100:,.0f}" in text and "Class A" in text
     assert "not local precision" in text
-    assert "none is in the data used here for Northamptonshire" in prevalence.summary_text(northants)
+    assert "no estimate for Northamptonshire is in the data used here" in prevalence.summary_text(northants)
     notes = prevalence.notes_text(notts)
-    assert "not an estimate of local need" in notes and "communal establishments" in notes
+    assert "communal establishments" in notes and "no local figure is derived from England's rate" in notes
     v = notts.validation[notts.validation["survey_year"] == LATEST]
-    assert f"{int(v[v['drug'] == 'Cannabis']['inside'].sum())} of 9" in notes
+    assert f"cannabis: {int(v[v['drug'] == 'Cannabis']['inside'].sum())} of 9" in notes
+    every = notts.validation
+    assert f"{int(every['inside'].sum())} of {len(every)} expected rates" in notes
+    assert f"({int(every['flat_inside'].sum())} of {len(every)} inside)" in notes  # the unadjusted rate beside it
 
 
 def test_every_row_names_its_register_entries(notts, northants):
@@ -405,6 +410,9 @@ def test_docs_region_validation_table_is_what_the_code_gives(notts):
          f"{r.observed_pct:.2f} ({r.observed_lower:.2f}–{r.observed_upper:.2f})", "yes" if r.inside else "no"]
         for r in v.itertuples()]
     assert f"{int(v['inside'].sum())} of {len(v)} expected rates lie inside" in _docs_text()
+    every = notts.validation
+    assert (f"{int(every['flat_inside'].sum())} of {len(every)} times against the method's {int(every['inside'].sum())}"
+            in " ".join(_docs_text().split()))
 
 
 def _docs_text() -> str:

@@ -219,3 +219,11 @@ def test_a_missing_export_file_names_the_parameter():
     with pytest.raises(InputError) as exc:
         tg.Settings(fingertips=["downloads/93532.csv"]).check_data(where="parameter")
     assert "no such file: downloads/93532.csv" in exc.value.message and "parameter 'fingertips', item 1" in exc.value.message
+
+
+def test_the_two_editions_of_englands_opiate_crack_need_are_named_side_by_side(notts):
+    """Fingertips 93517 (before OHID's revision) and the prevalence chapter's revised estimate differ for 2019/20:
+    the notes say so with both figures, read from the tables."""
+    notes = tg.notes_text(notts)
+    need = _one(notts, area_role="england", substance=tg.OCU, measure="estimated need", time_period="2019/20")
+    assert f"need there is {need['value']:,.0f}" in notes and "341,032" in notes

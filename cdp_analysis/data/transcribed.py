@@ -36,16 +36,18 @@ RULES = (
 )
 
 
-#: Hosts of publishers' own documents: government (GOV.UK, ONS, councils on gov.uk) and the NHS. A transcribed
-#: figure is used only if its page is on one of these; figures re-reported by newspapers, trade press, think
-#: tanks or professional bodies are held in the file (it is kept unchanged) but never used.
-PUBLISHER_HOSTS = ("gov.uk", "nhs.uk")
+#: Hosts of the national publishers' own documents: GOV.UK (OHID, DHSC, UKHSA, the Home Office publish there),
+#: ONS, NHS England and OHID's Fingertips. A transcribed figure is used only if its page is on one of these;
+#: figures re-reported elsewhere (newspapers, trade press, think tanks, professional bodies, and councils' own
+#: pages quoting a national figure) are held in the file, which is kept unchanged, but never used.
+PUBLISHER_HOSTS = ("gov.uk", "www.gov.uk", "assets.publishing.service.gov.uk", "ons.gov.uk", "www.ons.gov.uk",
+                   "digital.nhs.uk", "www.england.nhs.uk", "england.nhs.uk", "fingertips.phe.org.uk")
 
 
 def is_publishers_own(url: str) -> bool:
-    """Whether ``url`` is a page of a publisher's own (:data:`PUBLISHER_HOSTS`), not a secondary report."""
+    """Whether ``url`` is a page of a national publisher's own (:data:`PUBLISHER_HOSTS`), not a secondary report."""
     host = (urlsplit(str(url).strip()).hostname or "").lower()
-    return any(host == h or host.endswith("." + h) for h in PUBLISHER_HOSTS)
+    return host in PUBLISHER_HOSTS
 
 
 def _read(kind: register.FileKind) -> pd.DataFrame:

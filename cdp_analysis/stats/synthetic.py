@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import _frame as fr
-from .limits import normalise_confidence, wilson_limits, z_value
+from .limits import normalise_confidence, wilson_limits
 from .standardised import expected_counts
 
 
@@ -104,14 +104,17 @@ def synthetic_estimate(df: pd.DataFrame, n: str, rate: str, base: str, *, group_
 
 def calibrate(estimate: pd.DataFrame, *, observed: pd.Series, observed_base: pd.Series, expected_rate: pd.Series,
               design_factor: float = 1.0, confidence: float = 0.95) -> pd.DataFrame:
-    """Scale synthetic estimates by a region's observed ÷ expected rate, with log-scale limits.
+    """Scale synthetic estimates by a region's observed ÷ expected rate, with limits from the region's rate.
 
-    .. math:: E_c = E \\cdot R_{obs} / R_{exp}, \\quad
-              \\operatorname{Var}(\\log E_c) \\approx \\operatorname{Var}(E)/E^2 + d^2 (1 - R_{obs}) / (n_R R_{obs})
+    .. math:: E_c = E \\cdot R_{obs} / R_{exp}, \\qquad
+              [E_c^{L}, E_c^{U}] = E \\cdot [R_{obs}^{L}, R_{obs}^{U}] / R_{exp}
 
-    :math:`R_{exp}` (the region's rate expected from its own population structure and the national
-    stratum rates) uses the same national rates as *E*; their errors largely cancel in the ratio and
-    are not added again.
+    where :math:`[R_{obs}^{L}, R_{obs}^{U}]` are the Wilson limits of the region's observed proportion with
+    :math:`n_R / d^2` respondents (its base over the squared design factor). :math:`R_{exp}` (the region's rate
+    expected from its own population structure and the national stratum rates) uses the same national rates as
+    *E*, so their errors largely cancel in the ratio and are not added: the uncertainty that remains is the
+    region's own survey rate, whose sample is small. The limits are positive, asymmetric and as wide, relative
+    to the estimate, as the region's.
 
     Parameters
     ----------
@@ -128,21 +131,18 @@ def calibrate(estimate: pd.DataFrame, *, observed: pd.Series, observed_base: pd.
         plus ``factor`` (R_obs / R_exp).
     """
     conf = normalise_confidence(confidence)
-    z = z_value(conf)
     r, nr, rexp = (np.asarray(s, dtype=float) for s in (observed, observed_base, expected_rate))
     e = estimate["expected"].to_numpy(dtype=float)
     factor = r / rexp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var_log = (estimate["se"].to_numpy(dtype=float) / e) ** 2 + design_factor ** 2 * (1 - r) / (nr * r)
-    ec = e * factor
-    half = z * np.sqrt(var_log)
-    lower, upper = ec * np.exp(-half), ec * np.exp(half)
+    n_eff = nr / design_factor ** 2
+    lo_r, hi_r = wilson_limits(r * n_eff, n_eff, conf)
+    ec, lower, upper = e * factor, e * lo_r / rexp, e * hi_r / rexp
     pop = estimate["population"].to_numpy(dtype=float)
     out = estimate.copy()
     out["factor"] = factor
     out["expected"], out["lowercl"], out["uppercl"] = ec, lower, upper
-    out["se"] = np.nan  # limits are on the log scale; no symmetric standard error
+    out["se"] = np.nan  # asymmetric limits; no symmetric standard error
     out["percent"], out["percent_lowercl"], out["percent_uppercl"] = 100 * ec / pop, 100 * lower / pop, 100 * upper / pop
-    out["method"] = (f"synthetic calibrated to the region's observed rate; log-normal limits, "
+    out["method"] = (f"synthetic calibrated to the region's observed rate; Wilson limits of the region's rate, "
                      f"design factor {design_factor:g}")
     return out

@@ -62,16 +62,19 @@ def test_synthetic_estimate_equals_expected_counts():
     np.testing.assert_allclose(ours["expected"], theirs["expected"])
 
 
-def test_calibration_scales_by_observed_over_expected_with_log_limits():
+def test_calibration_scales_by_observed_over_expected_with_the_regions_wilson_limits():
     est = stats.synthetic_estimate(_strata(), "pop", "rate", "base", group_by="area", design_factor=1.2)
     cal = stats.calibrate(est, observed=pd.Series([0.05, 0.05]), observed_base=pd.Series([800, 800]),
                           expected_rate=pd.Series([0.04, 0.04]), design_factor=1.2)
     a, raw = cal.iloc[0], est.iloc[0]
     assert a["factor"] == pytest.approx(1.25) and a["expected"] == pytest.approx(raw["expected"] * 1.25)
-    half = 1.959963984540054 * math.sqrt((raw["se"] / raw["expected"]) ** 2 + 1.44 * 0.95 / (800 * 0.05))
-    assert a["lowercl"] == pytest.approx(a["expected"] * math.exp(-half))
-    assert a["uppercl"] == pytest.approx(a["expected"] * math.exp(half))
-    assert a["uppercl"] - a["lowercl"] > raw["uppercl"] - raw["lowercl"]  # the region's error is added
+    n = 800 / 1.44
+    z = 1.959963984540054
+    lo = (2 * 0.05 * n + z**2 - z * math.sqrt(z**2 + 4 * 0.05 * n * 0.95)) / (2 * (n + z**2))
+    hi = (2 * 0.05 * n + z**2 + z * math.sqrt(z**2 + 4 * 0.05 * n * 0.95)) / (2 * (n + z**2))
+    assert a["lowercl"] == pytest.approx(raw["expected"] * lo / 0.04)
+    assert a["uppercl"] == pytest.approx(raw["expected"] * hi / 0.04)
+    assert a["uppercl"] - a["lowercl"] > raw["uppercl"] - raw["lowercl"]  # a region's sample is smaller
 
 
 def test_a_published_zero_rate_gets_a_wilson_upper_limit_not_zero_width():

@@ -1,6 +1,6 @@
 """Data → tables for the prevalence chapter: alcohol dependence, opiate/crack use (OCU), the chapter's result
 (:class:`Prevalence`) and :func:`build`, and the tables derived from it (:func:`age_sex_strata`,
-:func:`england_rate_would_imply`).
+the region validation).
 
 The drug-use estimates are in :mod:`.drug_use`. No figures, sentences, captions or HTML here: everything
 shown is built from these tables in :mod:`.present`. Other chapters call :func:`ocu_table`;
@@ -177,20 +177,6 @@ def ocu_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     return tidy.conform(out)
 
 
-def england_rate_would_imply(p: Prevalence) -> pd.Series:
-    """What England's latest OCU rate would imply for the CDP's population aged 15–64 (not an estimate of local
-    need: local rates vary several-fold): ``period, rate`` (per 1,000), ``population_year``, ``population``,
-    ``implied`` (persons)."""
-    rate = p.ocu[(p.ocu["area_role"] == "england") & (p.ocu["measure"] == "rate per 1,000 aged 15-64")]
-    r = rate.sort_values("time_period").iloc[-1]
-    year = int(r["population_year"])
-    pop = current_population.current_areas([year])
-    n = float(pop[pop["code"].isin(p.cdp.members) & (pop["sex"] == "persons") & pop["age"].between(15, 64)]
-              ["population"].sum())
-    return pd.Series({"period": r["time_period"], "rate": r["value"], "population_year": year, "population": n,
-                      "implied": r["value"] * n / 1000})
-
-
 # --- the chapter ----------------------------------------------------------------------------------------
 
 
@@ -210,10 +196,8 @@ class Prevalence:
     headlines: pd.DataFrame = field(repr=False)
     #: the age-sex method checked against the survey's regional rates (:func:`.drug_use.region_validation`)
     validation: pd.DataFrame = field(repr=False)
-    #: set by :func:`build`: :func:`age_sex_strata` of this result, and what England's latest OCU rate would
-    #: imply for the CDP (:func:`england_rate_would_imply`; not an estimate of local need)
+    #: set by :func:`build`: :func:`age_sex_strata` of this result
     strata: pd.DataFrame = field(init=False, repr=False)
-    ocu_implied: pd.Series = field(init=False, repr=False)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.drugs, self.alcohol, self.ocu]
@@ -241,8 +225,8 @@ def build(cdp: Partnership, settings: Settings | None = None) -> Prevalence:
     settings.check_data(where="parameter")
     p = Prevalence(cdp=cdp, settings=settings, drugs=drugs_table(cdp, settings), alcohol=alcohol_table(cdp, settings),
                    ocu=ocu_table(cdp, settings), years=survey_years(settings), series=national_series(),
-                   headlines=later_headlines(), validation=region_validation(settings))
-    p.strata, p.ocu_implied = age_sex_strata(p), england_rate_would_imply(p)
+                   headlines=later_headlines(survey_years(settings)), validation=region_validation(settings))
+    p.strata = age_sex_strata(p)
     return p
 
 
@@ -253,10 +237,16 @@ def national_series() -> pd.DataFrame:
     return csew[(csew["table"] == "1.02") & csew["drug"].isin(AGE_SEX_DRUGS)].sort_values("survey_start")
 
 
-def later_headlines() -> pd.DataFrame:
-    """The transcribed national headlines of last-year use by 16-59s for the survey years after the tables."""
+def later_headlines(years: pd.DataFrame) -> pd.DataFrame:
+    """The transcribed national headlines of last-year use by 16-59s for survey years ending after the latest
+    survey year of the tables estimated locally (``years``: :func:`.drug_use.survey_years`)."""
     h = ons_csew.headlines()
-    return h[(h["measure"] == "last_year") & (h["age_group"] == "16-59")]
+    h = h[(h["measure"] == "last_year") & (h["age_group"] == "16-59")]
+    last_end = years.loc[years["usable"], "survey_end"].max()
+    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    ends = h["survey_year"].str.extract(r"YE ([A-Z][a-z]{2}) ([0-9]{4})")
+    end = ends[1].astype(float) + (ends[0].map(months.index) + 1) / 12
+    return h[end > last_end]
 
 
 def age_sex_strata(p: Prevalence) -> pd.DataFrame:

@@ -172,12 +172,16 @@ def region_validation(settings: Settings) -> pd.DataFrame:
     regional rate has Wilson limits from its base and the design factor (n / d² respondents). A method that
     captured what drives regional differences would put most expected rates inside the observed limits.
 
+    The same comparison is made for the national rate of 16–59s with no adjustment (``flat_pct``, Table 1.02):
+    a method that explains regional differences does better than it.
+
     Returns
     -------
     DataFrame
         ``survey_year, drug, region, expected_pct, observed_pct, observed_lower, observed_upper, base,
-        difference`` (expected − observed, percentage points), ``inside`` (expected within the limits), in time
-        order; England and Wales excluded (England's is the national margin itself).
+        difference`` (expected − observed, percentage points), ``inside`` (expected within the limits),
+        ``flat_pct`` and ``flat_inside`` (the unadjusted national rate and whether it is within the limits), in
+        time order; England and Wales excluded (England's is the national margin itself).
     """
     years = survey_years(settings)
     years = years[years["usable"]]
@@ -187,13 +191,16 @@ def region_validation(settings: Settings) -> pd.DataFrame:
     expected = region_expected(settings, sorted(set(years["population_year"])))
     m = expected.merge(reg[["region", "drug", "survey_year", "percent", "base"]], on=["region", "drug", "survey_year"])
     m = m.merge(years[["survey_year", "survey_start"]], on="survey_year")
+    flat = csew[(csew["table"] == "1.02") & csew["drug"].isin(AGE_SEX_DRUGS)][["drug", "survey_year", "percent"]]
+    m = m.merge(flat.rename(columns={"percent": "flat_pct"}), on=["drug", "survey_year"])
     n = m["base"] / settings.design_factor ** 2
     lo, hi = stats.wilson_limits(m["percent"] / 100 * n, n)
     out = pd.DataFrame({"survey_year": m["survey_year"], "drug": m["drug"], "region": m["region"],
                         "expected_pct": m["expected_pct"], "observed_pct": m["percent"], "observed_lower": 100 * lo,
                         "observed_upper": 100 * hi, "base": m["base"], "difference": m["expected_pct"] - m["percent"],
-                        "_start": m["survey_start"]})
+                        "flat_pct": m["flat_pct"], "_start": m["survey_start"]})
     out["inside"] = out["expected_pct"].between(out["observed_lower"], out["observed_upper"])
+    out["flat_inside"] = out["flat_pct"].between(out["observed_lower"], out["observed_upper"])
     order = {d: i for i, d in enumerate(AGE_SEX_DRUGS)}
     out = out.assign(_d=out["drug"].map(order)).sort_values(["_start", "_d", "region"], ignore_index=True)
     return out.drop(columns=["_start", "_d"])

@@ -51,11 +51,18 @@ def summary_text(p: Prevalence) -> str:
     if alt is not None:
         head = p.estimate(drug="Any Class A drug", method=method)
         ratio = (alt["value"] / head["value"]) if method == "age-sex" else (head["value"] / alt["value"])
-        direction = "lower" if ratio < 1 else "higher"
-        lines.append(f"- With the {other} method the Class A estimate is {_round(alt['value'])} "
-                     f"({_round(alt['lower_ci'])}–{_round(alt['upper_ci'])}): the region's own survey rate is "
-                     f"{direction} than its age and sex structure implies (by a factor of {ratio:.2f}); its limits "
-                     "are wider because regional samples are small.")
+        check = _region_check(p, "Any Class A drug")
+        if check is not None and check["inside"]:
+            how = (f"the region's survey rate ({check['observed_pct']:.1f}%, limits {check['observed_lower']:.1f}–"
+                   f"{check['observed_upper']:.1f}%) differs from what its age and sex structure implies "
+                   f"({check['expected_pct']:.1f}%) by no more than the survey's sampling error")
+        else:
+            how = (f"the region's own survey rate is {'lower' if ratio < 1 else 'higher'} than its age and sex "
+                   f"structure implies (by a factor of {ratio:.2f})")
+        lines.append(f"- With the {other} method, which assumes the area differs from its age and sex expectation "
+                     f"as its region does, the Class A estimate is {_round(alt['value'])} "
+                     f"({_round(alt['lower_ci'])}–{_round(alt['upper_ci'])}): {how}; its limits are wider because "
+                     "regional samples are small.")
     young = p.estimate(drug="Any Class A drug", age_group="16-24", method="age-sex")
     lines.append(f"- Among residents aged 16–24, national rates imply about **{_round(young['value'])}** "
                  f"(national sampling range {_round(young['lower_ci'])}–{_round(young['upper_ci'])}) who used a Class "
@@ -76,42 +83,58 @@ def summary_text(p: Prevalence) -> str:
                      f"{latest} ({rate['value']:.2f} per 100 adults; compared with England: "
                      f"{rate['compared_to_england'] or 'not compared'}).")
     held = p.ocu[(p.ocu["area_role"] == "cdp") & (p.ocu["measure"] == "estimated users")]
-    imp = p.ocu_implied
+    eng = p.ocu[p.ocu["area_role"] == "england"].sort_values("time_period")
+    users = eng[eng["measure"] == "estimated users"].iloc[-1]
+    rate = eng[(eng["measure"] == "rate per 1,000 aged 15-64") & (eng["time_period"] == users["time_period"])].iloc[0]
     if len(held):  # an OHID estimate transcribed from OHID's own documents
         h = held.sort_values("time_period").iloc[-1]
         lines.append(f"- Opiate and/or crack cocaine use: OHID's estimate for {md(p.cdp.name)} is **{_n(h['value'])}** "
                      f"users aged 15–64 ({h['time_period']}).")
     else:
-        lines.append(f"- Opiate and/or crack cocaine use: OHID publishes estimates for every local authority, but "
-                     f"none is in the data used here for {md(p.cdp.name)}, so this report gives no local figure "
-                     f"(bring OHID's data table or the Fingertips export of indicator 93517 to add it). England's "
-                     f"estimate for {imp['period']} is {_n(eng_users(p, imp['period']))} users, "
-                     f"{imp['rate']:.1f} per 1,000 aged 15–64.")
+        lines.append(f"- Opiate and/or crack cocaine use: OHID estimates it for upper-tier local authorities, but no "
+                     f"estimate for {md(p.cdp.name)} is in the data used here, so this report gives no local figure. "
+                     f"England's estimate for {users['time_period']} is about {_round(users['value'])} users "
+                     f"({rate['value']:.1f} per 1,000 aged 15–64).")
     return "\n".join(lines)
 
 
-def eng_users(p: Prevalence, period: str) -> float:
-    """England's OHID estimate of OCU users for ``period`` (persons)."""
-    t = p.ocu[(p.ocu["area_role"] == "england") & (p.ocu["measure"] == "estimated users")
-              & (p.ocu["time_period"] == period)]
-    return float(t["value"].iloc[0])
+def _region_check(p: Prevalence, drug: str) -> pd.Series | None:
+    """The region validation row of the CDP's region for ``drug``, latest survey year (None for a CDP across
+    regions)."""
+    regions = p.drugs.loc[p.drugs["area_role"] == "region", "area_name"].unique()
+    if len(regions) != 1:
+        return None
+    v = p.validation
+    hit = v[(v["survey_year"] == p.latest_survey) & (v["drug"] == drug) & (v["region"] == regions[0])]
+    return hit.iloc[0] if len(hit) else None
 
 
 def validation_text(p: Prevalence) -> str:
-    """The region check of the age-sex method, latest survey year: how many regions' survey rates contain the
-    rate the method expects for them, and the largest gap."""
-    v = p.validation[p.validation["survey_year"] == p.latest_survey]
-    worst = v.loc[v["difference"].abs().idxmax()]
-    per_drug = "; ".join(f"{d.lower()}: {int(g['inside'].sum())} of {len(g)}" for d, g in v.groupby("drug", sort=False))
-    all_years = p.validation
+    """The region check of the age-sex method: how many regions' survey rates contain the rate the method expects
+    for them, against the national rate with no adjustment, in the latest survey year and over all years, and what
+    follows from it."""
+    v = p.validation
+    latest = v[v["survey_year"] == p.latest_survey]
+    worst = latest.loc[latest["difference"].abs().idxmax()]
+    per_drug = "; ".join(f"{d[0].lower() + d[1:]}: {int(g['inside'].sum())} of {len(g)}" for d, g in latest.groupby("drug", sort=False))
+    n, inside, flat = len(v), int(v["inside"].sum()), int(v["flat_inside"].sum())
+    outside_pct = 100 * (n - inside) / n
+    if inside <= flat:
+        verdict = ("the age-sex method predicts regional rates no better than the national rate with no adjustment "
+                   f"({flat} of {n} inside): age and sex do not explain the differences between regions")
+    else:
+        verdict = (f"the national rate with no adjustment falls inside {flat} of {n}, so age and sex explain part of "
+                   "the differences between regions")
+    chance = (f"; {outside_pct:.0f}% fall outside, against about 5% expected by chance, so regions differ in ways "
+              "the method does not capture" if outside_pct > 10 else "")
     return (f"- Check of the method against the survey's regions (Table 3.08): applied to each English region's own "
-            f"population, the national sex × age rates give the rate the method expects there; in survey "
+            f"population, the national sex × age rates give the rate the method expects there. In survey "
             f"{p.latest_survey} it falls inside the 95% limits of the rate the survey measured in the region for "
-            f"{per_drug}. The largest gap is {worst['region']}, {worst['drug'].lower()}: expected "
+            f"{per_drug}; the largest gap is {worst['region']}, {worst['drug'][0].lower() + worst['drug'][1:]}: expected "
             f"{worst['expected_pct']:.1f}%, measured {worst['observed_pct']:.1f}% "
-            f"({worst['observed_lower']:.1f}–{worst['observed_upper']:.1f}). Over all {all_years['survey_year'].nunique()} "
-            f"survey years checked, {int(all_years['inside'].sum())} of {len(all_years)} expected rates lie inside "
-            "the regional limits: age and sex explain part of the regional differences, not all of them.")
+            f"({worst['observed_lower']:.1f}–{worst['observed_upper']:.1f}). Over the {v['survey_year'].nunique()} "
+            f"survey years estimated, {inside} of {n} expected rates lie inside the regional limits and {verdict}"
+            f"{chance}. A local estimate is what the area's age and sex imply, not what is likely there.")
 
 
 def notes_text(p: Prevalence) -> str:
@@ -119,7 +142,6 @@ def notes_text(p: Prevalence) -> str:
     yrs = p.years
     used = yrs[yrs["usable"]]
     skipped = yrs[~yrs["usable"]]
-    imp = p.ocu_implied
     lines = [
         "- Synthetic estimates apply national (England and Wales) survey rates to the local population: they show "
         "what the area's age and sex structure implies, **not measured local prevalence**. Their 95% limits "
@@ -159,12 +181,10 @@ def notes_text(p: Prevalence) -> str:
                  "'usual weekly alcohol consumption' by age and sex), which are not in `data/raw`; add them as a "
                  "registered file to estimate it.")
     lines.append("- Opiate and/or crack cocaine use is never derived from the household survey (which misses most "
-                 "of it). England's figures are OHID's estimates (revised method); their 95% limits are "
-                 "published in OHID's data tables, which the data held here do not include. Figures re-reported by "
-                 "newspapers or trade press are never used. For scale only: England's "
-                 f"{imp['period']} rate would imply about {_round(imp['implied'])} users among "
-                 f"{md(p.cdp.name)}'s {_n(imp['population'])} residents aged 15–64 (mid-{imp['population_year']}); "
-                 "this is **not an estimate of local need**, since local rates vary several-fold.")
+                 "of it). England's figures are OHID's estimates (revised method); their 95% limits are published in "
+                 "OHID's data tables, which the data held here do not include. A local estimate is shown only when "
+                 "it is taken from OHID's own documents; figures re-reported by newspapers or trade press are never "
+                 "used, and no local figure is derived from England's rate, since local rates vary several-fold.")
     used_files = {e.path: e for t in p.tables() for s in t["source"].unique() for e in register.resolve_source(s)}
     lines += [f"- {e.note}" for _, e in sorted(used_files.items()) if e.note and e.kind != "mye2_workbook"
               and e.kind != "mye2_persons_csv"]

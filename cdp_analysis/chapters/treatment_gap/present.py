@@ -144,7 +144,24 @@ def notes_text(g: TreatmentGap) -> str:
     if not g.settings.viewit:
         lines.append(f"- No NDTMS ViewIt export was given for {md(g.cdp.name)}: numbers in treatment after {last_sdg} "
                      "come only from published Fingertips rows, where held.")
+    lines += _ocu_editions(g)
     return "\n".join(lines)
+
+
+def _ocu_editions(g: TreatmentGap) -> list[str]:
+    """A note where England's opiate/crack need in Fingertips 93517 and OHID's revised estimate in chapter 2
+    differ for the same year (the Fingertips rows predate OHID's revision)."""
+    need = g.gap[(g.gap["area_role"] == "england") & (g.gap["substance"] == OCU) & (g.gap["measure"] == "estimated need")]
+    revised = g.ocu_estimates[(g.ocu_estimates["area_role"] == "england")
+                              & (g.ocu_estimates["measure"] == "estimated users")].set_index("time_period")["value"]
+    both = need[need["time_period"].isin(revised.index)]
+    if both.empty:
+        return []
+    r = both.iloc[-1]
+    return [f"- Opiate/crack need in Fingertips 93517 uses OHID's estimates made before its revised method: England's "
+            f"{r['time_period']} need there is {r['value']:,.0f}, while the prevalence chapter shows OHID's revised "
+            f"estimate for the same year, {revised[r['time_period']]:,.0f}. Met and unmet need are shown as OHID "
+            "publishes them, on the earlier estimates; the two figures are not comparable."]
 
 
 # --- figures and displayed tables -----------------------------------------------------------------------
