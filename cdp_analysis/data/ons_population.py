@@ -271,9 +271,14 @@ def region_membership() -> pd.Series:
 
 
 def available_years(sex: str = "persons") -> list[int]:
-    """Mid-years for which estimates exist for ``sex``."""
+    """Mid-years for which estimates exist for ``sex`` (a new list each call)."""
+    return list(_years_by_sex().get(sex, []))
+
+
+@memoised()
+def _years_by_sex() -> dict[str, tuple[int, ...]]:
     t = estimates()
-    return sorted(t.loc[t["sex"] == sex, "year"].unique().tolist())
+    return {sex: tuple(sorted(int(y) for y in years)) for sex, years in t.groupby("sex", observed=True)["year"].unique().items()}
 
 
 def file_of_year(year: int):
