@@ -89,30 +89,19 @@ def test_sentences_come_from_the_table(notts):
     assert expected in tc.summary_text(notts)
 
 
-def test_alcohol_met_need_marker_from_the_published_sdg_counts(notts):
-    """Fingertips' rule computed here from the SDG file's own counts: chi-square for trend over the last five
-    years, and the sign of the unweighted logit slope in all six fits."""
-    import numpy as np
+def test_alcohol_met_need_gets_no_fingertips_marker_as_ohid_gives_none(notts):
+    """Met need divides by a modelled estimate of dependent drinkers: Fingertips computes no recent trend for it
+    (OHID's own 93532 rows read "Cannot be calculated"), so neither does the suite under Fingertips' name."""
+    from cdp_analysis.data import fingertips
 
-    from cdp_analysis.data import ons_sdg
-
-    sdg = ons_sdg.series()
-    sdg = sdg[(sdg["code"] == "E10000024") & (sdg["category"] == "")]
-    wide = sdg.pivot_table(index="period", columns="series", values="value").sort_index().tail(5)
-    x, n, t = wide["in treatment"].to_numpy(), wide["estimated need"].to_numpy(), np.arange(1.0, 6.0)
-    big_n, big_x = n.sum(), x.sum()
-    chi2 = big_n * (big_n * (x * t).sum() - big_x * (n * t).sum()) ** 2 / (
-        big_x * (big_n - big_x) * (big_n * (n * t * t).sum() - (n * t).sum() ** 2))
-    y = np.log(x / (n - x))
-    slopes = [np.polyfit(t, y, 1)[0]] + [np.polyfit(np.delete(t, j), np.delete(y, j), 1)[0] for j in range(5)]
-    consistent = all(sl < 0 for sl in slopes) or all(sl >= 0 for sl in slopes)
-    if chi2 > stats.TREND_CRITICAL_VALUE and consistent:
-        expected = "increasing and getting better" if slopes[0] > 0 else "decreasing and getting worse"
-    else:
-        expected = "no significant change"
-    row = _one(notts.trends, area_role="cdp", method="Fingertips recent trend")
-    assert (row["period_start"], row["period_end"]) == (wide.index[0], wide.index[-1])
-    assert row["verdict"] == expected
+    published = fingertips.indicator("93532")["recent_trend"]
+    assert set(published[published != ""]) == {"Cannot be calculated"}
+    for role in ("cdp", "england"):
+        row = _one(notts.trends, area_role=role, method="Fingertips recent trend",
+                   series="alcohol met need (dependent drinkers in treatment)")
+        assert row["verdict"].startswith("cannot be calculated: the denominator (dependent drinkers) is a modelled")
+        assert pd.isna(row["apc"]) and pd.isna(row["p_value"])
+    assert "decreasing and getting worse" not in tc.summary_text(notts)
 
 
 def test_death_source_is_the_registered_workbook(notts):
@@ -275,8 +264,10 @@ def test_national_context_rows_and_survey_years(notts):
                        & (nat["method"] == "joinpoint")]) == 1
     survey = nat[nat["method"] == "Fingertips recent trend"]
     assert len(survey) == 2
-    # the latest five consecutive survey years: none was held in 2020/21, so the run ends in 2019/20
-    assert set(survey["period_end"]) == {"2019/20"} and set(survey["period_start"]) == {"2015/16"}
-    assert survey["model"].str.contains("Oct 2021 to Jun 2022").all()
+    # Fingertips' marker needs the latest five points consecutive: no survey in 2020/21, so it cannot be
+    # calculated, and no earlier run of five years is reported as if it were current
+    assert set(survey["period_end"]) == {"Oct 2021 to Jun 2022"}
+    assert survey["verdict"].str.startswith("cannot be calculated: the 5 most recent periods are not consecutive").all()
+    assert survey["apc"].isna().all()
     text = tc.summary_text(notts)
     assert "National context (England and Wales)" in text and "Deaths mentioning cocaine" in text

@@ -30,6 +30,10 @@ from .standardised import standardised_table
 
 log = logging.getLogger(__name__)
 
+#: Why Fingertips' recent-trend marker is not computed for a proportion whose denominator is modelled.
+MODELLED_DENOMINATOR = ("the denominator (dependent drinkers) is a modelled estimate, not a count of people, as "
+                        "OHID's own indicator 93532 says")
+
 
 # --- data -----------------------------------------------------------------------------------------------
 
@@ -207,15 +211,14 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame,
     met = sdg[sdg["measure"] == "met need"]
     for _role, d in met.groupby("area_role", sort=False):
         d = d.sort_values("time_period_sortable")
-        rt = stats.recent_trend(d.assign(x=d["count"], n=d["denominator"]), "time_period", count="x",
-                                denominator="n", polarity="high_is_good", multiplier=100).iloc[0]
-        res = {"apc": rt["slope"], "p_value": rt["p_value"], "verdict": str(rt["trend"]).lower()}
+        # Fingertips computes no marker where the denominator is a modelled estimate (OHID's own indicator 93532
+        # reads "Cannot be calculated"): the chi-square test for trend needs counts of people in its denominator
+        res = {"verdict": f"cannot be calculated: {MODELLED_DENOMINATOR}"}
         row = _row("alcohol met need (dependent drinkers in treatment)", d.iloc[0], "Fingertips recent trend",
-                   "change in met need (percentage points a year)", res, start=rt["first_period"],
-                   end=rt["last_period"], source=cite(*d["source"].unique()), model="chi-square test for trend")
+                   "change in met need (percentage points a year)", res, start=d["time_period"].iloc[-5:].iloc[0],
+                   end=d["time_period"].iloc[-1], source=cite(*d["source"].unique()),
+                   model="not computed: Fingertips' marker is not defined for a modelled denominator")
         row["unit"] = "percentage points a year"
-        if rt["reason"]:
-            row["verdict"] = f"cannot be calculated: {rt['reason']}"
         rows.append(row)
     rows += alcohol_mortality_rows(alcohol)
     # national context: deaths by substance and survey drug use (England and Wales)
@@ -374,15 +377,12 @@ def survey_rows(design_factor: float) -> list[dict]:
         d = csew[(csew["table"] == table) & (csew["drug"] == "Any drug") & csew["percent"].notna()]
         d = d.sort_values("survey_start")
         year = d["survey_start"].astype(int)  # the year each survey began (one survey a year)
-        # the marker needs five consecutive years: the latest run of them (no survey in some years)
-        run_end = next((i for i in range(len(year) - 1, 3, -1)
-                        if (year.iloc[i - 4:i + 1].diff().iloc[1:] == 1).all()), None)
-        if run_end is None:
-            continue
-        later = list(d["survey_year"].iloc[run_end + 1:])
-        d, year = d.iloc[:run_end + 1], year.iloc[:run_end + 1]
+        # the marker is Fingertips' only on the latest five points, consecutive with no break; otherwise it
+        # cannot be calculated (no survey in 2020/21), as Fingertips writes it: never computed on an earlier run
+        d = d[d["base"].notna()]
+        year = year[d.index]
         n_eff = d["base"] / design_factor ** 2
-        label = {str(y): f"{y}/{(y + 1) % 100:02d}" if str(sy).startswith("Apr") else str(y)
+        label = {str(y): f"{y}/{(y + 1) % 100:02d}" if str(sy).startswith("Apr") else str(sy)
                  for y, sy in zip(year, d["survey_year"])}
         rt = stats.recent_trend(d.assign(x=n_eff * d["percent"] / 100, n=n_eff, year=year), "year", count="x",
                                 denominator="n", polarity="low_is_good", multiplier=100).iloc[0]
@@ -396,9 +396,7 @@ def survey_rows(design_factor: float) -> list[dict]:
         row["unit"] = "percentage points a year"
         if rt["reason"]:
             row["verdict"] = f"cannot be calculated: {rt['reason']}"
-        if later:
-            row["model"] += (f"; the latest five consecutive survey years ({', '.join(later)} "
-                             f"follow{'s' if len(later) == 1 else ''} a year without a survey)")
+            row["apc"] = row["value"] = row["p_value"] = np.nan
         rows.append(row)
     return rows
 
