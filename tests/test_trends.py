@@ -271,3 +271,18 @@ def test_national_context_rows_and_survey_years(notts):
     assert survey["apc"].isna().all()
     text = tc.summary_text(notts)
     assert "National context (England and Wales)" in text and "Deaths mentioning cocaine" in text
+
+
+def test_a_misuse_ratio_below_england_carries_the_recording_caveat(notts):
+    """Nottinghamshire's drug-misuse ratio is 'Better' than England's: the same sentence gives the share of its
+    drug-poisoning deaths recorded as misuse against England's (58 of 149 against 8,361 of 12,959 in 2019-21)."""
+    from cdp_analysis.chapters.trends import present
+
+    text = present.standardised_sentence(notts)
+    eng = notts.deaths[(notts.deaths["area_role"] == "england") & (notts.deaths["sex"] == "Persons")
+                       & (notts.deaths["measure"] == "deaths") & (notts.deaths["time_period"] == "2019-21")]
+    eng = eng.set_index("cause")["value"]
+    assert (eng["drug misuse"], eng["drug poisoning"]) == (8361, 12959)
+    assert "significantly below England; but 39% of its 149 drug-poisoning deaths were recorded as drug misuse, " \
+           "against 65% in England" in text
+    assert "recording practice" in text

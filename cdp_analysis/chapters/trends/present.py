@@ -375,4 +375,26 @@ def standardised_sentence(tr: Trends) -> str:
     return (f"- {lead} {r['count']:,.0f} drug-misuse deaths in {md(tr.cdp.name)} in {r['time_period']} against "
             f"{r['denominator']:,.0f} expected at England's age-specific rates: {abs(diff):.0f}% "
             f"{'fewer' if diff < 0 else 'more'} (ratio {r['value']:.2f}, {r['lower_ci']:.2f}–{r['upper_ci']:.2f}), "
-            f"{words}.")
+            f"{words}{recording_caveat(tr, r) if r['compared_to_england'] == 'Better' else ''}.")
+
+
+def recording_caveat(tr: Trends, misuse: pd.Series) -> str:
+    """Words that qualify a drug-misuse ratio below England's: the share of the CDP's drug-poisoning deaths recorded
+    as misuse against England's share for the same period, and the poisoning ratio ('' if a count is missing).
+
+    Whether a poisoning death counts as misuse depends on what the coroner records (an illicit drug named, or
+    dependence), so a low misuse rate can be partly recording practice."""
+    t = tr.standardised
+    pois = t[(t["area_role"] == "cdp") & (t["cause"] == CAUSES[1]) & (t["measure"] == "indirectly standardised ratio")
+             & (t["time_period"] == misuse["time_period"])]
+    d = tr.deaths
+    eng = d[(d["area_role"] == "england") & (d["sex"] == "Persons") & (d["measure"] == "deaths")
+            & (d["time_period"] == misuse["time_period"])].set_index("cause")["value"]
+    if pois.empty or not {CAUSES[0], CAUSES[1]} <= set(eng.index) or not pois["count"].iloc[0]:
+        return ""
+    p = pois.iloc[0]
+    share, eng_share = misuse["count"] / p["count"], eng[CAUSES[0]] / eng[CAUSES[1]]
+    return (f"; but {share:.0%} of its {p['count']:,.0f} drug-poisoning deaths were recorded as drug misuse, against "
+            f"{eng_share:.0%} in England, and whether a death counts as misuse depends on what the coroner records, so "
+            f"part of the difference may be recording practice (all drug poisoning: ratio {p['value']:.2f}, "
+            f"{p['lower_ci']:.2f}–{p['upper_ci']:.2f})")
