@@ -346,3 +346,20 @@ def test_empty_myeb3(project):
     with pytest.raises(InputError) as exc:
         ons_population_series.estimates()
     assert_message(exc, str(_myeb3(project)), "the file is empty")
+
+
+def test_annual_totals_take_one_source_per_year():
+    """MYEB3 for mid-2001 … mid-2019 and the yearly MYE tables from mid-2020 (no year from both); England and Wales
+    is England plus the Welsh districts, and the current areas add up to England in every year."""
+    t = population_series.annual_totals()
+    src = t.groupby("year")["population_source"].unique()
+    assert all(len(v) == 1 for v in src)
+    assert src.loc[2019][0] == population_series.FROM_SERIES and src.loc[2020][0] == population_series.FROM_YEARLY_TABLES
+    assert sorted(t["year"].unique()) == [*range(2001, 2023), 2024]
+    eng = t[t["code"] == "E92000001"].set_index("year")["population"]
+    ew = t[t["code"] == population_series.ENGLAND_AND_WALES].set_index("year")["population"]
+    assert (eng[2019], ew[2019]) == (56_286_961, 59_439_840) and (ew > eng).all()
+    from cdp_analysis.areas import geography
+
+    utla = t[t["code"].isin(geography.utla_codes())].groupby("year")["population"].sum()
+    assert (utla == eng.reindex(utla.index)).all()

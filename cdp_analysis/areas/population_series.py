@@ -212,3 +212,54 @@ def _census_ages() -> pd.DataFrame:
     england = _summed(utla, ["year", "age"], geography.ENGLAND_CODE)
     out = pd.concat([utla, regions, england], ignore_index=True)
     return _named(out, ["year", "code", "name", "level", "age", "population", "geography_basis", "source"])
+
+
+#: ``population_source`` of the years taken from the MYEB3 series and from the yearly MYE tables.
+FROM_SERIES = "ONS MYEB3 series (mid-2001 to mid-2019)"
+FROM_YEARLY_TABLES = "ONS mid-year estimates (yearly tables)"
+#: Code of England and Wales, the geography of ONS's national series.
+ENGLAND_AND_WALES = "K04000001"
+
+
+def annual_totals() -> pd.DataFrame:
+    """Residents of all ages, every mid-year held, for every current upper-tier area, region, England and England
+    and Wales (:data:`ENGLAND_AND_WALES`): the
+    denominator of trends in rates (log-population offsets).
+
+    One source per year, so that a series has no step from switching files: the MYEB3 series for mid-2001 to
+    mid-2019 (one consistent back-series on one geography, :func:`mid_year_totals`) and the yearly MYE tables
+    (:func:`cdp_analysis.areas.current_population.current_areas`) from mid-2020. The tables from mid-2021 are
+    based on Census 2021 and those before on Census 2011, so a small step at 2021 remains (ONS had not published
+    the rebased 2012–2020 series in the files held); mid-2023 is not held, so it has no row.
+
+    Returns
+    -------
+    DataFrame
+        ``year, code, population`` (persons, all ages), ``population_source`` (:data:`FROM_SERIES` or
+        :data:`FROM_YEARLY_TABLES`) and ``source`` (data-register citation), sorted by code and year.
+    """
+    return _annual_totals().copy()
+
+
+@memoised()
+def _annual_totals() -> pd.DataFrame:
+    from . import current_population
+
+    series = _mid_year_totals()[["year", "code", "population", "source"]].assign(population_source=FROM_SERIES)
+    later = [y for y in ons_population.available_years() if y > series["year"].max()]
+    tables = current_population.current_areas(later)
+    tables = (tables[tables["sex"] == "persons"].groupby(["year", "code", "source"], as_index=False)["population"]
+              .sum().assign(population_source=FROM_YEARLY_TABLES))
+    # England and Wales (the national series of deaths by substance): MYEB3's English and Welsh districts, then the
+    # tables' own K04000001 rows
+    raw = ons_population_series.estimates()
+    ew_series = (raw[raw["country"].isin(["E", "W"])].groupby(["year", "source"], as_index=False)["population"].sum()
+                 .assign(code=ENGLAND_AND_WALES, population_source=FROM_SERIES))
+    est = ons_population.estimates()
+    ew_tables = (est[(est["code"] == ENGLAND_AND_WALES) & (est["sex"] == "persons") & est["year"].isin(later)]
+                 .groupby(["year", "source"], as_index=False)["population"].sum()
+                 .assign(code=ENGLAND_AND_WALES, population_source=FROM_YEARLY_TABLES))
+    out = pd.concat([series, tables, ew_series, ew_tables], ignore_index=True)
+    out["population"] = out["population"].astype("int64")
+    return out[["year", "code", "population", "population_source", "source"]].sort_values(["code", "year"],
+                                                                                         ignore_index=True)

@@ -18,6 +18,11 @@ no England-only columns), registered each year. ONS's markers are kept: ':' (rat
 deaths) and 'u' (unreliable, 10 to 19 deaths) in ``rate_note``. A death can mention several substances, so
 substances do not add up. :func:`by_substance` → ``sex, substance, year, deaths, rate, lower_ci, upper_ci,
 rate_note, _sheet, _row, _column, source``.
+
+**Table 10**: the median registration delay (days from the death to its registration) of drug-poisoning and
+drug-misuse deaths by year of registration, England and Wales separately: :func:`registration_delay`. Deaths are
+counted by the year they are registered, after the coroner's inquest, so the delay says how far a year's
+registrations lag its deaths.
 """
 
 from __future__ import annotations
@@ -240,11 +245,64 @@ def by_substance() -> pd.DataFrame:
                            version=_PARSER_VERSION, rules=SUBSTANCE_RULES, sheet=SUBSTANCE_SHEET)
 
 
+# --- Table 10: median registration delay ---------------------------------------------------------------------
+
+DELAY_SHEET = "Table 10"
+_DELAY_COLUMNS = {2: ("drug poisoning", "England"), 3: ("drug poisoning", "Wales"), 5: ("drug misuse", "England"),
+                  6: ("drug misuse", "Wales")}
+
+
+def parse_delays(path: Path) -> pd.DataFrame:
+    """Median days from death to registration by year of registration, cause and country, from Table 10."""
+    wb = open_workbook(path)
+    try:
+        if DELAY_SHEET not in wb.sheetnames:
+            raise InputError(f"sheet '{DELAY_SHEET}' not found", file=path,
+                             hint="use the published workbook (data/README.md)")
+        rows = list(wb[DELAY_SHEET].iter_rows(values_only=True))
+    finally:
+        wb.close()
+    where = f"sheet '{DELAY_SHEET}'"
+    head = next((i for i, r in enumerate(rows[:12]) if r and str(r[0] or "").strip() == "Year of death registration"),
+                None)
+    if head is None or [str(rows[head][c] or "").strip() for c in _DELAY_COLUMNS] != ["England", "Wales"] * 2:
+        raise InputError("no header row 'Year of death registration' with England and Wales under all drug poisoning "
+                         "and drug misuse", file=path, where=where, hint="use the published workbook (data/README.md)")
+    recs = []
+    for i in range(head + 1, len(rows)):
+        r = rows[i]
+        if not r or not isinstance(r[0], int | float):
+            break
+        for c, (cause, country) in _DELAY_COLUMNS.items():
+            if not isinstance(r[c], int | float):
+                raise InputError(f"a median delay is not a number ({r[c]!r})", file=path,
+                                 where=f"{where}, row {i + 1}, column '{column_letter(c + 1)}'",
+                                 hint="restore the published workbook")
+            recs.append((int(r[0]), cause, country, float(r[c]), DELAY_SHEET, i + 1, column_letter(c + 1)))
+    return pd.DataFrame(recs, columns=["year", "cause", "country", "median_delay_days", "_sheet", "_row", "_column"])
+
+
+#: Plausibility rules of Table 10.
+DELAY_RULES = (
+    plausibility.between("median_delay_days", 0, 3 * 365, what="a median registration delay in days"),
+)
+
+
+@memoised()
+def registration_delay() -> pd.DataFrame:
+    """Median registration delay (days from death to registration) of drug-poisoning and drug-misuse deaths by year
+    of registration, England and Wales separately (ONS Table 10): ``year, cause, country, median_delay_days,
+    _sheet, _row, _column, source``."""
+    return load_registered(WORKBOOK.kind, parse_delays, name="ons_drug_deaths_delays", version=_PARSER_VERSION,
+                           rules=DELAY_RULES, sheet=DELAY_SHEET)
+
+
 def _load() -> pd.DataFrame:
     by_substance()
+    registration_delay()
     return england_by_age()
 
 
 DATASET = register.Dataset(name="ons_drug_deaths_national",
                            title="ONS deaths related to drug poisoning in England and Wales (reference tables)",
-                           kinds=(WORKBOOK,), load=_load, rules=(*RULES, *SUBSTANCE_RULES))
+                           kinds=(WORKBOOK,), load=_load, rules=(*RULES, *SUBSTANCE_RULES, *DELAY_RULES))
