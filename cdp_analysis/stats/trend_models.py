@@ -108,6 +108,29 @@ def _apc(b: float, se: float) -> tuple[float, float, float]:
     return 100 * np.expm1(b), 100 * np.expm1(b - _z() * se), 100 * np.expm1(b + _z() * se)
 
 
+def _direction(p: float, b: float) -> str:
+    """The verdict on one trend at 5%."""
+    return "no significant change" if p >= 0.05 else ("increasing" if b > 0 else "decreasing")
+
+
+def _against(p: float, d: float) -> str:
+    """The verdict on the difference of two trends (the area's log-slope minus the reference's) at 5%."""
+    return ("not significantly different" if p >= 0.05 else
+            "faster increase or slower decrease than the reference" if d > 0 else
+            "slower increase or faster decrease than the reference")
+
+
+def _loglinear(t: np.ndarray, y: np.ndarray, off: np.ndarray) -> dict:
+    """One series' log-linear trend, log E[yₜ] = offₜ + α + β(t − t₀): Poisson, or quasi-Poisson when its own
+    Pearson overdispersion is significant (:func:`_fit`). Returns the slope ``b`` and its standard error
+    ``se``, the APC with its 95% limits, the slope's ``p_value``, ``model`` and ``dispersion``."""
+    res, kind, disp, _ = _fit(np.column_stack([np.ones_like(t), t - t.min()]), y, off)
+    b, se = float(res.params[1]), float(res.bse[1])
+    apc, lo, hi = _apc(b, se)
+    return {"b": b, "se": se, "apc": apc, "lower_ci": lo, "upper_ci": hi, "p_value": float(res.pvalues[1]),
+            "model": kind, "dispersion": disp}
+
+
 def poisson_trend(df: pd.DataFrame, year: str, count: str, population: str | None = None) -> dict:
     """Log-linear Poisson trend of annual counts (rates with ``population``).
 
@@ -126,14 +149,9 @@ def poisson_trend(df: pd.DataFrame, year: str, count: str, population: str | Non
     if reason:
         return {**out, "apc": np.nan, "lower_ci": np.nan, "upper_ci": np.nan, "p_value": np.nan, "model": "",
                 "dispersion": np.nan, "verdict": reason}
-    X = _sm().add_constant(t - t.min())
-    res, kind, disp, _ = _fit(X, y, off)
-    b, se = float(res.params[1]), float(res.bse[1])
-    apc, lo, hi = _apc(b, se)
-    p = float(res.pvalues[1])
-    verdict = "no significant change" if p >= 0.05 else ("increasing" if b > 0 else "decreasing")
-    return {**out, "apc": apc, "lower_ci": lo, "upper_ci": hi, "p_value": p, "model": kind, "dispersion": disp,
-            "verdict": verdict}
+    fit = _loglinear(t, y, off)
+    return {**out, **{k: fit[k] for k in ("apc", "lower_ci", "upper_ci", "p_value", "model", "dispersion")},
+            "verdict": _direction(fit["p_value"], fit["b"])}
 
 
 def _design(t: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
@@ -216,7 +234,7 @@ def joinpoint(df: pd.DataFrame, year: str, count: str, population: str | None = 
     b, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
     aapc, lo, hi = _apc(b, se)
     p = float(2 * _scipy_stats().norm.sf(abs(b / se)))
-    verdict = "no significant change" if p >= 0.05 else ("increasing" if b > 0 else "decreasing")
+    verdict = _direction(p, b)
     # expected counts with 95% limits (log scale, back-transformed)
     eta = X @ beta + off
     se_eta = np.sqrt(np.einsum("ij,jk,ik->i", X, cov, X))
@@ -256,7 +274,5 @@ def compare_trends(area: pd.DataFrame, reference: pd.DataFrame, year: str, count
     d, se = float(res.params[3]), float(res.bse[3])
     ratio, lo, hi = _apc(d, se)
     p = float(res.pvalues[3])
-    verdict = ("not significantly different" if p >= 0.05 else
-               "faster increase or slower decrease than the reference" if d > 0 else
-               "slower increase or faster decrease than the reference")
+    verdict = _against(p, d)
     return {"apc_ratio": ratio, "lower_ci": lo, "upper_ci": hi, "p_value": p, "model": kind, "verdict": verdict}
