@@ -27,7 +27,9 @@ so that the trend is in the rate rather than the count):
 
 **Small numbers** (:data:`MIN_EVENTS`, :data:`MIN_POINTS`): no model is fitted to fewer than 5 annual
 points or fewer than 50 events in all; the result's ``verdict`` is then 'too few events' (or 'too few
-points'). A significance level of 5% is used for every verdict.
+points'). The same event rule applies to each joinpoint segment: a segment with fewer than 50 events (its
+years, a joinpoint year counted in both segments) has no APC reported and reads 'too few events'. A
+significance level of 5% is used for every verdict.
 """
 
 from __future__ import annotations
@@ -188,14 +190,26 @@ def joinpoint(df: pd.DataFrame, year: str, count: str, population: str | None = 
     -------
     dict
         ``joinpoints`` (tuple of years), ``segments`` (DataFrame: ``period_start``, ``period_end``, ``apc``,
-        ``lower_ci``, ``upper_ci``, ``p_value``), ``aapc`` with ``aapc_lower_ci``/``aapc_upper_ci`` and
+        ``lower_ci``, ``upper_ci``, ``p_value``, ``events`` and ``verdict``; see *Minimum events per segment*
+        below), ``aapc`` with ``aapc_lower_ci``/``aapc_upper_ci`` and
         ``aapc_p_value`` over the whole series, ``bic`` by number of joinpoints, ``model``, ``verdict`` (of
         the AAPC, or why nothing was fitted) and ``fitted`` (DataFrame by year: expected count ``fitted`` with
         95% ``lower_ci``/``upper_ci``).
+
+    Notes
+    -----
+    **Minimum events per segment.** A segment's ``events`` are the observed events in its years, the
+    joinpoint year counted in both segments it joins (as for ``min_points``). A segment with fewer than
+    :data:`MIN_EVENTS` (50) events is still part of the fitted model (the joinpoints, the AAPC and the fitted
+    curve are unchanged), but its APC is not reported: ``apc``, ``lower_ci``, ``upper_ci`` and ``p_value`` are
+    NaN and its ``verdict`` is 'too few events' — the same small-numbers rule as for a whole series. Otherwise
+    the segment's ``verdict`` is 'increasing', 'decreasing' or 'no significant change' (Wald test of its
+    slope at 5%).
     """
     t, y, off = _arrays(df, year, count, population)
     reason = _too_few(t, y)
-    empty = pd.DataFrame(columns=["period_start", "period_end", "apc", "lower_ci", "upper_ci", "p_value"])
+    empty = pd.DataFrame(columns=["period_start", "period_end", "apc", "lower_ci", "upper_ci", "p_value", "events",
+                                  "verdict"])
     if reason:
         return {"joinpoints": (), "segments": empty, "aapc": np.nan, "aapc_lower_ci": np.nan,
                 "aapc_upper_ci": np.nan, "aapc_p_value": np.nan, "bic": {}, "model": "", "verdict": reason,
@@ -224,9 +238,16 @@ def joinpoint(df: pd.DataFrame, year: str, count: str, population: str | None = 
         c[1] = 1
         c[2:2 + j] = 1  # slope of segment j = β₁ + δ₁ + … + δⱼ
         b, se = float(c @ beta), float(np.sqrt(c @ cov @ c))
-        apc, lo, hi = _apc(b, se)
+        events = float(y[(t >= bounds[j]) & (t <= bounds[j + 1])].sum())  # a joinpoint year counts in both
+        if events < MIN_EVENTS:
+            apc = lo = hi = p = np.nan
+            seg_verdict = "too few events"
+        else:
+            apc, lo, hi = _apc(b, se)
+            p = float(2 * _scipy_stats().norm.sf(abs(b / se)))
+            seg_verdict = _direction(p, b)
         rows.append({"period_start": bounds[j], "period_end": bounds[j + 1], "apc": apc, "lower_ci": lo,
-                     "upper_ci": hi, "p_value": float(2 * _scipy_stats().norm.sf(abs(b / se)))})
+                     "upper_ci": hi, "p_value": p, "events": events, "verdict": seg_verdict})
         weights.append(bounds[j + 1] - bounds[j])
         combos.append(c)
     w = np.array(weights, dtype=float) / sum(weights)

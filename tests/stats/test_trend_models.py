@@ -89,3 +89,26 @@ def test_too_few_events_or_points_gives_no_test():
     assert tm.joinpoint(small, "year", "deaths", "pop")["verdict"] == "too few events"
     short = _series(50e-5, 0.05, years=np.arange(2018, 2022))
     assert tm.poisson_trend(short, "year", "deaths", "pop")["verdict"] == "too few points"
+
+
+def test_a_segment_with_fewer_than_min_events_gets_no_apc_and_says_so():
+    years = np.arange(2006, 2022)
+    rng = np.random.default_rng(1)
+    mu = np.where(years <= 2012, 4.0, 4.0 * 1.5 ** (years - 2012))  # ~4 a year, then +50% a year from 2012
+    df = pd.DataFrame({"year": years, "deaths": rng.poisson(mu)})
+    r = tm.joinpoint(df, "year", "deaths", max_joinpoints=1)
+    assert r["joinpoints"] == (2012,)
+    seg = r["segments"]
+    for s in seg.itertuples():  # events: the segment's years, the joinpoint year in both segments
+        assert s.events == df.loc[df["year"].between(s.period_start, s.period_end), "deaths"].sum()
+    first, last = seg.iloc[0], seg.iloc[-1]
+    assert first["events"] < tm.MIN_EVENTS <= last["events"]
+    assert first["verdict"] == "too few events"
+    assert first[["apc", "lower_ci", "upper_ci", "p_value"]].isna().all()
+    assert last["verdict"] == "increasing" and last["p_value"] < 0.05 and last["lower_ci"] > 0
+    assert np.isfinite(r["aapc"])  # the model, its AAPC and fitted curve are unaffected
+    # a segment with enough events keeps its APC, and its verdict follows its own test
+    big = tm.joinpoint(_series(50e-5, -0.03, joins=((2010, 0.10),), pop=400_000), "year", "deaths", "pop")
+    assert (big["segments"]["events"] >= tm.MIN_EVENTS).all()
+    assert big["segments"]["verdict"].tolist()[0] == "decreasing"
+    assert big["segments"]["verdict"].tolist()[-1] == "increasing"
