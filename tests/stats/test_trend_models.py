@@ -58,8 +58,10 @@ def test_joinpoint_finds_a_planted_joinpoint():
     assert seg["lower_ci"].iloc[-1] <= 10 <= seg["upper_ci"].iloc[-1]
 
 
-def test_joinpoint_on_straight_series_rarely_adds_one_and_then_its_aapc_is_the_apc():
-    found = [tm.joinpoint(_series(50e-5, 0.04, pop=400_000, seed=s), "year", "deaths", "pop") for s in range(30)]
+@pytest.mark.parametrize("selection", ["wbic", "bic"])
+def test_joinpoint_on_straight_series_rarely_adds_one_and_then_its_aapc_is_the_apc(selection):
+    found = [tm.joinpoint(_series(50e-5, 0.04, pop=400_000, seed=s), "year", "deaths", "pop", selection=selection)
+             for s in range(30)]
     assert sum(len(r["joinpoints"]) > 0 for r in found) <= 3
     seed = next(s for s, r in enumerate(found) if not r["joinpoints"])
     plain = tm.poisson_trend(_series(50e-5, 0.04, pop=400_000, seed=seed), "year", "deaths", "pop")
@@ -112,3 +114,54 @@ def test_a_segment_with_fewer_than_min_events_gets_no_apc_and_says_so():
     assert (big["segments"]["events"] >= tm.MIN_EVENTS).all()
     assert big["segments"]["verdict"].tolist()[0] == "decreasing"
     assert big["segments"]["verdict"].tolist()[-1] == "increasing"
+
+
+def test_wbic_is_the_default_and_finds_a_planted_joinpoint_at_the_right_year():
+    # +8% a year 1997-2009, then -6% a year to 2021: about 135 deaths rising to ~320 and falling to ~150
+    df = _series(1, 0.08, years=np.arange(1997, 2022), pop=130, seed=0, joins=((2009, -0.06),))
+    r = tm.joinpoint(df, "year", "deaths")
+    assert r["selection"] == "wbic"
+    assert len(r["joinpoints"]) == 1 and abs(r["joinpoints"][0] - 2009) <= 1
+    first, last = r["segments"].iloc[0], r["segments"].iloc[-1]
+    assert first["lower_ci"] <= 8 <= first["upper_ci"] and last["lower_ci"] <= -6 <= last["upper_ci"]
+
+
+def test_wbic_values_follow_joinpoints_formula_on_the_poisson_deviance():
+    """WBIC(k) = ln(D_k/n) + ((2 + R²max)k + 2)·ln(n)/n; for one joinpoint R²max is the weighted partial R² of
+    the hinge over the whole series, checked here against statsmodels' weighted least squares."""
+    sm = pytest.importorskip("statsmodels.api")
+    df = _series(1, 0.08, years=np.arange(1997, 2022), pop=130, seed=0, joins=((2009, -0.06),))
+    r = tm.joinpoint(df, "year", "deaths")
+    t, y, n = df["year"].to_numpy(float), df["deaths"].to_numpy(float), len(df)
+    line = sm.add_constant(t - t.min())
+    d0 = sm.GLM(y, line, family=sm.families.Poisson()).fit().deviance
+    assert r["wbic_weight"][0] == 0 and r["wbic"][0] == pytest.approx(np.log(d0 / n) + 2 * np.log(n) / n)
+    (tau,) = r["joinpoints"]
+    X = np.column_stack([line, np.clip(t - tau, 0, None)])
+    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    mu = fit.fittedvalues
+    z = np.log(mu) + (y - mu) / mu  # IRLS working response
+    rss_line = sm.WLS(z, line, weights=mu).fit().ssr
+    rss_hinge = sm.WLS(z, X, weights=mu).fit().ssr
+    r2 = 1 - rss_hinge / rss_line
+    assert 0.5 < r2 < 1  # a large change of slope: the penalty is close to BIC3's
+    assert r["wbic_weight"][1] == pytest.approx(r2, rel=1e-6)
+    assert r["wbic"][1] == pytest.approx(np.log(fit.deviance / n) + ((2 + r2) * 1 + 2) * np.log(n) / n, rel=1e-6)
+    assert all(0 <= w <= 1 for w in r["wbic_weight"].values())
+    assert min(r["wbic"], key=r["wbic"].get) == 1
+
+
+def test_bic_selection_is_unchanged():
+    """selection='bic' reproduces the rule used before WBIC became the default (values from that version)."""
+    df = _series(50e-5, -0.03, joins=((2010, 0.10),), pop=400_000)
+    r = tm.joinpoint(df, "year", "deaths", "pop", selection="bic")
+    assert r["selection"] == "bic" and r["joinpoints"] == (2010,)
+    assert r["bic"] == pytest.approx({0: 365.236068, 1: 29.333236, 2: 34.147735}, abs=1e-5)
+    assert r["aapc"] == pytest.approx(2.023753576420185, rel=1e-9)
+    assert r["segments"]["apc"].tolist() == pytest.approx([-2.9882512553455793, 10.283655206042567], rel=1e-9)
+    assert r["segments"]["lower_ci"].tolist() == pytest.approx([-3.5733972871431248, 9.306043263728247], rel=1e-9)
+
+
+def test_an_unknown_selection_rule_is_refused_naming_the_allowed_ones():
+    with pytest.raises(ValueError, match=r"wbic.*bic"):
+        tm.joinpoint(_series(50e-5, 0.0), "year", "deaths", "pop", selection="permutation")
