@@ -165,3 +165,20 @@ def test_bic_selection_is_unchanged():
 def test_an_unknown_selection_rule_is_refused_naming_the_allowed_ones():
     with pytest.raises(ValueError, match=r"wbic.*bic"):
         tm.joinpoint(_series(50e-5, 0.0), "year", "deaths", "pop", selection="permutation")
+
+
+# --- rates against counts ---------------------------------------------
+
+
+def test_an_offset_model_recovers_the_rate_apc_while_the_count_apc_is_inflated_by_population_growth():
+    rng = np.random.default_rng(24)
+    i = np.arange(20)
+    pop = 1_000_000 * 1.02 ** i  # population growing 2% a year
+    df = pd.DataFrame({"year": 2002 + i, "deaths": rng.poisson(pop * 500e-6 * 0.99 ** i), "pop": pop})  # rate -1%
+    rate = tm.poisson_trend(df, "year", "deaths", "pop")
+    count = tm.poisson_trend(df, "year", "deaths")
+    assert df["deaths"].mean() == pytest.approx(500, rel=0.15)
+    assert rate["lower_ci"] <= -1 <= rate["upper_ci"] and rate["verdict"] == "decreasing"
+    assert count["apc"] == pytest.approx(100 * (1.02 * 0.99 - 1), abs=0.5)  # about +1% a year in the counts
+    assert count["lower_ci"] > 0 > rate["upper_ci"]
+    assert not rate["lower_ci"] <= count["apc"] <= rate["upper_ci"]
