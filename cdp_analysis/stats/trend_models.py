@@ -24,6 +24,9 @@ so that the trend is in the rate rather than the count):
   intervals by default).
 * :func:`compare_trends` fits both areas together with an area × year interaction; the interaction's
   Wald test says whether the area's APC differs from the reference's.
+* :func:`compare_window` compares the two over a recent window (the latest ``years`` held by both): each
+  series fitted on its own with :func:`poisson_trend`'s model (its own dispersion), the slopes compared by
+  z = (b_a − b_r)/√(se_a² + se_r²).
 
 **Small numbers** (:data:`MIN_EVENTS`, :data:`MIN_POINTS`): no model is fitted to fewer than 5 annual
 points or fewer than 50 events in all; the result's ``verdict`` is then 'too few events' (or 'too few
@@ -43,7 +46,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-__all__ = ["poisson_trend", "joinpoint", "compare_trends", "MIN_EVENTS", "MIN_POINTS"]
+__all__ = ["poisson_trend", "joinpoint", "compare_trends", "compare_window", "MIN_EVENTS", "MIN_POINTS", "SELECTIONS"]
 
 #: Fewest events over the whole series for a trend to be tested.
 MIN_EVENTS = 50
@@ -388,3 +391,85 @@ def compare_trends(area: pd.DataFrame, reference: pd.DataFrame, year: str, count
     p = float(res.pvalues[3])
     verdict = _against(p, d)
     return {"apc_ratio": ratio, "lower_ci": lo, "upper_ci": hi, "p_value": p, "model": kind, "verdict": verdict}
+
+
+def compare_window(area: pd.DataFrame, reference: pd.DataFrame, year: str, count: str,
+                   population: str | None = None, *, years: int = 10) -> dict:
+    """Does the area's log-linear trend over a recent window differ from the reference's (e.g. England's)?
+
+    The window is the latest ``years`` of the years held by **both** series (the last ``years`` of their common
+    years, so both are compared over exactly the same years). Each series is fitted **separately** with
+    :func:`poisson_trend`'s model over the window — Poisson, refitted as quasi-Poisson when its own Pearson
+    overdispersion is significant at 5% (so each series has its own dispersion: a large reference's excess
+    variation does not widen the area's interval, nor the reverse) — and the slopes are compared by
+
+    .. math:: z = \\frac{b_a - b_r}{\\sqrt{se_a^2 + se_r^2}}, \\qquad
+              \\text{APC ratio} = 100\\,(e^{b_a - b_r} - 1)
+
+    with a 95% Wald interval 100(e^{(b_a − b_r) ± 1.96·√(se_a² + se_r²)} − 1) and a two-sided normal p-value
+    (the two series are independent). With ``population`` both fits carry a log-population offset, so the
+    trends and their difference are in rates.
+
+    Why a window: over a long series a log-linear slope averages rises, plateaus and recent turns, and a joint
+    model of a large reference with a bent trend is heavily overdispersed, so :func:`compare_trends` over the
+    whole series can miss a recent divergence (tested: an area following England for 19 years and falling
+    4% a year while England rises 5% a year over the last 10 is 'not significantly different' over 29 years and
+    significantly slower over the last 10).
+
+    Calibration (simulated, Poisson counts, 10-year window, ~60 against ~4,000 a year): significant at 5% for
+    5.0% of 1,000 pairs of parallel series (tested: between 2% and 9% of 200). With negative-binomial
+    (overdispersed) counts it is somewhat liberal, 8–9%: the overdispersion test has little power on 8
+    degrees of freedom, and the quasi-Poisson scale, when used, is estimated from 10 points but treated as
+    known (normal, not t, reference distribution), as in :func:`poisson_trend`.
+
+    Parameters
+    ----------
+    area, reference : DataFrame
+        One row per year each.
+    year, count, population : str
+        Columns, the same in both (population optional).
+    years : int
+        Length of the window in years held by both series (default 10); at least 2.
+
+    Returns
+    -------
+    dict
+        ``window_start``, ``window_end`` (years; NaN without common years), ``n_points``; for the area
+        ``area_apc``, ``area_lower_ci``, ``area_upper_ci``, ``area_model``, ``area_events``; for the reference
+        ``reference_apc``, ``reference_lower_ci``, ``reference_upper_ci``, ``reference_model``,
+        ``reference_events``; ``apc_ratio`` with ``lower_ci``/``upper_ci``, ``p_value``, ``model`` (e.g.
+        'separate fits: quasi-Poisson (area), Poisson (reference)') and ``verdict`` in
+        :func:`compare_trends`' words: 'not significantly different', 'faster increase or slower decrease than
+        the reference', 'slower increase or faster decrease than the reference', or 'too few points' / 'too
+        few events' when the window has fewer than :data:`MIN_POINTS` years or either series fewer than
+        :data:`MIN_EVENTS` events in it (then nothing is fitted and every estimate is NaN).
+
+    Raises
+    ------
+    ValueError
+        As :func:`poisson_trend` (missing columns, negative counts, a repeated year), or ``years`` not an
+        integer of at least 2.
+    """
+    if isinstance(years, bool) or not isinstance(years, int | np.integer) or years < 2:
+        raise ValueError(f"years must be an integer of at least 2; got {years!r}")
+    ta, ya, oa = _arrays(area, year, count, population)
+    tr, yr, orf = _arrays(reference, year, count, population)
+    window = np.intersect1d(ta, tr)[-years:]
+    ka, kr = np.isin(ta, window), np.isin(tr, window)
+    ta, ya, oa, tr, yr, orf = ta[ka], ya[ka], oa[ka], tr[kr], yr[kr], orf[kr]
+    out = {"window_start": int(window[0]) if len(window) else np.nan,
+           "window_end": int(window[-1]) if len(window) else np.nan, "n_points": len(window),
+           "area_events": float(ya.sum()), "reference_events": float(yr.sum())}
+    reason = _too_few(ta, ya) or _too_few(tr, yr)
+    if reason:
+        nan = dict.fromkeys(["area_apc", "area_lower_ci", "area_upper_ci", "reference_apc", "reference_lower_ci",
+                             "reference_upper_ci", "apc_ratio", "lower_ci", "upper_ci", "p_value"], np.nan)
+        return {**out, **nan, "area_model": "", "reference_model": "", "model": "", "verdict": reason}
+    fa, fr = _loglinear(ta, ya, oa), _loglinear(tr, yr, orf)
+    d, se = fa["b"] - fr["b"], float(np.hypot(fa["se"], fr["se"]))
+    ratio, lo, hi = _apc(d, se)
+    p = float(2 * _scipy_stats().norm.sf(abs(d / se)))
+    return {**out, **{f"{who}_{k}": f[k] for who, f in (("area", fa), ("reference", fr))
+                      for k in ("apc", "lower_ci", "upper_ci", "model")},
+            "apc_ratio": ratio, "lower_ci": lo, "upper_ci": hi, "p_value": p,
+            "model": f"separate fits: {fa['model']} (area), {fr['model']} (reference)", "verdict": _against(p, d)}

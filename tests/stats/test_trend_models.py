@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,7 +169,7 @@ def test_an_unknown_selection_rule_is_refused_naming_the_allowed_ones():
         tm.joinpoint(_series(50e-5, 0.0), "year", "deaths", "pop", selection="permutation")
 
 
-# --- rates against counts ---------------------------------------------
+# --- rates against counts, and the comparison over a recent window ---------------------------------------------
 
 
 def test_an_offset_model_recovers_the_rate_apc_while_the_count_apc_is_inflated_by_population_growth():
@@ -182,3 +184,99 @@ def test_an_offset_model_recovers_the_rate_apc_while_the_count_apc_is_inflated_b
     assert count["apc"] == pytest.approx(100 * (1.02 * 0.99 - 1), abs=0.5)  # about +1% a year in the counts
     assert count["lower_ci"] > 0 > rate["upper_ci"]
     assert not rate["lower_ci"] <= count["apc"] <= rate["upper_ci"]
+
+
+def _england_and_area(seed, *, area_recent=-0.04, years=YEARS):
+    """A stylised England (~4,000 deaths a year: +16% a year to 1999, flat to 2011, +5% a year from 2012) and an
+    area (~60 a year) with England's shape to 2011 and ``area_recent`` a year from 2012 (Poisson counts)."""
+    rng = np.random.default_rng(seed)
+    early = np.where((years > years[0]) & (years <= 1999), np.log1p(0.16), 0.0)
+    log_eng = np.log(1600) + np.cumsum(np.where(years >= 2012, np.log1p(0.05), early))
+    log_area = np.log(28) + np.cumsum(np.where(years >= 2012, np.log1p(area_recent), early))
+    return (pd.DataFrame({"year": years, "deaths": rng.poisson(np.exp(log_area))}),
+            pd.DataFrame({"year": years, "deaths": rng.poisson(np.exp(log_eng))}))
+
+
+def test_the_window_comparison_detects_a_recent_divergence_that_the_whole_series_comparison_misses():
+    area, eng = _england_and_area(24)
+    assert 3_500 < eng["deaths"].mean() < 4_500 and 45 < area["deaths"].mean() < 70
+    whole = tm.compare_trends(area, eng, "year", "deaths")
+    assert whole["verdict"] == "not significantly different"  # 29 years: a bent England inflates the dispersion
+    w = tm.compare_window(area, eng, "year", "deaths", years=10)
+    assert (w["window_start"], w["window_end"], w["n_points"]) == (2012, 2021, 10)
+    assert w["verdict"] == "slower increase or faster decrease than the reference"
+    assert w["area_lower_ci"] <= -4 <= w["area_upper_ci"] and w["reference_lower_ci"] <= 5 <= w["reference_upper_ci"]
+    true_ratio = 100 * (0.96 / 1.05 - 1)  # -8.6%
+    assert w["lower_ci"] <= true_ratio <= w["upper_ci"] and w["upper_ci"] < 0 and w["p_value"] < 0.001
+
+
+def test_the_window_comparison_of_two_parallel_series_is_significant_about_one_time_in_twenty():
+    false_pos = sum(tm.compare_window(*_england_and_area(seed, area_recent=0.05), "year", "deaths")["p_value"] < 0.05
+                    for seed in range(1000, 1200))
+    assert 0.02 <= false_pos / 200 <= 0.09
+
+
+def test_the_window_is_the_latest_common_years_and_each_series_is_fitted_on_its_own():
+    rng = np.random.default_rng(7)
+    mu = 60 * 1.03 ** np.arange(len(YEARS))
+    area = pd.DataFrame({"year": YEARS, "deaths": rng.negative_binomial(4, 4 / (4 + mu))})  # overdispersed
+    area = area[area["year"] >= 1996]
+    ref = _series(50e-5, 0.01, pop=5_000_000, seed=8)
+    ref = ref[ref["year"] <= 2019]  # common years 1996-2019: the window is 2010-2019
+    w = tm.compare_window(area, ref, "year", "deaths", years=10)
+    assert (w["window_start"], w["window_end"], w["n_points"]) == (2010, 2019, 10)
+    a = tm.poisson_trend(area[area["year"].between(2010, 2019)], "year", "deaths")
+    r = tm.poisson_trend(ref[ref["year"].between(2010, 2019)], "year", "deaths")
+    assert (w["area_apc"], w["area_lower_ci"], w["area_upper_ci"]) == pytest.approx((a["apc"], a["lower_ci"], a["upper_ci"]))
+    assert (w["reference_apc"], w["reference_upper_ci"]) == pytest.approx((r["apc"], r["upper_ci"]))
+    assert w["area_events"] == a["events"]
+    assert (w["area_model"], w["reference_model"]) == ("quasi-Poisson", "Poisson")
+    assert w["model"] == "separate fits: quasi-Poisson (area), Poisson (reference)"
+
+    def slope_se(res):  # back from the APC and its 95% limits
+        b = np.log1p(res["apc"] / 100)
+        return b, (np.log1p(res["upper_ci"] / 100) - np.log1p(res["lower_ci"] / 100)) / (2 * 1.959963984540054)
+
+    (ba, sa), (br, sr) = slope_se(a), slope_se(r)
+    d, se = ba - br, np.hypot(sa, sr)
+    assert w["apc_ratio"] == pytest.approx(100 * np.expm1(d))
+    assert (w["lower_ci"], w["upper_ci"]) == pytest.approx((100 * np.expm1(d - 1.96 * se), 100 * np.expm1(d + 1.96 * se)),
+                                                           rel=1e-3)
+    assert w["p_value"] == pytest.approx(math.erfc(abs(d / se) / math.sqrt(2)), rel=1e-6)  # two-sided normal
+
+
+def test_the_window_comparison_with_populations_compares_rates():
+    i = np.arange(len(YEARS))
+    rng = np.random.default_rng(11)
+    pop_a, pop_r = 300_000 * 1.04 ** i, 5_000_000 * 1.0 ** i  # the area's population grows 4% a year
+    area = pd.DataFrame({"year": YEARS, "deaths": rng.poisson(pop_a * 40e-5), "pop": pop_a})  # both rates flat
+    ref = pd.DataFrame({"year": YEARS, "deaths": rng.poisson(pop_r * 40e-5), "pop": pop_r})
+    counts = tm.compare_window(area, ref, "year", "deaths")
+    rates = tm.compare_window(area, ref, "year", "deaths", "pop")
+    assert counts["verdict"].startswith("faster") and counts["apc_ratio"] == pytest.approx(4, abs=2)
+    assert rates["verdict"] == "not significantly different" and rates["lower_ci"] <= 0 <= rates["upper_ci"]
+
+
+def test_the_window_comparison_refuses_bad_input_and_small_numbers():
+    eng = _series(50e-5, 0.02, pop=5_000_000)
+    small = _series(1e-5, 0.0, pop=300_000)  # about 3 deaths a year: ~30 in ten years
+    r = tm.compare_window(small, eng, "year", "deaths")
+    assert r["area_events"] < tm.MIN_EVENTS and r["verdict"] == "too few events" and np.isnan(r["apc_ratio"])
+    assert r["area_model"] == "" and r["model"] == ""
+    r = tm.compare_window(_series(50e-5, 0.0), eng, "year", "deaths", years=4)
+    assert r["n_points"] == 4 and r["verdict"] == "too few points" and np.isnan(r["p_value"])
+    with pytest.raises(ValueError, match="not found"):
+        tm.compare_window(eng, eng, "year", "deaths", "population")
+    with pytest.raises(ValueError, match="negative"):
+        tm.compare_window(eng.assign(deaths=-eng["deaths"]), eng, "year", "deaths")
+    with pytest.raises(ValueError, match="repeats a year"):
+        tm.compare_window(pd.concat([eng, eng]), eng, "year", "deaths")
+    for bad in (1, 2.5, True):
+        with pytest.raises(ValueError, match="years"):
+            tm.compare_window(eng, eng, "year", "deaths", years=bad)
+
+
+def test_compare_window_is_exported():
+    from cdp_analysis import stats
+
+    assert stats.compare_window is tm.compare_window and "compare_window" in stats.__all__
