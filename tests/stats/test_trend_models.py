@@ -153,6 +153,17 @@ def test_wbic_values_follow_joinpoints_formula_on_the_poisson_deviance():
     assert min(r["wbic"], key=r["wbic"].get) == 1
 
 
+def test_the_rules_can_disagree_and_each_result_follows_its_own_criterion():
+    """On this seed of the planted series, BIC adds a spurious second joinpoint (2001) that WBIC's harsher
+    penalty for a large change of slope (R²max ≈ 0.9, so close to BIC3's 3k + 2) leaves out."""
+    df = _series(1, 0.08, years=np.arange(1997, 2022), pop=130, seed=29, joins=((2009, -0.06),))
+    w = tm.joinpoint(df, "year", "deaths", selection="wbic")
+    b = tm.joinpoint(df, "year", "deaths", selection="bic")
+    assert w["joinpoints"] == (2009,) and b["joinpoints"] == (2001, 2009)
+    for r, crit in ((w, "wbic"), (b, "bic")):
+        assert r["selection"] == crit and len(r["joinpoints"]) == min(r[crit], key=r[crit].get)
+
+
 def test_bic_selection_is_unchanged():
     """selection='bic' reproduces the rule used before WBIC became the default (values from that version)."""
     df = _series(50e-5, -0.03, joins=((2010, 0.10),), pop=400_000)
