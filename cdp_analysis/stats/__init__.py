@@ -10,7 +10,7 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
   :func:`isr_rate`, :func:`expected_counts`
 - Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance`
 - Trend and inequality: :func:`recent_trend`, :func:`sii`; trend models of annual counts: :func:`poisson_trend`,
-  :func:`joinpoint`, :func:`compare_trends`
+  :func:`joinpoint`, :func:`compare_trends`, :func:`compare_window` (area against reference over a recent window)
 - Synthetic estimates: :func:`synthetic_estimate`, :func:`calibrate`, :func:`rake` (iterative proportional fitting)
 - Treatment need: :func:`met_need` (met and unmet need with OHID's limits), :func:`places_needed` (capacity to reach a target)
 """
@@ -27,7 +27,7 @@ from .rates import crude_rate, mean, proportion
 from .standardised import dsr, expected_counts, isr_rate, isr_ratio
 from .synthetic import calibrate, synthetic_estimate
 from .trend import TREND_CRITICAL_VALUE, TREND_LEVELS, recent_trend
-from .trend_models import MIN_EVENTS, MIN_POINTS, compare_trends, joinpoint, poisson_trend
+from .trend_models import MIN_EVENTS, MIN_POINTS, compare_trends, compare_window, joinpoint, poisson_trend
 
 __all__ = [
     "MIN_EVENTS", "MIN_POINTS", "disclosure",
@@ -39,5 +39,5 @@ __all__ = [
     "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii", "synthetic_estimate", "calibrate", "rake",
     "met_need",
     "places_needed",
-    "poisson_trend", "joinpoint", "compare_trends",
+    "poisson_trend", "joinpoint", "compare_trends", "compare_window",
 ]
