@@ -220,3 +220,28 @@ def test_a_missing_local_file_stops_the_run_before_any_notebook(project, cli):
     assert "Traceback" not in text and not (project / "outputs" / "notts-local").exists()
     r = cli("run", "data/examples/nowhere.yaml", root=project)
     assert r.returncode == 2 and "no such params file" in r.stdout + r.stderr
+
+
+def test_drug_misuse_deaths_better_than_england_carry_the_recording_caveat(plain):
+    """Nottinghamshire's published drug-misuse death rate is below England's: the dashboard row, the key findings
+    and the one-page summary say, with it, that 39% of its drug-poisoning deaths were recorded as misuse against 65%
+    in England (chapter 4's shares for the same period)."""
+    row = _cdp(plain, "deaths.drug_misuse").iloc[-1]
+    assert row["compared_to_england"] == "Better"
+    assert row["comparison_caveat"].startswith(f"39% of the partnership's drug-poisoning deaths in {row['time_period']} "
+                                               "were recorded as drug misuse against 65% in England")
+    assert "recording practice" in oc.summary_text(plain)
+    assert "recording practice" in oc.summary_page(plain)
+    others = plain.outcomes[plain.outcomes["metric_id"] != "deaths.drug_misuse"]
+    assert (others["comparison_caveat"] == "").all()
+
+
+def test_the_deaths_trend_is_chapter_4s_direction_of_travel(plain):
+    """The dashboard's trend for drug-misuse deaths is chapter 4's 'latest trend' row of the rate, naming its years
+    and how they were chosen — never a whole-series count trend."""
+    t = plain.earlier["trends"]
+    head = t[(t["area_role"] == "cdp") & (t["series"] == "deaths related to drug misuse") & (t["method"] == "latest trend")]
+    head = head.iloc[0]
+    words = _cdp(plain, "deaths.drug_misuse").iloc[-1]["recent_trend"]
+    assert words.startswith(f"registered deaths (rate per head) {head['verdict']}")
+    assert f"{head['period_start']} to {head['period_end']}" in words and head["model"] in words

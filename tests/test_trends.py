@@ -65,28 +65,144 @@ def test_table_contracts(notts, northants):
 
 
 def test_the_trend_rows_are_the_models_results(notts):
+    """Numbers over every year held (1993–2021); rates over the years whose population is held (2001–2021), with
+    each year's residents as the offset."""
+    from cdp_analysis.areas import population_series
+
     d = tc._annual_series(notts.deaths, "drug misuse", "cdp")
     expected = stats.poisson_trend(d, "year", "value")
-    row = _one(notts.trends, area_role="cdp", series="deaths related to drug misuse", method="poisson regression")
+    row = _one(notts.trends, area_role="cdp", series="deaths related to drug misuse", method="poisson regression",
+               quantity="number")
     assert row["apc"] == pytest.approx(expected["apc"]) and row["verdict"] == expected["verdict"]
     assert row["period_start"] == "1993" and row["period_end"] == "2021"
+    pop = population_series.annual_totals()
+    pop = pop[pop["code"] == "E10000024"].set_index("year")["population"]
+    with_pop = d.assign(population=d["year"].map(pop)).dropna(subset=["population"])
+    assert (with_pop["year"].min(), with_pop["year"].max()) == (2001, 2021)
+    expected = stats.poisson_trend(with_pop, "year", "value", "population")
+    row = _one(notts.trends, area_role="cdp", series="deaths related to drug misuse", method="poisson regression",
+               quantity="rate per head of population")
+    assert row["apc"] == pytest.approx(expected["apc"]) and (row["period_start"], row["period_end"]) == ("2001", "2021")
+
+
+def test_each_year_has_its_own_population(notts):
+    """MYEB3 for mid-2001 … mid-2019 and the yearly tables after: Nottinghamshire 748,809 in 2001 and 826,257 in
+    2021 (Census-based); a financial year is put over the mid-year inside it."""
+    pop = tc.trend_rows.population_of(["E10000024"], [2001, 2019, 2021, 2023])
+    assert pop.iloc[:3].tolist() == [748_809, 828_224, 826_257] and pd.isna(pop.iloc[3])
+    north = tc.trend_rows.population_of(["E06000061", "E06000062"], [2019])
+    assert north.iloc[0] == 348_228 + 405_050
+
+
+def test_the_headline_is_the_latest_segment_or_the_latest_years(notts, northants):
+    """The direction of travel is the latest joinpoint segment where there is a joinpoint, else the Poisson trend
+    over the latest ``comparison_years`` years — the same numbers as that row."""
+    for tr in (notts, northants):
+        t = tr.trends
+        heads = t[t["method"] == "latest trend"]
+        assert len(heads) >= 6
+        for h in heads.itertuples():
+            same = t[(t["series"] == h.series) & (t["area_role"] == h.area_role) & (t["quantity"] == h.quantity)]
+            if h.joinpoints:
+                src = same[same["method"] == "joinpoint segment"].sort_values("period_start").iloc[-1]
+                assert h.model.startswith("latest joinpoint segment")
+            else:
+                src = _one(same, method=f"latest {tr.settings.comparison_years} years")
+                assert h.model.startswith("no joinpoint found")
+                assert int(h.period_end) - int(h.period_start) + 1 <= tr.settings.comparison_years
+            assert (h.period_start, h.period_end, h.verdict) == (src["period_start"], src["period_end"],
+                                                                src["verdict"])
+            assert h.apc == pytest.approx(src["apc"], nan_ok=True)
+        # a head is of the rate wherever the area's populations are held
+        deaths = heads[heads["series"].str.startswith("deaths related") & heads["area_role"].isin(["cdp", "england"])]
+        assert set(deaths["quantity"]) == {"rate per head of population"}
+
+
+def test_the_comparison_with_england_is_over_the_same_latest_years(notts):
+    t = notts.trends
+    cmp = _one(t, area_role="cdp", series="deaths related to drug misuse", method="compared with England")
+    assert (cmp["period_start"], cmp["period_end"]) == ("2012", "2021") and cmp["quantity"] == "rate per head of population"
+    assert "own dispersion" in cmp["model"] or "separate fits" in cmp["model"]
+    area = tc._annual_series(notts.deaths, "drug misuse", "cdp")
+    eng = tc._annual_series(notts.deaths, "drug misuse", "england")
+    area = tc.trend_rows.with_population(area, notts.cdp, "cdp")
+    eng = tc.trend_rows.with_population(eng, notts.cdp, "england")
+    expected = stats.compare_window(area, eng, "year", "value", "population", years=10)
+    assert cmp["apc"] == pytest.approx(expected["apc_ratio"]) and cmp["verdict"] == expected["verdict"]
 
 
 def test_published_markers_are_kept(notts):
     scilly = tc.build(partnerships.get("E06000053"))  # Isles of Scilly: a handful of deaths
     r = scilly.deaths[(scilly.deaths["area_role"] == "cdp") & (scilly.deaths["measure"] == "asmr")]
     assert r["value"].isna().all() and r["value_note"].str.startswith("fewer than 10 deaths").all()
-    jp = _one(scilly.trends, area_role="cdp", series="deaths related to drug misuse", method="joinpoint")
-    assert jp["verdict"] == "too few events"
-    assert "too few events to test a trend" in tc.summary_text(scilly)
+    jp = scilly.trends[(scilly.trends["area_role"] == "cdp") & (scilly.trends["series"] == "deaths related to drug misuse")
+                       & (scilly.trends["method"] == "joinpoint")]
+    assert len(jp) == 2 and (jp["verdict"] == "too few events").all()
+    assert f"too few events to state a percentage change (at least {stats.MIN_EVENTS} needed)" in tc.summary_text(scilly)
 
 
-def test_sentences_come_from_the_table(notts):
-    row = _one(notts.trends, area_role="cdp", series="deaths related to drug misuse", method="joinpoint")
-    assert row["verdict"] == "increasing"
-    expected = (f"Registered drug-misuse deaths in Nottinghamshire rose by about {row['apc']:.1f}% a year "
-                f"({row['lower_ci']:.1f}%–{row['upper_ci']:.1f}%) from {row['period_start']} to {row['period_end']}")
-    assert expected in tc.summary_text(notts)
+def test_every_trend_sentence_names_its_row(notts, northants):
+    """Each sentence of the key findings about a tested trend is built from one 'latest trend' row (its years, its
+    APC and limits, how its years were chosen) and, for the CDP, its 'compared with England' row (its years)."""
+    from cdp_analysis.chapters.trends import present
+
+    for tr in (notts, northants):
+        text = tc.summary_text(tr)
+        t = tr.trends
+        heads = t[(t["method"] == "latest trend") & t["area_role"].isin(["cdp", "england"])
+                  & t["series"].isin(present.HEADLINE_SERIES)]
+        assert len(heads) >= 7
+        for h in heads.itertuples():
+            span = f"{h.period_start} to {h.period_end}"
+            where = "England" if h.area_role == "england" else tr.cdp.name
+            lead = f"- {present.HEADLINE_SERIES[h.series]} per head of population in {where} "
+            line = next((ln for ln in text.splitlines() if ln.startswith(lead) and span in ln
+                         and present._how(pd.Series(h._asdict())) in ln), None)
+            assert line is not None, (h.series, h.area_role, span)
+            if pd.notna(h.apc):
+                assert f"{abs(h.apc):.1f}%" in line or f"{abs(h.apc):.0f}%" in line or f"{h.apc:+.1f}%" in line
+            vs = t[(t["series"] == h.series) & (t["area_role"] == h.area_role) & (t["method"] == "compared with England")]
+            if len(vs):
+                v = vs.iloc[0]
+                assert f"({v['period_start']} to {v['period_end']}, each series fitted on its own)" in line
+                if pd.notna(v["apc"]):
+                    assert f"difference {v['apc']:+.1f}% a year" in line
+        # no method is named that the row does not carry
+        assert "latest joinpoint segment" not in text or (t["model"].str.startswith("latest joinpoint segment")).any()
+        assert "Fingertips recent-trend marker" not in text.replace(
+            "(Fingertips recent-trend marker): cannot be calculated", "")
+
+
+def test_registration_delays_as_published_and_said(notts, tmp_path):
+    """ONS Table 10 read cell by cell (England, drug misuse: 184 days in 2019 … 203 in 2021), and the notes say it;
+    a moved header or text in a cell is refused, naming the sheet, row and column."""
+    import openpyxl
+
+    from cdp_analysis.chapters.trends import present
+    from cdp_analysis.data import ons_drug_deaths_national as nat
+    from cdp_analysis.errors import InputError
+
+    d = nat.registration_delay()
+    eng = d[(d["country"] == "England") & (d["cause"] == "drug misuse")].set_index("year")["median_delay_days"]
+    assert (eng[2019], eng[2020], eng[2021], eng[2022]) == (184, 189, 203, 215)
+    assert list(notts.delays["year"]) == [2018, 2019, 2020, 2021]
+    assert "184 days in 2019, 189 days in 2020, 203 days in 2021" in present.notes_text(notts)
+    src = nat.register.file_of_kind(nat.WORKBOOK.kind)
+    wb = openpyxl.load_workbook(src)
+    ws = wb["Table 10"]
+    row = next(r for r in range(1, 30) if ws.cell(r, 1).value == 2020)
+    ws.cell(row, 6).value = "n/a"
+    broken = tmp_path / "2022registrations.xlsx"
+    wb.save(broken)
+    with pytest.raises(InputError) as exc:
+        nat.parse_delays(broken)
+    assert f"sheet 'Table 10', row {row}, column 'F'" in exc.value.message and "not a number" in exc.value.message
+    head = next(r for r in range(1, 30) if ws.cell(r, 1).value == "Year of death registration")
+    ws.cell(head, 3).value = "Wales"
+    wb.save(broken)
+    with pytest.raises(InputError) as exc:
+        nat.parse_delays(broken)
+    assert "sheet 'Table 10'" in exc.value.message and "Year of death registration" in exc.value.message
 
 
 def test_alcohol_met_need_gets_no_fingertips_marker_as_ohid_gives_none(notts):
@@ -219,7 +335,7 @@ def test_alcohol_treatment_trend_refits_the_sdg_counts(notts):
     from cdp_analysis.data import ons_sdg
 
     row = _one(notts.trends, area_role="cdp", series="dependent drinkers in alcohol treatment (year ending March)",
-               method="poisson regression")
+               method="poisson regression", quantity="number")
     t = ons_sdg.series()
     t = t[(t["code"] == "E10000024") & (t["series"] == "in treatment") & (t["category"] == "")].sort_values("period")
     assert len(t) == 9
@@ -260,8 +376,10 @@ def test_national_context_rows_and_survey_years(notts):
     assert set(nat["area_code"]) == {"K04000001"}
     for s in tc.SUBSTANCES:
         name = s.split(" (")[0].lower()
-        assert len(nat[(nat["series"] == f"deaths mentioning {name} (England and Wales)")
-                       & (nat["method"] == "joinpoint")]) == 1
+        jp = nat[(nat["series"] == f"deaths mentioning {name} (England and Wales)") & (nat["method"] == "joinpoint")]
+        assert set(jp["quantity"]) == {"rate per head of population", "number"} and len(jp) == 2
+        rate = jp[jp["quantity"] == "rate per head of population"].iloc[0]
+        assert (rate["period_start"], rate["period_end"]) == ("2001", "2022")
     survey = nat[nat["method"] == "Fingertips recent trend"]
     assert len(survey) == 2
     # Fingertips' marker needs the latest five points consecutive: no survey in 2020/21, so it cannot be

@@ -23,7 +23,7 @@ from ...areas.partnerships import Partnership
 from ...data import local_data
 from ...data.register import cite
 from ...output import escape, provenance, tidy
-from .. import treatment_gap
+from .. import treatment_gap, trends
 from ..registry import chapter_of_table
 from .settings import Settings
 from .spine import latest_rows, spine_data
@@ -145,6 +145,20 @@ def _compare(t: pd.DataFrame, polarity: str) -> pd.DataFrame:
     return t
 
 
+def recording_caveat(t: pd.DataFrame, deaths: pd.DataFrame) -> np.ndarray:
+    """For drug-misuse death rates below England's, the words that must be read with 'better': the share of the
+    CDP's drug-poisoning deaths recorded as misuse against England's in the same period (chapter 4's
+    :func:`cdp_analysis.chapters.trends.recording_shares`); '' elsewhere."""
+    out = np.full(len(t), "", dtype=object)
+    for i, (role, cmp, period) in enumerate(zip(t["area_role"], t["compared_to_england"], t["time_period"])):
+        shares = trends.recording_shares(deaths, period) if role == "cdp" and cmp == "Better" else None
+        if shares is not None:
+            out[i] = (f"{shares['cdp_share']:.0%} of the partnership's drug-poisoning deaths in {period} were recorded as "
+                      f"drug misuse against {shares['england_share']:.0%} in England: whether a death counts as misuse "
+                      "depends on what the coroner records, so part of the difference may be recording practice")
+    return out
+
+
 def public_metrics(cdp: Partnership, tables: dict[str, pd.DataFrame], cat: pd.DataFrame) -> pd.DataFrame:
     """One row per public metric × reporting area (latest period), read from the earlier chapters' tables."""
     rows = []
@@ -169,6 +183,9 @@ def public_metrics(cdp: Partnership, tables: dict[str, pd.DataFrame], cat: pd.Da
         missing = t["value"].isna()
         t["value_note"] = np.where(missing & (t["value_note"] == ""), _NOT_HELD.get(metric_id, _NOT_HELD[""]),
                                    t["value_note"])
+        t["comparison_caveat"] = ""
+        if metric_id == "deaths.drug_misuse":
+            t["comparison_caveat"] = recording_caveat(t, tables["drug_deaths"])
         rows.append(t.assign(metric_id=metric_id, status=np.where(missing, "not supplied", "computed"),
                              origin="published"))
     if not rows:
@@ -348,12 +365,13 @@ def _public_trends(cdp: Partnership, tr: pd.DataFrame) -> dict[str, str]:
     """Chapter 4's tested trends for the public metrics of the CDP (metric_id → words)."""
     t = tr[tr["area_role"] == "cdp"]
     out = {}
-    seg = t[(t["series"] == "deaths related to drug misuse") & (t["method"] == "joinpoint segment")]
-    if len(seg):
-        r = seg.sort_values("period_start").iloc[-1]
-        change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year"
-        out["deaths.drug_misuse"] = (f"registered deaths (numbers) {r['verdict']}{change}, {r['period_start']} to "
-                                     f"{r['period_end']} (latest joinpoint segment; chapter 4)")
+    head = t[(t["series"] == "deaths related to drug misuse") & (t["method"] == "latest trend")]
+    if len(head):
+        r = head.iloc[0]
+        what = "rate per head" if r["quantity"] == trends.RATE else "numbers"
+        change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year ({r['lower_ci']:+.1f}% to {r['upper_ci']:+.1f}%)"
+        out["deaths.drug_misuse"] = (f"registered deaths ({what}) {r['verdict']}{change}, {r['period_start']} to "
+                                     f"{r['period_end']} (direction of travel: {r['model']}; chapter 4)")
     met = t[(t["series"] == "alcohol met need (dependent drinkers in treatment)")
             & (t["method"] == "Fingertips recent trend")]
     if len(met):
@@ -396,12 +414,13 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
                  indicator_id="cdp.outcomes." + t["metric_id"], indicator_name=meta["name"].to_numpy(),
                  unit=meta["unit"].to_numpy(), metric_kind=meta["kind"].to_numpy(), measure=meta["kind"].to_numpy(),
                  recent_trend=np.where(t["area_role"] == "cdp", t["metric_id"].map(trend).fillna(""), ""))
-    for c in ("compared_to_england", "compared_to_england_998", "value_note"):
+    for c in ("compared_to_england", "compared_to_england_998", "comparison_caveat", "value_note"):
         t[c] = t[c].fillna("")
     t["origin"] = t["origin"].fillna("published")
     keep = [*_AREA, "indicator_id", "indicator_name", "outcome", "metric_id", "polarity", "metric_kind", "measure",
             "time_period", "value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator",
-            "unit", "value_note", "compared_to_england", "compared_to_england_998", "recent_trend", "status", "origin",
+            "unit", "value_note", "compared_to_england", "compared_to_england_998", "comparison_caveat", "recent_trend",
+            "status", "origin",
             "source"]
     t = tidy.conform(t.reindex(columns=keep))
     t.attrs["disclosure_threshold"] = settings.disclosure_threshold

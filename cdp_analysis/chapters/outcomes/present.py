@@ -74,7 +74,8 @@ def summary_text(o: Outcomes) -> str:
         lines.append(f"- **Worse than England**: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} "
                      f"{r.unit}.")
     for r in better.itertuples():
-        lines.append(f"- Better than England: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} {r.unit}.")
+        caveat = f"; but {r.comparison_caveat}" if r.comparison_caveat else ""
+        lines.append(f"- Better than England: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} {r.unit}{caveat}.")
     for r in rows[worsening(rows)].itertuples():
         lines.append(f"- Trend: {r.indicator_name} — {r.recent_trend}.")
     return "\n".join(lines)
@@ -173,6 +174,8 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         word, sym = _RAG.get(r["compared_to_england"], ("", ""))
         if r["compared_to_england_998"] in ("Better", "Worse"):
             word += " (also at 99.8%)"
+        if r["comparison_caveat"]:
+            word += f"; but {r['comparison_caveat']}"
         return f"{sym} {word}".strip()
 
     view = pd.DataFrame({
@@ -240,6 +243,8 @@ def summary_page(o: Outcomes) -> str:
         word, sym = _RAG.get(r["compared_to_england"], ("", ""))
         if r["status"] == "computed" and not r["compared_to_england"]:
             word, sym = "not compared (no England figure)", "–"
+        if r["comparison_caveat"]:
+            word += f"; but {r['comparison_caveat']}"
         parts.append(f"<tr><td>{e(outcome[:1].upper() + outcome[1:])}</td><td>{e(r['indicator_name'])}</td>"
                      f"<td>{e(r['time_period'])}</td><td>{e(value)}</td><td>{e((sym + ' ' + word).strip())}</td>"
                      f"<td>{e(_ORIGIN.get(r['origin'], r['origin']))}</td></tr>")

@@ -35,12 +35,14 @@ from __future__ import annotations
 from ...output.index import KeyFigure
 from ..registry import Chapter
 from .compute import (
+    RATE,
     _annual_series,
     alcohol_mortality_of_all_areas,
     alcohol_mortality_table,
     build,
     deaths_table,
     rates_of_all_areas,
+    recording_shares,
 )
 from .present import (
     alcohol_mortality_figure,
@@ -62,6 +64,7 @@ __all__ = [
     "CHAPTER", "NAME", "Settings",
     # compute: the outcomes chapter (every area's published rates) and the chapter's tests
     "build", "deaths_table", "alcohol_mortality_table", "rates_of_all_areas", "alcohol_mortality_of_all_areas",
+    "recording_shares", "RATE",
     "SUBSTANCES", "_annual_series",
     # presentation: the notebook (04_trends) and the tests
     "summary_text", "notes_text", "deaths_figure", "asmr_figure", "alcohol_mortality_figure", "substances_figure",
@@ -70,7 +73,7 @@ __all__ = [
 
 CHAPTER = Chapter(
     name=NAME, number=4, title="Trends", notebook="04_trends",
-    datasets=("ons_population", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg",
+    datasets=("ons_population", "ons_population_series", "ons_drug_deaths", "ons_drug_deaths_national", "ndtms_viewit", "ons_sdg",
               "ohid_alcohol_dependence", "fingertips", "ons_csew", "ons_nearest_neighbours"),
     reads_chapters=("prevalence", "treatment_gap"),
     settings=Settings, build=build, summary=summary_text,

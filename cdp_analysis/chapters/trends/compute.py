@@ -17,16 +17,17 @@ import numpy as np
 import pandas as pd
 
 from ... import stats
-from ...areas import aggregate, comparators, current_population, geography, vintage
+from ...areas import aggregate, comparators, current_population, geography, population_series, vintage
 from ...areas.partnerships import Partnership
 from ...data import fingertips, ndtms_viewit, ons_csew, ons_drug_deaths, ons_drug_deaths_national, ons_population
 from ...data.register import cite
-from ...memo import by_content, memoised
+from ...memo import by_content
 from ...output import provenance, tidy
 from .. import prevalence, treatment_gap
 from .series import _AREA, ALCOHOL_MORTALITY, CAUSES, SUBSTANCES, SURVEY_TABLES
 from .settings import NAME, Settings
 from .standardised import standardised_table
+from .trend_rows import NUMBER, RATE, _row, count_trends, with_population, with_population_of
 
 log = logging.getLogger(__name__)
 
@@ -113,80 +114,24 @@ def _annual_series(deaths: pd.DataFrame, cause: str, role: str) -> pd.DataFrame:
     return d.assign(year=d["time_period"].astype(int)).sort_values("year")
 
 
-# --- trend results ----------------------------------------------------------------------------------------
-
-
-def _row(series: str, area: pd.Series, method: str, measure: str, res: dict, *, start, end, source: str,
-         joinpoints: str = "", model: str = "", apc_key: str = "apc", lo="lower_ci", hi="upper_ci",
-         p="p_value") -> dict:
-    return {**{k: area[k] for k in _AREA}, "series": series, "method": method, "measure": measure,
-            "period_start": str(start), "period_end": str(end), "time_period": f"{start}-{end}",
-            "apc": res.get(apc_key, np.nan), "value": res.get(apc_key, np.nan), "lower_ci": res.get(lo, np.nan),
-            "upper_ci": res.get(hi, np.nan), "p_value": res.get(p, np.nan), "joinpoints": joinpoints,
-            "verdict": res.get("verdict", ""), "model": model or res.get("model", ""), "unit": "% a year",
-            "source": source}
-
-
-@memoised(maxsize=4096)
-def _fitted(years: tuple, values: tuple, max_joinpoints: int, min_points: int) -> tuple[dict, dict]:
-    """The Poisson trend and the joinpoint fit of one annual series, by its years and counts.
-
-    Memoised by content: England's and the national series are the same for every CDP, so in a batch (one warm
-    kernel per worker) they are fitted once per worker, not once per CDP. The results are read, never changed."""
-    d = pd.DataFrame({"year": years, "value": values})
-    return (stats.poisson_trend(d, "year", "value"),
-            stats.joinpoint(d, "year", "value", max_joinpoints=max_joinpoints, min_points=min_points))
-
-
-def count_trends(series: str, frames: dict[str, pd.DataFrame], settings: Settings, *, england_role="england"):
-    """Poisson, joinpoint and (for non-England areas) the comparison with England, for each area's annual
-    series (``frames``: role → frame with ``year``, ``value`` and the area columns). Returns (rows, fits)."""
-    rows, fits = [], {}
-    eng = frames.get(england_role)
-    for role, d in frames.items():
-        if d.empty:
-            continue
-        area, src = d.iloc[0], cite(*d["source"].unique())
-        start, end = int(d["year"].min()), int(d["year"].max())
-        pt, jp = _fitted(tuple(d["year"].tolist()), tuple(d["value"].tolist()), settings.max_joinpoints,
-                         settings.min_points)
-        rows.append(_row(series, area, "poisson regression", "annual percentage change", pt, start=start, end=end,
-                         source=src))
-        fits[role] = jp
-        jps = "; ".join(str(j) for j in jp["joinpoints"])
-        rows.append(_row(series, area, "joinpoint", "average annual percentage change", jp, start=start, end=end,
-                         source=src, joinpoints=jps, apc_key="aapc", lo="aapc_lower_ci", hi="aapc_upper_ci",
-                         p="aapc_p_value"))
-        for s in jp["segments"].itertuples():
-            seg = {"apc": s.apc, "lower_ci": s.lower_ci, "upper_ci": s.upper_ci, "p_value": s.p_value,
-                   "verdict": "no significant change" if s.p_value >= 0.05 else
-                   ("increasing" if s.apc > 0 else "decreasing")}
-            rows.append(_row(series, area, "joinpoint segment", "annual percentage change", seg,
-                             start=int(s.period_start), end=int(s.period_end), source=src, joinpoints=jps,
-                             model=jp["model"]))
-        if role != england_role and eng is not None and not eng.empty:
-            cmp = stats.compare_trends(d, eng, "year", "value")
-            rows.append(_row(series, area, "compared with England", "difference in annual percentage change", cmp,
-                             start=start, end=end, source=cite(src, *eng["source"].unique()), apc_key="apc_ratio"))
-    return rows, fits
-
-
 def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame,
                  alcohol: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """``trends``: one row per series × area × method (and joinpoint segment); ``alcohol`` is the
-    ``alcohol_mortality`` table."""
+    """``trends``: one row per series × area × quantity (rate, number) × method (and joinpoint segment);
+    ``alcohol`` is the ``alcohol_mortality`` table."""
     rows, fits = [], {}
     for cause in CAUSES:
-        frames = {role: _annual_series(deaths, cause, role) for role in ("cdp", "england")}
+        frames = {role: with_population(_annual_series(deaths, cause, role), cdp, role) for role in ("cdp", "england")}
         r, f = count_trends(f"deaths related to {cause}", frames, settings)
         rows += r
         fits[cause] = f
-    # adults in treatment: England (ViewIt), and the CDP's own export when given
+    # adults in treatment: England (ViewIt), and the CDP's own export when given; a financial year is labelled by
+    # the year it ends and put over the mid-year inside it
     eng = ndtms_viewit.england()
     tre = ndtms_viewit.in_treatment(eng, drug_groups=("all",))
     england_area = pd.Series({"area_code": geography.ENGLAND_CODE, "area_name": "England", "area_type": "England",
                               "area_role": "england", "area_members": ""})
-    frames = {"england": tre.assign(**england_area, year=tre["period"].str[:4].astype(int) + 1)}
+    frames = {"england": with_population(tre.assign(**england_area, year=tre["period"].str[:4].astype(int) + 1), cdp,
+                                         "england", lag=1)}
     gs = treatment_gap.Settings(viewit=list(cdp.chapter_settings(treatment_gap.NAME).viewit))
     local = treatment_gap.viewit_exports(cdp, gs)
     if not local.empty:
@@ -194,7 +139,8 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame,
         lt = lt.groupby("period", as_index=False).agg(value=("value", "sum"), source=("source", "first"))
         cdp_area = pd.Series({"area_code": cdp.code, "area_name": cdp.name, "area_type": cdp.area_type,
                               "area_role": "cdp", "area_members": cdp.members_text})
-        frames["cdp"] = lt.assign(**cdp_area, year=lt["period"].str[:4].astype(int) + 1)
+        frames["cdp"] = with_population(lt.assign(**cdp_area, year=lt["period"].str[:4].astype(int) + 1), cdp, "cdp",
+                                        lag=1)
     r, f = count_trends("adults in structured treatment (year ending March)", frames, settings)
     rows += r
     fits["treatment"] = f
@@ -203,7 +149,7 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame,
     sdg = gap[(gap["substance"] == treatment_gap.ALCOHOL) & gap["area_role"].isin(["cdp", "england"])
               & gap["pairing"].str.startswith("ONS SDG")]
     treated = sdg[sdg["measure"] == "in treatment"].sort_values("time_period_sortable")
-    frames = {role: d.assign(year=d["time_period"].str[:4].astype(int) + 1)
+    frames = {role: with_population(d.assign(year=d["time_period"].str[:4].astype(int) + 1), cdp, role, lag=1)
               for role, d in treated.groupby("area_role", sort=False)}
     r, f = count_trends("dependent drinkers in alcohol treatment (year ending March)", frames, settings)
     rows += r
@@ -228,9 +174,14 @@ def trends_table(cdp: Partnership, settings: Settings, deaths: pd.DataFrame,
     rows += survey_rows(cdp.chapter_settings(prevalence.NAME).design_factor)
     t = pd.DataFrame(rows)
     t["value_note"] = np.where(t["value"].isna(), "no estimate: " + t["verdict"], "")
-    t["indicator_id"] = "cdp.trends." + t["series"].map(geography.slugify) + "." + t["method"].map(geography.slugify)
-    t["indicator_name"] = t["series"].str[:1].str.upper() + t["series"].str[1:] + ": " + t["measure"]
-    keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "series", "method", "measure", "period_start",
+    t["quantity"] = t["quantity"].fillna("")
+    t["indicator_id"] = ("cdp.trends." + t["series"].map(geography.slugify) + "." + t["method"].map(geography.slugify)
+                         + np.where(t["quantity"] == RATE, ".rate", np.where(t["quantity"] == NUMBER, ".number", "")))
+    t["indicator_name"] = (t["series"].str[:1].str.upper() + t["series"].str[1:] + ": " + t["measure"]
+                           + np.where(t["quantity"] == RATE, " (rate per head)",
+                                      np.where(t["quantity"] == NUMBER, " (numbers)", "")))
+    keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "series", "method", "measure", "quantity",
+            "period_start",
             "period_end", "apc", "value", "lower_ci", "upper_ci", "p_value", "joinpoints", "verdict", "model", "unit",
             "value_note", "source"]
     return tidy.conform(t[keep]), fits
@@ -360,6 +311,7 @@ def substance_rows(settings: Settings) -> tuple[list[dict], dict]:
     rows, fits = [], {}
     for substance in SUBSTANCES:
         d = t[t["substance"] == substance].sort_values("year").assign(**_EW, value=lambda x: x["deaths"])
+        d = with_population_of(d, [population_series.ENGLAND_AND_WALES])
         name = substance.split(" (")[0].lower()
         r, f = count_trends(f"deaths mentioning {name} (England and Wales)", {"national": d}, settings)
         rows += r
@@ -427,12 +379,40 @@ class Trends:
     fits: dict
     #: :func:`substance_deaths`: what the substances figure draws
     substances: pd.DataFrame
+    #: :func:`registration_delays`: the median registration delay of the latest years (the notes)
+    delays: pd.DataFrame
     #: the inputs besides the data files that decide rows of ``trends`` (the partnership's ViewIt exports: its own
     #: series of adults in treatment), for ``run.json``
     trends_decided_by: list[dict]
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.trends, self.deaths, self.standardised, self.alcohol]
+
+
+def recording_shares(deaths: pd.DataFrame, period: str) -> dict | None:
+    """Share of drug-poisoning deaths recorded as drug misuse in a 3-year period, for the CDP and England, from the
+    ``drug_deaths`` table (the CDP's deaths are the sum of its members'): ``cdp_share``, ``england_share`` (0–1),
+    ``cdp_poisoning``, ``cdp_misuse``; None where a count is missing or the CDP has no poisoning death.
+
+    Whether a poisoning death counts as misuse depends on what the coroner records (an illicit drug named, or
+    dependence), so the shares qualify any comparison of misuse rates."""
+    d = deaths[(deaths["sex"] == "Persons") & (deaths["measure"] == "deaths") & (deaths["time_period"] == period)]
+    got = {(r.area_role, r.cause): r.value for r in d[d["area_role"].isin(["cdp", "england"])].itertuples()}
+    need = [(role, cause) for role in ("cdp", "england") for cause in CAUSES]
+    if any(pd.isna(got.get(k, np.nan)) for k in need) or not got[("cdp", CAUSES[1])]:
+        return None
+    return {"cdp_share": got[("cdp", CAUSES[0])] / got[("cdp", CAUSES[1])],
+            "england_share": got[("england", CAUSES[0])] / got[("england", CAUSES[1])],
+            "cdp_poisoning": got[("cdp", CAUSES[1])], "cdp_misuse": got[("cdp", CAUSES[0])]}
+
+
+def registration_delays(deaths: pd.DataFrame, years: int = 4) -> pd.DataFrame:
+    """The median registration delay (days) of drug-misuse deaths in England for the latest ``years`` registration
+    years of the deaths series (ONS Table 10), oldest first: ``year, median_delay_days, source``."""
+    last = _annual_series(deaths, CAUSES[0], "england")["year"].max()
+    d = ons_drug_deaths_national.registration_delay()
+    d = d[(d["cause"] == CAUSES[0]) & (d["country"] == "England") & d["year"].between(last - years + 1, last)]
+    return d.sort_values("year")[["year", "median_delay_days", "source"]].reset_index(drop=True)
 
 
 def build(cdp: Partnership, settings: Settings | None = None) -> Trends:
@@ -443,6 +423,7 @@ def build(cdp: Partnership, settings: Settings | None = None) -> Trends:
     trends, fits = trends_table(cdp, settings, deaths, alcohol)
     return Trends(cdp=cdp, settings=settings, deaths=deaths, trends=trends, standardised=standardised_table(cdp, deaths),
                   alcohol=alcohol, fits=fits, substances=substance_deaths(settings),
+                  delays=registration_delays(deaths),
                   trends_decided_by=provenance.settings_files(
                       cdp.chapter_settings(treatment_gap.NAME), "viewit",
                       decides="the partnership's series of adults in treatment (its trend rows)"))

@@ -11,11 +11,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ... import stats
 from ...output import figures
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
-from .compute import _EW, Trends, _annual_series
+from .compute import _EW, RATE, Trends, _annual_series, recording_shares
 from .series import ALCOHOL_MORTALITY, CAUSES, SUBSTANCES
 
 # --- words ------------------------------------------------------------------------------------------------
@@ -26,53 +27,81 @@ def _pct(x: float) -> str:
     return f"{abs(x):.0f}%" if abs(x) >= 10 else f"{abs(x):.1f}%"
 
 
-def trend_sentence(row: pd.Series, what: str, where: str, versus: pd.Series | None = None) -> str:
-    """One plain-English sentence from a trend row (and its comparison with England)."""
-    span = f"from {row['period_start']} to {row['period_end']}"
-    if row["verdict"].startswith("too few"):
-        return f"{what} in {where}: {row['verdict']} to test a trend {span}."
+def _change(row) -> str:
+    """'rose by about 4.9% a year (3.8%–6.0%)', 'fell …' or 'showed no significant change (+1.2% a year, −2.0% to
+    +4.5%)' from a row's APC and limits."""
     if row["verdict"] == "no significant change":
-        text = (f"{what} in {where} showed no significant change {span} (average change {row['apc']:+.1f}% a year, "
-                f"{row['lower_ci']:+.1f}% to {row['upper_ci']:+.1f}%)")
+        return (f"showed no significant change ({row['apc']:+.1f}% a year, 95% limits {row['lower_ci']:+.1f}% to "
+                f"{row['upper_ci']:+.1f}%)")
+    rising = row["apc"] > 0
+    lo, hi = (row["lower_ci"], row["upper_ci"]) if rising else (row["upper_ci"], row["lower_ci"])
+    return f"{'rose' if rising else 'fell'} by about {_pct(row['apc'])} a year (95% limits {_pct(lo)}–{_pct(hi)})"
+
+
+def _how(row) -> str:
+    """How a 'latest trend' row's years were chosen, in a few words."""
+    if str(row["model"]).startswith("latest joinpoint segment"):
+        return f"the latest joinpoint segment; joinpoint in {str(row['joinpoints']).split('; ')[-1]}"
+    return f"no joinpoint found, so the latest {int(row['period_end']) - int(row['period_start']) + 1} years"
+
+
+def trend_sentence(row: pd.Series, what: str, where: str, versus: pd.Series | None = None) -> str:
+    """One plain-English sentence from a 'latest trend' row of ``trends`` (and the 'compared with England' row:
+    the difference of the two trends over the latest years held by both): the years, how they were chosen, the
+    quantity (rate per head or numbers) and the limits."""
+    per = " per head of population" if row["quantity"] == "rate per head of population" else " (numbers)"
+    span = f"{row['period_start']} to {row['period_end']}"
+    if row["verdict"].startswith("too few"):
+        text = (f"{what}{per} in {where}, {span} ({_how(row)}): {row['verdict']} to state a percentage change (at "
+                f"least {stats.MIN_EVENTS} needed)")
     else:
-        verb = "rose" if row["apc"] > 0 else "fell"
-        text = (f"{what} in {where} {verb} by about {_pct(row['apc'])} a year "
-                f"({_pct(row['lower_ci']) if row['apc'] > 0 else _pct(row['upper_ci'])}–"
-                f"{_pct(row['upper_ci']) if row['apc'] > 0 else _pct(row['lower_ci'])}) {span}")
-    if row["joinpoints"]:
-        text += f", with a change of trend in {row['joinpoints'].replace('; ', ' and ')}"
-    if versus is not None and not versus["verdict"].startswith("too few"):
-        text += {"not significantly different": "; not significantly different from England's trend",
-                 }.get(versus["verdict"], "; " + ("faster than England's (or falling more slowly)"
-                                                   if versus["verdict"].startswith("faster")
-                                                   else "slower than England's (or falling faster)"))
+        text = f"{what}{per} in {where} {_change(row)} from {span} ({_how(row)})"
+    if versus is not None:
+        vspan = f"{versus['period_start']} to {versus['period_end']}"
+        n = int(versus["period_end"]) - int(versus["period_start"]) + 1
+        if versus["verdict"].startswith("too few"):
+            text += f". Not compared with England over the latest {n} years ({vspan}): {versus['verdict']}"
+        else:
+            words = {"not significantly different": "not significantly different from England's",
+                     }.get(versus["verdict"], "faster than England's (or falling more slowly)"
+                           if versus["verdict"].startswith("faster") else "slower than England's (or falling faster)")
+            text += (f". Against England over the latest {n} years held by both ({vspan}, each series fitted on its "
+                     f"own): {words} (difference {versus['apc']:+.1f}% a year, 95% limits {versus['lower_ci']:+.1f}% "
+                     f"to {versus['upper_ci']:+.1f}%)")
     return text + "."
 
 
+def _headline_rows(t: pd.DataFrame, series: str, role: str):
+    """The 'latest trend' row of a series for an area role and its comparison with England (or Nones)."""
+    s = t[(t["series"] == series) & (t["area_role"] == role)]
+    head = s[s["method"] == "latest trend"]
+    if head.empty:
+        return None, None
+    vs = s[s["method"] == "compared with England"]
+    return head.iloc[0], (vs.iloc[0] if len(vs) else None)
+
+
+#: The series whose direction of travel the key findings state, and the words that name each.
+HEADLINE_SERIES = {f"deaths related to {CAUSES[0]}": "Registered drug-misuse deaths",
+                   f"deaths related to {CAUSES[1]}": "Registered drug-poisoning deaths",
+                   "adults in structured treatment (year ending March)": "Adults in structured treatment",
+                   "dependent drinkers in alcohol treatment (year ending March)": "Dependent drinkers in alcohol treatment"}
+
+
 def summary_text(tr: Trends) -> str:
-    """Key findings as Markdown, every number read from the trends table."""
+    """Key findings as Markdown, every number read from the trends table ('latest trend' and 'compared with
+    England' rows)."""
     t = tr.trends
     lines = []
-    for series, what in ((f"deaths related to {CAUSES[0]}", "Registered drug-misuse deaths"),
-                         (f"deaths related to {CAUSES[1]}", "Registered drug-poisoning deaths"),
-                         ("adults in structured treatment (year ending March)", "Adults in structured treatment")):
-        s = t[t["series"] == series]
+    for series, what in HEADLINE_SERIES.items():
         for role, where in (("cdp", md(tr.cdp.name)), ("england", "England")):
-            jp = s[(s["area_role"] == role) & (s["method"] == "joinpoint")]
-            if jp.empty:
-                continue
-            vs = s[(s["area_role"] == role) & (s["method"] == "compared with England")]
-            lines.append("- " + trend_sentence(jp.iloc[0], what, where, vs.iloc[0] if len(vs) else None))
-    sentence = standardised_sentence(tr)
-    if sentence:
-        lines.append(sentence)
-    s = t[t["series"] == "dependent drinkers in alcohol treatment (year ending March)"]
-    for role, where in (("cdp", md(tr.cdp.name)), ("england", "England")):
-        jp = s[(s["area_role"] == role) & (s["method"] == "joinpoint")]
-        vs = s[(s["area_role"] == role) & (s["method"] == "compared with England")]
-        if len(jp):
-            lines.append("- " + trend_sentence(jp.iloc[0], "Dependent drinkers in alcohol treatment", where,
-                                               vs.iloc[0] if len(vs) else None))
+            head, vs = _headline_rows(t, series, role)
+            if head is not None:
+                lines.append("- " + trend_sentence(head, what, where, vs))
+        if series == f"deaths related to {CAUSES[1]}":
+            sentence = standardised_sentence(tr)
+            if sentence:
+                lines.append(sentence)
     met = t[(t["method"] == "Fingertips recent trend") & t["series"].str.startswith("alcohol met need")]
     for r in met.itertuples():
         lines.append(f"- Alcohol met need in {md(r.area_name)}, {r.period_start} to {r.period_end} (Fingertips "
@@ -84,7 +113,7 @@ def summary_text(tr: Trends) -> str:
     lines.append("")
     lines.append("**National context (England and Wales)**")
     lines.append("")
-    nat = t[(t["area_role"] == "national") & (t["method"] == "joinpoint")]
+    nat = t[(t["area_role"] == "national") & (t["method"] == "latest trend")]
     for r in nat.itertuples():
         what = r.series.replace(" (England and Wales)", "").replace("deaths mentioning", "Deaths mentioning")
         lines.append("- " + trend_sentence(pd.Series(r._asdict()), what, "England and Wales"))
@@ -102,10 +131,10 @@ def alcohol_mortality_sentence(tr: Trends) -> str:
         return ""
     latest = a.loc[a["time_period_sortable"].idxmax(), "time_period"]
     cdp = a[(a["area_role"] == "cdp") & (a["time_period"] == latest)]
-    latest = latest.replace(" - ", "-")
     eng = a[(a["area_role"] == "england") & (a["time_period"] == latest)]
+    latest = latest.replace(" - ", "-")
     if cdp.empty or eng.empty or pd.isna(cdp["value"].iloc[0]):
-        note = cdp["value_note"].iloc[0] if len(cdp) else "no published rate"
+        note = (cdp["value_note"].iloc[0] if len(cdp) else "") or "no published rate for this period in the data"
         return f"- Alcohol-specific mortality in {md(tr.cdp.name)}, {latest}: {note}."
     c, e = cdp.iloc[0], eng.iloc[0]
     words = {"Better": "significantly lower than", "Worse": "significantly higher than",
@@ -115,18 +144,58 @@ def alcohol_mortality_sentence(tr: Trends) -> str:
             "latest period in the data; no trend test (overlapping periods).")
 
 
+def _selection(tr: Trends) -> str:
+    return {"wbic": "weighted BIC (the default of the NCI Joinpoint program, version 5)",
+            "bic": "BIC (set in the params file; the Joinpoint program's default is the weighted BIC)"}[
+        tr.settings.joinpoint_selection]
+
+
+def population_note(tr: Trends) -> str:
+    """How counts become rates: the offset, the populations' sources and years, read from the trends table."""
+    rate = tr.trends[(tr.trends["quantity"] == RATE) & (tr.trends["method"] == "poisson regression")
+                     & tr.trends["area_role"].isin(["cdp", "england"])]
+    first = rate["period_start"].astype(int).min() if len(rate) else None
+    held = f" (from {first}, the first year whose population is in the data)" if first else ""
+    return ("- Death and treatment trends are tested as **rates per head of population** (a Poisson model of the "
+            "annual numbers with the log of each year's residents, all ages, as an offset) wherever every year's "
+            f"population is held{held}: ONS's MYEB3 back-series, then the yearly mid-year estimates (those since the "
+            "latest census are based on it and the earlier ones are not rebased, so a small step remains at the "
+            "census year). Earlier years are tested only as numbers; the trend in numbers of every series is kept in "
+            "the CSV (quantity 'number') and drawn as bars. A financial year is put over the mid-year inside it.")
+
+
+def registration_note(tr: Trends) -> str:
+    """Deaths are counted by year of registration: the median delay from death to registration in England for the
+    latest years of the deaths series, read from ONS Table 10."""
+    d = tr.delays
+    if d.empty:
+        return "- Deaths are counted by year of **registration**, which can be months or years after the death (inquests)."
+    days = ", ".join(f"{r.median_delay_days:.0f} days in {r.year}" for r in d.itertuples())
+    return ("- Deaths are counted by the year they were **registered**, after the coroner's inquest, not the year they "
+            f"happened. For drug-misuse deaths in England the median time from death to registration was {days} "
+            "(ONS, Table 10): each year's registrations include many deaths of earlier years, and a longer delay "
+            "moves deaths into later registration years, so a change in registrations over these years can partly "
+            "reflect when inquests were held rather than when deaths happened.")
+
+
 def notes_text(tr: Trends) -> str:
     """Methods and caveats as Markdown."""
     lines = [
-        "- Death and treatment trends are in **numbers**, not rates: ONS population estimates for most of these "
-        "years are not in the data, so no population offset is used. Population growth adds a little to a rising "
-        "trend in numbers.",
-        "- Deaths are counted by year of **registration**, which can be months or years after the death (inquests).",
+        population_note(tr),
+        registration_note(tr),
+        "- **Direction of travel** (the key findings): the latest joinpoint segment, or where no joinpoint is found "
+        f"the latest {tr.settings.comparison_years} years (Poisson trend); the years are named in each sentence. A "
+        f"series or segment with fewer than {stats.MIN_EVENTS} events in its years gets no percentage ('too few "
+        "events').",
+        f"- **Against England**: each area's trend over the latest {tr.settings.comparison_years} years held by both "
+        "is set against England's over the same years, each fitted separately with its own dispersion (Poisson, or "
+        "quasi-Poisson where its own counts are overdispersed); the difference of the two slopes is tested at 5% "
+        "(`comparison_years` in the params file).",
         "- The average annual percentage change (AAPC) summarises the whole series; where joinpoints were found, "
         "each segment's own annual percentage change is in the CSV table (method 'joinpoint segment').",
-        "- Joinpoints are chosen by BIC among 0 to "
-        f"{tr.settings.max_joinpoints} with at least {tr.settings.min_points} years in each segment; every test is at "
-        "5%. No test is run on fewer than 5 years or 50 events ('too few events'); see docs/methods.md §9.",
+        f"- Joinpoints are chosen by the {_selection(tr)} among 0 to {tr.settings.max_joinpoints} with at least "
+        f"{tr.settings.min_points} years in each segment; every test is at 5%. No test is run on fewer than "
+        f"{stats.MIN_POINTS} years or {stats.MIN_EVENTS} events ('too few events'); see docs/methods.md §9.",
         "- The Fingertips recent-trend marker uses the last five annual points of a proportion (chi-square test "
         "for trend at 99.8%, with the logit leave-one-out check). For the Crime Survey it uses the latest five "
         "consecutive survey years and each year's effective sample (respondents ÷ design factor²), because the "
@@ -174,7 +243,8 @@ def deaths_figure(tr: Trends) -> FigureOutput:
             ax.fill_between(f.index, f["lower_ci"], f["upper_ci"], color="#0b0c0c", alpha=0.15, linewidth=0,
                             label="95% limits of the fit")
             ax.plot(f.index, f["fitted"], color="#0b0c0c", linewidth=2,
-                    linestyle=figures.ENGLAND_LINESTYLE if role == "england" else "-", label="Joinpoint fit")
+                    linestyle=figures.ENGLAND_LINESTYLE if role == "england" else "-",
+                    label="Joinpoint fit of the rate (as deaths)")
             for j in jp["joinpoints"]:
                 ax.axvline(j, color="#0b0c0c", linestyle=":", linewidth=1)
                 ax.annotate(f"joinpoint {j}", (j, ax.get_ylim()[1] * 0.95), fontsize=8, ha="right", rotation=90,
@@ -185,7 +255,9 @@ def deaths_figure(tr: Trends) -> FigureOutput:
     axes[0].set_ylabel("Deaths related to drug misuse (number)")
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle(f"Deaths related to drug misuse registered each year: {tr.cdp.name} and England")
-    figures.source_line(fig, f"Source: {figures.dataset_title('ons_drug_deaths')}. Dotted lines: joinpoints.")
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_drug_deaths')}; populations: ONS mid-year estimates. "
+                             "The fit is of deaths per head of population, over the years whose population is held. "
+                             "Dotted lines: joinpoints.")
     return FigureOutput("trends_drug_deaths", fig, data=pd.concat(data, ignore_index=True) if data else None)
 
 
@@ -296,13 +368,17 @@ def trends_output(tr: Trends) -> TableOutput:
         return f"{r.apc:+.1f}{lim}"
 
     view = pd.DataFrame({"Series": t["series"], "Area": t["area_name"], "Method": t["method"],
+                         "Of": t["quantity"].replace({"": "–"}),
                          "Years": t["period_start"] + "–" + t["period_end"],
                          "Change a year (95% limits)": [fmt(r) for r in t.itertuples()],
-                         "Joinpoints": t["joinpoints"], "Result": t["verdict"]}).set_index(["Series", "Area", "Method"])
+                         "Joinpoints": t["joinpoints"], "Result": t["verdict"],
+                         "How": t["model"]}).set_index(["Series", "Area", "Method", "Of"])
     return TableOutput("trends", tr.trends, view=view,
-                       caption="Trend tests: annual percentage change (numbers of deaths or adults), joinpoint average "
-                               "annual percentage change, the comparison with England, and the Fingertips marker "
-                               "(met need, percentage points a year). Segments are in the CSV",
+                       caption="Trend tests of rates per head of population and of numbers: annual percentage change, "
+                               "joinpoint average annual percentage change, the change over the latest years, the "
+                               "direction of travel ('latest trend': the latest joinpoint segment, or the latest years "
+                               "where there is no joinpoint), the comparison with England over the same latest years, "
+                               "and the Fingertips marker (percentage points a year). Segments are in the CSV",
                        decided_by=tr.trends_decided_by)
 
 
@@ -380,21 +456,19 @@ def standardised_sentence(tr: Trends) -> str:
 
 def recording_caveat(tr: Trends, misuse: pd.Series) -> str:
     """Words that qualify a drug-misuse ratio below England's: the share of the CDP's drug-poisoning deaths recorded
-    as misuse against England's share for the same period, and the poisoning ratio ('' if a count is missing).
+    as misuse against England's share for the same period (:func:`.compute.recording_shares`), and the poisoning
+    ratio ('' if a count is missing).
 
     Whether a poisoning death counts as misuse depends on what the coroner records (an illicit drug named, or
     dependence), so a low misuse rate can be partly recording practice."""
     t = tr.standardised
     pois = t[(t["area_role"] == "cdp") & (t["cause"] == CAUSES[1]) & (t["measure"] == "indirectly standardised ratio")
              & (t["time_period"] == misuse["time_period"])]
-    d = tr.deaths
-    eng = d[(d["area_role"] == "england") & (d["sex"] == "Persons") & (d["measure"] == "deaths")
-            & (d["time_period"] == misuse["time_period"])].set_index("cause")["value"]
-    if pois.empty or not {CAUSES[0], CAUSES[1]} <= set(eng.index) or not pois["count"].iloc[0]:
+    shares = recording_shares(tr.deaths, misuse["time_period"])
+    if pois.empty or shares is None:
         return ""
     p = pois.iloc[0]
-    share, eng_share = misuse["count"] / p["count"], eng[CAUSES[0]] / eng[CAUSES[1]]
-    return (f"; but {share:.0%} of its {p['count']:,.0f} drug-poisoning deaths were recorded as drug misuse, against "
-            f"{eng_share:.0%} in England, and whether a death counts as misuse depends on what the coroner records, so "
-            f"part of the difference may be recording practice (all drug poisoning: ratio {p['value']:.2f}, "
-            f"{p['lower_ci']:.2f}–{p['upper_ci']:.2f})")
+    return (f"; but {shares['cdp_share']:.0%} of its {shares['cdp_poisoning']:,.0f} drug-poisoning deaths were recorded "
+            f"as drug misuse, against {shares['england_share']:.0%} in England, and whether a death counts as misuse "
+            "depends on what the coroner records, so part of the difference may be recording practice (all drug "
+            f"poisoning: ratio {p['value']:.2f}, {p['lower_ci']:.2f}–{p['upper_ci']:.2f})")
