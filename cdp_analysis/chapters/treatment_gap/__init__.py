@@ -24,14 +24,21 @@ apportioned by adult population (the same met need as the county), said in ``geo
 
 from ...output.index import KeyFigure
 from ..registry import Chapter
+from .capacity import M_AT, M_EXTRA, M_GROWTH, M_NEED, M_NOW, PLANNED, capacity_table
+from .capacity import MEASURES as CAPACITY_MEASURES
 from .compute import (
+    EDITION_UNKNOWN,
     MEASURES,
+    PRE_REVISION,
+    REVISED,
     SUBSTANCES,
     alcohol_all_areas,
     build,
     fingertips_rows,
+    funnel_data,
     gap_table,
     met_need_of_all_areas,
+    verdict,
     viewit_exports,
 )
 from .present import (
@@ -44,12 +51,14 @@ from .present import (
     trend_figure,
     unmet_figure,
 )
-from .settings import ALCOHOL, NAME, OCU, Settings
+from .settings import ALCOHOL, NAME, NON_OPIATES, OCU, Settings
 
 __all__ = [
-    "ALCOHOL", "CHAPTER", "MEASURES", "NAME", "OCU", "SUBSTANCES", "Settings", "alcohol_all_areas",
-    "build", "capacity_figure", "capacity_output", "fingertips_rows", "funnel_figure", "gap_output", "gap_table",
-    "met_need_of_all_areas", "notes_text", "summary_text", "trend_figure", "unmet_figure", "viewit_exports",
+    "ALCOHOL", "CAPACITY_MEASURES", "CHAPTER", "EDITION_UNKNOWN", "MEASURES", "M_AT", "M_EXTRA", "M_GROWTH", "M_NEED",
+    "M_NOW", "NAME", "NON_OPIATES", "OCU", "PLANNED", "PRE_REVISION", "REVISED", "SUBSTANCES", "Settings",
+    "alcohol_all_areas", "build", "capacity_figure", "capacity_output", "capacity_table", "fingertips_rows",
+    "funnel_data", "funnel_figure", "gap_output", "gap_table", "met_need_of_all_areas", "notes_text", "summary_text",
+    "trend_figure", "unmet_figure", "verdict", "viewit_exports",
 ]
 
 CHAPTER = Chapter(
