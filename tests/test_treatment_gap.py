@@ -434,6 +434,20 @@ def test_a_viewit_export_of_another_area_is_refused(tmp_path):
     assert "area 'Barnet' is not a member of Nottinghamshire" in msg and "row 2, column 'Area'" in msg
 
 
+def test_an_unknown_target_benchmark_names_file_key_and_the_choices(tmp_path):
+    from cdp_analysis.areas import params
+
+    path = tmp_path / "case.yaml"
+    path.write_text("name: Case\nmembers: [E10000024]\ntreatment_gap:\n  target_benchmark: england-or-better\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        params.load_cdp_file(path, partnerships.defaults())
+    msg = exc.value.message
+    assert msg.startswith(f"{path}: key 'target_benchmark' (in section 'treatment_gap'): input should be "
+                          "'england-unless-met', 'england' or 'comparators-upper-quartile' (got 'england-or-better')")
+    assert "-> 'target_benchmark' should be the capacity planner's target" in msg
+
+
 def test_a_missing_export_file_names_the_parameter():
     with pytest.raises(InputError) as exc:
         tg.Settings(fingertips=["downloads/93532.csv"]).check_data(where="parameter")

@@ -1,8 +1,10 @@
 """Compute of the treatment-gap chapter: the published data → the chapter's tidy tables and numbers.
 
-Loading through :mod:`cdp_analysis.data`, pairing numbers in treatment with estimates of need, the reporting
-areas' rows (members, CDP, region, England, comparators), met and unmet need with limits, the capacity
-planner, :func:`build` and its result :class:`TreatmentGap`, and the selections the figures plot. The rule of
+Loading through :mod:`cdp_analysis.data`, pairing numbers in treatment with estimates of need (with the edition
+of OHID's opiate/crack estimates behind each Fingertips row), the reporting areas' rows (members, CDP, region,
+England, comparators), met and unmet need with limits, the one comparison with England (:func:`verdict`), the
+funnel of every area, :func:`build` and its result :class:`TreatmentGap`, and the selections the figures plot.
+The capacity planner is :mod:`.capacity`. The rule of
 this module: no figures, no sentences, no captions, no HTML; presentation (:mod:`.present`) reads from here,
 never the reverse. What the chapter shows and how: the package's docstring.
 """
