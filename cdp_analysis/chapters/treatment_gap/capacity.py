@@ -180,9 +180,12 @@ def _clip_note(r: pd.Series) -> str:
     return ""
 
 
-def _not_planned(now_area: dict, substance: str, period: str, why: str, source: str) -> dict:
-    return dict(now_area, substance=substance, age_group=AGES.get(substance, ""), time_period=period, measure=M_EXTRA,
-                unit="persons", value=np.nan, value_note=why, target_kind="", source=source)
+def _not_planned(now_area: dict, substance: str, period: str, why: str) -> dict:
+    """A row without a figure (``status`` 'not supplied', as the schema names it), ``value_note`` saying why and
+    what would give one; no source, since no file holds it."""
+    return dict(now_area, substance=substance, age_group=AGES.get(substance, "18+"), time_period=period,
+                measure=M_EXTRA, unit="persons", value=np.nan, value_note=why, target_kind="", status="not supplied",
+                source="")
 
 
 def capacity_table(cdp: Partnership, settings: Settings, gap: pd.DataFrame) -> pd.DataFrame:
@@ -200,12 +203,12 @@ def capacity_table(cdp: Partnership, settings: Settings, gap: pd.DataFrame) -> p
         now = latest(gap, substance) if substance != NON_OPIATES else None
         if substance == NON_OPIATES:
             rows.append(_not_planned(area, substance, base, "no published estimate of need for non-opiate drug use "
-                                     "(OHID publishes none): no target can be set, and none is invented", ""))
+                                     "(OHID publishes none): no target can be set, and none is invented"))
             continue
         if now is None:
             rows.append(_not_planned(area, substance, base, f"no estimate of need for {substance} is held for "
                                      f"{cdp.name} with its number in treatment of the same year: add its Fingertips "
-                                     f"export or NDTMS ViewIt export under '{NAME}' in the params file", ""))
+                                     f"export or NDTMS ViewIt export under '{NAME}' in the params file"))
             continue
         need = cdp_rows[(cdp_rows["substance"] == substance) & (cdp_rows["measure"] == "estimated need")
                         & (cdp_rows["time_period"] == now["time_period"])].iloc[0]
@@ -250,6 +253,7 @@ def capacity_table(cdp: Partnership, settings: Settings, gap: pd.DataFrame) -> p
                                                       p["status"].replace("places", "people"), t["note"]) if x)),
             ]
     out = pd.DataFrame(rows)
+    out["status"] = out["status"].fillna("computed") if "status" in out.columns else "computed"
     for col in ("target_met_need", "target_year", "growth_years"):
         if col not in out.columns:
             out[col] = np.nan

@@ -18,15 +18,11 @@ from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .capacity import M_AT, M_EXTRA, M_GROWTH, M_NEED, M_NOW, PLANNED, latest
+from .capacity_words import capacity_text, financial_year, round_count
 from .compute import SUBSTANCES, TreatmentGap, alcohol_trend
 from .settings import ALCOHOL, NAME, NON_OPIATES, OCU
 
 # --- key findings and notes -------------------------------------------------------------------------------
-
-
-def _round(x: float) -> str:
-    step = 100 if x >= 10_000 else 10 if x >= 100 else 1
-    return f"{round(x / step) * step:,.0f}"
 
 
 def _in_words(share: float) -> str:
@@ -75,91 +71,6 @@ def summary_text(g: TreatmentGap) -> str:
     return "\n".join(lines)
 
 
-def _fy(end_year: float) -> str:
-    """A financial year from the year it ends: 2030 → '2029/30'."""
-    y = int(end_year)
-    return f"{y - 1}/{y % 100:02d}"
-
-
-def _range(r: pd.Series, digits: int = 0) -> str:
-    if pd.isna(r["lower_ci"]) or pd.isna(r["upper_ci"]):
-        return "no range: the estimate of need has no published limits"
-    if digits:
-        return f"{r['lower_ci']:.{digits}f}%–{r['upper_ci']:.{digits}f}%"
-    return f"{_round(r['lower_ci'])}–{_round(r['upper_ci'])}"
-
-
-def _need_words(period: str) -> str:
-    """'the mean of the estimates of 2015/16 to 2017/18' for a mean; 'the estimate for 2020/21' otherwise."""
-    if period.endswith("(mean)"):
-        return "the mean of the estimates of " + period.replace(" (mean)", "")
-    return f"the estimate for {period}"
-
-
-def _clipped(r: pd.Series) -> str:
-    """The clause saying which limits were clipped at 0 (from the row's value_note)."""
-    note = r["value_note"]
-    if note.startswith("clipped at 0"):
-        return " (a value clipped at 0: the target is already met at the central estimate and at the lower limit of need)"
-    if note.startswith("lower limit clipped at 0"):
-        return "; the lower limit is clipped at 0: at the lower limit of need the target is already met"
-    return ""
-
-
-def capacity_text(g: TreatmentGap, substance: str) -> list[str]:
-    """The capacity planner in words for one substance group, every number read from ``treatment_capacity``
-    with its year: people in treatment during the year, the need carried forward, the planning target and the
-    other targets (extra people, range, what was clipped at 0, growth)."""
-    c = g.capacity[g.capacity["substance"] == substance]
-    if c.empty:
-        return []
-    if c["value"].isna().all():
-        note = c["value_note"].iloc[0]
-        if substance == OCU:  # missing_text has said what is missing and what would complete it
-            return ["  The capacity planner therefore plans nothing for opiates and/or crack."]
-        return [f"- {substance.capitalize()}: the capacity planner plans nothing: {note}."]
-    now, need = c[c["measure"] == M_NOW].iloc[0], c[c["measure"] == M_NEED].iloc[0]
-    year = now["time_period"]
-    who = "dependent drinkers" if substance == ALCOHOL else "opiate and/or crack cocaine users"
-    lines = [f"  Capacity planner ({substance}; people in treatment during the year, not a caseload): "
-             f"{now['value']:,.0f} adults were in treatment during {year}. The estimate of need ({_need_words(need['need_period'])}) "
-             f"is carried forward by the change in residents aged {need['age_group']} from {need['need_carried_from']} "
-             f"to {need['need_carried_to']} ({need['population_change']:+.1f}%), to about {_round(need['value'])} "
-             f"{who} ({_range(need)}), and held there to {_fy(need['target_year'])}."]
-    extra = c[c["measure"] == M_EXTRA].sort_values("planning_target", ascending=False)
-    for _, r in extra.iterrows():
-        growth = c[(c["measure"] == M_GROWTH) & (c["target_kind"] == r["target_kind"])].iloc[0]
-        england_note = ("; " + r["value_note"].split("; ")[-1]) if "is not held" in r["value_note"] else ""
-        target = f"{r['target_name']}, {r['target_met_need']:.1f}%"
-        if r["planning_target"] == "yes":
-            head = f"The target is {target} ({r['target_basis']}{england_note}). "
-            it = "It is"
-        else:
-            head = f"Against {target}{england_note}, "
-            it = "it is"
-        still, because = "", ""
-        if r["value"] > 0 and r["met_need"] >= r["target_met_need"]:  # met in the year, not on need carried forward
-            head += f"which met need in {year} ({r['met_need']:.1f}%) already reached, "
-            still = "still "
-            because = (f", because need carried forward to {need['need_carried_to']} is {need['population_change']:.1f}% "
-                       f"above its {need['need_carried_from']} level")
-        if r["value"] == 0:
-            upper = (f"; up to about {_round(r['upper_ci'])} if need is at the upper limit of its estimate"
-                     if pd.notna(r["upper_ci"]) and r["upper_ci"] > 0 else "")
-            lines.append(f"  {head}{it} already met: no extra people in treatment are needed by "
-                         f"{_fy(r['target_year'])} at the central estimate{_clipped(r)}{upper}.")
-            continue
-        spread = (f" ({growth['lower_ci']:.1f}%–{growth['upper_ci']:.1f}%)" if pd.notna(growth["lower_ci"])
-                  and pd.notna(growth["upper_ci"]) else "")
-        pace = (f", numbers growing by about {growth['value']:.1f}% a year{spread} over the {growth['growth_years']:.0f} "
-                f"years from {year}, the latest year with numbers in treatment held" if pd.notna(growth["value"])
-                else f" ({growth['value_note']})")
-        reach = "Reaching it" if r["planning_target"] == "yes" else "reaching it"
-        lines.append(f"  {head}{reach} by {_fy(r['target_year'])} {still}needs about **{_round(r['value'])}** more "
-                     f"people in treatment during the year than in {year} ({_range(r)}{_clipped(r)}){because}{pace}.")
-    return lines
-
-
 #: The verdict of :func:`.compute.verdict` in words (met need; higher is better).
 _VERDICT_WORDS = {"Better": "higher than England's met need of {y} (its 95% limits lie above it)",
                   "Worse": "lower than England's met need of {y} (its 95% limits lie below it)",
@@ -198,7 +109,7 @@ def missing_text(g: TreatmentGap, substance: str) -> str:
     parts = [f"- {substance.capitalize()}: the unmet need of {md(g.cdp.name)} cannot be shown from the data held."]
     if len(treated):
         last = treated.iloc[-1]
-        parts.append(f"Adults in treatment are known ({_round(last['value'])} in {last['time_period']}, NDTMS) but no "
+        parts.append(f"Adults in treatment are known ({round_count(last['value'])} in {last['time_period']}, NDTMS) but no "
                      "OHID estimate of need for the area is held.")
     if len(held):
         h = held.iloc[0]
@@ -260,7 +171,8 @@ def notes_text(g: TreatmentGap) -> str:
 def _funnel_note(g: TreatmentGap) -> str:
     f = g.funnel_summary
     return (f"- **Funnel plot** ({f['year']}): met need of every area against its estimated need. The estimate is "
-            "modelled, not counted, so the limits are widened for overdispersion (Spiegelhalter 2005): the areas' "
+            "modelled, not counted, so the limits are widened for overdispersion (Spiegelhalter's method for "
+            "funnel plots): the areas' "
             f"z-scores on the arcsine scale, winsorised at 10%/90%, give a dispersion ratio φ = {f['phi']:.1f} (1 would "
             f"be binomial variation alone) and a between-area variance τ² = {f['tau2']:.5f}, added to each area's own. "
             f"Without the widening {f['outside_998_unadjusted']} of {f['areas']} areas lie outside the 99.8% limits; "
@@ -385,8 +297,8 @@ def funnel_figure(g: TreatmentGap) -> FigureOutput:
     ax.set_ylabel("In treatment (met need, %)")
     ax.set_title(f"Met need for alcohol treatment against estimated need, every area, {year}")
     ax.legend(fontsize=7, loc="upper right")
-    figures.source_line(fig, f"Source: ONS SDG 3.5.1. Limits widened for overdispersion (Spiegelhalter 2005; "
-                             f"φ = {f['phi']:.1f}): the estimate of need is modelled. Markers: the table's comparison "
+    figures.source_line(fig, f"Source: ONS SDG 3.5.1. Limits widened for overdispersion (φ = {f['phi']:.1f}; "
+                             f"{lim['method'].iloc[0]}): the estimate of need is modelled. Markers: the table's comparison "
                              f"with England's {year} met need by each area's own 95% limits; it differs from the "
                              f"funnel position for {f['differ']} of {f['compared']} areas (see the notes).", bottom=0.1,
                         wrap=True)
@@ -424,7 +336,7 @@ def capacity_figure(g: TreatmentGap) -> FigureOutput:
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel("Adults in treatment during the year (persons)\nbar: range from the limits of the estimate of need")
     first = c.iloc[0] if len(c) else None
-    ax.set_title(f"People in treatment during {first['time_period']} and needed by\n{_fy(first['target_year'])}, "
+    ax.set_title(f"People in treatment during {first['time_period']} and needed by\n{financial_year(first['target_year'])}, "
                  f"{g.cdp.name}" if first is not None and pd.notna(first["target_year"])
                  else f"No capacity estimate can be made for {g.cdp.name} from the data held")
     figures.source_line(fig, "Source: the treatment_gap table (NDTMS; OHID estimates of need carried forward by ONS "
@@ -454,7 +366,9 @@ def gap_output(g: TreatmentGap) -> TableOutput:
         view = view.sort_values(["Substance", "_r", "Area"]).drop(columns="_r").set_index(["Substance", "Area"])
     return TableOutput("treatment_gap", t, view=view,
                        caption="Unmet need for treatment, latest year held for each area: adults in treatment, the "
-                               "estimated number in need and the share not in treatment. Every year is in the CSV")
+                               "estimated number in need and the share not in treatment; compared with England by the "
+                               "area's 95% limits against England's value of the same year (the funnel plot marks "
+                               "areas by the same rule). Every year is in the CSV")
 
 
 def capacity_output(g: TreatmentGap) -> TableOutput:
@@ -492,7 +406,7 @@ def capacity_output(g: TreatmentGap) -> TableOutput:
         {"Capacity planner": ["no substance has both a number in treatment and an estimate of need for this CDP"]})
     first = c[c["target_year"].notna()].iloc[0] if c["target_year"].notna().any() else None
     what = (f"extra people in treatment during the year (not a caseload) to reach each target by "
-            f"{_fy(first['target_year'])}, from {first['time_period']}, the latest year held"
+            f"{financial_year(first['target_year'])}, from {first['time_period']}, the latest year held"
             if first is not None else "no target could be applied")
     return TableOutput("treatment_capacity", c, view=view,
                        caption=f"Capacity planner: {what}. Targets are met need of the same year; ranges come from "
