@@ -334,9 +334,9 @@ def capacity_figure(g: TreatmentGap) -> FigureOutput:
             ax.errorbar(v, yi, xerr=[[v - lo], [hi - v]], fmt="none", ecolor="#0b0c0c", capsize=3, linewidth=1)
     ax.set_yticks(y, [b[0] for b in bars], fontsize=8)
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel("Adults in treatment during the year (persons)\nbar: range from the limits of the estimate of need")
+    ax.set_xlabel("Adults in treatment during the year (persons; bar: range from the limits of need)")
     first = c.iloc[0] if len(c) else None
-    ax.set_title(f"People in treatment during {first['time_period']} and needed by\n{financial_year(first['target_year'])}, "
+    ax.set_title(f"People in treatment, {first['time_period']}, and needed by {financial_year(first['target_year'])}: "
                  f"{g.cdp.name}" if first is not None and pd.notna(first["target_year"])
                  else f"No capacity estimate can be made for {g.cdp.name} from the data held")
     figures.source_line(fig, "Source: the treatment_gap table (NDTMS; OHID estimates of need carried forward by ONS "
