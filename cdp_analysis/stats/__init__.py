@@ -8,7 +8,8 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
 - Primitives: :func:`wilson_limits`, :func:`byars_limits`, :func:`exact_poisson_limits`
 - Indicators: :func:`proportion`, :func:`crude_rate`, :func:`mean`, :func:`dsr`, :func:`isr_ratio`,
   :func:`isr_rate`, :func:`expected_counts`
-- Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance`
+- Comparison: :func:`compare_to_benchmark`, :func:`funnel_limits`, :func:`funnel_significance` (both with
+  ``overdispersion=True`` for proportions), :func:`funnel_overdispersion` (φ and τ², Spiegelhalter 2005)
 - Trend and inequality: :func:`recent_trend`, :func:`sii`; trend models of annual counts: :func:`poisson_trend`,
   :func:`joinpoint`, :func:`compare_trends`, :func:`compare_window` (area against reference over a recent window)
 - Synthetic estimates: :func:`synthetic_estimate`, :func:`calibrate`, :func:`rake` (iterative proportional fitting)
@@ -18,7 +19,7 @@ and ``method``. See ``docs/methods.md`` for every formula and edge rule.
 from . import disclosure
 from .compare import COMPARISON_LEVELS, POLARITIES, compare_to_benchmark, normalise_polarity
 from .esp2013 import ESP2013, ESP2013_BANDS, esp2013
-from .funnel import SIGNIFICANCE_LEVELS, funnel_limits, funnel_significance
+from .funnel import SIGNIFICANCE_LEVELS, funnel_limits, funnel_overdispersion, funnel_significance
 from .inequality import sii
 from .limits import byars_limits, exact_poisson_limits, normalise_confidence, wilson_limits, z_value
 from .need import met_need, places_needed
@@ -35,7 +36,7 @@ __all__ = [
     "proportion", "crude_rate", "mean", "dsr", "isr_ratio", "isr_rate", "expected_counts",
     "ESP2013", "ESP2013_BANDS", "esp2013",
     "compare_to_benchmark", "normalise_polarity", "POLARITIES", "COMPARISON_LEVELS",
-    "funnel_limits", "funnel_significance", "SIGNIFICANCE_LEVELS",
+    "funnel_limits", "funnel_significance", "funnel_overdispersion", "SIGNIFICANCE_LEVELS",
     "recent_trend", "TREND_CRITICAL_VALUE", "TREND_LEVELS", "sii", "synthetic_estimate", "calibrate", "rake",
     "met_need",
     "places_needed",

@@ -42,6 +42,23 @@ rate (crude or directly standardised rate per ``multiplier`` person-years)
     is U_exact(O)/r̄ (lower limit) or L_exact(O)/r̄ (upper limit); the limit is
     multiplier·O / population. Significance compares r̄ with ``L(O)/D`` and ``U(O)/D`` as for ratios.
 
+Overdispersion (``overdispersion=True``, proportions only)
+    When the denominators are themselves estimates (e.g. a modelled number in need) or areas differ for
+    reasons beyond chance, far more areas than 5 % / 0.2 % fall outside the limits above. Following
+    Spiegelhalter (2005, "Funnel plots for comparing institutional performance", *Stat Med* 24:1185–1202)
+    as NHS England's SHMI and NHS-R's FunnelPlotR do, on the variance-stabilising arcsine scale::
+
+        y_i = asin(√(x_i/n_i)),   θ = asin(√p̄),   s_i = 1/(2√n_i),   z_i = (y_i − θ)/s_i
+        z_i winsorised at the ``trim`` and 1 − ``trim`` quantiles (10 % / 90 %; R's default quantile)
+        φ  = (1/N) Σ z_i²                                   (dispersion ratio; N areas)
+        w_i = 1/s_i²
+        τ² = max(0, (Nφ − (N − 1)) / (Σw_i − Σw_i²/Σw_i))   (0 when Nφ < N − 1)
+        limit(n) = multiplier · sin²(θ ± z·√(1/(4n) + τ²)),  the angle kept within [0, π/2]
+
+    τ² is the between-area variance added to each area's own (additive random effects, DerSimonian &
+    Laird). With τ² = 0 these are the arcsine limits without adjustment. φ and τ² are returned in
+    columns ``phi`` and ``tau2``.
+
 Source: PHEindicatormethods ``calculate_funnel_limits`` and ``assign_funnel_significance``
 (UKHSA, v2.x, R/Funnels.R and R/utils.R) and the OHID Fingertips technical guidance on funnel
 plots. ``poisson_funnel`` in the R package solves the exact Poisson limit iteratively; here it is
@@ -65,7 +82,7 @@ from .limits import byars_limits, exact_poisson_limits, z_value
 
 log = logging.getLogger(__name__)
 
-__all__ = ["funnel_limits", "funnel_significance", "SIGNIFICANCE_LEVELS"]
+__all__ = ["funnel_limits", "funnel_significance", "funnel_overdispersion", "SIGNIFICANCE_LEVELS"]
 
 #: Category order of the ``significance`` column (as the R package's factor levels).
 SIGNIFICANCE_LEVELS = [
@@ -79,6 +96,8 @@ SIGNIFICANCE_LEVELS = [
 
 _STATISTICS = ("proportion", "ratio", "rate")
 _N_POINTS = 100
+#: ``method`` of proportion funnels with ``overdispersion=True``.
+OVERDISPERSED_METHOD = "arcsine, overdispersion-adjusted (Spiegelhalter 2005)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,6 +154,41 @@ def _proportion_limit(n, average: float, z: float, side: str) -> np.ndarray:
         root = np.sqrt(p * p * a * a - b * p * c)
     sign = -1.0 if side == "low" else 1.0
     return (p * a + sign * root) / b / n
+
+
+def _dispersion(x: np.ndarray, n: np.ndarray, trim: float) -> tuple[float, float, float]:
+    """(p̄, φ, τ²) of proportions x/n on the arcsine scale (module docstring, *Overdispersion*)."""
+    average = x.sum() / n.sum()
+    theta = np.arcsin(np.sqrt(average))
+    s = 1.0 / (2.0 * np.sqrt(n))
+    z = (np.arcsin(np.sqrt(x / n)) - theta) / s
+    lo, hi = np.quantile(z, [trim, 1.0 - trim])  # numpy's default 'linear' = R's quantile type 7
+    z = np.clip(z, lo, hi)
+    count = len(z)
+    phi = float(np.mean(z**2))
+    w = 1.0 / s**2
+    if count * phi < count - 1:
+        return average, phi, 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = (count * phi - (count - 1)) / (w.sum() - (w**2).sum() / w.sum())
+    return average, phi, float(max(0.0, tau2)) if np.isfinite(tau2) else 0.0
+
+
+def _overdispersed_limit(n, average: float, tau2: float, z: float, side: str) -> np.ndarray:
+    """Overdispersion-adjusted proportion limit (0–1 scale) at denominator n: sin²(θ ∓ z√(1/(4n) + τ²))."""
+    n = np.asarray(n, dtype=float)
+    theta = np.arcsin(np.sqrt(average))
+    sign = -1.0 if side == "low" else 1.0
+    angle = np.clip(theta + sign * z * np.sqrt(1.0 / (4.0 * n) + tau2), 0.0, np.pi / 2)
+    return np.sin(angle) ** 2
+
+
+def _check_overdispersion(overdispersion: bool, statistic: str, trim: float) -> None:
+    if overdispersion and statistic != "proportion":
+        raise ValueError("overdispersion=True is implemented for statistic='proportion' only "
+                         f"(got {statistic!r})")
+    if not 0 <= trim < 0.5:
+        raise ValueError(f"trim must be in [0, 0.5), got {trim!r}")
 
 
 def _ratio_test_limits(obs, confidence: float):
@@ -240,6 +294,8 @@ def funnel_limits(
     ratio_type: str | None = None,
     years_of_data: float | None = None,
     group_by: str | list[str] | None = None,
+    overdispersion: bool = False,
+    trim: float = 0.1,
 ) -> pd.DataFrame:
     """Control limits for drawing a funnel plot (95.0 % and 99.8 %), 100 points per group.
 
@@ -268,6 +324,14 @@ def funnel_limits(
         Number of years the data cover; required for rates (annual population axis).
     group_by : str or list of str, optional
         Separate funnels (own average and axis) for each group.
+    overdispersion : bool
+        Proportions only. False (default): Wilson limits as PHEindicatormethods. True: limits widened
+        for overdispersion on the arcsine scale (Spiegelhalter 2005; module docstring):
+        ``sin²(θ ± z·√(1/(4n) + τ²))`` with θ = asin(√p̄) and the between-area variance
+        τ² = max(0, (Nφ − (N − 1)) / (Σwᵢ − Σwᵢ²/Σwᵢ)), wᵢ = 4nᵢ, φ the mean square of the
+        winsorised z-scores. The unadjusted Wilson limits are kept as ``*_limit_unadjusted``.
+    trim : float
+        With ``overdispersion``: the share winsorised at each end of the z-scores (0.1 = 10 % / 90 %).
 
     Returns
     -------
@@ -278,7 +342,10 @@ def funnel_limits(
         (99.8 %), ``baseline`` (the average on the output scale). Ratios add the expected counts
         at which each observed count sits on each limit (``lower_2s_exp_events`` …) — plot
         those on the x axis; rates add the annual population at each limit
-        (``lower_2s_population_1_year`` …). Also ``statistic`` and ``method`` ("Wilson"/"Poisson").
+        (``lower_2s_population_1_year`` …). Also ``statistic`` and ``method`` ("Wilson"/"Poisson", or
+        :data:`OVERDISPERSED_METHOD`). With ``overdispersion=True`` also ``phi`` (φ), ``tau2`` (τ², on the
+        arcsine scale) and the Wilson limits as ``lower_2s_limit_unadjusted`` … ; ``attrs["overdispersion"]``
+        maps each group's key tuple to ``{"phi": φ, "tau2": τ², "areas": N}``.
 
     Notes
     -----
@@ -294,6 +361,7 @@ def funnel_limits(
     keys = _as_list(group_by)
     _require_columns(df, [numerator, denominator, rate, *keys])
     _check_statistic(statistic, ratio_type, rate_type, multiplier, years_of_data, need_years=True)
+    _check_overdispersion(overdispersion, statistic, trim)
     if statistic in ("proportion", "ratio") and denominator is None:
         raise ValueError(f"denominator is required for statistic='{statistic}'")
     if statistic == "proportion" and multiplier is None:
@@ -307,6 +375,7 @@ def funnel_limits(
 
     z2, z3 = z_value(0.95), z_value(0.998)
     frames = []
+    dispersion: dict[tuple, dict[str, float]] = {}
     for key, pos in _groups(df, keys):
         g_num, g_den = num[pos], dd[pos]
         ok = np.isfinite(g_num) & np.isfinite(g_den)
@@ -340,6 +409,17 @@ def funnel_limits(
                 out[f"upper_{tag}_limit"] = hi
             out["baseline"] = np.full(x.shape, av * multiplier)
             label, method = "proportion", "Wilson"
+            if overdispersion:
+                _, phi, tau2 = _dispersion(g_num[ok], g_den[ok], trim)
+                dispersion[tuple(key)] = {"phi": phi, "tau2": tau2, "areas": int(ok.sum())}
+                for tag, z in (("2s", z2), ("3s", z3)):
+                    out[f"lower_{tag}_limit_unadjusted"] = out[f"lower_{tag}_limit"]
+                    out[f"upper_{tag}_limit_unadjusted"] = out[f"upper_{tag}_limit"]
+                    out[f"lower_{tag}_limit"] = multiplier * _overdispersed_limit(x, av, tau2, z, "low")
+                    out[f"upper_{tag}_limit"] = multiplier * _overdispersed_limit(x, av, tau2, z, "high")
+                out["phi"] = np.full(x.shape, phi)
+                out["tau2"] = np.full(x.shape, tau2)
+                method = OVERDISPERSED_METHOD
         elif statistic == "ratio":
             out["observed_events"] = x
             scale = (lambda v: v * 100.0) if ratio_type == "isr" else (lambda v: v - 1.0)
@@ -373,7 +453,62 @@ def funnel_limits(
 
     if not frames:
         raise ValueError("funnel_limits: no group has any usable (non-missing) numerator and denominator")
-    return pd.concat(frames, ignore_index=True)
+    result = pd.concat(frames, ignore_index=True)
+    if overdispersion:
+        result.attrs["overdispersion"] = dispersion
+    return result
+
+
+def funnel_overdispersion(
+    df: pd.DataFrame,
+    numerator: str,
+    denominator: str,
+    *,
+    group_by: str | list[str] | None = None,
+    trim: float = 0.1,
+) -> pd.DataFrame:
+    """The dispersion ratio φ and between-area variance τ² of proportions (Spiegelhalter 2005).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per area (per group).
+    numerator, denominator : str
+        Counts x and denominators n of the proportions x/n.
+    group_by : str or list of str, optional
+        One φ, τ² per group.
+    trim : float
+        Share of the z-scores winsorised at each end (0.1: at the 10th and 90th percentiles).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Grouping columns, ``areas`` (N, rows with both columns present), ``average`` (p̄ = Σx/Σn), ``phi``
+        and ``tau2``, one row per group.
+
+    Notes
+    -----
+    On the arcsine scale: yᵢ = asin(√(xᵢ/nᵢ)), θ = asin(√p̄), sᵢ = 1/(2√nᵢ), zᵢ = (yᵢ − θ)/sᵢ, winsorised at
+    the ``trim`` / 1 − ``trim`` quantiles (linear interpolation, R's type 7); φ = (1/N)Σzᵢ²;
+    τ² = max(0, (Nφ − (N − 1)) / (Σwᵢ − Σwᵢ²/Σwᵢ)) with wᵢ = 1/sᵢ², and τ² = 0 when Nφ < N − 1. As
+    FunnelPlotR (``data_type = "PR"``) and NHS England's SHMI. φ > 1 means more spread than the binomial
+    model allows; τ² is then added to every area's variance in the limits of :func:`funnel_limits`
+    (``overdispersion=True``).
+    """
+    keys = _as_list(group_by)
+    _require_columns(df, [numerator, denominator, *keys])
+    _check_overdispersion(True, "proportion", trim)
+    num, den = _numeric(df, numerator), _numeric(df, denominator)
+    _validate_inputs(df, num, den, None, numerator, denominator, None, "proportion", None)
+    rows = []
+    for key, pos in _groups(df, keys):
+        o, d = num[pos], den[pos]
+        ok = np.isfinite(o) & np.isfinite(d)
+        if not ok.any():
+            continue
+        average, phi, tau2 = _dispersion(o[ok], d[ok], trim)
+        rows.append({**dict(zip(keys, key)), "areas": int(ok.sum()), "average": average, "phi": phi, "tau2": tau2})
+    return pd.DataFrame(rows, columns=[*keys, "areas", "average", "phi", "tau2"])
 
 
 def funnel_significance(
@@ -387,6 +522,8 @@ def funnel_significance(
     rate_type: str | None = None,
     group_by: str | list[str] | None = None,
     name: str = "significance",
+    overdispersion: bool = False,
+    trim: float = 0.1,
 ) -> pd.DataFrame:
     """Classify each area against the 95.0 % / 99.8 % funnel control limits.
 
@@ -408,12 +545,18 @@ def funnel_significance(
         Each group has its own average.
     name : str
         Name of the output column (default ``"significance"``).
+    overdispersion : bool
+        Proportions only: classify against the overdispersion-adjusted limits of :func:`funnel_limits`
+        (``overdispersion=True``; φ and τ² of the area's group). Default False: Wilson limits.
+    trim : float
+        With ``overdispersion``: the share of z-scores winsorised at each end.
 
     Returns
     -------
     pandas.DataFrame
         A copy of ``df`` with a categorical column ``name`` taking the values of
-        :data:`SIGNIFICANCE_LEVELS`; missing (NaN) where the numerator or denominator is missing.
+        :data:`SIGNIFICANCE_LEVELS`; missing (NaN) where the numerator or denominator is missing. With
+        ``overdispersion=True`` also ``phi`` and ``tau2`` (of the row's group).
 
     Notes
     -----
@@ -433,6 +576,7 @@ def funnel_significance(
     keys = _as_list(group_by)
     _require_columns(df, [numerator, denominator, rate, *keys])
     _check_statistic(statistic, "isr" if statistic == "ratio" else None, rate_type, multiplier, None, need_years=False)
+    _check_overdispersion(overdispersion, statistic, trim)
     if statistic in ("proportion", "ratio") and denominator is None:
         raise ValueError(f"denominator is required for statistic='{statistic}'")
 
@@ -443,19 +587,28 @@ def funnel_significance(
     dd = _derived_denominator(num, den, rt, statistic, rate_type, multiplier)
 
     result = np.full(len(df), None, dtype=object)
+    phis, tau2s = np.full(len(df), np.nan), np.full(len(df), np.nan)
     z2, z3 = z_value(0.95), z_value(0.998)
     for _key, pos in _groups(df, keys):
         o, d = num[pos], dd[pos]
         ok = np.isfinite(o) & np.isfinite(d)
         if statistic == "proportion":
             av = o[ok].sum() / d[ok].sum() if ok.any() else np.nan
+            if overdispersion and ok.any():
+                _, phi, tau2 = _dispersion(o[ok], d[ok], trim)
+                phis[pos], tau2s[pos] = phi, tau2
+
+                def limit(n, average, z, side, tau2=tau2):
+                    return _overdispersed_limit(n, average, tau2, z, side)
+            else:
+                limit = _proportion_limit
             with np.errstate(invalid="ignore", divide="ignore"):
                 p = o / d
                 conds = [
-                    p < _proportion_limit(d, av, z3, "low"),
-                    p < _proportion_limit(d, av, z2, "low"),
-                    p > _proportion_limit(d, av, z3, "high"),
-                    p > _proportion_limit(d, av, z2, "high"),
+                    p < limit(d, av, z3, "low"),
+                    p < limit(d, av, z2, "low"),
+                    p > limit(d, av, z3, "high"),
+                    p > limit(d, av, z2, "high"),
                 ]
             valid = ok
         else:
@@ -482,4 +635,6 @@ def funnel_significance(
 
     out = df.copy()
     out[name] = pd.Categorical(result, categories=SIGNIFICANCE_LEVELS)
+    if overdispersion:
+        out["phi"], out["tau2"] = phis, tau2s
     return out

@@ -80,33 +80,40 @@ def met_need(df: pd.DataFrame, treated: str, need: str, need_lower: str | None =
 
 def places_needed(df: pd.DataFrame, treated: str, need: str, need_lower: str | None = None,
                   need_upper: str | None = None, *, target: str, years: str) -> pd.DataFrame:
-    """Extra treatment places to reach a target met need, and the annual growth that reaches it.
+    """Extra people in treatment to reach a target met need, and the annual growth that reaches it.
 
-    With T in treatment now, P̂ the estimated number in need (limits P̂_L, P̂_U), a target met need τ (a
-    proportion, 0–1) and n years to the target year:
+    With T people in treatment during the latest year, P̂ the estimated number in need (limits P̂_L, P̂_U), a
+    target met need τ (a proportion, 0–1) and n years to the target year:
 
-    .. math:: N^* = \\tau \\hat{P}, \\qquad \\text{extra} = \\max(0,\\; N^* - T), \\qquad
+    .. math:: N^* = \\tau \\hat{P}, \\qquad d = N^* - T, \\qquad \\text{extra} = \\max(0,\\; d), \\qquad
               g = (N^* / T)^{1/n} - 1 \\;\\text{ if } N^* > T \\text{ else } 0,
 
-    with the range of ``extra`` and ``g`` from P̂_L and P̂_U in place of P̂ (T is a count, not a sample).
+    with the range of ``extra`` and ``g`` from P̂_L and P̂_U in place of P̂ (T is a count, not a sample). Where
+    d < 0 (the target is already met at that value of P̂) ``extra`` is set to 0: the result says so in
+    ``extra_clipped``, ``extra_lower_clipped`` and ``extra_upper_clipped``, and keeps the signed d as
+    ``shortfall`` (limits ``shortfall_lower``, ``shortfall_upper``), negative where T exceeds N*. Nothing here
+    knows what T and P̂ count (people in treatment during a year, not a caseload on one day): the caller names
+    the measures.
 
     Parameters
     ----------
     df : DataFrame
-        One row per area and substance.
+        One row per area and substance (and target).
     treated, need, need_lower, need_upper : str
         Columns of T and P̂ with its limits (persons).
     target : str
         Column of the target met need τ as a proportion (0.25 for 25%).
     years : str
-        Column of the years from now to the target year (n); growth is not defined for n ≤ 0.
+        Column of the years from the latest year to the target year (n); growth is not defined for n ≤ 0.
 
     Returns
     -------
     DataFrame
-        Same index: ``in_treatment_at_target`` (N*), ``extra_places`` with ``extra_lower``/``extra_upper``,
-        ``annual_growth`` (% a year) with ``growth_lower``/``growth_upper``, and ``status`` ('target already
-        met', 'more places needed', or why growth is not defined).
+        Same index: ``in_treatment_at_target`` (N*), ``shortfall`` (d) with ``shortfall_lower``/``shortfall_upper``,
+        ``extra_places`` (max(0, d)) with ``extra_lower``/``extra_upper``, ``extra_clipped``,
+        ``extra_lower_clipped``, ``extra_upper_clipped`` (bool: d < 0 set to 0), ``annual_growth`` (% a year) with
+        ``growth_lower``/``growth_upper``, and ``status`` ('target already met', 'more places needed', or why
+        growth is not defined).
     """
     cols = [treated, need, target, years, *[c for c in (need_lower, need_upper) if c]]
     fr.require_columns(df, cols)
@@ -120,8 +127,8 @@ def places_needed(df: pd.DataFrame, treated: str, need: str, need_lower: str | N
     lo = fr.numeric_column(df, need_lower) if need_lower else np.full(len(df), np.nan)
     hi = fr.numeric_column(df, need_upper) if need_upper else np.full(len(df), np.nan)
 
-    def extra(pp):
-        return np.maximum(0.0, tau * pp - t)
+    def shortfall(pp):
+        return tau * pp - t
 
     def growth(pp):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -129,10 +136,15 @@ def places_needed(df: pd.DataFrame, treated: str, need: str, need_lower: str | N
         g = np.where(tau * pp <= t, 0.0, g)
         return np.where((n > 0) & (t > 0), g, np.nan)
 
+    d, d_lo, d_hi = shortfall(p), shortfall(lo), shortfall(hi)
     met = tau * p <= t
     status = np.where(met, "target already met", "more places needed")
     status = np.where(~met & (t == 0), "no one in treatment now: growth not defined", status)
     status = np.where(~met & (n <= 0), "the target year is not after the latest year: growth not defined", status)
-    return pd.DataFrame({"in_treatment_at_target": tau * p, "extra_places": extra(p), "extra_lower": extra(lo),
-                         "extra_upper": extra(hi), "annual_growth": growth(p), "growth_lower": growth(lo),
-                         "growth_upper": growth(hi), "status": status}, index=df.index)
+    return pd.DataFrame({"in_treatment_at_target": tau * p, "shortfall": d, "shortfall_lower": d_lo,
+                         "shortfall_upper": d_hi, "extra_places": np.maximum(0.0, d),
+                         "extra_lower": np.where(np.isnan(d_lo), np.nan, np.maximum(0.0, d_lo)),
+                         "extra_upper": np.where(np.isnan(d_hi), np.nan, np.maximum(0.0, d_hi)),
+                         "extra_clipped": d < 0, "extra_lower_clipped": d_lo < 0, "extra_upper_clipped": d_hi < 0,
+                         "annual_growth": growth(p), "growth_lower": growth(lo), "growth_upper": growth(hi),
+                         "status": status}, index=df.index)

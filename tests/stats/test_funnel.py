@@ -246,3 +246,115 @@ def test_validation_errors():
         funnel_limits(df3, "num", "den", statistic="ratio")
     with pytest.raises(ValueError, match="not found"):
         funnel_limits(df3, "num", "nope", statistic="proportion")
+
+
+# --- overdispersion (Spiegelhalter 2005), proportions ---------------------------------------------------------
+
+#: 20 areas drawn once (numpy default_rng(2005): n uniform 300–12,000, p ~ Beta(18, 72), x ~ Binomial(n, p)).
+OD_X = [919, 1431, 1554, 2034, 1867, 1774, 1254, 2368, 870, 90, 102, 1594, 122, 1088, 520, 1497, 605, 88, 2556, 802]
+OD_N = [3938, 8697, 6812, 5961, 11656, 9719, 6238, 10797, 3362, 496, 404, 7222, 650, 6233, 3418, 8290, 2796, 339,
+        11294, 4452]
+#: FunnelPlotR 0.6.0 (nhs-r-community/FunnelPlotR, R/od_adjustment.R and R/calculate_limits.R, data_type "PR",
+#: trim_by 0.1, multiplier 1) on the areas above, run in R 4.2.2: target, φ, τ², and at denominators 339, 1000,
+#: 5000 and 11656 the limits odll95, odul95, odll998, odul998 (printed to 15 significant digits).
+FPR_TARGET, FPR_PHI, FPR_TAU2 = 0.205144802880096, 24.8159780708294, 0.00113849836408518
+FPR_LIMITS = {
+    339: (0.141154237486976, 0.277614383168787, 0.108837214950862, 0.322455322508370),
+    1000: (0.149511406477847, 0.267057886997976, 0.120752653693859, 0.305106498518365),
+    5000: (0.153429302637512, 0.262236838667802, 0.126423169801477, 0.297201831192717),
+    11656: (0.154018337728936, 0.261518832605098, 0.127280107380694, 0.296025715367063),
+}
+
+
+def test_overdispersion_reproduces_funnelplotr():
+    from cdp_analysis.stats import funnel_overdispersion
+    from cdp_analysis.stats.funnel import _overdispersed_limit
+
+    df = pd.DataFrame({"x": OD_X, "n": OD_N})
+    d = funnel_overdispersion(df, "x", "n").iloc[0]
+    assert d["areas"] == 20
+    assert (d["average"], d["phi"], d["tau2"]) == pytest.approx((FPR_TARGET, FPR_PHI, FPR_TAU2), rel=1e-12)
+    for n, (lo2, hi2, lo3, hi3) in FPR_LIMITS.items():
+        got = [_overdispersed_limit(n, d["average"], d["tau2"], z, side)
+               for z, side in ((Z95, "low"), (Z95, "high"), (Z998, "low"), (Z998, "high"))]
+        # FunnelPlotR writes z as 1.959964 and 3.090232 (7 significant digits): agreement to 1e-7
+        assert got == pytest.approx([lo2, hi2, lo3, hi3], rel=1e-6)
+    lim = funnel_limits(df, "x", "n", statistic="proportion", multiplier=1, overdispersion=True)
+    assert lim["phi"].iloc[0] == pytest.approx(FPR_PHI) and lim["tau2"].iloc[0] == pytest.approx(FPR_TAU2)
+    assert lim.attrs["overdispersion"][()]["tau2"] == pytest.approx(FPR_TAU2)
+    assert lim["method"].iloc[0].startswith("arcsine, overdispersion-adjusted")
+    # the Wilson limits are kept beside the adjusted ones, which are wider
+    wilson = funnel_limits(df, "x", "n", statistic="proportion", multiplier=1)
+    assert np.allclose(lim["lower_3s_limit_unadjusted"], wilson["lower_3s_limit"])
+    inner = (lim["population"] > 300).to_numpy()
+    assert (lim["upper_3s_limit"][inner] > wilson["upper_3s_limit"][inner]).all()
+    assert (lim["lower_3s_limit"][inner] < wilson["lower_3s_limit"][inner]).all()
+
+
+def test_overdispersion_by_hand():
+    """φ and τ² written out from Spiegelhalter (2005), independently of the package."""
+    from cdp_analysis.stats import funnel_overdispersion
+
+    x, n = np.array(OD_X, float), np.array(OD_N, float)
+    p = x.sum() / n.sum()
+    s = 1 / (2 * np.sqrt(n))
+    z = (np.arcsin(np.sqrt(x / n)) - np.arcsin(np.sqrt(p))) / s
+    zs = np.sort(z)
+    # R's type-7 quantile: h = (N − 1)q, linear between the order statistics around it
+    def q(prob):
+        h = (len(zs) - 1) * prob
+        return zs[int(np.floor(h))] + (h - np.floor(h)) * (zs[int(np.floor(h)) + 1] - zs[int(np.floor(h))])
+    w = np.minimum(np.maximum(z, q(0.1)), q(0.9))
+    phi = (w**2).mean()
+    weights = 1 / s**2
+    tau2 = (20 * phi - 19) / (weights.sum() - (weights**2).sum() / weights.sum())
+    d = funnel_overdispersion(pd.DataFrame({"x": x, "n": n}), "x", "n").iloc[0]
+    assert (d["phi"], d["tau2"]) == pytest.approx((phi, tau2), rel=1e-12)
+
+
+def test_no_overdispersion_gives_tau2_zero_and_arcsine_limits():
+    from cdp_analysis.stats import funnel_overdispersion
+
+    df = pd.DataFrame({"x": [200, 201, 199, 200, 202, 198, 200, 200], "n": [1000] * 8})  # far less spread than binomial
+    d = funnel_overdispersion(df, "x", "n").iloc[0]
+    assert d["phi"] < 1 and d["tau2"] == 0
+    lim = funnel_limits(df, "x", "n", statistic="proportion", multiplier=1, overdispersion=True)
+    row = lim[lim["population"] == 1000].iloc[0]
+    theta = math.asin(math.sqrt(0.2))
+    assert row["upper_2s_limit"] == pytest.approx(math.sin(theta + Z95 / (2 * math.sqrt(1000))) ** 2, rel=1e-12)
+
+
+def test_overdispersed_simulation_is_calibrated_by_the_adjustment():
+    """Seeded simulation: 5,000 areas whose true proportions vary (additive random effect on the arcsine scale,
+    τ = 0.03, so τ² = 0.0009). Most points fall outside the unadjusted 99.8% limits; with τ² estimated by the
+    method of moments (trim 0) about 0.2% fall outside the adjusted 99.8% limits and about 5% outside the 95%.
+    Winsorising at 10%/90% (the default, robust to outliers) shrinks φ for normally distributed effects, so τ² is
+    underestimated and about 2% fall outside the 99.8% limits — still far fewer than without adjustment."""
+    rng = np.random.default_rng(1185)
+    n = rng.integers(2000, 50000, 5000)
+    theta = math.asin(math.sqrt(0.2)) + rng.normal(0, 0.03, 5000)
+    df = pd.DataFrame({"x": rng.binomial(n, np.sin(theta) ** 2), "n": n})
+
+    def outside(out, level):
+        levels = ["High (0.001)", "Low (0.001)"] + (["High (0.025)", "Low (0.025)"] if level == 95 else [])
+        return out["significance"].isin(levels).mean()
+
+    plain = funnel_significance(df, "x", "n", statistic="proportion")
+    assert outside(plain, 99.8) > 0.6
+    moments = funnel_significance(df, "x", "n", statistic="proportion", overdispersion=True, trim=0.0)
+    assert moments["tau2"].iloc[0] == pytest.approx(0.0009, rel=0.1)
+    assert 0.0005 <= outside(moments, 99.8) <= 0.005
+    assert 0.04 <= outside(moments, 95) <= 0.065
+    robust = funnel_significance(df, "x", "n", statistic="proportion", overdispersion=True)
+    assert 0.0003 < robust["tau2"].iloc[0] < 0.0009
+    assert outside(robust, 99.8) < 0.03 and outside(robust, 99.8) < outside(plain, 99.8) / 20
+
+
+def test_overdispersion_is_for_proportions_only_and_off_by_default(prop_df):
+    with pytest.raises(ValueError, match="proportion' only"):
+        funnel_limits(pd.DataFrame({"obs": [3, 4], "exp": [3.0, 5.0]}), "obs", "exp", statistic="ratio",
+                      ratio_type="isr", overdispersion=True)
+    with pytest.raises(ValueError, match="trim"):
+        funnel_significance(prop_df, "num", "den", statistic="proportion", overdispersion=True, trim=0.5)
+    plain = funnel_limits(prop_df, "num", "den", statistic="proportion")
+    assert "phi" not in plain.columns and plain["method"].iloc[0] == "Wilson" and not plain.attrs

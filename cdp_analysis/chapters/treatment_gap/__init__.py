@@ -13,9 +13,18 @@ group; limits from P̂'s limits, as OHID publishes them (:func:`cdp_analysis.sta
 * **Opiates and/or crack (OCU)**: P̂ = OHID's estimate of users aged 15–64; T = adults in treatment citing
   opiates and/or crack (ViewIt). Met need is shown only where OHID publishes the pair (Fingertips 93517) or
   where both are held for the same area and year; otherwise the chapter says what is missing.
-* **Capacity planner** (:func:`cdp_analysis.stats.places_needed`): extra places = target × P̂ − T (never
-  below zero), with a range from P̂'s limits; the places needed to match England; and the annual growth in
-  numbers in treatment that reaches the target by ``target_year``.
+* **Compared with England**: one rule (:func:`.compute.verdict`) for the table, the key findings and the funnel's
+  markers — the area's 95% limits (from P̂'s) against England's value of the same year; opiate/crack rows only
+  against an England row on the same edition of OHID's estimates (``need_edition``: revised or pre-revision).
+* **Funnel plot**: alcohol met need of every area in the latest SDG year, limits widened for overdispersion
+  (:func:`cdp_analysis.stats.funnel_limits` with ``overdispersion=True``, Spiegelhalter 2005) because P̂ is
+  modelled; the notes give φ, τ² and how often the funnel and the verdict differ, and why.
+* **Capacity planner** (:mod:`.capacity`, :func:`cdp_analysis.stats.places_needed`): people in treatment during
+  the year (not a caseload) against the met need of England and of the comparator areas of the **same year**;
+  P̂ carried forward by the population of its age group to the latest mid-year held, then held; one row per
+  target (default: England's unless the CDP already meets it, then the comparators' upper quartile), the extra
+  people to reach it (range from P̂'s limits, a limit clipped at 0 said so) and the annual growth by
+  ``target_year``; alcohol and opiates/crack where a pair is held; non-opiates: no published estimate of need.
 
 Areas on older codes (SDG, OHID estimates before 2019) are mapped to current areas with
 :mod:`cdp_analysis.areas.vintage`; an area split from a former county carries the county's figures
@@ -24,14 +33,21 @@ apportioned by adult population (the same met need as the county), said in ``geo
 
 from ...output.index import KeyFigure
 from ..registry import Chapter
+from .capacity import M_AT, M_EXTRA, M_GROWTH, M_NEED, M_NOW, PLANNED, capacity_table
+from .capacity import MEASURES as CAPACITY_MEASURES
 from .compute import (
+    EDITION_UNKNOWN,
     MEASURES,
+    PRE_REVISION,
+    REVISED,
     SUBSTANCES,
     alcohol_all_areas,
     build,
     fingertips_rows,
+    funnel_data,
     gap_table,
     met_need_of_all_areas,
+    verdict,
     viewit_exports,
 )
 from .present import (
@@ -44,12 +60,14 @@ from .present import (
     trend_figure,
     unmet_figure,
 )
-from .settings import ALCOHOL, NAME, OCU, Settings
+from .settings import ALCOHOL, NAME, NON_OPIATES, OCU, Settings
 
 __all__ = [
-    "ALCOHOL", "CHAPTER", "MEASURES", "NAME", "OCU", "SUBSTANCES", "Settings", "alcohol_all_areas",
-    "build", "capacity_figure", "capacity_output", "fingertips_rows", "funnel_figure", "gap_output", "gap_table",
-    "met_need_of_all_areas", "notes_text", "summary_text", "trend_figure", "unmet_figure", "viewit_exports",
+    "ALCOHOL", "CAPACITY_MEASURES", "CHAPTER", "EDITION_UNKNOWN", "MEASURES", "M_AT", "M_EXTRA", "M_GROWTH", "M_NEED",
+    "M_NOW", "NAME", "NON_OPIATES", "OCU", "PLANNED", "PRE_REVISION", "REVISED", "SUBSTANCES", "Settings",
+    "alcohol_all_areas", "build", "capacity_figure", "capacity_output", "capacity_table", "fingertips_rows",
+    "funnel_data", "funnel_figure", "gap_output", "gap_table", "met_need_of_all_areas", "notes_text", "summary_text",
+    "trend_figure", "unmet_figure", "verdict", "viewit_exports",
 ]
 
 CHAPTER = Chapter(

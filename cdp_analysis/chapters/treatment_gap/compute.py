@@ -1,8 +1,10 @@
 """Compute of the treatment-gap chapter: the published data → the chapter's tidy tables and numbers.
 
-Loading through :mod:`cdp_analysis.data`, pairing numbers in treatment with estimates of need, the reporting
-areas' rows (members, CDP, region, England, comparators), met and unmet need with limits, the capacity
-planner, :func:`build` and its result :class:`TreatmentGap`, and the selections the figures plot. The rule of
+Loading through :mod:`cdp_analysis.data`, pairing numbers in treatment with estimates of need (with the edition
+of OHID's opiate/crack estimates behind each Fingertips row), the reporting areas' rows (members, CDP, region,
+England, comparators), met and unmet need with limits, the one comparison with England (:func:`verdict`), the
+funnel of every area, :func:`build` and its result :class:`TreatmentGap`, and the selections the figures plot.
+The capacity planner is :mod:`.capacity`. The rule of
 this module: no figures, no sentences, no captions, no HTML; presentation (:mod:`.present`) reads from here,
 never the reverse. What the chapter shows and how: the package's docstring.
 """
@@ -18,12 +20,13 @@ import pandas as pd
 from ... import stats
 from ...areas import aggregate, comparators, current_population, geography, vintage
 from ...areas.partnerships import Partnership
-from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_sdg
+from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_sdg, transcribed
 from ...data.register import cite
 from ...errors import InputError
 from ...memo import memoised
 from ...output import provenance, tidy
 from .. import prevalence
+from .capacity import capacity_table
 from .settings import ALCOHOL, FINGERTIPS_UNMET, NAME, OCU, Settings, read_fingertips_export
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,15 @@ AGES = {ALCOHOL: "18+", OCU: "15-64"}
 MEASURES = ("in treatment", "estimated need", "met need", "unmet need")
 _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 _VALUES = ["treated", "need", "need_lower", "need_upper"]
+#: The edition of OHID's opiate/crack estimates behind a Fingertips 93517 row (``need_edition``): OHID revised its
+#: method and its estimates; rows of different editions are never compared with each other.
+PRE_REVISION, REVISED, EDITION_UNKNOWN = "pre-revision", "revised", "edition not known"
+#: How close England's 93517 Denominator must be to OHID's revised estimate of England for the same year for the
+#: export to be of the revised edition (relative; the Denominator is the published estimate, rounded).
+_EDITION_TOLERANCE = 0.005
+#: OHID's revised estimate of England's opiate/crack users, as transcribed from OHID's own page (the measure the
+#: prevalence chapter shows).
+OCU_REVISED_ENGLAND = "ocu_estimate_revised"
 
 
 # --- inputs ---------------------------------------------------------------------------------------------
@@ -120,6 +132,7 @@ def fingertips_rows(settings: Settings) -> pd.DataFrame:
     frames += [read_fingertips_export(p) for p in settings.files("fingertips", where="parameter")]
     t = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["indicator_id"])
     t = t[t["indicator_id"].isin(FINGERTIPS_UNMET) & (t["sex"] == "Persons") & (t["category_type"] == "")]
+    editions = ocu_editions(t)
     t = t.drop_duplicates(["indicator_id", "area_code", "time_period"], keep="last")
     treated = t["denominator"] - t["count"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -131,7 +144,29 @@ def fingertips_rows(settings: Settings) -> pd.DataFrame:
                          "unmet_upper_published": t["upper_ci"], "geography_basis": vintage.AS_PUBLISHED,
                          "pairing": "as OHID publishes it (Fingertips " + t["indicator_id"] + ": Denominator = "
                                     "estimated need, Denominator − Count = in treatment)",
+                         "need_edition": [editions.get(src, EDITION_UNKNOWN) if i in editions.get("_ocu", ()) else ""
+                                          for i, src in zip(t["indicator_id"], t["source"])],
                          "source": t["source"]}).reset_index(drop=True)
+
+
+def ocu_editions(t: pd.DataFrame) -> dict:
+    """The edition of OHID's opiate/crack estimates behind each Fingertips export holding 93517 rows, by the
+    export's ``source``: :data:`REVISED` where England's Denominator for a year equals OHID's revised estimate of
+    England for that year (transcribed from OHID's own page, within :data:`_EDITION_TOLERANCE`),
+    :data:`PRE_REVISION` where it differs, :data:`EDITION_UNKNOWN` where the export has no England row for a
+    year of which the revised estimate is held. One export is one edition. Key ``'_ocu'``: the indicator ids
+    this applies to."""
+    ocu = [i for i, s in FINGERTIPS_UNMET.items() if s == OCU]
+    revised = transcribed.official(OCU_REVISED_ENGLAND, area_code=geography.ENGLAND_CODE)
+    revised = revised.set_index("period")["value"]
+    out: dict = {"_ocu": tuple(ocu)}
+    rows = t[t["indicator_id"].isin(ocu)]
+    for source, part in rows.groupby("source", sort=True):
+        eng = part[(part["area_code"] == geography.ENGLAND_CODE) & part["time_period"].isin(revised.index)]
+        close = (eng["denominator"] / eng["time_period"].map(revised) - 1).abs() <= _EDITION_TOLERANCE
+        out[source] = (EDITION_UNKNOWN if eng.empty else REVISED if close.all() else PRE_REVISION if not close.any()
+                       else EDITION_UNKNOWN)
+    return out
 
 
 def viewit_exports(cdp: Partnership, settings: Settings) -> pd.DataFrame:
@@ -167,6 +202,7 @@ def viewit_rows(viewit: pd.DataFrame, latest_need: pd.DataFrame) -> pd.DataFrame
     t = t.merge(latest_need.rename(columns={"period": "need_paired_period"}), on=["code", "substance"], how="left")
     approx = t["need"].notna()
     t["source"] = [cite(a, b) if isinstance(b, str) else a for a, b in zip(t["source"], t["need_source"])]
+    t["need_edition"] = t["need_edition"].fillna("") if "need_edition" in t.columns else ""
     t["pairing"] = np.where(
         approx, "approximation: NDTMS ViewIt numbers in treatment of the year against the latest estimate of need "
                 "held (" + t["need_period"].fillna("") + "); OHID's later revisions of the estimate are not in the data",
@@ -180,15 +216,16 @@ def viewit_rows(viewit: pd.DataFrame, latest_need: pd.DataFrame) -> pd.DataFrame
 def _latest_need(pairs: pd.DataFrame) -> pd.DataFrame:
     """The latest P̂ of each area and substance among published pairs."""
     have = pairs[pairs["need"].notna()].assign(_k=lambda d: d["period"].str[:4]).sort_values(["code", "substance", "_k"])
-    out = have.groupby(["code", "substance"], as_index=False).last()
-    return out[["code", "substance", "period", "need", "need_lower", "need_upper", "need_period", "source"]].rename(
-        columns={"source": "need_source"})
+    out = have.assign(need_edition=have.get("need_edition", pd.Series("", index=have.index)).fillna(""))
+    out = out.groupby(["code", "substance"], as_index=False).last()
+    return out[["code", "substance", "period", "need", "need_lower", "need_upper", "need_period", "need_edition",
+                "source"]].rename(columns={"source": "need_source"})
 
 
 def area_pairs(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """Every (area, substance, period) pair of T and P̂ for the reporting areas: published pairs first (Fingertips
     rows replace the SDG's for the same area and period), then ViewIt years after them."""
-    published = pd.concat([alcohol_all_areas(), fingertips_rows(settings)], ignore_index=True)
+    published = pd.concat([alcohol_all_areas().assign(need_edition=""), fingertips_rows(settings)], ignore_index=True)
     published = published.drop_duplicates(["code", "substance", "period"], keep="last")
     viewit = viewit_exports(cdp, settings)
     eng = ndtms_viewit.england().assign(code=geography.ENGLAND_CODE)
@@ -214,13 +251,15 @@ def _combine(pairs: pd.DataFrame, groups: pd.DataFrame, cdp: Partnership) -> pd.
     rows = pairs.merge(groups[groups["area_role"] != "region"], on="code")
     cdp_rows = aggregate.sum_members(
         rows[rows["area_role"] == "cdp"], cdp, keys=[*_AREA, "substance", "period"], values=["treated", "need"],
-        limits=["need_lower", "need_upper"], first=["need_period", "pairing"], agg={"rounded_to": "max"},
+        limits=["need_lower", "need_upper"], first=["need_period", "pairing", "need_edition"], agg={"rounded_to": "max"},
         basis="sum of the members (no limits: separately modelled areas)")
     sdg = pairs[pairs["pairing"].str.startswith("ONS SDG")]
     regions = aggregate.sum_regions(sdg, groups, keys=["substance", "period"], values=["treated", "need"],
                                     limits=["need_lower", "need_upper"], first=["need_period", "pairing", "source"],
-                                    basis="sum of the region's areas (no limits)")
-    return pd.concat([rows[rows["area_role"] != "cdp"], cdp_rows, regions], ignore_index=True)
+                                    basis="sum of the region's areas (no limits)").assign(need_edition="")
+    out = pd.concat([rows[rows["area_role"] != "cdp"], cdp_rows, regions], ignore_index=True)
+    out["need_edition"] = out["need_edition"].fillna("")
+    return out
 
 
 def _indicator(substance: str, measure: str) -> tuple[str, str]:
@@ -233,10 +272,45 @@ def _indicator(substance: str, measure: str) -> tuple[str, str]:
     return f"cdp.treatment_gap.{slug}.{geography.slugify(measure)}", names[measure]
 
 
+def verdict(t: pd.DataFrame, *, value: str = "value", lower: str = "lower_ci", upper: str = "upper_ci",
+            england: str = "england", polarity: str = "low_is_good") -> pd.Series:
+    """The one rule by which an area's met or unmet need is compared with England's, used by the table's
+    ``compared_to_england``, the key findings and the funnel plot's marking of every area.
+
+    'Better' or 'Worse' when the area's 95% limits (from the limits of its estimate of need, as OHID computes
+    them) lie wholly on one side of England's value **of the same year** (:func:`cdp_analysis.stats.
+    compare_to_benchmark`; ``polarity`` 'low_is_good' for unmet need, 'high_is_good' for met need, which give
+    the same verdict); 'Similar' when they include it; 'Not compared' where the area has no limits or
+    England's value of the year is not held (``england`` missing). The caller sets ``england`` only where the
+    two rows are like with like (same year, same edition of the estimates)."""
+    has = t[england].notna() & t[lower].notna() & t[upper].notna() & t[value].notna()
+    cmp = stats.compare_to_benchmark(t.assign(**{england: t[england].fillna(t[value])}), value, lower, upper,
+                                     england, polarity=polarity)
+    return cmp["comparison"].astype(str).where(has, "Not compared")
+
+
+def _england_alike(rates: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """England's value of the same substance, year and measure for every row, only where England's row is of the
+    same edition of the estimates of need (OCU, :func:`ocu_editions`): ``(england, note)``; the note says why a
+    row has no England value to be compared with."""
+    eng = rates[rates["area_role"] == "england"].set_index(["substance", "period", "measure"])
+    keys = list(zip(rates["substance"], rates["period"], rates["measure"]))
+    value = pd.Series([eng["value"].get(k, np.nan) for k in keys], index=rates.index)
+    edition = pd.Series([eng["need_edition"].get(k, "") for k in keys], index=rates.index)
+    source = pd.Series([eng["source"].get(k, "") for k in keys], index=rates.index)
+    same = ((edition == rates["need_edition"]) & (edition != EDITION_UNKNOWN)) | (source == rates["source"])
+    mixed = value.notna() & ~same
+    note = pd.Series(np.where(mixed, "not compared with England: England's row of the year is on another edition "
+                                     "of OHID's opiate/crack estimates (" + edition + " against this row's "
+                                     + rates["need_edition"] + ")", ""), index=rates.index)
+    return value.where(~mixed), note
+
+
 def gap_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``treatment_gap``: for the CDP, its members, region(s), England and comparator areas, by substance and
     period: in treatment, estimated need (with limits), met and unmet need (%, with limits), unmet need
-    compared with England (95% limits, lower is better)."""
+    compared with England of the same year by :func:`verdict` (95% limits, lower is better), only where both
+    rows rest on the same edition of the estimates of need (``need_edition``)."""
     groups = comparators.reporting_areas(cdp)
     pairs = _combine(area_pairs(cdp, settings), groups, cdp)
     with_need = pairs[pairs["need"].notna() & pairs["treated"].notna()].reset_index(drop=True)
@@ -246,23 +320,23 @@ def gap_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     unmet = np.where(published, with_need.get("unmet_published"), m["unmet_need"])
     unmet_lo = np.where(published, with_need.get("unmet_lower_published"), m["unmet_lower_ci"])
     unmet_hi = np.where(published, with_need.get("unmet_upper_published"), m["unmet_upper_ci"])
-    base = with_need[[*_AREA, "substance", "period", "need_period", "pairing", "geography_basis", "source"]]
+    base = with_need[[*_AREA, "substance", "period", "need_period", "need_edition", "pairing", "geography_basis",
+                      "source"]]
+    above = np.where(m["method"].str.startswith("met need above"), "more adults in treatment than the estimate of need",
+                     "")
     rates = []
     for measure, v, lo, hi in (("met need", 100 - unmet, 100 - unmet_hi, 100 - unmet_lo),
                                ("unmet need", unmet, unmet_lo, unmet_hi)):
         rates.append(base.assign(measure=measure, unit="%", value=v, lower_ci=lo, upper_ci=hi,
                                  count=with_need["treated"] if measure == "met need" else with_need["need"] - with_need["treated"],
-                                 denominator=with_need["need"],
-                                 value_note=np.where(m["method"].str.startswith("met need above"),
-                                                     "more adults in treatment than the estimate of need", "")))
+                                 denominator=with_need["need"], value_note=above))
     rates = pd.concat(rates, ignore_index=True)
-    eng = rates[rates["area_role"] == "england"].set_index(["substance", "period", "measure"])["value"]
-    rates["england"] = [eng.get(k, np.nan) for k in zip(rates["substance"], rates["period"], rates["measure"])]
-    cmp = stats.compare_to_benchmark(rates.assign(england=rates["england"].fillna(rates["value"])),
-                                     "value", "lower_ci", "upper_ci", "england", polarity="low_is_good")
-    compared = cmp["comparison"].astype(str).where(rates["england"].notna() & rates["lower_ci"].notna(), "Not compared")
-    rates["compared_to_england"] = np.where(rates["measure"] == "unmet need", compared, "")
+    rates["england"], mixed = _england_alike(rates)
+    unmet_rows = rates["measure"] == "unmet need"
+    rates["compared_to_england"] = np.where(unmet_rows, verdict(rates), "")
     rates.loc[rates["area_role"] == "england", "compared_to_england"] = ""
+    rates["value_note"] = [("; ".join(x for x in (a, b) if x)) if u else a
+                           for a, b, u in zip(rates["value_note"], mixed, unmet_rows)]
     counts = [pairs.assign(measure="in treatment", unit="persons", value=pairs["treated"], lower_ci=np.nan,
                            upper_ci=np.nan, need_period=pairs["need_period"].fillna(""),
                            value_note=np.where(pairs.get("rounded_to", pd.Series(1, index=pairs.index)).fillna(1) > 1,
@@ -274,82 +348,12 @@ def gap_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     out = out[out["value"].notna()]
     ids = [_indicator(s, m_) for s, m_ in zip(out["substance"], out["measure"])]
     out = out.assign(indicator_id=[i[0] for i in ids], indicator_name=[i[1] for i in ids], time_period=out["period"],
-                     age_group=out["substance"].map(AGES), compared_to_england=out["compared_to_england"].fillna(""))
+                     age_group=out["substance"].map(AGES), compared_to_england=out["compared_to_england"].fillna(""),
+                     need_edition=out["need_edition"].fillna(""))
     keep = [*_AREA, "indicator_id", "indicator_name", "time_period", "measure", "substance", "age_group", "value",
             "lower_ci", "upper_ci", "count", "denominator", "unit", "value_note", "compared_to_england", "need_period",
-            "pairing", "geography_basis", "source"]
+            "need_edition", "pairing", "geography_basis", "source"]
     return tidy.conform(out[keep])
-
-
-# --- capacity -----------------------------------------------------------------------------------------------
-
-
-def _end_year(period: str) -> int:
-    """The year a financial year ends: '2021/22' → 2022."""
-    return int(period[:4]) + 1
-
-
-def england_rate(gap: pd.DataFrame, substance: str) -> pd.Series | None:
-    """England's latest met need for a substance, among pairs published as such (not approximations)."""
-    t = gap[(gap["area_role"] == "england") & (gap["substance"] == substance) & (gap["measure"] == "met need")
-            & ~gap["pairing"].str.startswith("approximation")]
-    return None if t.empty else t.sort_values("time_period_sortable").iloc[-1]
-
-
-def latest(gap: pd.DataFrame, substance: str, *, area_role: str = "cdp") -> pd.Series | None:
-    """The latest met-need row of an area role for a substance (approximations included, as flagged)."""
-    t = gap[(gap["area_role"] == area_role) & (gap["substance"] == substance) & (gap["measure"] == "met need")]
-    return None if t.empty else t.sort_values("time_period_sortable").iloc[-1]
-
-
-def capacity_table(cdp: Partnership, settings: Settings, gap: pd.DataFrame) -> pd.DataFrame:
-    """``treatment_capacity``: for the CDP and each substance with a met need: in treatment now, in treatment
-    at the target, extra places to reach the target and to match England (with ranges from P̂'s limits), and
-    the annual growth that reaches the target by ``target_year``."""
-    rows = []
-    for substance in SUBSTANCES:
-        now, eng = latest(gap, substance), england_rate(gap, substance)
-        if now is None or eng is None:
-            continue
-        need = gap[(gap["area_role"] == "cdp") & (gap["substance"] == substance) & (gap["measure"] == "estimated need")
-                   & (gap["time_period"] == now["time_period"])].iloc[0]
-        target = settings.target_met_need if settings.target_met_need is not None else eng["value"]
-        what = ("target set in the parameters" if settings.target_met_need is not None
-                else f"England's met need, {eng['time_period']}")
-        years = settings.target_year - _end_year(now["time_period"])
-        frame = pd.DataFrame({"t": [now["count"]] * 2, "p": [need["value"]] * 2, "lo": [need["lower_ci"]] * 2,
-                              "hi": [need["upper_ci"]] * 2, "target": [target / 100, eng["value"] / 100],
-                              "years": [years] * 2})
-        res = stats.places_needed(frame, "t", "p", "lo", "hi", target="target", years="years")
-        common = {**{k: now[k] for k in _AREA}, "substance": substance, "age_group": now["age_group"],
-                  "time_period": now["time_period"], "need_period": now["need_period"], "pairing": now["pairing"],
-                  "target_met_need": target, "target_basis": what, "england_met_need": eng["value"],
-                  "england_period": eng["time_period"], "target_year": settings.target_year,
-                  "source": cite(now["source"], eng["source"])}
-        r, e = res.iloc[0], res.iloc[1]
-        rows += [
-            dict(common, measure="in treatment now", unit="persons", value=now["count"], status=""),
-            dict(common, measure="in treatment at target", unit="persons", value=r["in_treatment_at_target"],
-                 lower_ci=r["in_treatment_at_target"] * need["lower_ci"] / need["value"],
-                 upper_ci=r["in_treatment_at_target"] * need["upper_ci"] / need["value"], status=r["status"]),
-            dict(common, measure="extra places to reach target", unit="persons", value=r["extra_places"],
-                 lower_ci=r["extra_lower"], upper_ci=r["extra_upper"], status=r["status"]),
-            dict(common, measure="extra places to match England", unit="persons", value=e["extra_places"],
-                 lower_ci=e["extra_lower"], upper_ci=e["extra_upper"], status=e["status"]),
-            dict(common, measure="annual growth to reach target", unit="% a year", value=r["annual_growth"],
-                 lower_ci=r["growth_lower"], upper_ci=r["growth_upper"], status=r["status"]),
-        ]
-    if not rows:
-        return tidy.conform(pd.DataFrame(columns=[*_AREA, "time_period", "measure", "value", "unit", "source"]))
-    out = pd.DataFrame(rows)
-    out["indicator_id"] = ("cdp.treatment_gap.capacity." + out["substance"].map({ALCOHOL: "alcohol", OCU: "ocu"})
-                           + "." + out["measure"].map(geography.slugify))
-    out["indicator_name"] = (out["measure"].str[:1].str.upper() + out["measure"].str[1:] + ", " + out["substance"] + " (capacity planner, target "
-                             + out["target_met_need"].map(lambda v: f"{v:.1f}") + "% met need by "
-                             + out["target_year"].astype(str) + ")")
-    out["value_note"] = np.where(out["status"] == "target already met", "target already met: no extra places needed",
-                                 out["status"].where(out["status"] != "more places needed", ""))
-    return tidy.conform(out.drop(columns="status"))
 
 
 # --- the chapter ---------------------------------------------------------------------------------------------
@@ -369,9 +373,11 @@ class TreatmentGap:
     mean_need: pd.DataFrame = field(repr=False)
     #: :func:`last_sdg_period`
     last_sdg: str
-    #: :func:`funnel_data`: every area's alcohol met need in the latest SDG year, and the funnel's limits
+    #: :func:`funnel_data`: every area's alcohol met need in the latest SDG year with its :func:`verdict` and
+    #: position in the funnel, the funnel's limits (widened for overdispersion), and what they show
     funnel_points: pd.DataFrame = field(repr=False)
     funnel_limits: pd.DataFrame = field(repr=False)
+    funnel_summary: dict = field(default_factory=dict, repr=False)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.gap, self.capacity]
@@ -390,10 +396,16 @@ def build(cdp: Partnership, settings: Settings | None = None) -> TreatmentGap:
             settings, "viewit", "fingertips", decides="rows of the partnership's own exports: later years of "
                                                       "numbers in treatment (ViewIt), unmet need (Fingertips)")
     need = need_with_limits()
-    points, limits = funnel_data()
+    points, limits, summary = funnel_data()
+    # the CDP's verdict in the funnel's year is the table's (one rule, :func:`verdict`)
+    row = gap[(gap["area_role"] == "cdp") & (gap["substance"] == ALCOHOL) & (gap["measure"] == "unmet need")
+              & (gap["time_period"] == summary["year"])]
+    summary["cdp_verdict"] = row["compared_to_england"].iloc[0] if len(row) else "Not compared"
+    mine = points[points["code"].isin(cdp.members)]
+    summary["cdp_position"] = sorted(set(mine["funnel_position"].astype(str)))
     return TreatmentGap(cdp=cdp, settings=settings, gap=gap, capacity=capacity, ocu_estimates=ocu,
                         mean_need=need[need["need_period"].str.endswith("(mean)")], last_sdg=last_sdg_period(),
-                        funnel_points=points, funnel_limits=limits)
+                        funnel_points=points, funnel_limits=limits, funnel_summary=summary)
 
 
 # --- what the figures plot ---------------------------------------------------------------------------------
@@ -405,15 +417,52 @@ def alcohol_trend(g: TreatmentGap) -> pd.DataFrame:
               & g.gap["area_role"].isin(["cdp", "region", "england"])]
     return t.sort_values(["area_role", "area_code", "time_period_sortable"], ignore_index=True)
 
-def funnel_data() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Alcohol met need and estimated need of every current area in the latest SDG year, and the funnel."""
+#: The funnel position (95% limits) that agrees with each :func:`verdict` (met need: higher is better).
+_AGREES = {"Better": {"High (0.025)", "High (0.001)"}, "Worse": {"Low (0.025)", "Low (0.001)"},
+           "Similar": {"Not significant"}}
+
+
+@memoised()
+def _funnel_data() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     a = alcohol_all_areas()
     year = max(a["period"], key=lambda p: p[:4])
     pts = a[(a["period"] == year) & (a["code"] != geography.ENGLAND_CODE) & a["need"].notna()].copy()
     pts["met"] = 100 * pts["treated"] / pts["need"]
+    pts["met_lower"], pts["met_upper"] = 100 * pts["treated"] / pts["need_upper"], 100 * pts["treated"] / pts["need_lower"]
+    eng = a[(a["code"] == geography.ENGLAND_CODE) & (a["period"] == year)]
+    pts["england"] = float(100 * eng["treated"].iloc[0] / eng["need"].iloc[0]) if len(eng) else np.nan
+    pts["verdict"] = verdict(pts, value="met", lower="met_lower", upper="met_upper", polarity="high_is_good")
     pts["need_whole"] = pts["need"].round()
-    limits = stats.funnel_limits(pts, "treated", "need_whole", statistic="proportion", multiplier=100)
-    return pts, limits
+    args = dict(statistic="proportion", multiplier=100)
+    limits = stats.funnel_limits(pts, "treated", "need_whole", overdispersion=True, **args)
+    pts["funnel_position"] = stats.funnel_significance(pts, "treated", "need_whole", overdispersion=True,
+                                                       **args)["significance"].astype(str)
+    pts["funnel_position_unadjusted"] = stats.funnel_significance(pts, "treated", "need_whole",
+                                                                  **args)["significance"].astype(str)
+    outside = {"High (0.001)", "Low (0.001)"}
+    compared = pts[pts["verdict"].isin(_AGREES)]
+    differ = compared[[p not in _AGREES[v] for v, p in zip(compared["verdict"], compared["funnel_position"])]]
+    summary = {"year": year, "areas": len(pts), "phi": float(limits["phi"].iloc[0]), "tau2": float(limits["tau2"].iloc[0]),
+               "average": float(limits["baseline"].iloc[0]), "england": float(pts["england"].iloc[0]),
+               "outside_998_unadjusted": int(pts["funnel_position_unadjusted"].isin(outside).sum()),
+               "outside_998": int(pts["funnel_position"].isin(outside).sum()),
+               "compared": len(compared), "differ": len(differ)}
+    return pts, limits, summary
+
+
+def funnel_data() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Alcohol met need of every current area in the latest SDG year (the same for every CDP), and its funnel.
+
+    The estimate of need is modelled, not counted, so the limits are widened for overdispersion
+    (:func:`cdp_analysis.stats.funnel_limits` with ``overdispersion=True``: Spiegelhalter 2005). Each point
+    carries ``verdict``, the table's comparison with England of the same year (:func:`verdict`, met need
+    with its 95% limits from the estimate of need), and ``funnel_position``, its place against the adjusted
+    limits (``funnel_position_unadjusted``: against the Wilson limits). The summary: ``year``, ``areas``,
+    ``phi``, ``tau2``, the funnel's ``average`` and ``england``'s met need (%), the areas outside the 99.8%
+    limits with and without the adjustment, and how many of the ``compared`` areas' verdicts ``differ`` from
+    their funnel position (the two comparisons differ in benchmark and in the variance each allows)."""
+    pts, limits, summary = _funnel_data()
+    return pts.copy(), limits.copy(), dict(summary)
 
 
 def last_sdg_period() -> str:

@@ -17,15 +17,12 @@ from ...output import figures, tidy
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
-from .compute import SUBSTANCES, TreatmentGap, alcohol_trend, latest
-from .settings import ALCOHOL, NAME, OCU
+from .capacity import M_AT, M_EXTRA, M_GROWTH, M_NEED, M_NOW, PLANNED, latest
+from .capacity_words import capacity_text, financial_year, round_count
+from .compute import SUBSTANCES, TreatmentGap, alcohol_trend
+from .settings import ALCOHOL, NAME, NON_OPIATES, OCU
 
 # --- key findings and notes -------------------------------------------------------------------------------
-
-
-def _round(x: float) -> str:
-    step = 100 if x >= 10_000 else 10 if x >= 100 else 1
-    return f"{round(x / step) * step:,.0f}"
 
 
 def _in_words(share: float) -> str:
@@ -45,6 +42,7 @@ def summary_text(g: TreatmentGap) -> str:
         now = latest(g.gap, substance)
         if now is None:
             lines.append(missing_text(g, substance))
+            lines += capacity_text(g, substance)
             continue
         unmet = g.gap[(g.gap["area_role"] == "cdp") & (g.gap["substance"] == substance)
                       & (g.gap["measure"] == "unmet need") & (g.gap["time_period"] == now["time_period"])].iloc[0]
@@ -54,37 +52,16 @@ def summary_text(g: TreatmentGap) -> str:
         cmp = unmet["compared_to_england"]
         versus = {"Better": "lower than England's", "Worse": "higher than England's",
                   "Similar": "not significantly different from England's"}.get(cmp, "not compared with England's")
+        eng = g.gap[(g.gap["area_role"] == "england") & (g.gap["substance"] == substance)
+                    & (g.gap["measure"] == "unmet need") & (g.gap["time_period"] == now["time_period"])]
+        england = f" ({eng['value'].iloc[0]:.0f}%)" if len(eng) and cmp != "Not compared" else ""
+        why = f" ({unmet['value_note']})" if "another edition" in unmet["value_note"] else ""
         lines.append(f"- {_in_words(unmet['value'] / 100).capitalize()} {who[substance]} in {md(g.cdp.name)} "
                      f"({unmet['value']:.0f}%{limits}) were not in treatment in {now['time_period']}{approx}; "
-                     f"unmet need is {versus} of the same year.")
-        cap = g.capacity[(g.capacity["substance"] == substance)]
-        if not cap.empty:
-            match = cap[cap["measure"] == "extra places to match England"].iloc[0]
-            target = cap[cap["measure"] == "extra places to reach target"].iloc[0]
-            growth = cap[cap["measure"] == "annual growth to reach target"].iloc[0]
-            if match["value"] == 0:
-                upper = (f" (up to about {_round(match['upper_ci'])} if need is at the upper limit of its estimate)"
-                         if match["upper_ci"] > 0 else "")
-                lines.append(f"  Met need ({now['value']:.1f}%) already matches or exceeds England's "
-                             f"{match['england_met_need']:.1f}% ({match['england_period']}): no extra places are needed "
-                             f"to match England at the central estimate{upper}.")
-            else:
-                spread = (f"({_round(match['lower_ci'])}–{_round(match['upper_ci'])}, from the limits of the "
-                          "estimate of need)" if pd.notna(match["lower_ci"]) and pd.notna(match["upper_ci"])
-                          else "(no range: the estimate of need has no published limits)")
-                lines.append(f"  Matching England's met need ({match['england_met_need']:.1f}%, {match['england_period']}) "
-                             f"would need about **{_round(match['value'])}** more treatment places {spread}.")
-            if target["target_basis"] == "target set in the parameters":
-                if target["value"] == 0:
-                    lines.append(f"  The target of {target['target_met_need']:.1f}% met need is already met.")
-                else:
-                    lines.append(f"  Reaching {target['target_met_need']:.1f}% met need by {target['target_year']} "
-                                 f"would need about **{_round(target['value'])}** more places.")
-            if pd.notna(growth["value"]) and growth["value"] > 0:
-                spread = (f" ({growth['lower_ci']:.1f}%–{growth['upper_ci']:.1f}%)"
-                          if pd.notna(growth["lower_ci"]) and pd.notna(growth["upper_ci"]) else "")
-                lines.append(f"  Reaching {growth['target_met_need']:.1f}% by {growth['target_year']} means numbers in "
-                             f"treatment growing by about **{growth['value']:.1f}% a year**{spread}.")
+                     f"unmet need is {versus}{england} of the same year{why}.")
+        lines += capacity_text(g, substance)
+    lines += capacity_text(g, NON_OPIATES)
+    lines.append(funnel_text(g))
     trend = alcohol_trend(g)
     cdp_trend = trend[(trend["area_role"] == "cdp") & trend["pairing"].str.startswith("ONS SDG")]
     if len(cdp_trend) >= 2:
@@ -92,6 +69,35 @@ def summary_text(g: TreatmentGap) -> str:
         lines.append(f"- Alcohol met need in {md(g.cdp.name)} was {first['value']:.1f}% in {first['time_period']} and "
                      f"{last['value']:.1f}% in {last['time_period']} (ONS SDG 3.5.1 series).")
     return "\n".join(lines)
+
+
+#: The verdict of :func:`.compute.verdict` in words (met need; higher is better).
+_VERDICT_WORDS = {"Better": "higher than England's met need of {y} (its 95% limits lie above it)",
+                  "Worse": "lower than England's met need of {y} (its 95% limits lie below it)",
+                  "Similar": "not significantly different from England's met need of {y} (its 95% limits include it)",
+                  "Not compared": "not compared with England's met need of {y} (no limits of need, or no pair of {y})"}
+
+
+def funnel_text(g: TreatmentGap) -> str:
+    """Where the CDP sits in the funnel plot, with the overdispersion that widened the limits, and its verdict
+    against England (the table's rule), in words; why the two differ where they do."""
+    f = g.funnel_summary
+    head = (f"- Funnel plot of alcohol met need in every area, {f['year']} (limits widened for overdispersion because "
+            f"the estimate of need is modelled: φ = {f['phi']:.1f}; without the widening {f['outside_998_unadjusted']} "
+            f"of {f['areas']} areas would lie outside the 99.8% limits, with it {f['outside_998']}): ")
+    if not f["cdp_position"]:
+        return head + f"{md(g.cdp.name)} is not in it (no pair of numbers in treatment and need of {f['year']})."
+    inside = set(f["cdp_position"]) == {"Not significant"}
+    where = "inside the 95% limits" if inside else "outside the 95% limits (" + ", ".join(f["cdp_position"]) + ")"
+    verdict = f["cdp_verdict"]
+    text = (head + f"{md(g.cdp.name)} lies {where}. As in the table, its met need is "
+            + _VERDICT_WORDS.get(verdict, _VERDICT_WORDS["Not compared"]).format(y=f["year"]) + ".")
+    agrees = {"Better": {"High (0.025)", "High (0.001)"}, "Worse": {"Low (0.025)", "Low (0.001)"},
+              "Similar": {"Not significant"}}
+    if verdict in agrees and not set(f["cdp_position"]) <= agrees[verdict]:
+        text += (" The two differ: the comparison sets the area's own limits of need against England's value, the "
+                 "funnel one between-area variance for every area around the areas' average (see the notes).")
+    return text
 
 
 def missing_text(g: TreatmentGap, substance: str) -> str:
@@ -103,7 +109,7 @@ def missing_text(g: TreatmentGap, substance: str) -> str:
     parts = [f"- {substance.capitalize()}: the unmet need of {md(g.cdp.name)} cannot be shown from the data held."]
     if len(treated):
         last = treated.iloc[-1]
-        parts.append(f"Adults in treatment are known ({_round(last['value'])} in {last['time_period']}, NDTMS) but no "
+        parts.append(f"Adults in treatment are known ({round_count(last['value'])} in {last['time_period']}, NDTMS) but no "
                      "OHID estimate of need for the area is held.")
     if len(held):
         h = held.iloc[0]
@@ -131,11 +137,25 @@ def notes_text(g: TreatmentGap) -> str:
         f"- Estimates of need from {means['period'].min()} onwards are the mean of the OHID estimates of "
         f"{means['need_period'].iloc[0].replace(' (mean)', '')}, as OHID computes its published indicator; a later "
         "year's numbers in treatment set against the latest estimate held are marked as an approximation.",
-        "- Compared with England: 'Better' (lower unmet need) or 'Worse' when the 95% limits lie wholly below or "
-        "above England's value; rows without limits are not compared.",
+        "- Compared with England (one rule for the table, the key findings and the funnel plot's markers): 'Better' "
+        "(lower unmet need) or 'Worse' when the area's 95% limits, which come from the limits of its estimate of need, "
+        "lie wholly below or above England's value of the same year, 'Similar' when they include it; rows without "
+        "limits, and opiate/crack rows whose England row of the year rests on another edition of OHID's estimates, "
+        "are not compared.",
         "- Local counts from NDTMS are rounded to 5 and are used as published (never un-rounded).",
-        "- The capacity planner treats P̂ as fixed at its latest value; the range of places comes from P̂'s 95% "
-        "limits only. Growth assumes steady compound growth from the latest year to the target year.",
+        "- **Capacity planner.** It counts people in treatment during the year (everyone in structured treatment at "
+        "any time in the financial year, as NDTMS counts them), not a caseload on one day. England's and the "
+        "comparator areas' met need are of the same year as the CDP's (where England's is not held, the row says "
+        "which year is used). The estimate of need is carried forward from its own mid-year to the latest mid-year "
+        "population held by the change in residents of its age group (alcohol 18+, opiates/crack 15–64), then held "
+        "to the target year: a constant prevalence, not a forecast. One row per target: the planning target "
+        "(the parameter 'target_met_need' if set, else England's met need of the year unless the CDP already meets "
+        "it, then the comparator areas' upper quartile of the year: 'target_benchmark'), and the other benchmarks "
+        "beside it. The range of extra people comes from the limits of the estimate of need only; a limit below 0 "
+        "(the target already met at that limit) is clipped at 0 and the table and the sentence say so. Growth is "
+        "steady compound growth from the latest year with numbers in treatment held to the target year. Non-opiate "
+        "drug use has no published estimate of need, so no target is set for it.",
+        _funnel_note(g),
     ]
     members = g.gap[(g.gap["area_role"] == "member") & g.gap["geography_basis"].str.startswith("apportioned")]
     if len(members):
@@ -146,6 +166,22 @@ def notes_text(g: TreatmentGap) -> str:
                      "come only from published Fingertips rows, where held.")
     lines += _ocu_editions(g)
     return "\n".join(lines)
+
+
+def _funnel_note(g: TreatmentGap) -> str:
+    f = g.funnel_summary
+    return (f"- **Funnel plot** ({f['year']}): met need of every area against its estimated need. The estimate is "
+            "modelled, not counted, so the limits are widened for overdispersion (Spiegelhalter's method for "
+            "funnel plots): the areas' "
+            f"z-scores on the arcsine scale, winsorised at 10%/90%, give a dispersion ratio φ = {f['phi']:.1f} (1 would "
+            f"be binomial variation alone) and a between-area variance τ² = {f['tau2']:.5f}, added to each area's own. "
+            f"Without the widening {f['outside_998_unadjusted']} of {f['areas']} areas lie outside the 99.8% limits; "
+            f"with it, {f['outside_998']}. The funnel is centred on the average of the areas plotted "
+            f"({f['average']:.1f}%); England's met need of {f['year']} is {f['england']:.1f}%. The markers show the "
+            "table's comparison with England (each area's own 95% limits against England's value); the limits show "
+            f"the area's place among all areas. The two can differ, as they do for {f['differ']} of {f['compared']} "
+            "areas: the comparison uses each area's own limits of need and England's value, the funnel one "
+            "between-area variance for every area and the areas' average.")
 
 
 def _ocu_editions(g: TreatmentGap) -> list[str]:
@@ -224,61 +260,88 @@ def unmet_figure(g: TreatmentGap) -> FigureOutput:
     figures.source_line(fig, "Source: ONS SDG 3.5.1 (NDTMS; OHID/Sheffield estimates).")
     return FigureOutput("treatment_gap_unmet_need", fig, data=t)
 
+#: Marker of each verdict (shape and colour, so that it does not rest on colour alone).
+_VERDICT_MARKS = {"Better": ("^", figures.OKABE_ITO["bluish green"]), "Similar": ("o", figures.COMPARATOR_COLOUR),
+                  "Worse": ("v", figures.OKABE_ITO["vermillion"]), "Not compared": ("x", figures.COMPARATOR_COLOUR)}
+
+
 def funnel_figure(g: TreatmentGap) -> FigureOutput:
-    """Funnel plot: alcohol met need against the estimated number in need, every area, the CDP highlighted."""
-    pts, lim = g.funnel_points, g.funnel_limits
-    year = pts["period"].iloc[0]
-    fig, ax = plt.subplots(figsize=(8.5, 5))
-    ax.plot(lim["population"], lim["lower_3s_limit"], ":", color="#505a5f", label="99.8% limits")
+    """Funnel plot: alcohol met need against the estimated number in need, every area, limits widened for
+    overdispersion; each area marked by the table's comparison with England, the CDP highlighted with its 95%
+    limits."""
+    pts, lim, f = g.funnel_points, g.funnel_limits, g.funnel_summary
+    year = f["year"]
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    ax.plot(lim["population"], lim["lower_3s_limit"], ":", color="#505a5f", label="99.8% limits (overdispersion)")
     ax.plot(lim["population"], lim["upper_3s_limit"], ":", color="#505a5f")
-    ax.plot(lim["population"], lim["lower_2s_limit"], "--", color="#505a5f", label="95% limits")
+    ax.plot(lim["population"], lim["lower_2s_limit"], "--", color="#505a5f", label="95% limits (overdispersion)")
     ax.plot(lim["population"], lim["upper_2s_limit"], "--", color="#505a5f")
-    ax.axhline(lim["baseline"].iloc[0], color=figures.ENGLAND_COLOUR, linewidth=1,
-               label=f"All areas {lim['baseline'].iloc[0]:.1f}%")
+    ax.axhline(f["average"], color=figures.ENGLAND_COLOUR, linewidth=1, label=f"Average of all areas {f['average']:.1f}%")
     mine = pts["code"].isin(g.cdp.members)
-    ax.scatter(pts.loc[~mine, "need"], pts.loc[~mine, "met"], s=14, color=figures.COMPARATOR_COLOUR, label="Other areas")
-    ax.scatter(pts.loc[mine, "need"], pts.loc[mine, "met"], s=60, color=figures.CDP_COLOUR, edgecolor="#0b0c0c",
-               zorder=3, label=f"{g.cdp.name}" + (" (members)" if len(g.cdp.members) > 1 else ""))
+    for v, (marker, colour) in _VERDICT_MARKS.items():
+        d = pts[~mine & (pts["verdict"] == v)]
+        if len(d):
+            ax.scatter(d["need"], d["met"], s=16, marker=marker, color=colour, label=f"{v} (vs England {year})")
+    d = pts[mine]
+    ax.errorbar(d["need"], d["met"], yerr=[d["met"] - d["met_lower"], d["met_upper"] - d["met"]], fmt="none",
+                ecolor="#0b0c0c", capsize=3, linewidth=1, zorder=3)
+    ax.scatter(d["need"], d["met"], s=70, marker={"Better": "^", "Worse": "v"}.get(f["cdp_verdict"], "o"),
+               color=figures.CDP_COLOUR, edgecolor="#0b0c0c", zorder=4,
+               label=f"{g.cdp.name}" + (" (members)" if len(g.cdp.members) > 1 else "") + f": {f['cdp_verdict']}, 95% limits")
     ax.set_xscale("log")
     ax.set_xlim(pts["need"].min() * 0.7, pts["need"].max() * 1.3)
-    ax.set_ylim(0, min(100, max(pts["met"].max(), lim["upper_2s_limit"][lim["population"] >= pts["need"].min()].max()) * 1.15))
+    shown = lim["population"] >= pts["need"].min()
+    ax.set_ylim(0, min(100, max(pts["met"].max(), d["met_upper"].max(), lim["upper_3s_limit"][shown].max()) * 1.1))
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel("Estimated dependent drinkers (persons, log scale)")
     ax.set_ylabel("In treatment (met need, %)")
     ax.set_title(f"Met need for alcohol treatment against estimated need, every area, {year}")
-    ax.legend(fontsize=8, loc="upper right")
-    figures.source_line(fig, "Source: ONS SDG 3.5.1. Limits treat the estimate of need as the denominator.")
+    ax.legend(fontsize=7, loc="upper right")
+    figures.source_line(fig, f"Source: ONS SDG 3.5.1. Limits widened for overdispersion (φ = {f['phi']:.1f}; "
+                             f"{lim['method'].iloc[0]}): the estimate of need is modelled. Markers: the table's comparison "
+                             f"with England's {year} met need by each area's own 95% limits; it differs from the "
+                             f"funnel position for {f['differ']} of {f['compared']} areas (see the notes).", bottom=0.1,
+                        wrap=True)
     data = pts.assign(area_code=pts["code"], area_role=np.where(mine, "cdp", "neighbour"), time_period=year,
-                      measure="met need", value=pts["met"], unit="%")
+                      measure="met need", value=pts["met"], lower_ci=pts["met_lower"], upper_ci=pts["met_upper"],
+                      unit="%", compared_to_england=pts["verdict"])
     return FigureOutput("treatment_gap_funnel", fig, data=data[["area_code", "area_role", "time_period", "measure",
-                                                                 "value", "unit", "need", "source"]])
+                                                                 "value", "lower_ci", "upper_ci", "unit", "need",
+                                                                 "compared_to_england", "funnel_position",
+                                                                 "funnel_position_unadjusted", "source"]])
 
 
 def capacity_figure(g: TreatmentGap) -> FigureOutput:
-    """Numbers in treatment now and at the target, with the range from P̂'s limits, by substance."""
-    c = g.capacity
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    subs = list(dict.fromkeys(c["substance"])) if len(c) else []
-    y = np.arange(len(subs))
-    for i, s in enumerate(subs):
-        d = c[c["substance"] == s].set_index("measure")
-        now, at = d.loc["in treatment now"], d.loc["in treatment at target"]
-        ax.barh(i + 0.18, now["value"], height=0.34, color=figures.CDP_COLOUR, label="In treatment now" if i == 0 else None)
-        ax.barh(i - 0.18, at["value"], height=0.34, color=figures.OKABE_ITO["vermillion"],
-                label="Needed at the target" if i == 0 else None)
-        if pd.notna(at["lower_ci"]):
-            ax.errorbar(at["value"], i - 0.18, xerr=[[at["value"] - at["lower_ci"]], [at["upper_ci"] - at["value"]]],
-                        fmt="none", ecolor="#0b0c0c", capsize=3, linewidth=1)
-    ax.set_yticks(y, [s.capitalize() for s in subs])
+    """People in treatment during the latest year and at each target (range from the limits of the estimate of
+    need carried forward), by substance group."""
+    c = g.capacity[g.capacity["value"].notna()]
+    now = c[c["measure"] == M_NOW]
+    at = c[c["measure"] == M_AT].sort_values(["substance", "planning_target"], ascending=[True, False])
+    bars = [(f"{r['substance'].capitalize()}: in treatment during {r['time_period']}", r["value"], np.nan, np.nan,
+             figures.CDP_COLOUR) for _, r in now.iterrows()]
+    short = {"england": "England, {}", "comparators": "comparators' upper quartile, {}", "parameter": "parameters"}
+    bars += [(f"{r['substance'].capitalize()}: at {r['target_met_need']:.1f}% "
+              f"({short[r['target_kind']].format(r['target_period'])})" + (": the target" if r["planning_target"] == "yes"
+                                                                           else ""),
+              r["value"], r["lower_ci"], r["upper_ci"],
+              figures.OKABE_ITO["vermillion"] if r["planning_target"] == "yes" else figures.COMPARATOR_COLOUR)
+             for _, r in at.iterrows()]
+    fig, ax = plt.subplots(figsize=(9, 0.55 * len(bars) + 1.8))
+    y = np.arange(len(bars))[::-1]
+    for yi, (_label, v, lo, hi, colour) in zip(y, bars):
+        ax.barh(yi, v, color=colour, height=0.6)
+        if pd.notna(lo) and pd.notna(hi):
+            ax.errorbar(v, yi, xerr=[[v - lo], [hi - v]], fmt="none", ecolor="#0b0c0c", capsize=3, linewidth=1)
+    ax.set_yticks(y, [b[0] for b in bars], fontsize=8)
     ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel("Adults in treatment (persons; bar: range from the limits of the estimate of need)")
-    target = c["target_met_need"].iloc[0] if len(c) else np.nan
-    ax.set_title(f"Treatment places now and at {target:.1f}% met need by {g.settings.target_year}, {g.cdp.name}"
-                 if len(c) else f"No capacity estimate can be made for {g.cdp.name} from the data held")
-    if len(c):
-        ax.legend(fontsize=8, loc="lower right")
-    figures.source_line(fig, "Source: the treatment_gap table (NDTMS; OHID estimates of need).", bottom=0.04)
-    return FigureOutput("treatment_capacity", fig, data=c)
+    ax.set_xlabel("Adults in treatment during the year (persons; bar: range from the limits of need)")
+    first = c.iloc[0] if len(c) else None
+    ax.set_title(f"People in treatment, {first['time_period']}, and needed by {financial_year(first['target_year'])}: "
+                 f"{g.cdp.name}" if first is not None and pd.notna(first["target_year"])
+                 else f"No capacity estimate can be made for {g.cdp.name} from the data held")
+    figures.source_line(fig, "Source: the treatment_gap table (NDTMS; OHID estimates of need carried forward by ONS "
+                             "mid-year population).", bottom=0.04)
+    return FigureOutput("treatment_capacity", fig, data=g.capacity)
 
 
 def gap_output(g: TreatmentGap) -> TableOutput:
@@ -303,26 +366,49 @@ def gap_output(g: TreatmentGap) -> TableOutput:
         view = view.sort_values(["Substance", "_r", "Area"]).drop(columns="_r").set_index(["Substance", "Area"])
     return TableOutput("treatment_gap", t, view=view,
                        caption="Unmet need for treatment, latest year held for each area: adults in treatment, the "
-                               "estimated number in need and the share not in treatment. Every year is in the CSV")
+                               "estimated number in need and the share not in treatment; compared with England by the "
+                               "area's 95% limits against England's value of the same year (the funnel plot marks "
+                               "areas by the same rule). Every year is in the CSV")
 
 
 def capacity_output(g: TreatmentGap) -> TableOutput:
+    """One row per substance group and target: the people in treatment during the year at the target, the extra
+    people to reach it and the growth, each with its range; a row saying why where nothing is planned."""
     c = g.capacity
-    if c.empty:
-        view = pd.DataFrame({"Capacity planner": ["no substance has both a number in treatment and an estimate of "
-                                                  "need for this CDP"]})
-    else:
-        c = c.assign(_o=c["measure"].map({m: i for i, m in enumerate(
-            ["in treatment now", "in treatment at target", "extra places to reach target",
-             "extra places to match England", "annual growth to reach target"])}))
-        c = c.sort_values(["substance", "_o"])
-        view = pd.DataFrame({"Substance": c["substance"], "Measure": c["measure"].str[:1].str.upper() + c["measure"].str[1:],
-                             "Value (range)": [with_limits(v, lo, hi, 1 if u.startswith("%") else 0)
-                                               for v, lo, hi, u in zip(c["value"], c["lower_ci"], c["upper_ci"], c["unit"])],
-                             "Unit": c["unit"],
-                             "Note": c["value_note"]}).set_index(["Substance", "Measure"])
-    first = g.capacity.iloc[0] if len(g.capacity) else None
-    what = (f"target {first['target_met_need']:.1f}% met need ({first['target_basis']}) by {first['target_year']}; "
-            f"latest year {first['time_period']}") if first is not None else "no target could be applied"
-    return TableOutput("treatment_capacity", g.capacity, view=view,
-                       caption=f"Capacity planner: {what}. Ranges come from the limits of the estimate of need")
+    rows = []
+    for substance in PLANNED:
+        d = c[c["substance"] == substance]
+        if d.empty:
+            continue
+        if d["value"].isna().all():
+            rows.append({"Substance": substance, "Target": "none", "People at the target": "", "Extra people": "",
+                         "Growth, % a year": "", "Note": d["value_note"].iloc[0]})
+            continue
+        now, need = d[d["measure"] == M_NOW].iloc[0], d[d["measure"] == M_NEED].iloc[0]
+        rows.append({"Substance": substance, "Target": f"in treatment during {now['time_period']}",
+                     "People at the target": f"{now['value']:,.0f}", "Extra people": "", "Growth, % a year": "",
+                     "Note": f"need {with_limits(need['value'], need['lower_ci'], need['upper_ci'], 0)}, carried "
+                             f"forward to {need['need_carried_to']} ({need['population_change']:+.1f}% residents aged "
+                             f"{need['age_group']} since {need['need_carried_from']}) and held"})
+        extra = d[d["measure"] == M_EXTRA].sort_values("planning_target", ascending=False)
+        for _, r in extra.iterrows():
+            at = d[(d["measure"] == M_AT) & (d["target_kind"] == r["target_kind"])].iloc[0]
+            growth = d[(d["measure"] == M_GROWTH) & (d["target_kind"] == r["target_kind"])].iloc[0]
+            rows.append({"Substance": substance,
+                         "Target": f"{r['target_met_need']:.1f}%: {r['target_name']}"
+                                   + (" (the target)" if r["planning_target"] == "yes" else ""),
+                         "People at the target": with_limits(at["value"], at["lower_ci"], at["upper_ci"], 0),
+                         "Extra people": with_limits(r["value"], r["lower_ci"], r["upper_ci"], 0),
+                         "Growth, % a year": with_limits(growth["value"], growth["lower_ci"], growth["upper_ci"], 1),
+                         "Note": "; ".join(x for x in (r["value_note"], growth["value_note"])
+                                           if x and x != "target already met")})
+    view = pd.DataFrame(rows).set_index(["Substance", "Target"]) if rows else pd.DataFrame(
+        {"Capacity planner": ["no substance has both a number in treatment and an estimate of need for this CDP"]})
+    first = c[c["target_year"].notna()].iloc[0] if c["target_year"].notna().any() else None
+    what = (f"extra people in treatment during the year (not a caseload) to reach each target by "
+            f"{financial_year(first['target_year'])}, from {first['time_period']}, the latest year held"
+            if first is not None else "no target could be applied")
+    return TableOutput("treatment_capacity", c, view=view,
+                       caption=f"Capacity planner: {what}. Targets are met need of the same year; ranges come from "
+                               "the limits of the estimate of need carried forward (a limit below 0 is clipped at 0 "
+                               "and the note says so)")

@@ -10,7 +10,7 @@ sentences here.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import pandas as pd
 from pydantic import Field
@@ -21,6 +21,10 @@ from ...errors import InputError
 
 NAME = "treatment_gap"
 ALCOHOL, OCU = "alcohol", "opiates and/or crack"
+#: The third substance group of treatment planning: OHID publishes no estimate of need for it.
+NON_OPIATES = "non-opiates"
+#: ``target_benchmark``: which benchmark is the capacity planner's target when ``target_met_need`` is not set.
+TARGET_BENCHMARKS = ("england-unless-met", "england", "comparators-upper-quartile")
 #: Fingertips indicators of unmet need: Count = not in treatment, Denominator = estimated number in need.
 FINGERTIPS_UNMET = {"93532": ALCOHOL, "93517": OCU}
 
@@ -38,7 +42,12 @@ class Settings(ChapterSettings):
     target_met_need: float | None = Field(
         default=None,
         description="target met need (%) for the capacity planner, more than 1 and at most 100 (e.g. 25 for 25%); "
-                    "default England's latest published rate")
+                    "default: the benchmark named by 'target_benchmark'")
+    target_benchmark: Literal["england-unless-met", "england", "comparators-upper-quartile"] = Field(
+        default="england-unless-met",
+        description="the capacity planner's target when 'target_met_need' is not set: 'england-unless-met' "
+                    "(England's met need of the CDP's latest year, or, if the CDP already meets it, the comparator "
+                    "areas' upper quartile of the same year), 'england', or 'comparators-upper-quartile'")
     target_year: int = Field(
         default=2030, ge=2020, le=2050,
         description="the financial year by whose end the target is reached, by its end year (e.g. 2030 for 2029/30)")
@@ -55,7 +64,7 @@ class Settings(ChapterSettings):
             hint = (f"did you mean {target * 100:g} for {target * 100:g}%? 'target_met_need' is a percentage, more "
                     "than 1 and at most 100" if 0 < target <= 1 else
                     "give a percentage more than 1 and at most 100, e.g. 25 for 25%, or leave it out to use "
-                    "England's latest published rate")
+                    "the benchmark named by 'target_benchmark'")
             raise InputError(f"target met need {target:g}% is outside the range (1, 100]", file=file,
                              where=f"{where} 'target_met_need'{section}", hint=hint)
         for path in self.files("viewit", file=file, where=where):
