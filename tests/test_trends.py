@@ -95,27 +95,43 @@ def test_each_year_has_its_own_population(notts):
 
 
 def test_the_headline_is_the_latest_segment_or_the_latest_years(notts, northants):
-    """The direction of travel is the latest joinpoint segment where there is a joinpoint, else the Poisson trend
-    over the latest ``comparison_years`` years — the same numbers as that row."""
+    """The direction of travel covers the latest joinpoint segment where there is a joinpoint and the segment spans
+    at most ``comparison_years`` years, else the latest ``comparison_years`` years; its change is the log-linear
+    trend of those years alone (as the comparison with England fits them), so a period has one value."""
+    from cdp_analysis.chapters.trends import trend_rows
+
+    n = notts.settings.comparison_years
+    seen = set()
     for tr in (notts, northants):
         t = tr.trends
         heads = t[t["method"] == "latest trend"]
         assert len(heads) >= 6
         for h in heads.itertuples():
             same = t[(t["series"] == h.series) & (t["area_role"] == h.area_role) & (t["quantity"] == h.quantity)]
-            if h.joinpoints:
-                src = same[same["method"] == "joinpoint segment"].sort_values("period_start").iloc[-1]
-                assert h.model.startswith("latest joinpoint segment")
+            segs = same[same["method"] == "joinpoint segment"].sort_values("period_start")
+            last = segs.iloc[-1] if h.joinpoints else None
+            if last is not None and int(last["period_end"]) - int(last["period_start"]) + 1 <= n:
+                assert (h.period_start, h.period_end) == (last["period_start"], last["period_end"])
+                assert h.model.startswith("latest joinpoint segment (joinpoint in")
+                seen.add("segment")
             else:
-                src = _one(same, method=f"latest {tr.settings.comparison_years} years")
-                assert h.model.startswith("no joinpoint found")
-                assert int(h.period_end) - int(h.period_start) + 1 <= tr.settings.comparison_years
-            assert (h.period_start, h.period_end, h.verdict) == (src["period_start"], src["period_end"],
-                                                                src["verdict"])
-            assert h.apc == pytest.approx(src["apc"], nan_ok=True)
+                window = _one(same, method=f"latest {n} years")
+                assert (h.period_start, h.period_end, h.verdict) == (window["period_start"], window["period_end"],
+                                                                    window["verdict"])
+                assert h.apc == pytest.approx(window["apc"], nan_ok=True)
+                seen.add("long segment" if last is not None else "no joinpoint")
         # a head is of the rate wherever the area's populations are held
         deaths = heads[heads["series"].str.startswith("deaths related") & heads["area_role"].isin(["cdp", "england"])]
         assert set(deaths["quantity"]) == {"rate per head of population"}
+    assert seen == {"segment", "long segment", "no joinpoint"}
+    # the change is the trend of the head's years alone: Northamptonshire's alcohol treatment, 2014/15 to 2018/19
+    h = _one(northants.trends, area_role="cdp", method="latest trend",
+             series="dependent drinkers in alcohol treatment (year ending March)")
+    assert h["period_start"] == "2015" and h["verdict"] == "decreasing"
+    # Northamptonshire's drug-misuse deaths: the segment from 2004 is longer than 10 years, so the latest 10 years
+    h = _one(northants.trends, area_role="cdp", method="latest trend", series="deaths related to drug misuse")
+    assert (h["period_start"], h["period_end"]) == ("2012", "2021") and "longer than 10 years" in h["model"]
+    assert trend_rows.latest_span({"joinpoints": ()}, 2021, 10) == (2012, 2021, "no joinpoint")
 
 
 def test_the_comparison_with_england_is_over_the_same_latest_years(notts):
@@ -138,7 +154,8 @@ def test_published_markers_are_kept(notts):
     jp = scilly.trends[(scilly.trends["area_role"] == "cdp") & (scilly.trends["series"] == "deaths related to drug misuse")
                        & (scilly.trends["method"] == "joinpoint")]
     assert len(jp) == 2 and (jp["verdict"] == "too few events").all()
-    assert f"too few events to state a percentage change (at least {stats.MIN_EVENTS} needed)" in tc.summary_text(scilly)
+    assert (f"too few events to state a percentage change (at least {stats.MIN_EVENTS} events needed)"
+            in tc.summary_text(scilly))
 
 
 def test_every_trend_sentence_names_its_row(notts, northants):
@@ -153,9 +170,9 @@ def test_every_trend_sentence_names_its_row(notts, northants):
                   & t["series"].isin(present.HEADLINE_SERIES)]
         assert len(heads) >= 7
         for h in heads.itertuples():
-            span = f"{h.period_start} to {h.period_end}"
+            span = present._span(pd.Series(h._asdict()))
             where = "England" if h.area_role == "england" else tr.cdp.name
-            lead = f"- {present.HEADLINE_SERIES[h.series]} per head of population in {where} "
+            lead = f"- {present.HEADLINE_SERIES[h.series]} per head of population in {where}"
             line = next((ln for ln in text.splitlines() if ln.startswith(lead) and span in ln
                          and present._how(pd.Series(h._asdict())) in ln), None)
             assert line is not None, (h.series, h.area_role, span)
@@ -164,9 +181,12 @@ def test_every_trend_sentence_names_its_row(notts, northants):
             vs = t[(t["series"] == h.series) & (t["area_role"] == h.area_role) & (t["method"] == "compared with England")]
             if len(vs):
                 v = vs.iloc[0]
-                assert f"({v['period_start']} to {v['period_end']}, each series fitted on its own)" in line
+                assert f"({present._span(v)}, each fitted on its own)" in line
                 if pd.notna(v["apc"]):
-                    assert f"difference {v['apc']:+.1f}% a year" in line
+                    assert f"the difference, {v['apc']:+.1f}% a year" in line
+                    eng = _one(t, area_role="england", series=h.series, method=f"latest {tr.settings.comparison_years} years",
+                               quantity=v["quantity"])
+                    assert f"against England's {eng['apc']:+.1f}% a year" in line
         # no method is named that the row does not carry
         assert "latest joinpoint segment" not in text or (t["model"].str.startswith("latest joinpoint segment")).any()
         assert "Fingertips recent-trend marker" not in text.replace(

@@ -40,6 +40,10 @@ DENOMINATOR_AGES: dict[str, tuple[int, int | None]] = {
     "18+": (18, None),
 }
 
+#: The first mid-year whose estimates in the data are based on Census 2021: the estimates before it are based on
+#: Census 2011 and are not rebased here, so a change across it is partly the census's correction.
+CENSUS_BASED_FROM = 2021
+
 #: Five-year age bands, youngest first: the 19 ESP2013 bands ('0-4' … '85-89', '90+').
 AGE_BANDS: tuple[str, ...] = ESP2013_BANDS
 

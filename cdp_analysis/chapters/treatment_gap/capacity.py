@@ -149,7 +149,7 @@ def targets(settings: Settings, now: pd.Series, eng: pd.Series | None, eng_note:
     elif "comparators" in kinds:
         planning = "comparators"
         why = ("'target_benchmark' is 'comparators-upper-quartile'" if settings.target_benchmark != "england-unless-met"
-               else f"met need in {year}, {met}, already meets England's of the same year, {eng['value']:.1f}%")
+               else f"met need in {year}, {met}, already meets England's of the same year, {eng['value']:.1f}%, at the central estimate")
     else:
         planning = "england"
         why = ((f"although met need in {year}, {met}, already meets it" if meets_england else "the fallback")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...areas import current_population
 from .capacity import M_EXTRA, M_GROWTH, M_NEED, M_NOW
 from .compute import TreatmentGap
 from .settings import ALCOHOL, OCU
@@ -68,7 +69,7 @@ def capacity_text(g: TreatmentGap, substance: str) -> list[str]:
              f"{now['value']:,.0f} adults were in treatment during {year}. The estimate of need ({_need_words(need['need_period'])}) "
              f"is carried forward by the change in residents aged {need['age_group']} from {need['need_carried_from']} "
              f"to {need['need_carried_to']} ({need['population_change']:+.1f}%), to about {round_count(need['value'])} "
-             f"{who} ({_range(need)}), and held there to {financial_year(need['target_year'])}."]
+             f"{who} ({_range(need)}), and held there to {financial_year(need['target_year'])}.{_census_step(need)}"]
     extra = c[c["measure"] == M_EXTRA].sort_values("planning_target", ascending=False)
     for _, r in extra.iterrows():
         growth = c[(c["measure"] == M_GROWTH) & (c["target_kind"] == r["target_kind"])].iloc[0]
@@ -92,7 +93,8 @@ def capacity_text(g: TreatmentGap, substance: str) -> list[str]:
             lines.append(f"  {head}{it} already met: no extra people in treatment are needed by "
                          f"{financial_year(r['target_year'])} at the central estimate{_clipped(r)}{upper}.")
             continue
-        spread = (f" ({growth['lower_ci']:.1f}%–{growth['upper_ci']:.1f}%)" if pd.notna(growth["lower_ci"])
+        floor = "; the lower limit is clipped at 0" if pd.notna(growth["lower_ci"]) and growth["lower_ci"] == 0 else ""
+        spread = (f" ({growth['lower_ci']:.1f}%–{growth['upper_ci']:.1f}%{floor})" if pd.notna(growth["lower_ci"])
                   and pd.notna(growth["upper_ci"]) else "")
         pace = (f", numbers growing by about {growth['value']:.1f}% a year{spread} over the {growth['growth_years']:.0f} "
                 f"years from {year}, the latest year with numbers in treatment held" if pd.notna(growth["value"])
@@ -101,3 +103,12 @@ def capacity_text(g: TreatmentGap, substance: str) -> list[str]:
         lines.append(f"  {head}{reach} by {financial_year(r['target_year'])} {still}needs about **{round_count(r['value'])}** more "
                      f"people in treatment during the year than in {year} ({_range(r)}{_clipped(r)}){because}{pace}.")
     return lines
+
+
+def _census_step(need: pd.Series) -> str:
+    """A caveat when the need is carried forward across the first census-based population estimate ('' if not)."""
+    years = [int(str(need[k]).removeprefix("mid-")) for k in ("need_carried_from", "need_carried_to")]
+    if not years[0] < current_population.CENSUS_BASED_FROM <= years[1]:
+        return ""
+    return (f" The estimates from mid-{current_population.CENSUS_BASED_FROM} are based on the latest census and the "
+            "earlier ones are not rebased, so part of that change can be the census's correction rather than growth.")

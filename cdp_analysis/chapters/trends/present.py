@@ -38,47 +38,98 @@ def _change(row) -> str:
     return f"{'rose' if rising else 'fell'} by about {_pct(row['apc'])} a year (95% limits {_pct(lo)}–{_pct(hi)})"
 
 
+def _label(row, year) -> str:
+    """A year of a row as the report names it: a financial year for a series labelled by the year its financial
+    year ends ('2019' → '2018/19'), else the year."""
+    y = int(year)
+    return f"{y - 1}/{y % 100:02d}" if str(row["series"]).endswith("(year ending March)") else str(y)
+
+
+def _span(row) -> str:
+    return f"{_label(row, row['period_start'])} to {_label(row, row['period_end'])}"
+
+
 def _how(row) -> str:
     """How a 'latest trend' row's years were chosen, in a few words."""
-    if str(row["model"]).startswith("latest joinpoint segment"):
-        return f"the latest joinpoint segment; joinpoint in {str(row['joinpoints']).split('; ')[-1]}"
-    return f"no joinpoint found, so the latest {int(row['period_end']) - int(row['period_start']) + 1} years"
+    n = int(row["period_end"]) - int(row["period_start"]) + 1
+    model = str(row["model"])
+    last_joinpoint = _label(row, str(row["joinpoints"]).split("; ")[-1]) if row["joinpoints"] else ""
+    if model.startswith("latest joinpoint segment (joinpoint in"):
+        return f"the latest joinpoint segment; joinpoint in {last_joinpoint}"
+    if model.startswith("latest joinpoint segment (from"):
+        return f"the latest {n} years; the latest joinpoint segment, from {last_joinpoint}, is longer"
+    return f"no joinpoint found, so the latest {n} years"
 
 
-def trend_sentence(row: pd.Series, what: str, where: str, versus: pd.Series | None = None) -> str:
-    """One plain-English sentence from a 'latest trend' row of ``trends`` (and the 'compared with England' row:
-    the difference of the two trends over the latest years held by both): the years, how they were chosen, the
+def _apc_words(row) -> str:
+    return f"{row['apc']:+.1f}% a year ({row['lower_ci']:+.1f}% to {row['upper_ci']:+.1f}%)"
+
+
+def trend_sentence(row: pd.Series, what: str, where: str, versus: dict | None = None) -> str:
+    """One plain-English sentence from a 'latest trend' row of ``trends`` and, for an area, its comparison with
+    England (``versus``: the 'compared with England' row, both areas' rows of the same latest years and the
+    joinpoints found inside those years, from :func:`_headline_rows`): the years, how they were chosen, the
     quantity (rate per head or numbers) and the limits."""
     per = " per head of population" if row["quantity"] == "rate per head of population" else " (numbers)"
-    span = f"{row['period_start']} to {row['period_end']}"
     if row["verdict"].startswith("too few"):
-        text = (f"{what}{per} in {where}, {span} ({_how(row)}): {row['verdict']} to state a percentage change (at "
-                f"least {stats.MIN_EVENTS} needed)")
+        needed = (f"at least {stats.MIN_POINTS} years" if row["verdict"] == "too few points" else
+                  f"at least {stats.MIN_EVENTS} events")
+        text = (f"{what}{per} in {where}, {_span(row)} ({_how(row)}): {row['verdict']} to state a percentage change "
+                f"({needed} needed)")
     else:
-        text = f"{what}{per} in {where} {_change(row)} from {span} ({_how(row)})"
+        text = f"{what}{per} in {where} {_change(row)} from {_span(row)} ({_how(row)})"
     if versus is not None:
-        vspan = f"{versus['period_start']} to {versus['period_end']}"
-        n = int(versus["period_end"]) - int(versus["period_start"]) + 1
-        if versus["verdict"].startswith("too few"):
-            text += f". Not compared with England over the latest {n} years ({vspan}): {versus['verdict']}"
+        cmp = versus["row"]
+        n = int(cmp["period_end"]) - int(cmp["period_start"]) + 1
+        if cmp["verdict"].startswith("too few"):
+            text += f". Not compared with England over the latest {n} years ({_span(cmp)}): {cmp['verdict']}"
         else:
-            words = {"not significantly different": "not significantly different from England's",
-                     }.get(versus["verdict"], "faster than England's (or falling more slowly)"
-                           if versus["verdict"].startswith("faster") else "slower than England's (or falling faster)")
-            text += (f". Against England over the latest {n} years held by both ({vspan}, each series fitted on its "
-                     f"own): {words} (difference {versus['apc']:+.1f}% a year, 95% limits {versus['lower_ci']:+.1f}% "
-                     f"to {versus['upper_ci']:+.1f}%)")
+            both = ""
+            if versus["area"] is not None and versus["england"] is not None:
+                both = f": {_apc_words(versus['area'])} against England's {_apc_words(versus['england'])}"
+            verdict = ("not significant" if cmp["verdict"] == "not significantly different" else
+                       "significant: " + ("a faster rise or slower fall than England's"
+                                          if cmp["verdict"].startswith("faster") else
+                                          "a slower rise or faster fall than England's"))
+            text += (f". Against England over the latest {n} years held by both ({_span(cmp)}, each fitted on its "
+                     f"own){both}; the difference, {cmp['apc']:+.1f}% a year ({cmp['lower_ci']:+.1f}% to "
+                     f"{cmp['upper_ci']:+.1f}%), is {verdict}")
+            bends = [f"{who} in {_label(cmp, y)}" for who, y in versus["bends"]]
+            if bends:
+                text += (f"; one slope over these years summarises a change of trend ({', '.join(bends)}), so the "
+                         "latest segment says more about the direction now")
     return text + "."
 
 
+def _joinpoints_within(t: pd.DataFrame, series: str, role: str, quantity: str, start: int, end: int) -> list[int]:
+    jp = t[(t["series"] == series) & (t["area_role"] == role) & (t["method"] == "joinpoint") & (t["quantity"] == quantity)]
+    years = [int(y) for y in str(jp["joinpoints"].iloc[0]).split("; ") if y] if len(jp) else []
+    return [y for y in years if start < y < end]
+
+
 def _headline_rows(t: pd.DataFrame, series: str, role: str):
-    """The 'latest trend' row of a series for an area role and its comparison with England (or Nones)."""
+    """The 'latest trend' row of a series for an area role, and its comparison with England (or None): the
+    'compared with England' row, the area's and England's 'latest N years' rows of the same years and quantity
+    (None where England's years differ), and the joinpoints either series has inside those years."""
     s = t[(t["series"] == series) & (t["area_role"] == role)]
     head = s[s["method"] == "latest trend"]
     if head.empty:
         return None, None
     vs = s[s["method"] == "compared with England"]
-    return head.iloc[0], (vs.iloc[0] if len(vs) else None)
+    if vs.empty:
+        return head.iloc[0], None
+    cmp = vs.iloc[0]
+    window = t[(t["series"] == series) & t["method"].str.match(r"latest \d+ years") & (t["quantity"] == cmp["quantity"])
+               & (t["period_start"] == cmp["period_start"]) & (t["period_end"] == cmp["period_end"])]
+
+    def one(r):
+        w = window[window["area_role"] == r]
+        return w.iloc[0] if len(w) else None
+
+    start, end = int(cmp["period_start"]), int(cmp["period_end"])
+    bends = [(who, y) for r, who in ((role, "the area's"), ("england", "England's"))
+             for y in _joinpoints_within(t, series, r, cmp["quantity"], start, end)]
+    return head.iloc[0], {"row": cmp, "area": one(role), "england": one("england"), "bends": bends}
 
 
 #: The series whose direction of travel the key findings state, and the words that name each.

@@ -45,18 +45,35 @@ def _frame(years: tuple, values: tuple, populations: tuple | None) -> pd.DataFra
 @memoised(maxsize=4096)
 def _fitted(years: tuple, values: tuple, populations: tuple | None, max_joinpoints: int, min_points: int,
             selection: str, window: int) -> dict:
-    """The Poisson trend, the joinpoint fit and the Poisson trend over the latest ``window`` years of one annual
-    series, by its years, counts and (for a rate) populations.
+    """The Poisson trend, the joinpoint fit, the Poisson trend over the latest ``window`` years and the direction
+    of travel (``latest``: the Poisson trend over the years :func:`latest_span` chooses) of one annual series, by its
+    years, counts and (for a rate) populations.
 
     Memoised by content: England's and the national series are the same for every CDP, so in a batch (one warm
     kernel per worker) they are fitted once per worker, not once per CDP. The results are read, never changed."""
     d = _frame(years, values, populations)
     pop = None if populations is None else "population"
     recent = d[d["year"] > d["year"].max() - window]
-    return {"poisson": stats.poisson_trend(d, "year", "value", pop),
-            "joinpoint": stats.joinpoint(d, "year", "value", pop, max_joinpoints=max_joinpoints,
-                                         min_points=min_points, selection=selection),
-            "window": stats.poisson_trend(recent, "year", "value", pop)}
+    jp = stats.joinpoint(d, "year", "value", pop, max_joinpoints=max_joinpoints, min_points=min_points,
+                         selection=selection)
+    w = stats.poisson_trend(recent, "year", "value", pop)
+    start, end, _ = latest_span(jp, int(d["year"].max()), window)
+    latest = w if end - start + 1 == len(recent) and start == recent["year"].min() else stats.poisson_trend(
+        d[d["year"].between(start, end)], "year", "value", pop)
+    return {"poisson": stats.poisson_trend(d, "year", "value", pop), "joinpoint": jp, "window": w, "latest": latest}
+
+
+def latest_span(jp: dict, last_year: int, window: int) -> tuple[int, int, str]:
+    """The years of a series' direction of travel and why: its latest joinpoint segment where a joinpoint is found
+    and the segment spans at most ``window`` years; otherwise the latest ``window`` years. Returns (start, end,
+    'segment' | 'no joinpoint' | 'long segment')."""
+    if jp["joinpoints"]:
+        seg = jp["segments"].iloc[-1]
+        start, end = int(seg["period_start"]), int(seg["period_end"])
+        if end - start + 1 <= window:
+            return start, end, "segment"
+        return last_year - window + 1, last_year, "long segment"
+    return last_year - window + 1, last_year, "no joinpoint"
 
 
 def _fits_of(d: pd.DataFrame, settings: Settings, quantity: str) -> dict:
@@ -72,19 +89,23 @@ def _selection_text(settings: Settings) -> str:
 
 
 def latest_trend(fits: dict, settings: Settings) -> tuple[dict, str, int, int]:
-    """The direction of travel of a series: its latest joinpoint segment, or where no joinpoint is found its
-    Poisson trend over the latest ``comparison_years`` years. Returns (result, how it was chosen, start, end)."""
-    jp = fits["joinpoint"]
-    if jp["joinpoints"]:
-        seg = jp["segments"].iloc[-1]
-        res = {k: seg[k] for k in ("apc", "lower_ci", "upper_ci", "p_value")}
-        res["verdict"] = seg["verdict"]
-        how = f"latest joinpoint segment (joinpoint in {jp['joinpoints'][-1]}; {jp['model']})"
-        return res, how, int(seg["period_start"]), int(seg["period_end"])
-    w = fits["window"]
-    how = (f"no joinpoint found ({_selection_text(settings)}): Poisson trend over the latest "
-           f"{settings.comparison_years} years ({w['model'] or 'not fitted'})")
-    return w, how, int(w["period_start"]), int(w["period_end"])
+    """The direction of travel of a series: the log-linear (Poisson or quasi-Poisson) trend of the years
+    :func:`latest_span` chooses — the latest joinpoint segment where it spans at most ``comparison_years`` years,
+    otherwise the latest ``comparison_years`` years — fitted on those years alone, as :func:`count_trends`' comparison
+    with England fits them, so that a period has one value. Returns (result, how the years were chosen, start, end)."""
+    jp, res = fits["joinpoint"], fits["latest"]
+    n = settings.comparison_years
+    start, end = int(res["period_start"]), int(res["period_end"])
+    _, _, why = latest_span(jp, end, n)
+    model = res["model"] or "not fitted"
+    if why == "segment":
+        how = f"latest joinpoint segment (joinpoint in {jp['joinpoints'][-1]}); trend of those years, {model}"
+    elif why == "long segment":
+        how = (f"latest joinpoint segment (from {jp['joinpoints'][-1]}) longer than {n} years: trend of the latest {n} "
+               f"years, {model}")
+    else:
+        how = f"no joinpoint found ({_selection_text(settings)}): trend of the latest {n} years, {model}"
+    return res, how, start, end
 
 
 def count_trends(series: str, frames: dict[str, pd.DataFrame], settings: Settings, *, england_role="england"):
