@@ -161,27 +161,27 @@ def test_published_markers_are_kept(notts):
 def test_every_trend_sentence_names_its_row(notts, northants):
     """Each sentence of the key findings about a tested trend is built from one 'latest trend' row (its years, its
     APC and limits, how its years were chosen) and, for the CDP, its 'compared with England' row (its years)."""
-    from cdp_analysis.chapters.trends import present
+    from cdp_analysis.chapters.trends import trend_words
 
     for tr in (notts, northants):
         text = tc.summary_text(tr)
         t = tr.trends
         heads = t[(t["method"] == "latest trend") & t["area_role"].isin(["cdp", "england"])
-                  & t["series"].isin(present.HEADLINE_SERIES)]
+                  & t["series"].isin(trend_words.HEADLINE_SERIES)]
         assert len(heads) >= 7
         for h in heads.itertuples():
-            span = present._span(pd.Series(h._asdict()))
+            span = trend_words._span(pd.Series(h._asdict()))
             where = "England" if h.area_role == "england" else tr.cdp.name
-            lead = f"- {present.HEADLINE_SERIES[h.series]} per head of population in {where}"
+            lead = f"- {trend_words.HEADLINE_SERIES[h.series]} per head of population in {where}"
             line = next((ln for ln in text.splitlines() if ln.startswith(lead) and span in ln
-                         and present._how(pd.Series(h._asdict())) in ln), None)
+                         and trend_words._how(pd.Series(h._asdict())) in ln), None)
             assert line is not None, (h.series, h.area_role, span)
             if pd.notna(h.apc):
                 assert f"{abs(h.apc):.1f}%" in line or f"{abs(h.apc):.0f}%" in line or f"{h.apc:+.1f}%" in line
             vs = t[(t["series"] == h.series) & (t["area_role"] == h.area_role) & (t["method"] == "compared with England")]
             if len(vs):
                 v = vs.iloc[0]
-                assert f"({present._span(v)}, each fitted on its own)" in line
+                assert f"({trend_words._span(v)}, each fitted on its own)" in line
                 if pd.notna(v["apc"]):
                     assert f"the difference, {v['apc']:+.1f}% a year" in line
                     eng = _one(t, area_role="england", series=h.series, method=f"latest {tr.settings.comparison_years} years",
