@@ -105,3 +105,30 @@ def test_the_same_figure_in_two_files_is_refused(tmp_path):
     b = _file(tmp_path, "E10000024,2023/24,treatment.young_people,170,\n", name="b.csv")
     with pytest.raises(InputError, match="is also in"):
         local_data.read_all([a, b], allowed_areas=AREAS)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r.update(framework_source=""), "cites no framework document"),
+    (lambda r: r.update(framework_source="A press story https://www.example-news.co.uk/drugs"),
+     "not a publisher's own site"),
+    (lambda r: r.update(level="priority"), "unknown level 'priority'"),
+    (lambda r: r.update(fingertips_id="92544?"), "is not a Fingertips indicator ID"),
+])
+def test_a_catalogue_row_without_a_citation_or_level_is_refused(tmp_path, monkeypatch, change, message):
+    import csv
+
+    rows = list(csv.DictReader(local_data.catalogue_path().open(encoding="utf-8")))
+    change(rows[3])
+    path = tmp_path / "outcomes_metrics.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    monkeypatch.setattr(local_data, "catalogue_path", lambda: path)
+    local_data.catalogue.cache_clear()
+    try:
+        with pytest.raises(InputError, match=message) as e:
+            local_data.catalogue()
+        assert "row 5" in str(e.value)
+    finally:
+        local_data.catalogue.cache_clear()

@@ -87,8 +87,8 @@ def test_published_comparison_with_england(plain):
     assert (row["value"], row["lower_ci"], row["upper_ci"]) == (2.5, 1.9, 3.2)
     eng = plain.outcomes[(plain.outcomes["area_role"] == "england") & (plain.outcomes["metric_id"] == "deaths.drug_misuse")]
     assert row["upper_ci"] < eng["value"].iloc[0] and row["compared_to_england"] == "Better"
-    synthetic = _cdp(plain, "prevalence.any_drug_last_year").iloc[0]
-    assert synthetic["compared_to_england"] == "Not compared" and "synthetic estimate" in synthetic["value_note"]
+    modelled = _cdp(plain, "prevalence.any_drug_last_year").iloc[0]
+    assert modelled["compared_to_england"] == "Not compared" and "modelled estimate" in modelled["value_note"]
     ocu = _cdp(plain, "prevalence.opiate_crack_users").iloc[0]
     assert ocu["status"] == "not supplied" and "not in the data" in ocu["value_note"]
 
@@ -101,7 +101,7 @@ def test_disclosure_control_of_the_synthetic_example(example):
         row = _cdp(example, metric_id).iloc[-1]
         # one neutral note whatever the rule: naming it would say which side of a proportion is small
         assert row["status"] == "suppressed" and row["value_note"] == (
-            "suppressed to protect small numbers (disclosure control, threshold 5)"), metric_id
+            "made-up example data; suppressed to protect small numbers (disclosure control, threshold 5)"), metric_id
         assert row[["value", "count", "denominator", "lower_ci", "upper_ci"]].isna().all(), metric_id
     total = _cdp(example, "treatment.cj_referrals").iloc[-1]
     assert total["status"] == "computed" and total["value"] == 43
@@ -245,3 +245,68 @@ def test_the_deaths_trend_is_chapter_4s_direction_of_travel(plain):
     words = _cdp(plain, "deaths.drug_misuse").iloc[-1]["recent_trend"]
     assert words.startswith(f"registered deaths (rate per head) {head['verdict']}")
     assert f"{head['period_start']} to {head['period_end']}" in words and head["model"] in words
+
+
+# --- the catalogue is the framework; made-up data is marked (issue 25) ----------------------------------------
+
+#: The framework's headline metrics (Appendix 2 of the local delivery guidance), by the catalogue's ids.
+HEADLINE = {"prevalence.any_drug_last_year", "crime.drug_related_homicides", "crime.neighbourhood_crime",
+            "deaths.drug_misuse", "harm.drug_poisoning_admissions", "supply.county_lines_closed",
+            "supply.ocg_disruptions", "treatment.adults_in_treatment", "treatment.young_people",
+            "treatment.prison_continuity", "recovery.substantial_progress"}
+
+
+def test_every_catalogued_metric_has_a_level_and_cites_its_framework_document():
+    from urllib.parse import urlparse
+
+    cat = local_data.catalogue()
+    assert set(cat["level"]) == set(local_data.LEVELS)
+    for r in cat.itertuples():
+        urls = re.findall(r"https://\S+", r.framework_source)
+        assert len(urls) == 1 and r.framework_source.split("https://")[0].strip(), r.metric_id  # a title and its address
+        host = urlparse(urls[0]).hostname
+        assert host == "www.gov.uk" or host.endswith((".gov.uk", "fingertips.phe.org.uk")), (r.metric_id, host)
+        if r.level in ("headline", "supporting"):
+            assert "/drugs-strategy-" in urls[0], r.metric_id  # the framework's own documents
+    # the partnership's own priorities: alcohol and the local framework's metrics, not the national framework's
+    local = set(cat.loc[cat["level"] == "local priority", "metric_id"])
+    assert {"deaths.alcohol_specific", "treatment.alcohol_met_need", "family.parents_new_presentations",
+            "prevention.resilience_programmes"} <= local
+    assert set(cat.loc[cat["level"] == "headline", "metric_id"]) == HEADLINE  # 11 headline metrics, as published
+    assert set(cat.loc[cat["metric_id"].isin(HEADLINE), "outcome"]) == set(local_data.OUTCOMES[:6])
+
+
+def test_a_headline_metric_not_in_the_data_is_listed_as_not_supplied(plain):
+    for metric_id in HEADLINE - {"prevalence.any_drug_last_year", "deaths.drug_misuse"}:
+        row = _cdp(plain, metric_id)
+        assert len(row) == 1 and row["status"].iloc[0] == "not supplied", metric_id
+
+
+def test_the_dashboard_orders_headline_then_supporting_then_local_priorities(plain):
+    rows = oc.compute.cdp_rows(plain)
+    levels = rows["level"].tolist()
+    assert levels == sorted(levels, key=local_data.LEVELS.index) and levels[0] == "headline"
+    view = oc.present.dashboard_output(plain).view
+    assert list(dict.fromkeys(view.index.get_level_values("Level"))) == [
+        "Framework headline metrics", "Framework supporting metrics", "The partnership's local priorities"]
+
+
+def test_every_made_up_row_with_a_real_code_is_marked(example):
+    """The synthetic example's local rows carry real codes (E10000024, E92000001): each says 'made-up example
+    data' in its note and '(synthetic example)' after its area name; real published rows are not so marked."""
+    t = example.outcomes
+    fake = t[t["origin"] == "synthetic example"]
+    assert len(fake) and fake["area_code"].str.fullmatch(r"E\d{8}").all()
+    assert fake["area_name"].str.endswith(" (synthetic example)").all()
+    assert fake["value_note"].str.startswith(oc.compute.MADE_UP).all()
+    real = t[t["origin"] == "published"]
+    assert not real["area_name"].str.endswith(" (synthetic example)").any()
+    assert not real["value_note"].str.contains(oc.compute.MADE_UP).any()
+
+
+def test_modelled_estimates_and_made_up_data_have_different_words(plain, example):
+    modelled = _cdp(plain, "prevalence.any_drug_last_year").iloc[0]["value_note"]
+    assert "modelled estimate" in modelled and "made-up" not in modelled and "synthetic" not in modelled
+    words = " ".join([oc.summary_text(example), oc.notes_text(example), *oc.present.data_gaps(example)])
+    assert "made-up example data" in words and "modelled estimate" in words
+    assert "synthetic estimate" not in words.lower() and "synthetic prevalence" not in words.lower()

@@ -2,9 +2,12 @@
 
 **The catalogue** (``data/catalogue/outcomes_metrics.csv``, :func:`catalogue`): one row per metric of the
 National Combating Drugs Outcomes Framework dashboard — ``metric_id, outcome, name, definition, polarity, kind,
-unit, multiplier, part_of, origin, source, geography``. ``origin`` is 'public' (computed from the bundled
+unit, multiplier, part_of, origin, source, geography, level, fingertips_id, framework_source``. ``level`` is the
+framework's 'headline' or 'supporting', or 'local priority' (the partnership's own: alcohol, a local framework's
+metrics); ``framework_source`` the document that names the metric (title and GOV.UK address);
+``fingertips_id`` the OHID Fingertips indicator, where one is verified (blank otherwise). ``origin`` is 'public' (computed from the bundled
 published data by the earlier chapters) or 'local' (supplied by the partnership; ``source`` then names the
-template: police, ndtms_local, provider_caseloads, schools_programmes). ``kind`` is 'count', 'proportion'
+template: police, ndtms_local, provider_caseloads, schools_programmes, hospital). ``kind`` is 'count', 'proportion'
 (numerator of denominator) or 'rate'; ``part_of`` names the metric a count adds up to.
 
 **Local files** (:func:`read_local`): CSV files in the layout of ``data/templates/<source>.csv`` —
@@ -50,14 +53,19 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ["area_code", "period", "metric_id", "numerator", "denominator"]
 CATALOGUE_COLUMNS = ["metric_id", "outcome", "name", "definition", "polarity", "kind", "unit", "multiplier",
-                     "part_of", "origin", "source", "geography"]
+                     "part_of", "origin", "source", "geography", "level", "fingertips_id", "framework_source"]
 #: The six outcomes of the National Combating Drugs Outcomes Framework, in its order, then local priorities.
 OUTCOMES = ("reduce drug use", "reduce drug-related crime", "reduce drug-related deaths and harm",
             "reduce drug supply", "increase engagement in treatment", "improve recovery outcomes", "local priority")
+#: The framework's levels of metric, in the dashboard's order, then the partnership's own priorities.
+LEVELS = ("headline", "supporting", "local priority")
+#: Where a metric's framework document may be published: GOV.UK, or (for a definition) OHID's Fingertips or the ONS.
+FRAMEWORK_HOSTS = ("gov.uk", "fingertips.phe.org.uk", "ons.gov.uk")
+_URL = re.compile(r"https://([A-Za-z0-9.-]+)(/\S*)?")
 KINDS = ("count", "proportion", "rate")
 POLARITIES = ("low_is_good", "high_is_good", "no_judgement")
 #: The local sources, each with a template in ``data/templates/``.
-SOURCES = ("police", "ndtms_local", "provider_caseloads", "schools_programmes")
+SOURCES = ("police", "ndtms_local", "provider_caseloads", "schools_programmes", "hospital")
 _CALENDAR = re.compile(r"^(19|20)[0-9][0-9]$")
 _FINANCIAL = re.compile(r"^((?:19|20)[0-9][0-9])/([0-9][0-9])$")
 ENGLAND_CODE = "E92000001"
@@ -74,12 +82,13 @@ def templates_dir() -> Path:
 
 @memoised()
 def catalogue() -> pd.DataFrame:
-    """The outcomes catalogue, checked (known outcomes, kinds, polarities, origins and sources; ``part_of``
-    names a count metric of the same source)."""
+    """The outcomes catalogue, checked (known outcomes, levels, kinds, polarities, origins and sources; every
+    metric cites its framework document by an address on GOV.UK (or, for a definition, OHID's Fingertips or the
+    ONS); ``fingertips_id`` digits or blank; ``part_of`` names a count metric of the same source)."""
     path = catalogue_path()
     t = read_csv_table(path, CATALOGUE_COLUMNS)
     for column, allowed in (("outcome", OUTCOMES), ("kind", KINDS), ("polarity", POLARITIES),
-                            ("origin", ("public", "local"))):
+                            ("origin", ("public", "local")), ("level", LEVELS)):
         bad = ~t[column].isin(allowed)
         if bad.any():
             r = t[bad].iloc[0]
@@ -91,15 +100,30 @@ def catalogue() -> pd.DataFrame:
         r = t[bad].iloc[0]
         raise InputError(f"unknown local source '{r['source']}'", file=path, where=f"row {r['_row']}, column 'source'",
                          hint=f"one of: {', '.join(SOURCES)}")
+    for r in t.to_dict("records"):
+        url = _URL.search(r['framework_source'])
+        host = url.group(1).lower() if url else ""
+        if url is None:
+            raise InputError(f"metric '{r['metric_id']}' cites no framework document", file=path,
+                             where=f"row {r['_row']}, column 'framework_source'",
+                             hint="give the document's title and its https:// address on GOV.UK")
+        if not any(host == h or host.endswith("." + h) for h in FRAMEWORK_HOSTS):
+            raise InputError(f"metric '{r['metric_id']}' cites a document on '{host}', not a publisher's own site",
+                             file=path, where=f"row {r['_row']}, column 'framework_source'",
+                             hint=f"cite the framework document on {', '.join(FRAMEWORK_HOSTS)}")
+        if r['fingertips_id'] and not r['fingertips_id'].isdigit():
+            raise InputError(f"'{r['fingertips_id']}' is not a Fingertips indicator ID", file=path,
+                             where=f"row {r['_row']}, column 'fingertips_id'",
+                             hint="digits only (e.g. 91380), or blank when none is verified")
     if t["metric_id"].duplicated().any():
         r = t[t["metric_id"].duplicated()].iloc[0]
         raise InputError(f"metric '{r['metric_id']}' is listed twice", file=path,
                          where=f"row {r['_row']}, column 'metric_id'", hint="keep one row per metric")
     ids = dict(zip(t["metric_id"], zip(t["kind"], t["source"])))
-    for r in t[t["part_of"] != ""].itertuples():
-        if ids.get(r.part_of) != ("count", r.source) or r.kind != "count":
-            raise InputError(f"'{r.metric_id}' is part of '{r.part_of}', which is not a count of the same source",
-                             file=path, where=f"row {r._row}, column 'part_of'", hint="name a count metric")
+    for r in t[t["part_of"] != ""].to_dict("records"):
+        if ids.get(r["part_of"]) != ("count", r["source"]) or r["kind"] != "count":
+            raise InputError(f"'{r['metric_id']}' is part of '{r['part_of']}', which is not a count of the same "
+                             "source", file=path, where=f"row {r['_row']}, column 'part_of'", hint="name a count metric")
     t["multiplier"] = pd.to_numeric(t["multiplier"].replace("", np.nan))
     return t.drop(columns="_row")
 

@@ -49,7 +49,8 @@ _NOT_HELD = {
 _SOURCE_NAMES = {"police": "police force (incidents and crimes with a drugs marker)",
                  "ndtms_local": "NDTMS local reports (the partnership's treatment system)",
                  "provider_caseloads": "treatment providers' caseload reports",
-                 "schools_programmes": "schools and young people's programme returns"}
+                 "schools_programmes": "schools and young people's programme returns",
+                 "hospital": "hospital admissions (Hospital Episode Statistics extracts)"}
 
 
 # --- the earlier chapters' tables ---------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def _public_selections(tables: dict[str, pd.DataFrame]) -> dict[str, tuple[pd.Da
             drugs[(drugs["drug"] == "Any drug") & (drugs["recall_period"] == "last year")
                   & (drugs["measure"] == "percent of age group") & (drugs["method"] == "age-sex")
                   & (drugs["age_group"] == "16-59") & (drugs["sex"] == "Persons")],
-            "not compared: a synthetic estimate applies national rates to the area's ages and sexes; its limits "
+            "not compared: a modelled estimate applies national rates to the area's ages and sexes; its limits "
             "are the national survey's sampling error, not a measure of local precision"),
         "prevalence.opiate_crack_users": (
             ocu[(ocu["measure"] == "rate per 1,000 aged 15-64") & ocu["method"].str.startswith("OHID estimate")], ""),
@@ -343,6 +344,25 @@ def local_trends(t: pd.DataFrame, cat: pd.DataFrame) -> pd.Series:
 
 # --- the dashboard ---------------------------------------------------------------------------------------------
 
+#: The words for made-up demonstration data (a file marked synthetic), never used for modelled estimates.
+MADE_UP = "made-up example data"
+#: The mark added to the area name of every made-up row.
+MADE_UP_AREA = " (synthetic example)"
+
+
+def mark_made_up(t: pd.DataFrame) -> pd.DataFrame:
+    """Every row from a file marked synthetic (``origin`` 'synthetic example') says so in its area name
+    ('Nottinghamshire (synthetic example)') and its value note ('made-up example data; …'), so a real area's code
+    never stands beside made-up figures unmarked."""
+    t = t.copy()
+    fake = t["origin"] == "synthetic example"
+    if fake.any():
+        t.loc[fake, "area_name"] = t.loc[fake, "area_name"].fillna("").astype(str) + MADE_UP_AREA
+        note = t.loc[fake, "value_note"].fillna("").astype(str)
+        t.loc[fake, "value_note"] = np.where(note == "", MADE_UP, MADE_UP + "; " + note)
+    return t
+
+
 
 @dataclass
 class Outcomes:
@@ -417,6 +437,7 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
     for c in ("compared_to_england", "compared_to_england_998", "comparison_caveat", "value_note"):
         t[c] = t[c].fillna("")
     t["origin"] = t["origin"].fillna("published")
+    t = mark_made_up(t)
     keep = [*_AREA, "indicator_id", "indicator_name", "outcome", "metric_id", "polarity", "metric_kind", "measure",
             "time_period", "value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator",
             "unit", "value_note", "compared_to_england", "compared_to_england_998", "comparison_caveat", "recent_trend",

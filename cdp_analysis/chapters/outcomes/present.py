@@ -23,10 +23,14 @@ from .compute import OUTCOMES, Outcomes, cdp_rows
 
 # --- words -----------------------------------------------------------------------------------------------------
 
-_ORIGIN = {"published": "published", "local": "local", "synthetic example": "SYNTHETIC"}
+_ORIGIN = {"published": "published", "local": "local", "synthetic example": "SYNTHETIC (made-up example data)"}
 _STATUS_WORDS = {("not supplied", "published"): "not in the data", ("not supplied", "local"): "not supplied",
                  ("not supplied", "synthetic example"): "not supplied", ("suppressed", "local"): "suppressed",
                  ("suppressed", "synthetic example"): "suppressed"}
+
+
+_LEVEL_WORDS = {"headline": "Framework headline metrics", "supporting": "Framework supporting metrics",
+                "local priority": "The partnership's local priorities"}
 
 
 def _neighbours(value: str, n) -> str:
@@ -51,9 +55,11 @@ def synthetic_banner(o: Outcomes) -> str:
     """A warning when any local figure is synthetic ('' otherwise)."""
     if not o.synthetic:
         return ""
-    return ("**SYNTHETIC EXAMPLE DATA.** The figures from local data in this chapter (marked 'synthetic example' "
-            "in the Data column and the CSV's `origin`) are made up to show how the dashboard works: they are not real "
-            "and must not be used or quoted. Figures from published data (ONS, OHID) are real.")
+    return ("**SYNTHETIC EXAMPLE DATA.** The figures from local data in this chapter (marked 'made-up example data' "
+            "in the Data column and the note, '(synthetic example)' after the area's name, and 'synthetic example' in "
+            "the CSV's `origin`) are made up to show how the dashboard works: they are not real and must not be used "
+            "or quoted. Figures from published data (ONS, OHID) are real; a modelled estimate among them is a "
+            "published-data model, not made-up data.")
 
 
 def summary_text(o: Outcomes) -> str:
@@ -92,7 +98,7 @@ def notes_text(o: Outcomes) -> str:
         "are shown as published.",
         "- Comparisons with England use the 95% and 99.8% confidence limits (Wilson's for proportions; the "
         "publisher's for published rates) and the metric's polarity; 'Not compared' where a figure has no limits "
-        "or is a count, or is a synthetic estimate.",
+        "or is a count, or is a modelled estimate.",
         "- Local metrics are compared with England only when the local files give an England row (e.g. from NDTMS "
         "national reports). Recent trends need five consecutive years with nothing suppressed.",
         "- Public metrics are read from the earlier chapters' tables; see chapters 2 to 4 for their methods and "
@@ -179,6 +185,7 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         return f"{sym} {word}".strip()
 
     view = pd.DataFrame({
+        "Level": rows["level"].map(_LEVEL_WORDS),
         "Outcome": rows["outcome"].str[:1].str.upper() + rows["outcome"].str[1:],
         "Metric": rows["indicator_name"] + " (" + rows["unit"] + ")",
         "Period": rows["time_period"],
@@ -194,10 +201,11 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         "Compared with England": [rag(r) for _, r in rows.iterrows()],
         "Recent trend": rows["recent_trend"],
         "Note": rows["value_note"],
-    }).set_index(["Outcome", "Metric"])
+    }).set_index(["Level", "Outcome", "Metric"])
     return TableOutput("outcomes", o.outcomes, view=view,
-                       caption="Outcomes dashboard: the latest figure of every metric for the partnership, with "
-                               "England, region and neighbours. ▲ better, ▼ worse than England at 95%; ● similar; "
+                       caption="Outcomes dashboard: the latest figure of every metric for the partnership (the "
+                               "National Combating Drugs Outcomes Framework's headline metrics, then its supporting "
+                               "metrics, then the partnership's local priorities), with England, region and neighbours. ▲ better, ▼ worse than England at 95%; ● similar; "
                                "– not compared. Every area and period is in the CSV")
 
 
@@ -310,7 +318,7 @@ def data_gaps(o: Outcomes) -> list[str]:
         out.append("Suppressed to protect small numbers: " + "; ".join(supp["indicator_name"]) + ".")
     if not out:
         out.append("Every metric of the catalogue has a figure.")
-    out.append("Synthetic prevalence estimates apply national survey rates to the local population: they show "
+    out.append("Modelled prevalence estimates apply national survey rates to the local population: they show "
                "expected, not measured, local drug use.")
     return out
 
