@@ -310,3 +310,20 @@ def test_modelled_estimates_and_made_up_data_have_different_words(plain, example
     words = " ".join([oc.summary_text(example), oc.notes_text(example), *oc.present.data_gaps(example)])
     assert "made-up example data" in words and "modelled estimate" in words
     assert "synthetic estimate" not in words.lower() and "synthetic prevalence" not in words.lower()
+
+
+def test_alcohol_mortality_is_compared_at_998_and_the_notes_say_why_others_are_not(plain):
+    """OHID publishes alcohol-specific mortality (91380) with Dobson 95% limits and the count but blank 99.8%
+    limits: the dashboard derives Dobson's 99.8% limits (wider than the 95%) and compares at both levels; the
+    public metrics without 99.8% limits are named in the notes with the reason."""
+    t = plain.outcomes
+    a = t[(t["metric_id"] == "deaths.alcohol_specific") & t["value"].notna()]
+    assert len(a) and a[["lower_ci_998", "upper_ci_998"]].notna().all().all()
+    assert ((a["lower_ci_998"] < a["lower_ci"]) & (a["upper_ci_998"] > a["upper_ci"])).all()
+    row = _cdp(plain, "deaths.alcohol_specific").iloc[-1]
+    assert row["compared_to_england_998"] in ("Better", "Worse", "Similar")
+    notes = oc.notes_text(plain)
+    for metric_id, why in oc.compute.NO_998.items():
+        assert why in notes, metric_id
+    d = _cdp(plain, "deaths.drug_misuse").iloc[-1]
+    assert d["compared_to_england_998"] == "" and pd.isna(d["lower_ci_998"])

@@ -25,7 +25,7 @@ from .limits import byars_limits, exact_poisson_limits, normalise_confidence, wi
 from .need import met_need, places_needed
 from .raking import rake
 from .rates import crude_rate, mean, proportion
-from .standardised import dsr, expected_counts, isr_rate, isr_ratio
+from .standardised import dsr, dsr_limits_from_published, expected_counts, isr_rate, isr_ratio
 from .synthetic import calibrate, synthetic_estimate
 from .trend import TREND_CRITICAL_VALUE, TREND_LEVELS, recent_trend
 from .trend_models import MIN_EVENTS, MIN_POINTS, compare_trends, compare_window, joinpoint, poisson_trend
@@ -33,7 +33,7 @@ from .trend_models import MIN_EVENTS, MIN_POINTS, compare_trends, compare_window
 __all__ = [
     "MIN_EVENTS", "MIN_POINTS", "disclosure",
     "wilson_limits", "byars_limits", "exact_poisson_limits", "normalise_confidence", "z_value",
-    "proportion", "crude_rate", "mean", "dsr", "isr_ratio", "isr_rate", "expected_counts",
+    "proportion", "crude_rate", "mean", "dsr", "dsr_limits_from_published", "isr_ratio", "isr_rate", "expected_counts",
     "ESP2013", "ESP2013_BANDS", "esp2013",
     "compare_to_benchmark", "normalise_polarity", "POLARITIES", "COMPARISON_LEVELS",
     "funnel_limits", "funnel_significance", "funnel_overdispersion", "SIGNIFICANCE_LEVELS",

@@ -6,6 +6,8 @@ function               R equivalent                                   limits
 :func:`dsr`            ``calculate_dsr(data, x, n, stdpop, ...)``     Dobson (on Byar's)
 :func:`isr_ratio`      ``calculate_ISRatio(data, x, n, x_ref, ...)``  exact (O < 10) / Byar's
 :func:`isr_rate`       ``calculate_ISRate(data, x, n, x_ref, ...)``   exact (O < 10) / Byar's
+:func:`dsr_limits_from_published`  Dobson limits at another level from a published DSR, its
+                         95% limits and total count (when they are Dobson's)
 :func:`expected_counts`  the expected-count step of the two ISR functions; reusable for
                          synthetic estimates (reference rates × local population)
 =====================  =============================================  =======================
@@ -26,7 +28,7 @@ from .esp2013 import ESP2013, ESP2013_BANDS
 from .limits import byars_limits
 from .rates import poisson_method_labels, poisson_scaled_columns
 
-__all__ = ["dsr", "isr_ratio", "isr_rate", "expected_counts"]
+__all__ = ["dsr", "isr_ratio", "isr_rate", "expected_counts", "dsr_limits_from_published"]
 
 #: DSRs with a total count below this are suppressed (value and limits missing).
 DSR_MIN_COUNT = 10
@@ -488,3 +490,29 @@ def isr_rate(df: pd.DataFrame, x: str, n: str, x_ref: str, n_ref: str, *, group_
     cols["statistic"] = f"indirectly standardised rate per {fr.format_multiplier(m)}"
     cols["method"] = poisson_method_labels(observed)
     return fr.assemble(keys_frame, cols)
+
+
+def dsr_limits_from_published(value, lower, upper, count, confidence: float = 0.998, *,
+                              published_confidence: float = 0.95, rtol: float = 1e-3):
+    """Dobson limits of a published directly standardised rate at another level (e.g. 99.8%), from the rate,
+    its published limits (e.g. 95%) and its total count.
+
+    Dobson's limits are ``value + k × (Byar's limit(O) − O)`` with ``k = sqrt(var / O)``; ``k`` is recovered from
+    each published limit (``(value − lower) / (O − Byar's lower)`` and ``(upper − value) / (Byar's upper − O)``).
+    Where the two agree to ``rtol`` the published limits are Dobson's and the limits at ``confidence`` follow
+    exactly; where they do not (another method, rounded limits) or a value is missing, the result is NaN — never
+    a guess.
+
+    Returns
+    -------
+    (lower, upper) : tuple of numpy.ndarray
+    """
+    v, lo, up, o = (np.asarray(a, dtype=float) for a in (value, lower, upper, count))
+    blo, bup = byars_limits(o, published_confidence)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        k_lo = (v - lo) / (o - blo)
+        k_up = (up - v) / (bup - o)
+        ok = np.isfinite(k_lo) & np.isfinite(k_up) & (k_lo > 0) & (np.abs(k_lo - k_up) <= rtol * np.maximum(k_lo, k_up))
+        k = np.where(ok, (k_lo + k_up) / 2, np.nan)
+        nlo, nup = byars_limits(o, confidence)
+        return v + k * (nlo - o), v + k * (nup - o)

@@ -298,3 +298,20 @@ def test_nonindependent_inconsistent_population_rejected():
     with pytest.raises(ValueError, match="differ between event-frequency rows"):
         dsr(df, "persons", "pop", group_by="area", stdpop="esp", independent_events=False,
             eventfreq="f", ageband="band")
+
+
+def test_dsr_limits_at_998_from_published_95_limits_and_count():
+    """Dobson's 99.8% limits recovered from a DSR's 95% limits and total count equal those computed from the
+    age bands; limits that are not Dobson's (or a missing count) give NaN, never a guess."""
+    from cdp_analysis.stats import dsr_limits_from_published
+
+    out = dsr(dsr_frame(3), "count", "pop", group_by="area", confidence=(0.95, 0.998))
+    lo, up = dsr_limits_from_published(out["value"], out["lower95_0cl"], out["upper95_0cl"], out["total_count"])
+    np.testing.assert_allclose(lo, out["lower99_8cl"], rtol=1e-9)
+    np.testing.assert_allclose(up, out["upper99_8cl"], rtol=1e-9)
+    # symmetric (normal-approximation) limits are not Dobson's: refused
+    v, half = out["value"].to_numpy(), (out["upper95_0cl"] - out["lower95_0cl"]).to_numpy() / 2
+    lo, up = dsr_limits_from_published(v, v - half, v + half, out["total_count"])
+    assert np.isnan(lo).all() and np.isnan(up).all()
+    lo, up = dsr_limits_from_published(out["value"], out["lower95_0cl"], out["upper95_0cl"], [np.nan] * 3)
+    assert np.isnan(lo).all()

@@ -130,6 +130,35 @@ def _public_selections(tables: dict[str, pd.DataFrame]) -> dict[str, tuple[pd.Da
     }
 
 
+#: Public metrics whose 99.8% limits are derived here: directly standardised rates published with Dobson's 95%
+#: limits and their total count (:func:`cdp_analysis.stats.dsr_limits_from_published`).
+_DOBSON_998 = ("deaths.alcohol_specific",)
+#: Why a public metric has no 99.8% comparison (the notes say it; nothing is invented).
+NO_998 = {
+    "deaths.drug_misuse": "ONS publishes the age-standardised rate with 95% limits only (not the variance or the "
+                          "age-specific counts they come from), so its "
+                          "99.8% limits cannot be derived",
+    "treatment.alcohol_met_need": "the published limits carry the uncertainty of the estimated number of dependent "
+                                  "drinkers, which is published at 95% only",
+    "treatment.opiate_crack_met_need": "the published limits carry the uncertainty of OHID's estimated number of "
+                                       "users, which is published at 95% only",
+    "prevalence.opiate_crack_users": "OHID's modelled estimate is published with 95% limits only",
+    "prevalence.any_drug_last_year": "a modelled estimate is not compared (its limits are national sampling error)",
+}
+
+
+def with_dobson_998(t: pd.DataFrame) -> pd.DataFrame:
+    """Fill blank 99.8% limits of published directly standardised rates from their 95% limits and count, where
+    those are Dobson's (checked, else left blank)."""
+    t = t.copy()
+    blank = t["lower_ci_998"].isna() & t["upper_ci_998"].isna()
+    if blank.any():
+        lo, up = stats.dsr_limits_from_published(t.loc[blank, "value"], t.loc[blank, "lower_ci"],
+                                                 t.loc[blank, "upper_ci"], t.loc[blank, "count"], 0.998)
+        t.loc[blank, "lower_ci_998"], t.loc[blank, "upper_ci_998"] = lo, up
+    return t
+
+
 def _compare(t: pd.DataFrame, polarity: str) -> pd.DataFrame:
     """``compared_to_england`` (95%) and ``compared_to_england_998`` against England's value of the row's
     period, by the statistics core; '' where a row has no limits."""
@@ -177,6 +206,8 @@ def public_metrics(cdp: Partnership, tables: dict[str, pd.DataFrame], cat: pd.Da
         for c in ("lower_ci_998", "upper_ci_998", "count", "denominator"):
             if c not in t.columns:
                 t = t.assign(**{c: np.nan})
+        if metric_id in _DOBSON_998:
+            t = with_dobson_998(t)
         t = _compare(t, meta["polarity"])
         if note:
             t["compared_to_england"] = np.where(t["area_role"] == "england", "", "Not compared")

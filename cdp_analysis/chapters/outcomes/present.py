@@ -19,7 +19,7 @@ from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .. import treatment_gap
-from .compute import OUTCOMES, Outcomes, cdp_rows
+from .compute import NO_998, OUTCOMES, Outcomes, cdp_rows
 
 # --- words -----------------------------------------------------------------------------------------------------
 
@@ -87,6 +87,10 @@ def summary_text(o: Outcomes) -> str:
     return "\n".join(lines)
 
 
+def _metric_name(o: Outcomes, metric_id: str) -> str:
+    return str(o.catalogue.loc[metric_id, "name"])
+
+
 def notes_text(o: Outcomes) -> str:
     """Methods and caveats as Markdown."""
     t = o.settings.disclosure_threshold
@@ -99,6 +103,10 @@ def notes_text(o: Outcomes) -> str:
         "- Comparisons with England use the 95% and 99.8% confidence limits (Wilson's for proportions; the "
         "publisher's for published rates) and the metric's polarity; 'Not compared' where a figure has no limits "
         "or is a count, or is a modelled estimate.",
+        "- **99.8% comparisons.** Local proportions: Wilson's 99.8% limits from the counts. Alcohol-specific "
+        "mortality: Dobson's 99.8% limits, derived from OHID's published rate, 95% limits and count (the 95% limits "
+        "are checked to be Dobson's first). No 99.8% comparison for: "
+        + "; ".join(f"{_metric_name(o, m)} ({why})" for m, why in NO_998.items() if m in o.catalogue.index) + ".",
         "- Local metrics are compared with England only when the local files give an England row (e.g. from NDTMS "
         "national reports). Recent trends need five consecutive years with nothing suppressed.",
         "- Public metrics are read from the earlier chapters' tables; see chapters 2 to 4 for their methods and "
