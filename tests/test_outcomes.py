@@ -327,3 +327,21 @@ def test_alcohol_mortality_is_compared_at_998_and_the_notes_say_why_others_are_n
         assert why in notes, metric_id
     d = _cdp(plain, "deaths.drug_misuse").iloc[-1]
     assert d["compared_to_england_998"] == "" and pd.isna(d["lower_ci_998"])
+
+
+def test_a_viewit_export_fills_adults_in_treatment_for_barnet():
+    """Barnet's params name its NDTMS ViewIt export (chapter 3): the headline metric 'adults in treatment' is the
+    export's persons 18+ of all substance groups for each period, published (no local suppression), with England
+    from the bundled England export; without an export the metric is 'not supplied'."""
+    from cdp_analysis.data import ndtms_viewit
+
+    o = oc.build(partnerships.get("barnet"))
+    rows = _cdp(o, "treatment.adults_in_treatment")
+    raw = ndtms_viewit.in_treatment(
+        ndtms_viewit.read_export(REPO / "data/raw/ndtms_viewit/viewit_export_adult_LAs_barnet.csv"), drug_groups=("all",))
+    assert len(rows) == len(raw) and (rows["status"] == "computed").all() and (rows["origin"] == "published").all()
+    assert rows["value"].tolist() == raw.sort_values("period")["value"].tolist()
+    latest = oc.compute.cdp_rows(o).set_index("metric_id").loc["treatment.adults_in_treatment"]
+    assert latest["time_period"] == raw["period"].max() and latest["level"] == "headline"
+    eng = o.outcomes[(o.outcomes["metric_id"] == "treatment.adults_in_treatment") & (o.outcomes["area_role"] == "england")]
+    assert eng["value"].notna().all() and set(eng["time_period"]) == set(rows["time_period"])

@@ -23,7 +23,8 @@ trends are chapter 4's tests for public metrics and the Fingertips marker (propo
 (counts) for local series of at least five consecutive years with nothing suppressed.
 
 The package: :mod:`.settings` (the ``outcomes:`` section of a params file), :mod:`.compute` (data → tables) and
-:mod:`.spine` (the spine chart's numbers), :mod:`.present` (key findings, notes, the spine chart, the dashboard table,
+:mod:`.spine` (the spine chart's numbers), :mod:`.published` (99.8% limits derived for published rates; adults in
+treatment from the partnership's NDTMS ViewIt exports), :mod:`.present` (key findings, notes, the spine chart, the dashboard table,
 the one-page ``summary.html``). This module declares the chapter (``NAME`` is defined in :mod:`.compute`, whose
 :func:`build` reads it) and re-exports what is used from outside the package: the notebook's calls
 (``chapter.<name>``) and the names the tests and ``docs/architecture.md`` use.

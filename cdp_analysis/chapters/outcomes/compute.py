@@ -25,6 +25,8 @@ from ...data.register import cite
 from ...output import escape, provenance, tidy
 from .. import treatment_gap, trends
 from ..registry import chapter_of_table
+from .published import _DOBSON_998, viewit_adults, with_dobson_998
+from .published import NO_998 as NO_998  # re-exported: present.py and the tests read it here
 from .settings import Settings
 from .spine import latest_rows, spine_data
 
@@ -128,35 +130,6 @@ def _public_selections(tables: dict[str, pd.DataFrame]) -> dict[str, tuple[pd.Da
         "treatment.opiate_crack_met_need": (
             gap[(gap["substance"] == treatment_gap.OCU) & (gap["measure"] == "met need")], ""),
     }
-
-
-#: Public metrics whose 99.8% limits are derived here: directly standardised rates published with Dobson's 95%
-#: limits and their total count (:func:`cdp_analysis.stats.dsr_limits_from_published`).
-_DOBSON_998 = ("deaths.alcohol_specific",)
-#: Why a public metric has no 99.8% comparison (the notes say it; nothing is invented).
-NO_998 = {
-    "deaths.drug_misuse": "ONS publishes the age-standardised rate with 95% limits only (not the variance or the "
-                          "age-specific counts they come from), so its "
-                          "99.8% limits cannot be derived",
-    "treatment.alcohol_met_need": "the published limits carry the uncertainty of the estimated number of dependent "
-                                  "drinkers, which is published at 95% only",
-    "treatment.opiate_crack_met_need": "the published limits carry the uncertainty of OHID's estimated number of "
-                                       "users, which is published at 95% only",
-    "prevalence.opiate_crack_users": "OHID's modelled estimate is published with 95% limits only",
-    "prevalence.any_drug_last_year": "a modelled estimate is not compared (its limits are national sampling error)",
-}
-
-
-def with_dobson_998(t: pd.DataFrame) -> pd.DataFrame:
-    """Fill blank 99.8% limits of published directly standardised rates from their 95% limits and count, where
-    those are Dobson's (checked, else left blank)."""
-    t = t.copy()
-    blank = t["lower_ci_998"].isna() & t["upper_ci_998"].isna()
-    if blank.any():
-        lo, up = stats.dsr_limits_from_published(t.loc[blank, "value"], t.loc[blank, "lower_ci"],
-                                                 t.loc[blank, "upper_ci"], t.loc[blank, "count"], 0.998)
-        t.loc[blank, "lower_ci_998"], t.loc[blank, "upper_ci_998"] = lo, up
-    return t
 
 
 def _compare(t: pd.DataFrame, polarity: str) -> pd.DataFrame:
@@ -439,7 +412,8 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
     earlier = earlier_tables(cdp, output_dir)
     public = public_metrics(cdp, earlier, cat)
     local, synthetic = local_metrics(cdp, settings, cat)
-    t = pd.concat([x for x in (public, local) if len(x)], ignore_index=True)
+    viewit = viewit_adults(cdp)
+    t = pd.concat([x for x in (public, local, viewit) if len(x)], ignore_index=True)
     # local metrics not supplied for the CDP: listed, never dropped
     have = set(t.loc[(t["area_role"] == "cdp") & (t["status"] != "not supplied"), "metric_id"])
     cdp_area = cdp.reporting_areas().iloc[0]
