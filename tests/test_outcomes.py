@@ -236,6 +236,9 @@ def test_summary_page_is_built_from_the_tables(example):
     top = unmet.sort_values("time_period_sortable").groupby("substance").tail(1).sort_values("value").iloc[-1]
     assert f"{top['value']:.0f}% of dependent drinkers (aged 18 and over)" in page and top["substance"] == "alcohol"
     assert "Young people on evidence-based resilience programmes" in page  # not supplied, listed
+    assert "counts from local data below 8" in page and "other local counts are rounded to the nearest 5" in page
+    notes = oc.notes_text(example)
+    assert "policy 'nhs-england'" in notes and "Counts of 1 to 7" in notes and "computed from the unrounded" in notes
 
 
 @pytest.mark.slow

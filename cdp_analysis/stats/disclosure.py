@@ -50,7 +50,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +285,8 @@ def deducible_intervals(cells: pd.DataFrame, relations: pd.DataFrame | None = No
     DataFrame
         One row per suppressed count cell: ``cell``, ``lower``, ``upper``, ``width``.
     """
+    from scipy.optimize import linprog  # imported here: a no-op `cdp run` imports this module but never SciPy
+
     keys = cells[key].astype(str).tolist()
     pos = {k: i for i, k in enumerate(keys)}
     true = pd.to_numeric(cells[count], errors="coerce").to_numpy(dtype=float)

@@ -262,7 +262,9 @@ def summary_page(o: Outcomes) -> str:
     parts += [f"<li>{e(g)}</li>" for g in data_gaps(o)]
     parts.append("</ul><p class='meta'>Sources: ONS, OHID (Open Government Licence), and the partnership's local data "
                  f"where supplied; counts from local data below {o.settings.disclosure.threshold}, and the figures "
-                 "that would reveal them, are suppressed. ▲ better, ▼ worse than England (95%), ● similar. Full "
+                 "that would reveal them, are suppressed"
+                 + (f"; other local counts are rounded to the nearest {o.settings.disclosure.rounding}"
+                    if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Full "
                  "methods: report.html.</p></body></html>")
     return "".join(parts)
 
