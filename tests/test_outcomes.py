@@ -3,6 +3,7 @@ disclosure control of local counts before anything is written, the spine chart's
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -94,22 +95,85 @@ def test_published_comparison_with_england(plain):
 
 
 def test_disclosure_control_of_the_synthetic_example(example):
-    """Primary (3 mandatory referrals, 3 people trafficking, 2 deaths), secondary (40 voluntary referrals,
-    recoverable from the total of 43), complement (57 of 61: 4 without) — values, limits and counts hidden."""
+    """NHS England's policy (the default): primary (3 mandatory referrals, 3 people trafficking, 2 deaths),
+    secondary (40 voluntary referrals, recoverable from the total of 43), complement (57 of 61: 4 without) —
+    values, limits and counts hidden; every other local count rounded to 5 (43 referrals shown as 45)."""
     for metric_id in ("treatment.cj_referrals_mandatory", "supply.trafficking_people", "harm.deaths_in_treatment",
                       "treatment.cj_referrals_voluntary", "treatment.mental_health_need_untreated"):
         row = _cdp(example, metric_id).iloc[-1]
         # one neutral note whatever the rule: naming it would say which side of a proportion is small
         assert row["status"] == "suppressed" and row["value_note"] == (
-            "made-up example data; suppressed to protect small numbers (disclosure control, threshold 5)"), metric_id
+            "made-up example data; suppressed to protect small numbers (disclosure control, threshold 8)"), metric_id
         assert row[["value", "count", "denominator", "lower_ci", "upper_ci"]].isna().all(), metric_id
     total = _cdp(example, "treatment.cj_referrals").iloc[-1]
-    assert total["status"] == "computed" and total["value"] == 43
+    assert total["status"] == "computed" and total["value"] == total["count"] == 45
+    assert total["value_note"] == "made-up example data; rounded to the nearest 5 (disclosure control)"
     local = example.outcomes[example.outcomes["origin"] != "published"]
-    for col in ("count", "denominator"):
-        v = local[col]
-        assert not ((v >= 1) & (v < 5)).any(), col
+    counts = local[local["metric_kind"] == "count"]
+    for col, v in (("count", local["count"]), ("denominator", local["denominator"]), ("value", counts["value"])):
+        assert v.notna().any(), col
+        assert not ((v >= 1) & (v < 8)).any(), col  # no local count 1-7
+        assert (v.dropna() % 5 == 0).all(), col  # no unrounded local count
     notebook.check_disclosure(example.outcomes, "outcomes")  # the last guard passes
+    audit = example.outcomes.attrs["disclosure_audit"]
+    assert audit["policy"] == "nhs-england" and audit["cells"] > 0 and audit["suppressed"] >= 5
+    assert audit["narrowest_interval"] >= audit["protection_width"] == 8
+
+
+def test_percentages_are_computed_from_the_unrounded_counts(example):
+    """Rows of a proportion show rounded counts, but the percentage and its limits come from the counts as
+    supplied (12 of 38 is 31.6%, not 10 of 40 = 25%), and the value note says so."""
+    from cdp_analysis import stats
+    from cdp_analysis.chapters.outcomes import compute
+
+    raw = local_data.read_all(example.settings.files("local_data", where="parameter"),
+                              allowed_areas=compute._allowed_areas(example.cdp))
+    t = example.outcomes
+    rows = t[(t["metric_kind"] == "proportion") & (t["origin"] != "published") & (t["status"] == "computed")]
+    assert len(rows) >= 5
+    raw = raw.set_index(["area_code", "period", "metric_id"])
+    checked = 0
+    for r in rows.itertuples():
+        if (r.area_code, r.time_period, r.metric_id) not in raw.index:
+            continue  # a partnership of several members: summed
+        x, n = raw.loc[(r.area_code, r.time_period, r.metric_id), ["numerator", "denominator"]]
+        assert r.value == pytest.approx(100 * x / n), r.metric_id
+        assert r.count == stats.disclosure.round_counts([x], 5)[0] and r.denominator % 5 == 0
+        assert "computed from the unrounded counts" in r.value_note
+        checked += 1
+    assert checked >= 5
+    assert (rows["value"] != 100 * rows["count"] / rows["denominator"]).any()  # rounding would have changed one
+
+
+def test_the_old_policy_is_a_setting(earlier_dir):
+    """``disclosure_policy: suppress-below-threshold`` keeps the rule before issue 25: 1-4 suppressed, nothing
+    rounded; a threshold below 8 without it is refused with a readable error naming the fix."""
+    from cdp_analysis.areas import params
+    from cdp_analysis.errors import InputError
+
+    base = partnerships.get(str(EXAMPLE))
+    old = oc.Settings(local_data=base.chapter_settings("outcomes").local_data,
+                      disclosure_policy="suppress-below-threshold")
+    o = oc.build(base, old, output_dir=earlier_dir)
+    total = _cdp(o, "treatment.cj_referrals").iloc[-1]
+    assert total["value"] == 43 and total["value_note"] == "made-up example data"
+    assert o.outcomes.attrs["disclosure_audit"]["policy"] == "suppress-below-threshold"
+    assert o.outcomes.attrs["disclosure_threshold"] == 5 and o.outcomes.attrs["disclosure_rounding"] == 1
+    with pytest.raises(InputError, match="disclosure_threshold 5 is below the nhs-england policy's 8") as e:
+        params.validate_parameters(oc.Settings, {"disclosure_threshold": 5})
+    assert "disclosure_policy: suppress-below-threshold" in str(e.value)
+    assert oc.Settings(disclosure_threshold=10).disclosure.threshold == 10
+
+
+def test_run_json_records_the_disclosure_audit(example, tmp_path):
+    """The table's audit summary is written with its provenance and gathered into run.json's outputs."""
+    from cdp_analysis.output import provenance
+
+    tidy.save_table(example.outcomes, "outcomes", tmp_path)
+    outputs = provenance.collect(tmp_path)
+    for name in ("tables/outcomes.csv", "fingertips/outcomes.csv"):
+        assert outputs[name]["disclosure"] == example.outcomes.attrs["disclosure_audit"], name
+    assert "disclosure" in json.dumps(outputs)
 
 
 def test_the_last_guard_refuses_an_unsuppressed_table(example):
@@ -122,6 +186,10 @@ def test_the_last_guard_refuses_an_unsuppressed_table(example):
     i = t.index[t["status"] == "suppressed"][0]
     t.loc[i, "value"] = 12.0
     with pytest.raises(notebook.DisclosureError, match="suppressed row"):
+        notebook.check_disclosure(t, "outcomes")
+    t = example.outcomes.copy()
+    t.loc[t.index[(t["metric_id"] == "treatment.cj_referrals") & (t["area_role"] == "cdp")][0], "count"] = 43
+    with pytest.raises(notebook.DisclosureError, match="unrounded count"):
         notebook.check_disclosure(t, "outcomes")
 
 
@@ -140,7 +208,8 @@ def test_a_multi_area_partnership_protects_its_members(tmp_path):
     t = o.outcomes[o.outcomes["metric_id"] == "treatment.young_people"].set_index("area_code")
     assert t.loc["E06000061", "status"] == "suppressed" and t.loc["E06000062", "status"] == "suppressed"
     assert pd.isna(t.loc["E06000062", "value"])  # 40 would reveal North's 3 from the partnership's 43
-    assert t.loc[cdp.code, "value"] == 43
+    assert t.loc[cdp.code, "value"] == 45  # 43, rounded to 5
+    assert o.outcomes.attrs["disclosure_audit"]["suppressed"] >= 2
     h = _cdp(o, "treatment.homeless_caseload").iloc[0]
     assert h["status"] == "not supplied" and "not every member" in h["value_note"]
 
@@ -167,12 +236,15 @@ def test_summary_page_is_built_from_the_tables(example):
     top = unmet.sort_values("time_period_sortable").groupby("substance").tail(1).sort_values("value").iloc[-1]
     assert f"{top['value']:.0f}% of dependent drinkers (aged 18 and over)" in page and top["substance"] == "alcohol"
     assert "Young people on evidence-based resilience programmes" in page  # not supplied, listed
+    assert "counts from local data below 8" in page and "other local counts are rounded to the nearest 5" in page
+    notes = oc.notes_text(example)
+    assert "policy 'nhs-england'" in notes and "Counts of 1 to 7" in notes and "computed from the unrounded" in notes
 
 
 @pytest.mark.slow
 def test_no_small_local_number_in_any_output_of_a_run(tmp_path):
     """Run the synthetic example end to end and scan every file written: the tidy tables and figure data hold
-    no local count below 5 and no value on a suppressed row; the HTML report, the summary page and the
+    no local count 1-7, no unrounded local count in the outcomes table, and no value on a suppressed row; the HTML report, the summary page and the
     executed notebooks show 'suppressed' on those metrics' rows and never their hidden figures."""
     from cdp_analysis import runner
 
@@ -186,7 +258,12 @@ def test_no_small_local_number_in_any_output_of_a_run(tmp_path):
         for col in ("count", "denominator", "Count", "Denominator"):
             if col in local.columns:
                 v = pd.to_numeric(local[col].replace("", np.nan))
-                assert not ((v >= 1) & (v < 5)).any(), (csv.name, col)
+                assert not ((v >= 1) & (v < 8)).any(), (csv.name, col)
+                if csv.stem == "outcomes":
+                    assert (v.dropna() % 5 == 0).all(), (csv.name, col)  # NHS England's rounding
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    audit = run["outputs"]["tables/outcomes.csv"]["disclosure"]
+    assert audit["policy"] == "nhs-england" and audit["narrowest_interval"] >= 8
     hidden = {"Criminal-justice referrals, mandatory": ["3"], "Criminal-justice referrals, voluntary": ["40"],
               "Deaths in treatment": ["2", "0.1"], "People involved in drug-trafficking incidents": ["3"],
               "Mental-health need not receiving treatment": ["57", "93.4", "93"]}

@@ -85,11 +85,14 @@ class DisclosureError(ValueError):
 def check_disclosure(table: pd.DataFrame, name: str) -> None:
     """The last guard before anything is written: rows from local data (``origin`` other than 'published')
     must hold no count from 1 to the threshold − 1 (``table.attrs['disclosure_threshold']``, default 5) in
-    ``count``, ``denominator`` or ``numerator``, and a row marked ``status`` 'suppressed' no value or limits.
-    Chapters suppress (:mod:`cdp_analysis.stats.disclosure`); this check only refuses to write if one did not."""
+    ``count``, ``denominator`` or ``numerator``, none that is not a multiple of the rounding base
+    (``table.attrs['disclosure_rounding']``, default 1: not rounded), and a row marked ``status`` 'suppressed' no
+    value or limits. Chapters suppress and round (:mod:`cdp_analysis.stats.disclosure`); this check only refuses
+    to write if one did not."""
     if "origin" not in table.columns:
         return
     threshold = int(table.attrs.get("disclosure_threshold", disclosure.DEFAULT_THRESHOLD))
+    rounding = int(table.attrs.get("disclosure_rounding", 1))
     local = table["origin"].fillna("published") != "published"
     for column in ("count", "denominator", "numerator"):
         if column in table.columns:
@@ -97,6 +100,14 @@ def check_disclosure(table: pd.DataFrame, name: str) -> None:
             if small.any():
                 raise DisclosureError(f"table '{name}' holds a small count from local data in column '{column}' "
                                       f"(row {int(np.flatnonzero(small)[0]) + 1}); suppress it before writing")
+            if rounding > 1:
+                v = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+                with np.errstate(invalid="ignore"):
+                    off = local.to_numpy() & ~np.isnan(v) & (np.mod(v, rounding) != 0)
+                if off.any():
+                    raise DisclosureError(f"table '{name}' holds an unrounded count from local data in column "
+                                          f"'{column}' (row {int(np.flatnonzero(off)[0]) + 1}); round it to the "
+                                          f"nearest {rounding} before writing")
     if "status" in table.columns:
         hidden = local & (table["status"] == "suppressed")
         for column in ("value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"):

@@ -37,17 +37,21 @@ NEIGHBOUR_ROWS = "the comparator areas (rows with area_role 'neighbour')"
 
 
 def record(output_dir, output: str, sources: Iterable[str], *, decided_by: Sequence[dict] = (),
-           neighbours: Iterable[str] = ()) -> None:
+           neighbours: Iterable[str] = (), disclosure: dict | None = None) -> None:
     """Note that ``output`` (a path relative to the output folder) was computed from ``sources`` (citations).
 
     ``decided_by``: entries (:func:`file_input`) of the inputs that decided which rows appear, besides the files
     the values were read from; ``neighbours``: the codes of the comparator areas among its rows (the runner
-    names the comparator set behind them, :func:`collect`)."""
+    names the comparator set behind them, :func:`collect`); ``disclosure``: the disclosure audit's summary of
+    the table's local counts (:func:`cdp_analysis.stats.disclosure.audit`), recorded as the output's
+    ``disclosure`` in ``run.json``."""
     cited = sorted({part for s in pd.Series(list(sources), dtype=object).dropna().astype(str)
                     for part in s.split("; ") if part})
     name = output.replace("/", "__") + ".json"
     rec = {"output": output, "sources": cited, "decided_by": list(decided_by),
            "neighbours": sorted({str(c) for c in neighbours})}
+    if disclosure is not None:
+        rec["disclosure"] = disclosure
     write_atomic(Path(output_dir) / FOLDER / name, json.dumps(rec, indent=1) + "\n")
 
 
@@ -119,7 +123,8 @@ def collect(output_dir: Path, *, remove: bool = True, comparator_set: dict | Non
     dict
         Output path → ``{"sha256": digest of the output file, "reads": {raw path: {"edition", "sha256"}},
         "unregistered": [citations not in the data register], "decided_by": [inputs that decided which rows
-        appear]}``, sorted by output path.
+        appear]}`` and, for a table of local counts, ``"disclosure"``: the disclosure policy and its audit (cells,
+        suppressed, narrowest and widest deducible interval); sorted by output path.
     """
     folder = Path(output_dir) / FOLDER
     out: dict[str, dict] = {}
@@ -139,6 +144,8 @@ def collect(output_dir: Path, *, remove: bool = True, comparator_set: dict | Non
         out[rec["output"]] = {"sha256": register.sha256_of(target) if target.is_file() else None,
                               "reads": dict(sorted(reads.items())), "unregistered": unregistered,
                               "decided_by": _decided_by(rec, comparator_set)}
+        if "disclosure" in rec:
+            out[rec["output"]]["disclosure"] = rec["disclosure"]
     if remove:
         shutil.rmtree(folder, ignore_errors=True)
     return dict(sorted(out.items()))

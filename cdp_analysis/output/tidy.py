@@ -328,16 +328,18 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | N
     so a notebook can display what it wrote. The files' provenance records the rows' ``source`` citations, the
     codes of their comparator areas and ``decided_by`` (default ``table.attrs['decided_by']``, set by the
     chapter's compute: the inputs besides the data files that decided which rows appear,
-    :func:`cdp_analysis.output.provenance.file_input`).
+    :func:`cdp_analysis.output.provenance.file_input`), and ``table.attrs['disclosure_audit']`` if set (the
+    disclosure audit of its local counts, :func:`cdp_analysis.stats.disclosure.audit`).
     """
     decided = list(table.attrs.get("decided_by", []) if decided_by is None else decided_by)
+    audit = table.attrs.get("disclosure_audit")
     table = conform(table)
     check_tidy(table, name)
     if output_dir:
         for folder, text in (("tables", _csv_text(table)), ("fingertips", _fingertips_text(table))):
             write_atomic(Path(output_dir) / folder / f"{name}.csv", text)
             provenance.record(output_dir, f"{folder}/{name}.csv", table["source"], decided_by=decided,
-                              neighbours=provenance.neighbour_codes(table))
+                              neighbours=provenance.neighbour_codes(table), disclosure=audit)
         log.info("wrote %s.csv (%d rows) in tables/ and fingertips/", name, len(table))
     return table
 

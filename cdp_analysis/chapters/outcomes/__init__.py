@@ -12,11 +12,15 @@ partnership's local priorities, the metrics of the outcomes catalogue (``data/ca
   layout of ``data/templates/``; a metric not supplied is listed as 'not supplied — source: …', never dropped.
 
 **Disclosure control** (:mod:`cdp_analysis.stats.disclosure`) is applied to every local count inside
-:func:`build`, before any table, figure, sentence or notebook output exists: counts 1 to ``threshold − 1``
-(primary), complements of proportions, secondary suppression across a partnership and its members and across
-a count and its parts (criminal-justice referrals, mandatory and voluntary); values built on a suppressed count
-are suppressed. Published data pass through as published. ``output.notebook.check_disclosure`` refuses to write
-a table that still holds a small local count.
+:func:`build`, before any table, figure, sentence or notebook output exists, under the policy the setting
+``disclosure_policy`` names (default ``nhs-england``: counts 1–7 suppressed, every other local count rounded to the
+nearest 5, percentages from the unrounded counts): counts 1 to ``threshold − 1`` (primary), complements of
+proportions, secondary suppression across a partnership and its members and across a count and its parts
+(criminal-justice referrals, mandatory and voluntary); values built on a suppressed count are suppressed; then
+the linear-programming audit suppresses more until no hidden count can be worked out to within the threshold,
+or fails the run, and its summary goes into the table's attrs (``disclosure_audit``) and ``run.json``. Published
+data pass through as published. ``output.notebook.check_disclosure`` refuses to write a table that still holds a
+small or unrounded local count.
 
 Comparisons with England at 95% and 99.8% use the statistics core (Fingertips' method, with polarity); recent
 trends are chapter 4's tests for public metrics and the Fingertips marker (proportions) or the Poisson trend

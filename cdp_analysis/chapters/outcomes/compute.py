@@ -225,16 +225,24 @@ def local_cells(cdp: Partnership, raw: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, partial], ignore_index=True) if len(partial) else out
 
 
-def disclosure_control(cells: pd.DataFrame, cat: pd.DataFrame, threshold: int, members: tuple[str, ...]
-                       ) -> pd.DataFrame:
-    """Suppress the local cells (numerators and denominators): primary, complement, secondary across the CDP
-    and its members and across a count and its parts. Adds ``numerator_suppressed``, ``denominator_suppressed``
-    and ``suppression`` (the reason for the row's value)."""
+def disclosure_control(cells: pd.DataFrame, cat: pd.DataFrame, pol: stats.disclosure.Policy,
+                       members: tuple[str, ...]) -> tuple[pd.DataFrame, dict]:
+    """Suppress the local cells (numerators and denominators) under the policy ``pol``: primary, complement,
+    secondary across the CDP and its members and across a count and its parts; then the audit
+    (:func:`cdp_analysis.stats.disclosure.audit`) over the same relations and the percentages the table shows
+    (computed from the unrounded counts), which suppresses more until no hidden count can be worked out to
+    within the protection width, or fails. No table of this chapter publishes multi-year totals, so years are
+    not related.
+
+    Returns the cells with ``numerator_suppressed``, ``denominator_suppressed``, ``rate_suppressed`` and
+    ``suppression`` (the reason for the row's value), and the audit's summary (for ``run.json``)."""
     if cells.empty:
-        return cells.assign(numerator_suppressed=False, denominator_suppressed=False, suppression="")
+        _, _, summary = stats.disclosure.audit(pd.DataFrame({"cell": [], "count": [], "suppressed": []}), pol=pol)
+        return cells.assign(numerator_suppressed=False, denominator_suppressed=False, rate_suppressed=False,
+                            suppression=""), summary
     c = cells.reset_index(drop=True).copy()
     base = c["area_code"] + "|" + c["period"] + "|" + c["metric_id"]
-    c["_n"], c["_d"] = base + "|n", base + "|d"
+    c["_n"], c["_d"], c["_r"] = base + "|n", base + "|d", base + "|r"
     kind = c["metric_id"].map(cat["kind"])
     flat = pd.concat([
         pd.DataFrame({"cell": c["_n"], "count": c["numerator"],
@@ -262,14 +270,26 @@ def disclosure_control(cells: pd.DataFrame, cat: pd.DataFrame, threshold: int, m
                 rid = f"parts|{area}|{period}|{total_id}"
                 relations += [(rid, ids[total_id], "total"), *[(rid, p, "part") for p in parts]]
     rel = pd.DataFrame(relations, columns=["relation", "cell", "role"])
-    done = stats.disclosure.suppress(flat, threshold=threshold, key="cell", count="count",
+    done = stats.disclosure.suppress(flat, threshold=pol.threshold, key="cell", count="count",
                                      complement_of="denominator_cell", relations=rel)
-    hidden = done.set_index("cell")["suppression"]
-    c["numerator_suppressed"] = c["_n"].map(hidden) != ""
-    c["denominator_suppressed"] = c["_d"].map(hidden) != ""
-    c["suppression"] = np.where(c["numerator_suppressed"], c["_n"].map(hidden),
-                                np.where(c["denominator_suppressed"], c["_d"].map(hidden), ""))
-    return c.drop(columns=["_n", "_d"])
+    hidden = done.set_index("cell")["suppressed"]
+    # the percentages the table shows: 100 x / n from the unrounded counts, unless either count is hidden
+    prop = (kind == "proportion") & c["numerator"].notna() & (c["denominator"] > 0)
+    ratios = pd.DataFrame({"cell": c.loc[prop, "_r"], "numerator": c.loc[prop, "_n"],
+                           "denominator": c.loc[prop, "_d"], "multiplier": 100.0,
+                           "value": 100 * c.loc[prop, "numerator"] / c.loc[prop, "denominator"],
+                           "suppressed": stats.disclosure.derived_mask(c.loc[prop, "_n"].map(hidden),
+                                                                       c.loc[prop, "_d"].map(hidden))})
+    done, ratios, summary = stats.disclosure.audit(done, rel, ratios, pol=pol)
+    reason = done.set_index("cell")["suppression"]
+    rate_hidden = ratios.set_index("cell")["suppressed"]
+    c["numerator_suppressed"] = c["_n"].map(reason) != ""
+    c["denominator_suppressed"] = c["_d"].map(reason) != ""
+    c["rate_suppressed"] = c["_r"].map(rate_hidden).eq(True)
+    c["suppression"] = np.where(c["numerator_suppressed"], c["_n"].map(reason),
+                                np.where(c["denominator_suppressed"], c["_d"].map(reason),
+                                         np.where(c["rate_suppressed"], "audit", "")))
+    return c.drop(columns=["_n", "_d", "_r"]), summary
 
 
 #: One note for every rule: saying which rule applied would tell a reader which side of a proportion is small.
@@ -277,21 +297,33 @@ _REASON_NOTE = {r: "suppressed to protect small numbers (disclosure control, thr
                 for r in stats.disclosure.REASONS}
 
 
-def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-    """Every local metric row (all periods supplied), suppressed, with values, limits and comparisons; and
-    whether any file was synthetic."""
+#: The value note of a shown local row when counts are rounded (``{r}``: the rounding base).
+_ROUNDED_NOTE = {"count": "rounded to the nearest {r} (disclosure control)",
+                 "proportion": "counts rounded to the nearest {r} (disclosure control); the percentage and its limits "
+                               "are computed from the unrounded counts"}
+
+
+def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tuple[pd.DataFrame, bool, dict]:
+    """Every local metric row (all periods supplied), suppressed and rounded under the run's disclosure policy
+    (``settings.disclosure``), with values, limits and comparisons; whether any file was synthetic; and the
+    disclosure audit's summary (:func:`disclosure_control`).
+
+    Percentages and their limits are computed from the unrounded counts; the ``count`` and ``denominator``
+    shown (and a count metric's ``value``) are rounded (:func:`cdp_analysis.stats.disclosure.round_counts`)."""
+    pol = settings.disclosure
     files = settings.files("local_data", where="parameter")
     raw = local_data.read_all(files, allowed_areas=_allowed_areas(cdp))
     synthetic = bool((raw["origin"] != "local").any()) if len(raw) else False
     if raw.empty:
-        return pd.DataFrame(), synthetic
-    cells = disclosure_control(local_cells(cdp, raw), cat, settings.disclosure_threshold, cdp.members)
+        return pd.DataFrame(), synthetic, disclosure_control(pd.DataFrame(), cat, pol, cdp.members)[1]
+    cells, audit = disclosure_control(local_cells(cdp, raw), cat, pol, cdp.members)
     meta = cat.loc[cells["metric_id"]]
     kind = meta["kind"].to_numpy()
     prop = kind == "proportion"
     x = cells["numerator"].where(~cells["numerator_suppressed"])
     n = cells["denominator"].where(~cells["denominator_suppressed"])
-    value = pd.Series(np.where(prop, np.nan, x), index=cells.index, dtype=float)
+    value = pd.Series(np.where(prop, np.nan, stats.disclosure.round_counts(x, pol.rounding)), index=cells.index,
+                      dtype=float)
     lims = pd.DataFrame(np.nan, index=cells.index, columns=["lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"])
     ok = prop & x.notna().to_numpy() & n.notna().to_numpy()
     if ok.any():
@@ -300,17 +332,24 @@ def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tu
         value[ok] = p["value"].reindex(cells.index[ok]).to_numpy()
         for c in lims.columns:
             lims.loc[ok, c] = p[c].reindex(cells.index[ok]).to_numpy()
-    hide = stats.disclosure.derived_mask(cells["numerator_suppressed"], cells["denominator_suppressed"] & prop)
+    hide = (stats.disclosure.derived_mask(cells["numerator_suppressed"], cells["denominator_suppressed"] & prop)
+            | cells["rate_suppressed"].to_numpy(dtype=bool))
     value[hide] = np.nan
     lims.loc[hide] = np.nan
-    note = cells["suppression"].map(lambda r: _REASON_NOTE.get(r, "").format(t=settings.disclosure_threshold))
+    note = cells["suppression"].map(lambda r: _REASON_NOTE.get(r, "").format(t=pol.threshold))
     partial = cells["partial"].fillna(False).astype(bool)
     note = note.where(~partial, "not every member area supplied this figure for the period")
     status = np.where(hide, "suppressed", np.where(partial, "not supplied", "computed"))
+    if pol.rounding > 1:
+        rounded = pd.Series(kind, index=cells.index).map(
+            lambda k: _ROUNDED_NOTE.get(k, "").format(r=pol.rounding))
+        note = note.where((status != "computed") | x.isna().to_numpy(), rounded)
     t = pd.concat([cells[[*_AREA, "metric_id", "origin", "source"]].reset_index(drop=True),
                    lims.reset_index(drop=True)], axis=1)
-    t = t.assign(time_period=cells["period"].to_numpy(), value=value.to_numpy(), count=x.to_numpy(),
-                 denominator=np.where(prop, n, np.nan), value_note=note.to_numpy(), status=status)
+    t = t.assign(time_period=cells["period"].to_numpy(), value=value.to_numpy(),
+                 count=stats.disclosure.round_counts(x, pol.rounding),
+                 denominator=np.where(prop, stats.disclosure.round_counts(n, pol.rounding), np.nan),
+                 value_note=note.to_numpy(), status=status)
     # a suppressed row shows neither its count nor (for a proportion) its denominator
     t.loc[t["status"] == "suppressed", ["count", "denominator"]] = np.nan
     parts = []
@@ -318,7 +357,7 @@ def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tu
         parts.append(_compare(g, cat.loc[metric_id, "polarity"]) if cat.loc[metric_id, "kind"] == "proportion"
                      else g.assign(compared_to_england=np.where(g["area_role"] == "england", "", "Not compared"),
                                    compared_to_england_998=""))
-    return pd.concat(parts, ignore_index=True), synthetic
+    return pd.concat(parts, ignore_index=True), synthetic, audit
 
 
 def local_trends(t: pd.DataFrame, cat: pd.DataFrame) -> pd.Series:
@@ -411,7 +450,7 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
     cat = local_data.catalogue().set_index("metric_id", drop=False)
     earlier = earlier_tables(cdp, output_dir)
     public = public_metrics(cdp, earlier, cat)
-    local, synthetic = local_metrics(cdp, settings, cat)
+    local, synthetic, audit = local_metrics(cdp, settings, cat)
     viewit = viewit_adults(cdp)
     t = pd.concat([x for x in (public, local, viewit) if len(x)], ignore_index=True)
     # local metrics not supplied for the CDP: listed, never dropped
@@ -449,7 +488,11 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
             "status", "origin",
             "source"]
     t = tidy.conform(t.reindex(columns=keep))
-    t.attrs["disclosure_threshold"] = settings.disclosure_threshold
+    pol = settings.disclosure
+    t.attrs["disclosure_threshold"] = pol.threshold
+    t.attrs["disclosure_rounding"] = pol.rounding
+    # the disclosure audit's result, for run.json (:func:`cdp_analysis.output.provenance.record`)
+    t.attrs["disclosure_audit"] = audit
     # what chose the rows, for run.json: the catalogue (one row per metric) and the partnership's files
     t.attrs["decided_by"] = [
         provenance.file_input(local_data.catalogue_path(), "outcomes catalogue",

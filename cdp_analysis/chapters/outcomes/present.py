@@ -93,13 +93,19 @@ def _metric_name(o: Outcomes, metric_id: str) -> str:
 
 def notes_text(o: Outcomes) -> str:
     """Methods and caveats as Markdown."""
-    t = o.settings.disclosure_threshold
+    pol = o.settings.disclosure
+    t = pol.threshold
+    rounding = (f" Every other count from local data is rounded to the nearest {pol.rounding} (NHS England's "
+                "practice for hospital data); percentages and their limits are computed from the unrounded counts."
+                if pol.rounding > 1 else " Other counts are shown as supplied.")
     return "\n".join([
-        f"- **Disclosure control.** Counts of 1 to {t - 1} from local data are suppressed, with their complements "
-        "(a proportion whose denominator minus numerator is that small) and the further cells needed so that none "
-        "can be worked out from a total (a partnership and its member areas; criminal-justice referrals and their "
-        "mandatory and voluntary parts). Percentages built on a suppressed count are suppressed. Published figures "
-        "are shown as published.",
+        f"- **Disclosure control** (policy '{pol.name}'). Counts of 1 to {t - 1} from local data are suppressed, "
+        "with their complements (a proportion whose denominator minus numerator is that small) and the further "
+        "cells needed so that none can be worked out from a total (a partnership and its member areas; "
+        "criminal-justice referrals and their mandatory and voluntary parts) or from a percentage and its "
+        "denominator. Zero is shown." + rounding + " An audit by linear programming checks that no suppressed "
+        f"count can be worked out to within {t:g} from everything the table shows. Percentages built on a "
+        "suppressed count are suppressed. Published figures are shown as published.",
         "- Comparisons with England use the 95% and 99.8% confidence limits (Wilson's for proportions; the "
         "publisher's for published rates) and the metric's polarity; 'Not compared' where a figure has no limits "
         "or is a count, or is a modelled estimate.",
@@ -271,8 +277,10 @@ def summary_page(o: Outcomes) -> str:
     parts.append("</ul><h2>What the data cannot yet tell</h2><ul>")
     parts += [f"<li>{e(g)}</li>" for g in data_gaps(o)]
     parts.append("</ul><p class='meta'>Sources: ONS, OHID (Open Government Licence), and the partnership's local data "
-                 f"where supplied; counts from local data below {o.settings.disclosure_threshold}, and the figures "
-                 "that would reveal them, are suppressed. ▲ better, ▼ worse than England (95%), ● similar. Full "
+                 f"where supplied; counts from local data below {o.settings.disclosure.threshold}, and the figures "
+                 "that would reveal them, are suppressed"
+                 + (f"; other local counts are rounded to the nearest {o.settings.disclosure.rounding}"
+                    if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Full "
                  "methods: report.html.</p></body></html>")
     return "".join(parts)
 

@@ -6,9 +6,9 @@ Only the settings model and its check against the data live here; no tables, fig
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from ... import stats
 from ...areas import geography
@@ -24,9 +24,31 @@ class Settings(ChapterSettings):
     local_data: list[str] = Field(
         default=[], description="the partnership's local data files (CSV, layout of data/templates/): paths relative "
                                 "to the project folder, or absolute")
-    disclosure_threshold: int = Field(
-        default=stats.disclosure.DEFAULT_THRESHOLD, ge=2, le=20,
-        description="local counts from 1 to this number minus 1 are suppressed (5: counts 1-4)")
+    disclosure_policy: Literal["nhs-england", "suppress-below-threshold"] = Field(
+        default=stats.disclosure.DEFAULT_POLICY,
+        description="nhs-england: local counts 1-7 suppressed, other local counts rounded to the nearest 5, "
+                    "percentages from unrounded counts; suppress-below-threshold: counts 1 to "
+                    "disclosure_threshold minus 1 suppressed, nothing rounded")
+    disclosure_threshold: int | None = Field(
+        default=None, ge=2, le=20,
+        description="local counts from 1 to this number minus 1 are suppressed (default: 8 under nhs-england, "
+                    "which allows only a higher one; 5 under suppress-below-threshold)")
+
+    @field_validator("disclosure_threshold")
+    @classmethod
+    def _threshold_fits_policy(cls, value: int | None, info: ValidationInfo) -> int | None:
+        name = info.data.get("disclosure_policy", stats.disclosure.DEFAULT_POLICY)
+        if value is not None and name == "nhs-england" and value < stats.disclosure.NHS_ENGLAND_THRESHOLD:
+            raise ValueError(
+                f"disclosure_threshold {value} is below the nhs-england policy's 8 (counts 1-7 suppressed, others "
+                "rounded to 5); remove disclosure_threshold to use it, or add 'disclosure_policy: "
+                f"suppress-below-threshold' to keep threshold {value} without rounding")
+        return value
+
+    @property
+    def disclosure(self) -> stats.disclosure.Policy:
+        """The disclosure-control policy of these settings (:func:`cdp_analysis.stats.disclosure.policy`)."""
+        return stats.disclosure.policy(self.disclosure_policy, self.disclosure_threshold)
 
     def check_data(self, *, file: Path | None = None, where: str = "key") -> None:
         """Every local file named exists and is read and validated in full, together
