@@ -23,9 +23,9 @@ from ...areas.partnerships import Partnership
 from ...data import local_data
 from ...data.register import cite
 from ...output import escape, provenance, tidy
-from .. import treatment_gap, trends
+from .. import treatment_gap
 from ..registry import chapter_of_table
-from .published import _DOBSON_998, viewit_adults, with_dobson_998
+from .published import _DOBSON_998, public_trends, recording_caveat, viewit_adults, with_dobson_998
 from .published import NO_998 as NO_998  # re-exported: present.py and the tests read it here
 from .settings import Settings
 from .spine import latest_rows, spine_data
@@ -146,20 +146,6 @@ def _compare(t: pd.DataFrame, polarity: str) -> pd.DataFrame:
             cmp = stats.compare_to_benchmark(t[ok], "value", lo, hi, "england_value", polarity=polarity, level=level)
             t.loc[ok, col] = cmp["comparison"].astype(str).to_numpy()
     return t
-
-
-def recording_caveat(t: pd.DataFrame, deaths: pd.DataFrame) -> np.ndarray:
-    """For drug-misuse death rates below England's, the words that must be read with 'better': the share of the
-    CDP's drug-poisoning deaths recorded as misuse against England's in the same period (chapter 4's
-    :func:`cdp_analysis.chapters.trends.recording_shares`); '' elsewhere."""
-    out = np.full(len(t), "", dtype=object)
-    for i, (role, cmp, period) in enumerate(zip(t["area_role"], t["compared_to_england"], t["time_period"])):
-        shares = trends.recording_shares(deaths, period) if role == "cdp" and cmp == "Better" else None
-        if shares is not None:
-            out[i] = (f"{shares['cdp_share']:.0%} of the partnership's drug-poisoning deaths in {period} were recorded as "
-                      f"drug misuse against {shares['england_share']:.0%} in England: whether a death counts as misuse "
-                      "depends on what the coroner records, so part of the difference may be recording practice")
-    return out
 
 
 def public_metrics(cdp: Partnership, tables: dict[str, pd.DataFrame], cat: pd.DataFrame) -> pd.DataFrame:
@@ -424,26 +410,6 @@ class Outcomes:
         return [self.outcomes]
 
 
-def _public_trends(cdp: Partnership, tr: pd.DataFrame) -> dict[str, str]:
-    """Chapter 4's tested trends for the public metrics of the CDP (metric_id → words)."""
-    t = tr[tr["area_role"] == "cdp"]
-    out = {}
-    head = t[(t["series"] == "deaths related to drug misuse") & (t["method"] == "latest trend")]
-    if len(head):
-        r = head.iloc[0]
-        what = "rate per head" if r["quantity"] == trends.RATE else "numbers"
-        change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year ({r['lower_ci']:+.1f}% to {r['upper_ci']:+.1f}%)"
-        out["deaths.drug_misuse"] = (f"registered deaths ({what}) {r['verdict']}{change}, {r['period_start']} to "
-                                     f"{r['period_end']} (direction of travel: {r['model']}; chapter 4)")
-    met = t[(t["series"] == "alcohol met need (dependent drinkers in treatment)")
-            & (t["method"] == "Fingertips recent trend")]
-    if len(met):
-        r = met.iloc[0]
-        out["treatment.alcohol_met_need"] = (f"{r['verdict']} ({r['period_start']} to {r['period_end']}, "
-                                             "Fingertips recent trend)")
-    return out
-
-
 def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str | Path | None = None) -> Outcomes:
     """Every table of the outcomes chapter (local data read, validated and suppressed here)."""
     settings = settings or cdp.chapter_settings(NAME)
@@ -472,7 +438,7 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
                                                        f"(template data/templates/{cat.loc[m, 'source']}.csv)",
                                          "source": ""}
                                         for m in missing])], ignore_index=True)
-    trend = {**_public_trends(cdp, earlier["trends"]), **local_trends(t, cat).to_dict()}
+    trend = {**public_trends(cdp, earlier["trends"]), **local_trends(t, cat).to_dict()}
     meta = cat.loc[t["metric_id"]]
     t = t.assign(outcome=meta["outcome"].to_numpy(), polarity=meta["polarity"].to_numpy(),
                  indicator_id="cdp.outcomes." + t["metric_id"], indicator_name=meta["name"].to_numpy(),

@@ -1,8 +1,9 @@
 """What the outcomes chapter adds to published figures (issue 25): 99.8% limits of published directly standardised
 rates, derived from their 95% limits and count where those are Dobson's (and why other public metrics have none),
 and adults in treatment from the NDTMS ViewIt exports a partnership names for chapter 3 (published counts, which
-NDTMS rounds to 5: no local disclosure control applies). Imported by :mod:`.compute`; imports nothing of the
-chapter.
+NDTMS rounds to 5: no local disclosure control applies), and what chapter 4 says of published deaths (the
+recording caveat beside a drug-misuse rate below England's, and the direction of travel of the rate). Imported
+by :mod:`.compute`; imports nothing of the chapter.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ...areas import geography
 from ...areas.partnerships import Partnership
 from ...data import ndtms_viewit
 from ...data.register import cite
+from .. import trends
 
 _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 
@@ -86,3 +88,37 @@ def viewit_adults(cdp: Partnership) -> pd.DataFrame:
                     origin="published", value_note="NDTMS ViewIt export (counts rounded to 5 by NDTMS)",
                     compared_to_england=np.where(t["area_role"] == "england", "", "Not compared"),
                     compared_to_england_998="", comparison_caveat="")
+
+
+def recording_caveat(t: pd.DataFrame, deaths: pd.DataFrame) -> np.ndarray:
+    """For drug-misuse death rates below England's, the words that must be read with 'better': the share of the
+    CDP's drug-poisoning deaths recorded as misuse against England's in the same period (chapter 4's
+    :func:`cdp_analysis.chapters.trends.recording_shares`); '' elsewhere."""
+    out = np.full(len(t), "", dtype=object)
+    for i, (role, cmp, period) in enumerate(zip(t["area_role"], t["compared_to_england"], t["time_period"])):
+        shares = trends.recording_shares(deaths, period) if role == "cdp" and cmp == "Better" else None
+        if shares is not None:
+            out[i] = (f"{shares['cdp_share']:.0%} of the partnership's drug-poisoning deaths in {period} were recorded as "
+                      f"drug misuse against {shares['england_share']:.0%} in England: whether a death counts as misuse "
+                      "depends on what the coroner records, so part of the difference may be recording practice")
+    return out
+
+
+def public_trends(cdp: Partnership, tr: pd.DataFrame) -> dict[str, str]:
+    """Chapter 4's tested trends for the public metrics of the CDP (metric_id → words)."""
+    t = tr[tr["area_role"] == "cdp"]
+    out = {}
+    head = t[(t["series"] == "deaths related to drug misuse") & (t["method"] == "latest trend")]
+    if len(head):
+        r = head.iloc[0]
+        what = "rate per head" if r["quantity"] == trends.RATE else "numbers"
+        change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year ({r['lower_ci']:+.1f}% to {r['upper_ci']:+.1f}%)"
+        out["deaths.drug_misuse"] = (f"registered deaths ({what}) {r['verdict']}{change}, {r['period_start']} to "
+                                     f"{r['period_end']} (direction of travel: {r['model']}; chapter 4)")
+    met = t[(t["series"] == "alcohol met need (dependent drinkers in treatment)")
+            & (t["method"] == "Fingertips recent trend")]
+    if len(met):
+        r = met.iloc[0]
+        out["treatment.alcohol_met_need"] = (f"{r['verdict']} ({r['period_start']} to {r['period_end']}, "
+                                             "Fingertips recent trend)")
+    return out
