@@ -164,6 +164,17 @@ def england_by_age() -> pd.DataFrame:
 # --- Table 4: by substance, England and Wales ----------------------------------------------------------------
 
 
+def _sheet_rows(path: Path, sheet: str) -> list[tuple]:
+    """Every row of a sheet of the workbook, as values; one readable error if the sheet is missing."""
+    wb = open_workbook(path)
+    try:
+        if sheet not in wb.sheetnames:
+            raise InputError(f"sheet '{sheet}' not found", file=path, hint="use the published workbook (data/README.md)")
+        return list(wb[sheet].iter_rows(values_only=True))
+    finally:
+        wb.close()
+
+
 def _substance(label) -> str:
     """A substance heading without its footnote numbers ('Any opiate (…) 8' → 'Any opiate (…)')."""
     return re.sub(r"(\s+[0-9]+(,[0-9]+)*)+$", "", str(label).strip()).replace("of which: ", "")
@@ -171,14 +182,7 @@ def _substance(label) -> str:
 
 def parse_substances(path: Path) -> pd.DataFrame:
     """Deaths and age-standardised rates by substance, sex and year (England and Wales) from Table 4."""
-    wb = open_workbook(path)
-    try:
-        if SUBSTANCE_SHEET not in wb.sheetnames:
-            raise InputError(f"sheet '{SUBSTANCE_SHEET}' not found", file=path,
-                             hint="use the published workbook (data/README.md)")
-        rows = list(wb[SUBSTANCE_SHEET].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    rows = _sheet_rows(path, SUBSTANCE_SHEET)
     where = f"sheet '{SUBSTANCE_SHEET}'"
     head = next((i for i, r in enumerate(rows[:12]) if r and str(r[0] or "").strip() == "Substance"), None)
     if head is None or str(rows[head + 1][0] or "").strip() != "Sex":
@@ -254,14 +258,7 @@ _DELAY_COLUMNS = {2: ("drug poisoning", "England"), 3: ("drug poisoning", "Wales
 
 def parse_delays(path: Path) -> pd.DataFrame:
     """Median days from death to registration by year of registration, cause and country, from Table 10."""
-    wb = open_workbook(path)
-    try:
-        if DELAY_SHEET not in wb.sheetnames:
-            raise InputError(f"sheet '{DELAY_SHEET}' not found", file=path,
-                             hint="use the published workbook (data/README.md)")
-        rows = list(wb[DELAY_SHEET].iter_rows(values_only=True))
-    finally:
-        wb.close()
+    rows = _sheet_rows(path, DELAY_SHEET)
     where = f"sheet '{DELAY_SHEET}'"
     head = next((i for i, r in enumerate(rows[:12]) if r and str(r[0] or "").strip() == "Year of death registration"),
                 None)
