@@ -9,20 +9,10 @@ import pytest
 
 from cdp_analysis.stats import disclosure
 
+from .test_disclosure import _cells, _rel
+
 NHS = disclosure.policy("nhs-england")
 PLAIN = disclosure.policy("suppress-below-threshold")
-
-
-def _cells(counts: dict[str, float]) -> pd.DataFrame:
-    return pd.DataFrame({"cell": list(counts), "count": list(counts.values())})
-
-
-def _rel(*groups: tuple[str, list[str]]) -> pd.DataFrame:
-    rows = []
-    for i, (total, parts) in enumerate(groups):
-        rows.append((f"r{i}", total, "total"))
-        rows += [(f"r{i}", p, "part") for p in parts]
-    return pd.DataFrame(rows, columns=["relation", "cell", "role"])
 
 
 def _widths(cells, rel=None, ratios=None, pol=PLAIN) -> dict[str, float]:
