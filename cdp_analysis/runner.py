@@ -471,9 +471,9 @@ def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
     commit = git_state().get("commit")
     produced = datetime.fromisoformat(started_at).strftime("%-d %B %Y")
     local = sorted({c for o in outputs.values() for c in o.get("unregistered", []) if c})
-    banner = ("**SYNTHETIC EXAMPLE DATA: the local figures in this report are made up to show how the suite works. "
+    banner = ("**MADE-UP EXAMPLE DATA: the local figures in this report are made up to show how the suite works. "
               "They are not real and must not be used or quoted.**\n\n"
-              if any("SYNTHETIC" in c for c in local) else "")
+              if any("MADE-UP" in c for c in local) else "")
     data = (", from published data and the partnership's own local data ("
             + "; ".join(md(c) for c in local) + "), small local numbers suppressed" if local
             else ", from published data only")

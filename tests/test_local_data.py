@@ -63,8 +63,8 @@ def test_a_good_file_is_read(tmp_path):
 
 def test_a_synthetic_file_is_marked(tmp_path):
     t = local_data.read_local(_file(tmp_path, "E10000024,2023/24,treatment.young_people,164,\n",
-                                    name="provider_SYNTHETIC.csv"), allowed_areas=AREAS)
-    assert t["origin"].eq("synthetic example").all() and "SYNTHETIC" in t["source"].iloc[0]
+                                    name="provider_MADE_UP.csv"), allowed_areas=AREAS)
+    assert t["origin"].eq("made-up example").all() and "MADE-UP" in t["source"].iloc[0]
 
 
 @pytest.mark.parametrize("body, expected", [

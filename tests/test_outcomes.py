@@ -17,7 +17,7 @@ from cdp_analysis.data import local_data
 from cdp_analysis.output import notebook, tidy
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLE = REPO / "data" / "examples" / "nottinghamshire-synthetic.yaml"
+EXAMPLE = REPO / "data" / "examples" / "nottinghamshire-made-up.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +57,12 @@ def test_table_contract(plain, example):
 def test_without_local_data_every_local_metric_is_listed_not_dropped(plain):
     cat = local_data.catalogue()
     for r in cat[cat["origin"] == "local"].itertuples():
-        row = _cdp(plain, r.metric_id)
+        row = _cdp(plain, r.metric_id if not r.part_of else r.part_of)  # a part is said by its whole's row
         assert len(row) == 1 and row["status"].iloc[0] == "not supplied", r.metric_id
         assert row["value_note"].iloc[0].startswith("not supplied — source: ")
         assert f"data/templates/{r.source}.csv" in row["value_note"].iloc[0]
-    assert not plain.synthetic and (plain.outcomes["origin"] != "synthetic example").all()
-    assert "SYNTHETIC" not in oc.summary_page(plain) and "SYNTHETIC" not in oc.summary_text(plain)
+    assert not plain.made_up and (plain.outcomes["origin"] != "made-up example").all()
+    assert "MADE-UP" not in oc.summary_page(plain) and "MADE-UP" not in oc.summary_text(plain)
 
 
 def test_public_metrics_are_read_from_the_earlier_tables(earlier_dir, tmp_path):
@@ -94,7 +94,7 @@ def test_published_comparison_with_england(plain):
     assert ocu["status"] == "not supplied" and "not in the data" in ocu["value_note"]
 
 
-def test_disclosure_control_of_the_synthetic_example(example):
+def test_disclosure_control_of_the_made_up_example(example):
     """NHS England's policy (the default): primary (3 mandatory referrals, 3 people trafficking, 2 deaths),
     secondary (40 voluntary referrals, recoverable from the total of 43), complement (57 of 61: 4 without) —
     values, limits and counts hidden; every other local count rounded to 5 (43 referrals shown as 45)."""
@@ -228,7 +228,7 @@ def test_spine_positions(plain):
 
 def test_summary_page_is_built_from_the_tables(example):
     page = oc.summary_page(example)
-    assert "SYNTHETIC EXAMPLE DATA" in page
+    assert "MADE-UP EXAMPLE DATA" in page
     for heading in ("Headline figure for each outcome", "Biggest gaps", "What the data cannot yet tell"):
         assert heading in page
     gap = example.earlier["treatment_gap"]
@@ -243,18 +243,18 @@ def test_summary_page_is_built_from_the_tables(example):
 
 @pytest.mark.slow
 def test_no_small_local_number_in_any_output_of_a_run(tmp_path):
-    """Run the synthetic example end to end and scan every file written: the tidy tables and figure data hold
+    """Run the made-up example end to end and scan every file written: the tidy tables and figure data hold
     no local count 1-7, no unrounded local count in the outcomes table, and no value on a suppressed row; the HTML report, the summary page and the
     executed notebooks show 'suppressed' on those metrics' rows and never their hidden figures."""
     from cdp_analysis import runner
 
     results = runner.run_many([partnerships.get(str(EXAMPLE))], outputs_root=tmp_path)
     assert all(r.status == "succeeded" for r in results), results
-    out = tmp_path / "nottinghamshire-synthetic"
+    out = tmp_path / "nottinghamshire-made-up"
     for csv in [*out.glob("tables/*.csv"), *out.glob("fingertips/*.csv")]:
         t = pd.read_csv(csv, dtype=str, keep_default_na=False)
         origin = t.get("origin", pd.Series("published", index=t.index))
-        local = t[origin.isin(["local", "synthetic example"])]
+        local = t[origin.isin(["local", "made-up example"])]
         for col in ("count", "denominator", "Count", "Denominator"):
             if col in local.columns:
                 v = pd.to_numeric(local[col].replace("", np.nan))
@@ -283,7 +283,13 @@ def test_no_small_local_number_in_any_output_of_a_run(tmp_path):
                         assert v not in cells, (path.name, name, v)
     for name in hidden:  # the scan did look at each metric's row in the report and in the notebook
         assert ("report.html", name) in seen and ("05_outcomes.ipynb", name) in seen, name
-    assert "SYNTHETIC" in (out / "report.html").read_text(encoding="utf-8")
+    assert "MADE-UP EXAMPLE DATA" in (out / "report.html").read_text(encoding="utf-8")
+    # one word for made-up data, another for modelled estimates: 'synthetic' (which could mean either) is in no
+    # file written, while both words are
+    written = [p for p in out.rglob("*") if p.is_file() and p.suffix in {".csv", ".html", ".md", ".ipynb", ".json"}]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in written)
+    assert "synthetic" not in text.lower(), [p.name for p in written if "synthetic" in p.read_text().lower()]
+    assert "made-up example data" in text and "modelled estimate" in text
 
 
 def test_a_missing_local_file_stops_the_run_before_any_notebook(project, cli):
@@ -349,7 +355,10 @@ def test_every_catalogued_metric_has_a_level_and_cites_its_framework_document():
     local = set(cat.loc[cat["level"] == "local priority", "metric_id"])
     assert {"deaths.alcohol_specific", "treatment.alcohol_met_need", "family.parents_new_presentations",
             "prevention.resilience_programmes"} <= local
-    assert set(cat.loc[cat["level"] == "headline", "metric_id"]) == HEADLINE  # 11 headline metrics, as published
+    # 11 headline metrics, as published; the substance groups of adults in treatment are parts of one of them
+    headline = cat[cat["level"] == "headline"]
+    assert set(headline.loc[headline["part_of"] == "", "metric_id"]) == HEADLINE
+    assert set(headline.loc[headline["part_of"] != "", "part_of"]) == {"treatment.adults_in_treatment"}
     assert set(cat.loc[cat["metric_id"].isin(HEADLINE), "outcome"]) == set(local_data.OUTCOMES[:6])
 
 
@@ -369,15 +378,15 @@ def test_the_dashboard_orders_headline_then_supporting_then_local_priorities(pla
 
 
 def test_every_made_up_row_with_a_real_code_is_marked(example):
-    """The synthetic example's local rows carry real codes (E10000024, E92000001): each says 'made-up example
-    data' in its note and '(synthetic example)' after its area name; real published rows are not so marked."""
+    """The made-up example's local rows carry real codes (E10000024, E92000001): each says 'made-up example
+    data' in its note and '(made-up example)' after its area name; real published rows are not so marked."""
     t = example.outcomes
-    fake = t[t["origin"] == "synthetic example"]
+    fake = t[t["origin"] == "made-up example"]
     assert len(fake) and fake["area_code"].str.fullmatch(r"E\d{8}").all()
-    assert fake["area_name"].str.endswith(" (synthetic example)").all()
+    assert fake["area_name"].str.endswith(" (made-up example)").all()
     assert fake["value_note"].str.startswith(oc.compute.MADE_UP).all()
     real = t[t["origin"] == "published"]
-    assert not real["area_name"].str.endswith(" (synthetic example)").any()
+    assert not real["area_name"].str.endswith(" (made-up example)").any()
     assert not real["value_note"].str.contains(oc.compute.MADE_UP).any()
 
 
@@ -422,3 +431,31 @@ def test_a_viewit_export_fills_adults_in_treatment_for_barnet():
     assert latest["time_period"] == raw["period"].max() and latest["level"] == "headline"
     eng = o.outcomes[(o.outcomes["metric_id"] == "treatment.adults_in_treatment") & (o.outcomes["area_role"] == "england")]
     assert eng["value"].notna().all() and set(eng["time_period"]) == set(rows["time_period"])
+
+
+def test_a_viewit_export_fills_the_substance_groups_and_successful_completions_for_barnet():
+    """The four NDTMS substance groups of adults in treatment (each with England's from the England export) add up
+    to the total within NDTMS's rounding to 5; successful completions are the export's completions over adults in
+    treatment with Wilson limits at 95% and 99.8%, not compared (England's export holds no completions); a CDP with
+    no export lists the whole as not supplied and not its parts."""
+    from cdp_analysis.data import ndtms_viewit
+
+    o = oc.build(partnerships.get("barnet"))
+    t = o.outcomes[(o.outcomes["area_role"] == "cdp") & (o.outcomes["time_period"] == "2021/22")].set_index("metric_id")
+    groups = ["treatment.adults_opiate", "treatment.adults_non_opiate_only", "treatment.adults_alcohol_only",
+              "treatment.adults_non_opiate_and_alcohol"]
+    assert t.loc[groups, "value"].tolist() == [605, 195, 440, 230]  # the export's Persons, 18+, 2021/22
+    assert abs(t.loc[groups, "value"].sum() - t.loc["treatment.adults_in_treatment", "value"]) <= 5 * len(groups)
+    eng = o.outcomes[(o.outcomes["area_role"] == "england") & (o.outcomes["time_period"] == "2021/22")]
+    assert eng.set_index("metric_id").loc["treatment.adults_opiate", "value"] == 140558
+    done = t.loc["recovery.successful_completions"]
+    assert (done["count"], done["denominator"]) == (290, 1465)
+    assert done["value"] == pytest.approx(100 * 290 / 1465)
+    from statsmodels.stats.proportion import proportion_confint
+    lo, hi = proportion_confint(290, 1465, alpha=0.05, method="wilson")
+    assert (done["lower_ci"], done["upper_ci"]) == (pytest.approx(100 * lo), pytest.approx(100 * hi))
+    assert done["lower_ci_998"] < done["lower_ci"] and done["upper_ci_998"] > done["upper_ci"]
+    assert done["compared_to_england"] == "Not compared" and "England's ViewIt export" in done["value_note"]
+    plain = oc.build(partnerships.get("nottinghamshire"))
+    assert "treatment.adults_in_treatment" in set(plain.outcomes["metric_id"])
+    assert not set(groups) & set(plain.outcomes["metric_id"])

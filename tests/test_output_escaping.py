@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 from cdp_analysis.output import escape, index, report, table_html, tidy
 
 REPO = Path(__file__).resolve().parent.parent
-SYNTHETIC = REPO / "data" / "examples" / "nottinghamshire-synthetic"
+MADE_UP = REPO / "data" / "examples" / "nottinghamshire-made-up"
 
 HOSTILE_NAME = '=HYPERLINK("http://x") <img src=x onerror=alert(1)> [a](javascript:alert(1))'
 HOSTILE_SET = "+cmd|calc <b>x</b>"
@@ -227,7 +227,7 @@ def _assert_inert(soup: BeautifulSoup, own_script: str = "") -> None:
 # --- a run of a hostile CDP ------------------------------------------------------------------------------------------
 
 #: A local file name with markup (no '/': it is one file name).
-HOSTILE_FILE = "police_<i onmouseover=alert(1)>x[y](javascript:alert(2))_SYNTHETIC.csv"
+HOSTILE_FILE = "police_<i onmouseover=alert(1)>x[y](javascript:alert(2))_MADE_UP.csv"
 
 
 def _hostile_project(root: Path) -> Path:
@@ -235,8 +235,8 @@ def _hostile_project(root: Path) -> Path:
     user = root / "data" / "user"
     user.mkdir(parents=True)
     files = []
-    for src, name in ((SYNTHETIC / "police_SYNTHETIC.csv", HOSTILE_FILE),
-                      (SYNTHETIC / "ndtms_local_SYNTHETIC.csv", "=ndtms_<b>x_SYNTHETIC.csv")):
+    for src, name in ((MADE_UP / "police_MADE_UP.csv", HOSTILE_FILE),
+                      (MADE_UP / "ndtms_local_MADE_UP.csv", "=ndtms_<b>x_MADE_UP.csv")):
         text = src.read_text(encoding="utf-8").replace("E10000024", "E06000017")  # Nottinghamshire → Rutland
         (user / name).write_text(text, encoding="utf-8")
         files.append(f"data/user/{name}")

@@ -212,7 +212,7 @@ def test_an_analysts_own_files_are_named_with_their_checksums(tmp_path):
     barnet = partnerships.get("barnet")
     gap = treatment_gap.build(barnet)
     tidy.save_table(gap.gap, "treatment_gap", tmp_path)
-    example = partnerships.from_file(paths.project_root() / "data" / "examples" / "nottinghamshire-synthetic.yaml")
+    example = partnerships.from_file(paths.project_root() / "data" / "examples" / "nottinghamshire-made-up.yaml")
     o = outcomes.build(example)
     tidy.save_table(o.outcomes, "outcomes", tmp_path)
     out = provenance.collect(tmp_path, comparator_set=comparators.described(barnet))

@@ -30,8 +30,8 @@ is larger than England's for the same metric and period. Rows are numbered as a 
 lines (blank lines and line breaks in quoted cells counted). Every problem is an
 :class:`~cdp_analysis.errors.InputError` naming the file, the row and the column, and showing no more of the
 file than the cell that is wrong. A file
-whose path or name contains 'synthetic' (or which lies in ``data/examples/``) is marked synthetic: every
-report built from it says so.
+whose path or name contains 'made-up', 'made_up' or 'synthetic' (or which lies in ``data/examples/``) is marked
+as made-up example data: every report built from it says so.
 """
 
 from __future__ import annotations
@@ -128,11 +128,12 @@ def catalogue() -> pd.DataFrame:
     return t.drop(columns="_row")
 
 
-def is_synthetic(path: Path) -> bool:
-    """A clearly synthetic file: in ``data/examples/`` or named so."""
+def is_made_up(path: Path) -> bool:
+    """A file of made-up example data: in ``data/examples/`` or named so ('made-up', 'made_up' or 'synthetic')."""
     path = Path(path).resolve()
     examples = (project_root() / "data" / "examples").resolve()
-    return "synthetic" in path.as_posix().lower() or examples in path.parents
+    name = path.as_posix().lower()
+    return any(w in name for w in ("made-up", "made_up", "synthetic")) or examples in path.parents
 
 
 def _where(t: pd.DataFrame, mask: pd.Series, column: str) -> str:
@@ -327,7 +328,7 @@ def read_local(path: Path, *, allowed_areas: dict[str, str], areas_are: str | No
     -------
     DataFrame
         ``area_code, area_name, period, metric_id, numerator, denominator, origin, source`` plus ``_row``;
-        ``origin`` is 'local' or 'synthetic example', ``source`` the file as given.
+        ``origin`` is 'local' or 'made-up example', ``source`` the file as given.
     """
     path = Path(path)
     t = _validated(path, today=today)
@@ -341,12 +342,12 @@ def read_local(path: Path, *, allowed_areas: dict[str, str], areas_are: str | No
                          f"{areas_are or 'a member of the CDP, its region or England'}", file=path,
                          where=_where(t, bad_area, "area_code"), hint=hint)
     _check_together(t.assign(_file=str(path)))
-    origin = "synthetic example" if is_synthetic(path) else "local"
+    origin = "made-up example" if is_made_up(path) else "local"
     rel = path.resolve().relative_to(project_root()).as_posix() if project_root() in path.resolve().parents else str(path)
     return pd.DataFrame({"area_code": t["area_code"], "area_name": t["area_code"].map(allowed_areas),
                          "period": t["period"], "metric_id": t["metric_id"], "numerator": t["numerator"].astype(float),
                          "denominator": t["denominator"].astype(float), "origin": origin,
-                         "source": f"{rel} [{'SYNTHETIC example data' if origin != 'local' else 'local data supplied by the partnership'}]",
+                         "source": f"{rel} [{'MADE-UP example data' if origin != 'local' else 'local data supplied by the partnership'}]",
                          "_row": t["_row"]})
 
 

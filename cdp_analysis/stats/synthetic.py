@@ -98,7 +98,7 @@ def synthetic_estimate(df: pd.DataFrame, n: str, rate: str, base: str, *, group_
         "lowercl": lo * total, "uppercl": hi * total,
         "percent": 100 * share, "percent_lowercl": 100 * lo, "percent_uppercl": 100 * hi,
         "confidence": f"{conf * 100:g}%",
-        "method": f"synthetic: sum of population x national rate; Wilson limits with the effective sample size, "
+        "method": f"modelled: sum of population x national rate; Wilson limits with the effective sample size, "
                   f"design factor {design_factor:g}"})
 
 
@@ -143,6 +143,6 @@ def calibrate(estimate: pd.DataFrame, *, observed: pd.Series, observed_base: pd.
     out["expected"], out["lowercl"], out["uppercl"] = ec, lower, upper
     out["se"] = np.nan  # asymmetric limits; no symmetric standard error
     out["percent"], out["percent_lowercl"], out["percent_uppercl"] = 100 * ec / pop, 100 * lower / pop, 100 * upper / pop
-    out["method"] = (f"synthetic calibrated to the region's observed rate; Wilson limits of the region's rate, "
+    out["method"] = (f"modelled, calibrated to the region's observed rate; Wilson limits of the region's rate, "
                      f"design factor {design_factor:g}")
     return out

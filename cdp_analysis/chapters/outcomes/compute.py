@@ -25,7 +25,7 @@ from ...data.register import cite
 from ...output import escape, provenance, tidy
 from .. import treatment_gap
 from ..registry import chapter_of_table
-from .published import _DOBSON_998, public_trends, recording_caveat, viewit_adults, with_dobson_998
+from .published import _DOBSON_998, public_trends, recording_caveat, viewit_metrics, with_dobson_998
 from .published import NO_998 as NO_998  # re-exported: present.py and the tests read it here
 from .settings import Settings
 from .spine import latest_rows, spine_data
@@ -291,7 +291,7 @@ _ROUNDED_NOTE = {"count": "rounded to the nearest {r} (disclosure control)",
 
 def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tuple[pd.DataFrame, bool, dict]:
     """Every local metric row (all periods supplied), suppressed and rounded under the run's disclosure policy
-    (``settings.disclosure``), with values, limits and comparisons; whether any file was synthetic; and the
+    (``settings.disclosure``), with values, limits and comparisons; whether any file was made-up example data; and the
     disclosure audit's summary (:func:`disclosure_control`).
 
     Percentages and their limits are computed from the unrounded counts; the ``count`` and ``denominator``
@@ -299,9 +299,9 @@ def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tu
     pol = settings.disclosure
     files = settings.files("local_data", where="parameter")
     raw = local_data.read_all(files, allowed_areas=_allowed_areas(cdp))
-    synthetic = bool((raw["origin"] != "local").any()) if len(raw) else False
+    made_up = bool((raw["origin"] != "local").any()) if len(raw) else False
     if raw.empty:
-        return pd.DataFrame(), synthetic, disclosure_control(pd.DataFrame(), cat, pol, cdp.members)[1]
+        return pd.DataFrame(), made_up, disclosure_control(pd.DataFrame(), cat, pol, cdp.members)[1]
     cells, audit = disclosure_control(local_cells(cdp, raw), cat, pol, cdp.members)
     meta = cat.loc[cells["metric_id"]]
     kind = meta["kind"].to_numpy()
@@ -343,7 +343,7 @@ def local_metrics(cdp: Partnership, settings: Settings, cat: pd.DataFrame) -> tu
         parts.append(_compare(g, cat.loc[metric_id, "polarity"]) if cat.loc[metric_id, "kind"] == "proportion"
                      else g.assign(compared_to_england=np.where(g["area_role"] == "england", "", "Not compared"),
                                    compared_to_england_998=""))
-    return pd.concat(parts, ignore_index=True), synthetic, audit
+    return pd.concat(parts, ignore_index=True), made_up, audit
 
 
 def local_trends(t: pd.DataFrame, cat: pd.DataFrame) -> pd.Series:
@@ -373,18 +373,18 @@ def local_trends(t: pd.DataFrame, cat: pd.DataFrame) -> pd.Series:
 
 # --- the dashboard ---------------------------------------------------------------------------------------------
 
-#: The words for made-up demonstration data (a file marked synthetic), never used for modelled estimates.
+#: The words for made-up demonstration data (a file marked as made up), never used for modelled estimates.
 MADE_UP = "made-up example data"
 #: The mark added to the area name of every made-up row.
-MADE_UP_AREA = " (synthetic example)"
+MADE_UP_AREA = " (made-up example)"
 
 
 def mark_made_up(t: pd.DataFrame) -> pd.DataFrame:
-    """Every row from a file marked synthetic (``origin`` 'synthetic example') says so in its area name
-    ('Nottinghamshire (synthetic example)') and its value note ('made-up example data; …'), so a real area's code
+    """Every row from a file marked as made up (``origin`` 'made-up example') says so in its area name
+    ('Nottinghamshire (made-up example)') and its value note ('made-up example data; …'), so a real area's code
     never stands beside made-up figures unmarked."""
     t = t.copy()
-    fake = t["origin"] == "synthetic example"
+    fake = t["origin"] == "made-up example"
     if fake.any():
         t.loc[fake, "area_name"] = t.loc[fake, "area_name"].fillna("").astype(str) + MADE_UP_AREA
         note = t.loc[fake, "value_note"].fillna("").astype(str)
@@ -402,7 +402,7 @@ class Outcomes:
     outcomes: pd.DataFrame
     catalogue: pd.DataFrame
     earlier: dict[str, pd.DataFrame] = field(repr=False)
-    synthetic: bool = False
+    made_up: bool = False
     #: the spine chart's numbers (:func:`.spine.spine_data` of this result), set by :func:`build`
     spine: pd.DataFrame = field(init=False, repr=False)
 
@@ -416,14 +416,16 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
     cat = local_data.catalogue().set_index("metric_id", drop=False)
     earlier = earlier_tables(cdp, output_dir)
     public = public_metrics(cdp, earlier, cat)
-    local, synthetic, audit = local_metrics(cdp, settings, cat)
-    viewit = viewit_adults(cdp)
+    local, made_up, audit = local_metrics(cdp, settings, cat)
+    viewit = viewit_metrics(cdp)
     t = pd.concat([x for x in (public, local, viewit) if len(x)], ignore_index=True)
     # local metrics not supplied for the CDP: listed, never dropped
     have = set(t.loc[(t["area_role"] == "cdp") & (t["status"] != "not supplied"), "metric_id"])
     cdp_area = cdp.reporting_areas().iloc[0]
     missing = [m for m in cat.index if cat.loc[m, "origin"] == "local" and m not in have
                and not ((t["area_role"] == "cdp") & (t["metric_id"] == m)).any()]
+    # a part of a count not supplied is said by its whole's row ('adults in treatment: not supplied')
+    missing = [m for m in missing if cat.loc[m, "part_of"] not in missing]
     if missing:
         # the period a figure was expected for: the latest period of the local data, or of the public metrics
         held = t[t["time_period"].fillna("") != ""]
@@ -465,7 +467,7 @@ def build(cdp: Partnership, settings: Settings | None = None, *, output_dir: str
                               "the metrics listed: a row for every metric of the catalogue, public and local"),
         *provenance.settings_files(settings, "local_data", decides="the local metrics supplied, their areas and "
                                                                     "periods (rows of origin 'local')")]
-    o = Outcomes(cdp=cdp, settings=settings, outcomes=t, catalogue=cat, earlier=earlier, synthetic=synthetic)
+    o = Outcomes(cdp=cdp, settings=settings, outcomes=t, catalogue=cat, earlier=earlier, made_up=made_up)
     o.spine = spine_data(o)
     return o
 

@@ -23,10 +23,10 @@ from .compute import NO_998, OUTCOMES, Outcomes, cdp_rows
 
 # --- words -----------------------------------------------------------------------------------------------------
 
-_ORIGIN = {"published": "published", "local": "local", "synthetic example": "SYNTHETIC (made-up example data)"}
+_ORIGIN = {"published": "published", "local": "local", "made-up example": "MADE-UP (example data)"}
 _STATUS_WORDS = {("not supplied", "published"): "not in the data", ("not supplied", "local"): "not supplied",
-                 ("not supplied", "synthetic example"): "not supplied", ("suppressed", "local"): "suppressed",
-                 ("suppressed", "synthetic example"): "suppressed"}
+                 ("not supplied", "made-up example"): "not supplied", ("suppressed", "local"): "suppressed",
+                 ("suppressed", "made-up example"): "suppressed"}
 
 
 _LEVEL_WORDS = {"headline": "Framework headline metrics", "supporting": "Framework supporting metrics",
@@ -51,12 +51,12 @@ def _fmt(r) -> str:
     return with_limits(r["value"], r["lower_ci"], r["upper_ci"], digits)
 
 
-def synthetic_banner(o: Outcomes) -> str:
-    """A warning when any local figure is synthetic ('' otherwise)."""
-    if not o.synthetic:
+def made_up_banner(o: Outcomes) -> str:
+    """A warning when any local figure is made-up example data ('' otherwise)."""
+    if not o.made_up:
         return ""
-    return ("**SYNTHETIC EXAMPLE DATA.** The figures from local data in this chapter (marked 'made-up example data' "
-            "in the Data column and the note, '(synthetic example)' after the area's name, and 'synthetic example' in "
+    return ("**MADE-UP EXAMPLE DATA.** The figures from local data in this chapter (marked 'made-up example data' "
+            "in the Data column and the note, '(made-up example)' after the area's name, and 'made-up example' in "
             "the CSV's `origin`) are made up to show how the dashboard works: they are not real and must not be used "
             "or quoted. Figures from published data (ONS, OHID) are real; a modelled estimate among them is a "
             "published-data model, not made-up data.")
@@ -66,7 +66,7 @@ def summary_text(o: Outcomes) -> str:
     """Key findings as Markdown, every number read from the outcomes table."""
     rows = cdp_rows(o)
     lines = []
-    banner = synthetic_banner(o)
+    banner = made_up_banner(o)
     if banner:
         lines += [banner, ""]
     computed = rows[rows["status"] == "computed"]
@@ -246,8 +246,8 @@ def summary_page(o: Outcomes) -> str:
              f"<p class='meta'>Members: {e(', '.join(f'{n} ({c})' for n, c in zip(o.cdp.member_names, o.cdp.members)))}. "
              "Built by cdp-analysis from the tables of this report (chapters 2 to 5); each figure's period is "
              "shown beside it.</p>"]
-    if o.synthetic:
-        parts.append("<p class='banner'>SYNTHETIC EXAMPLE DATA: the figures marked 'synthetic' on this page are made "
+    if o.made_up:
+        parts.append("<p class='banner'>MADE-UP EXAMPLE DATA: the figures marked 'made-up' on this page are made "
                      "up to show how the summary works. They are not real and must not be used or quoted. Figures "
                      "marked 'published' (ONS, OHID) are real.</p>")
     parts.append("<h2>Headline figure for each outcome</h2><p class='meta'>The most recent figure held for each "

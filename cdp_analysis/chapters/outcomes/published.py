@@ -1,7 +1,8 @@
 """What the outcomes chapter adds to published figures (issue 25): 99.8% limits of published directly standardised
 rates, derived from their 95% limits and count where those are Dobson's (and why other public metrics have none),
-and adults in treatment from the NDTMS ViewIt exports a partnership names for chapter 3 (published counts, which
-NDTMS rounds to 5: no local disclosure control applies), and what chapter 4 says of published deaths (the
+and the treatment metrics the NDTMS ViewIt exports a partnership names for chapter 3 can fill (adults in treatment
+by substance group, successful completions: published counts, which NDTMS rounds to 5, so no local disclosure
+control applies), and what chapter 4 says of published deaths (the
 recording caveat beside a drug-misuse rate below England's, and the direction of travel of the rate). Imported
 by :mod:`.compute`; imports nothing of the chapter.
 """
@@ -16,6 +17,7 @@ from ...areas import geography
 from ...areas.partnerships import Partnership
 from ...data import ndtms_viewit
 from ...data.register import cite
+from ...output import tidy
 from .. import trends
 
 _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
@@ -49,45 +51,100 @@ def with_dobson_998(t: pd.DataFrame) -> pd.DataFrame:
     return t
 
 
-def viewit_adults(cdp: Partnership) -> pd.DataFrame:
-    """Adults in treatment (the framework's headline metric, all substance groups, persons aged 18 and over) from
-    the NDTMS ViewIt exports the partnership names for chapter 3 (``treatment_gap: viewit``), every period: the
-    partnership where every member is in the exports (the sum of its members), each member, and England from the
-    bundled England export. Published counts (NDTMS rounds them to 5), so no local disclosure control; counts are
-    not compared with England. Empty when the partnership names no export."""
-    files = cdp.chapter_settings("treatment_gap").files("viewit", where="parameter")
-    if not files:
-        return pd.DataFrame()
-    got = pd.concat([ndtms_viewit.in_treatment(ndtms_viewit.read_export(f), drug_groups=("all",)) for f in files],
-                    ignore_index=True).drop_duplicates(["period", "area_name"])
-    eng = ndtms_viewit.in_treatment(ndtms_viewit.england(), drug_groups=("all",))
+#: Framework metrics filled from a partnership's NDTMS ViewIt exports: metric_id → (drug groups summed, the
+#: export's count, the count it is a share of or None). Adults in treatment (the headline metric) and its four
+#: NDTMS substance groups; successful completions as a share of adults in treatment.
+VIEWIT_METRICS = {
+    "treatment.adults_in_treatment": (("all",), "in_treatment", None),
+    "treatment.adults_opiate": (("opiate",), "in_treatment", None),
+    "treatment.adults_non_opiate_only": (("non-opiate only",), "in_treatment", None),
+    "treatment.adults_alcohol_only": (("alcohol only",), "in_treatment", None),
+    "treatment.adults_non_opiate_and_alcohol": (("non-opiate and alcohol",), "in_treatment", None),
+    "recovery.successful_completions": (("all",), "exits_successfulcompletion_allintx", "in_treatment"),
+}
+#: The value note of a ViewIt row.
+VIEWIT_NOTE = "NDTMS ViewIt export (counts rounded to 5 by NDTMS)"
+#: Why a share from ViewIt is not compared with England.
+NO_ENGLAND_SHARE = ("not compared: England's ViewIt export holds adults in treatment only; the percentage and its "
+                    "limits are computed from the rounded counts")
+
+
+def _viewit_counts(t: pd.DataFrame, groups: tuple[str, ...], measure: str) -> pd.DataFrame:
+    """``period, area_name, value, source`` of one count (empty where the export lacks the measure)."""
+    if measure not in t.columns:
+        return pd.DataFrame(columns=["period", "area_name", "value", "source"])
+    return ndtms_viewit.in_treatment(t, drug_groups=groups, measure=measure)
+
+
+def _viewit_areas(cdp: Partnership, got: pd.DataFrame, eng: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The rows of one ViewIt metric: the partnership where every member is in the exports (the sum of its
+    members), each member of a partnership of several, and England for the periods the partnership has."""
     ra = cdp.reporting_areas()
     names = {geography.name_of(m): m for m in cdp.members}
     rows = []
     for period, g in got.groupby("period"):
-        held = g[g["area_name"].isin(names)]
+        held = g[g["area_name"].isin(names)].dropna(subset=columns)
         if set(held["area_name"]) == set(names):
             rows.append({**ra[ra["area_role"] == "cdp"].iloc[0][_AREA].to_dict(), "time_period": period,
-                         "value": float(held["value"].sum()), "source": cite(*held["source"].unique())})
+                         **{c: float(held[c].sum()) for c in columns}, "source": cite(*held["source"].unique())})
         if len(cdp.members) > 1:
             for r in held.itertuples():
                 m = ra[ra["code"] == names[r.area_name]]
                 if len(m):
-                    rows.append({**m.iloc[0][_AREA].to_dict(), "time_period": period, "value": float(r.value),
-                                 "source": r.source})
+                    rows.append({**m.iloc[0][_AREA].to_dict(), "time_period": period,
+                                 **{c: float(getattr(r, c)) for c in columns}, "source": r.source})
     if not rows:
         return pd.DataFrame()
     periods = {r["time_period"] for r in rows}
     england = ra[ra["area_role"] == "england"]
-    for r in eng[eng["period"].isin(periods)].itertuples():
-        if len(england):
-            rows.append({**england.iloc[0][_AREA].to_dict(), "time_period": r.period, "value": float(r.value),
-                         "source": r.source})
-    t = pd.DataFrame(rows)
-    return t.assign(metric_id="treatment.adults_in_treatment", count=t["value"], status="computed",
-                    origin="published", value_note="NDTMS ViewIt export (counts rounded to 5 by NDTMS)",
-                    compared_to_england=np.where(t["area_role"] == "england", "", "Not compared"),
-                    compared_to_england_998="", comparison_caveat="")
+    for r in eng.dropna(subset=columns)[eng["period"].isin(periods)].itertuples() if len(england) else ():
+        rows.append({**england.iloc[0][_AREA].to_dict(), "time_period": r.period,
+                     **{c: float(getattr(r, c)) for c in columns}, "source": r.source})
+    return pd.DataFrame(rows)
+
+
+def viewit_metrics(cdp: Partnership) -> pd.DataFrame:
+    """The framework metrics of :data:`VIEWIT_METRICS` from the NDTMS ViewIt exports the partnership names for
+    chapter 3 (``treatment_gap: viewit``), persons aged 18 and over, every period: the partnership where every
+    member is in the exports, each member, and England from the bundled England export where it holds the count
+    (it holds adults in treatment by substance group, not completions).
+
+    Published counts (NDTMS rounds local counts to 5), so no local disclosure control applies. Counts are not
+    compared with England. A share x/n is the export's rounded counts with Wilson 95% and 99.8% limits
+    (:func:`cdp_analysis.stats.proportion`), compared with England's where England's export holds it. Empty when
+    the partnership names no export."""
+    files = cdp.chapter_settings("treatment_gap").files("viewit", where="parameter")
+    if not files:
+        return pd.DataFrame()
+    exports = [ndtms_viewit.read_export(f) for f in files]
+    eng_export = ndtms_viewit.england()
+    parts = []
+    for metric_id, (groups, measure, base) in VIEWIT_METRICS.items():
+        def counts(t):
+            x = _viewit_counts(t, groups, measure).rename(columns={"value": "count"})
+            if base is None:
+                return x
+            n = _viewit_counts(t, groups, base).rename(columns={"value": "denominator"})
+            return x.merge(n[["period", "area_name", "denominator"]], on=["period", "area_name"])
+        got = pd.concat([counts(t) for t in exports], ignore_index=True).drop_duplicates(["period", "area_name"])
+        t = _viewit_areas(cdp, got, counts(eng_export), ["count"] if base is None else ["count", "denominator"])
+        if t.empty:
+            continue
+        if base is None:
+            t = t.assign(value=t["count"], compared_to_england=np.where(t["area_role"] == "england", "",
+                                                                         "Not compared"),
+                         compared_to_england_998="")
+        else:
+            p = tidy.from_stats(stats.proportion(t.reset_index(), "count", "denominator", group_by="index",
+                                                 confidence=(0.95, 0.998), multiplier=100)).set_index("index")
+            t = t.join(p[["value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998"]])
+            # England's export holds adults in treatment only: a share has no England row to compare with
+            t = t.assign(compared_to_england=np.where(t["area_role"] == "england", "", "Not compared"),
+                         compared_to_england_998="")
+        note = VIEWIT_NOTE if base is None else VIEWIT_NOTE + "; " + NO_ENGLAND_SHARE
+        parts.append(t.assign(metric_id=metric_id, status="computed", origin="published", value_note=note,
+                              comparison_caveat=""))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def recording_caveat(t: pd.DataFrame, deaths: pd.DataFrame) -> np.ndarray:

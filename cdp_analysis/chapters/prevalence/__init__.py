@@ -71,7 +71,7 @@ CHAPTER = Chapter(
     key_figures=(
         KeyFigure("Any drug use in the last year, 16-59 (%)", "prevalence_drugs",
                   {"measure": "percent of age group", "drug": "Any drug", "recall_period": "last year",
-                   "age_group": "16-59", "method": "age-sex"}, note="synthetic estimate from the Crime Survey"),
+                   "age_group": "16-59", "method": "age-sex"}, note="modelled estimate from the Crime Survey"),
         KeyFigure("Dependent drinkers (per 100 adults)", "prevalence_alcohol",
                   {"measure": "rate per 100 adults"}, digits=2, note="OHID/Sheffield model estimate"),
     ),

@@ -74,7 +74,7 @@ def _indicator(drug: str, recall: str, method: str, measure: str) -> tuple[str, 
     ident = "cdp.prevalence." + ".".join(geography.slugify(x) for x in (drug, recall, method, measure))
     what = {"expected users": "Expected number of residents", "percent of age group": "Percentage of residents"}[measure]
     when = ("more than once a month in the last year" if recall == "frequent" else f"in the {recall}")
-    return ident, f"{what} who used {drug[0].lower() + drug[1:]} {when} ({method} synthetic estimate)"
+    return ident, f"{what} who used {drug[0].lower() + drug[1:]} {when} ({method} modelled estimate)"
 
 
 def _tidy_estimates(est: pd.DataFrame, *, source: pd.Series) -> pd.DataFrame:

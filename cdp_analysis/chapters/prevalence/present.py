@@ -143,7 +143,7 @@ def notes_text(p: Prevalence) -> str:
     used = yrs[yrs["usable"]]
     skipped = yrs[~yrs["usable"]]
     lines = [
-        "- Synthetic estimates apply national (England and Wales) survey rates to the local population: they show "
+        "- Modelled estimates apply national (England and Wales) survey rates to the local population: they show "
         "what the area's age and sex structure implies, **not measured local prevalence**. Their 95% limits "
         "(Wilson limits with the survey's effective sample size) reflect **the national survey's sampling error "
         "only**: they are not a measure of local precision and do not include the error of assuming local rates "
@@ -228,7 +228,7 @@ def drugs_figure(p: Prevalence) -> FigureOutput:
     ax.set_xlabel("Residents aged 16–59 who used the drug in the last year (%; 95% limits: national survey "
                   "sampling error only)")
     ax.set_xlim(left=0)
-    ax.set_title(f"Synthetic estimates of drug use, {p.cdp.name}, survey {p.latest_survey}")
+    ax.set_title(f"Modelled estimates of drug use, {p.cdp.name}, survey {p.latest_survey}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')}; {figures.dataset_title('ons_population')}.",
                         bottom=None)
@@ -285,7 +285,7 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
         ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     axes[0].set_ylabel("Expected users, last year (persons)")
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"Synthetic estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
+    fig.suptitle(f"Modelled estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Tables 3.03 and 3.04, raked); {figures.dataset_title('ons_population')}.",
                         bottom=0.04)
     return FigureOutput("prevalence_by_age_sex", fig, data=t)
