@@ -76,6 +76,15 @@ def _viewit_counts(t: pd.DataFrame, groups: tuple[str, ...], measure: str) -> pd
     return ndtms_viewit.in_treatment(t, drug_groups=groups, measure=measure)
 
 
+def _viewit_pair(t: pd.DataFrame, groups: tuple[str, ...], measure: str, base: str | None) -> pd.DataFrame:
+    """``period, area_name, count[, denominator], source`` of one ViewIt metric."""
+    x = _viewit_counts(t, groups, measure).rename(columns={"value": "count"})
+    if base is None:
+        return x
+    n = _viewit_counts(t, groups, base).rename(columns={"value": "denominator"})
+    return x.merge(n[["period", "area_name", "denominator"]], on=["period", "area_name"])
+
+
 def _viewit_areas(cdp: Partnership, got: pd.DataFrame, eng: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The rows of one ViewIt metric: the partnership where every member is in the exports (the sum of its
     members), each member of a partnership of several, and England for the periods the partnership has."""
@@ -120,14 +129,10 @@ def viewit_metrics(cdp: Partnership) -> pd.DataFrame:
     eng_export = ndtms_viewit.england()
     parts = []
     for metric_id, (groups, measure, base) in VIEWIT_METRICS.items():
-        def counts(t):
-            x = _viewit_counts(t, groups, measure).rename(columns={"value": "count"})
-            if base is None:
-                return x
-            n = _viewit_counts(t, groups, base).rename(columns={"value": "denominator"})
-            return x.merge(n[["period", "area_name", "denominator"]], on=["period", "area_name"])
-        got = pd.concat([counts(t) for t in exports], ignore_index=True).drop_duplicates(["period", "area_name"])
-        t = _viewit_areas(cdp, got, counts(eng_export), ["count"] if base is None else ["count", "denominator"])
+        got = pd.concat([_viewit_pair(t, groups, measure, base) for t in exports],
+                        ignore_index=True).drop_duplicates(["period", "area_name"])
+        t = _viewit_areas(cdp, got, _viewit_pair(eng_export, groups, measure, base),
+                          ["count"] if base is None else ["count", "denominator"])
         if t.empty:
             continue
         if base is None:
