@@ -47,7 +47,7 @@ from .areas.partnerships import Partnership
 from .data import datasets
 from .errors import CannotRunError, InputError
 from .files import remove_inside, replace_inside, write_atomic
-from .output import manifest, provenance
+from .output import consistency, manifest, provenance
 
 log = logging.getLogger(__name__)
 
@@ -363,6 +363,7 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
     areas_from: list = []
     stop: BaseException | None = None  # an interrupt, a crash or a system problem: ends the batch too
     records, status, message = [], "failed", ""
+    checked: dict = {}
     try:
         with _RunLog(work / "run.log", run_id=work.name):
             log.info("run of %s (%s) started", cdp.slug, ", ".join(cdp.members))
@@ -382,7 +383,12 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
                                       work / "report.html", title=f"Substance misuse needs assessment: {cdp.name}",
                                       subtitle=_front_matter(cdp, outputs, started_at),
                                       appendix=provenance.sources_markdown(outputs, areas_from))
+                    # one value per metric and period everywhere, before anything is published
+                    checked = consistency.check(work, [r for c in cdp.chapters() for r in c.restates])
                     status = "succeeded"
+            except consistency.InconsistentOutputs as exc:
+                status, message = "failed", str(exc)
+                log.error("%s: %s", cdp.slug, exc)
             except InputError as exc:
                 status, message = "input error", exc.message
                 log.error("%s: %s", cdp.slug, exc.message)
@@ -405,7 +411,7 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
             manifest.write(manifest.build(cdp=cdp_info, parameters=params, notebooks=records, status=status,
                                           started=started_at, finished=_now(), seconds=seconds,
                                           output_dir=str(final if status == "succeeded" else root / ".failed" / cdp.slug),
-                                          outputs=outputs, job_key=key,
+                                          outputs=outputs, job_key=key, consistency=checked,
                                           area_definitions={e.path: {"edition": e.edition, "sha256": e.sha256}
                                                             for e in areas_from}), work / "run.json")
         except OSError as exc:

@@ -438,7 +438,6 @@ def test_a_viewit_export_fills_the_substance_groups_and_successful_completions_f
     to the total within NDTMS's rounding to 5; successful completions are the export's completions over adults in
     treatment with Wilson limits at 95% and 99.8%, not compared (England's export holds no completions); a CDP with
     no export lists the whole as not supplied and not its parts."""
-    from cdp_analysis.data import ndtms_viewit
 
     o = oc.build(partnerships.get("barnet"))
     t = o.outcomes[(o.outcomes["area_role"] == "cdp") & (o.outcomes["time_period"] == "2021/22")].set_index("metric_id")

@@ -69,6 +69,11 @@ class Chapter:
     key_figures : tuple of KeyFigure
         Its columns of the cross-area league table in ``outputs/index.html``
         (:class:`cdp_analysis.output.index.KeyFigure`: a row of one of its tables, the CDP's latest).
+    restates : tuple of Restatement
+        The figures its tables restate from other chapters' tables
+        (:class:`cdp_analysis.output.consistency.Restatement`): the run checks, before publishing, that each is
+        the same value for the same area and period, and that the chapter never says 'not in the data' for a
+        figure another chapter computed.
     reads_chapters : tuple of str
         The chapters whose results it reads (through their compute API or their declared tables, never their
         presentation); their datasets are checked before it runs too (:func:`datasets_read`). A chapter module
@@ -92,6 +97,7 @@ class Chapter:
     key_figures: tuple[Any, ...] = ()
     notebook_dir: Path | None = None
     reads_chapters: tuple[str, ...] = ()
+    restates: tuple[Any, ...] = ()
 
     def outputs(self) -> list[str]:
         """The files the chapter promises to write, relative to the output folder."""

@@ -54,14 +54,16 @@ def git_state() -> dict[str, object]:
 
 def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, started: str, finished: str,
           seconds: float, output_dir: str, outputs: dict | None = None, area_definitions: dict | None = None,
-          job_key: str = "") -> dict:
+          job_key: str = "", consistency: dict | None = None) -> dict:
     """Assemble the manifest dictionary.
 
     ``parameters`` maps each chapter to the parameters its notebook received; ``output_dir`` is the
     folder the outputs end up in; ``outputs`` maps each table and figure to the raw files it read and the
     inputs that decided its rows (:func:`cdp_analysis.output.provenance.collect`);
     ``area_definitions`` lists the lookup files every output depends on (area codes, names, boundaries);
-    ``job_key`` identifies the inputs, code and settings of the run (:func:`cdp_analysis.jobs.job_key`).
+    ``job_key`` identifies the inputs, code and settings of the run (:func:`cdp_analysis.jobs.job_key`);
+    ``consistency`` what the check that the outputs agree with themselves looked at
+    (:func:`cdp_analysis.output.consistency.check`).
     """
     return {
         "output_dir": output_dir,
@@ -70,6 +72,7 @@ def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, st
         "cdp_analysis_version": __version__,
         "status": status,
         "job_key": job_key,
+        "consistency": consistency or {},
         "cdp": cdp,
         "parameters": parameters,
         "notebooks": notebooks,

@@ -37,7 +37,7 @@ the one-page ``summary.html``). This module declares the chapter (``NAME`` is de
 from __future__ import annotations
 
 from ..registry import Chapter
-from .compute import NAME, STATUSES, build, earlier_tables, read_table
+from .compute import NAME, RESTATES, STATUSES, build, earlier_tables, read_table
 from .present import (
            dashboard_output,
            notes_text,
@@ -62,4 +62,5 @@ CHAPTER = Chapter(
     figures={"outcomes_spine_chart": spine_figure},
     tables=("outcomes",),
     pages=("summary.html",),
+    restates=RESTATES,
 )

@@ -26,7 +26,8 @@ from .compute import NO_998, OUTCOMES, Outcomes, cdp_rows
 _ORIGIN = {"published": "published", "local": "local", "made-up example": "MADE-UP (example data)"}
 _STATUS_WORDS = {("not supplied", "published"): "not in the data", ("not supplied", "local"): "not supplied",
                  ("not supplied", "made-up example"): "not supplied", ("suppressed", "local"): "suppressed",
-                 ("suppressed", "made-up example"): "suppressed"}
+                 ("suppressed", "made-up example"): "suppressed",
+                 ("members only", "published"): "members' figures only"}
 
 
 _LEVEL_WORDS = {"headline": "Framework headline metrics", "supporting": "Framework supporting metrics",

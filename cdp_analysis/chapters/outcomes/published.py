@@ -152,6 +152,37 @@ def viewit_metrics(cdp: Partnership) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+#: A CDP row without a figure of its own whose members' published figures are shown (and the CDP's standardised ratio).
+MEMBERS_ONLY = "members only"
+
+
+def members_only(t: pd.DataFrame, ratios: pd.DataFrame, cause: str, polarity: str) -> pd.DataFrame:
+    """A partnership of several areas with no published rate as a whole: where its members' rates are shown for a
+    period, the CDP's row says so (status 'members only') and gives chapter 4's indirectly standardised ratio of
+    the partnership for that period, compared with England's (1) by its 95% limits — the partnership's own
+    figure, never a sum or mean of its members' rates."""
+    t = t.copy()
+    smr = ratios[(ratios["area_role"] == "cdp") & (ratios["cause"] == cause)
+                 & (ratios["measure"] == "indirectly standardised ratio")].set_index("time_period")
+    for i in t.index[(t["area_role"] == "cdp") & t["value"].isna()]:
+        period = t.at[i, "time_period"]
+        members = t[(t["area_role"] == "member") & (t["time_period"] == period) & t["value"].notna()]
+        if members.empty:
+            continue
+        words = ", ".join(f"{r.area_name} {r.value:.1f}" for r in members.itertuples())
+        note = f"no published rate for the partnership as a whole; its members' rates: {words}"
+        if period in smr.index and pd.notna(smr.at[period, "value"]):
+            r = smr.loc[period]
+            cmp = stats.compare_to_benchmark(pd.DataFrame([r]), "value", "lower_ci", "upper_ci", 1.0,
+                                             polarity=polarity)["comparison"].iloc[0]
+            note += (f"; the partnership's deaths were {r['value']:.2f} ({r['lower_ci']:.2f} to {r['upper_ci']:.2f}) "
+                     f"times the number expected at England's age-specific rates, {period} (indirectly standardised "
+                     f"ratio, chapter 4: {str(cmp).lower()} to England)")
+            t.at[i, "compared_to_england"] = str(cmp)
+        t.at[i, "value_note"], t.at[i, "status"] = note, MEMBERS_ONLY
+    return t
+
+
 def recording_caveat(t: pd.DataFrame, deaths: pd.DataFrame) -> np.ndarray:
     """For drug-misuse death rates below England's, the words that must be read with 'better': the share of the
     CDP's drug-poisoning deaths recorded as misuse against England's in the same period (chapter 4's

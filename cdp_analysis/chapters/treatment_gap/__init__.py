@@ -31,6 +31,9 @@ Areas on older codes (SDG, OHID estimates before 2019) are mapped to current are
 apportioned by adult population (the same met need as the county), said in ``geography_basis``.
 """
 
+import re
+
+from ...output.consistency import Restatement
 from ...output.index import KeyFigure
 from ..registry import Chapter
 from .capacity import M_AT, M_EXTRA, M_GROWTH, M_NEED, M_NOW, PLANNED, capacity_table
@@ -79,6 +82,18 @@ CHAPTER = Chapter(
     figures={"treatment_gap_unmet_need": unmet_figure, "treatment_gap_alcohol_trend": trend_figure,
              "treatment_gap_funnel": funnel_figure, "treatment_capacity": capacity_figure},
     tables=("treatment_gap", "treatment_capacity"),
+    restates=tuple(
+        restatement
+        for substance in (ALCOHOL, OCU)
+        for restatement in (
+            Restatement(f"{substance} met need (capacity planner)", "treatment_capacity",
+                        {"substance": re.escape(substance)}, "treatment_gap",
+                        {"substance": re.escape(substance), "measure": "met need"}, value="met_need",
+                        period="time_period"),
+            Restatement(f"England's {substance} met need (capacity planner)", "treatment_capacity",
+                        {"substance": re.escape(substance)}, "treatment_gap",
+                        {"substance": re.escape(substance), "measure": "met need"}, value="england_met_need",
+                        period="england_period", of_england=True))),
     key_figures=(
         KeyFigure("Unmet need for alcohol treatment (%)", "treatment_gap",
                   {"measure": "unmet need", "substance": ALCOHOL},
