@@ -327,7 +327,8 @@ def test_the_deaths_trend_is_chapter_4s_direction_of_travel(plain):
     head = head.iloc[0]
     words = _cdp(plain, "deaths.drug_misuse").iloc[-1]["recent_trend"]
     assert words.startswith(f"registered deaths (rate per head) {head['verdict']}")
-    assert f"{head['period_start']} to {head['period_end']}" in words and head["model"] in words
+    assert f"{head['period_start']} to {head['period_end']}" in words and "direction of travel" in words
+    assert "joinpoint" not in words  # the method is named in chapter 4, not in the board's words
 
 
 # --- the catalogue is the framework; made-up data is marked (issue 25) ----------------------------------------
@@ -458,3 +459,42 @@ def test_a_viewit_export_fills_the_substance_groups_and_successful_completions_f
     plain = oc.build(partnerships.get("nottinghamshire"))
     assert "treatment.adults_in_treatment" in set(plain.outcomes["metric_id"])
     assert not set(groups) & set(plain.outcomes["metric_id"])
+
+
+# --- the summary page speaks to a board (issue 26, in part) -----------------------------------------------------
+
+#: Words a board member should not meet on the summary page.
+JARGON = ("joinpoint", "params", "template", "cdp fetch", "poisson", "quasi", "wbic", ".csv", ".yaml", "data/")
+
+
+@pytest.mark.parametrize("slug", ["nottinghamshire", "northamptonshire", "barnet"])
+def test_the_summary_page_has_no_jargon_paths_or_invented_periods(slug):
+    from cdp_analysis.output.consistency import visible_text
+
+    o = oc.build(partnerships.get(slug))
+    text = visible_text(oc.summary_page(o))
+    low = text.lower()
+    for word in JARGON:
+        assert word not in low, word
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
+    rows = oc.compute.cdp_rows(o)
+    for outcome in oc.compute.OUTCOMES:
+        r = oc.present.headline_row(rows, outcome)
+        if r is not None and r["status"] == "not supplied":
+            # a row without a figure names no period (none was supplied) and says so plainly
+            cells = re.search(re.escape(r["indicator_name"]) + r"[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>",
+                              oc.summary_page(o))
+            assert cells and cells.group(1) == "" and cells.group(2) == "no figure held yet", outcome
+
+
+def test_the_summary_headline_prefers_the_framework_metric_and_shows_members_and_ratio():
+    """Northamptonshire: the deaths outcome is drug-misuse deaths (the framework's headline), shown as the members'
+    published rates and the partnership's standardised ratio — not alcohol-specific mortality (a local priority)."""
+    o = oc.build(partnerships.get("northamptonshire"))
+    r = oc.present.headline_row(oc.compute.cdp_rows(o), "reduce drug-related deaths and harm")
+    assert r["metric_id"] == "deaths.drug_misuse" and r["status"] == "members only"
+    page = oc.summary_page(o)
+    assert "North Northamptonshire 4.8" in page and "indirectly standardised ratio" in page
+    notts = oc.build(partnerships.get("nottinghamshire"))
+    r = oc.present.headline_row(oc.compute.cdp_rows(notts), "increase engagement in treatment")
+    assert r["level"] == "local priority" and "Alcohol met need (local priority)" in oc.summary_page(notts)

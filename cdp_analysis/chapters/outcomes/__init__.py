@@ -37,7 +37,7 @@ the one-page ``summary.html``). This module declares the chapter (``NAME`` is de
 from __future__ import annotations
 
 from ..registry import Chapter
-from .compute import NAME, RESTATES, STATUSES, build, earlier_tables, read_table
+from .compute import NAME, STATUSES, build, earlier_tables, read_table
 from .present import (
            dashboard_output,
            notes_text,
@@ -47,6 +47,7 @@ from .present import (
            summary_text,
            write_summary,
 )
+from .published import RESTATES
 from .settings import Settings
 from .spine import spine_data
 

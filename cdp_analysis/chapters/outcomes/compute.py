@@ -11,7 +11,6 @@ Rule: no figures, sentences, captions or HTML here (they are in :mod:`.present`)
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +22,13 @@ from ...areas import aggregate, geography
 from ...areas.partnerships import Partnership
 from ...data import local_data
 from ...data.register import cite
-from ...output import consistency, escape, provenance, tidy
-from .. import treatment_gap
+from ...output import escape, provenance, tidy
 from ..registry import chapter_of_table
 from .published import (
     _DOBSON_998,
     MEMBERS_ONLY,
+    RATIO_ONLY,
+    _public_selections,
     members_only,
     public_trends,
     recording_caveat,
@@ -45,7 +45,7 @@ NAME = "outcomes"
 _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 NUMBERS = ["value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "count", "denominator", "apc",
            "p_value", "time_period_sortable"]
-STATUSES = ("computed", "not supplied", "suppressed", MEMBERS_ONLY)
+STATUSES = ("computed", "not supplied", "suppressed", MEMBERS_ONLY, RATIO_ONLY)
 #: The earlier chapters' tables this chapter reads, by the names those chapters declare (``Chapter.tables``); the
 #: registry says which chapter writes each (:func:`cdp_analysis.chapters.registry.chapter_of_table`).
 EARLIER = ("prevalence_drugs", "prevalence_ocu", "treatment_gap", "drug_deaths", "drug_deaths_standardised",
@@ -116,41 +116,6 @@ def _latest(t: pd.DataFrame) -> pd.DataFrame:
     return t[t["time_period"] == latest]
 
 
-#: Where each public metric is read from: metric_id → (an earlier chapter's table, its rows as column → regular
-#: expression matched in full, the note a row gets instead of a comparison). The same declarations tell the
-#: consistency check which figures the dashboard restates (:data:`RESTATES`).
-PUBLIC = {
-    "prevalence.any_drug_last_year": (
-        "prevalence_drugs", {"drug": "Any drug", "recall_period": "last year", "measure": "percent of age group",
-                             "method": "age-sex", "age_group": "16-59", "sex": "Persons"},
-        "not compared: a modelled estimate applies national rates to the area's ages and sexes; its limits "
-        "are the national survey's sampling error, not a measure of local precision"),
-    "prevalence.opiate_crack_users": (
-        "prevalence_ocu", {"measure": re.escape("rate per 1,000 aged 15-64"), "method": "OHID estimate.*"}, ""),
-    "deaths.drug_misuse": ("drug_deaths", {"cause": "drug misuse", "measure": "asmr", "sex": "Persons"}, ""),
-    "deaths.alcohol_specific": ("alcohol_mortality", {"sex": "Persons"}, ""),
-    "treatment.alcohol_met_need": (
-        "treatment_gap", {"substance": re.escape(treatment_gap.ALCOHOL), "measure": "met need"}, ""),
-    "treatment.opiate_crack_met_need": (
-        "treatment_gap", {"substance": re.escape(treatment_gap.OCU), "measure": "met need"}, ""),
-}
-#: Other computations of a public metric's quantity for the CDP: where one holds a CDP value, the dashboard must
-#: not say the CDP has none (chapter 4's standardised ratio of a partnership without a published rate).
-ALSO_COMPUTED = {"deaths.drug_misuse": (("drug_deaths_standardised", {"cause": "drug misuse",
-                                                                     "measure": "indirectly standardised ratio"}),)}
-#: The figures the dashboard restates from earlier chapters (checked by :mod:`cdp_analysis.output.consistency`).
-RESTATES = tuple(consistency.Restatement(f"{metric_id} (outcomes dashboard)", "outcomes",
-                                         {"metric_id": re.escape(metric_id)}, table, where,
-                                         also_computed=ALSO_COMPUTED.get(metric_id, ()))
-                 for metric_id, (table, where, _) in PUBLIC.items())
-
-
-def _public_selections(tables: dict[str, pd.DataFrame]) -> dict[str, tuple[pd.DataFrame, str]]:
-    """metric_id → (rows of the earlier chapter's table, comparison note)."""
-    return {metric_id: (consistency.rows_where(tables[table], where), note)
-            for metric_id, (table, where, note) in PUBLIC.items()}
-
-
 def _compare(t: pd.DataFrame, polarity: str) -> pd.DataFrame:
     """``compared_to_england`` (95%) and ``compared_to_england_998`` against England's value of the row's
     period, by the statistics core; '' where a row has no limits."""
@@ -197,7 +162,7 @@ def public_metrics(cdp: Partnership, tables: dict[str, pd.DataFrame], cat: pd.Da
         if metric_id == "deaths.drug_misuse":
             t["comparison_caveat"] = recording_caveat(t, tables["drug_deaths"])
         t = t.assign(metric_id=metric_id, status=np.where(missing, "not supplied", "computed"), origin="published")
-        if metric_id == "deaths.drug_misuse" and len(cdp.members) > 1:
+        if metric_id == "deaths.drug_misuse":
             t = members_only(t, tables["drug_deaths_standardised"], "drug misuse", meta["polarity"])
         rows.append(t)
     if not rows:

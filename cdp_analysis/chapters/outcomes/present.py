@@ -19,7 +19,7 @@ from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .. import treatment_gap
-from .compute import NO_998, OUTCOMES, Outcomes, cdp_rows
+from .compute import MEMBERS_ONLY, NO_998, OUTCOMES, RATIO_ONLY, Outcomes, cdp_rows
 
 # --- words -----------------------------------------------------------------------------------------------------
 
@@ -27,7 +27,8 @@ _ORIGIN = {"published": "published", "local": "local", "made-up example": "MADE-
 _STATUS_WORDS = {("not supplied", "published"): "not in the data", ("not supplied", "local"): "not supplied",
                  ("not supplied", "made-up example"): "not supplied", ("suppressed", "local"): "suppressed",
                  ("suppressed", "made-up example"): "suppressed",
-                 ("members only", "published"): "members' figures only"}
+                 ("members only", "published"): "members' figures only",
+                 ("ratio only", "published"): "standardised ratio only"}
 
 
 _LEVEL_WORDS = {"headline": "Framework headline metrics", "supporting": "Framework supporting metrics",
@@ -257,20 +258,26 @@ def summary_page(o: Outcomes) -> str:
                  "<th scope='col'>Value (95% limits)</th><th scope='col'>Compared with England</th>"
                  "<th scope='col'>Data</th></tr></thead><tbody>")
     for outcome in OUTCOMES:
-        g = rows[rows["outcome"] == outcome]
-        if g.empty:
+        r = headline_row(rows, outcome)
+        if r is None:
             continue
-        computed = g[g["status"] == "computed"]
-        r = computed.sort_values("time_period_sortable", kind="stable").iloc[-1] if len(computed) else g.iloc[0]
-        value = f"{_fmt(r)} {r['unit']}" if r["status"] == "computed" else r["value_note"] or r["status"]
+        shown = r["status"] in _SHOWN
+        if r["status"] == "computed":
+            value = f"{_fmt(r)} {r['unit']}"
+        elif r["status"] in (MEMBERS_ONLY, RATIO_ONLY):
+            value = r["value_note"]
+        else:
+            value = "no figure held yet"
         word, sym = _RAG.get(r["compared_to_england"], ("", ""))
         if r["status"] == "computed" and not r["compared_to_england"]:
             word, sym = "not compared (no England figure)", "–"
         if r["comparison_caveat"]:
             word += f"; but {r['comparison_caveat']}"
-        parts.append(f"<tr><td>{e(outcome[:1].upper() + outcome[1:])}</td><td>{e(r['indicator_name'])}</td>"
-                     f"<td>{e(r['time_period'])}</td><td>{e(value)}</td><td>{e((sym + ' ' + word).strip())}</td>"
-                     f"<td>{e(_ORIGIN.get(r['origin'], r['origin']))}</td></tr>")
+        kind = {"supporting": " (supporting metric)", "local priority": " (local priority)"}.get(r["level"], "")
+        parts.append(f"<tr><td>{e(outcome[:1].upper() + outcome[1:])}</td><td>{e(r['indicator_name'] + kind)}</td>"
+                     f"<td>{e(r['time_period'] if shown else '')}</td><td>{e(value)}</td>"
+                     f"<td>{e((sym + ' ' + word).strip())}</td>"
+                     f"<td>{e(_ORIGIN.get(r['origin'], r['origin']) if shown else '')}</td></tr>")
     parts.append("</tbody></table><h2>Biggest gaps</h2><ul>")
     gaps = biggest_gaps(o)
     parts += [f"<li>{e(g)}</li>" for g in gaps] or ["<li>No metric is significantly worse than England and no "
@@ -284,6 +291,28 @@ def summary_page(o: Outcomes) -> str:
                     if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Full "
                  "methods: report.html.</p></body></html>")
     return "".join(parts)
+
+
+#: Statuses of a row that shows a figure (its own, or its members').
+_SHOWN = ("computed", MEMBERS_ONLY, RATIO_ONLY)
+#: The framework's levels, most important first: the summary's headline for an outcome is its first level with a
+#: figure.
+_LEVEL_ORDER = ("headline", "supporting", "local priority")
+
+
+def headline_row(rows: pd.DataFrame, outcome: str):
+    """The summary's figure for one outcome: among the CDP's latest rows of the outcome's metrics, those with a
+    figure (:data:`_SHOWN`), of the highest framework level held (headline, then supporting, then a local
+    priority), the latest period; the outcome's first headline metric when none has a figure; None for an
+    outcome with no metric. Metrics that are parts of another are not headlines."""
+    g = rows[(rows["outcome"] == outcome) & (rows["part_of"].fillna("") == "")]
+    if g.empty:
+        return None
+    shown = g[g["status"].isin(_SHOWN)]
+    if shown.empty:
+        return g.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER.index), kind="stable").iloc[0]
+    best = shown[shown["level"] == min(shown["level"], key=_LEVEL_ORDER.index)]
+    return best.sort_values("time_period_sortable", kind="stable").iloc[-1]
 
 
 def biggest_gaps(o: Outcomes) -> list[str]:
@@ -325,8 +354,8 @@ def data_gaps(o: Outcomes) -> list[str]:
     out = []
     local = rows[(rows["status"] == "not supplied") & (rows["origin"] != "published")]
     if len(local):
-        out.append("Not supplied by the partnership: " + "; ".join(local["indicator_name"]) + ". Add the local files "
-                   "(data/templates/) under 'outcomes: local_data' in the CDP's params file.")
+        out.append("Not supplied by the partnership: " + "; ".join(local["indicator_name"]) + ". The partnership's "
+                   "own police and treatment data would add these figures (the report's outcomes chapter says how).")
     public = rows[(rows["status"] == "not supplied") & (rows["origin"] == "published")]
     if len(public):
         out.append("Not published for this area: " + "; ".join(public["indicator_name"]) + ".")

@@ -9,6 +9,8 @@ by :mod:`.compute`; imports nothing of the chapter.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -17,8 +19,8 @@ from ...areas import geography
 from ...areas.partnerships import Partnership
 from ...data import ndtms_viewit
 from ...data.register import cite
-from ...output import tidy
-from .. import trends
+from ...output import consistency, tidy
+from .. import treatment_gap, trends
 
 _AREA = ["area_code", "area_name", "area_type", "area_role", "area_members"]
 
@@ -37,6 +39,41 @@ NO_998 = {
     "prevalence.opiate_crack_users": "OHID's modelled estimate is published with 95% limits only",
     "prevalence.any_drug_last_year": "a modelled estimate is not compared (its limits are national sampling error)",
 }
+
+
+#: Where each public metric is read from: metric_id → (an earlier chapter's table, its rows as column → regular
+#: expression matched in full, the note a row gets instead of a comparison). The same declarations tell the
+#: consistency check which figures the dashboard restates (:data:`RESTATES`).
+PUBLIC = {
+    "prevalence.any_drug_last_year": (
+        "prevalence_drugs", {"drug": "Any drug", "recall_period": "last year", "measure": "percent of age group",
+                             "method": "age-sex", "age_group": "16-59", "sex": "Persons"},
+        "not compared: a modelled estimate applies national rates to the area's ages and sexes; its limits "
+        "are the national survey's sampling error, not a measure of local precision"),
+    "prevalence.opiate_crack_users": (
+        "prevalence_ocu", {"measure": re.escape("rate per 1,000 aged 15-64"), "method": "OHID estimate.*"}, ""),
+    "deaths.drug_misuse": ("drug_deaths", {"cause": "drug misuse", "measure": "asmr", "sex": "Persons"}, ""),
+    "deaths.alcohol_specific": ("alcohol_mortality", {"sex": "Persons"}, ""),
+    "treatment.alcohol_met_need": (
+        "treatment_gap", {"substance": re.escape(treatment_gap.ALCOHOL), "measure": "met need"}, ""),
+    "treatment.opiate_crack_met_need": (
+        "treatment_gap", {"substance": re.escape(treatment_gap.OCU), "measure": "met need"}, ""),
+}
+#: Other computations of a public metric's quantity for the CDP: where one holds a CDP value, the dashboard must
+#: not say the CDP has none (chapter 4's standardised ratio of a partnership without a published rate).
+ALSO_COMPUTED = {"deaths.drug_misuse": (("drug_deaths_standardised", {"cause": "drug misuse",
+                                                                     "measure": "indirectly standardised ratio"}),)}
+#: The figures the dashboard restates from earlier chapters (checked by :mod:`cdp_analysis.output.consistency`).
+RESTATES = tuple(consistency.Restatement(f"{metric_id} (outcomes dashboard)", "outcomes",
+                                         {"metric_id": re.escape(metric_id)}, table, where,
+                                         also_computed=ALSO_COMPUTED.get(metric_id, ()))
+                 for metric_id, (table, where, _) in PUBLIC.items())
+
+
+def _public_selections(tables: dict[str, pd.DataFrame]) -> dict[str, tuple[pd.DataFrame, str]]:
+    """metric_id → (rows of the earlier chapter's table, comparison note)."""
+    return {metric_id: (consistency.rows_where(tables[table], where), note)
+            for metric_id, (table, where, note) in PUBLIC.items()}
 
 
 def with_dobson_998(t: pd.DataFrame) -> pd.DataFrame:
@@ -152,26 +189,32 @@ def viewit_metrics(cdp: Partnership) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-#: A CDP row without a figure of its own whose members' published figures are shown (and the CDP's standardised ratio).
+#: A CDP row without a published figure of its own whose members' published figures are shown, with the CDP's
+#: standardised ratio; and one with only the ratio (a single area for which no rate is published).
 MEMBERS_ONLY = "members only"
+RATIO_ONLY = "ratio only"
 
 
 def members_only(t: pd.DataFrame, ratios: pd.DataFrame, cause: str, polarity: str) -> pd.DataFrame:
-    """A partnership of several areas with no published rate as a whole: where its members' rates are shown for a
-    period, the CDP's row says so (status 'members only') and gives chapter 4's indirectly standardised ratio of
-    the partnership for that period, compared with England's (1) by its 95% limits — the partnership's own
-    figure, never a sum or mean of its members' rates."""
+    """A partnership with no published rate as a whole (several areas, or one for which ONS publishes no rate):
+    the CDP's row gives its members' published rates for the period where there are any (status 'members only')
+    and chapter 4's indirectly standardised ratio of the partnership for that period, compared with England's
+    (1) by its 95% limits (status 'ratio only' when it is all there is) — the partnership's own figure, never a
+    sum or mean of its members' rates."""
     t = t.copy()
     smr = ratios[(ratios["area_role"] == "cdp") & (ratios["cause"] == cause)
                  & (ratios["measure"] == "indirectly standardised ratio")].set_index("time_period")
     for i in t.index[(t["area_role"] == "cdp") & t["value"].isna()]:
         period = t.at[i, "time_period"]
         members = t[(t["area_role"] == "member") & (t["time_period"] == period) & t["value"].notna()]
-        if members.empty:
+        has_ratio = period in smr.index and pd.notna(smr.at[period, "value"])
+        if members.empty and not has_ratio:
             continue
-        words = ", ".join(f"{r.area_name} {r.value:.1f}" for r in members.itertuples())
-        note = f"no published rate for the partnership as a whole; its members' rates: {words}"
-        if period in smr.index and pd.notna(smr.at[period, "value"]):
+        note = t.at[i, "value_note"] or "no published rate for the partnership as a whole"
+        if len(members):
+            words = ", ".join(f"{r.area_name} {r.value:.1f}" for r in members.itertuples())
+            note = f"no published rate for the partnership as a whole; its members' rates: {words}"
+        if has_ratio:
             r = smr.loc[period]
             cmp = stats.compare_to_benchmark(pd.DataFrame([r]), "value", "lower_ci", "upper_ci", 1.0,
                                              polarity=polarity)["comparison"].iloc[0]
@@ -179,7 +222,7 @@ def members_only(t: pd.DataFrame, ratios: pd.DataFrame, cause: str, polarity: st
                      f"times the number expected at England's age-specific rates, {period} (indirectly standardised "
                      f"ratio, chapter 4: {str(cmp).lower()} to England)")
             t.at[i, "compared_to_england"] = str(cmp)
-        t.at[i, "value_note"], t.at[i, "status"] = note, MEMBERS_ONLY
+        t.at[i, "value_note"], t.at[i, "status"] = note, MEMBERS_ONLY if len(members) else RATIO_ONLY
     return t
 
 
@@ -207,7 +250,7 @@ def public_trends(cdp: Partnership, tr: pd.DataFrame) -> dict[str, str]:
         what = "rate per head" if r["quantity"] == trends.RATE else "numbers"
         change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year ({r['lower_ci']:+.1f}% to {r['upper_ci']:+.1f}%)"
         out["deaths.drug_misuse"] = (f"registered deaths ({what}) {r['verdict']}{change}, {r['period_start']} to "
-                                     f"{r['period_end']} (direction of travel: {r['model']}; chapter 4)")
+                                     f"{r['period_end']} (direction of travel; chapter 4 gives the method)")
     met = t[(t["series"] == "alcohol met need (dependent drinkers in treatment)")
             & (t["method"] == "Fingertips recent trend")]
     if len(met):

@@ -24,14 +24,16 @@ if TYPE_CHECKING:
 def latest_rows(outcomes: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
     """The CDP's latest row of every metric of the ``outcomes`` table, in the dashboard's order: the framework's
     headline metrics, then its supporting metrics, then the partnership's local priorities (the catalogue's
-    ``level``); within each, by outcome in the framework's order, then catalogue order. Adds ``level``."""
+    ``level``); within each, by outcome in the framework's order, then catalogue order. Adds ``level`` and
+    ``part_of`` (the count a metric is part of, '' for none)."""
     t = outcomes[outcomes["area_role"] == "cdp"]
     t = t.sort_values("time_period_sortable", kind="stable").groupby("metric_id", sort=False).tail(1)
     order = {m: i for i, m in enumerate(catalogue.index)}
     outcome_order = {x: i for i, x in enumerate(local_data.OUTCOMES)}
     level_order = {x: i for i, x in enumerate(local_data.LEVELS)}
     level = t["metric_id"].map(catalogue["level"])
-    return (t.assign(level=level, _l=level.map(level_order), _o=t["outcome"].map(outcome_order),
+    return (t.assign(level=level, part_of=t["metric_id"].map(catalogue["part_of"]).fillna(""),
+                     _l=level.map(level_order), _o=t["outcome"].map(outcome_order),
                      _m=t["metric_id"].map(order))
             .sort_values(["_l", "_o", "_m"]).drop(columns=["_l", "_o", "_m"]))
 
