@@ -483,8 +483,11 @@ def _front_matter(cdp: Partnership, outputs: dict, started_at: str) -> str:
     data = (", from published data and the partnership's own local data ("
             + "; ".join(md(c) for c in local) + "), small local numbers suppressed" if local
             else ", from published data only")
-    return (banner + f"Combating Drugs Partnership: **{md(cdp.name)}** — {members}.\n\n"
-            f"This report covers: {chapters}.\n\n"
+    summary = ("**[The one-page summary for the board](summary.html)**: what most needs action, the treatment "
+               "places needed and a figure for each outcome.\n\n"
+               if any("summary.html" in c.pages for c in cdp.chapters()) else "")
+    return (banner + f"Combating Drugs Partnership: **{md(cdp.name)}** — {members}.\n\n" + summary
+            + f"This report covers: {chapters}.\n\n"
             f"Produced on {produced} by cdp-analysis {__version__}"
             + (f" (commit {commit[:7]})" if commit else "") + data + ".\n\n"
             f"Data editions: {provenance.editions_text(outputs)}. The last section, \"Where each number comes "

@@ -14,7 +14,7 @@ import pytest
 from cdp_analysis.chapters import outcomes as oc
 from cdp_analysis.chapters import partnerships, trends
 from cdp_analysis.data import local_data
-from cdp_analysis.output import notebook, tidy
+from cdp_analysis.output import escape, notebook, tidy
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "data" / "examples" / "nottinghamshire-made-up.yaml"
@@ -229,13 +229,12 @@ def test_spine_positions(plain):
 def test_summary_page_is_built_from_the_tables(example):
     page = oc.summary_page(example)
     assert "MADE-UP EXAMPLE DATA" in page
-    for heading in ("Headline figure for each outcome", "Biggest gaps", "What the data cannot yet tell"):
+    for heading in ("Headline figure for each outcome", "What most needs action", "Treatment places needed",
+                    "What the data cannot yet tell"):
         assert heading in page
-    gap = example.earlier["treatment_gap"]
-    unmet = gap[(gap["area_role"] == "cdp") & (gap["measure"] == "unmet need")].dropna(subset=["value"])
-    top = unmet.sort_values("time_period_sortable").groupby("substance").tail(1).sort_values("value").iloc[-1]
-    assert f"{top['value']:.0f}% of dependent drinkers (aged 18 and over)" in page and top["substance"] == "alcohol"
-    assert "Young people on evidence-based resilience programmes" in page  # not supplied, listed
+    for finding in oc.present.decision_findings(example):
+        assert escape.html_text(finding) in page
+    assert "local priorities not shown here" in page  # what local data would add, in one line
     assert "counts from local data below 8" in page and "other local counts are rounded to the nearest 5" in page
     notes = oc.notes_text(example)
     assert "policy 'nhs-england'" in notes and "Counts of 1 to 7" in notes and "computed from the unrounded" in notes
@@ -327,7 +326,7 @@ def test_the_deaths_trend_is_chapter_4s_direction_of_travel(plain):
     head = head.iloc[0]
     words = _cdp(plain, "deaths.drug_misuse").iloc[-1]["recent_trend"]
     assert words.startswith(f"registered deaths (rate per head) {head['verdict']}")
-    assert f"{head['period_start']} to {head['period_end']}" in words and "direction of travel" in words
+    assert f"{head['period_start']} to {head['period_end']}" in words and "chapter 4" in words
     assert "joinpoint" not in words  # the method is named in chapter 4, not in the board's words
 
 
@@ -498,3 +497,33 @@ def test_the_summary_headline_prefers_the_framework_metric_and_shows_members_and
     notts = oc.build(partnerships.get("nottinghamshire"))
     r = oc.present.headline_row(oc.compute.cdp_rows(notts), "increase engagement in treatment")
     assert r["level"] == "local priority" and "Alcohol met need (local priority)" in oc.summary_page(notts)
+
+
+def test_the_decision_page_leads_with_what_needs_action_by_the_documented_rule():
+    """Worse than England first, then worsening, then the largest treatment gap; at most three; each with its
+    period, England's figure of the same period where there is one, and a direction of travel."""
+    o = oc.build(partnerships.get("northamptonshire"))
+    found = oc.present.decision_findings(o)
+    assert 1 <= len(found) <= oc.present.N_FINDINGS
+    assert found[0].startswith("Deaths related to drug misuse, 2019-21")  # worsening: rising rate per head
+    assert "increasing" in found[0] and "Direction of travel" in found[0]
+    gap = [f for f in found if f.startswith("Largest treatment gap")]
+    assert gap and "2018/19" in gap[0] and "England 82% in the same year" in gap[0]
+    for f in found:
+        assert "Direction of travel" in f
+
+
+def test_the_decision_page_says_the_places_needed_as_the_planner_computed_them():
+    o = oc.build(partnerships.get("nottinghamshire"))
+    cap = o.earlier["treatment_capacity"]
+    plan = cap[(cap["substance"] == "alcohol") & (cap["planning_target"] == "yes")
+               & (cap["measure"] == "extra people in treatment during the year to reach the target")].iloc[0]
+    lines = oc.present.places_needed(o)
+    from cdp_analysis.chapters.treatment_gap.capacity_words import round_count
+    assert lines[0].startswith(f"Alcohol: about {round_count(plan['value'])} more people in treatment")
+    assert f"({round_count(plan['lower_ci'])}–{round_count(plan['upper_ci'])})" in lines[0]
+    assert any(x.startswith("Opiates and/or crack: no estimate of need") for x in lines)
+    assert any(x.startswith("Non-opiates: OHID publishes no estimate of need") for x in lines)
+    page = oc.summary_page(o)
+    assert "What most needs action" in page and "Treatment places needed" in page
+    assert "modelled from published data" in page and "href='report.html'" in page

@@ -223,6 +223,7 @@ def _page(figures: pd.DataFrame, specs, runs: dict, not_done: list[dict]) -> str
         cells = "".join(_cell(rec.get(f.label), f.digits) for f in specs)
         body.append(f'<tr><th scope="row" data-sort="{name}">'
                     f'<a href="{escape.html_text(quote(str(rec["cdp"])))}/report.html">{name}</a>'
+                    f' (<a href="{escape.html_text(quote(str(rec["cdp"])))}/summary.html">summary</a>)'
                     f'<br><small>{escape.html_text(members)}</small></th>{cells}</tr>')
     failed = ""
     if not_done:

@@ -19,6 +19,7 @@ from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .. import treatment_gap
+from ..treatment_gap.capacity_words import board_line
 from .compute import MEMBERS_ONLY, NO_998, OUTCOMES, RATIO_ONLY, Outcomes, cdp_rows
 
 # --- words -----------------------------------------------------------------------------------------------------
@@ -277,20 +278,44 @@ def summary_page(o: Outcomes) -> str:
         parts.append(f"<tr><td>{e(outcome[:1].upper() + outcome[1:])}</td><td>{e(r['indicator_name'] + kind)}</td>"
                      f"<td>{e(r['time_period'] if shown else '')}</td><td>{e(value)}</td>"
                      f"<td>{e((sym + ' ' + word).strip())}</td>"
-                     f"<td>{e(_ORIGIN.get(r['origin'], r['origin']) if shown else '')}</td></tr>")
-    parts.append("</tbody></table><h2>Biggest gaps</h2><ul>")
-    gaps = biggest_gaps(o)
-    parts += [f"<li>{e(g)}</li>" for g in gaps] or ["<li>No metric is significantly worse than England and no "
-                                                   "tested trend is getting worse.</li>"]
+                     f"<td>{e(_data_words(r) if shown else '')}</td></tr>")
+    parts.append("</tbody></table><h2>What most needs action</h2><p class='meta'>Chosen in this order: figures "
+                 "significantly worse than England, then figures getting worse over time, then the largest treatment "
+                 "gap; at most three.</p><ol>")
+    parts += [f"<li>{e(g)}</li>" for g in decision_findings(o)] or [
+        "<li>No figure is significantly worse than England, none is getting worse and no treatment gap is "
+        "held.</li>"]
+    parts.append("</ol><h2>Treatment places needed</h2><ul>")
+    parts += [f"<li>{e(g)}</li>" for g in places_needed(o)] or ["<li>No capacity estimate is held.</li>"]
     parts.append("</ul><h2>What the data cannot yet tell</h2><ul>")
-    parts += [f"<li>{e(g)}</li>" for g in data_gaps(o)]
+    gaps = [g for g in data_gaps(o) if not g.startswith("Not supplied by the partnership")]
+    parts += [f"<li>{e(g)}</li>" for g in [local_data_line(o), *gaps] if g]
     parts.append("</ul><p class='meta'>Sources: ONS, OHID (Open Government Licence), and the partnership's local data "
                  f"where supplied; counts from local data below {o.settings.disclosure.threshold}, and the figures "
                  "that would reveal them, are suppressed"
                  + (f"; other local counts are rounded to the nearest {o.settings.disclosure.rounding}"
-                    if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Full "
-                 "methods: report.html.</p></body></html>")
+                    if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Every "
+                 "figure's method, limits and caveats: <a href='report.html'>the full report</a>.</p></body></html>")
     return "".join(parts)
+
+
+def _data_words(r) -> str:
+    """Where a figure comes from, for the summary's Data column: a modelled estimate is called modelled."""
+    if "(modelled estimate)" in r["indicator_name"]:
+        return "modelled from published data"
+    return _ORIGIN.get(r["origin"], r["origin"])
+
+
+def local_data_line(o: Outcomes) -> str:
+    """One line on what the partnership's own data would add ('' when nothing is missing)."""
+    rows = cdp_rows(o)
+    local = rows[(rows["status"] == "not supplied") & (rows["origin"] != "published") & (rows["part_of"] == "")]
+    if local.empty:
+        return ""
+    framework = local[local["level"] != "local priority"]
+    named = "; ".join(framework["indicator_name"].head(3)) if len(framework) else "; ".join(local["indicator_name"].head(3))
+    return (f"The partnership's own police, hospital and treatment data would add {len(framework)} of the framework's "
+            f"metrics and {len(local) - len(framework)} local priorities not shown here (for example {named}).")
 
 
 #: Statuses of a row that shows a figure (its own, or its members').
@@ -315,27 +340,73 @@ def headline_row(rows: pd.DataFrame, outcome: str):
     return best.sort_values("time_period_sortable", kind="stable").iloc[-1]
 
 
-def biggest_gaps(o: Outcomes) -> list[str]:
-    """The largest unmet need, metrics significantly worse than England, and worsening trends (sentences)."""
-    out = []
+#: How many findings the decision page leads with.
+N_FINDINGS = 3
+
+
+def _england(o: Outcomes, metric_id: str, period: str) -> str:
+    e = o.outcomes[(o.outcomes["metric_id"] == metric_id) & (o.outcomes["area_role"] == "england")
+                   & (o.outcomes["time_period"] == period) & o.outcomes["value"].notna()]
+    return "" if e.empty else f"England's {_fmt(e.iloc[0])} {e.iloc[0]['unit']}"
+
+
+def _direction(r) -> str:
+    return (f"Direction of travel: {r['recent_trend']}." if r["recent_trend"]
+            else "Direction of travel: not tested for this figure.")
+
+
+def decision_findings(o: Outcomes) -> list[str]:
+    """The findings that most need action, in this order, at most :data:`N_FINDINGS` (``docs/methods.md`` §10):
+
+    1. metrics significantly worse than England (95% limits) in their latest period, framework headline metrics
+       first;
+    2. metrics whose tested direction of travel is getting worse (:func:`worsening`);
+    3. the largest treatment gap: the substance group with the highest unmet need in its latest year.
+
+    Each finding states the local figure with its period, England's figure for the same period, the comparison
+    and the direction of travel in plain words, every number read from the tables."""
+    rows = cdp_rows(o)
+    out: list[str] = []
+    seen: set[str] = set()
+    for mask in (rows["status"].eq("computed") & rows["compared_to_england"].eq("Worse"), worsening(rows)):
+        for _, r in rows[mask].iterrows():
+            if r["metric_id"] in seen:
+                continue
+            seen.add(r["metric_id"])
+            if r["status"] == "computed":
+                local, versus = f"{_fmt(r)} {r['unit']}", _england(o, r["metric_id"], r["time_period"])
+                word = _RAG.get(r["compared_to_england"], ("", ""))[0]
+            else:  # members' figures and the partnership's ratio: the note says how it compares
+                local, versus, word = r["value_note"], "", ""
+            out.append(f"{r['indicator_name']}, {r['time_period']}: {local}"
+                       + (f" against {versus}" if versus else "") + (f" ({word})" if word else "") + ". "
+                       + _direction(r))
     gap = o.earlier["treatment_gap"]
     unmet = gap[(gap["area_role"] == "cdp") & (gap["measure"] == "unmet need") & gap["value"].notna()]
     if len(unmet):
         latest = unmet.sort_values("time_period_sortable").groupby("substance").tail(1)
         top = latest.sort_values("value", ascending=False).iloc[0]
-        eng = gap[(gap["area_role"] == "england") & (gap["measure"] == "unmet need") & (gap["substance"] == top["substance"])
-                  & (gap["time_period"] == top["time_period"])]["value"]
+        eng = gap[(gap["area_role"] == "england") & (gap["measure"] == "unmet need")
+                  & (gap["substance"] == top["substance"]) & (gap["time_period"] == top["time_period"])]["value"]
         who = {treatment_gap.ALCOHOL: "dependent drinkers (aged 18 and over)",
                treatment_gap.OCU: "opiate and/or crack users"}.get(top["substance"], top["substance"])
-        versus = f" (England {eng.iloc[0]:.0f}%)" if len(eng) and pd.notna(eng.iloc[0]) else ""
-        out.append(f"Largest treatment gap: {top['value']:.0f}% of {who} who need treatment were not in treatment in "
-                   f"{top['time_period']}{versus}.")
-    rows = cdp_rows(o)
-    for r in rows[(rows["status"] == "computed") & (rows["compared_to_england"] == "Worse")].itertuples():
-        out.append(f"Worse than England: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} {r.unit}.")
-    for r in rows[worsening(rows)].itertuples():
-        out.append(f"Worsening trend: {r.indicator_name}: {r.recent_trend}.")
-    return out
+        versus = f" (England {eng.iloc[0]:.0f}% in the same year)" if len(eng) and pd.notna(eng.iloc[0]) else ""
+        metric = {treatment_gap.ALCOHOL: "treatment.alcohol_met_need",
+                  treatment_gap.OCU: "treatment.opiate_crack_met_need"}.get(top["substance"], "")
+        trend = rows[rows["metric_id"] == metric]
+        out.append(f"Largest treatment gap: {top['value']:.0f}% of {who} who need treatment were not in treatment "
+                   f"in {top['time_period']}{versus}. "
+                   + (_direction(trend.iloc[0]) if len(trend) else "Direction of travel: not tested for this figure."))
+    return out[:N_FINDINGS]
+
+
+def places_needed(o: Outcomes) -> list[str]:
+    """The treatment places needed by substance group, in the capacity planner's words for a board."""
+    cap = o.earlier.get("treatment_capacity")
+    if cap is None or cap.empty:
+        return []
+    return [line for s in (treatment_gap.ALCOHOL, treatment_gap.OCU, treatment_gap.NON_OPIATES)
+            if (line := board_line(cap, s))]
 
 
 def worsening(rows: pd.DataFrame) -> pd.Series:

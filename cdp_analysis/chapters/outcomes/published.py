@@ -213,7 +213,8 @@ def members_only(t: pd.DataFrame, ratios: pd.DataFrame, cause: str, polarity: st
         note = t.at[i, "value_note"] or "no published rate for the partnership as a whole"
         if len(members):
             words = ", ".join(f"{r.area_name} {r.value:.1f}" for r in members.itertuples())
-            note = f"no published rate for the partnership as a whole; its members' rates: {words}"
+            note = (f"no published rate for the partnership as a whole; its members' age-standardised rates per "
+                    f"100,000: {words}")
         if has_ratio:
             r = smr.loc[period]
             cmp = stats.compare_to_benchmark(pd.DataFrame([r]), "value", "lower_ci", "upper_ci", 1.0,
@@ -250,7 +251,7 @@ def public_trends(cdp: Partnership, tr: pd.DataFrame) -> dict[str, str]:
         what = "rate per head" if r["quantity"] == trends.RATE else "numbers"
         change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year ({r['lower_ci']:+.1f}% to {r['upper_ci']:+.1f}%)"
         out["deaths.drug_misuse"] = (f"registered deaths ({what}) {r['verdict']}{change}, {r['period_start']} to "
-                                     f"{r['period_end']} (direction of travel; chapter 4 gives the method)")
+                                     f"{r['period_end']} (chapter 4 gives the method)")
     met = t[(t["series"] == "alcohol met need (dependent drinkers in treatment)")
             & (t["method"] == "Fingertips recent trend")]
     if len(met):

@@ -112,3 +112,29 @@ def _census_step(need: pd.Series) -> str:
         return ""
     return (f" The estimates from mid-{current_population.CENSUS_BASED_FROM} are based on the latest census and the "
             "earlier ones are not rebased, so part of that change can be the census's correction rather than growth.")
+
+
+def board_line(capacity: pd.DataFrame, substance: str) -> str:
+    """One plain sentence for a board about the treatment places needed for one substance group, read from the
+    ``treatment_capacity`` table's planning-target row (the same numbers as :func:`capacity_text`): the extra
+    people in treatment during the year, its range, the target and its year; or why no number is planned."""
+    c = capacity[capacity["substance"] == substance].copy()
+    who = substance.capitalize()
+    if c.empty:
+        return ""
+    for col in ("value", "lower_ci", "upper_ci", "target_met_need", "target_year"):  # text when read from the CSV
+        c[col] = pd.to_numeric(c[col].replace("", None), errors="coerce")
+    plan = c[(c["measure"] == M_EXTRA) & (c["planning_target"] == "yes")]
+    if plan.empty or plan["value"].isna().all():
+        why = ("OHID publishes no estimate of need, so no number is planned" if substance not in (ALCOHOL, OCU)
+               else "no estimate of need is held for this area, so no number is planned")
+        return f"{who}: {why}."
+    r = plan.iloc[0]
+    when = "" if str(r["target_period"]) in str(r["target_name"]) else f", {r['target_period']}"
+    target = f"{r['target_name']} ({r['target_met_need']:.1f}% of need met{when})"
+    if r["value"] == 0:
+        upper = (f"; up to about {round_count(r['upper_ci'])} more if need is at the top of its estimated range"
+                 if pd.notna(r["upper_ci"]) and r["upper_ci"] > 0 else "")
+        return f"{who}: the target, {target}, is already met: no extra people in treatment are needed{upper}."
+    return (f"{who}: about {round_count(r['value'])} more people in treatment during the year than in "
+            f"{r['time_period']} ({_range(r)}) to reach {target} by {financial_year(r['target_year'])}.")
