@@ -102,7 +102,7 @@ def test_no_text_beyond_the_page_edges(printed, slug):
 @pytest.mark.parametrize("slug", CDPS)
 def test_every_chart_is_printed_whole_on_one_page(printed, slug):
     pdf, html = printed[slug]
-    n_figures = html.read_text().count('src="data:image/png;base64,')
+    n_figures = html.read_text().count('src="data:image/svg+xml,')
     listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
     images = [r for r in rows if r[2] == "image"]  # smask rows are the images' alpha channels

@@ -59,9 +59,14 @@ def test_report_is_code_free_with_contents_and_embedded_figures(runs):
     ids = {h.get("id") for h in soup.find_all(["h1", "h2"])}
     links = [a["href"][1:] for a in soup.select('a[href^="#"]') if "anchor-link" not in a.get("class", [])]
     assert "Key-findings" in links and all(link in ids for link in links)
-    images = soup.select('img[src^="data:image/png;base64,"]')
+    images = soup.select('img[src^="data:image/svg+xml,"]')  # the figures' SVG files, embedded
     n_figures = sum(len(c.figures) for c in partnerships.get("northamptonshire").chapters())
     assert len(images) == n_figures >= 3 and all(img["alt"].startswith("Chart.") for img in images)
+    assert not soup.select('img[src^="data:image/png"]')
+    assert not soup.select("a.anchor-link") and "¶" not in text  # no anchor character for screen readers
+    assert not [th for th in soup.find_all("th") if not th.get_text(strip=True)]  # no empty header cell
+    size = (out / "a" / "northamptonshire" / "report.html").stat().st_size
+    assert size < 1.5e6, size  # SVG embedded, nbconvert's stylesheets replaced by the report's own
     assert "West Northamptonshire" in text
 
 
@@ -297,7 +302,7 @@ def test_repeated_headings_get_distinct_anchors_in_contents_and_page():
         for n, i in ((1, "One"), (2, "Key-findings"), (1, "Two"), (2, "Key-findings"))) + "</body></html>"
     soup = BeautifulSoup(report._finish(html, []), "html.parser")
     assert [h["id"] for h in soup.find_all(["h1", "h2"])] == ["One", "Key-findings", "Two", "Key-findings-2"]
-    assert soup.find(id="Key-findings-2").a["href"] == "#Key-findings-2"
+    assert soup.find(id="Key-findings-2").a is None  # the '¶' anchor links are removed (screen readers read them)
 
 
 def test_every_report_table_is_accessible(runs):
@@ -315,3 +320,28 @@ def test_every_report_table_is_accessible(runs):
             assert table.caption.get_text().strip()
             assert table.find_next_sibling("p", class_="table-source").get_text().startswith("Source: ")
         assert all(img.get("alt") for img in soup.find_all("img"))
+
+
+def test_an_embedded_svg_draws_what_the_file_draws(runs):
+    """The report's compact SVG (:func:`cdp_analysis.output.report.compact_svg`) is valid XML with the same
+    elements, colours and transforms as the file, every reference resolving, and smaller."""
+    from xml.dom import minidom
+
+    from cdp_analysis.output import report
+
+    out, *_ = runs
+    for svg in sorted((out / "a" / "northamptonshire" / "figures").glob("*.svg")):
+        raw = svg.read_bytes()
+        small = report.compact_svg(raw)
+        a, b = minidom.parseString(raw), minidom.parseString(small)
+        for tag in ("path", "use", "g", "clipPath", "rect"):
+            assert len(a.getElementsByTagName(tag)) == len(b.getElementsByTagName(tag)), (svg.name, tag)
+        ids = {e.getAttribute("id") for e in b.getElementsByTagName("*") if e.hasAttribute("id")}
+        assert set(re.findall(r'(?:xlink:href="#|url\(#)([\w.-]+)', small)) <= ids, svg.name
+        assert sorted(re.findall(r"#[0-9a-fA-F]{6}\b", raw.decode())) == sorted(re.findall(r"#[0-9a-fA-F]{6}\b", small))
+        drawn = re.sub(r"<!--.*?-->", "", raw.decode(), flags=re.S)  # comments (tick labels' text) are dropped
+        small_numbers = re.compile(r"(?<![\d.])-?0\.\d+")  # scales (0.015625), widths: never rounded
+        assert sorted(small_numbers.findall(drawn)) == sorted(small_numbers.findall(small)), svg.name
+        transforms = re.compile(r"(scale|rotate)\(([^)]*)\)")
+        assert sorted(transforms.findall(drawn)) == sorted(transforms.findall(small)), svg.name
+        assert len(small) < 0.9 * len(raw), svg.name

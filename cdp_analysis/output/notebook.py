@@ -74,7 +74,8 @@ def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame 
     if data is not None:
         check_disclosure(data, name)
     png = figures.save_figure(fig, name, output_dir, data=data)
-    display(Image(data=png, format="png", alt=figures.alt_text(fig)))
+    # the report embeds the figure's SVG (figures/<name>.svg) in place of this PNG
+    display(Image(data=png, format="png", alt=figures.alt_text(fig), metadata={"figure": f"figures/{name}.svg"}))
     plt.close(fig)
 
 

@@ -1,8 +1,10 @@
 """Turn a CDP's executed chapter notebooks into one code-free HTML report.
 
 Code cells' inputs and prompts are hidden, log messages (stderr) are dropped, figures are embedded as
-data URIs (the file stands alone), and a contents list linking to every chapter and section heading is
-put at the top.
+data URIs — the figure's SVG file where the run wrote one, else its PNG — so the file stands alone, and a
+contents list linking to every chapter and section heading is put at the top. nbconvert's stylesheets are
+replaced by the report's own (:data:`REPORT_CSS`, :data:`PRINT_CSS`); heading anchors ('¶') are removed and
+empty header cells made data cells, for screen readers.
 
 Nothing from data can add markup (:mod:`cdp_analysis.output.escape`): the title is escaped as Markdown, every
 ``<`` in the Markdown the chapters' code displays is made literal (the suite writes no raw HTML there), and a last
@@ -102,17 +104,63 @@ def combine(notebooks: list[Path], *, title: str, subtitle: str, appendix: str =
     return report
 
 
-def _alt_texts(nb: nbformat.NotebookNode) -> list[str]:
-    texts = []
+def _images(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(alternative text, the figure's SVG file relative to the output folder or '') of each PNG, in order."""
+    found = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             if "image/png" in out.get("data", {}):
-                texts.append(out.get("metadata", {}).get("image/png", {}).get("alt", ""))
-    return texts
+                meta = out.get("metadata", {}).get("image/png", {})
+                found.append((meta.get("alt", ""), meta.get("figure", "")))
+    return found
 
 
-def _finish(body: str, texts: list[str]) -> str:
-    """Give the n-th embedded PNG the n-th figure's alternative text, and make the page self-contained.
+def _path_data(match: re.Match) -> str:
+    """A path's ``d`` attribute without the spaces around its commands ('M 1 2 \nL 3 4' → 'M1 2L3 4')."""
+    return ' d="' + re.sub(r"\s*([MLQCZz])\s*", r"\1", match.group(1)).strip() + '"'
+
+
+def compact_svg(svg: bytes) -> str:
+    """Matplotlib's SVG made smaller for embedding, drawing the same: comments and unreferenced element ids
+    dropped, referenced ids shortened, coordinates of 1 or more to 0.1 unit (0.1 pt, 0.035 mm, on the page;
+    scales and other numbers below 1 are kept whole), path commands without spaces."""
+    text = re.sub(r"<!--.*?-->", "", svg.decode("utf-8"), flags=re.S)
+    text = re.sub(r"(?<![\d.])([1-9]\d*\.\d)\d+", r"\1", text)  # 146.51391 → 146.5; scale(0.015625) kept
+    text = re.sub(r' d="([^"]*)"', _path_data, text)
+    ref = re.compile(r'(xlink:href="#|url\(#)([\w.-]+)')  # a reference to an element (not a colour '#ccc')
+    short = {name: f"i{k}" for k, name in enumerate(dict.fromkeys(m.group(2) for m in ref.finditer(text)))}
+    text = re.sub(r' id="([\w.-]+)"', lambda m: f' id="{short[m.group(1)]}"' if m.group(1) in short else "", text)
+    return ref.sub(lambda m: m.group(1) + short[m.group(2)], text)
+
+
+def svg_data_uri(svg: bytes) -> str:
+    """An SVG file as a compact ``data:`` URI for ``<img src>`` (:func:`compact_svg`); only the characters a URI
+    or an HTML attribute cannot hold are escaped (base64 would add a third)."""
+    text = re.sub(r"\s+", " ", compact_svg(svg).replace('"', "'")).strip()
+    for char, code in (("%", "%25"), ("#", "%23"), ("<", "%3C"), (">", "%3E")):
+        text = text.replace(char, code)
+    return "data:image/svg+xml," + text
+
+
+#: The report's own stylesheet, in place of nbconvert's (about 270 kB, mostly for widgets and code it does not
+#: show): reading, tables, figures; the print rules are :data:`PRINT_CSS`.
+REPORT_CSS = """
+body { font-family: Arial, Helvetica, sans-serif; font-size: 11pt; line-height: 1.45; color: #0b0c0c;
+       max-width: 62rem; margin: 0 auto; padding: 1rem 1.5rem; }
+h1 { font-size: 1.8em; margin: 1.2em 0 0.4em; } h2 { font-size: 1.4em; margin: 1.4em 0 0.4em; }
+h3 { font-size: 1.15em; } p, li { max-width: 48rem; }
+a { color: #1d70b8; } code { font-family: Consolas, monospace; background: #f3f2f1; padding: 0 0.2em; }
+img { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
+table { border-collapse: collapse; margin: 0.6em 0; } caption { text-align: left; font-weight: bold; }
+th, td { border-bottom: 1px solid #b1b4b6; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+td.num, th.num { text-align: right; }
+.jp-InputPrompt, .jp-OutputPrompt, .jp-InputArea { display: none; }
+"""
+
+
+def _finish(body: str, texts: list[tuple[str, str]], folder: Path | None = None) -> str:
+    """Give the n-th embedded PNG the n-th figure's alternative text and, where its SVG file is in ``folder``, the
+    SVG instead (smaller, sharp in print); make the page self-contained, with the report's own stylesheet.
 
     nbconvert's template loads require.js, MathJax and mermaid from a CDN; council networks often block
     these, and a static report needs none of them. Every ``<script>`` is removed, and any stylesheet or
@@ -126,9 +174,28 @@ def _finish(body: str, texts: list[str]) -> str:
         script.decompose()
     allowlist(soup)  # anything else that could run or leave the page can only have come from data
     images = soup.select('img[src^="data:image/png"]')
-    for img, text in zip(images, texts):
+    for img, (text, figure) in zip(images, texts):
         if text:
             img["alt"] = text
+        svg = folder / figure if folder is not None and figure else None
+        if svg is not None and svg.is_file():  # after the allowlist: only the suite's own figures become SVG
+            img["src"] = svg_data_uri(svg.read_bytes())
+    for link in soup.select("a.anchor-link"):  # the '¶' after each heading, which screen readers announce
+        link.decompose()
+    for th in soup.find_all("th"):  # an empty header cell (a table's corner) is not a header
+        if not th.get_text(strip=True):
+            th.name = "td"
+            for attr in ("scope", "role"):
+                th.attrs.pop(attr, None)
+    # nbconvert's stylesheets are replaced by the report's own; a table's repeated style block is kept once
+    for style in (soup.head.find_all("style") if soup.head else []):
+        style.decompose()
+    kept: set[str] = set()
+    for style in soup.find_all("style"):
+        text = style.get_text()
+        if text in kept:
+            style.decompose()
+        kept.add(text)
     # headings that repeat (each chapter's "Key findings") get unique ids, matching the contents list
     seen: dict[str, int] = {}
     for heading in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6"]):
@@ -145,7 +212,7 @@ def _finish(body: str, texts: list[str]) -> str:
     for th in soup.select("table thead th"):  # Markdown tables (the sources section) get scoped headings too
         th.attrs.setdefault("scope", "col")
     style = soup.new_tag("style")
-    style.string = PRINT_CSS
+    style.string = REPORT_CSS + PRINT_CSS
     (soup.head or soup).append(style)
     external = [tag for tag in soup.find_all(["link", "img"])
                 if EXTERNAL.match(tag.get("href", "") or tag.get("src", ""))]
@@ -242,7 +309,7 @@ def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str
     exporter.log.setLevel(logging.ERROR)  # its 'alternative text missing' warning: we add the text below
     combined = combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
     body, _ = exporter.from_notebook_node(combined)
-    body = _finish(body, _alt_texts(combined))
+    body = _finish(body, _images(combined), target.parent)
     body = body.replace("<title>Notebook</title>", f"<title>{escape.html_text(title)}</title>", 1)
     write_atomic(target, body)
     log.info("wrote %s (%d kB)", target.name, len(body) // 1024)
