@@ -227,26 +227,39 @@ def test_only_failed_with_a_cdp_that_no_longer_exists_names_it(project, cli):
 
 
 def test_the_index_gives_each_figure_its_number_to_sort_by_and_says_what_is_not_available(tmp_path):
-    rows = []
-    for slug, value in (("alpha", 12.5), ("beta", 3.0)):
+    """Standardised figures only (no crude rates), England's row first, a column only where some CDP has the
+    figure, 'not available' where one CDP lacks it, links to each report and summary; the same bytes again."""
+    for slug, value, unmet in (("alpha", 1.25, "81"), ("beta", 0.5, "")):
         folder = tmp_path / slug
         (folder / "tables").mkdir(parents=True)
         (folder / "run.json").write_text(json.dumps({"status": "succeeded", "cdp": {"name": slug.title(),
                                                                                    "member_names": [slug.title()]}}))
-        table = ("indicator_id,area_code,area_name,area_role,time_period,time_period_sortable,measure,cause,sex,"
-                 "value,lower_ci,upper_ci,compared_to_england,unit,source\n"
-                 f"1,{slug},{slug.title()},cdp,2019-21,20190000,crude rate,drug misuse,Persons,{value},1,20,,x,y\n"
-                 f"1,E92000001,England,england,2019-21,20190000,crude rate,drug misuse,Persons,5,4,6,,x,y\n")
-        (folder / "tables" / "drug_deaths_standardised.csv").write_text(table)
-        rows.append(value)
+        head = ("indicator_id,area_code,area_name,area_role,time_period,time_period_sortable,measure,cause,sex,"
+                "value,lower_ci,upper_ci,compared_to_england,unit,source\n")
+        (folder / "tables" / "drug_deaths_standardised.csv").write_text(
+            head + f"1,{slug},{slug.title()},cdp,2019-21,20190000,indirectly standardised ratio,drug misuse,Persons,"
+                   f"{value},0.4,2,,x,y\n"
+                   f"2,{slug},{slug.title()},cdp,2019-21,20190000,crude rate,drug misuse,Persons,9,1,20,,x,y\n")
+        gap = ("indicator_id,area_code,area_name,area_role,time_period,time_period_sortable,measure,substance,sex,"
+               "value,lower_ci,upper_ci,compared_to_england,unit,source\n"
+               "3,E92000001,England,england,2018/19,20180000,unmet need,alcohol,Persons,82,80,84,,%,y\n")
+        if unmet:
+            gap += f"3,{slug},{slug.title()},cdp,2018/19,20180000,unmet need,alcohol,Persons,{unmet},70,90,,%,y\n"
+        (folder / "tables" / "treatment_gap.csv").write_text(gap)
     assert index.write(tmp_path, chapters.key_figures()) == tmp_path / "index.html"
     page = (tmp_path / "index.html").read_text()
-    assert 'data-sort="12.5"' in page and 'data-sort="3.0"' in page
+    assert 'data-sort="1.25"' in page and 'data-sort="0.5"' in page
+    assert "crude rate" not in page.lower()  # crude death rates are confounded by age: not in the league table
     assert page.count('scope="col" aria-sort="ascending"') == 1 and 'aria-sort="none"' not in page  # on the sorted column only
     assert '<th scope="row" data-sort="Alpha">' in page  # the CDP column sorts by the name shown
-    assert "not available" in page  # the other key figures are not in these tables
+    assert 'href="alpha/report.html"' in page and 'href="alpha/summary.html"' in page
+    england = page.index('<tr class="england">')
+    assert england < page.index('data-sort="Alpha"') and 'data-sort="82.0"' in page[england:page.index("</tr>", england)]
+    assert "not available" in page  # beta has no unmet need
+    assert "Any drug use" not in page and "Dependent drinkers" not in page  # no CDP has them: no column
+    assert "size: A4" in page
     csv = (tmp_path / "all_cdps.csv").read_text().splitlines()
-    assert len(csv) == 3 and csv[1].startswith("alpha,drug_deaths_standardised,")  # England rows not repeated
+    assert len(csv) == 6 and csv[1].startswith("alpha,drug_deaths_standardised,")  # England rows not repeated
     before = page
     index.write(tmp_path, chapters.key_figures())
     assert (tmp_path / "index.html").read_text() == before  # same folders, same bytes

@@ -116,6 +116,17 @@ def cdp_entry(folder: Path, figures) -> tuple[pd.DataFrame, dict]:
     return rows, {k: tuple(v) for k, v in cached["figures"].items()}
 
 
+def _england_rows(folder: Path) -> pd.DataFrame:
+    """England's rows of one CDP's tables (the same in every CDP's), with ``table``, read as the figures read
+    the CDPs' own rows, for the index's England row."""
+    frames = []
+    for path in sorted((folder / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype={"area_code": str, "time_period": str}, keep_default_na=True)
+        if "area_role" in table.columns:
+            frames.append(table[table["area_role"] == "england"].assign(table=path.stem))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["table"])
+
+
 def _csv(table: pd.DataFrame) -> str:
     """CSV text of rows read from the CDPs' tables, text cells neutralised as in every table
     (:func:`cdp_analysis.output.escape.csv_frame`)."""
@@ -134,11 +145,14 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _figures_of(own: pd.DataFrame, figures) -> dict:
-    """The key figures of one CDP from its own rows: label → [value, lower, upper, period, comparison]."""
+def _figures_of(own: pd.DataFrame, figures, periods: dict | None = None) -> dict:
+    """The key figures of one CDP from its own rows: label → [value, lower, upper, period, comparison]; the
+    latest period, or the one ``periods`` names for a label."""
     out = {}
     for fig in figures:
         hit = own[own["table"] == fig.table] if "table" in own.columns else own.iloc[0:0]
+        if periods and fig.label in periods and "time_period" in hit.columns:
+            hit = hit[hit["time_period"] == periods[fig.label]]
         for col, val in fig.where.items():
             hit = hit[hit[col] == val] if col in hit.columns else hit.iloc[0:0]
         if "sex" in hit.columns and (hit["sex"] == "Persons").any():
@@ -177,10 +191,17 @@ def write(root: Path, figures) -> Path | None:
     rows = _combine([rows for rows, _ in entries.values()])
     write_atomic(root / COMBINED, _csv(rows))
     runs = {folder.name: run for folder, run in folders}
+    # a column only where some CDP has the figure
+    figures = tuple(f for f in figures if any(f.label in fig for _, fig in entries.values()))
+    # England's figure of the period most CDPs show in each column (like with like), not simply its latest
+    shown = {f.label: pd.Series([fig[f.label][3] for _, fig in entries.values() if f.label in fig]).mode()
+             for f in figures}
+    periods = {label: sorted(m)[-1] for label, m in shown.items() if len(m)}
+    england = {k: tuple(v) for k, v in _figures_of(_england_rows(folders[0][0]), figures, periods).items()}
     table = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **fig}
                           for slug, (_, fig) in entries.items()],
                          columns=["cdp", "area_name", *(f.label for f in figures)])
-    write_atomic(root / INDEX, _page(table, figures, runs, _not_done(root)))
+    write_atomic(root / INDEX, _page(table, figures, runs, _not_done(root), england))
     log.info("index of %d CDP(s) written to %s", len(runs), root / INDEX)
     return root / INDEX
 
@@ -211,7 +232,7 @@ def _cell(value, digits: int) -> str:
     return f'<td data-sort="{float(v)!r}">{escape.html_text(text)}<br><small>{extra}</small></td>'
 
 
-def _page(figures: pd.DataFrame, specs, runs: dict, not_done: list[dict]) -> str:
+def _page(figures: pd.DataFrame, specs, runs: dict, not_done: list[dict], england: dict | None = None) -> str:
     heads = "".join(f'<th scope="col"><button type="button">{escape.html_text(f.label)}</button>'
                     + (f'<br><small>{escape.html_text(f.note)}</small>' if f.note else "") + "</th>"
                     for f in specs)
@@ -225,6 +246,10 @@ def _page(figures: pd.DataFrame, specs, runs: dict, not_done: list[dict]) -> str
                     f'<a href="{escape.html_text(quote(str(rec["cdp"])))}/report.html">{name}</a>'
                     f' (<a href="{escape.html_text(quote(str(rec["cdp"])))}/summary.html">summary</a>)'
                     f'<br><small>{escape.html_text(members)}</small></th>{cells}</tr>')
+    cells = "".join(_cell(england.get(f.label), f.digits) if f.label in (england or {})
+                    else '<td data-sort=""><span class="na">reference</span></td>' if "England = 1" in f.note
+                    else '<td data-sort=""><span class="na">not available</span></td>' for f in specs)
+    reference = f'<tr class="england"><th scope="row">England</th>{cells}</tr>'
     failed = ""
     if not_done:
         items = "".join(f"<li><strong>{escape.html_text(d['slug'])}</strong>: {escape.html_text(str(d.get('status')))}"
@@ -235,7 +260,7 @@ def _page(figures: pd.DataFrame, specs, runs: dict, not_done: list[dict]) -> str
                   "<code>cdp run --only-failed</code> runs them again. An earlier successful report, if any, is "
                   f"still listed above.</p><ul>{items}</ul>")
     return _TEMPLATE.format(n=len(figures), heads=heads, body="\n".join(body), failed=failed,
-                            combined=COMBINED)
+                            combined=COMBINED, england=reference)
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -260,11 +285,18 @@ small {{ color: #505a5f; }}
 .na {{ color: #505a5f; font-style: italic; }}
 a {{ color: #1d70b8; }}
 .visually-hidden {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }}
+tr.england th, tr.england td {{ background: #f3f2f1; font-weight: bold; border-bottom: 2px solid #0b0c0c; }}
+@page {{ size: A4; margin: 12mm; }}
+@media print {{
+  body {{ margin: 0; font-size: 9pt; }} thead th {{ position: static; }}
+  th button {{ color: #0b0c0c; text-decoration: none; }} tr {{ break-inside: avoid; }}
+}}
 </style>
 </head>
 <body>
 <h1>Substance misuse needs assessments: every CDP</h1>
-<p>{n} Combating Drugs Partnership(s) with a report. Each name links to the CDP's report. Figures are the
+<p>{n} Combating Drugs Partnership(s) with a report. Each name links to the CDP's report and its one-page
+summary; England's figures are in the first row. Figures are the
 CDP's own, for the latest period published for it (the period is under each figure, and can differ between
 CDPs), with 95% confidence limits in brackets where the method gives them; "not available" means the published
 data in the bundle do not cover that CDP. Choose a column heading to sort by it (again to reverse). Every CDP's
@@ -273,7 +305,10 @@ own rows from every table are in <a href="{combined}">{combined}</a>.</p>
 <table id="league">
 <caption>Key figures by CDP, latest period for each (sortable)</caption>
 <thead><tr><th scope="col" aria-sort="ascending"><button type="button">CDP</button></th>{heads}</tr></thead>
-<tbody>
+<tbody class="reference">
+{england}
+</tbody>
+<tbody class="sortable">
 {body}
 </tbody>
 </table>
@@ -281,7 +316,7 @@ own rows from every table are in <a href="{combined}">{combined}</a>.</p>
 <script>
 document.querySelectorAll("#league thead th button").forEach(function (button, col) {{
   button.addEventListener("click", function () {{
-    var th = button.parentElement, tbody = document.querySelector("#league tbody");
+    var th = button.parentElement, tbody = document.querySelector("#league tbody.sortable");
     var up = th.getAttribute("aria-sort") !== "ascending";
     document.querySelectorAll("#league thead th").forEach(function (h) {{ h.removeAttribute("aria-sort"); }});
     th.setAttribute("aria-sort", up ? "ascending" : "descending");

@@ -69,10 +69,10 @@ CHAPTER = Chapter(
              "prevalence_alcohol": alcohol_figure, "prevalence_series": series_figure},
     tables=("prevalence_drugs", "prevalence_alcohol", "prevalence_ocu"),
     key_figures=(
-        KeyFigure("Any drug use in the last year, 16-59 (%)", "prevalence_drugs",
+        KeyFigure("Any drug use in the last year, 16-59 (%, modelled estimate)", "prevalence_drugs",
                   {"measure": "percent of age group", "drug": "Any drug", "recall_period": "last year",
                    "age_group": "16-59", "method": "age-sex"}, note="modelled estimate from the Crime Survey"),
-        KeyFigure("Dependent drinkers (per 100 adults)", "prevalence_alcohol",
+        KeyFigure("Dependent drinkers (per 100 adults, modelled estimate)", "prevalence_alcohol",
                   {"measure": "rate per 100 adults"}, digits=2, note="OHID/Sheffield model estimate"),
     ),
 )

@@ -82,8 +82,6 @@ CHAPTER = Chapter(
              "trends_deaths_by_substance": substances_figure},
     tables=("trends", "drug_deaths", "drug_deaths_standardised", "alcohol_mortality"),
     key_figures=(
-        KeyFigure("Drug misuse deaths, crude rate (per 100,000 a year)", "drug_deaths_standardised",
-                  {"measure": "crude rate", "cause": "drug misuse"}, digits=1, note="3-year pooled"),
         KeyFigure("Drug misuse deaths, ratio to England", "drug_deaths_standardised",
                   {"measure": "indirectly standardised ratio", "cause": "drug misuse"}, digits=2,
                   note="indirectly standardised (England = 1)"),
