@@ -10,7 +10,7 @@ STAMP   = $(VENV)/.installed-stamp
 KERNEL  = cdp-analysis
 SUDO   ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: report test setup kernel golden lint lab browser-check docs clean-cache clean help
+.PHONY: report test setup kernel golden lint lab browser-check summary-pictures docs clean-cache clean help
 
 help:
 	@echo "make report   set up .venv and run the needs assessment for: $(CDPS)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint     check the package, tests, benchmarks and notebooks with ruff (pinned; part of make test)"
 	@echo "make lab      open the notebooks in JupyterLab with the suite's kernel"
 	@echo "make browser-check  install headless Chromium (Debian), print each report to PDF and check no page cuts"
+	@echo "make summary-pictures  the seed CDPs' one-page summaries as PNG pictures in docs/"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +49,12 @@ lint: $(STAMP)
 browser-check: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium poppler-utils; }
-	$(BIN)/python -m pytest -m browser tests/test_browser.py
+	$(BIN)/python -m pytest -m browser tests/test_browser.py -p no:xdist
+
+# the seed CDPs' one-page summaries as pictures in docs/ (after `make browser-check`, which prints them)
+summary-pictures: browser-check
+	for slug in nottinghamshire northamptonshire; do \
+	  pdftoppm -singlefile -r 60 -png outputs/browser-check/$$slug-summary.pdf docs/summary-$$slug; done
 
 docs: $(STAMP)
 	env -u CDP_ANALYSIS_CHAPTER_PATH $(BIN)/python -c "from cdp_analysis.chapters import registry; \

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import REPO, run_cli
@@ -50,7 +51,19 @@ def printed(tmp_path_factory):
         subprocess.run([*common, "--window-size=1280,2400", f"--screenshot={png}", html.as_uri()],
                        check=True, capture_output=True, timeout=180)
         pdfs[slug] = (pdf, html)
+        summary = CHECK_DIR / f"{slug}-summary.pdf"
+        subprocess.run([*common, "--no-pdf-header-footer", f"--print-to-pdf={summary}",
+                        (out / slug / "summary.html").as_uri()], check=True, capture_output=True, timeout=180)
     return pdfs
+
+
+@pytest.mark.parametrize("slug", CDPS)
+def test_the_summary_prints_on_one_a4_page(printed, slug):
+    info = subprocess.run(["pdfinfo", str(CHECK_DIR / f"{slug}-summary.pdf")], capture_output=True, text=True,
+                          check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
+    assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (width, height)  # A4
 
 
 def missing_table_text(html: str, pdf_text: str) -> list[str]:
@@ -59,9 +72,15 @@ def missing_table_text(html: str, pdf_text: str) -> list[str]:
 
     from bs4 import BeautifulSoup
 
+    def pieces(text: str) -> list[str]:
+        # words, split after a dash too: a cell's words may wrap there ('(1,247–' / '2,090)'), and the PDF's
+        # reading order can put a neighbouring cell's words between the two lines; hyphens are dropped, since
+        # pdftotext joins a word wrapped at its hyphen without it ('quasi-' / 'Poisson' → 'quasiPoisson')
+        return [p for p in re.split(r"\s+|(?<=–)", text.replace("-", "")) if p]
+
     soup = BeautifulSoup(html, "html.parser")
-    wanted = Counter(tok for cell in soup.select("table th, table td") for tok in cell.get_text(" ").split())
-    have = Counter(re.sub(r"-\n\s*", "-", pdf_text).split())  # a word wrapped at its hyphen is one word
+    wanted = Counter(tok for cell in soup.select("table th, table td") for tok in pieces(cell.get_text(" ")))
+    have = Counter(pieces(pdf_text))
     return sorted(tok for tok, n in wanted.items() if have[tok] < n)
 
 
@@ -99,10 +118,33 @@ def test_no_text_beyond_the_page_edges(printed, slug):
             assert float(y_max) <= height + 0.5, f"page {number}: '{word}' runs off the bottom edge"
 
 
+def _as_png(html: Path) -> Path:
+    """The report with each embedded SVG figure replaced by its PNG file drawn in the same box (the SVG's own
+    size): the same layout, but images ``pdfimages`` can count (vector figures are not images in a PDF)."""
+    import base64
+
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    for img in soup.select("img[data-figure]"):
+        svg = (html.parent / img["data-figure"]).read_text(encoding="utf-8")
+        w, h = (float(re.search(rf'{k}="([\d.]+)pt"', svg).group(1)) * 4 / 3 for k in ("width", "height"))
+        png = (html.parent / img["data-figure"]).with_suffix(".png").read_bytes()
+        img["src"] = "data:image/png;base64," + base64.b64encode(png).decode()
+        img["width"], img["height"] = f"{w:.0f}", f"{h:.0f}"
+    out = html.with_name("report-png.html")
+    out.write_text(str(soup), encoding="utf-8")
+    return out
+
+
 @pytest.mark.parametrize("slug", CDPS)
-def test_every_chart_is_printed_whole_on_one_page(printed, slug):
-    pdf, html = printed[slug]
+def test_every_chart_is_printed_whole_on_one_page(printed, slug, tmp_path):
+    _, html = printed[slug]
     n_figures = html.read_text().count('src="data:image/svg+xml,')
+    pdf = tmp_path / f"{slug}-png.pdf"
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", _as_png(html).as_uri()],
+                   check=True, capture_output=True, timeout=180)
     listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
     images = [r for r in rows if r[2] == "image"]  # smask rows are the images' alpha channels

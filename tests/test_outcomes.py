@@ -493,7 +493,7 @@ def test_the_summary_headline_prefers_the_framework_metric_and_shows_members_and
     r = oc.present.headline_row(oc.compute.cdp_rows(o), "reduce drug-related deaths and harm")
     assert r["metric_id"] == "deaths.drug_misuse" and r["status"] == "members only"
     page = oc.summary_page(o)
-    assert "North Northamptonshire 4.8" in page and "indirectly standardised ratio" in page
+    assert "North Northamptonshire 4.8" in page and "times those expected at England&#x27;s rates" in page
     notts = oc.build(partnerships.get("nottinghamshire"))
     r = oc.present.headline_row(oc.compute.cdp_rows(notts), "increase engagement in treatment")
     assert r["level"] == "local priority" and "Alcohol met need (local priority)" in oc.summary_page(notts)

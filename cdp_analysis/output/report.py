@@ -61,7 +61,10 @@ PRINT_CSS = """
   body { font-size: 10pt; }
   h1.chapter { break-before: page; }
   h1, h2, h3 { break-after: avoid; }
-  table, img, svg, figure, .jp-RenderedImage, .jp-RenderedHTMLCommon table { break-inside: avoid; }
+  img, svg, figure, .jp-RenderedImage { break-inside: avoid; }
+  /* a table may run over pages between its rows (a long table kept whole leaves a near-blank page, and one
+     taller than a page loses rows); its heading row repeats on each page */
+  table { break-inside: auto; } tr, caption { break-inside: avoid; } thead { display: table-header-group; }
   img { max-width: 100% !important; height: auto !important; }
   a.anchor-link { display: none; }
   .jp-OutputArea-output { overflow: visible !important; }
@@ -180,6 +183,7 @@ def _finish(body: str, texts: list[tuple[str, str]], folder: Path | None = None)
         svg = folder / figure if folder is not None and figure else None
         if svg is not None and svg.is_file():  # after the allowlist: only the suite's own figures become SVG
             img["src"] = svg_data_uri(svg.read_bytes())
+            img["data-figure"] = figure  # which file it is (the browser check prints the PNG in its place)
     for link in soup.select("a.anchor-link"):  # the '¶' after each heading, which screen readers announce
         link.decompose()
     for th in soup.find_all("th"):  # an empty header cell (a table's corner) is not a header

@@ -229,8 +229,8 @@ def dashboard_output(o: Outcomes) -> TableOutput:
 # --- the one-page summary ---------------------------------------------------------------------------------------
 
 _PAGE_CSS = """
-@page { size: A4; margin: 12mm; }
-body { font-family: Arial, Helvetica, sans-serif; font-size: 9.5pt; color: #0b0c0c; max-width: 186mm; margin: auto; }
+@page { size: A4; margin: 10mm 12mm; }
+body { font-family: Arial, Helvetica, sans-serif; font-size: 8.7pt; line-height: 1.25; color: #0b0c0c; max-width: 186mm; margin: auto; }
 h1 { font-size: 15pt; margin: 0 0 2mm; } h2 { font-size: 11pt; margin: 4mm 0 1mm; border-bottom: 1px solid #b1b4b6; }
 .banner { border: 3px solid #d4351c; padding: 2mm; font-weight: bold; margin: 2mm 0; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 0.8mm 1.5mm; vertical-align: top; }
@@ -266,7 +266,7 @@ def summary_page(o: Outcomes) -> str:
         if r["status"] == "computed":
             value = f"{_fmt(r)} {r['unit']}"
         elif r["status"] in (MEMBERS_ONLY, RATIO_ONLY):
-            value = r["value_note"]
+            value = _members_short(o, r)
         else:
             value = "no figure held yet"
         word, sym = _RAG.get(r["compared_to_england"], ("", ""))
@@ -297,6 +297,25 @@ def summary_page(o: Outcomes) -> str:
                     if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Every "
                  "figure's method, limits and caveats: <a href='report.html'>the full report</a>.</p></body></html>")
     return "".join(parts)
+
+
+def _members_short(o: Outcomes, r) -> str:
+    """A 'members only' or 'ratio only' row in a few words: the members' published figures and the partnership's
+    standardised ratio to England (the same rows as its value note)."""
+    t = o.outcomes
+    members = t[(t["metric_id"] == r["metric_id"]) & (t["area_role"] == "member")
+                & (t["time_period"] == r["time_period"]) & t["value"].notna()]
+    parts = []
+    if len(members):
+        parts.append(", ".join(f"{m.area_name} {m.value:.1f}" for m in members.itertuples()) + f" {r['unit']}")
+    ratios = o.earlier["drug_deaths_standardised"]
+    smr = ratios[(ratios["area_role"] == "cdp") & (ratios["cause"] == "drug misuse")
+                 & (ratios["measure"] == "indirectly standardised ratio") & (ratios["time_period"] == r["time_period"])]
+    if len(smr):
+        x = smr.iloc[0]
+        parts.append(f"the partnership's deaths {x['value']:.2f} ({x['lower_ci']:.2f}–{x['upper_ci']:.2f}) times "
+                     "those expected at England's rates")
+    return "; ".join(parts) or r["value_note"]
 
 
 def _data_words(r) -> str:
@@ -376,8 +395,9 @@ def decision_findings(o: Outcomes) -> list[str]:
             if r["status"] == "computed":
                 local, versus = f"{_fmt(r)} {r['unit']}", _england(o, r["metric_id"], r["time_period"])
                 word = _RAG.get(r["compared_to_england"], ("", ""))[0]
-            else:  # members' figures and the partnership's ratio: the note says how it compares
-                local, versus, word = r["value_note"], "", ""
+            else:  # members' figures and the partnership's ratio, with how the ratio compares
+                local, versus = _members_short(o, r), ""
+                word = _RAG.get(r["compared_to_england"], ("", ""))[0]
             out.append(f"{r['indicator_name']}, {r['time_period']}: {local}"
                        + (f" against {versus}" if versus else "") + (f" ({word})" if word else "") + ". "
                        + _direction(r))
