@@ -111,7 +111,7 @@ def test_two_values_for_one_row_of_a_table_fails(copy_of):
 
 
 @pytest.mark.parametrize("line, bad", [
-    ("Alcohol-specific mortality, 2016-18: .", True), ("met need was nan% in 2019", True),
+    ("Alcohol-specific mortality, 2016-18: .", True), ("Source: ; OHID estimates", True), ("met need was nan% in 2019", True),
     ("England (None)", True), ("the rate was 4.8 ( – )", True), ("an empty () bracket", True),
     ("8.8 (8.0–9.7) % of adults", False), ("England: 5.1 per 100,000.", False), ("Nancy Astor", False)])
 def test_empty_value_patterns(line, bad):

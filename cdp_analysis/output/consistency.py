@@ -42,6 +42,7 @@ _NOT_KEY = {"value", "lower_ci", "upper_ci", "lower_ci_998", "upper_ci_998", "co
             "source_cell", "time_period_sortable", "indicator_name", "apc", "p_value", "verdict", "joinpoints"}
 #: Words that mean a value went missing in a sentence.
 _EMPTY = [(re.compile(r":\s*\.(?:\s|$)"), "a colon followed by nothing ': .'"),
+          (re.compile(r":\s*;"), "a colon followed by nothing ': ;'"),
           (re.compile(r"\(\s*\)"), "an empty bracket '()'"),
           (re.compile(r"\(\s*[–-]\s*\)"), "empty limits '( – )'"),
           (re.compile(r"\b(?:nan|NaN|None|NaT|<NA>)\b"), "a missing value written as nan/None/NaT")]

@@ -74,6 +74,8 @@ def source_line(table: pd.DataFrame) -> str:
     kinds = {k.kind: ds for ds in datasets().values() for k in ds.kinds}
     by_dataset: dict[str, list[str]] = {}
     for source in table["source"].dropna().unique():
+        if not str(source).strip():  # a row with no figure ('not supplied') cites nothing
+            continue
         try:
             entries = register.resolve_source(source)
         except KeyError:
