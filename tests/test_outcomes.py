@@ -443,15 +443,20 @@ def test_a_viewit_export_fills_the_substance_groups_and_successful_completions_f
     t = o.outcomes[(o.outcomes["area_role"] == "cdp") & (o.outcomes["time_period"] == "2021/22")].set_index("metric_id")
     groups = ["treatment.adults_opiate", "treatment.adults_non_opiate_only", "treatment.adults_alcohol_only",
               "treatment.adults_non_opiate_and_alcohol"]
-    assert t.loc[groups, "value"].tolist() == [605, 195, 440, 230]  # the export's Persons, 18+, 2021/22
+    raw = pd.read_csv(REPO / "data/raw/ndtms_viewit/viewit_export_adult_LAs_barnet.csv", dtype=str)
+    raw = raw[(raw["ReportingPeriod"] == "2021/22") & raw["sex"].str.lower().eq("total")
+              & raw["age_group"].str.lower().eq("total")].set_index("drug_group")
+    expected = raw.loc[["Opiate", "Non-opiate only", "Alcohol only", "Non-opiate & alcohol"], "intreatment_allintx"]
+    assert t.loc[groups, "value"].tolist() == expected.astype(float).tolist()  # read from the file, not the code
     assert abs(t.loc[groups, "value"].sum() - t.loc["treatment.adults_in_treatment", "value"]) <= 5 * len(groups)
     eng = o.outcomes[(o.outcomes["area_role"] == "england") & (o.outcomes["time_period"] == "2021/22")]
     assert eng.set_index("metric_id").loc["treatment.adults_opiate", "value"] == 140558
     done = t.loc["recovery.successful_completions"]
-    assert (done["count"], done["denominator"]) == (290, 1465)
-    assert done["value"] == pytest.approx(100 * 290 / 1465)
+    x, n = (float(raw.loc["Total", c]) for c in ("exits_successfulcompletion_allintx", "intreatment_allintx"))
+    assert (done["count"], done["denominator"]) == (x, n)
+    assert done["value"] == pytest.approx(100 * x / n)
     from statsmodels.stats.proportion import proportion_confint
-    lo, hi = proportion_confint(290, 1465, alpha=0.05, method="wilson")
+    lo, hi = proportion_confint(x, n, alpha=0.05, method="wilson")
     assert (done["lower_ci"], done["upper_ci"]) == (pytest.approx(100 * lo), pytest.approx(100 * hi))
     assert done["lower_ci_998"] < done["lower_ci"] and done["upper_ci_998"] > done["upper_ci"]
     assert done["compared_to_england"] == "Not compared" and "England's ViewIt export" in done["value_note"]
@@ -507,8 +512,13 @@ def test_the_decision_page_leads_with_what_needs_action_by_the_documented_rule()
     assert 1 <= len(found) <= oc.present.N_FINDINGS
     assert found[0].startswith("Deaths related to drug misuse, 2019-21")  # worsening: rising rate per head
     assert "increasing" in found[0] and "Direction of travel" in found[0]
+    g = o.earlier["treatment_gap"]
+    unmet = g[(g["measure"] == "unmet need") & (g["substance"] == "alcohol") & g["value"].notna()]
+    mine = unmet[unmet["area_role"] == "cdp"].sort_values("time_period_sortable").iloc[-1]
+    eng = unmet[(unmet["area_role"] == "england") & (unmet["time_period"] == mine["time_period"])].iloc[0]
     gap = [f for f in found if f.startswith("Largest treatment gap")]
-    assert gap and "2018/19" in gap[0] and "England 82% in the same year" in gap[0]
+    assert gap and f"{mine['value']:.0f}% of dependent drinkers" in gap[0] and mine["time_period"] in gap[0]
+    assert f"England {eng['value']:.0f}% in the same year" in gap[0]  # England's figure of the CDP's year
     for f in found:
         assert "Direction of travel" in f
 

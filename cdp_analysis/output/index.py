@@ -70,13 +70,15 @@ def _cdp_folders(root: Path) -> list[tuple[Path, dict]]:
     return found
 
 
-def _own_rows(folder: Path) -> pd.DataFrame:
+def _own_rows(folder: Path, role: str = "cdp") -> pd.DataFrame:
+    """The rows of one area role ('cdp': the CDP's own; 'england': England's, the same in every CDP's tables)
+    from every table of a CDP folder, with ``cdp`` and ``table``."""
     frames = []
     for path in sorted((folder / "tables").glob("*.csv")):
         table = pd.read_csv(path, dtype={"area_code": str, "time_period": str}, keep_default_na=True)
         if "area_role" not in table.columns:
             continue
-        own = table[table["area_role"] == "cdp"]
+        own = table[table["area_role"] == role]
         if len(own):
             frames.append(own.assign(cdp=folder.name, table=path.stem))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["cdp", "table"])
@@ -114,17 +116,6 @@ def cdp_entry(folder: Path, figures) -> tuple[pd.DataFrame, dict]:
         write_atomic(figures_file, json.dumps(cached, indent=1, allow_nan=False, default=str) + "\n")
     rows = pd.read_csv(rows_file, dtype={"area_code": str, "time_period": str, "cdp": str, "table": str})
     return rows, {k: tuple(v) for k, v in cached["figures"].items()}
-
-
-def _england_rows(folder: Path) -> pd.DataFrame:
-    """England's rows of one CDP's tables (the same in every CDP's), with ``table``, read as the figures read
-    the CDPs' own rows, for the index's England row."""
-    frames = []
-    for path in sorted((folder / "tables").glob("*.csv")):
-        table = pd.read_csv(path, dtype={"area_code": str, "time_period": str}, keep_default_na=True)
-        if "area_role" in table.columns:
-            frames.append(table[table["area_role"] == "england"].assign(table=path.stem))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["table"])
 
 
 def _csv(table: pd.DataFrame) -> str:
@@ -197,7 +188,7 @@ def write(root: Path, figures) -> Path | None:
     shown = {f.label: pd.Series([fig[f.label][3] for _, fig in entries.values() if f.label in fig]).mode()
              for f in figures}
     periods = {label: sorted(m)[-1] for label, m in shown.items() if len(m)}
-    england = {k: tuple(v) for k, v in _figures_of(_england_rows(folders[0][0]), figures, periods).items()}
+    england = {k: tuple(v) for k, v in _figures_of(_own_rows(folders[0][0], role="england"), figures, periods).items()}
     table = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **fig}
                           for slug, (_, fig) in entries.items()],
                          columns=["cdp", "area_name", *(f.label for f in figures)])

@@ -21,6 +21,7 @@ from ...output.table_html import with_limits
 from .. import treatment_gap
 from ..treatment_gap.capacity_words import board_line
 from .compute import MEMBERS_ONLY, NO_998, OUTCOMES, RATIO_ONLY, Outcomes, cdp_rows
+from .published import cdp_ratio
 
 # --- words -----------------------------------------------------------------------------------------------------
 
@@ -308,11 +309,8 @@ def _members_short(o: Outcomes, r) -> str:
     parts = []
     if len(members):
         parts.append(", ".join(f"{m.area_name} {m.value:.1f}" for m in members.itertuples()) + f" {r['unit']}")
-    ratios = o.earlier["drug_deaths_standardised"]
-    smr = ratios[(ratios["area_role"] == "cdp") & (ratios["cause"] == "drug misuse")
-                 & (ratios["measure"] == "indirectly standardised ratio") & (ratios["time_period"] == r["time_period"])]
-    if len(smr):
-        x = smr.iloc[0]
+    x = cdp_ratio(o.earlier["drug_deaths_standardised"], "drug misuse", r["time_period"])
+    if x is not None:
         parts.append(f"the partnership's deaths {x['value']:.2f} ({x['lower_ci']:.2f}–{x['upper_ci']:.2f}) times "
                      "those expected at England's rates")
     return "; ".join(parts) or r["value_note"]

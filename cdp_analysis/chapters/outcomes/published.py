@@ -195,6 +195,14 @@ MEMBERS_ONLY = "members only"
 RATIO_ONLY = "ratio only"
 
 
+def cdp_ratio(ratios: pd.DataFrame, cause: str, period: str) -> pd.Series | None:
+    """Chapter 4's indirectly standardised ratio of the partnership for ``cause`` and ``period`` (its row of
+    ``drug_deaths_standardised``), or None."""
+    r = ratios[(ratios["area_role"] == "cdp") & (ratios["cause"] == cause) & (ratios["time_period"] == period)
+               & (ratios["measure"] == "indirectly standardised ratio") & ratios["value"].notna()]
+    return None if r.empty else r.iloc[0]
+
+
 def members_only(t: pd.DataFrame, ratios: pd.DataFrame, cause: str, polarity: str) -> pd.DataFrame:
     """A partnership with no published rate as a whole (several areas, or one for which ONS publishes no rate):
     the CDP's row gives its members' published rates for the period where there are any (status 'members only')
@@ -202,12 +210,11 @@ def members_only(t: pd.DataFrame, ratios: pd.DataFrame, cause: str, polarity: st
     (1) by its 95% limits (status 'ratio only' when it is all there is) — the partnership's own figure, never a
     sum or mean of its members' rates."""
     t = t.copy()
-    smr = ratios[(ratios["area_role"] == "cdp") & (ratios["cause"] == cause)
-                 & (ratios["measure"] == "indirectly standardised ratio")].set_index("time_period")
     for i in t.index[(t["area_role"] == "cdp") & t["value"].isna()]:
         period = t.at[i, "time_period"]
         members = t[(t["area_role"] == "member") & (t["time_period"] == period) & t["value"].notna()]
-        has_ratio = period in smr.index and pd.notna(smr.at[period, "value"])
+        r = cdp_ratio(ratios, cause, period)
+        has_ratio = r is not None
         if members.empty and not has_ratio:
             continue
         note = t.at[i, "value_note"] or "no published rate for the partnership as a whole"
@@ -216,7 +223,6 @@ def members_only(t: pd.DataFrame, ratios: pd.DataFrame, cause: str, polarity: st
             note = (f"no published rate for the partnership as a whole; its members' age-standardised rates per "
                     f"100,000: {words}")
         if has_ratio:
-            r = smr.loc[period]
             cmp = stats.compare_to_benchmark(pd.DataFrame([r]), "value", "lower_ci", "upper_ci", 1.0,
                                              polarity=polarity)["comparison"].iloc[0]
             note += (f"; the partnership's deaths were {r['value']:.2f} ({r['lower_ci']:.2f} to {r['upper_ci']:.2f}) "
