@@ -345,3 +345,20 @@ def test_an_embedded_svg_draws_what_the_file_draws(runs):
         transforms = re.compile(r"(scale|rotate)\(([^)]*)\)")
         assert sorted(transforms.findall(drawn)) == sorted(transforms.findall(small)), svg.name
         assert len(small) < 0.9 * len(raw), svg.name
+
+
+def test_a_figures_alt_text_states_what_it_shows_for_the_cdp(runs):
+    """The alternative text leads with the CDP's figure, its period, limits and England's of the same period,
+    as the table behind the figure holds them (not only the axes)."""
+    out, *_ = runs
+    folder = out / "a" / "northamptonshire"
+    soup = BeautifulSoup((folder / "report.html").read_text(), "html.parser")
+    alt = soup.select_one('img[data-figure="figures/treatment_gap_unmet_need.svg"]')["alt"]
+    period = re.match(r"Chart\. Northamptonshire, (\S+): ", alt).group(1)
+    gap = pd.read_csv(folder / "tables" / "treatment_gap.csv", dtype={"time_period": str})
+    unmet = gap[(gap["measure"] == "unmet need") & (gap["substance"] == "alcohol") & (gap["time_period"] == period)]
+    mine, eng = (unmet[unmet["area_role"] == role].iloc[0] for role in ("cdp", "england"))
+    assert f"{mine['value']:.1f} ({mine['lower_ci']:.1f}–{mine['upper_ci']:.1f})" in alt
+    assert f"England {eng['value']:.1f}" in alt and "x axis" in alt
+    spine = soup.select_one('img[data-figure="figures/outcomes_spine_chart.svg"]')["alt"]
+    assert "position (0 to 1)" not in spine.split(".")[1]  # the spine chart states no single figure

@@ -217,12 +217,57 @@ def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None
     return png
 
 
-def alt_text(fig: plt.Figure) -> str:
-    """A description of a figure for screen readers: its title and axis labels."""
+#: Comparisons worth saying in a figure's alternative text, in words.
+_COMPARED = {"Better": "better than England", "Worse": "worse than England", "Similar": "similar to England",
+             "Higher": "higher than England", "Lower": "lower than England"}
+
+
+def data_finding(data: pd.DataFrame | None) -> str:
+    """What a figure shows for the CDP, in one sentence from the tidy table it was drawn from: the CDP's figure
+    in the latest period it has one (with its 95% limits and unit), England's in the same period and the
+    comparison. '' where the table holds no single CDP figure for that period (several indicators or
+    breakdowns: the axes then say what is drawn)."""
+    from .table_html import with_limits
+
+    if data is None or data.empty or not {"area_role", "area_name", "value", "time_period"} <= set(data.columns):
+        return ""
+    d = data[pd.to_numeric(data["value"], errors="coerce").notna()]
+    if "sex" in d.columns and (d["sex"] == "Persons").any():
+        d = d[d["sex"] == "Persons"]
+    cdp = d[d["area_role"] == "cdp"]
+    if cdp.empty:
+        return ""
+    order = "time_period_sortable" if "time_period_sortable" in cdp.columns else "time_period"
+    latest = cdp.sort_values(order, kind="stable").iloc[-1]
+    same = cdp[cdp["time_period"] == latest["time_period"]]
+    if len(same) > 1:
+        return ""
+
+    def words(r) -> str:
+        v = float(r["value"])
+        digits = 0 if abs(v) >= 100 or v.is_integer() else 2 if abs(v) < 2 else 1
+        lo, hi = (r.get(c) for c in ("lower_ci", "upper_ci"))
+        return with_limits(v, lo if pd.notna(lo) else None, hi if pd.notna(hi) else None, digits)
+
+    unit = f" {latest['unit']}" if "unit" in latest and isinstance(latest["unit"], str) and latest["unit"] else ""
+    text = f"{latest['area_name']}, {latest['time_period']}: {words(latest)}{unit}"
+    eng = d[(d["area_role"] == "england") & (d["time_period"] == latest["time_period"])]
+    if "indicator_id" in d.columns:
+        eng = eng[eng["indicator_id"] == latest["indicator_id"]]
+    if len(eng) == 1:
+        text += f"; England {words(eng.iloc[0])}"
+    compared = _COMPARED.get(str(latest.get("compared_to_england", "")))
+    return text + (f" ({compared})" if compared else "")
+
+
+def alt_text(fig: plt.Figure, data: pd.DataFrame | None = None, finding: str | None = None) -> str:
+    """A description of a figure for screen readers: what it shows for the CDP (``finding``, or by default
+    :func:`data_finding` of the table it was drawn from), then its title and axis labels."""
+    finding = data_finding(data) if finding is None else finding
     parts = []
     for ax in fig.axes:
         bits = [ax.get_title(), f"x axis: {ax.get_xlabel()}" if ax.get_xlabel() else "",
                 f"y axis: {ax.get_ylabel()}" if ax.get_ylabel() else ""]
         parts.append("; ".join(b for b in bits if b))
-    return ("Chart. " + " | ".join(p for p in parts if p)
+    return ("Chart. " + (finding + ". " if finding else "") + " | ".join(p for p in parts if p)
             + ". The numbers are in the report's tables and in the CSV files in tables/.")

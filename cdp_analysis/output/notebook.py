@@ -64,7 +64,8 @@ def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFra
     display(HTML(f"<style>{table_html.CSS}</style>{body}"))
 
 
-def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame | None = None) -> None:
+def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame | None = None,
+                finding: str | None = None) -> None:
     """Write ``figures/<name>.png`` and display it, with alternative text for screen readers.
 
     ``data``: the tidy table the figure was drawn from (its sources are recorded).
@@ -75,7 +76,7 @@ def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame 
         check_disclosure(data, name)
     png = figures.save_figure(fig, name, output_dir, data=data)
     # the report embeds the figure's SVG (figures/<name>.svg) in place of this PNG
-    display(Image(data=png, format="png", alt=figures.alt_text(fig), metadata={"figure": f"figures/{name}.svg"}))
+    display(Image(data=png, format="png", alt=figures.alt_text(fig, data, finding), metadata={"figure": f"figures/{name}.svg"}))
     plt.close(fig)
 
 
@@ -132,17 +133,19 @@ class TableOutput:
 
 @dataclass
 class FigureOutput:
-    """A figure a chapter shows: ``name`` (file ``figures/<name>.png``) and the tidy table it was drawn from."""
+    """A figure a chapter shows: ``name`` (file ``figures/<name>.png``), the tidy table it was drawn from and,
+    optionally, its finding for the alternative text (None: read from the table; '' for none)."""
 
     name: str
     figure: plt.Figure
     data: pd.DataFrame
+    finding: str | None = None
 
 
 def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
     """Write (when ``output_dir`` is set) and display a chapter's table or figure."""
     if isinstance(item, FigureOutput):
-        show_figure(item.figure, item.name, output_dir, data=item.data)
+        show_figure(item.figure, item.name, output_dir, data=item.data, finding=item.finding)
     else:
         show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption, digits=item.digits,
                    decided_by=item.decided_by)

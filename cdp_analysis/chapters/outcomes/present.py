@@ -170,7 +170,8 @@ def spine_figure(o: Outcomes) -> FigureOutput:
     data = d.assign(time_period=d.get("time_period", pd.Series(dtype=str)), unit="position (0 to 1)") if len(d) else \
         pd.DataFrame(columns=["area_code", "area_name", "area_role", "time_period", "measure", "value", "unit",
                               "source"])
-    return FigureOutput("outcomes_spine_chart", fig, data=data)
+    # several metrics on a 0-1 scale: no single figure to state (the dashboard table says each)
+    return FigureOutput("outcomes_spine_chart", fig, data=data, finding="")
 
 
 def dashboard_output(o: Outcomes) -> TableOutput:
