@@ -23,7 +23,9 @@ def test_every_raw_file_is_registered():
 
 def test_register_entries_are_complete_and_readme_lists_them():
     readme = (REPO / "data" / "README.md").read_text()
+    refs = register.references()
     for e in register.load_register():
+        assert f"| {refs[e.path]} | `{e.path}` |" in readme, f"data/README.md lacks {e.path}'s reference {refs[e.path]}"
         for field in ("publisher", "title", "edition", "licence", "sha256"):
             assert getattr(e, field), f"{e.path}: {field} is empty"
         assert e.kind in register.known_kinds()

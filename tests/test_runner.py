@@ -288,6 +288,23 @@ def test_contents_links_resolve_and_ids_are_unique(runs):
         assert links and all(link.startswith("#") and link[1:] in ids for link in links), html
 
 
+def test_sources_are_listed_once_and_every_short_reference_resolves(runs):
+    """Tables and chapters cite files by short reference (D3); the last section lists each file once."""
+    out, *_ = runs
+    for html in sorted((out / "a").rglob("report.html")):
+        soup = BeautifulSoup(html.read_text(), "html.parser")
+        listed = [t["id"] for t in soup.find_all(id=re.compile(r"^source-D\d+$"))]
+        assert listed and len(listed) == len(set(listed)), html
+        cited = {a["href"][1:] for a in soup.find_all("a", href=re.compile(r"^#source-D"))}
+        assert cited and cited <= set(listed), f"{html}: cited but not listed: {cited - set(listed)}"
+        end = soup.find(id="Where-each-number-comes-from").find_parent("div", class_="jp-Cell")
+        paths = [li.find_all("code")[-1].get_text() for li in end.find_all("li") if li.find(id=True)]
+        assert len(paths) == len(set(paths)) == len(listed), "a file is listed more than once"
+        chapter_notes = [p.get_text() for p in soup.find_all("em") if p.get_text().startswith("Sources: ")]
+        published = [n.split(". ")[0] for n in chapter_notes]  # the datasets, before any local files
+        assert len(chapter_notes) == 5 and all("[D" in n and not re.search(r"\.(csv|xlsx?)\b", n) for n in published)
+
+
 def test_repeated_headings_get_distinct_anchors_in_contents_and_page():
     """Two chapters each with 'Key findings': the contents links go to each one, not twice to the first."""
     import nbformat

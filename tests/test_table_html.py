@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from bs4 import BeautifulSoup
 
@@ -48,7 +50,8 @@ def test_every_chapter_table_renders_with_caption_scope_and_source():
             assert table.caption and table.caption.get_text().strip(), item.name
             assert table.select("thead th") and all(th.get("scope") for th in table.find_all("th")), item.name
             source = soup.find("p", class_="table-source").get_text()
-            assert source.startswith("Source: ") and "[" not in source, item.name
+            # datasets named with short references to the register; no file paths or editions repeated here
+            assert re.fullmatch(r"Source: [^/\[\]]+ \[D\d+[^\]]*\](; [^/\[\]]+ \[D\d+[^\]]*\])*\.", source), source
             assert "_" not in " ".join(th.get_text() for th in table.select("thead th")), item.name  # no raw names
 
 
@@ -67,3 +70,17 @@ def test_coded_values_in_headings_are_readable():
     headings = [th.get_text() for th in soup.select("thead th")]
     assert "Females" in headings and "Males" in headings and "Age (years)" in headings
     assert [td.get_text() for td in soup.find_all("td")] == ["3,809.0", "4,006.5"]  # formats follow the renamed columns
+
+
+def test_short_references_follow_the_register_and_link_to_the_end_of_the_report():
+    from cdp_analysis.data import register
+
+    entries = register.load_register()
+    refs = register.references()
+    assert refs[entries[0].path] == "D1" and refs[entries[-1].path] == f"D{len(entries)}"
+    assert register.reference_list(["D7", "D1", "D2", "D3", "D9", "D10"]) == "D1–D3, D7, D9, D10"
+    table = pd.DataFrame({"source": [entries[2].citation, entries[0].citation, entries[1].citation]})
+    line = table_html.source_line(table)
+    assert "[D1–D3]" in line, line
+    soup = _soup(table_html.render(pd.DataFrame({"x": [1]}), source=line))
+    assert [a["href"] for a in soup.select("p.table-source a")] == ["#source-D1", "#source-D3"]

@@ -179,6 +179,24 @@ def _parse_register(path_text: str, mtime_ns: int, size: int) -> tuple[Registere
     return tuple(entries)
 
 
+def references() -> dict[str, str]:
+    """Each registered file's short reference, ``D<n>`` for the n-th entry of ``data/register.yaml``: how tables
+    and chapters cite a file, the full reference being listed once (the report's last section, data/README.md)."""
+    return {e.path: f"D{i}" for i, e in enumerate(load_register(), start=1)}
+
+
+def reference_list(refs) -> str:
+    """Short references in order, consecutive runs joined: ['D1', 'D2', 'D3', 'D7'] → 'D1–D3, D7'."""
+    numbers = sorted({int(r[1:]) for r in refs})
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"D{r[0]}" if len(r) == 1 else f"D{r[0]}{'–' if len(r) > 2 else ', '}D{r[-1]}" for r in runs)
+
+
 def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
     """All raw files of one kind, sorted by name.
 

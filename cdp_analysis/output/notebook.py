@@ -152,15 +152,17 @@ def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
 
 
 def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
-    """A Markdown line naming the chapter's data sources and the editions used, read from the data register.
+    """A Markdown line naming the chapter's data sources, each with the short references of the files used
+    (``D3``: the third entry of the data register; the full references are listed once, in the report's last
+    section and in ``data/README.md``).
 
     Parameters
     ----------
     chapter : Chapter
         Its ``datasets`` are listed, in order, then the area lookups (which every run uses).
     tables : list of DataFrame, optional
-        The chapter's tables; when given, only the editions their ``source`` columns cite are named (a
-        dataset none of whose files is cited, such as the area lookups, is named with all its editions).
+        The chapter's tables; when given, only the files their ``source`` columns cite are referenced (a
+        dataset none of whose files is cited, such as the area lookups, is referenced with all its files).
     """
     from ..data import register
 
@@ -171,16 +173,17 @@ def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:
                 cited.update(e.path for e in register.resolve_source(part))
             except KeyError:  # the partnership's own files (local data), cited by path
                 local.add(part)
-    found = datasets()
+    found, refs = datasets(), register.references()
     parts = []
     for name in (*chapter.datasets, "lookups"):  # the area lookups every table's areas are defined by, last
         ds = found[name]
         entries = [e for e in ds.entries() if e.path in cited] or ds.entries()
-        editions = "; ".join(dict.fromkeys(e.edition for e in entries))
-        parts.append(f"{ds.title} ({editions})" if editions else ds.title)
+        parts.append(f"{ds.title} [{register.reference_list(refs[e.path] for e in entries)}]" if entries
+                     else ds.title)
+    where = ("Each reference (D1, D2, …) is a file of the data register, listed in full once: in the section "
+             "\"Where each number comes from\" at the end of the report and in `data/README.md`.")
+    parts = [table_html.markdown_references(p) for p in parts]
     if local:
         return ("*Sources: " + "; ".join(parts) + ". Local data supplied for this run (not published): "
-                + "; ".join(escape.markdown_text(c) for c in sorted(local)) + ". Published data are in the data register (`data/README.md`); see the "
-                "section \"Where each number comes from\" at the end of the report.*")
-    return ("*Sources: " + "; ".join(parts) + ". All figures are published data; see the data register in "
-            "`data/README.md` and the section \"Where each number comes from\" at the end of the report.*")
+                + "; ".join(escape.markdown_text(c) for c in sorted(local)) + ". " + where + "*")
+    return "*Sources: " + "; ".join(parts) + ". All figures are published data. " + where + "*"

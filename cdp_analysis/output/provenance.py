@@ -151,51 +151,47 @@ def collect(output_dir: Path, *, remove: bool = True, comparator_set: dict | Non
     return dict(sorted(out.items()))
 
 
-def _main_of(output: str) -> str:
-    """The output a file is another form of: a figure's PNG for its SVG, ``tables/x.csv`` for the
-    Fingertips-headed ``fingertips/x.csv``; the file itself otherwise."""
-    if output.endswith(".svg"):
-        return output.removesuffix(".svg") + ".png"
-    if output.startswith("fingertips/"):
-        return "tables/" + output.removeprefix("fingertips/")
-    return output
-
-
 def _title(e) -> str:
     return f"[{e.title}]({e.url})" if e.url else e.title
 
 
 def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = None) -> str:
-    """The report's "Where each number comes from" section: output → dataset file → publisher, edition, link.
+    """The report's "Where each number comes from" section: every file the run read, listed once with its short
+    reference (``D3``, :func:`cdp_analysis.data.register.references`), title, edition, publisher, licence and
+    link; the partnership's own files; and the files behind each figure (tables name theirs under them).
 
     ``area_definitions``: register entries every table depends on without being cited by its rows (the
     lookups that define the areas, their names and boundary changes).
     """
-    entries = {e.path: e for e in register.load_register()}
+    refs = register.references()
+    defining = {e.path for e in area_definitions or []}
+    used = {p for rec in outputs.values() for p in rec["reads"]} | defining
     lines = ["# Where each number comes from", "",
-             "Each table and figure below was computed from the published files listed beside it. The "
-             "files are in `data/raw/` unchanged; `run.json` gives their SHA-256 checksums, and the `source` "
-             "column of every CSV table names the file and edition of each row.", ""]
-    if area_definitions:
-        lines += ["Every table also depends on the definitions of the areas (codes, names, types and boundary "
-                  "changes): " + "; ".join(f"{_title(e)} (`{e.path}`; {e.publisher}, {e.edition}, {e.licence})"
-                                         for e in area_definitions) + ".", ""]
-    for output, rec in outputs.items():
-        main = _main_of(output)
-        if main != output and outputs.get(main, {}).get("reads") == rec["reads"]:
-            continue  # listed with the output it is a copy of
-        label = f"`{output}`"
-        twins = [o for o in outputs if o != output and _main_of(o) == output and outputs[o]["reads"] == rec["reads"]]
-        if twins:
-            label += " (and " + ", ".join(f"`{t}`" for t in twins) + ")"
-        lines.append(f"- **{label}** is computed from:")
-        for path in rec["reads"]:
-            e = entries[path]
-            lines.append(f"    - {_title(e)}, {e.edition} — {e.publisher}; {e.licence}; file `{path}`")
-        for citation in rec["unregistered"]:
-            lines.append(f"    - {escape.markdown_text(citation)} (not in the data register)")  # an analyst's file
+             "Tables and chapters cite their sources by short reference (D1, D2, …): the files of the data "
+             "register, each listed here once. The files are in `data/raw/` unchanged; `run.json` gives their "
+             "SHA-256 checksums, and the `source` column of every CSV table names the file and edition of each "
+             "row.", ""]
+    for e in register.load_register():
+        if e.path in used:
+            role = " Defines the areas (codes, names, types, boundary changes) of every table." \
+                if e.path in defining else ""
+            lines.append(f'- <span id="source-{refs[e.path]}"></span>**{refs[e.path]}** {_title(e)}, {e.edition} — '
+                         f"{e.publisher}; {e.licence}; file `{e.path}`.{role}")
+    local = sorted({c for rec in outputs.values() for c in rec["unregistered"]})
+    if local:
+        lines += ["", "Local data supplied for this run (not in the data register, not published): "
+                  + "; ".join(escape.markdown_text(c) for c in local) + "."]
+    figures = [(o, rec) for o, rec in outputs.items() if o.startswith("figures/") and o.endswith(".png")]
+    if figures:
+        lines += ["", "The files behind each figure (each figure's table, in `tables/`, has the same sources):", ""]
+        for output, rec in figures:
+            cited = [refs[p] for p in rec["reads"]]
+            names = ([register.reference_list(cited)] if cited else []) + \
+                [escape.markdown_text(c) for c in rec["unregistered"]]
+            svg = output.removesuffix(".png") + ".svg"
+            label = f"`{output}`" + (f" (and `{svg}`)" if svg in outputs else "")
+            lines.append(f"- {label}: {'; '.join(names) or 'no data file'}")
     return "\n".join(lines)
-
 
 
 def editions_text(outputs: dict[str, dict]) -> str:

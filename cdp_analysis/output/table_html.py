@@ -3,12 +3,14 @@
 A table is a real ``<table>`` with a ``<caption>``, column headings ``<th scope="col">`` and row headings
 ``<th scope="row">``, readable heading names (``age_band`` → "Age band (years)"), numbers with thousands
 separators and a fixed number of decimals per column, estimates with limits as "12.3 (10.1–14.9)", and a
-source line under it naming the datasets and editions the rows came from (read from the data register).
+source line under it naming the datasets the rows came from with the short references of their files (``D3``:
+the third entry of the data register, listed in full once, at the end of the report).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 import pandas as pd
 
@@ -68,10 +70,14 @@ def _digits_of(column: pd.Series) -> int:
 
 
 def source_line(table: pd.DataFrame) -> str:
-    """'Source: <dataset title> (<editions>); …' for the files cited in a tidy table's ``source`` column."""
+    """'Source: <dataset title> [D3, D5]; …' for the files cited in a tidy table's ``source`` column: each
+    dataset named once with the short references of its files (:func:`cdp_analysis.data.register.references`),
+    whose full references are listed once, at the end of the report and in ``data/README.md``. A file not in
+    the register (the partnership's own data) is named as cited."""
     if "source" not in table.columns:
         return ""
     kinds = {k.kind: ds for ds in datasets().values() for k in ds.kinds}
+    refs = register.references()
     by_dataset: dict[str, list[str]] = {}
     for source in table["source"].dropna().unique():
         if not str(source).strip():  # a row with no figure ('not supplied') cites nothing
@@ -83,9 +89,25 @@ def source_line(table: pd.DataFrame) -> str:
             continue
         for e in entries:
             title = kinds[e.kind].title if e.kind in kinds else e.publisher
-            by_dataset.setdefault(title, []).append(e.edition)
-    parts = [f"{t} ({'; '.join(sorted(set(eds)))})" if eds else t for t, eds in sorted(by_dataset.items())]
+            by_dataset.setdefault(title, []).append(refs[e.path])
+    parts = [f"{t} [{register.reference_list(r)}]" if r else t for t, r in sorted(by_dataset.items())]
     return "Source: " + "; ".join(parts) + "." if parts else ""
+
+
+#: A short reference list in a source line, e.g. '[D1–D3, D7]'.
+_REFS = re.compile(r"\[(D\d+(?:(?:, |–)D\d+)*)\]")
+
+
+def markdown_references(text: str) -> str:
+    """Markdown text with each short reference linked to its entry at the end of the report."""
+    return _REFS.sub(lambda m: "[" + re.sub(r"D\d+", lambda r: f"[{r.group(0)}](#source-{r.group(0)})", m.group(1))
+                     + "]", text)
+
+
+def linked_references(html_text: str) -> str:
+    """Escaped text with each short reference linked to its entry at the end of the report (``#source-D3``)."""
+    return _REFS.sub(lambda m: "[" + re.sub(r"D\d+", lambda r: f'<a href="#source-{r.group(0)}">{r.group(0)}</a>',
+                                            m.group(1)) + "]", html_text)
 
 
 def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
@@ -150,7 +172,7 @@ def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
         table.insert(0, cap)
     out = str(soup)
     if source:
-        out += f'\n<p class="table-source">{escape.html_text(source)}</p>'
+        out += f'\n<p class="table-source">{linked_references(escape.html_text(source))}</p>'
     return f'<div class="cdp-table-wrap">{out}</div>'
 
 
