@@ -66,8 +66,9 @@ def test_the_summary_prints_on_one_a4_page(printed, slug):
     assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (width, height)  # A4
 
 
-def missing_table_text(html: str, pdf_text: str) -> list[str]:
-    """Tokens of the HTML tables' cells that the PDF's text holds fewer times than the tables do."""
+def missing_table_text(html: str, pdf_text: str, selector: str = "table th, table td") -> list[str]:
+    """Tokens of the HTML tables' cells (or of the elements ``selector`` picks) that the PDF's text holds fewer
+    times than the HTML does."""
     from collections import Counter
 
     from bs4 import BeautifulSoup
@@ -79,7 +80,7 @@ def missing_table_text(html: str, pdf_text: str) -> list[str]:
         return [p for p in re.split(r"\s+|(?<=–)", text.replace("-", "")) if p]
 
     soup = BeautifulSoup(html, "html.parser")
-    wanted = Counter(tok for cell in soup.select("table th, table td") for tok in pieces(cell.get_text(" ")))
+    wanted = Counter(tok for cell in soup.select(selector) for tok in pieces(cell.get_text(" ")))
     have = Counter(pieces(pdf_text))
     return sorted(tok for tok, n in wanted.items() if have[tok] < n)
 
@@ -106,6 +107,16 @@ def test_every_table_cell_is_printed(printed, slug):
 
 
 @pytest.mark.parametrize("slug", CDPS)
+def test_every_heading_and_sentence_is_printed(printed, slug):
+    """The title, contents, headings and narrative reach the page (a stylesheet once hid every Markdown cell)."""
+    pdf, html = printed[slug]
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Substance misuse needs assessment" in text and "Where each number comes from" in text
+    missing = missing_table_text(html.read_text(), text, selector="h1, h2, h3, p, li")
+    assert not missing, f"text not in the PDF: {missing[:10]}"
+
+
+@pytest.mark.parametrize("slug", CDPS)
 def test_no_text_beyond_the_page_edges(printed, slug):
     pdf, _ = printed[slug]
     bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -116,6 +127,19 @@ def test_no_text_beyond_the_page_edges(printed, slug):
         for x_max, y_max, word in re.findall(r'xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<', page):
             assert float(x_max) <= width + 0.5, f"page {number}: '{word}' runs off the right edge"
             assert float(y_max) <= height + 0.5, f"page {number}: '{word}' runs off the bottom edge"
+
+
+@pytest.mark.parametrize("slug", CDPS)
+def test_no_near_blank_pages(printed, slug):
+    """Every page but the last is filled at least a quarter of the way down (a chapter's last lines alone on a
+    page, or a table's heading row alone, is a near-blank page)."""
+    pdf, _ = printed[slug]
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = re.split(r"<page ", bbox)[1:]
+    for number, page in enumerate(pages[:-1], start=1):
+        height = float(re.match(r'width="[\d.]+" height="([\d.]+)"', page).group(1))
+        body = [float(y) for y in re.findall(r'yMax="([\d.]+)"', page) if float(y) < height - 40]  # not the footer
+        assert body and max(body) > 0.25 * height, f"page {number} is nearly blank"
 
 
 def _as_png(html: Path) -> Path:

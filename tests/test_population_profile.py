@@ -100,6 +100,18 @@ def test_single_year_of_age_matches_published(notts):
     assert list(dict.fromkeys(sy["age"]))[:3] == ["0", "1", "2"] and sy["age"].nunique() == 91
 
 
+def test_single_year_grid_fits_a_page_and_holds_every_age_once(notts):
+    """The report's view: a row per sex and decade, a column per year within it (row 30–39, column 4 = 34)."""
+    grid = population_profile.single_year_output(notts).view
+    assert grid.shape == (20, 10) and list(grid.columns) == [str(d) for d in range(10)]
+    assert list(grid.index.get_level_values(0).unique()) == ["Males", "Females"]
+    assert list(grid.loc["Males"].index) == [f"{d}–{d + 9}" for d in range(0, 90, 10)] + ["90+"]
+    own = notts.single_year[notts.single_year["area_role"] == "cdp"].set_index(["sex", "age"])["value"]
+    assert grid.loc[("Males", "30–39"), "4"] == own[("Male", "34")]
+    assert grid.loc[("Females", "90+"), "0"] == own[("Female", "90+")] and grid.loc[("Females", "90+")].count() == 1
+    assert grid.stack().sum() == own.loc[["Male", "Female"]].sum()
+
+
 def test_every_row_names_its_register_entry_and_edition(notts, northants):
     """Provenance: each row's ``source`` resolves to data-register entries, with the edition recorded there."""
     from cdp_analysis.data import register

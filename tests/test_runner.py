@@ -271,7 +271,7 @@ def test_report_front_matter_and_print_layout(runs):
     assert re.search(r"Produced on \d{1,2} \w+ \d{4} by cdp-analysis \d", text)
     assert "Data editions: " in text and "mid-2024, 2023 boundaries" in text
     css = " ".join(s.get_text() for s in soup.find_all("style"))
-    assert "size: A4" in css and "break-before: page" in css and "counter(page)" in css
+    assert "size: A4" in css and "break-after: page" in css and "counter(page)" in css
     chapters = [h.get_text().rstrip("¶") for h in soup.select("h1.chapter")]
     assert chapters == [c.title for c in partnerships.get("northamptonshire").chapters()] + ["Where each number comes from"]
 

@@ -84,3 +84,23 @@ def test_short_references_follow_the_register_and_link_to_the_end_of_the_report(
     assert "[D1–D3]" in line, line
     soup = _soup(table_html.render(pd.DataFrame({"x": [1]}), source=line))
     assert [a["href"] for a in soup.select("p.table-source a")] == ["#source-D1", "#source-D3"]
+
+
+def test_long_text_columns_become_numbered_notes_under_the_table():
+    """A notes column keeps printed rows short: each cell says 'note k', one k per distinct text."""
+    view = pd.DataFrame({"Value": [1.0, 2.0, 3.0], "Note": ["long reason A", "", "long reason A"],
+                         "How": ["model B", "model C", "model B"]}, index=pd.Index(["x", "y", "z"], name="Area"))
+    soup = _soup(table_html.render(view, notes=("Note", "How"), name="t"))
+    cells = [[td.get_text() for td in tr.find_all("td")] for tr in soup.select("tbody tr")]
+    assert cells == [["1", "note 1", "note 2"], ["2", "", "note 3"], ["3", "note 1", "note 2"]]
+    assert [li.get_text() for li in soup.select("ol.table-notes li")] == ["long reason A", "model B", "model C"]
+    assert [td["class"] for td in soup.select("tbody tr")[0].find_all("td")] == [["num"], ["note"], ["note"]]
+
+
+def test_text_columns_are_left_aligned_and_number_columns_right_aligned():
+    view = pd.DataFrame({"Value (95% limits)": ["8.8 (8.0–9.7)", "not supplied", "12.5 (10.1–14.9)"],
+                         "Result": ["increasing", "cannot be calculated", "no significant change"],
+                         "Change": ["+1.5 (-3.3 to +6.5)", "", "-0.6 (-0.9 to -0.4)"]},
+                        index=pd.Index(["x", "y", "z"], name="Area"))
+    soup = _soup(table_html.render(view))
+    assert [td["class"][0] for td in soup.select("tbody tr")[1].find_all("td")] == ["num", "text", "num"]

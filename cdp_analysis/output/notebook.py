@@ -48,19 +48,21 @@ def wide_view(table: pd.DataFrame, *, index: list[str], columns: str | list[str]
 
 
 def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFrame | None = None,
-               caption: str | None = None, digits: int | dict | None = None, decided_by: list[dict] | None = None):
+               caption: str | None = None, digits: int | dict | None = None, decided_by: list[dict] | None = None,
+               notes=()):
     """Write ``tables/<name>.csv`` (tidy) and display ``view`` (or the tidy table) as an accessible HTML table
     with its caption and a source line (:func:`cdp_analysis.output.table_html.render`).
 
     ``decided_by``: the inputs besides the data files that decided which rows appear, for ``run.json``
-    (default: ``table.attrs['decided_by']``, as the chapter's compute set it; :func:`tidy.save_table`)."""
+    (default: ``table.attrs['decided_by']``, as the chapter's compute set it; :func:`tidy.save_table`);
+    ``notes``: columns of ``view`` whose long text is shown as numbered notes under the table."""
     from IPython.display import HTML, display
 
     check_disclosure(table, name)
     saved = tidy.save_table(table, name, output_dir, decided_by=decided_by)
     shown = saved if view is None else view
     body = table_html.render(shown, caption=caption or "", source=table_html.source_line(saved), digits=digits,
-                             name=name)
+                             name=name, notes=notes)
     display(HTML(f"<style>{table_html.CSS}</style>{body}"))
 
 
@@ -121,7 +123,8 @@ def check_disclosure(table: pd.DataFrame, name: str) -> None:
 @dataclass
 class TableOutput:
     """A table a chapter shows: ``name`` (file ``tables/<name>.csv``), the tidy ``table``, a readable ``view``;
-    ``decided_by``: the inputs that chose its rows, for ``run.json`` (default ``table.attrs['decided_by']``)."""
+    ``decided_by``: the inputs that chose its rows, for ``run.json`` (default ``table.attrs['decided_by']``);
+    ``notes``: columns of ``view`` whose long text is shown as numbered notes under the table."""
 
     name: str
     table: pd.DataFrame
@@ -129,6 +132,7 @@ class TableOutput:
     caption: str | None = None
     digits: int | dict | None = None
     decided_by: list[dict] | None = None
+    notes: tuple = ()
 
 
 @dataclass
@@ -148,7 +152,7 @@ def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
         show_figure(item.figure, item.name, output_dir, data=item.data, finding=item.finding)
     else:
         show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption, digits=item.digits,
-                   decided_by=item.decided_by)
+                   decided_by=item.decided_by, notes=item.notes)
 
 
 def sources_note(chapter, tables: list[pd.DataFrame] | None = None) -> str:

@@ -59,7 +59,10 @@ PRINT_CSS = """
         @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 9pt; color: #505a5f; } }
 @media print {
   body { font-size: 10pt; }
-  h1.chapter { break-before: page; }
+  /* the chapters start after the contents page and then follow on: a page break before each chapter left the
+     end of the previous one as a near-blank page */
+  h2#Contents + ul { break-after: page; }
+  h1.chapter { margin-top: 1.6em; padding-top: 0.3em; border-top: 2px solid #0b0c0c; }
   h1, h2, h3 { break-after: avoid; }
   img, svg, figure, .jp-RenderedImage { break-inside: avoid; }
   /* a table may run over pages between its rows (a long table kept whole leaves a near-blank page, and one
@@ -71,6 +74,7 @@ PRINT_CSS = """
   .jp-RenderedHTMLCommon table { max-width: 100% !important; }
   .cdp-table, .cdp-table th, .cdp-table td, .cdp-table caption { font-size: 7.5pt !important; }
   .cdp-table th, .cdp-table td { padding: 0.1em 0.35em !important; }
+  .cdp-table.wide { width: 100%; } .cdp-table td.note { white-space: nowrap !important; }
   .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal !important; overflow-wrap: break-word; }
 }
 """
@@ -156,8 +160,9 @@ a { color: #1d70b8; } code { font-family: Consolas, monospace; background: #f3f2
 img { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
 table { border-collapse: collapse; margin: 0.6em 0; } caption { text-align: left; font-weight: bold; }
 th, td { border-bottom: 1px solid #b1b4b6; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
-td.num, th.num { text-align: right; }
-.jp-InputPrompt, .jp-OutputPrompt, .jp-InputArea { display: none; }
+td.num, th.num { text-align: right; } td.text { text-align: left; }
+h2#Contents + ul { column-count: 2; column-gap: 2rem; } h2#Contents + ul > li { break-inside: avoid; }
+.jp-InputPrompt, .jp-OutputPrompt { display: none; }  /* code is excluded; Markdown cells are input areas */
 """
 
 

@@ -110,8 +110,40 @@ def linked_references(html_text: str) -> str:
                                             m.group(1)) + "]", html_text)
 
 
+def _footnoted(view: pd.DataFrame, columns) -> tuple[pd.DataFrame, list[str]]:
+    """``view`` with the text of ``columns`` replaced by 'note k', and the notes in order (one number per
+    distinct text, numbered as they first appear, row by row)."""
+    numbers: dict[str, int] = {}
+    columns = [c for c in view.columns if c in set(columns)]
+    marked = {c: [] for c in columns}
+    for row in zip(*(view[c] for c in columns)):
+        for col, text in zip(columns, row):
+            text = text.strip() if isinstance(text, str) else ""
+            marked[col].append(f"note {numbers.setdefault(text, len(numbers) + 1)}" if text else "")
+    return view.assign(**marked) if columns else view, list(numbers)
+
+
+#: A cell that reads as a number: '1,234', '-0.6', '8.8 (8.0–9.7)', '+1.5 (-3.3 to +6.5)', '12.5%'.
+_NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+%?(\s*\([-+\d,.%]+(–| to )[-+\d,.%]+\))?$")
+
+
+def _align(table, note_columns: list[int]) -> None:
+    """Class each data cell ``num`` (right-aligned, not wrapped) in a column whose filled cells mostly read as
+    numbers, ``note`` in a notes column, else ``text`` (left-aligned, wrapped)."""
+    rows = [tr.find_all("td") for tr in table.select("tbody tr")]
+    width = max((len(r) for r in rows), default=0)
+    kinds = []
+    for k in range(1, width + 1):  # from the right: row headings spanning rows shift the cells of other rows
+        texts = [r[-k].get_text(strip=True) for r in rows if len(r) >= k and r[-k].get_text(strip=True)]
+        kinds.append("num" if sum(bool(_NUMBER.match(t)) for t in texts) * 2 >= len(texts) else "text")
+    notes = {width - i for i in note_columns}
+    for r in rows:
+        for k, cell in enumerate(reversed(r), start=1):
+            cell["class"] = ["note" if k in notes else kinds[k - 1]]
+
+
 def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
-           digits: int | dict | None = None, name: str = "") -> str:
+           digits: int | dict | None = None, name: str = "", notes=()) -> str:
     """The HTML of one table.
 
     Parameters
@@ -128,10 +160,15 @@ def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
         1 otherwise.
     name : str
         The table's file name, used as the element's id (``table-<name>``).
+    notes : sequence of str
+        Columns of long text shown as notes under the table: each cell holds 'note k', the same text the same
+        k, so that a printed row stays a line or two high.
     """
     from bs4 import BeautifulSoup
 
     view = view.rename(columns=_label, index=_label)  # a renamed copy
+    view, note_texts = _footnoted(view, notes) if notes else (view, [])
+    note_positions = [i for i, c in enumerate(view.columns) if c in set(notes)]
     if isinstance(digits, dict):
         digits = {_label(k): v for k, v in digits.items()}
     if {"value", "lower_ci", "upper_ci"} <= set(view.columns):
@@ -164,13 +201,16 @@ def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
         th["scope"] = "colgroup" if int(th.get("colspan", 1)) > 1 else "col"
     for th in table.select("tbody th"):
         th["scope"] = "rowgroup" if int(th.get("rowspan", 1)) > 1 else "row"
-    for cell in table.select("td"):
-        cell["class"] = ["num"]
+    _align(table, note_positions)
+    if len(view.columns) + view.index.nlevels >= 8:
+        table["class"].append("wide")  # printed across the page's width, its text wrapped within
     if caption:
         cap = soup.new_tag("caption")
         cap.string = caption
         table.insert(0, cap)
     out = str(soup)
+    if note_texts:
+        out += '\n<ol class="table-notes">' + "".join(f"<li>{escape.html_text(t)}</li>" for t in note_texts) + "</ol>"
     if source:
         out += f'\n<p class="table-source">{linked_references(escape.html_text(source))}</p>'
     return f'<div class="cdp-table-wrap">{out}</div>'
@@ -184,5 +224,7 @@ CSS = """
 .cdp-table thead th { border-bottom: 2px solid #0b0c0c; text-align: right; vertical-align: bottom; }
 .cdp-table tbody th { text-align: left; font-weight: normal; }
 .cdp-table td.num { text-align: right; white-space: nowrap; }
+.cdp-table td.text { text-align: left; } .cdp-table td.note { white-space: nowrap; }
+.table-notes { font-size: 0.85em; margin: 0.2em 0; padding-left: 2.2em; } .table-notes li { max-width: none; }
 .table-source { font-size: 0.85em; color: #505a5f; margin-top: 0; }
 """

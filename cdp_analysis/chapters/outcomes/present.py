@@ -200,14 +200,19 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         if r["compared_to_england_998"] in ("Better", "Worse"):
             word += " (also at 99.8%)"
         if r["comparison_caveat"]:
-            word += f"; but {r['comparison_caveat']}"
+            word += ", with a caveat (see the row's note)"
         return f"{sym} {word}".strip()
+
+    def note(r):
+        caveat = f"Compared with England: {r['comparison_caveat']}." if r["comparison_caveat"] else ""
+        return " ".join(t for t in (r["value_note"], caveat) if t)
 
     view = pd.DataFrame({
         "Level": rows["level"].map(_LEVEL_WORDS),
         "Outcome": rows["outcome"].str[:1].str.upper() + rows["outcome"].str[1:],
         "Metric": rows["indicator_name"] + " (" + rows["unit"] + ")",
-        "Period": rows["time_period"],
+        # a local figure not supplied has no period: none was supplied (the template's example period is not one)
+        "Period": rows["time_period"].where((rows["status"] != "not supplied") | (rows["origin"] == "published"), ""),
         "Value (95% limits)": [_fmt(r) if r["status"] == "computed" else _STATUS_WORDS[(r["status"], r["origin"])]
                                for _, r in rows.iterrows()],
         "England": [num(eng.get((m, p)), k) for m, p, k in zip(rows["metric_id"], rows["time_period"],
@@ -219,13 +224,13 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         "Data": rows["origin"].map(_ORIGIN),
         "Compared with England": [rag(r) for _, r in rows.iterrows()],
         "Recent trend": rows["recent_trend"],
-        "Note": rows["value_note"],
+        "Note": [note(r) for _, r in rows.iterrows()],
     }).set_index(["Level", "Outcome", "Metric"])
-    return TableOutput("outcomes", o.outcomes, view=view,
+    return TableOutput("outcomes", o.outcomes, view=view, notes=("Note",),
                        caption="Outcomes dashboard: the latest figure of every metric for the partnership (the "
                                "National Combating Drugs Outcomes Framework's headline metrics, then its supporting "
                                "metrics, then the partnership's local priorities), with England, region and neighbours. ▲ better, ▼ worse than England at 95%; ● similar; "
-                               "– not compared. Every area and period is in the CSV")
+                               "– not compared. The notes are under the table; every area and period is in the CSV")
 
 
 # --- the one-page summary ---------------------------------------------------------------------------------------

@@ -212,15 +212,38 @@ def pyramid_output(p: PopulationProfile) -> TableOutput:
         caption=f"% of population by five-year age band and sex, {period_label(p.pyramid_year)}")
 
 
+def single_year_grid(own: pd.DataFrame) -> pd.DataFrame:
+    """Residents by single year of age as a grid that fits a printed page: one row per sex and decade of age
+    ("30–39"), one column per year within the decade (0 … 9), so row 30–39, column 4 is age 34; ONS's top
+    age band (90 and over) is row "90+", column 0.
+
+    Parameters
+    ----------
+    own : DataFrame
+        Tidy rows of one area with ``sex`` (Male, Female), ``age`` ('0' … '89', '90+') and ``value`` (persons).
+    """
+    age = own["age"].str.rstrip("+").astype(int)
+    top = own["age"].str.endswith("+")
+    decade = (age // 10) * 10
+    label = decade.map(lambda d: f"{d}–{d + 9}").where(~top, own["age"])
+    grid = own.assign(_sex=own["sex"].map({"Male": "Males", "Female": "Females"}), _decade=decade, _row=label,
+                      _col=(age % 10).astype(str))
+    wide = grid.pivot_table(index=["_sex", "_decade", "_row"], columns="_col", values="value", aggfunc="sum",
+                            observed=True)
+    wide = wide.reindex(columns=[str(d) for d in range(10)])
+    wide = wide.sort_index(level=[0, 1], ascending=[False, True]).droplevel("_decade")  # males first, ages in order
+    wide.index = wide.index.set_names(["Sex", "Age (years)"])
+    wide.columns.name = "Year within the decade"
+    return wide.round(0)
+
+
 def single_year_output(p: PopulationProfile) -> TableOutput:
     own = p.single_year[(p.single_year["area_role"] == "cdp") & (p.single_year["sex"] != "Persons")]
     return TableOutput(
-        "population_by_single_year_of_age", p.single_year,
-        view=wide_view(own, index=["age"], columns="sex", digits=0),  # long: one row per age, fits the page
-        caption=f"{p.cdp.name}: residents by sex and single year of age, {period_label(p.pyramid_year)} "
-                "(all areas in the CSV table)")
-
-
+        "population_by_single_year_of_age", p.single_year, view=single_year_grid(own), digits=0,
+        caption=f"{p.cdp.name}: residents by sex and single year of age, {period_label(p.pyramid_year)}; the row "
+                "gives the decade of age and the column the year within it (row 30–39, column 4 = aged 34; 90+ = "
+                "90 and over). All areas, one row per age, in the CSV table")
 def denominators_output(p: PopulationProfile) -> TableOutput:
     return TableOutput(
         "denominator_populations", p.denominators,

@@ -303,18 +303,25 @@ def trends_output(tr: Trends) -> TableOutput:
         lim = "" if pd.isna(r.lower_ci) else f" ({r.lower_ci:+.1f} to {r.upper_ci:+.1f})"
         return f"{r.apc:+.1f}{lim}"
 
+    # a result that gives its reason ('not tested: the periods overlap …') keeps its words in the table and
+    # its reason in the row's note, with the model, so that each printed row stays a line high
+    split = t["verdict"].str.extract(r"^((?:cannot be calculated|not tested)): (.+)$")
+    result = split[0].fillna(t["verdict"])
+    how = [". ".join(p[:1].upper() + p[1:] for p in (why, model) if isinstance(p, str) and p)
+           for why, model in zip(split[1], t["model"])]
     view = pd.DataFrame({"Series": t["series"], "Area": t["area_name"], "Method": t["method"],
                          "Of": t["quantity"].replace({"": "–"}),
                          "Years": t["period_start"] + "–" + t["period_end"],
                          "Change a year (95% limits)": [fmt(r) for r in t.itertuples()],
-                         "Joinpoints": t["joinpoints"], "Result": t["verdict"],
-                         "How": t["model"]}).set_index(["Series", "Area", "Method", "Of"])
-    return TableOutput("trends", tr.trends, view=view,
+                         "Joinpoints": t["joinpoints"], "Result": result,
+                         "How": how}).set_index(["Series", "Area", "Method", "Of"])
+    return TableOutput("trends", tr.trends, view=view, notes=("How",),
                        caption="Trend tests of rates per head of population and of numbers: annual percentage change, "
                                "joinpoint average annual percentage change, the change over the latest years, the "
                                "direction of travel ('latest trend': the latest joinpoint segment, or the latest years "
                                "where there is no joinpoint), the comparison with England over the same latest years, "
-                               "and the Fingertips marker (percentage points a year). Segments are in the CSV",
+                               "and the Fingertips marker (percentage points a year). How each was fitted, and why a test was not made, is "
+                               "in the notes under the table; segments are in the CSV",
                        decided_by=tr.trends_decided_by)
 
 
