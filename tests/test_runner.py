@@ -378,4 +378,21 @@ def test_a_figures_alt_text_states_what_it_shows_for_the_cdp(runs):
     assert f"{mine['value']:.1f} ({mine['lower_ci']:.1f}–{mine['upper_ci']:.1f})" in alt
     assert f"England {eng['value']:.1f}" in alt and "x axis" in alt
     spine = soup.select_one('img[data-figure="figures/outcomes_spine_chart.svg"]')["alt"]
-    assert "position (0 to 1)" not in spine.split(".")[1]  # the spine chart states no single figure
+    # a chart of several metrics states each one's comparison, period by period, as the dashboard's table holds it
+    rows = pd.read_csv(folder / "tables" / "outcomes.csv", dtype=str).fillna("")
+    words = {"Better": "better than England", "Worse": "worse than England", "Similar": "similar to England"}
+    found = re.findall(r"([A-Z][^:;]+?) \(([^()]+)\): (better than England|similar to England|worse than England|"
+                       r"not compared)", spine.split(". ")[1])
+    assert len(found) >= 2, spine
+    for name, period, verdict in found:
+        row = rows[(rows["area_role"] == "cdp") & (rows["indicator_name"] == name) & (rows["time_period"] == period)]
+        assert len(row) == 1 and words.get(row["compared_to_england"].iloc[0], "not compared") == verdict, name
+    # the pyramid: the share aged 65 and over, from the counts in its table
+    pyramid = soup.select_one('img[data-figure="figures/population_pyramid.svg"]')["alt"]
+    t = pd.read_csv(folder / "tables" / "population_by_age_sex.csv", dtype={"age_band": str})
+    t = t[t["measure"] == "percent of population"]
+    older = t["age_band"].str.extract(r"^(\d+)")[0].astype(int) >= 65
+    for role, label in (("cdp", "Northamptonshire, mid-2022: "), ("england", "England ")):
+        own = t[(t["area_role"] == role)]
+        share = 100 * own.loc[older, "count"].sum() / own["denominator"].iloc[0]
+        assert f"{label}{share:.1f}%" in pyramid, (label, share, pyramid)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -258,6 +259,14 @@ def data_finding(data: pd.DataFrame | None) -> str:
         text += f"; England {words(eng.iloc[0])}"
     compared = _COMPARED.get(str(latest.get("compared_to_england", "")))
     return text + (f" ({compared})" if compared else "")
+
+
+def plain(markdown: str) -> str:
+    """A chapter's Markdown sentence as plain text for alternative text: list marks, emphasis and escapes
+    removed, lines joined."""
+    lines = [re.sub(r"^\s*[-*]\s+", "", line) for line in markdown.splitlines() if line.strip()]
+    text = re.sub(r"\*\*|__|`", "", " ".join(lines))
+    return re.sub(r"\\([\\`*_{}\[\]()#+\-.!<>|~])", r"\1", text).strip().rstrip(".")
 
 
 def alt_text(fig: plt.Figure, data: pd.DataFrame | None = None, finding: str | None = None) -> str:

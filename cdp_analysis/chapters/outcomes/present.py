@@ -170,8 +170,15 @@ def spine_figure(o: Outcomes) -> FigureOutput:
     data = d.assign(time_period=d.get("time_period", pd.Series(dtype=str)), unit="position (0 to 1)") if len(d) else \
         pd.DataFrame(columns=["area_code", "area_name", "area_role", "time_period", "measure", "value", "unit",
                               "source"])
-    # several metrics on a 0-1 scale: no single figure to state (the dashboard table says each)
-    return FigureOutput("outcomes_spine_chart", fig, data=data, finding="")
+    return FigureOutput("outcomes_spine_chart", fig, data=data, finding=_spine_finding(o.cdp.name, d))
+
+
+def _spine_finding(name: str, d: pd.DataFrame) -> str:
+    """The spine chart in one sentence: each metric's comparison with England (95% limits) and period."""
+    words = {"Better": "better than England", "Worse": "worse than England", "Similar": "similar to England"}
+    parts = [f"{r.indicator_name} ({r.time_period}): {words.get(r.compared_to_england, 'not compared')}"
+             for r in d.itertuples()]
+    return f"{name}: " + "; ".join(parts) if parts else ""
 
 
 def dashboard_output(o: Outcomes) -> TableOutput:

@@ -152,7 +152,19 @@ def pyramid_figure(p: PopulationProfile) -> FigureOutput:
     ax.set_title(f"Population by age and sex, {p.cdp.name}, {period_label(p.pyramid_year)}")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_population')}.", bottom=None)
-    return FigureOutput("population_pyramid", fig, data=p.pyramid)
+    return FigureOutput("population_pyramid", fig, data=p.pyramid, finding=pyramid_finding(p))
+
+
+def pyramid_finding(p: PopulationProfile) -> str:
+    """The pyramid in one sentence: the share of residents aged 65 and over against England's, and the largest
+    five-year band (males and females together), from the pyramid's table."""
+    pct = p.pyramid[p.pyramid["measure"] == "percent of population"]
+    older = pct["age_band"].str.extract(r"^(\d+)")[0].astype(int) >= 65
+    cdp, eng = pct["area_role"] == "cdp", pct["area_role"] == "england"
+    bands = pct[cdp].groupby("age_band", sort=False)["value"].sum()
+    return (f"{p.cdp.name}, {period_label(p.pyramid_year)}: {pct.loc[cdp & older, 'value'].sum():.1f}% of residents "
+            f"were aged 65 and over (England {pct.loc[eng & older, 'value'].sum():.1f}%); the largest five-year "
+            f"band was {bands.idxmax().replace('-', '–')} ({bands.max():.1f}% of residents)")
 
 
 def change_figure(p: PopulationProfile) -> FigureOutput:
@@ -184,7 +196,12 @@ def change_figure(p: PopulationProfile) -> FigureOutput:
     ax.set_ylabel("Change in residents (%)")
     ax.set_title(f"Population change by age group, {p.span}")
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_population')}.", bottom=None)
-    return FigureOutput("population_change", fig, data=data)
+    own = data[data["area_role"] == "cdp"].set_index("age_group")["value"]
+    eng = data[data["area_role"] == "england"].set_index("age_group")["value"]
+    finding = (f"{p.cdp.name}, change in residents {p.span}: "
+               + "; ".join(f"{a.replace('-', '–')} {own[a]:+.1f}% (England {eng[a]:+.1f}%)"
+                           for a in current_population.DENOMINATOR_AGES if a in own.index and a in eng.index))
+    return FigureOutput("population_change", fig, data=data, finding=finding)
 
 
 def deprivation_figure(p: PopulationProfile) -> FigureOutput:

@@ -26,6 +26,11 @@ def _n(x: float) -> str:
     return f"{x:,.0f}"
 
 
+def _lower(name: str) -> str:
+    """A drug's name inside a sentence: 'Any Class A drug' → 'any Class A drug'."""
+    return name[:1].lower() + name[1:]
+
+
 def _round(x: float) -> str:
     """A count rounded for prose: to the nearest 10 (100 above 10,000)."""
     step = 100 if x >= 10_000 else 10
@@ -232,7 +237,13 @@ def drugs_figure(p: Prevalence) -> FigureOutput:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')}; {figures.dataset_title('ons_population')}.",
                         bottom=None)
-    return FigureOutput("prevalence_drugs", fig, data=t)
+    cdp = t[(t["area_role"] == "cdp") & (t["method"] == "age-sex")].set_index("drug")
+    eng = t[(t["area_role"] == "england") & (t["method"] == "age-sex")].set_index("drug")["value"]
+    finding = (f"{p.cdp.name}, modelled estimates (age-sex method), survey {p.latest_survey}, residents aged 16–59 "
+               "who used the drug in the last year: "
+               + "; ".join(f"{_lower(d)} {r.value:.1f}% ({r.lower_ci:.1f}–{r.upper_ci:.1f}; England {eng[d]:.1f}%)"
+                           for d, r in cdp.reindex([d for d in AGE_SEX_DRUGS if d in cdp.index]).iterrows()))
+    return FigureOutput("prevalence_drugs", fig, data=t, finding=finding)
 
 
 def alcohol_figure(p: Prevalence) -> FigureOutput:
@@ -288,7 +299,17 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
     fig.suptitle(f"Modelled estimates by sex and age, {p.cdp.name}, survey {p.latest_survey}")
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Tables 3.03 and 3.04, raked); {figures.dataset_title('ons_population')}.",
                         bottom=0.04)
-    return FigureOutput("prevalence_by_age_sex", fig, data=t)
+    words = {"Male": "men", "Female": "women"}
+    parts = []
+    for drug in AGE_SEX_DRUGS:
+        d = t[t["drug"] == drug]
+        if d["value"].notna().any():
+            top = d.loc[d["value"].idxmax()]
+            parts.append(f"{_lower(drug)}: about {round(d['value'].sum(), -1):,.0f} expected users, most among "
+                         f"{words[top['sex']]} aged {top['age_band'].replace('-', '–')} (about "
+                         f"{round(top['value'], -1):,.0f})")
+    return FigureOutput("prevalence_by_age_sex", fig, data=t,
+                        finding=f"{p.cdp.name}, modelled estimates, survey {p.latest_survey}: " + "; ".join(parts))
 
 
 def series_figure(p: Prevalence) -> FigureOutput:
@@ -311,8 +332,13 @@ def series_figure(p: Prevalence) -> FigureOutput:
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Table 1.02).", bottom=None)
     data = s.assign(area_code=geography.ENGLAND_CODE, area_name="England and Wales", area_role="england",
                     time_period=s["survey_year"], measure="percent of age group", value=s["percent"], unit="%")
-    return FigureOutput("prevalence_series", fig, data=data[["area_code", "area_name", "area_role", "time_period",
-                                                             "measure", "drug", "value", "unit", "source"]])
+    ends = [(drug, d.iloc[0], d.iloc[-1]) for drug, d in ((g, s[s["drug"] == g]) for g in AGE_SEX_DRUGS) if len(d)]
+    finding = ("England and Wales, adults aged 16–59 who used the drug in the last year: "
+               + "; ".join(f"{_lower(drug)} {a['percent']:.1f}% ({a['survey_year']}) to {b['percent']:.1f}% "
+                           f"({b['survey_year']})" for drug, a, b in ends))
+    return FigureOutput("prevalence_series", fig, finding=finding,
+                        data=data[["area_code", "area_name", "area_role", "time_period", "measure", "drug", "value",
+                                   "unit", "source"]])
 
 
 def _with_limits(t: pd.DataFrame, digits: int) -> list[str]:

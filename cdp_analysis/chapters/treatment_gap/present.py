@@ -18,7 +18,7 @@ from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .capacity import M_AT, M_EXTRA, M_GROWTH, M_NEED, M_NOW, PLANNED, latest
-from .capacity_words import capacity_text, financial_year, round_count
+from .capacity_words import board_line, capacity_text, financial_year, round_count
 from .compute import SUBSTANCES, TreatmentGap, alcohol_trend
 from .settings import ALCOHOL, NAME, NON_OPIATES, OCU
 
@@ -305,7 +305,7 @@ def funnel_figure(g: TreatmentGap) -> FigureOutput:
     data = pts.assign(area_code=pts["code"], area_role=np.where(mine, "cdp", "neighbour"), time_period=year,
                       measure="met need", value=pts["met"], lower_ci=pts["met_lower"], upper_ci=pts["met_upper"],
                       unit="%", compared_to_england=pts["verdict"])
-    return FigureOutput("treatment_gap_funnel", fig, data=data[["area_code", "area_role", "time_period", "measure",
+    return FigureOutput("treatment_gap_funnel", fig, finding=figures.plain(funnel_text(g)), data=data[["area_code", "area_role", "time_period", "measure",
                                                                  "value", "lower_ci", "upper_ci", "unit", "need",
                                                                  "compared_to_england", "funnel_position",
                                                                  "funnel_position_unadjusted", "source"]])
@@ -341,7 +341,9 @@ def capacity_figure(g: TreatmentGap) -> FigureOutput:
                  else f"No capacity estimate can be made for {g.cdp.name} from the data held")
     figures.source_line(fig, "Source: the treatment_gap table (NDTMS; OHID estimates of need carried forward by ONS "
                              "mid-year population).", bottom=0.04)
-    return FigureOutput("treatment_capacity", fig, data=g.capacity)
+    lines = [board_line(g.capacity, s) for s in dict.fromkeys(g.capacity["substance"])]
+    return FigureOutput("treatment_capacity", fig, data=g.capacity,
+                        finding=f"{g.cdp.name}: " + " ".join(line for line in lines if line).rstrip("."))
 
 
 def gap_output(g: TreatmentGap) -> TableOutput:

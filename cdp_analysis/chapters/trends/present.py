@@ -269,7 +269,14 @@ def substances_figure(tr: Trends) -> FigureOutput:
                              "mention several substances.")
     data = t.assign(area_code=_EW["area_code"], area_name=_EW["area_name"], area_role="national",
                     time_period=t["year"].astype(str), measure="deaths", value=t["deaths"], unit="deaths")
-    return FigureOutput("trends_deaths_by_substance", fig,
+    parts = []
+    for substance in SUBSTANCES:
+        d = t[t["substance"] == substance].sort_values("year")
+        if len(d):
+            parts.append(f"{substance.split(' (')[0].lower()} {d['deaths'].iloc[-1]:,.0f} in {d['year'].iloc[-1]} "
+                         f"({d['deaths'].iloc[0]:,.0f} in {d['year'].iloc[0]})")
+    finding = "Drug-poisoning deaths registered in England and Wales mentioning " + "; ".join(parts)
+    return FigureOutput("trends_deaths_by_substance", fig, finding=finding,
                         data=data[["area_code", "area_name", "area_role", "time_period", "measure", "substance",
                                    "value", "unit", "source"]])
 
