@@ -56,7 +56,7 @@ def test_report_is_code_free_with_contents_and_embedded_figures(runs):
     text = soup.get_text()
     assert "chapter.build" not in text and "population_profile.build" not in text and "import " not in text
     assert soup.title.string == "Substance misuse needs assessment: Northamptonshire"
-    ids = {h.get("id") for h in soup.find_all(["h1", "h2"])}
+    ids = {t.get("id") for t in soup.find_all(id=True)}  # headings, and the sources' entries (#source-D3)
     links = [a["href"][1:] for a in soup.select('a[href^="#"]') if "anchor-link" not in a.get("class", [])]
     assert "Key-findings" in links and all(link in ids for link in links)
     images = soup.select('img[src^="data:image/svg+xml,"]')  # the figures' SVG files, embedded
@@ -188,15 +188,19 @@ def test_every_csv_row_resolves_to_a_register_entry(runs):
 
 
 def test_report_says_where_each_number_comes_from(runs):
+    """A table's source line cites the register's files by short reference; each reference leads to the file's
+    entry at the end, with its title, edition, publisher and link."""
     out, *_ = runs
     soup = BeautifulSoup((out / "a" / "nottinghamshire" / "report.html").read_text(), "html.parser")
     heading = soup.find(id="Where-each-number-comes-from")
     assert heading is not None
+    source = soup.find(id="table-denominator_populations").find_next("p", class_="table-source")
+    refs = [a["href"][1:] for a in source.find_all("a")]
+    entries = " ".join(soup.find(id=r).find_parent("li").get_text(" ") for r in refs)
+    assert "Office for National Statistics" in entries
+    assert "mid-2024, 2023 boundaries" in entries  # the edition, from the register
+    assert "ons_population/mye24tablesew_MYE2_persons.csv" in entries  # the register entry
     listing = heading.find_next("ul")
-    text = listing.get_text(" ")
-    assert "tables/denominator_populations.csv" in text and "Office for National Statistics" in text
-    assert "mid-2024, 2023 boundaries" in text  # the edition, from the register
-    assert "ons_population/mye24tablesew_MYE2_persons.csv" in text  # the register entry
     assert any(a["href"].startswith("https://www.ons.gov.uk/") for a in listing.find_all("a"))
 
 
