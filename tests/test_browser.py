@@ -66,23 +66,35 @@ def test_the_summary_prints_on_one_a4_page(printed, slug):
     assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (width, height)  # A4
 
 
-def missing_table_text(html: str, pdf_text: str, selector: str = "table th, table td") -> list[str]:
-    """Tokens of the HTML tables' cells (or of the elements ``selector`` picks) that the PDF's text holds fewer
-    times than the HTML does."""
+def words(text: str) -> list[str]:
+    """The words and numbers of a text, without punctuation, split at hyphens and dashes: a word may wrap at
+    its hyphen ('drug-' / 'related') and a range at its dash ('(1,247–' / '2,090)'), and the PDF's reading order
+    can put a neighbouring cell's words between the two lines."""
+    return re.findall(r"[^\W_]+(?:[.,][^\W_]+)*", text)
+
+
+def pdf_text(pdf: Path) -> str:
+    """The words on the PDF's pages as laid out (``pdftotext -bbox``: a word wrapped at its hyphen stays two
+    words, where plain ``pdftotext`` joins them without it)."""
+    import html as html_
+
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(html_.unescape(w) for w in re.findall(r"<word [^>]*>([^<]*)</word>", bbox))
+
+
+def missing_table_text(html: str, pdf_words: str, selector: str = "table th, table td") -> list[str]:
+    """Words of the HTML tables' cells (or of the elements ``selector`` picks) that the PDF holds fewer times
+    than the HTML does."""
     from collections import Counter
 
     from bs4 import BeautifulSoup
 
-    def pieces(text: str) -> list[str]:
-        # words, split after a dash too: a cell's words may wrap there ('(1,247–' / '2,090)'), and the PDF's
-        # reading order can put a neighbouring cell's words between the two lines; hyphens are dropped, since
-        # pdftotext joins a word wrapped at its hyphen without it ('quasi-' / 'Poisson' → 'quasiPoisson')
-        return [p for p in re.split(r"\s+|(?<=–)", text.replace("-", "")) if p]
-
     soup = BeautifulSoup(html, "html.parser")
-    wanted = Counter(tok for cell in soup.select(selector) for tok in pieces(cell.get_text(" ")))
-    have = Counter(pieces(pdf_text))
-    return sorted(tok for tok, n in wanted.items() if have[tok] < n)
+    # innermost elements only: a list item holding a list would count its items' words twice
+    wanted = Counter(w for cell in soup.select(selector) if not cell.select(selector)
+                     for w in words(cell.get_text(" ")))
+    have = Counter(words(pdf_words))
+    return sorted(w for w, n in wanted.items() if have[w] < n)
 
 
 def test_missing_table_text_finds_a_clipped_table(tmp_path):
@@ -94,15 +106,13 @@ def test_missing_table_text_finds_a_clipped_table(tmp_path):
     pdf = tmp_path / "wide.pdf"
     subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                     f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=180)
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "cell119" in missing_table_text(html, text)
+    assert "cell119" in missing_table_text(html, pdf_text(pdf))
 
 
 @pytest.mark.parametrize("slug", CDPS)
 def test_every_table_cell_is_printed(printed, slug):
     pdf, html = printed[slug]
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    missing = missing_table_text(html.read_text(), text)
+    missing = missing_table_text(html.read_text(), pdf_text(pdf))
     assert not missing, f"table text not in the PDF (cut at a page edge?): {missing[:10]}"
 
 
@@ -110,7 +120,7 @@ def test_every_table_cell_is_printed(printed, slug):
 def test_every_heading_and_sentence_is_printed(printed, slug):
     """The title, contents, headings and narrative reach the page (a stylesheet once hid every Markdown cell)."""
     pdf, html = printed[slug]
-    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = pdf_text(pdf)
     assert "Substance misuse needs assessment" in text and "Where each number comes from" in text
     missing = missing_table_text(html.read_text(), text, selector="h1, h2, h3, p, li")
     assert not missing, f"text not in the PDF: {missing[:10]}"
