@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="show progress messages from the package")
-    sub = p.add_subparsers(dest="command", required=True, metavar="{areas,run,data,open,fetch}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{areas,run,data,open,fetch,update}")
 
     def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=summary, description=description, parents=[common])
@@ -82,7 +82,31 @@ def _parser() -> argparse.ArgumentParser:
                    help="Fingertips area type ID (default 502: current upper-tier local authorities)")
     f.add_argument("--folder", metavar="DIR", help="download folder (default data/user/fingertips/)")
     f.add_argument("--api", metavar="URL", help="API root (default https://fingertips.phe.org.uk/api/)")
+    u = command("update", "bring the newest published edition of each dataset into data/user/ (needs the internet)",
+                "Ask each publisher (ONS dataset pages, the Fingertips API) for the newest edition of every dataset "
+                "that has a source; download each file not held, read it with the dataset's own loader and "
+                "plausibility rules, and only then add it to data/user/ (data/user/register.yaml). The next "
+                "`cdp run` uses the newest accepted edition. A file whose layout changed is refused and the "
+                "edition held stays in use. Exit status 2 if a file was refused.")
+    u.add_argument("--dry-run", action="store_true", help="list what is newer than what is held; keep nothing")
+    u.add_argument("--dataset", action="append", metavar="NAME",
+                   help="only this dataset (repeatable; e.g. ons_drug_deaths, ons_population, fingertips)")
+    u.add_argument("--mirror", metavar="URL",
+                   help="fetch https://<host>/<path> from URL/<host>/<path> instead (an organisation's copy of the "
+                        "publishers' sites)")
     return p
+
+
+def _update(args) -> int:
+    from . import update
+
+    done = update.update(args.dataset, dry_run=args.dry_run, mirror=args.mirror)
+    counts = {s: sum(o.status == s for o in done) for s in ("accepted", "newer", "held", "refused")}
+    print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no dataset has a source to update")
+    refused = [o for o in done if o.status == "refused"]
+    for o in refused:
+        print(f"error: {o.message}", file=sys.stderr)
+    return 2 if refused else 0
 
 
 def _positive_int(text: str) -> int:
@@ -273,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             return _open(args)
         if args.command == "fetch":
             return _fetch(args)
+        if args.command == "update":
+            return _update(args)
         return _run(args)
     except BrokenPipeError:  # the reader went away (`cdp areas | head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -28,12 +28,12 @@ import pandas as pd
 
 from ..errors import InputError
 from ..memo import memoised
-from . import plausibility, register
+from . import plausibility, register, sources
 from .readers import by_file, fresh_copy_hint, is_registered_copy, read_csv_table, to_plain_numbers
 
 log = logging.getLogger(__name__)
 
-EXPORT = register.FileKind("fingertips_export", "fingertips", "indicator_*.csv")
+EXPORT = register.FileKind("fingertips_export", "fingertips", "indicator_*.csv", one_per="indicator")
 
 _COMMON = ["Indicator ID", "Indicator Name", "Parent Code", "Parent Name", "Area Code", "Area Name", "Area Type", "Sex",
            "Age", "Category Type", "Category", "Time period", "Value", "Lower CI 95.0 limit", "Upper CI 95.0 limit",
@@ -246,8 +246,30 @@ def indicator(ident: int | str) -> pd.DataFrame:
     return found[key]
 
 
+def indicators_in_use() -> list[int]:
+    """The Fingertips indicators the suite reads: those of the held exports (91380, 93517, 93532) and every
+    ``fingertips_id`` of the outcomes catalogue."""
+    import re
+
+    from .local_data import catalogue
+
+    held = {int(m.group(1)) for p in register.files_of_kind(EXPORT.kind, required=False)
+            if (m := re.match(r"indicator_(\d+)", p.name))}
+    listed = {int(float(i)) for i in catalogue()["fingertips_id"] if str(i).strip() not in ("", "nan")}
+    return sorted(held | listed)
+
+
+def indicator_of(path: Path) -> str:
+    """The indicator ID an export's file name gives ('indicator_93517_…' → '93517'); '' if none."""
+    import re
+
+    m = re.match(r"indicator_(\d+)", Path(path).name)
+    return m.group(1) if m else ""
+
+
 DATASET = register.Dataset(name="fingertips", title="OHID Fingertips indicator exports", kinds=(EXPORT,),
-                           load=exports, rules=RULES)
+                           load=exports, rules=RULES,
+                           source=sources.FingertipsIndicators(ids=indicators_in_use, kind=EXPORT.kind))
 
 
 # --- downloads from the Fingertips API (``cdp fetch fingertips``) ----------------------------------------

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..memo import memoised
-from . import plausibility, register
+from . import plausibility, register, sources
 from .cache import load_registered
 from .readers import column_index, column_letter, open_workbook
 
@@ -255,6 +255,16 @@ def _load():
     return annual(), pooled()
 
 
+def registration_year(path: Path) -> str:
+    """The latest year of registration a workbook holds (its period), read with :func:`parse_workbook`."""
+    t = parse_workbook(path)
+    return str(int(t.loc[t["kind"] == "annual", "year"].max()))
+
+
 DATASET = register.Dataset(name="ons_drug_deaths",
                            title="ONS deaths related to drug poisoning and drug misuse, by local authority",
-                           kinds=(WORKBOOK,), load=_load, rules=RULES)
+                           kinds=(WORKBOOK,), load=_load, rules=RULES,
+                           source=sources.OnsDataset(
+                               page="https://www.ons.gov.uk/peoplepopulationandcommunity/birthsdeathsandmarriages/"
+                                    "deaths/datasets/drugmisusedeathsbylocalauthority",
+                               kind=WORKBOOK.kind, files=r"localauthorities\.xlsx$", period=registration_year))

@@ -34,10 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import paths
 from ..errors import InputError
 from ..memo import memoised
-from . import plausibility, register
+from . import plausibility, register, sources
 from .cache import cached_parse
 from .ons_population_xls import mye2_sheets
 from .readers import read_csv_table, read_excel_table, to_counts
@@ -50,7 +49,7 @@ _ID_COLUMNS = ["Code", "Name", "Geography", "All ages"]
 _PARSER_VERSION = 3
 _GSS = r"[A-Z][0-9]{8}"
 
-WORKBOOK = register.FileKind("mye2_workbook", "ons_population", "*.xlsx")
+WORKBOOK = register.FileKind("mye2_workbook", "ons_population", "*.xlsx", one_per="period")
 PERSONS_CSV = register.FileKind("mye2_persons_csv", "ons_population", "*MYE2_persons*.csv", optional=True)
 OLD_WORKBOOK = register.FileKind("mye2_xls", "ons_population", "*.xls", optional=True)
 
@@ -286,7 +285,7 @@ def file_of_year(year: int):
     check_years([year], where="population year")
     t = estimates()
     (entry,) = register.resolve_source(t.loc[t["year"] == year, "source"].iat[0])
-    return paths.raw_dir() / entry.path
+    return register.file_path(entry.path)
 
 
 def check_years(years: list[int] | None, *, file=None, where: str = "key 'population_years'") -> None:
@@ -309,5 +308,14 @@ def check_years(years: list[int] | None, *, file=None, where: str = "key 'popula
                          hint=f"choose from {', '.join(map(str, available))} (the years in data/raw/ons_population)")
 
 
+def mid_year(path: Path) -> str:
+    """The mid-year a downloaded MYE2 workbook holds ('mid-2024'), read with :func:`parse_mye2_workbook`."""
+    return f"mid-{int(parse_mye2_workbook(path)['year'].max())}"
+
+
 DATASET = register.Dataset(name="ons_population", title="ONS mid-year population estimates (MYE2)",
-                           kinds=(WORKBOOK, OLD_WORKBOOK, PERSONS_CSV), load=estimates, rules=RULES)
+                           kinds=(WORKBOOK, OLD_WORKBOOK, PERSONS_CSV), load=estimates, rules=RULES,
+                           source=sources.OnsDataset(
+                               page="https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/"
+                                    "populationestimates/datasets/populationestimatesforukenglandandwalesscotlandandnorthernireland",
+                               kind=WORKBOOK.kind, files=r"\.xlsx$", period=mid_year))

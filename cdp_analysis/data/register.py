@@ -4,10 +4,17 @@
 ``kind`` (which loader reads it). Loaders ask for files *by kind*, so a newer edition with the same
 layout dropped into the same folder is picked up without code changes. Files on disk that are not in
 the register are still loaded (and logged), and the run manifest records the checksum actually read.
+
+**The user overlay.** ``cdp update`` (:mod:`cdp_analysis.update`) downloads newer editions into
+``data/user/<folder>/`` and records each accepted file in ``data/user/register.yaml`` (same fields, plus where
+and when it was downloaded and which files it ``replaces``). Its entries' paths start ``user/`` (paths under
+``data/``); the bundle's are paths under ``data/raw``. :func:`files_of_kind` returns both, without the files an
+accepted download replaces: the newest edition wins, visibly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
@@ -37,6 +44,10 @@ class FileKind:
     folder: str
     pattern: str
     optional: bool = False
+    #: what a newer file of this kind replaces: 'kind' every held file (one edition at a time), 'period' the
+    #: held file of the same period (one file per year, e.g. mid-year estimates), 'indicator' the held export of
+    #: the same Fingertips indicator
+    one_per: str = "kind"
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,9 @@ class Dataset:
     rules : tuple of plausibility.Rule
         The plausibility rules the loader applies (:mod:`cdp_analysis.data.plausibility`), listed here so
         that ``docs/plausibility.md`` can be checked against them.
+    source : object, optional
+        Where newer editions are published (:mod:`cdp_analysis.data.sources`), for ``cdp update``; None for
+        a dataset with no newer edition to fetch (a transcription, a fixed release).
     """
 
     name: str
@@ -64,6 +78,7 @@ class Dataset:
     kinds: tuple[FileKind, ...]
     load: Callable[[], object]
     rules: tuple = ()
+    source: object = None
 
     def __post_init__(self):
         for k in self.kinds:
@@ -82,7 +97,7 @@ class Dataset:
             if not k.optional:
                 files_of_kind(k.kind)
         for entry in self.entries():
-            raw = paths.raw_dir() / entry.path
+            raw = file_path(entry.path)
             if not entry.period:
                 raise InputError("the data register gives no 'period' for this file", file=raw,
                                  hint="add the file to data/register.yaml with its period (e.g. period: '2019')")
@@ -119,6 +134,10 @@ class RegisteredFile:
     period: str = ""
     url: str = ""
     note: str = ""
+    #: user overlay only: the file's own address, when it was downloaded, and the held files it replaces
+    download_url: str = ""
+    downloaded_at: str = ""
+    replaces: tuple = ()
 
     @property
     def citation(self) -> str:
@@ -150,8 +169,56 @@ def register_path() -> Path:
     return paths.project_root() / "data" / "register.yaml"
 
 
-def load_register() -> list[RegisteredFile]:
-    """Read ``data/register.yaml`` into :class:`RegisteredFile` entries (parsed once per version of the file)."""
+def user_register_path() -> Path:
+    """``data/user/register.yaml``: the files ``cdp update`` accepted (git-ignored, like all of ``data/user``)."""
+    return paths.project_root() / "data" / "user" / "register.yaml"
+
+
+#: The start of a user-overlay entry's path (a path under ``data/``).
+USER = "user/"
+
+
+#: Downloads being validated (``cdp update``): (entry, the file's staged path), seen as accepted while tried.
+_TRIAL: list[tuple[RegisteredFile, Path]] = []
+
+
+def file_path(key: str) -> Path:
+    """The file a register path names: ``user/…`` under ``data/``, anything else under ``data/raw``."""
+    for entry, staged in _TRIAL:
+        if entry.path == key:
+            return staged
+    return paths.project_root() / "data" / key if key.startswith(USER) else paths.raw_dir() / key
+
+
+@contextlib.contextmanager
+def trial(entry: RegisteredFile, staged: Path):
+    """While the block runs, ``entry`` (its file at ``staged``) is an accepted download: the dataset's loader
+    and checks read it as they will after acceptance. Every loader's cache is emptied on entry and exit."""
+    from ..memo import clear_all
+
+    _TRIAL.append((entry, Path(staged)))
+    clear_all()
+    try:
+        yield
+    finally:
+        _TRIAL.remove((entry, Path(staged)))
+        clear_all()
+
+
+def key_of(path: Path) -> str | None:
+    """The register path of a file in ``data/raw`` or ``data/user`` (None for a file elsewhere)."""
+    path = Path(path).resolve()
+    for entry, staged in _TRIAL:  # a download being tried is named by its future path
+        if staged.resolve() == path:
+            return entry.path
+    for base, prefix in ((paths.raw_dir().resolve(), ""), ((paths.project_root() / "data" / "user").resolve(), USER)):
+        if path.is_relative_to(base):
+            return prefix + path.relative_to(base).as_posix()
+    return None
+
+
+def bundle_register() -> list[RegisteredFile]:
+    """The entries of ``data/register.yaml`` only (the files in ``data/raw``)."""
     path = register_path()
     if not path.is_file():
         raise InputError("the data register is missing", file=path, hint="restore data/register.yaml from git")
@@ -159,11 +226,34 @@ def load_register() -> list[RegisteredFile]:
     return list(_parse_register(str(path), st.st_mtime_ns, st.st_size))
 
 
+def user_register() -> list[RegisteredFile]:
+    """The entries of ``data/user/register.yaml`` (none when nothing was downloaded), and any download being
+    tried (:func:`trial`) in place of an entry with the same path."""
+    path = user_register_path()
+    entries = []
+    if path.is_file():
+        st = path.stat()
+        entries = list(_parse_register(str(path), st.st_mtime_ns, st.st_size))
+    tried = [e for e, _ in _TRIAL]
+    return [e for e in entries if e.path not in {t.path for t in tried}] + tried
+
+
+def load_register() -> list[RegisteredFile]:
+    """Every registered file: ``data/register.yaml``'s entries, then the user overlay's (each parsed once per
+    version of its file)."""
+    return bundle_register() + user_register()
+
+
+def replaced() -> set[str]:
+    """The register paths of held files that an accepted download replaces."""
+    return {p for e in user_register() for p in e.replaces}
+
+
 @memoised(maxsize=4)
 def _parse_register(path_text: str, mtime_ns: int, size: int) -> tuple[RegisteredFile, ...]:
     path = Path(path_text)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"the data register is not valid YAML ({exc})", file=path,
                          hint="fix the YAML syntax (indentation, colons)") from None
@@ -172,7 +262,8 @@ def _parse_register(path_text: str, mtime_ns: int, size: int) -> tuple[Registere
         try:
             if not isinstance(item, dict):
                 raise TypeError(f"expected 'key: value' lines, found {item!r}")
-            entries.append(RegisteredFile(**{k: str(v) for k, v in item.items()}))
+            entries.append(RegisteredFile(**{k: tuple(map(str, v)) if isinstance(v, list) else str(v)
+                                             for k, v in item.items()}))
         except TypeError as exc:
             raise InputError(f"entry {i} is malformed ({exc})", file=path, where=f"files[{i}]",
                              hint="each entry needs path, kind, publisher, title, edition, licence, sha256") from None
@@ -198,7 +289,8 @@ def reference_list(refs) -> str:
 
 
 def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
-    """All raw files of one kind, sorted by name.
+    """All files of one kind: those in ``data/raw`` (sorted by name) but the ones an accepted download replaces,
+    then the accepted downloads in ``data/user`` (in the order they were accepted).
 
     Parameters
     ----------
@@ -210,21 +302,25 @@ def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
     spec = _KINDS[kind]
     folder, pattern = spec.folder, spec.pattern
     base = paths.raw_dir() / folder
-    found = sorted(p for p in base.glob(pattern) if p.is_file() and not p.name.startswith((".", "~$")))
-    registered = {e.path for e in load_register() if e.kind == kind}
-    if required and not found:
-        expected = ", ".join(sorted(registered)) or f"{folder}/{pattern}"
-        raise InputError(f"no {kind.replace('_', ' ')} file found (expected {expected})", file=base,
-                         hint="copy it unchanged from ../shared/data/ (see data/README.md), then run again")
+    gone = replaced()
+    found = sorted(p for p in base.glob(pattern) if p.is_file() and not p.name.startswith((".", "~$"))
+                   and p.relative_to(paths.raw_dir()).as_posix() not in gone)
+    registered = {e.path for e in bundle_register() if e.kind == kind}
     for p in found:
         rel = p.relative_to(paths.raw_dir()).as_posix()
         if rel not in registered:
             log.warning("%s is not in data/register.yaml; it is loaded, and its checksum goes in the manifest", rel)
+    found += [file_path(e.path) for e in user_register() if e.kind == kind and e.path not in gone
+              and file_path(e.path).is_file()]
+    if required and not found:
+        expected = ", ".join(sorted(registered)) or f"{folder}/{pattern}"
+        raise InputError(f"no {kind.replace('_', ' ')} file found (expected {expected})", file=base,
+                         hint="copy it unchanged from ../shared/data/ (see data/README.md), then run again")
     return found
 
 
 def file_of_kind(kind: str) -> Path:
-    """The one raw file of a kind (the newest by name if there are several)."""
+    """The one file of a kind in use: the newest accepted download, else the last in ``data/raw`` by name."""
     return files_of_kind(kind)[-1]
 
 
@@ -240,7 +336,7 @@ def verify_checksums() -> list[str]:
     problems = []
     kinds = known_kinds()
     for entry in load_register():
-        p = paths.raw_dir() / entry.path
+        p = file_path(entry.path)
         if entry.kind not in kinds:
             problems.append(f"{entry.path}: kind '{entry.kind}' is read by no dataset module "
                             f"(kinds: {', '.join(sorted(kinds))})")
@@ -259,9 +355,9 @@ def raw_checksums() -> dict[str, str]:
 
 
 def entry_of(path: Path) -> RegisteredFile | None:
-    """The register entry of a raw file (None if it is not registered)."""
-    rel = Path(path).resolve().relative_to(paths.raw_dir().resolve()).as_posix()
-    return next((e for e in load_register() if e.path == rel), None)
+    """The register entry of a file in ``data/raw`` or ``data/user`` (None if it is not registered)."""
+    key = key_of(path)
+    return next((e for e in load_register() if e.path == key), None) if key else None
 
 
 def citation_of(path: Path) -> str:
@@ -269,7 +365,7 @@ def citation_of(path: Path) -> str:
     entry = entry_of(path)
     if entry is not None:
         return entry.citation
-    rel = Path(path).resolve().relative_to(paths.raw_dir().resolve()).as_posix()
+    rel = Path(path).resolve().relative_to(paths.raw_dir().resolve()).as_posix()  # ValueError: not a raw file
     return f"{rel} [not in the data register]"
 
 

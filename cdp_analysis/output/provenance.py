@@ -66,8 +66,7 @@ def display_path(path: Path) -> str:
     """A file's path as ``run.json`` names it: a file of the data register by its path in ``data/raw`` (as in
     ``reads``), any other by its path from the project folder, or absolute if outside it."""
     path = Path(path).resolve()
-    raw = paths.raw_dir().resolve()
-    if path.is_relative_to(raw) and register.entry_of(path) is not None:
+    if register.entry_of(path) is not None:
         return register.entry_of(path).path
     root = paths.project_root().resolve()
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
@@ -137,7 +136,7 @@ def collect(output_dir: Path, *, remove: bool = True, comparator_set: dict | Non
             except KeyError:
                 unregistered.append(citation)
                 continue
-            raw = paths.raw_dir() / entry.path
+            raw = register.file_path(entry.path)
             reads[entry.path] = {"edition": entry.edition,
                                  "sha256": register.checksum(raw) if raw.is_file() else None}
         target = Path(output_dir) / rec["output"]

@@ -1,0 +1,117 @@
+"""``cdp update``: bring the newest published edition of every dataset that has a source, checked before use.
+
+The only command besides ``cdp fetch`` that needs the internet; everything else stays offline. For each dataset
+whose module declares a source (:mod:`cdp_analysis.data.sources`), the publisher is asked for its newest
+edition(s) (:mod:`.publishers`); each file not held is downloaded into ``data/user/.staging`` (:mod:`.http`),
+read by the dataset's own loader and plausibility rules, and only then added to the user overlay
+(:mod:`.accept`). Runs use the newest accepted edition of each dataset (:func:`cdp_analysis.data.register.files_of_kind`).
+
+``--dry-run`` downloads nothing but the publishers' pages and lists what is newer than what is held (a
+Fingertips export, whose page does not say what it holds, is downloaded to compare and then deleted).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..data import datasets, register
+from ..data.sources import FingertipsIndicators, OnsDataset
+from ..errors import InputError
+from . import accept, publishers
+from .http import Client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """What ``cdp update`` did with one file a publisher offers."""
+
+    dataset: str
+    file: str
+    status: str  # 'accepted', 'newer' (dry run), 'held', 'refused'
+    message: str
+
+
+def sources(names: list[str] | None = None) -> dict[str, register.Dataset]:
+    """The datasets with a source, by name; ``names`` selects some (an unknown name is an error)."""
+    found = {n: d for n, d in datasets().items() if d.source is not None}
+    for name in names or []:
+        if name not in found:
+            raise InputError(f"no dataset called {name!r} can be updated", where="--dataset",
+                             hint=f"use one of: {', '.join(sorted(found))}")
+    return {n: d for n, d in found.items() if not names or n in names}
+
+
+def _held_name(candidate: publishers.Candidate) -> bool:
+    """The publisher's file is held under its own name already (bundle or download, in use)."""
+    return any(e.path.rsplit("/", 1)[-1] == candidate.filename and e.sha256
+               for e in accept.held_entries(candidate.kind))
+
+
+def update(names: list[str] | None = None, *, dry_run: bool = False, mirror: str | None = None,
+           say: Callable[[str], None] = print) -> list[Outcome]:
+    """Ask each dataset's publisher for newer editions and accept those that read correctly.
+
+    Parameters
+    ----------
+    names : list of str, optional
+        Only these datasets (``--dataset``).
+    dry_run : bool
+        List what is newer; keep nothing.
+    mirror : str, optional
+        A base address standing in for the publishers' hosts (:class:`.http.Client`).
+    say : callable
+        Where progress lines go.
+    """
+    client = Client(mirror)
+    out = []
+    for name, ds in sources(names).items():
+        publisher = "ONS" if isinstance(ds.source, OnsDataset) else \
+            "Fingertips" if isinstance(ds.source, FingertipsIndicators) else "the publisher"
+        say(f"{name}: asking {publisher} for its newest edition …")
+        for c in publishers.candidates(name, ds.source, client):
+            if isinstance(ds.source, OnsDataset) and _held_name(c):
+                out.append(Outcome(name, c.filename, "held", "held already"))
+                say(f"  {c.filename}: held already")
+                continue
+            folder = accept.staging_dir() / name
+            try:
+                staged_tmp = client.download(c.url, folder, progress=_progress(say, c.filename))
+                staged = staged_tmp.with_name(accept.clean_name(c.filename))
+                staged_tmp.replace(staged)
+                if dry_run:
+                    newer = not any(e.sha256 == register.sha256_of(staged) for e in accept.held_entries(c.kind))
+                    out.append(Outcome(name, c.filename, "newer" if newer else "held",
+                                       f"{c.edition}, released {c.released}" if newer else "held already"))
+                    say(f"  {c.filename}: " + ("newer than what is held (not downloaded: dry run)" if newer
+                                               else "held already"))
+                    continue
+                entry = accept.accept(ds, c, staged)
+                out.append(Outcome(name, c.filename, "accepted", entry.edition))
+                say(f"  {c.filename}: accepted as {entry.path} ({entry.edition})")
+            except accept.AlreadyHeldError as exc:
+                out.append(Outcome(name, c.filename, "held", str(exc)))
+                say(f"  {exc}")
+            except InputError as exc:
+                out.append(Outcome(name, c.filename, "refused", exc.message))
+                say(f"  refused: {exc.message}")
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def _progress(say: Callable[[str], None], name: str) -> Callable[[int, int | None], None]:
+    """A progress callback that reports each further tenth (or each 5 MB when the size is unknown)."""
+    step = {"next": 0}
+
+    def report(done: int, total: int | None) -> None:
+        mark = int(10 * done / total) if total else done // 5_000_000
+        if mark > step["next"]:
+            step["next"] = mark
+            say(f"  {name}: {done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else ""))
+
+    return report

@@ -1,0 +1,119 @@
+"""``cdp update`` against a stand-in for the publishers' sites on the loopback address (tests/publisher_server.py),
+serving the bundle's real files under the publishers' paths and pages with the publishers' structure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+from conftest import REPO, one_chapter
+from publisher_server import ONS, Server, Site
+
+RAW = REPO / "data" / "raw"
+POPULATION = ("/peoplepopulationandcommunity/populationandmigration/populationestimates/datasets/"
+              "populationestimatesforukenglandandwalesscotlandandnorthernireland")
+DRUG_DEATHS = "/peoplepopulationandcommunity/birthsdeathsandmarriages/deaths/datasets/drugmisusedeathsbylocalauthority"
+
+
+def _drop_from_bundle(root: Path, rel: str) -> None:
+    """Take a file and its register entry out of a project copy (as if the bundle were an edition older)."""
+    (root / "data" / "raw" / rel).unlink()
+    path = root / "data" / "register.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["files"] = [f for f in doc["files"] if f["path"] != rel]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _population_site() -> Site:
+    site = Site()
+    site.ons_dataset(POPULATION, "Estimates of the population for the UK, England, Wales, Scotland and Northern "
+                                 "Ireland", [("mid2022", "Mid-2022", "2024-07-15", RAW / "ons_population" / "mye22final.xlsx"),
+                                             ("mid2021", "Mid-2021", "2022-12-21", RAW / "ons_population" /
+                                              "ukpopestimatesmid2021on2021geographyfinal.xlsx")])
+    return site
+
+
+def _nothing_kept(root: Path) -> bool:
+    user = root / "data" / "user"
+    return not (user / "register.yaml").exists() and not [p for p in user.rglob("*") if p.is_file()]
+
+
+def test_a_newer_edition_is_found_checked_registered_and_used_by_the_next_run(project, cli):
+    held = RAW / "ons_population" / "mye22final.xlsx"
+    _drop_from_bundle(project, "ons_population/mye22final.xlsx")  # the bundle now ends at mid-2021 (workbooks)
+    site = _population_site()
+    with Server(site) as url:
+        dry = cli("update", "--dry-run", "--dataset", "ons_population", "--mirror", url, root=project)
+        assert dry.returncode == 0, dry.stderr
+        assert "mye22final.xlsx: newer than what is held" in dry.stdout and _nothing_kept(project)
+        proc = cli("update", "--dataset", "ons_population", "--mirror", url, root=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "asking ONS" in proc.stdout and "accepted as user/ons_population/mye22final.xlsx" in proc.stdout
+    assert f"{ONS}{POPULATION}/data" in site.requests and f"{ONS}{POPULATION}/mid2022/data" in site.requests
+    (entry,) = yaml.safe_load((project / "data" / "user" / "register.yaml").read_text())["files"]
+    assert entry["path"] == "user/ons_population/mye22final.xlsx" and entry["period"] == "mid-2022"
+    assert entry["sha256"] == hashlib.sha256(held.read_bytes()).hexdigest()
+    assert entry["download_url"] == f"https://{ONS}/file?uri={POPULATION}/mid2022/mye22final.xlsx"
+    assert entry["url"] == f"https://{ONS}{POPULATION}" and entry["downloaded_at"]
+    assert "Mid-2022" in entry["edition"] and "released 2024-07-15" in entry["edition"]
+    assert (project / "data" / "user" / "ons_population" / "mye22final.xlsx").read_bytes() == held.read_bytes()
+    assert not list((project / "data" / "user").glob(".staging/*/*"))
+    # asked again: the file is held now
+    with Server(_population_site()) as url:
+        again = cli("update", "--dataset", "ons_population", "--mirror", url, root=project)
+    assert again.returncode == 0 and "held already" in again.stdout
+    # the next run reads it, and says which edition and from where
+    run = cli("run", "nottinghamshire", root=one_chapter(project))
+    assert run.returncode == 0, run.stderr
+    folder = project / "outputs" / "nottinghamshire"
+    reads = {p for o in json.loads((folder / "run.json").read_text())["outputs"].values() for p in o["reads"]}
+    assert "user/ons_population/mye22final.xlsx" in reads
+    report = (folder / "report.html").read_text()
+    assert entry["edition"] in report and "user/ons_population/mye22final.xlsx" in report
+
+
+def test_a_file_whose_layout_changed_is_refused_and_the_held_edition_stays(project, cli, tmp_path):
+    """The publisher's 'current' file has another table's layout (the real 2022 reference tables served under
+    a local-authority file's name): refused with what was expected; the held 2021 edition stays in use."""
+    moved = tmp_path / "2022localauthorities.xlsx"
+    shutil.copy2(RAW / "ons_drug_deaths" / "2022registrations.xlsx", moved)
+    site = Site()
+    site.ons_dataset(DRUG_DEATHS, "Deaths related to drug poisoning by local authority, England and Wales",
+                     [("current", "Current", "2023-12-19", moved)])
+    with Server(site) as url:
+        proc = cli("update", "--dataset", "ons_drug_deaths", "--mirror", url, root=project)
+    assert proc.returncode == 2
+    assert "the newer file 2022localauthorities.xlsx was refused" in proc.stderr
+    assert "the edition held stays in use" in proc.stderr and "Traceback" not in proc.stderr
+    assert _nothing_kept(project)
+
+
+def test_an_interrupted_download_leaves_nothing(project, cli):
+    _drop_from_bundle(project, "ons_population/mye22final.xlsx")
+    site = _population_site()
+    site.cut.add((ONS, f"/file?uri={POPULATION}/mid2022/mye22final.xlsx"))
+    with Server(site) as url:
+        proc = cli("update", "--dataset", "ons_population", "--mirror", url, root=project)
+    assert proc.returncode == 2, proc.stdout
+    assert "nothing was written" in proc.stderr and _nothing_kept(project)
+
+
+def test_fingertips_exports_that_are_held_already_are_not_downloaded_twice(project, cli):
+    site = Site()
+    for ident, name in ((91380, "Alcohol-specific mortality"), (93517, "Opiate and crack not in treatment"),
+                        (93532, "Dependent drinkers not in treatment")):
+        (export,) = (RAW / "fingertips").glob(f"indicator_{ident}_*.csv")
+        site.fingertips_indicator(ident, name, "2025-11-04T09:00:00", export)
+    with Server(site) as url:
+        proc = cli("update", "--dataset", "fingertips", "--mirror", url, root=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 held" in proc.stdout and _nothing_kept(project)
+
+
+def test_an_unknown_dataset_is_one_clear_error(project, cli):
+    proc = cli("update", "--dataset", "population", root=project)
+    assert proc.returncode == 2 and "no dataset called 'population' can be updated" in proc.stderr
+    assert "ons_population" in proc.stderr
