@@ -412,6 +412,7 @@ def _run_locked(cdp: Partnership, root: Path, kernel: str | None, on_notebook, k
                                           started=started_at, finished=_now(), seconds=seconds,
                                           output_dir=str(final if status == "succeeded" else root / ".failed" / cdp.slug),
                                           outputs=outputs, job_key=key, consistency=checked,
+                                          data_editions=provenance.data_editions(outputs) if outputs else {},
                                           area_definitions={e.path: {"edition": e.edition, "sha256": e.sha256}
                                                             for e in areas_from}), work / "run.json")
         except OSError as exc:

@@ -69,10 +69,16 @@ def test_a_newer_edition_is_found_checked_registered_and_used_by_the_next_run(pr
     run = cli("run", "nottinghamshire", root=one_chapter(project))
     assert run.returncode == 0, run.stderr
     folder = project / "outputs" / "nottinghamshire"
-    reads = {p for o in json.loads((folder / "run.json").read_text())["outputs"].values() for p in o["reads"]}
+    manifest = json.loads((folder / "run.json").read_text())
+    reads = {p for o in manifest["outputs"].values() for p in o["reads"]}
     assert "user/ons_population/mye22final.xlsx" in reads
+    (used,) = [f for f in manifest["data_editions"]["ONS mid-year population estimates (MYE2)"]
+               if f["period"] == "mid-2022"]
+    assert used["origin"] == "download" and used["download_url"] == entry["download_url"]
+    assert all(f["origin"] == "bundle" for files in manifest["data_editions"].values() for f in files if f is not used)
     report = (folder / "report.html").read_text()
-    assert entry["edition"] in report and "user/ons_population/mye22final.xlsx" in report
+    assert f"{entry['edition']} — downloaded from {ONS} by cdp update" in report  # the front matter
+    assert "user/ons_population/mye22final.xlsx" in report  # the sources at the end
 
 
 def test_a_file_whose_layout_changed_is_refused_and_the_held_edition_stays(project, cli, tmp_path):

@@ -54,7 +54,7 @@ def git_state() -> dict[str, object]:
 
 def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, started: str, finished: str,
           seconds: float, output_dir: str, outputs: dict | None = None, area_definitions: dict | None = None,
-          job_key: str = "", consistency: dict | None = None) -> dict:
+          job_key: str = "", consistency: dict | None = None, data_editions: dict | None = None) -> dict:
     """Assemble the manifest dictionary.
 
     ``parameters`` maps each chapter to the parameters its notebook received; ``output_dir`` is the
@@ -63,7 +63,8 @@ def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, st
     ``area_definitions`` lists the lookup files every output depends on (area codes, names, boundaries);
     ``job_key`` identifies the inputs, code and settings of the run (:func:`cdp_analysis.jobs.job_key`);
     ``consistency`` what the check that the outputs agree with themselves looked at
-    (:func:`cdp_analysis.output.consistency.check`).
+    (:func:`cdp_analysis.output.consistency.check`); ``data_editions`` the edition of each dataset read and
+    where it came from, the bundle or ``cdp update`` (:func:`cdp_analysis.output.provenance.data_editions`).
     """
     return {
         "output_dir": output_dir,
@@ -73,6 +74,7 @@ def build(*, cdp: dict, parameters: dict, notebooks: list[dict], status: str, st
         "status": status,
         "job_key": job_key,
         "consistency": consistency or {},
+        "data_editions": data_editions or {},
         "cdp": cdp,
         "parameters": parameters,
         "notebooks": notebooks,

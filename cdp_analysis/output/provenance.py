@@ -193,16 +193,35 @@ def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = N
     return "\n".join(lines)
 
 
-def editions_text(outputs: dict[str, dict]) -> str:
-    """The datasets a run read with the editions used, e.g. 'ONS mid-year population estimates (MYE2): mid-2020 …'."""
+def data_editions(outputs: dict[str, dict]) -> dict[str, list[dict]]:
+    """The edition of each dataset a run read, and where it came from, by dataset title: each file's register
+    path, edition and period, ``origin`` ('bundle': the copy in ``data/raw``; 'download': accepted by
+    ``cdp update`` into ``data/user``, with its page, address and time). For ``run.json`` and the front matter."""
     from ..data import datasets
 
     entries = {e.path: e for e in register.load_register()}
     used = {p for rec in outputs.values() for p in rec["reads"]}
-    parts = []
+    out = {}
     for ds in datasets().values():
-        mine = sorted((p for p in used if entries[p].kind in {k.kind for k in ds.kinds}), key=lambda p: (entries[p].period, p))
-        editions = [entries[p].edition for p in mine]
-        if editions:
-            parts.append(f"{ds.title}: {'; '.join(dict.fromkeys(editions))}")
+        kinds = {k.kind for k in ds.kinds}
+        mine = sorted((p for p in used if entries[p].kind in kinds), key=lambda p: (entries[p].period, p))
+        if mine:
+            out[ds.title] = [{"path": p, "edition": entries[p].edition, "period": entries[p].period,
+                              **({"origin": "download", "page": entries[p].url, "download_url": entries[p].download_url,
+                                  "downloaded_at": entries[p].downloaded_at} if p.startswith(register.USER)
+                                 else {"origin": "bundle"})} for p in mine]
+    return out
+
+
+def editions_text(outputs: dict[str, dict]) -> str:
+    """The datasets a run read with the editions used, e.g. 'ONS mid-year population estimates (MYE2): mid-2020 …';
+    an edition ``cdp update`` downloaded says so, with the publisher's site."""
+    from urllib.parse import urlsplit
+
+    parts = []
+    for title, files in data_editions(outputs).items():
+        editions = dict.fromkeys(f["edition"] + (f" — downloaded from {urlsplit(f['page']).netloc} by cdp update"
+                                                 if f["origin"] == "download" and f.get("page") else "")
+                                 for f in files)
+        parts.append(f"{title}: {'; '.join(editions)}")
     return " — ".join(parts) if parts else "none"
