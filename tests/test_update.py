@@ -123,3 +123,17 @@ def test_an_unknown_dataset_is_one_clear_error(project, cli):
     proc = cli("update", "--dataset", "population", root=project)
     assert proc.returncode == 2 and "no dataset called 'population' can be updated" in proc.stderr
     assert "ons_population" in proc.stderr
+
+
+def test_an_unreachable_publisher_is_one_message_and_nothing_changes(project, cli):
+    proc = cli("update", "--dataset", "ons_population", "--mirror", "http://127.0.0.1:9", root=project)
+    assert proc.returncode == 3 and "cannot reach the publisher (ConnectionError)" in proc.stderr
+    assert "the data already held are used until then" in proc.stderr and "Traceback" not in proc.stderr
+    assert _nothing_kept(project)
+
+
+def test_a_page_that_moved_is_one_message_and_nothing_changes(project, cli):
+    with Server(Site()) as url:  # the stand-in knows no page: HTTP 404
+        proc = cli("update", "--dataset", "ons_drug_deaths", "--mirror", url, root=project)
+    assert proc.returncode == 2 and "the publisher answered HTTP 404" in proc.stderr
+    assert "nothing was written" in proc.stderr and _nothing_kept(project)

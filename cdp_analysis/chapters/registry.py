@@ -8,6 +8,7 @@ nothing below imports this package (the areas layer is given the schema by :mod:
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import logging
 import os
@@ -116,6 +117,8 @@ class Chapter:
     def parameters(self, cdp, output_dir: str = "") -> dict[str, Any]:
         """The values of :meth:`parameter_names` for a CDP (its settings for this chapter)."""
         own = cdp.chapter_settings(self.name).model_dump()
+        if "as_of" in own and own["as_of"] is None:  # a date setting left unset: the day of the run, written into
+            own["as_of"] = datetime.date.today().isoformat()  # the notebook so that re-running it gives the same
         return {"cdp_slug": cdp.slug, "cdp_name": cdp.name, "members": list(cdp.members),
                 "n_neighbours": cdp.settings.n_neighbours,
                 "comparators": cdp.settings.comparators.model_dump() if cdp.settings.comparators else None,

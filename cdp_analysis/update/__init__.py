@@ -98,20 +98,21 @@ def update(names: list[str] | None = None, *, dry_run: bool = False, mirror: str
                 say(f"  {exc}")
             except InputError as exc:
                 out.append(Outcome(name, c.filename, "refused", exc.message))
-                say(f"  refused: {exc.message}")
+                say(f"  {c.filename}: refused (why: below)")
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
     return out
 
 
 def _progress(say: Callable[[str], None], name: str) -> Callable[[int, int | None], None]:
-    """A progress callback that reports each further tenth (or each 5 MB when the size is unknown)."""
-    step = {"next": 0}
+    """A progress callback that reports each further quarter of a download (each 5 MB when its size is not
+    announced)."""
+    step = {"last": 0}
 
     def report(done: int, total: int | None) -> None:
-        mark = int(10 * done / total) if total else done // 5_000_000
-        if mark > step["next"]:
-            step["next"] = mark
-            say(f"  {name}: {done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else ""))
+        mark = int(4 * done / total) if total else done // 5_000_000
+        if mark > step["last"]:
+            step["last"] = mark
+            say(f"  {name}: " + (f"{25 * mark}% of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.0f} MB"))
 
     return report

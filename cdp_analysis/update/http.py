@@ -62,7 +62,7 @@ class Client:
         if reply.status_code != 200:
             raise InputError(f"the publisher answered HTTP {reply.status_code}", where=url,
                              hint="the page may have moved: check the address in the dataset's source "
-                                  "(docs/data-updates.md); nothing was written")
+                                  "(data/README.md, 'Newer editions'); nothing was written")
         return reply
 
     def json(self, url: str) -> dict:

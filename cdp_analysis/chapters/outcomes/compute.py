@@ -10,6 +10,7 @@ Rule: no figures, sentences, captions or HTML here (they are in :mod:`.present`)
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from ...areas import aggregate, geography
 from ...areas.partnerships import Partnership
 from ...data import local_data
 from ...data.register import cite
-from ...output import escape, provenance, tidy
+from ...output import escape, freshness, provenance, tidy
 from ..registry import chapter_of_table
 from .published import (
     _DOBSON_998,
@@ -55,8 +56,9 @@ _NOT_HELD = {
     "": "not in the data for this area (or not published for it)",
     "prevalence.opiate_crack_users": "OHID's local estimate is not in the data (a sample of the file is held): add "
                                      "the area's estimate to see it",
-    "treatment.opiate_crack_met_need": "not in the data for this area: download Fingertips indicator 93517 with "
-                                       "`cdp fetch fingertips 93517`",
+    "treatment.opiate_crack_met_need": "not in the data for this area (the Fingertips 93517 file held is a sample "
+                                       "of a few areas): `cdp update --dataset fingertips` brings OHID's complete "
+                                       "export",
 }
 _SOURCE_NAMES = {"police": "police force (incidents and crimes with a drugs marker)",
                  "ndtms_local": "NDTMS local reports (the partnership's treatment system)",
@@ -391,6 +393,11 @@ class Outcomes:
     made_up: bool = False
     #: the spine chart's numbers (:func:`.spine.spine_data` of this result), set by :func:`build`
     spine: pd.DataFrame = field(init=False, repr=False)
+
+    @property
+    def as_of(self) -> datetime.date:
+        """The date figures' age is measured from (the ``as_of`` setting; today if unset)."""
+        return freshness.as_date(self.settings.as_of)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.outcomes]

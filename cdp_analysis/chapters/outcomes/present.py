@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...files import write_atomic
-from ...output import escape, figures
+from ...output import escape, figures, freshness
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
@@ -219,7 +219,8 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         "Outcome": rows["outcome"].str[:1].str.upper() + rows["outcome"].str[1:],
         "Metric": rows["indicator_name"] + " (" + rows["unit"] + ")",
         # a local figure not supplied has no period: none was supplied (the template's example period is not one)
-        "Period": rows["time_period"].where((rows["status"] != "not supplied") | (rows["origin"] == "published"), ""),
+        "Period": [freshness.mark(p, o.as_of, o.settings.old_after_years) for p in
+                   rows["time_period"].where((rows["status"] != "not supplied") | (rows["origin"] == "published"), "")],
         "Value (95% limits)": [_fmt(r) if r["status"] == "computed" else _STATUS_WORDS[(r["status"], r["origin"])]
                                for _, r in rows.iterrows()],
         "England": [num(eng.get((m, p)), k) for m, p, k in zip(rows["metric_id"], rows["time_period"],
@@ -272,11 +273,13 @@ def summary_page(o: Outcomes) -> str:
                  "<th scope='col'>Outcome</th><th scope='col'>Metric</th><th scope='col'>Period</th>"
                  "<th scope='col'>Value (95% limits)</th><th scope='col'>Compared with England</th>"
                  "<th scope='col'>Data</th></tr></thead><tbody>")
+    dated = []  # (period, source) of each figure shown, for the line on old figures
     for outcome in OUTCOMES:
         r = headline_row(rows, outcome)
         if r is None:
             continue
         shown = r["status"] in _SHOWN
+        dated += [(r["time_period"], r["source"])] if shown else []
         if r["status"] == "computed":
             value = f"{_fmt(r)} {r['unit']}"
         elif r["status"] in (MEMBERS_ONLY, RATIO_ONLY):
@@ -290,10 +293,13 @@ def summary_page(o: Outcomes) -> str:
             word += f"; but {r['comparison_caveat']}"
         kind = {"supporting": " (supporting metric)", "local priority": " (local priority)"}.get(r["level"], "")
         parts.append(f"<tr><td>{e(outcome[:1].upper() + outcome[1:])}</td><td>{e(r['indicator_name'] + kind)}</td>"
-                     f"<td>{e(r['time_period'] if shown else '')}</td><td>{e(value)}</td>"
+                     f"<td>{e(freshness.mark(r['time_period'], o.as_of, o.settings.old_after_years) if shown else '')}"
+                     f"</td><td>{e(value)}</td>"
                      f"<td>{e((sym + ' ' + word).strip())}</td>"
                      f"<td>{e(_data_words(r) if shown else '')}</td></tr>")
-    parts.append("</tbody></table><h2>What most needs action</h2><p class='meta'>Chosen in this order: figures "
+    old = freshness.old_line(dated, o.as_of, o.settings.old_after_years)
+    parts.append("</tbody></table>" + (f"<p class='meta'>{e(old)}</p>" if old else "")
+                 + "<h2>What most needs action</h2><p class='meta'>Chosen in this order: figures "
                  "significantly worse than England, then figures getting worse over time, then the largest treatment "
                  "gap; at most three.</p><ol>")
     parts += [f"<li>{e(g)}</li>" for g in decision_findings(o)] or [

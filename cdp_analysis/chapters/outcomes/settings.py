@@ -34,6 +34,15 @@ class Settings(ChapterSettings):
         description="local counts from 1 to this number minus 1 are suppressed (default: 8 under nhs-england, "
                     "which allows only a higher one; 5 under suppress-below-threshold)")
 
+    old_after_years: int = Field(
+        default=3, ge=1, le=20,
+        description="a figure whose period ended more than this many years before the report is produced is "
+                    "marked old in the dashboard and the summary, which names the datasets cdp update would refresh")
+    as_of: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="the date figures' age is measured from (YYYY-MM-DD); by default the day of the run, which "
+                    "cdp run passes to the notebook")
+
     @field_validator("disclosure_threshold")
     @classmethod
     def _threshold_fits_policy(cls, value: int | None, info: ValidationInfo) -> int | None:
