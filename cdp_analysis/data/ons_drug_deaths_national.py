@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..memo import memoised
-from . import plausibility, register
+from . import plausibility, register, sources
 from .cache import load_registered
 from .readers import column_letter, open_workbook
 
@@ -300,6 +300,15 @@ def _load() -> pd.DataFrame:
     return england_by_age()
 
 
+def registration_year(path: Path) -> str:
+    """The latest year of registration the reference tables hold (their period), read from Table 2."""
+    return str(int(parse_workbook(path)["year"].max()))
+
+
 DATASET = register.Dataset(name="ons_drug_deaths_national",
                            title="ONS deaths related to drug poisoning in England and Wales (reference tables)",
-                           kinds=(WORKBOOK,), load=_load, rules=(*RULES, *SUBSTANCE_RULES, *DELAY_RULES))
+                           kinds=(WORKBOOK,), load=_load, rules=(*RULES, *SUBSTANCE_RULES, *DELAY_RULES),
+                           source=sources.OnsDataset(
+                               page="https://www.ons.gov.uk/peoplepopulationandcommunity/birthsdeathsandmarriages/"
+                                    "deaths/datasets/deathsrelatedtodrugpoisoningenglandandwalesreferencetable",
+                               kind=WORKBOOK.kind, files=r"registrations?\.xlsx$", period=registration_year))

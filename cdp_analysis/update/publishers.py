@@ -17,6 +17,8 @@ from .http import Client
 
 ONS = "https://www.ons.gov.uk"
 FINGERTIPS_API = "https://fingertips.phe.org.uk/api/"
+#: Fingertips' area type of the English regions, the parents asked for (15 would give England only).
+REGIONS = 6
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ def ons_candidates(dataset: str, source: OnsDataset, client: Client) -> list[Can
 
 
 def fingertips_candidates(dataset: str, source: FingertipsIndicators, client: Client) -> list[Candidate]:
-    """One complete export per indicator (every area of ``source.area_type``, with England as parent),
-    named as ``cdp fetch`` names it; the indicator's name and last upload from its metadata."""
+    """One complete export per indicator: every area of ``source.area_type`` with the regions as parents (so the
+    export holds England, each region and each area), named as ``cdp fetch`` names it; the indicator's name and
+    last upload from its metadata."""
     ids = source.ids()
     meta = client.json(f"{FINGERTIPS_API}indicator_metadata/by_indicator_id?indicator_ids="
                        + ",".join(str(i) for i in ids)) if ids else {}
@@ -72,7 +75,7 @@ def fingertips_candidates(dataset: str, source: FingertipsIndicators, client: Cl
         name = (m.get("Descriptive") or {}).get("Name", "")
         uploaded = str((m.get("DataChange") or {}).get("LastUploadedAt", ""))[:10]
         url = (f"{FINGERTIPS_API}all_data/csv/by_indicator_id?indicator_ids={ident}"
-               f"&child_area_type_id={source.area_type}&parent_area_type_id=15")
+               f"&child_area_type_id={source.area_type}&parent_area_type_id={REGIONS}")
         out.append(Candidate(dataset=dataset, kind=source.kind, url=url,
                              filename=f"indicator_{ident}_area_type_{source.area_type}.csv",
                              edition=f"API export, uploaded {uploaded}" if uploaded else "API export",
