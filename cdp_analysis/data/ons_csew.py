@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..memo import memoised
-from . import plausibility, register, transcribed
+from . import plausibility, register, sources, transcribed
 from .cache import cached_parse
 from .readers import column_letter, read_csv_table, read_excel_table, to_numbers
 
@@ -294,5 +294,15 @@ def _load():
     return drug_use(), headlines()
 
 
+def latest_survey_year(path: Path) -> str:
+    """The latest survey year a workbook holds ('Oct 2021 to Jun 2022'), read with :func:`parse_workbook`."""
+    t = parse_workbook(path)
+    return t.sort_values("survey_end")["survey_year"].iloc[-1]
+
+
 DATASET = register.Dataset(name="ons_csew", title="ONS Crime Survey for England and Wales: drug misuse tables",
-                           kinds=(WORKBOOK, HEADLINES), load=_load, rules=RULES + HEADLINE_RULES)
+                           kinds=(WORKBOOK, HEADLINES), load=_load, rules=RULES + HEADLINE_RULES,
+                           source=sources.OnsDataset(
+                               page="https://www.ons.gov.uk/peoplepopulationandcommunity/crimeandjustice/datasets/"
+                                    "drugmisuseinenglandandwalesappendixtable",
+                               kind=WORKBOOK.kind, files=r"^drugs?misuse.*\.xlsx$", period=latest_survey_year))
