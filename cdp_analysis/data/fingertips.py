@@ -260,10 +260,11 @@ def indicators_in_use() -> list[int]:
 
 
 def indicator_of(path: Path) -> str:
-    """The indicator ID an export's file name gives ('indicator_93517_…' → '93517'); '' if none."""
+    """The indicator ID an export's file name gives ('indicator_93517_…', also after a prefix as ``cdp update``
+    names its files, '<sha>-indicator_93517_…' → '93517'); '' if none."""
     import re
 
-    m = re.match(r"indicator_(\d+)", Path(path).name)
+    m = re.search(r"(?:^|-)indicator_(\d+)", Path(path).name)
     return m.group(1) if m else ""
 
 

@@ -102,8 +102,9 @@ class Dataset:
                 raise InputError("the data register gives no 'period' for this file", file=raw,
                                  hint="add the file to data/register.yaml with its period (e.g. period: '2019')")
             if raw.is_file() and checksum(raw) != entry.sha256:
+                where = "data/user/register.yaml" if entry.path.startswith(USER) else "data/register.yaml"
                 raise InputError(
-                    f"this file is not the one registered in data/register.yaml (SHA-256 {checksum(raw)[:12]}… on "
+                    f"this file is not the one registered in {where} (SHA-256 {checksum(raw)[:12]}… on "
                     f"disk, {entry.sha256[:12]}… registered for {entry.edition})", file=raw,
                     hint="restore the published file unchanged (`cdp data` lists every difference); to use a new "
                          "edition on purpose, update its entry in data/register.yaml (edition, period and sha256 = "
@@ -290,7 +291,8 @@ def reference_list(refs) -> str:
 
 def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
     """All files of one kind: those in ``data/raw`` (sorted by name) but the ones an accepted download replaces,
-    then the accepted downloads in ``data/user`` (in the order they were accepted).
+    and the accepted downloads in ``data/user``; with downloads, all in order of period (the newest last), a
+    download after a bundle file of the same period.
 
     Parameters
     ----------
@@ -310,8 +312,19 @@ def files_of_kind(kind: str, *, required: bool = True) -> list[Path]:
         rel = p.relative_to(paths.raw_dir()).as_posix()
         if rel not in registered:
             log.warning("%s is not in data/register.yaml; it is loaded, and its checksum goes in the manifest", rel)
-    found += [file_path(e.path) for e in user_register() if e.kind == kind and e.path not in gone
-              and file_path(e.path).is_file()]
+    downloads = [e for e in user_register() if e.kind == kind and e.path not in gone]
+    for e in downloads:
+        if not file_path(e.path).is_file():
+            raise InputError("a file `cdp update` accepted is missing", file=file_path(e.path),
+                             hint="run `cdp update` again, or delete its entry from data/user/register.yaml to go "
+                                  "back to the edition it replaced")
+    if downloads:  # newest edition last (file_of_kind takes it), downloads after the bundle within a period
+        from .sources import period_key
+
+        periods = {e.path: e.period for e in bundle_register()}
+        ranked = [(period_key(periods.get(p.relative_to(paths.raw_dir()).as_posix(), "")), 0, p) for p in found]
+        ranked += [(period_key(e.period), 1, file_path(e.path)) for e in downloads]
+        found = [p for *_, p in sorted(ranked, key=lambda r: r[:2])]
     if required and not found:
         expected = ", ".join(sorted(registered)) or f"{folder}/{pattern}"
         raise InputError(f"no {kind.replace('_', ' ')} file found (expected {expected})", file=base,

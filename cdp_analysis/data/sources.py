@@ -10,7 +10,8 @@ Two kinds of publisher page are understood, each as the publisher structures it:
   (the page's address + ``/data``) lists the editions newest first (``datasets[].uri``); each edition's own
   ``/data`` lists its files (``downloads[].file``), fetched from ``/file?uri=<edition uri>/<file>``.
 - :class:`FingertipsIndicators`: OHID Fingertips indicators, each a complete CSV export for every area of
-  an area type with England as parent (the API's ``all_data/csv/by_indicator_id``).
+  an area type with the regions as parents, so England and the regions come too (the API's
+  ``all_data/csv/by_indicator_id``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def period_key(text: str) -> tuple[int, int]:
     (0, 0) when the text holds no year.
     """
     text = str(text)
-    ends = [(int(a[:2] + b), 1) for a, b in re.findall(r"(\d{4})\s*[-/–]\s*(\d{2})(?!\d)", text)]
+    ends = [(int(a) // 100 * 100 + int(b) + (100 if int(b) < int(a) % 100 else 0), 1)  # '1999/00' ends in 2000
+            for a, b in re.findall(r"(\d{4})\s*[-/–]\s*(\d{2})(?!\d)", text)]
     ends += [(int(y), 0) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", text)]
     return max(ends) if ends else (0, 0)

@@ -6,8 +6,9 @@ edition(s) (:mod:`.publishers`); each file not held is downloaded into ``data/us
 read by the dataset's own loader and plausibility rules, and only then added to the user overlay
 (:mod:`.accept`). Runs use the newest accepted edition of each dataset (:func:`cdp_analysis.data.register.files_of_kind`).
 
-``--dry-run`` downloads nothing but the publishers' pages and lists what is newer than what is held (a
-Fingertips export, whose page does not say what it holds, is downloaded to compare and then deleted).
+``--dry-run`` keeps nothing and lists what is newer than what is held: an ONS file is judged by its name on the
+edition's page (nothing downloaded); a Fingertips export, whose page does not say what it holds, is downloaded to
+compare and then deleted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from ..data import datasets, register
 from ..data.sources import FingertipsIndicators, OnsDataset
-from ..errors import InputError
+from ..errors import CannotRunError, InputError
 from . import accept, publishers
 from .http import Client
 
@@ -47,8 +48,9 @@ def sources(names: list[str] | None = None) -> dict[str, register.Dataset]:
 
 
 def _held_name(candidate: publishers.Candidate) -> bool:
-    """The publisher's file is held under its own name already (bundle or download, in use)."""
-    return any(e.path.rsplit("/", 1)[-1] == candidate.filename and e.sha256
+    """The publisher's file is held under its own name already (in the bundle, or downloaded: '<sha>-<name>')."""
+    name = accept.clean_name(candidate.filename)
+    return any(e.path.rsplit("/", 1)[-1] in (name, f"{e.sha256[:12]}-{name}")
                for e in accept.held_entries(candidate.kind))
 
 
@@ -73,35 +75,55 @@ def update(names: list[str] | None = None, *, dry_run: bool = False, mirror: str
         publisher = "ONS" if isinstance(ds.source, OnsDataset) else \
             "Fingertips" if isinstance(ds.source, FingertipsIndicators) else "the publisher"
         say(f"{name}: asking {publisher} for its newest edition …")
-        for c in publishers.candidates(name, ds.source, client):
-            if isinstance(ds.source, OnsDataset) and _held_name(c):
-                out.append(Outcome(name, c.filename, "held", "held already"))
-                say(f"  {c.filename}: held already")
-                continue
-            folder = accept.staging_dir() / name
-            try:
-                staged_tmp = client.download(c.url, folder, progress=_progress(say, c.filename))
-                staged = staged_tmp.with_name(accept.clean_name(c.filename))
-                staged_tmp.replace(staged)
-                if dry_run:
-                    newer = not any(e.sha256 == register.sha256_of(staged) for e in accept.held_entries(c.kind))
-                    out.append(Outcome(name, c.filename, "newer" if newer else "held",
-                                       f"{c.edition}, released {c.released}" if newer else "held already"))
-                    say(f"  {c.filename}: " + ("newer than what is held (not downloaded: dry run)" if newer
-                                               else "held already"))
-                    continue
-                entry = accept.accept(ds, c, staged)
-                out.append(Outcome(name, c.filename, "accepted", entry.edition))
-                say(f"  {c.filename}: accepted as {entry.path} ({entry.edition})")
-            except accept.AlreadyHeldError as exc:
-                out.append(Outcome(name, c.filename, "held", str(exc)))
-                say(f"  {exc}")
-            except InputError as exc:
-                out.append(Outcome(name, c.filename, "refused", exc.message))
-                say(f"  {c.filename}: refused (why: below)")
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
+        try:
+            offered = publishers.candidates(name, ds.source, client)
+        except CannotRunError:
+            raise  # no connection: the same for every dataset
+        except InputError as exc:  # this publisher's page moved or changed: say so, go on with the others
+            out.append(Outcome(name, "", "refused", exc.message))
+            say(f"  {name}: the publisher's page could not be read (why: below)")
+            continue
+        for c in offered:
+            out.append(_one(ds, c, client, dry_run=dry_run, say=say))
     return out
+
+
+def _one(ds: register.Dataset, c: publishers.Candidate, client: Client, *, dry_run: bool,
+         say: Callable[[str], None]) -> Outcome:
+    """Download, check and keep (or, in a dry run, only assess) one file a publisher offers."""
+    if isinstance(ds.source, OnsDataset) and _held_name(c):
+        say(f"  {c.filename}: held already")
+        return Outcome(ds.name, c.filename, "held", "held already")
+    if dry_run and isinstance(ds.source, OnsDataset):  # named on the page: nothing to download to tell
+        say(f"  {c.filename}: newer than what is held ({c.edition or 'edition'}, released {c.released}; "
+            "not downloaded: dry run)")
+        return Outcome(ds.name, c.filename, "newer", f"{c.edition}, released {c.released}")
+    folder = accept.staging_dir() / ds.name
+    try:
+        staged_tmp = client.download(c.url, folder, progress=_progress(say, c.filename))
+        staged = staged_tmp.with_name(accept.clean_name(c.filename))
+        staged_tmp.replace(staged)
+        if dry_run:  # a Fingertips export says what it holds only once downloaded: compare, keep nothing
+            newer = not any(e.sha256 == register.sha256_of(staged)
+                            for e in accept.held_entries({k.kind for k in ds.kinds}))
+            say(f"  {c.filename}: " + ("newer than what is held (dry run: not kept)" if newer else "held already"))
+            return Outcome(ds.name, c.filename, "newer" if newer else "held",
+                           f"{c.edition}, released {c.released}" if newer else "held already")
+        entry = accept.accept(ds, c, staged)
+        say(f"  {c.filename}: accepted as {entry.path} ({entry.edition})")
+        return Outcome(ds.name, c.filename, "accepted", entry.edition)
+    except accept.AlreadyHeldError as exc:
+        say(f"  {exc}")
+        return Outcome(ds.name, c.filename, "held", str(exc))
+    except CannotRunError:
+        raise
+    except InputError as exc:
+        say(f"  {c.filename}: refused (why: below)")
+        return Outcome(ds.name, c.filename, "refused", exc.message)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if accept.staging_dir().is_dir() and not any(accept.staging_dir().iterdir()):
+            accept.staging_dir().rmdir()
 
 
 def _progress(say: Callable[[str], None], name: str) -> Callable[[int, int | None], None]:

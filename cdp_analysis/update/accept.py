@@ -7,7 +7,8 @@
    what is held (same bytes, or an older period, is not);
 3. loads the dataset with the file in place of what it replaces (:func:`cdp_analysis.data.register.trial`),
    so the loader's layout checks and plausibility rules run on it as they will in a run;
-4. only then moves it to ``data/user/<folder>/<file>`` and records it in ``data/user/register.yaml``
+4. only then moves it to ``data/user/updates/<folder>/<sha>-<file>`` (a new name for every new file, so no
+   held file is ever overwritten) and records it in ``data/user/register.yaml``
    (:class:`~cdp_analysis.data.register.RegisteredFile` with where and when it was downloaded and what it
    replaces). A refused file is deleted and the held edition stays in use.
 """
@@ -41,10 +42,16 @@ def staging_dir() -> Path:
     return register.user_register_path().parent / ".staging"
 
 
-def held_entries(kind: str) -> list[register.RegisteredFile]:
-    """The registered files of a kind in use now (the bundle's and accepted downloads, less those replaced)."""
+#: Where accepted downloads are kept, under ``data/user/`` (``cdp fetch`` keeps its own in ``data/user/fingertips``).
+FOLDER = "updates"
+
+
+def held_entries(kinds) -> list[register.RegisteredFile]:
+    """The registered files of these kinds in use now (the bundle's and accepted downloads, less those
+    replaced)."""
+    kinds = {kinds} if isinstance(kinds, str) else set(kinds)
     gone = register.replaced()
-    return [e for e in register.load_register() if e.kind == kind and e.path not in gone
+    return [e for e in register.load_register() if e.kind in kinds and e.path not in gone
             and register.file_path(e.path).is_file()]
 
 
@@ -82,34 +89,42 @@ def accept(dataset: register.Dataset, candidate: Candidate, staged: Path) -> reg
     """
     spec = register.known_kinds()[candidate.kind]
     sha = register.sha256_of(staged)
-    held = held_entries(candidate.kind)
+    kinds = {k.kind for k in dataset.kinds}
+    held = held_entries(kinds)  # every kind of the dataset: a mid-year workbook replaces that year's CSV too
     if any(e.sha256 == sha for e in held):
         raise AlreadyHeldError(f"{candidate.filename}: the same file is held already")
     try:
         period = _period(dataset.source, candidate, staged)
     except InputError as exc:
         raise _refused(candidate, exc) from None
-    same = [e for e in held if _same_content(spec, e, period, candidate.indicator)]
-    newest = max((period_key(e.period) for e in same), default=(0, 0))
-    if spec.one_per == "kind" and period_key(period) < newest:
+    same = [e for e in held if (spec.one_per == "period" or e.kind == candidate.kind)
+            and _same_content(spec, e, period, candidate.indicator)]
+    newest = max((period_key(e.period)[0] for e in same), default=0)  # by the year each period ends
+    if spec.one_per != "period" and period_key(period)[0] < newest:
         raise AlreadyHeldError(f"{candidate.filename}: its period ({period}) is older than the one held")
     model = next(iter(dataset.entries()), None)
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    name = clean_name(candidate.filename)
+    edition = (f"{period} ({candidate.edition or 'edition'}" + (f", released {candidate.released}"
+                                                                if candidate.released else "")
+               + f", downloaded {now[:10]})").replace("; ", ", ")  # '; ' separates citations
     entry = register.RegisteredFile(
-        path=f"{register.USER}{spec.folder}/{candidate.filename}", kind=candidate.kind,
-        publisher=model.publisher if model else "", title=candidate.title or dataset.title,
-        edition=f"{period} ({candidate.edition or 'edition'}" + (f", released {candidate.released}" if candidate.released
-                                                                  else "") + f", downloaded {now[:10]})",  # no '; ' (it separates citations)
-        licence=model.licence if model else "Open Government Licence v3.0", sha256=sha, period=period,
-        url=candidate.page, download_url=candidate.url, downloaded_at=now, replaces=tuple(e.path for e in same))
+        path=f"{register.USER}{FOLDER}/{spec.folder}/{sha[:12]}-{name}", kind=candidate.kind,
+        publisher=model.publisher if model else "", title=(candidate.title or dataset.title).replace("; ", ", "),
+        edition=edition, licence=model.licence if model else "Open Government Licence v3.0", sha256=sha,
+        period=period, url=candidate.page, download_url=candidate.url, downloaded_at=now,
+        replaces=tuple(e.path for e in same))
     try:
         with register.trial(entry, staged):
             dataset.check()
     except InputError as exc:
         raise _refused(candidate, exc) from None
-    target = register.paths.project_root() / "data" / entry.path
+    target = register.file_path(entry.path)
+    if not target.resolve().is_relative_to(register.user_register_path().parent.resolve()):
+        raise InputError(f"the publisher's file name {candidate.filename!r} would be written outside data/user",
+                         file=candidate.url, hint="nothing was written")
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, target)  # the file first: an unregistered file in data/user is never read
+    os.replace(staged, target)  # a new name, the file first: an unregistered file in data/user is never read
     _record(entry)
     log.info("accepted %s (%s)", entry.path, entry.edition)
     return entry
@@ -118,8 +133,9 @@ def accept(dataset: register.Dataset, candidate: Candidate, staged: Path) -> reg
 def _refused(candidate: Candidate, exc: InputError) -> InputError:
     return InputError(f"the newer file {candidate.filename} was refused: {exc.problem}"
                       + (f" ({exc.where})" if exc.where else ""), file=candidate.url,
-                      hint="the publisher may have changed the file's layout; the edition held stays in use. "
-                           "Report it, with this message, so that the dataset's reader can be updated")
+                      hint="the file does not read as this dataset's files do (a changed layout or an implausible "
+                           "value); the edition held stays in use. Report it, with this message, so that the "
+                           "dataset's reader can be updated")
 
 
 def _record(entry: register.RegisteredFile) -> None:

@@ -42,6 +42,8 @@ class Client:
         self.timeout = timeout
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "cdp-analysis (cdp update)"
+        # the file's own bytes: a compressed transfer would make the announced length that of the compressed body
+        self.session.headers["Accept-Encoding"] = "identity"
 
     def address(self, url: str) -> str:
         """Where a request for ``url`` goes (the mirror's copy when there is a mirror)."""
