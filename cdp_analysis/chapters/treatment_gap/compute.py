@@ -378,9 +378,21 @@ class TreatmentGap:
     funnel_points: pd.DataFrame = field(repr=False)
     funnel_limits: pd.DataFrame = field(repr=False)
     funnel_summary: dict = field(default_factory=dict, repr=False)
+    #: the Fingertips 93517/93532 files in use are the bundle's samples of a few areas (:func:`samples_in_use`)
+    samples_only: bool = False
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.gap, self.capacity]
+
+
+def samples_in_use() -> bool:
+    """Whether the Fingertips exports of the unmet-need indicators read now are samples of a few areas (the
+    bundle's), not complete exports (``cdp update --dataset fingertips`` replaces them)."""
+    from ...data import register
+
+    used = [register.entry_of(p) for p in register.files_of_kind(fingertips.EXPORT.kind, required=False)
+            if fingertips.indicator_of(p) in FINGERTIPS_UNMET]
+    return any(e is not None and "(sample)" in e.title for e in used)
 
 
 def build(cdp: Partnership, settings: Settings | None = None) -> TreatmentGap:
@@ -405,7 +417,8 @@ def build(cdp: Partnership, settings: Settings | None = None) -> TreatmentGap:
     summary["cdp_position"] = sorted(set(mine["funnel_position"].astype(str)))
     return TreatmentGap(cdp=cdp, settings=settings, gap=gap, capacity=capacity, ocu_estimates=ocu,
                         mean_need=need[need["need_period"].str.endswith("(mean)")], last_sdg=last_sdg_period(),
-                        funnel_points=points, funnel_limits=limits, funnel_summary=summary)
+                        funnel_points=points, funnel_limits=limits, funnel_summary=summary,
+                        samples_only=samples_in_use())
 
 
 # --- what the figures plot ---------------------------------------------------------------------------------

@@ -115,8 +115,11 @@ def missing_text(g: TreatmentGap, substance: str) -> str:
         h = held.iloc[0]
         parts.append(f"An OHID estimate of need is held ({h['value']:,.0f} users aged 15–64, {h['time_period']}) but "
                      "not the number in treatment of the same year.")
-    parts.append("Add the area's Fingertips export of indicator 93517 (OCU) or 93532 (alcohol) under "
-                 f"'{NAME}: fingertips', or its NDTMS ViewIt export under '{NAME}: viewit', in the CDP's params file.")
+    if g.samples_only:
+        parts.append("The Fingertips files of indicators 93517 (OCU) and 93532 (alcohol) held are samples of a few "
+                     "areas, not this one: `cdp update --dataset fingertips` brings OHID's complete exports.")
+    parts.append(f"{'Or a' if g.samples_only else 'A'}dd the area's Fingertips export under '{NAME}: fingertips', or its "
+                 f"NDTMS ViewIt export under '{NAME}: viewit', in the CDP's params file.")
     return " ".join(parts)
 
 
