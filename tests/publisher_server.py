@@ -9,6 +9,10 @@ publishers' pages have (looked up, not invented):
   "supplementaryFiles": [], "versions": [], "description": {"edition", "releaseDate", "versionLabel"}}``; files
   at ``/file?uri=<edition uri>/<file>`` (as recorded from www.ons.gov.uk in ONS-OpenData/gss-utils' fixtures, and
   as ONSdigital/dp-frontend-dataset-controller builds download links).
+- GOV.UK content API ``/api/content/<path>``: ``{"base_path", "title", "schema_name": "publication",
+  "document_type", "first_published_at", "public_updated_at", "details": {"attachments": [{"attachment_type":
+  "file", "id", "title", "url", "content_type", "filename", "file_size"}], "change_history"}}`` (alphagov/
+  publishing-api's content schema examples); attachments at ``assets.publishing.service.gov.uk/media/<id>/<file>``.
 - Fingertips API: ``indicator_metadata/by_indicator_id?indicator_ids=…`` → ``{"<id>": {"IID", "Descriptive":
   {"Name"}, "DataChange": {"LastUploadedAt"}}}``; ``all_data/csv/by_indicator_id?indicator_ids=<id>&…`` → the
   export's CSV bytes (fingertipsR / fingertips_py endpoints).
@@ -26,6 +30,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 ONS = "www.ons.gov.uk"
 FINGERTIPS = "fingertips.phe.org.uk"
+GOVUK = "www.gov.uk"
+ASSETS = "assets.publishing.service.gov.uk"
 
 
 class Site:
@@ -54,6 +60,23 @@ class Site:
                 "versions": [], "description": {"releaseDate": released + "T00:00:00.000Z", "edition": name,
                                                 "unit": "", "preUnit": "", "source": "", "versionLabel": ""}}
             self.files[(ONS, f"/file?uri={uri}/{path.name}")] = path.read_bytes()
+
+    def govuk_publication(self, page_path: str, title: str, updated: str, files: list[tuple[str, Path]]) -> None:
+        """A GOV.UK publication and its attachments: (attachment title, file to serve)."""
+        attachments = []
+        for i, (name, path) in enumerate(files):
+            ident = f"{i + 1:024x}"
+            attachments.append({"attachment_type": "file", "id": ident, "title": name,
+                                "url": f"https://{ASSETS}/media/{ident}/{path.name}",
+                                "content_type": "text/csv" if path.suffix == ".csv" else "application/octet-stream",
+                                "filename": path.name, "file_size": path.stat().st_size})
+            self.files[(ASSETS, f"/media/{ident}/{path.name}")] = path.read_bytes()
+        self.pages[(GOVUK, "/api/content" + page_path)] = {
+            "base_path": page_path, "title": title, "schema_name": "publication",
+            "document_type": "official_statistics", "first_published_at": "2017-03-16T09:30:00.000+00:00",
+            "public_updated_at": updated + "T09:30:00.000+00:00", "locale": "en",
+            "details": {"attachments": attachments, "change_history": [
+                {"public_timestamp": updated + "T09:30:00.000+00:00", "note": "Updated estimates."}]}}
 
     def fingertips_indicator(self, ident: int, name: str, uploaded: str, export: Path) -> None:
         meta = self.pages.setdefault((FINGERTIPS, "/api/indicator_metadata/by_indicator_id"), {})

@@ -205,3 +205,27 @@ def test_an_implausible_value_is_refused_after_the_file_is_read_and_nothing_is_k
         proc = cli("update", "--dataset", "ons_drug_deaths", "--mirror", url, root=project)
     assert proc.returncode == 2 and "was refused: implausible value" in proc.stderr, proc.stdout + proc.stderr
     assert "fails the rule 'a number of deaths is a whole number" in proc.stderr and _nothing_kept(project)
+
+
+ALCOHOL_DEPENDENCE = "/government/publications/alcohol-dependence-prevalence-in-england"
+
+
+def test_a_govuk_publication_is_read_through_the_content_api(project, cli):
+    """OHID's page on GOV.UK: an attachment held already is not downloaded again; a new attachment in another
+    format (a workbook where a CSV is read) is refused with the reader's message and nothing is kept."""
+    held = RAW / "ohid_alcohol_dependence" / "alcohol_dependent_adults_estimates_LA.csv"
+    site = Site()
+    site.govuk_publication(ALCOHOL_DEPENDENCE, "Alcohol dependence prevalence in England", "2025-06-05",
+                           [("Estimates of alcohol dependent adults (CSV)", held)])
+    with Server(site) as url:
+        proc = cli("update", "--dataset", "ohid_alcohol_dependence", "--mirror", url, root=project)
+    assert proc.returncode == 0 and "asking GOV.UK" in proc.stdout and "held already" in proc.stdout, proc.stderr
+    assert f"www.gov.uk/api/content{ALCOHOL_DEPENDENCE}" in site.requests and _nothing_kept(project)
+    site = Site()
+    site.govuk_publication(ALCOHOL_DEPENDENCE, "Alcohol dependence prevalence in England", "2025-06-05",
+                           [("Estimates (workbook)", RAW / "ons_nearest_neighbours" /
+                             "localauthoritynearestneighboursengland.xlsx")])
+    with Server(site) as url:
+        proc = cli("update", "--dataset", "ohid_alcohol_dependence", "--mirror", url, root=project)
+    assert proc.returncode == 2 and "localauthoritynearestneighboursengland.xlsx was refused" in proc.stderr
+    assert _nothing_kept(project)

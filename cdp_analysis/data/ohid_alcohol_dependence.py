@@ -14,11 +14,12 @@ Tidy columns: ``code``, ``name``, ``period`` ('2017/18', '2014'), ``dependent`` 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
 from ..memo import memoised
-from . import plausibility, register
+from . import plausibility, register, sources
 from .readers import read_csv_table, to_numbers
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,15 @@ def estimates() -> pd.DataFrame:
                          "source": register.citation_of(path)})
 
 
+def latest_year(path: Path) -> str:
+    """The latest period of the estimates a file holds ('2017/18'), read as :func:`estimates` reads the file."""
+    years = read_csv_table(path, _COLUMNS)["Year"].str.strip()
+    return max(years, key=sources.period_key)
+
+
 DATASET = register.Dataset(name="ohid_alcohol_dependence",
                            title="OHID / University of Sheffield estimates of alcohol-dependent adults",
-                           kinds=(ESTIMATES,), load=estimates, rules=RULES)
+                           kinds=(ESTIMATES,), load=estimates, rules=RULES,
+                           source=sources.GovUkPublication(
+                               page="https://www.gov.uk/government/publications/alcohol-dependence-prevalence-in-england",
+                               kind=ESTIMATES.kind, files=r"\.(csv|xlsx|ods)$", period=latest_year))

@@ -9,6 +9,9 @@ Two kinds of publisher page are understood, each as the publisher structures it:
 - :class:`OnsDataset`: an ONS dataset landing page (``www.ons.gov.uk/…/datasets/<name>``). Its JSON view
   (the page's address + ``/data``) lists the editions newest first (``datasets[].uri``); each edition's own
   ``/data`` lists its files (``downloads[].file``), fetched from ``/file?uri=<edition uri>/<file>``.
+- :class:`GovUkPublication`: a GOV.UK publication page (OHID's files). GOV.UK's content API
+  (``https://www.gov.uk/api/content/<path>``) gives the page's attachments (``details.attachments[]``: ``url``,
+  ``title``, ``filename``, ``content_type``) and when it was last updated (``public_updated_at``).
 - :class:`FingertipsIndicators`: OHID Fingertips indicators, each a complete CSV export for every area of
   an area type with the regions as parents, so England and the regions come too (the API's
   ``all_data/csv/by_indicator_id``).
@@ -46,6 +49,17 @@ class OnsDataset:
     files: str
     period: Callable[[Path], str]
     editions: int = 1
+
+
+@dataclass(frozen=True)
+class GovUkPublication:
+    """A GOV.UK publication page and which of its attachments the suite reads (see :class:`OnsDataset` for the
+    attributes; ``page`` is ``https://www.gov.uk/government/publications/<slug>``)."""
+
+    page: str
+    kind: str
+    files: str
+    period: Callable[[Path], str]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..data import datasets, register
-from ..data.sources import FingertipsIndicators, OnsDataset
+from ..data.sources import FingertipsIndicators, GovUkPublication, OnsDataset
 from ..errors import CannotRunError, InputError
 from . import accept, publishers
 from .http import Client
@@ -72,8 +72,8 @@ def update(names: list[str] | None = None, *, dry_run: bool = False, mirror: str
     client = Client(mirror)
     out = []
     for name, ds in sources(names).items():
-        publisher = "ONS" if isinstance(ds.source, OnsDataset) else \
-            "Fingertips" if isinstance(ds.source, FingertipsIndicators) else "the publisher"
+        publisher = {OnsDataset: "ONS", FingertipsIndicators: "Fingertips", GovUkPublication: "GOV.UK"}.get(
+            type(ds.source), "the publisher")
         say(f"{name}: asking {publisher} for its newest edition …")
         try:
             offered = publishers.candidates(name, ds.source, client)
@@ -91,10 +91,11 @@ def update(names: list[str] | None = None, *, dry_run: bool = False, mirror: str
 def _one(ds: register.Dataset, c: publishers.Candidate, client: Client, *, dry_run: bool,
          say: Callable[[str], None]) -> Outcome:
     """Download, check and keep (or, in a dry run, only assess) one file a publisher offers."""
-    if isinstance(ds.source, OnsDataset) and _held_name(c):
+    named = isinstance(ds.source, (OnsDataset, GovUkPublication))  # the page names its files
+    if named and _held_name(c):
         say(f"  {c.filename}: held already")
         return Outcome(ds.name, c.filename, "held", "held already")
-    if dry_run and isinstance(ds.source, OnsDataset):  # named on the page: nothing to download to tell
+    if dry_run and named:  # named on the page: nothing to download to tell
         say(f"  {c.filename}: newer than what is held ({c.edition or 'edition'}, released {c.released}; "
             "not downloaded: dry run)")
         return Outcome(ds.name, c.filename, "newer", f"{c.edition}, released {c.released}")

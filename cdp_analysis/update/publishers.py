@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from ..data.sources import FingertipsIndicators, OnsDataset
+from ..data.sources import FingertipsIndicators, GovUkPublication, OnsDataset
 from ..errors import InputError
 from .http import Client
 
@@ -62,6 +62,26 @@ def ons_candidates(dataset: str, source: OnsDataset, client: Client) -> list[Can
     return out
 
 
+def govuk_candidates(dataset: str, source: GovUkPublication, client: Client) -> list[Candidate]:
+    """The attachments of a GOV.UK publication whose file names match ``source.files``, from GOV.UK's content
+    API (``/api/content/<path>``: ``details.attachments[]`` with ``url``, ``title``, ``filename``)."""
+    parts = urlsplit(source.page)
+    page = client.json(f"{parts.scheme}://{parts.netloc}/api/content{parts.path}")
+    attachments = (page.get("details") or {}).get("attachments")
+    if not isinstance(attachments, list):
+        raise InputError("the GOV.UK page lists no attachments (no 'details.attachments' in its content API view)",
+                         where=source.page, hint="the page may have moved; nothing was written")
+    updated = str(page.get("public_updated_at", ""))[:10]
+    out = []
+    for a in attachments:
+        name = a.get("filename") or str(a.get("url", "")).rsplit("/", 1)[-1]
+        if a.get("url") and re.search(source.files, name):
+            out.append(Candidate(dataset=dataset, kind=source.kind, url=a["url"], filename=name,
+                                 edition=str(a.get("title", "")).strip(), released=updated,
+                                 title=str(page.get("title", "")).strip(), page=source.page))
+    return out
+
+
 def fingertips_candidates(dataset: str, source: FingertipsIndicators, client: Client) -> list[Candidate]:
     """One complete export per indicator: every area of ``source.area_type`` with the regions as parents (so the
     export holds England, each region and each area), named as ``cdp fetch`` names it; the indicator's name and
@@ -90,4 +110,6 @@ def candidates(dataset: str, source, client: Client) -> list[Candidate]:
         return ons_candidates(dataset, source, client)
     if isinstance(source, FingertipsIndicators):
         return fingertips_candidates(dataset, source, client)
+    if isinstance(source, GovUkPublication):
+        return govuk_candidates(dataset, source, client)
     raise TypeError(f"unknown source {source!r}")
