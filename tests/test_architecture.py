@@ -192,7 +192,7 @@ def test_chapter_settings_override_in_a_cdp_file(project):
 _YEAR = re.compile(r"(?<![\w-])(19|20)\d\d(?![\w])")
 #: Names that contain a year but are names, not editions: the published title of the indices, the standard
 #: 'ESP2013', module names.
-_NAMES = re.compile(r"Indices of Deprivation 2019|ESP2013|imd2019|ons_population"
+_NAMES = re.compile(r"Indices of Deprivation 20(19|25)|ESP2013|imd20(19|25)|ons_population"
                     r"|e\.g\.[^)]*")  # and examples in hints
 
 
