@@ -193,6 +193,7 @@ _YEAR = re.compile(r"(?<![\w-])(19|20)\d\d(?![\w])")
 #: Names that contain a year but are names, not editions: the published title of the indices, the standard
 #: 'ESP2013', module names.
 _NAMES = re.compile(r"Indices of Deprivation 20(19|25)|ESP2013|imd20(19|25)|ons_population"
+                    r"|LSOA (code|name) \(2011\)|Local Authority District (code|name) \(2019\)"  # File 1's headings
                     r"|e\.g\.[^)]*")  # and examples in hints
 
 
