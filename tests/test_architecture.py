@@ -31,7 +31,8 @@ REPO = PACKAGE.parent
 
 #: What each layer may import (besides itself and the shared utilities).
 LAYERS = {"data": set(), "stats": set(), "areas": {"data", "stats"}, "output": {"data", "stats", "areas"},
-          "chapters": {"data", "stats", "areas", "output"}}
+          "chapters": {"data", "stats", "areas", "output"},
+          "update": {"data"}}  # `cdp update` reads the datasets' sources and checks files with their loaders
 UTILITIES = {"errors", "paths", "memo", "files", "__init__"}
 
 
