@@ -26,7 +26,8 @@ def test_the_line_names_the_datasets_cdp_update_would_refresh():
     drug_deaths = "ons_drug_deaths/2021localauthorities.xlsx [2021 registrations (May 2022 boundaries)]"
     sdg = "ons_sdg_3_5_1/indicator_3-5-1.csv [2010/11 to 2018/19, as published on the UK SDG data platform]"
     line = freshness.old_line([("2019-21", drug_deaths), ("2018/19", sdg), ("2025", sdg)], DAY, 3)
-    assert line.startswith("2 figures marked old describe a period that ended more than 3 years before 6 December 2026")
+    assert line.startswith("Marked old: 2 figures whose period ended more than 3 years before 6 December 2026.")
+    assert line.endswith("may be published: cdp update brings them in.")
     assert "ONS deaths related to drug poisoning and drug misuse, by local authority" in line
     assert "SDG" not in line  # the SDG file has no source to update from
     assert freshness.old_line([("2025", sdg)], DAY, 3) == ""
@@ -41,7 +42,7 @@ def test_the_summary_and_dashboard_mark_old_figures_by_the_setting():
     cdp, settings = _settings("nottinghamshire", as_of="2026-12-06", old_after_years=3)
     o = oc.build(cdp, settings)
     page = visible_text(oc.summary_page(o))
-    assert "2019-21 (old)" in page and "figures marked old" in page and "cdp update" in page
+    assert "2019-21 (old)" in page and "Marked old: " in page and "cdp update brings them in" in page
     periods = oc.dashboard_output(o).view["Period"]
     assert periods.str.endswith("(old)").any()
     # with a generous setting nothing is old, and the summary says nothing about age

@@ -58,11 +58,10 @@ def old_line(periods_sources: Iterable[tuple[str, str]], as_of: datetime.date, y
     if not old:
         return ""
     titles = updatable(s for _, s in old)
-    text = (f"{len(old)} figure{'s' if len(old) > 1 else ''} marked old describe{'s' if len(old) == 1 else ''} a "
-            f"period that ended more than {years} years before {as_of:%-d %B %Y}.")
+    text = (f"Marked old: {len(old)} figure{'s' if len(old) > 1 else ''} whose period ended more than {years} years "
+            f"before {as_of:%-d %B %Y}.")
     if titles:
-        text += (" Newer editions may be published: the analyst can bring in the newest editions of "
-                 + "; ".join(titles) + " with cdp update, then run the report again.")
+        text += " Newer editions of " + "; ".join(titles) + " may be published: cdp update brings them in."
     else:
         text += " They are the newest editions the publishers hold in a form the suite reads."
     return text
