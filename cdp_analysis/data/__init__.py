@@ -24,7 +24,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-_INFRASTRUCTURE = {"register", "readers", "cache"}
+_INFRASTRUCTURE = {"register", "readers", "cache", "sources", "web"}
 
 
 def datasets() -> dict:

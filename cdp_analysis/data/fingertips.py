@@ -315,26 +315,19 @@ def fetch(indicator_ids: list[int], *, area_type: int = UPPER_TIER_AREA_TYPE, fo
     import json
     import tempfile
 
-    import requests
-
-    from ..errors import CannotRunError
     from ..files import write_atomic
+    from .web import Client
 
     folder = folder or user_folder()
+    client = Client(timeout=timeout, name="the Fingertips API",
+                    offline_hint="check the internet connection (fetch and update are the only commands that need "
+                                 "it), or download the CSV in a browser and name it under 'treatment_gap: fingertips'",
+                    status_hint="check the indicator ID and area type on https://fingertips.phe.org.uk; nothing was "
+                                "written")
     written = []
     for ident in indicator_ids:
         url = api.rstrip("/") + "/" + _ALL_DATA.format(ids=int(ident), area_type=int(area_type))
-        try:
-            reply = requests.get(url, timeout=timeout)
-        except requests.RequestException as exc:
-            raise CannotRunError(f"cannot reach the Fingertips API ({type(exc).__name__})", where=url,
-                                 hint="check the internet connection (fetch is the only command that needs it), or "
-                                      "download the CSV in a browser and name it under 'treatment_gap: fingertips'") from None
-        if reply.status_code != 200:
-            raise InputError(f"the Fingertips API answered HTTP {reply.status_code} for indicator {ident}", where=url,
-                             hint="check the indicator ID and area type on https://fingertips.phe.org.uk; nothing was "
-                                  "written")
-        body = reply.content
+        body = client.get(url, what=f" for indicator {ident}").content
         with tempfile.TemporaryDirectory() as tmp:
             trial = Path(tmp) / f"indicator_{ident}.csv"
             trial.write_bytes(body)

@@ -2,7 +2,8 @@
 
 The only command besides ``cdp fetch`` that needs the internet; everything else stays offline. For each dataset
 whose module declares a source (:mod:`cdp_analysis.data.sources`), the publisher is asked for its newest
-edition(s) (:mod:`.publishers`); each file not held is downloaded into ``data/user/.staging`` (:mod:`.http`),
+edition(s) (:mod:`.publishers`); each file not held is downloaded into ``data/user/.staging``
+(:mod:`cdp_analysis.data.web`),
 read by the dataset's own loader and plausibility rules, and only then added to the user overlay
 (:mod:`.accept`). Runs use the newest accepted edition of each dataset (:func:`cdp_analysis.data.register.files_of_kind`).
 
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 
 from ..data import datasets, register
 from ..data.sources import FingertipsIndicators, GovUkPublication, OnsDataset
+from ..data.web import Client
 from ..errors import CannotRunError, InputError
 from . import accept, publishers
-from .http import Client
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from ..data.sources import FingertipsIndicators, GovUkPublication, OnsDataset
+from ..data.web import Client
 from ..errors import InputError
-from .http import Client
 
 ONS = "https://www.ons.gov.uk"
 FINGERTIPS_API = "https://fingertips.phe.org.uk/api/"

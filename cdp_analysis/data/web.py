@@ -1,4 +1,4 @@
-"""The one place ``cdp update`` talks to the internet: JSON pages and file downloads, with a mirror option.
+"""The one place the suite talks to the internet (``cdp update``, ``cdp fetch``): pages, JSON and file downloads.
 
 A download streams to a temporary file beside its destination and is checked against the length the server
 announced; an interrupted or short download raises and leaves nothing behind. ``mirror`` (``cdp update
@@ -23,8 +23,15 @@ log = logging.getLogger(__name__)
 BLOCK = 1 << 16
 
 
+#: What to do when the publisher cannot be reached, or answers with an error status (``cdp update``'s words).
+OFFLINE_HINT = ("check the internet connection (`cdp update` and `cdp fetch` are the only commands that need it); "
+                "the data already held are used until then")
+STATUS_HINT = ("the page may have moved: check the address in the dataset's source (data/README.md, 'Newer "
+               "editions'); nothing was written")
+
+
 class Client:
-    """HTTP GETs for ``cdp update`` (``requests``), through ``mirror`` when one is given.
+    """HTTP GETs (``requests``), through ``mirror`` when one is given, each failure one readable error.
 
     Parameters
     ----------
@@ -33,13 +40,20 @@ class Client:
         ``http://127.0.0.1:8000/www.ons.gov.uk/…``).
     timeout : float
         Seconds to wait for the server to answer (connect and each read).
+    name : str
+        Who answers, in the messages ('the publisher', 'the Fingertips API').
+    offline_hint, status_hint : str
+        What to do when the server cannot be reached (:class:`CannotRunError`) or answers an error status
+        (:class:`InputError`).
     """
 
-    def __init__(self, mirror: str | None = None, timeout: float = 60):
+    def __init__(self, mirror: str | None = None, timeout: float = 60, *, name: str = "the publisher",
+                 offline_hint: str = OFFLINE_HINT, status_hint: str = STATUS_HINT):
         import requests
 
         self.mirror = mirror.rstrip("/") if mirror else None
         self.timeout = timeout
+        self.name, self.offline_hint, self.status_hint = name, offline_hint, status_hint
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "cdp-analysis (cdp update)"
         # the file's own bytes: a compressed transfer would make the announced length that of the compressed body
@@ -52,24 +66,23 @@ class Client:
         parts = urlsplit(url)
         return f"{self.mirror}/{parts.netloc}{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
-    def _get(self, url: str, **kwargs):
+    def get(self, url: str, *, what: str = "", **kwargs):
+        """The server's reply to a GET of ``url`` (status 200); ``what`` ends the error-status message
+        (' for indicator 93532')."""
         import requests
 
         try:
             reply = self.session.get(self.address(url), timeout=self.timeout, **kwargs)
         except requests.RequestException as exc:
-            raise CannotRunError(f"cannot reach the publisher ({type(exc).__name__})", where=url,
-                                 hint="check the internet connection (`cdp update` is the only command that needs "
-                                      "it); the data already held are used until then") from None
+            raise CannotRunError(f"cannot reach {self.name} ({type(exc).__name__})", where=url,
+                                 hint=self.offline_hint) from None
         if reply.status_code != 200:
-            raise InputError(f"the publisher answered HTTP {reply.status_code}", where=url,
-                             hint="the page may have moved: check the address in the dataset's source "
-                                  "(data/README.md, 'Newer editions'); nothing was written")
+            raise InputError(f"{self.name} answered HTTP {reply.status_code}{what}", where=url, hint=self.status_hint)
         return reply
 
     def json(self, url: str) -> dict:
         """The JSON a page returns."""
-        reply = self._get(url)
+        reply = self.get(url)
         try:
             return reply.json()
         except ValueError:
@@ -82,7 +95,7 @@ class Client:
         import requests
 
         folder.mkdir(parents=True, exist_ok=True)
-        reply = self._get(url, stream=True)
+        reply = self.get(url, stream=True)
         expected = int(reply.headers["Content-Length"]) if reply.headers.get("Content-Length", "").isdigit() else None
         fd, name = tempfile.mkstemp(dir=folder, prefix=".download-", suffix=".part")
         done = 0
