@@ -207,6 +207,8 @@ RULES = (
     plausibility.Rule("a rate is withheld (':') only below 20 deaths", "rate",
                       lambda t: (t["kind"] != "pooled") | t["deaths"].isna() | t["rate"].notna() | (t["deaths"] < 20),
                       shown="deaths"),
+    plausibility.Rule("no rate where ONS's marker says none is published (':')", "rate",
+                      lambda t: (t["kind"] != "pooled") | t["rate"].isna() | (t["marker"] != ":"), shown="rate"),
     plausibility.Rule("a rate flagged unreliable ('u') has 10 to 19 deaths", "rate",
                       lambda t: (t["marker"] != "u") | t["deaths"].between(10, 19), shown="deaths"),
     plausibility.Rule("a 3-year pooled count equals the sum of its three years' registrations, to 1 death",

@@ -63,7 +63,7 @@ SUITE_COLUMNS = ["area_role", "area_members", "measure", "unit", "source_cell"]
 SCHEMA = [*FINGERTIPS_COLUMNS, *SUITE_COLUMNS, "source"]
 #: What a chapter must supply; :func:`conform` derives or blanks the rest.
 REQUIRED = ["area_code", "area_name", "area_role", "time_period", "measure", "value", "unit", "source"]
-ROLE_ORDER = {"cdp": 0, "member": 1, "region": 2, "england": 3, "national": 4, "neighbour": 5}
+ROLE_ORDER = {"cdp": 0, "member": 1, "place": 2, "region": 3, "england": 4, "national": 5, "neighbour": 6}
 SEXES = ("Persons", "Male", "Female")
 #: ``compared_to_england`` values, Fingertips' words ('' where no comparison applies).
 COMPARISONS = ("", "Better", "Similar", "Worse", "Higher", "Lower", "Not compared")

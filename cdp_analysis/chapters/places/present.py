@@ -1,0 +1,342 @@
+"""Chapter 6, places and inequalities: presentation of the computed tables (no computation of tables here).
+
+Key findings and notes as Markdown, the funnel of the places and the gradient chart
+(:class:`~cdp_analysis.output.notebook.FigureOutput`), and the tables as shown
+(:class:`~cdp_analysis.output.notebook.TableOutput`). Every number is read from a
+:class:`~.compute.PlacesAndInequalities`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ... import stats
+from ...output import figures
+from ...output.escape import markdown_text as md
+from ...output.notebook import FigureOutput, TableOutput
+from ...output.table_html import with_limits
+from .compute import (
+    ALCOHOL,
+    ASMR,
+    CDP,
+    DEATHS,
+    DRUG_MISUSE,
+    DRUG_POISONING,
+    ENGLAND,
+    IMD_RANK,
+    IMD_SCORE,
+    ISR,
+    NOT_PUBLISHED,
+    PLACE,
+    POPULATION,
+    RATIO,
+    RII,
+    SHARE_20,
+    SII,
+    TENTH_RATE,
+    UNRELIABLE,
+    PlacesAndInequalities,
+)
+
+CAUSES = ("drug poisoning", "drug misuse")
+_WORDS = {"Worse": "higher", "Better": "lower"}
+
+
+def _rows(r: PlacesAndInequalities, **where) -> pd.DataFrame:
+    t = r.places
+    for col, v in where.items():
+        t = t[t[col] == v]
+    return t
+
+
+def _one(r: PlacesAndInequalities, **where):
+    t = _rows(r, **where)
+    return t.iloc[0] if len(t) else None
+
+
+def _gradient(r: PlacesAndInequalities, cause: str, measure: str):
+    g = r.gradient[(r.gradient["cause"] == cause) & (r.gradient["measure"] == measure)]
+    return g.iloc[0] if len(g) else None
+
+
+def _rank_measure(r: PlacesAndInequalities) -> str:
+    return next(m for m in r.places["measure"].unique() if m.startswith(IMD_RANK))
+
+
+def standing_out(r: PlacesAndInequalities, cause: str) -> str:
+    """The places whose deaths, age for age, differ from England's (their ratio's own 95% limits exclude 1), in
+    one sentence naming the period, with how sure (also outside the 99.8% limits); '' when none differs."""
+    t = _rows(r, measure=RATIO, cause=cause, area_role=PLACE if r.has_places else CDP)
+    parts = []
+    for verdict in ("Worse", "Better"):
+        d = t[t["compared_to_england"] == verdict].sort_values("value", ascending=verdict == "Better")
+        if d.empty:
+            continue
+        names = [f"{md(p.area_name)} ({with_limits(p.value, p.lower_ci, p.upper_ci, 2)}; {p['count']:,.0f} deaths"
+                 + ("; outside the 99.8% limits too" if p.lower_ci_998 > 1 or p.upper_ci_998 < 1 else "") + ")"
+                 for _, p in d.iterrows()]
+        parts.append(f"{_WORDS[verdict]} in " + ", ".join(names))
+    if not parts:
+        return ""
+    period = t["time_period"].iloc[0]
+    return (f"Age for age, deaths related to {cause} in {period} were " + "; and ".join(parts)
+            + " (ratio of observed to expected deaths at England's rates, 95% limits).")
+
+
+def gradient_sentence(r: PlacesAndInequalities, cause: str) -> str:
+    """The slope and relative index of one measure across England, in words, with the period and limits."""
+    s, x = _gradient(r, cause, SII), _gradient(r, cause, RII)
+    if s is None:
+        return ""
+    if s["lower_ci"] > 0:
+        shape = "were higher the more deprived the area"
+    elif s["upper_ci"] < 0:
+        shape = "were lower the more deprived the area"
+    else:
+        shape = "showed no gradient with deprivation that the 95% limits can separate from none"
+    basis = ("districts and unitaries ranked by the IoD" if cause != ALCOHOL else
+             "districts and unitaries in Fingertips' deprivation deciles")
+    return (f"Across England's {basis}, {cause} in {s['time_period']} {shape}: the fitted rate at the most deprived "
+            f"end was {abs(s['value']):.1f} deaths per 100,000 a year {'higher' if s['value'] > 0 else 'lower'} than "
+            f"at the least deprived end (slope index of inequality, 95% limits {s['lower_ci']:.1f} to "
+            f"{s['upper_ci']:.1f}), {x['value']:.1f} times as high (relative index, {x['lower_ci']:.1f} to "
+            f"{x['upper_ci']:.1f}).")
+
+
+def summary_text(r: PlacesAndInequalities) -> str:
+    """The chapter's key findings as Markdown, every number read from the tables."""
+    lines = []
+    rank = _rank_measure(r)
+    if not r.has_places:
+        lines.append(f"- {md(r.cdp.name)} is a single unitary authority: the published data have no district "
+                     "breakdown below it, so this chapter shows it as one place against England.")
+    else:
+        kind = "districts" if set(r.places_list["kind"]) == {"district"} else "unitary authorities"
+        ranks = _rows(r, measure=rank, area_role=PLACE).sort_values("value")
+        first, last = ranks.iloc[0], ranks.iloc[-1]
+        lines.append(f"- {md(r.cdp.name)} has {len(r.places_list)} {kind}. On the Index of Multiple Deprivation "
+                     f"{first['time_period']}, the most deprived is **{md(first['area_name'])}** (rank "
+                     f"{first['value']:.0f} of {rank.split('(of ')[1].rstrip(')')} districts and unitaries; 1 = most "
+                     f"deprived) and the least **{md(last['area_name'])}** (rank {last['value']:.0f}).")
+    share = _one(r, measure=SHARE_20, area_role=CDP)
+    if share is not None:
+        lines.append(f"- {share['value']:.1f}% of {md(r.cdp.name)}'s small areas ({share['count']:.0f} of "
+                     f"{share['denominator']:.0f}) are among England's most deprived 20% (IMD {share['time_period']}).")
+    found = [s for s in (standing_out(r, c) for c in CAUSES) if s]
+    who = "No place's deaths" if r.has_places else f"{md(r.cdp.name)}'s deaths"
+    lines += [f"- {s}" for s in found] or [
+        f"- {who} related to drug poisoning or drug misuse in {r.period} do not differ from England's, age for age, "
+        "by their 95% limits."]
+    for cause in (DRUG_MISUSE, ALCOHOL):
+        s = gradient_sentence(r, cause)
+        if s:
+            lines.append(f"- {s}")
+    return "\n".join(lines)
+
+
+def notes_text(r: PlacesAndInequalities) -> str:
+    """Definitions, methods and caveats as Markdown, read from the tables."""
+    a = _one(r, measure=RATIO, cause="drug misuse", area_role=ENGLAND)
+    sii = _gradient(r, DRUG_MISUSE, SII)
+    lines = [
+        f"- **Deaths as ONS publishes them** ({r.period}, deaths registered in the three years, persons): the "
+        "age-standardised rate per 100,000 (2013 European Standard Population) with ONS's 95% limits. ONS publishes "
+        f"no rate below 10 deaths ('{NOT_PUBLISHED}': shown as no value with ONS's reason) and flags a rate from 10 "
+        f"to 19 deaths as unreliable ('{UNRELIABLE}', the `reliability_flag` column).",
+        f"- **Age for age** (the indirectly standardised ratio): the deaths of each place against those expected had "
+        f"England's age-specific rates of the same years applied to its population by age ({a['value_note']}); 1 = "
+        "England. It exists for every place, including those without a published rate, so the places are compared "
+        "on it: with England (the ratio's own 95% limits against 1) and with the partnership (against the "
+        "partnership's ratio). Exact Poisson limits below 10 deaths, Byar's above. The indirectly standardised rate "
+        "is the ratio times England's crude rate.",
+        "- **Deprivation**: the IMD average score and rank of each district and unitary are from the English Indices "
+        "of Deprivation 2025 (2024 boundaries). The shares of small areas in England's most deprived 10% and 20% are "
+        "from IMD 2019 File 1 (each small area's national decile), because the 2025 small-area file is not held; "
+        "small areas hold similar numbers of residents (about 1,000 to 3,000), so a share of small areas "
+        "approximates a share of the population.",
+    ]
+    if len(r.rebuilt):
+        for x in r.rebuilt.itertuples():
+            lines.append(f"- {md(x.name)} did not exist when ONS published {r.period}: its deaths are the sum of the "
+                         f"areas it replaced ({x.predecessors}), exactly; ONS published no rate for it.")
+    if sii is not None:
+        lines.append(
+            f"- **The slope of harm** ({sii['category_type']}): England's {len(r.gradient[(r.gradient['cause'] == DRUG_MISUSE) & (r.gradient['measure'] == TENTH_RATE)])} "
+            "groups of districts and unitaries, ranked by IMD average score. The slope index of inequality (SII) is "
+            "the difference between the fitted rates at the most and least deprived ends, from a regression of each "
+            "tenth's rate on its population-weighted rank; the relative index (RII) their ratio (" + sii["value_note"]
+            + "). The drug-death tenths are rated age for age as above (ONS publishes district deaths for all ages "
+            "only); alcohol-specific mortality uses Fingertips' own deprivation deciles (IMD 2019) and directly "
+            "standardised rates, so its slope is not on the same deprivation ranking as the drug deaths'.")
+    return "\n".join(lines)
+
+
+# --- tables as shown --------------------------------------------------------------------------------------------
+
+
+def places_output(r: PlacesAndInequalities) -> TableOutput:
+    """One row per place, then the partnership and England: population, deprivation and deaths by cause."""
+    t = r.places
+    rank = _rank_measure(r)
+    order = {PLACE: 0, CDP: 1, ENGLAND: 2}
+    areas = t.drop_duplicates("area_code").assign(_o=lambda d: d["area_role"].map(order)).sort_values(["_o", "area_name"])
+
+    def cell(code, measure, cause="", digits=1, limits=False):
+        x = t[(t["area_code"] == code) & (t["measure"] == measure) & (t["cause"] == cause)]
+        if x.empty:
+            return ""
+        x = x.iloc[0]
+        if pd.isna(x["value"]):
+            return x["reliability_flag"] or "–"
+        text = with_limits(x["value"], x["lower_ci"], x["upper_ci"], digits) if limits else f"{x['value']:,.{digits}f}"
+        return text + (f" {x['reliability_flag']}" if x["reliability_flag"] else "")
+
+    def verdict(code, cause, column):
+        x = t[(t["area_code"] == code) & (t["measure"] == RATIO) & (t["cause"] == cause)]
+        return x[column].iloc[0] if len(x) else ""
+
+    pop = _one(r, measure=POPULATION, area_role=ENGLAND)
+    view = pd.DataFrame({"Area": areas["area_name"].to_numpy()})
+    codes = areas["area_code"].to_numpy()
+    dep_period = t.loc[t["measure"] == IMD_SCORE, "time_period"]
+    dep_period = dep_period.iloc[0] if len(dep_period) else ""
+    share_period = _rows(r, measure=SHARE_20)["time_period"]
+    view[f"Population, {pop['time_period']}"] = [cell(c, POPULATION, digits=0) for c in codes]
+    view[f"IMD {dep_period} score"] = [cell(c, IMD_SCORE) for c in codes]
+    view[f"IMD {dep_period} rank {rank[len(IMD_RANK):].strip()}"] = [cell(c, rank, digits=0) for c in codes]
+    view[f"% small areas in most deprived 20% (IMD {share_period.iloc[0] if len(share_period) else ''})"] = [
+        cell(c, SHARE_20) for c in codes]
+    for cause in CAUSES:
+        short = cause.replace("drug ", "")
+        view[f"{short.capitalize()}: deaths {r.period}"] = [cell(c, DEATHS, cause, digits=0) for c in codes]
+        view[f"{short.capitalize()}: ONS rate per 100,000"] = [cell(c, ASMR, cause, limits=True) for c in codes]
+        view[f"{short.capitalize()}: ratio to England, age for age"] = [cell(c, RATIO, cause, digits=2, limits=True)
+                                                                        for c in codes]
+        view[f"{short.capitalize()}: vs England"] = [verdict(c, cause, "compared_to_england") for c in codes]
+        if r.has_places:
+            view[f"{short.capitalize()}: vs partnership"] = [verdict(c, cause, "compared_to_cdp") for c in codes]
+    return TableOutput("places", t, view=view.set_index("Area"),
+                       caption=f"Places of {r.cdp.name}: population, deprivation and deaths related to drug poisoning "
+                               f"and drug misuse, {r.period}. ONS rate as published ('u' unreliable, ':' not "
+                               "published); ratio: observed over expected deaths at England's age-specific rates "
+                               "(95% limits; 1 = England); compared by the ratio's 95% limits (lower is better)")
+
+
+def gradient_output(r: PlacesAndInequalities) -> TableOutput:
+    """Each measure's rate in each tenth of deprivation, then its SII and RII with limits."""
+    g = r.gradient
+    tenths = g[g["measure"] == TENTH_RATE]
+    view = tenths.pivot_table(index="category", columns="cause", values="value", sort=False, aggfunc="first")
+    view = pd.DataFrame({c: [with_limits(*tenths[(tenths["cause"] == c) & (tenths["category"] == k)][
+        ["value", "lower_ci", "upper_ci"]].iloc[0], 1) if len(tenths[(tenths["cause"] == c) & (tenths["category"] == k)])
+        else "" for k in view.index] for c in view.columns}, index=view.index)
+    extra = {}
+    for m, digits in ((SII, 1), (RII, 2)):
+        extra[m[:1].upper() + m[1:]] = {c: (lambda x: with_limits(x["value"], x["lower_ci"], x["upper_ci"], digits)
+                                            if x is not None else "")(_gradient(r, c, m)) for c in view.columns}
+    view = pd.concat([view, pd.DataFrame(extra).T])
+    periods = {c: g.loc[g["cause"] == c, "time_period"].iloc[0] for c in view.columns}
+    view.columns = [f"{c.capitalize()}, {periods[c]}" for c in view.columns]
+    view.index.name = "Tenth of deprivation (districts and unitaries)"
+    return TableOutput("inequality_gradient", g, view=view,
+                       caption="Deaths per 100,000 a year in each tenth of England's districts and unitaries by "
+                               "deprivation (95% limits), then the slope index of inequality (deaths per 100,000 a "
+                               "year, most deprived end minus least) and the relative index (most to least)")
+
+
+# --- figures ----------------------------------------------------------------------------------------------------
+
+
+_MARKS = {"Worse": ("^", figures.OKABE_ITO["vermillion"]), "Better": ("v", figures.OKABE_ITO["bluish green"]),
+          "Similar": ("o", figures.COMPARATOR_COLOUR)}
+
+
+def funnel_figure(r: PlacesAndInequalities) -> FigureOutput:
+    """Funnel plot of the places' indirectly standardised ratios against their expected deaths, one panel per
+    cause, with the 95% and 99.8% control limits around England (1)."""
+    t = r.places
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+    data = []
+    for ax, cause in zip(axes, CAUSES):
+        pts = t[(t["measure"] == RATIO) & (t["cause"] == cause) & t["area_role"].isin([PLACE, CDP])
+                & ((t["area_role"] == PLACE) | (not r.has_places))]
+        pts = pts.assign(expected=pts["denominator"], observed=pts["count"])
+        lim = stats.funnel_limits(pts, "observed", "expected", statistic="ratio", ratio_type="isr")
+        for side in ("lower", "upper"):  # each limit at the expected deaths it belongs to (PHEindicatormethods)
+            ax.plot(lim[f"{side}_3s_exp_events"], lim[f"{side}_3s_limit"] / 100, ":", color="#505a5f",
+                    label="99.8% limits" if side == "lower" else None)
+            ax.plot(lim[f"{side}_2s_exp_events"], lim[f"{side}_2s_limit"] / 100, "--", color="#505a5f",
+                    label="95% limits" if side == "lower" else None)
+        ax.set_xlim(0, pts["expected"].max() * 1.25)
+        ax.axhline(1, color=figures.ENGLAND_COLOUR, linewidth=1, linestyle=figures.ENGLAND_LINESTYLE,
+                   label="England (1)")
+        for verdict, (marker, colour) in _MARKS.items():
+            d = pts[pts["compared_to_england"].replace("", "Similar") == verdict]
+            if len(d):
+                ax.scatter(d["expected"], d["value"], s=45, marker=marker, color=colour, edgecolor="#0b0c0c",
+                           zorder=3, label=f"{verdict} than England" if verdict != "Similar" else "Similar to England")
+        for i, p in enumerate(pts.sort_values("value").itertuples()):  # labels staggered above and below
+            ax.annotate(p.area_name, (p.expected, p.value), textcoords="offset points",
+                        xytext=(6, 4 if i % 2 else -10), fontsize=7)
+        ax.set_xlabel(f"Deaths expected at England's rates, {r.period}")
+        ax.set_ylabel("Observed ÷ expected deaths (1 = England)")
+        ax.set_title(f"Deaths related to {cause}", fontsize=10)
+        ax.set_ylim(bottom=0)
+        data.append(pts)
+    axes[0].legend(fontsize=7, loc="upper right")
+    fig.suptitle(f"{r.cdp.name}: deaths in each place against England, age for age, {r.period}")
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_drug_deaths')}; England's deaths by age and mid-year "
+                             "population (ONS). Markers: each place's own 95% limits against England.", bottom=0.01)
+    found = " ".join(s for s in (standing_out(r, c) for c in CAUSES) if s) or (
+        f"No place's deaths differ from England's, age for age, by their 95% limits, {r.period}.")
+    d = pd.concat(data, ignore_index=True)
+    return FigureOutput("places_funnel", fig, finding=figures.plain(found),
+                        data=d[["area_code", "area_name", "area_role", "time_period", "measure", "cause", "value",
+                                "lower_ci", "upper_ci", "count", "denominator", "unit", "compared_to_england",
+                                "source"]])
+
+
+def gradient_figure(r: PlacesAndInequalities) -> FigureOutput:
+    """Each measure's rate by tenth of deprivation with limits and the fitted SII line; the partnership's places
+    marked at their tenth (drug deaths, rated the same way)."""
+    g = r.gradient
+    causes = [c for c in (DRUG_MISUSE, DRUG_POISONING, ALCOHOL) if c in set(g["cause"])]
+    fig, axes = plt.subplots(1, len(causes), figsize=(4 * len(causes) + 1, 4.6), sharey=False)
+    axes = np.atleast_1d(axes)
+    for ax, cause in zip(axes, causes):
+        d = g[(g["cause"] == cause) & (g["measure"] == TENTH_RATE)].copy()
+        d["k"] = d["category"].str.extract(r"^(\d+)")[0].astype(int)
+        d = d.sort_values("k")
+        share = d["denominator"] / d["denominator"].sum()  # each tenth at its population mid-point (the SII's rank)
+        d["rank"] = share.cumsum() - share / 2
+        mid = d.set_index("k")["rank"]
+        ax.errorbar(d["rank"], d["value"], yerr=[d["value"] - d["lower_ci"], d["upper_ci"] - d["value"]], fmt="o",
+                    color=figures.ENGLAND_COLOUR, capsize=3, label="England's tenth (95% limits)")
+        s, x = _gradient(r, cause, SII), _gradient(r, cause, RII)
+        least = s["value"] / (x["value"] - 1) if x["value"] != 1 else np.nan
+        ax.plot([0, 1], [least * x["value"], least], color="#0b0c0c", linewidth=1,
+                label=f"Fitted slope (SII {s['value']:.1f})")
+        if cause != ALCOHOL:
+            mine = r.places[(r.places["measure"] == ISR) & (r.places["cause"] == cause.replace("deaths related to ", ""))
+                            & (r.places["area_role"] == (PLACE if r.has_places else CDP))]
+            tenth = r.places[(r.places["measure"].str.startswith("IMD tenth"))].set_index("area_code")["value"]
+            mine = mine[mine["area_code"].isin(tenth.index)]
+            ax.scatter(mine["area_code"].map(tenth).map(mid), mine["value"], marker="D", s=40, color=figures.CDP_COLOUR,
+                       edgecolor="#0b0c0c", zorder=4, label=f"{r.cdp.name}'s places" if r.has_places else r.cdp.name)
+            for p in mine.itertuples():
+                ax.annotate(p.area_name, (mid[tenth[p.area_code]], p.value), textcoords="offset points",
+                            xytext=(4, 2), fontsize=6.5)
+        ax.set_xlim(0, 1)
+        ax.set_xticks(d["rank"], [str(k) for k in d["k"]])
+        ax.set_xlabel("Tenth of deprivation at its population mid-point (1 = most deprived)", fontsize=8)
+        ax.set_ylabel("Deaths per 100,000 a year")
+        ax.set_title(f"{cause[:1].upper() + cause[1:]}, {d['time_period'].iloc[0]}", fontsize=10)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=6.5, loc="upper right")
+    fig.suptitle("The slope of harm: deaths by deprivation across England's districts and unitaries")
+    figures.source_line(fig, f"Source: {figures.dataset_title('ons_drug_deaths')}; {figures.dataset_title('imd2025')}; "
+                             f"{figures.dataset_title('fingertips')}, indicator 91380 (deciles as published).", bottom=0.01)
+    found = " ".join(s for s in (gradient_sentence(r, c) for c in causes) if s)
+    return FigureOutput("inequality_gradient", fig, finding=figures.plain(found), data=g)
