@@ -732,7 +732,7 @@ def test_cli_raw_file_changed_without_registering_it_stops_the_run(project, cli)
 
 def test_cli_register_entry_without_period_is_caught_before_any_notebook(project, cli):
     reg = project / "data/register.yaml"
-    write(reg, reg.read_text().replace("    period: '2025'\n", ""))
+    write(reg, reg.read_text().replace("    period: '2025'\n", "", 1))  # the nearest neighbours entry (the first)
     proc = cli("run", "nottinghamshire", root=project)
     assert_cli_input_error(proc, "localauthoritynearestneighboursengland.xlsx", "gives no 'period'", "period: '2019'")
     assert not (project / "outputs" / ".failed").exists()  # stopped by the pre-run check, no kernel started

@@ -168,7 +168,7 @@ def _published_rows(groups: pd.DataFrame, period: str) -> pd.DataFrame:
         measure=DEATHS, value=t["deaths"], count=t["deaths"], unit="deaths in 3 years", source_cell=cells)
     rates = t[[*AREA, "cause", "source", "geography_basis"]].assign(
         measure=ASMR, value=t["rate"], lower_ci=t["lower_ci"], upper_ci=t["upper_ci"], count=t["deaths"],
-        unit="per 100,000 a year (ONS, 2013 European Standard Population)", value_note=note, reliability_flag=flag,
+        unit="per 100,000 a year (ONS, European Standard Population ESP2013)", value_note=note, reliability_flag=flag,
         source_cell=rate_cells)
     return pd.concat([deaths, rates], ignore_index=True).assign(time_period=period)
 

@@ -140,9 +140,14 @@ def notes_text(r: PlacesAndInequalities) -> str:
     """Definitions, methods and caveats as Markdown, read from the tables."""
     a = _one(r, measure=RATIO, cause="drug misuse", area_role=ENGLAND)
     sii = _gradient(r, DRUG_MISUSE, SII)
+    dep = r.places.loc[r.places["measure"] == IMD_SCORE, "time_period"]
+    dep = dep.iloc[0] if len(dep) else ""
+    small = _rows(r, measure=SHARE_20)["time_period"].iloc[0]
+    alcohol = r.gradient.loc[r.gradient["cause"] == ALCOHOL, "category_type"]
+    alcohol = alcohol.iloc[0] if len(alcohol) else ""
     lines = [
         f"- **Deaths as ONS publishes them** ({r.period}, deaths registered in the three years, persons): the "
-        "age-standardised rate per 100,000 (2013 European Standard Population) with ONS's 95% limits. ONS publishes "
+        "age-standardised rate per 100,000 (the European Standard Population, ESP2013) with ONS's 95% limits. ONS publishes "
         f"no rate below 10 deaths ('{NOT_PUBLISHED}': shown as no value with ONS's reason) and flags a rate from 10 "
         f"to 19 deaths as unreliable ('{UNRELIABLE}', the `reliability_flag` column).",
         f"- **Age for age** (the indirectly standardised ratio): the deaths of each place against those expected had "
@@ -151,11 +156,11 @@ def notes_text(r: PlacesAndInequalities) -> str:
         "on it: with England (the ratio's own 95% limits against 1) and with the partnership (against the "
         "partnership's ratio). Exact Poisson limits below 10 deaths, Byar's above. The indirectly standardised rate "
         "is the ratio times England's crude rate.",
-        "- **Deprivation**: the IMD average score and rank of each district and unitary are from the English Indices "
-        "of Deprivation 2025 (2024 boundaries). The shares of small areas in England's most deprived 10% and 20% are "
-        "from IMD 2019 File 1 (each small area's national decile), because the 2025 small-area file is not held; "
-        "small areas hold similar numbers of residents (about 1,000 to 3,000), so a share of small areas "
-        "approximates a share of the population.",
+        f"- **Deprivation**: the IMD average score and rank of each district and unitary are from the English Indices "
+        f"of Deprivation {dep} (districts as the IoD names them). The shares of small areas in England's most deprived "
+        f"10% and 20% are from IMD {small} File 1 (each small area's national decile), because the newer small-area "
+        "file is not held; small areas hold similar numbers of residents (about 1,000 to 3,000), so a share of small "
+        "areas approximates a share of the population.",
     ]
     if len(r.rebuilt):
         for x in r.rebuilt.itertuples():
@@ -168,7 +173,7 @@ def notes_text(r: PlacesAndInequalities) -> str:
             "the difference between the fitted rates at the most and least deprived ends, from a regression of each "
             "tenth's rate on its population-weighted rank; the relative index (RII) their ratio (" + sii["value_note"]
             + "). The drug-death tenths are rated age for age as above (ONS publishes district deaths for all ages "
-            "only); alcohol-specific mortality uses Fingertips' own deprivation deciles (IMD 2019) and directly "
+            f"only); alcohol-specific mortality uses Fingertips' own deprivation deciles ({alcohol}) and directly "
             "standardised rates, so its slope is not on the same deprivation ranking as the drug deaths'.")
     return "\n".join(lines)
 
