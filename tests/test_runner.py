@@ -66,7 +66,9 @@ def test_report_is_code_free_with_contents_and_embedded_figures(runs):
     assert not soup.select("a.anchor-link") and "¶" not in text  # no anchor character for screen readers
     assert not [th for th in soup.find_all("th") if not th.get_text(strip=True)]  # no empty header cell
     size = (out / "a" / "northamptonshire" / "report.html").stat().st_size
-    assert size < 1.5e6, size  # SVG embedded, nbconvert's stylesheets replaced by the report's own
+    # SVG embedded, nbconvert's stylesheets replaced by the report's own: 1.36 MB with five chapters, 1.6 MB with
+    # the sixth (two figures); the issue that set this bound reported 3.6–3.9 MB
+    assert size < 1.75e6, size
     assert "West Northamptonshire" in text
 
 
@@ -306,7 +308,8 @@ def test_sources_are_listed_once_and_every_short_reference_resolves(runs):
         assert len(paths) == len(set(paths)) == len(listed), "a file is listed more than once"
         chapter_notes = [p.get_text() for p in soup.find_all("em") if p.get_text().startswith("Sources: ")]
         published = [n.split(". ")[0] for n in chapter_notes]  # the datasets, before any local files
-        assert len(chapter_notes) == 5 and all("[D" in n and not re.search(r"\.(csv|xlsx?)\b", n) for n in published)
+        from cdp_analysis.chapters import all_chapters  # one sources line per chapter
+        assert len(chapter_notes) == len(all_chapters()) and all("[D" in n and not re.search(r"\.(csv|xlsx?)\b", n) for n in published)
 
 
 def test_repeated_headings_get_distinct_anchors_in_contents_and_page():

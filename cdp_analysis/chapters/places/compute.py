@@ -258,7 +258,7 @@ def _gradient_rows(groups: pd.DataFrame, measure: str, reps: int, category_type:
     words = {1: "1 (most deprived)", 10: "10 (least deprived)"}
     rows = pd.DataFrame({**base, "measure": TENTH_RATE, "category_type": category_type,
                          "category": groups["tenth"].map(lambda k: words.get(int(k), str(int(k)))),
-                         "value": groups["value"], "lower_ci": groups["lowercl"], "upper_ci": groups["uppercl"],
+                         "value": groups["value"], "lower_ci": groups["lower_ci"], "upper_ci": groups["upper_ci"],
                          "count": groups["observed"], "denominator": groups["population"], "unit": unit})
     res = tidy.from_stats(gradient.inequality(groups, reps))
     r = res.iloc[0]
@@ -277,8 +277,9 @@ def _gradient_rows(groups: pd.DataFrame, measure: str, reps: int, category_type:
     return out
 
 
-def build(cdp: Partnership, settings: Settings) -> PlacesAndInequalities:
-    """Chapter 6's tables for one CDP."""
+def build(cdp: Partnership, settings: Settings | None = None) -> PlacesAndInequalities:
+    """Chapter 6's tables for one CDP (default settings when none are given)."""
+    settings = settings or Settings()
     period, _ = gradient.latest_period()
     listed = areas_places.places(cdp)
     places = places_table(cdp, listed, period)

@@ -34,6 +34,7 @@ from ...data import fingertips, imd2025, ons_drug_deaths, ons_drug_deaths_nation
 from ...data.register import cite
 from ...errors import InputError
 from ...memo import memoised
+from ...output import tidy
 
 log = logging.getLogger(__name__)
 
@@ -129,11 +130,12 @@ def area_deaths() -> pd.DataFrame:
         rate = stats.isr_rate(rows, "x", "n", "x_ref", "n_ref", group_by="code",
                               observed_totals=observed[["code"]].assign(x=observed["observed"]))
         out = (areas.merge(observed, on="code", how="left")
-               .merge(res[["code", "expected", "value", "lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"]]
-                      .rename(columns={"value": "ratio", "lower95_0cl": "ratio_lower", "upper95_0cl": "ratio_upper",
-                                       "lower99_8cl": "ratio_lower_998", "upper99_8cl": "ratio_upper_998"}), on="code")
-               .merge(rate[["code", "value", "lowercl", "uppercl"]]
-                      .rename(columns={"value": "rate", "lowercl": "rate_lower", "uppercl": "rate_upper"}), on="code"))
+               .merge(tidy.from_stats(res)[["code", "expected", "value", "lower_ci", "upper_ci", "lower_ci_998",
+                                                   "upper_ci_998"]]
+                      .rename(columns={"value": "ratio", "lower_ci": "ratio_lower", "upper_ci": "ratio_upper",
+                                       "lower_ci_998": "ratio_lower_998", "upper_ci_998": "ratio_upper_998"}), on="code")
+               .merge(tidy.from_stats(rate)[["code", "value", "lower_ci", "upper_ci"]]
+                      .rename(columns={"value": "rate", "lower_ci": "rate_lower", "upper_ci": "rate_upper"}), on="code"))
         out["population"] = out["code"].map(by_band.groupby("code")["population"].sum())
         out = out.assign(cause=cause, period=period, england_rate=eng_rate, population_year=pop_year,
                          deaths_source=pub["source"].iloc[0],
@@ -169,7 +171,7 @@ def _deprivation_ranks(areas: pd.DataFrame) -> pd.DataFrame:
 @memoised()
 def tenths() -> pd.DataFrame:
     """Each cause's indirectly standardised rate in each tenth of deprivation: ``cause, period, tenth, areas,
-    observed, expected, population, value, lowercl, uppercl``."""
+    observed, expected, population, value, lower_ci, upper_ci``."""
     a = area_deaths()
     period, years = latest_period()
     pop_year = years[1]
@@ -188,7 +190,7 @@ def tenths() -> pd.DataFrame:
                               n_ref=3 * by_band["age_group"].map(eng_pop))
         res = stats.isr_rate(rows, "x", "n", "x_ref", "n_ref", group_by="tenth", observed_totals=obs[["tenth", "x"]])
         pop = by_band.groupby("tenth")["population"].sum()
-        frames.append(res.merge(obs[["tenth", "areas"]], on="tenth").assign(
+        frames.append(tidy.from_stats(res).merge(obs[["tenth", "areas"]], on="tenth").assign(
             cause=cause, period=period, population=res["tenth"].map(pop).to_numpy(),
             source=a.loc[a["cause"] == cause, "source"].iloc[0]))
     return pd.concat(frames, ignore_index=True)
@@ -207,17 +209,17 @@ def decile_number(category: pd.Series) -> pd.Series:
 @memoised()
 def alcohol_deciles() -> pd.DataFrame:
     """Fingertips 91380's latest persons' rows by IMD decile of districts and unitaries: ``tenth, period,
-    value, lowercl, uppercl, observed, population, category_type, source``; empty when the export has none."""
+    value, lower_ci, upper_ci, observed, population, category_type, source``; empty when the export has none."""
     t = fingertips.indicator(ALCOHOL_INDICATOR)
     rows = t[t["category_type"].str.startswith(ALCOHOL_DECILES, na=False) & (t["sex"] == "Persons")]
     if rows.empty:
-        return pd.DataFrame(columns=["tenth", "period", "value", "lowercl", "uppercl", "observed", "population",
+        return pd.DataFrame(columns=["tenth", "period", "value", "lower_ci", "upper_ci", "observed", "population",
                                      "category_type", "source"])
     latest = rows[rows["time_period_sortable"] == rows["time_period_sortable"].max()]
     return pd.DataFrame({"tenth": decile_number(latest["category"]).to_numpy(),
                          "period": latest["time_period"].str.replace(" ", "").to_numpy(),
-                         "value": latest["value"].to_numpy(), "lowercl": latest["lower_ci"].to_numpy(),
-                         "uppercl": latest["upper_ci"].to_numpy(), "observed": latest["count"].to_numpy(),
+                         "value": latest["value"].to_numpy(), "lower_ci": latest["lower_ci"].to_numpy(),
+                         "upper_ci": latest["upper_ci"].to_numpy(), "observed": latest["count"].to_numpy(),
                          "population": latest["denominator"].to_numpy(),
                          "category_type": latest["category_type"].to_numpy(),
                          "source": latest["source"].to_numpy()}).sort_values("tenth", ignore_index=True)
@@ -225,7 +227,7 @@ def alcohol_deciles() -> pd.DataFrame:
 
 def inequality(groups: pd.DataFrame, reps: int) -> pd.DataFrame:
     """The slope and relative index of inequality of one measure's ten groups (``tenth, population, value,
-    lowercl, uppercl``), most deprived end minus least deprived end: :func:`cdp_analysis.stats.sii` with
+    lower_ci, upper_ci``), most deprived end minus least deprived end: :func:`cdp_analysis.stats.sii` with
     ``value_type='rate'``, ``multiplier=-1`` and a fixed seed."""
-    return stats.sii(groups, "tenth", "population", value="value", value_type="rate", lower="lowercl",
-                     upper="uppercl", multiplier=-1, confidence=0.95, reps=reps, seed=SEED)
+    return stats.sii(groups, "tenth", "population", value="value", value_type="rate", lower="lower_ci",
+                     upper="upper_ci", multiplier=-1, confidence=0.95, reps=reps, seed=SEED)
