@@ -460,3 +460,18 @@ def test_the_two_editions_of_englands_opiate_crack_need_are_named_side_by_side(n
     notes = tg.notes_text(notts)
     need = _one(notts, area_role="england", substance=tg.OCU, measure="estimated need", time_period="2019/20")
     assert f"need there is {need['value']:,.0f}" in notes and "341,032" in notes
+
+
+def test_a_cdp_without_an_alcohol_estimate_of_its_own_still_builds_chapters_2_and_3():
+    """The Isles of Scilly: OHID publishes no alcohol dependence estimate and SDG 3.5.1 no met need for it; the
+    capacity planner still writes its rows (saying why nothing can be planned) on the CDP's own area columns, and
+    the prevalence notes say no estimate is published instead of an empty list."""
+    from cdp_analysis.chapters import prevalence, treatment_gap
+
+    cdp = partnerships.get("isles-of-scilly")
+    g = treatment_gap.build(cdp, treatment_gap.Settings())
+    cap = g.capacity
+    assert len(cap) and set(cap["area_code"]) == {"E06000053"} and cap["value"].isna().all()
+    assert {"met_need", "england_met_need"} <= set(cap.columns)
+    notes = prevalence.notes_text(prevalence.build(cdp, prevalence.Settings()))
+    assert "OHID publishes no estimate for Isles of Scilly." in notes and "built: ." not in notes

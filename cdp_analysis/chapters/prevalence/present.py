@@ -176,11 +176,13 @@ def notes_text(p: Prevalence) -> str:
     lines.append(headlines_text(p))
     alc = p.alcohol[p.alcohol["measure"] == "rate per 100 adults"]
     alc_years = alc.drop_duplicates("time_period").sort_values("time_period")
-    alc_basis = sorted(set(p.alcohol.loc[p.alcohol["area_role"].isin(["cdp", "member"]), "geography_basis"]))
+    alc_basis = sorted({b for b in p.alcohol.loc[p.alcohol["area_role"].isin(["cdp", "member"]), "geography_basis"]
+                        if isinstance(b, str) and b})
     lines.append("- Alcohol dependence: modelled estimates of adults (18+) (OHID/University of Sheffield); each "
                  "period's rate divides by the population aged 18+ of the mid-year inside it ("
                  + "; ".join(f"{r.time_period}: mid-{int(r.population_year)}" for r in alc_years.itertuples())
-                 + "). How the figures for this CDP's areas were built: " + "; ".join(alc_basis) + ".")
+                 + ")." + (" How the figures for this CDP's areas were built: " + "; ".join(alc_basis) + "."
+                           if alc_basis else f" OHID publishes no estimate for {md(p.cdp.name)}."))
     lines.append("- Drinking above 14 units a week: **not yet available**. It needs the Health Survey for England "
                  "age × sex rates (NHS England, Health Survey for England, adult health-related behaviours tables: "
                  "'usual weekly alcohol consumption' by age and sex), which are not in `data/raw`; add them as a "

@@ -194,7 +194,9 @@ def capacity_table(cdp: Partnership, settings: Settings, gap: pd.DataFrame) -> p
     target, the extra people to reach it (range from the limits of need; clipping at 0 flagged in ``value_note``)
     and the annual growth that reaches it by ``target_year``; a row saying why where nothing can be planned."""
     cdp_rows = gap[gap["area_role"] == "cdp"]
-    area = {k: cdp_rows[k].iloc[0] for k in _AREA} if len(cdp_rows) else {}
+    area = ({k: cdp_rows[k].iloc[0] for k in _AREA} if len(cdp_rows) else  # no figure of the CDP's own held
+            {"area_code": cdp.code, "area_name": cdp.name, "area_type": cdp.area_type, "area_role": "cdp",
+             "area_members": cdp.members_text if len(cdp.members) > 1 else ""})
     base = (cdp_rows.sort_values("time_period_sortable")["time_period"].iloc[-1] if len(cdp_rows)
             else gap.sort_values("time_period_sortable")["time_period"].iloc[-1])
     set_name = str(comparators.for_cdp(cdp)["comparator_set"].iloc[0]) if len(comparators.for_cdp(cdp)) else "comparator areas"
@@ -254,7 +256,7 @@ def capacity_table(cdp: Partnership, settings: Settings, gap: pd.DataFrame) -> p
             ]
     out = pd.DataFrame(rows)
     out["status"] = out["status"].fillna("computed") if "status" in out.columns else "computed"
-    for col in ("target_met_need", "target_year", "growth_years"):
+    for col in ("target_met_need", "target_year", "growth_years", "met_need", "england_met_need"):
         if col not in out.columns:
             out[col] = np.nan
     for col in ("target_name", "target_period", "planning_target", "target_basis", "need_period", "need_edition",
