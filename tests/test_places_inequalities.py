@@ -71,8 +71,13 @@ def test_every_place_is_compared_on_its_ratio_with_england_and_the_partnership(n
     assert set(ratios["compared_to_england"]) <= {"Better", "Similar", "Worse"}
     mansfield = _row(ratios, area_code="E07000174", cause="drug poisoning")
     assert mansfield["compared_to_england"] == "Worse" and mansfield["lower_ci"] > 1
+    # against the rest of the partnership: the other six districts' deaths over their expected deaths
     cdp = _row(notts.places, area_role="cdp", cause="drug poisoning", measure=compute.RATIO)
-    assert mansfield["compared_to_cdp"] == "Worse" and mansfield["lower_ci"] > cdp["value"]
+    rest = (cdp["count"] - mansfield["count"]) / (cdp["denominator"] - mansfield["denominator"])
+    assert mansfield["rest_of_cdp"] == pytest.approx(rest) and mansfield["lower_ci"] > rest
+    assert mansfield["compared_to_rest_of_cdp"] == "Worse"
+    assert _row(notts.places, area_role="cdp", cause="drug poisoning", measure=compute.RATIO)[
+        "compared_to_england"] == "Better"
     # the sentence names the place, the period and the limits read from the table
     text = chapter.summary_text(notts)
     assert "in 2019-21 were higher in Mansfield (1.55 (1.10–2.11); 39 deaths)" in text
@@ -165,7 +170,11 @@ def test_a_merged_district_is_mapped_to_its_current_area_and_said_so():
 def test_a_single_unitary_says_there_is_no_district_breakdown():
     r = chapter.build(partnerships.get("barnet"), chapter.Settings())
     assert not r.has_places and set(r.places["area_role"]) == {"cdp", "england"}
-    assert "no district breakdown" in chapter.summary_text(r)
+    text = chapter.summary_text(r)
+    assert "Barnet is one area with no districts below it today" in text
+    # its own comparison with England is still stated, with the period and limits read from the table
+    x = _row(r.places, area_role="cdp", cause="drug misuse", measure=compute.RATIO)
+    assert x["compared_to_england"] == "Better" and "deaths related to drug misuse in 2019-21 were lower in Barnet (" in text
 
 
 # --- bad input ---------------------------------------------------------------------------------------------------
@@ -245,4 +254,4 @@ def test_a_single_unitary_runs_end_to_end(project):
     assert done.returncode == 0, done.stdout + done.stderr
     t = pd.read_csv(project / "outputs" / "barnet" / "tables" / "places.csv")
     assert set(t["area_role"]) == {"cdp", "england"}
-    assert "no district breakdown" in (project / "outputs" / "barnet" / "report.html").read_text(encoding="utf-8")
+    assert "no districts below it" in (project / "outputs" / "barnet" / "report.html").read_text(encoding="utf-8")

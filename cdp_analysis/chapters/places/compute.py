@@ -68,6 +68,9 @@ class PlacesAndInequalities:
     gradient: pd.DataFrame
     period: str
     rebuilt: pd.DataFrame = field(repr=False)
+    #: Every current district and unitary of England, each cause: ``code, name, cause, observed, expected, ratio,
+    #: tenth`` (the funnel's context and the gradient's ranking; not a table of the chapter).
+    context: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     def tables(self) -> list[pd.DataFrame]:
         return [self.places, self.gradient]
@@ -201,18 +204,26 @@ def _standardised_rows(groups: pd.DataFrame) -> pd.DataFrame:
     t = t.assign(count=t["observed"], denominator=t["expected"], time_period=t["period"])
     eng = t["area_role"] == ENGLAND  # England against itself: 1 and England's crude rate by definition, no limits
     t.loc[eng, [c for c in t.columns if c.startswith(("lower_ci", "upper_ci"))]] = np.nan
-    t.loc[eng, "value_note"] = "England's own deaths against England's rates: the reference (no limits)"
+    t.loc[eng, "value_note"] = t.loc[eng, "value_note"] + "; England against itself: the reference (no limits)"
     t["compared_to_england"] = ""
-    t["compared_to_cdp"] = ""
+    t["compared_to_rest_of_cdp"] = ""
+    t["rest_of_cdp"] = np.nan
     for _, rows in t.groupby(["cause", "measure"], sort=False):
         eng = rows.loc[rows["area_role"] == ENGLAND, "value"].iloc[0]
-        cdp = rows.loc[rows["area_role"] == CDP, "value"].iloc[0]
-        for column, benchmark, roles in (("compared_to_england", eng, (PLACE, CDP)), ("compared_to_cdp", cdp, (PLACE,))):
-            own = rows[rows["area_role"].isin(roles)]
-            if own.empty:
-                continue
-            cmp = stats.compare_to_benchmark(own, "value", "lower_ci", "upper_ci", benchmark, polarity="low_is_good")
-            t.loc[own.index, column] = cmp["comparison"].astype(str).to_numpy()
+        own = rows[rows["area_role"].isin((PLACE, CDP))]
+        cmp = stats.compare_to_benchmark(own, "value", "lower_ci", "upper_ci", eng, polarity="low_is_good")
+        t.loc[own.index, "compared_to_england"] = cmp["comparison"].astype(str).to_numpy()
+        places = rows[rows["area_role"] == PLACE]
+        if len(places) < 2:
+            continue
+        # each place against the rest of the partnership (its other places), so that the two are independent
+        cdp = rows[rows["area_role"] == CDP].iloc[0]
+        rest = (cdp["observed"] - places["observed"]) / (cdp["expected"] - places["expected"])
+        scale = 1.0 if rows["measure"].iloc[0] == RATIO else cdp["england_rate"]
+        t.loc[places.index, "rest_of_cdp"] = (rest * scale).to_numpy()
+        cmp = stats.compare_to_benchmark(t.loc[places.index], "value", "lower_ci", "upper_ci", "rest_of_cdp",
+                                         polarity="low_is_good")
+        t.loc[places.index, "compared_to_rest_of_cdp"] = cmp["comparison"].astype(str).to_numpy()
     return t.drop(columns=["observed", "expected", "england_rate", "period", "confidence", "statistic", "method"],
                   errors="ignore")
 
@@ -228,7 +239,7 @@ def places_table(cdp: Partnership, listed: pd.DataFrame, period: str) -> pd.Data
     t["indicator_id"] = "cdp.places." + (t["cause"] + " " + t["measure"]).str.strip().map(geography.slugify)
     order = {PLACE: 0, CDP: 1, ENGLAND: 2}
     t = t.assign(_o=t["area_role"].map(order)).sort_values(["_o"], kind="stable").drop(columns="_o")
-    for col in ("reliability_flag", "compared_to_cdp", "geography_basis", "value_note", "compared_to_england"):
+    for col in ("reliability_flag", "compared_to_rest_of_cdp", "geography_basis", "value_note", "compared_to_england"):
         t[col] = t[col].fillna("") if col in t else ""
     return tidy.conform(t)
 
@@ -241,7 +252,7 @@ def gradient_table(reps: int) -> pd.DataFrame:
     imd_period = str(imd2025.district_summaries()["period"].iloc[0])
     for cause, groups in tenths.groupby("cause", sort=False):
         frames.append(_gradient_rows(groups, _GRADIENT_CAUSE[cause], reps,
-                                     f"IMD {imd_period} tenths of districts and unitaries (equal numbers of areas)",
+                                     f"IMD {imd_period} tenths of districts and unitaries, equal numbers of areas",
                                      "indirectly standardised rate per 100,000 a year"))
     alcohol = gradient.alcohol_deciles()
     if len(alcohol):
@@ -266,8 +277,8 @@ def _gradient_rows(groups: pd.DataFrame, measure: str, reps: int, category_type:
            f"population (PHEindicatormethods' SII; limits from {reps:,} simulations)")
     summary = pd.DataFrame([
         {**base, "measure": SII, "value": r["value"], "lower_ci": r["lower_ci"], "upper_ci": r["upper_ci"],
-         "unit": unit.replace("rate per", "deaths per").split(" (")[0].replace("directly standardised ", "")
-         .replace("indirectly standardised ", ""), "value_note": how, "category_type": category_type},
+         "unit": "deaths per 100,000 a year (most deprived end minus least deprived end)", "value_note": how,
+         "category_type": category_type},
         {**base, "measure": RII, "value": r["rii"], "lower_ci": r["rii_lower_ci"], "upper_ci": r["rii_upper_ci"],
          "unit": "ratio (most to least deprived end)", "value_note": how, "category_type": category_type},
     ])
@@ -288,4 +299,5 @@ def build(cdp: Partnership, settings: Settings | None = None) -> PlacesAndInequa
     rebuilt = a[a["code"].isin(own) & (a["predecessors"] != "")].drop_duplicates("code")
     return PlacesAndInequalities(cdp=cdp, places_list=listed, places=places,
                                  gradient=gradient_table(settings.sii_repetitions), period=period,
-                                 rebuilt=rebuilt[["code", "name", "predecessors"]])
+                                 rebuilt=rebuilt[["code", "name", "predecessors"]],
+                                 context=a[["code", "name", "cause", "observed", "expected", "ratio", "tenth"]])

@@ -171,7 +171,8 @@ def _deprivation_ranks(areas: pd.DataFrame) -> pd.DataFrame:
 @memoised()
 def tenths() -> pd.DataFrame:
     """Each cause's indirectly standardised rate in each tenth of deprivation: ``cause, period, tenth, areas,
-    observed, expected, population, value, lower_ci, upper_ci``."""
+    observed, expected, population`` (person-years: 3 × the mid-year population, as Fingertips' denominators of
+    3-year rates), ``value, lower_ci, upper_ci``."""
     a = area_deaths()
     period, years = latest_period()
     pop_year = years[1]
@@ -191,7 +192,7 @@ def tenths() -> pd.DataFrame:
         res = stats.isr_rate(rows, "x", "n", "x_ref", "n_ref", group_by="tenth", observed_totals=obs[["tenth", "x"]])
         pop = by_band.groupby("tenth")["population"].sum()
         frames.append(tidy.from_stats(res).merge(obs[["tenth", "areas"]], on="tenth").assign(
-            cause=cause, period=period, population=res["tenth"].map(pop).to_numpy(),
+            cause=cause, period=period, population=3 * res["tenth"].map(pop).to_numpy(),  # person-years
             source=a.loc[a["cause"] == cause, "source"].iloc[0]))
     return pd.concat(frames, ignore_index=True)
 
