@@ -1,4 +1,4 @@
-"""Chapter 5, outcomes: public metrics read from the earlier chapters' tables, every local metric listed,
+"""Chapter 6, outcomes: public metrics read from the earlier chapters' tables, every local metric listed,
 disclosure control of local counts before anything is written, the spine chart's data and the one-page summary."""
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def test_no_small_local_number_in_any_output_of_a_run(tmp_path):
                     for v in values:
                         assert v not in cells, (path.name, name, v)
     for name in hidden:  # the scan did look at each metric's row in the report and in the notebook
-        assert ("report.html", name) in seen and ("05_outcomes.ipynb", name) in seen, name
+        assert ("report.html", name) in seen and ("06_outcomes.ipynb", name) in seen, name
     assert "MADE-UP EXAMPLE DATA" in (out / "report.html").read_text(encoding="utf-8")
     # one word for made-up data, another for modelled estimates: 'synthetic' (which could mean either) is in no
     # file written, while both words are

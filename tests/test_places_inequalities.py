@@ -1,4 +1,4 @@
-"""Chapter 6, places and inequalities: the places' published deaths and flags read straight from ONS's workbook,
+"""Chapter 5, places and inequalities: the places' published deaths and flags read straight from ONS's workbook,
 the places' deprivation against MHCLG's own summaries, the slope and relative index of inequality reproduced by
 hand and equal to the statistics core's, the tenths of deprivation, a merged district, and the three bad inputs
 (a code that maps to no current area, a deprivation file missing a district, a rate where ONS's marker says none)."""
@@ -244,6 +244,11 @@ def test_a_county_and_a_two_unitary_cdp_write_the_chapter(runs):
         report = (out / "a" / slug / "report.html").read_text(encoding="utf-8")
         assert "Places and inequalities" in report and "slope index of inequality" in report
         assert (out / "a" / slug / "figures" / "places_funnel.svg").is_file()
+    # the board's one-page summary names the place whose deaths are higher than England's, and no other
+    page = (out / "a" / "nottinghamshire" / "summary.html").read_text(encoding="utf-8")
+    assert ("<strong>Places:</strong> Age for age, deaths in 2019-21 were higher than England&#x27;s in Mansfield "
+            "(drug poisoning 1.55 times, 95% limits 1.10–2.11)") in page
+    assert "<strong>Places:</strong>" not in (out / "a" / "northamptonshire" / "summary.html").read_text(encoding="utf-8")
 
 
 def test_a_single_unitary_runs_end_to_end(project):

@@ -1,4 +1,4 @@
-"""The places inside a partnership, for chapter 6 (places and inequalities): the current districts of each county
+"""The places inside a partnership, for chapter 5 (places and inequalities): the current districts of each county
 member, and each unitary member itself.
 
 A county (Nottinghamshire) holds lower-tier districts, each a place; a partnership of several unitaries (North and

@@ -9,7 +9,7 @@ chapters. :mod:`.partnerships` reads the CDPs from ``params/`` against the regis
 ``docs/architecture.md`` for the recipe to add one.
 
 Chapters: :mod:`.population_profile` (1), :mod:`.prevalence` (2), :mod:`.treatment_gap` (3), :mod:`.trends` (4),
-:mod:`.outcomes` (5), :mod:`.places` (6).
+:mod:`.places` (5), :mod:`.outcomes` (6).
 """
 
 from .registry import COMMON_PARAMETERS, Chapter, all_chapters, key_figures, register

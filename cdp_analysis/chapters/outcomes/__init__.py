@@ -1,4 +1,4 @@
-"""Chapter 5, outcomes: the National Combating Drugs Outcomes Framework dashboard, public and local data together.
+"""Chapter 6, outcomes: the National Combating Drugs Outcomes Framework dashboard, public and local data together.
 
 For each of the six national outcomes (reduce drug use; reduce drug-related crime; reduce drug-related deaths
 and harm; reduce drug supply; increase engagement in treatment; improve recovery outcomes) and the
@@ -55,10 +55,10 @@ __all__ = ["CHAPTER", "NAME", "STATUSES", "Settings", "build", "dashboard_output
            "read_table", "spine_data", "spine_figure", "summary_links", "summary_page", "summary_text", "write_summary"]
 
 CHAPTER = Chapter(
-    name=NAME, number=5, title="Outcomes", notebook="05_outcomes",
+    name=NAME, number=6, title="Outcomes", notebook="06_outcomes",
     datasets=("ons_population", "ons_drug_deaths", "ons_sdg", "ohid_alcohol_dependence", "fingertips", "ons_csew",
               "ons_nearest_neighbours", "transcribed"),
-    reads_chapters=("prevalence", "treatment_gap", "trends"),
+    reads_chapters=("prevalence", "treatment_gap", "trends", "places"),
     settings=Settings, build=build, summary=summary_text,
     figures={"outcomes_spine_chart": spine_figure},
     tables=("outcomes",),

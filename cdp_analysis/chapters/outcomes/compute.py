@@ -50,7 +50,7 @@ STATUSES = ("computed", "not supplied", "suppressed", MEMBERS_ONLY, RATIO_ONLY)
 #: The earlier chapters' tables this chapter reads, by the names those chapters declare (``Chapter.tables``); the
 #: registry says which chapter writes each (:func:`cdp_analysis.chapters.registry.chapter_of_table`).
 EARLIER = ("prevalence_drugs", "prevalence_ocu", "treatment_gap", "treatment_capacity", "drug_deaths",
-           "drug_deaths_standardised", "alcohol_mortality", "trends")
+           "drug_deaths_standardised", "alcohol_mortality", "trends", "places")
 #: Why a public metric has no figure for an area (the bundle holds samples of some OHID files).
 _NOT_HELD = {
     "": "not in the data for this area (or not published for it)",

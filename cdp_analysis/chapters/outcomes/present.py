@@ -305,7 +305,9 @@ def summary_page(o: Outcomes) -> str:
     parts += [f"<li>{e(g)}</li>" for g in decision_findings(o)] or [
         "<li>No figure is significantly worse than England, none is getting worse and no treatment gap is "
         "held.</li>"]
-    parts.append("</ol><h2>Treatment places needed</h2><ul>")
+    places = places_line(o)
+    parts.append("</ol>" + (f"<p><strong>Places:</strong> {e(places)}</p>" if places else "")
+                 + "<h2>Treatment places needed</h2><ul>")
     parts += [f"<li>{e(g)}</li>" for g in places_needed(o)] or ["<li>No capacity estimate is held.</li>"]
     parts.append("</ul><h2>What the data cannot yet tell</h2><ul>")
     gaps = [g for g in data_gaps(o) if not g.startswith("Not supplied by the partnership")]
@@ -317,6 +319,23 @@ def summary_page(o: Outcomes) -> str:
                     if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Every "
                  "figure's method, limits and caveats: <a href='report.html'>the full report</a>.</p></body></html>")
     return "".join(parts)
+
+
+def places_line(o: Outcomes) -> str:
+    """One sentence naming the partnership's places (districts, or unitaries) whose deaths, age for age, are higher
+    than England's by their own 95% limits, read from the places chapter's table (``places``); '' when none is."""
+    t = o.earlier.get("places")
+    if t is None or t.empty:
+        return ""
+    worse = t[(t["area_role"] == "place") & (t["measure"] == "indirectly standardised ratio")
+              & (t["compared_to_england"] == "Worse")].sort_values(["area_name", "cause"])
+    if worse.empty:
+        return ""
+    parts = [f"{name} (" + "; ".join(f"{r.cause} {r.value:.2f} times, 95% limits {r.lower_ci:.2f}–{r.upper_ci:.2f}"
+                                     for r in rows.itertuples()) + ")"
+             for name, rows in worse.groupby("area_name", sort=True)]
+    return (f"Age for age, deaths in {worse['time_period'].iloc[0]} were higher than England's in "
+            + ", ".join(parts) + " (deaths over those expected at England's rates; chapter 5 compares every place).")
 
 
 def _members_short(o: Outcomes, r) -> str:

@@ -1,4 +1,4 @@
-"""Chapter 6, places and inequalities: the districts (or unitaries) inside a partnership, their deprivation and
+"""Chapter 5, places and inequalities: the districts (or unitaries) inside a partnership, their deprivation and
 deaths, and the slope of harm across England.
 
 The package: :mod:`.settings` (the chapter's name and settings), :mod:`.gradient` (England-wide: every district's
@@ -28,7 +28,7 @@ __all__ = ["CHAPTER", "NAME", "Settings", "build", "summary_text", "notes_text",
            "funnel_figure", "gradient_figure"]
 
 CHAPTER = Chapter(
-    name=NAME, number=6, title="Places and inequalities", notebook="06_places",
+    name=NAME, number=5, title="Places and inequalities", notebook="05_places",
     datasets=("ons_drug_deaths", "ons_drug_deaths_national", "ons_population", "imd2025", "imd2019_lsoa",
               "fingertips"),
     settings=Settings, build=build, summary=summary_text,

@@ -1,4 +1,4 @@
-"""Chapter 6, places and inequalities: data → tables (no figures, sentences, captions or HTML here).
+"""Chapter 5, places and inequalities: data → tables (no figures, sentences, captions or HTML here).
 
 * ``places`` (:func:`places_table`): one row per place of the partnership (its districts, or its unitaries) and
   measure, then the partnership and England: population; the IoD 2025 IMD average score, rank and tenth; the
@@ -60,7 +60,7 @@ DISTRICT_PREFIX = "E07"
 
 @dataclass
 class PlacesAndInequalities:
-    """What chapter 6 computes for one CDP (tidy tables; :meth:`tables` in the contract's order)."""
+    """What chapter 5 computes for one CDP (tidy tables; :meth:`tables` in the contract's order)."""
 
     cdp: Partnership
     places_list: pd.DataFrame
@@ -289,7 +289,7 @@ def _gradient_rows(groups: pd.DataFrame, measure: str, reps: int, category_type:
 
 
 def build(cdp: Partnership, settings: Settings | None = None) -> PlacesAndInequalities:
-    """Chapter 6's tables for one CDP (default settings when none are given)."""
+    """Chapter 5's tables for one CDP (default settings when none are given)."""
     settings = settings or Settings()
     period, _ = gradient.latest_period()
     listed = areas_places.places(cdp)

@@ -1,4 +1,4 @@
-"""Chapter 6, places and inequalities: presentation of the computed tables (no computation of tables here).
+"""Chapter 5, places and inequalities: presentation of the computed tables (no computation of tables here).
 
 Key findings and notes as Markdown, the funnel of the places and the gradient chart
 (:class:`~cdp_analysis.output.notebook.FigureOutput`), and the tables as shown
