@@ -20,6 +20,7 @@ from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .. import treatment_gap
 from ..treatment_gap.capacity_words import board_line
+from .board_places import places_line
 from .compute import MEMBERS_ONLY, NO_998, OUTCOMES, RATIO_ONLY, Outcomes, cdp_rows
 from .published import cdp_ratio
 
@@ -319,23 +320,6 @@ def summary_page(o: Outcomes) -> str:
                     if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Every "
                  "figure's method, limits and caveats: <a href='report.html'>the full report</a>.</p></body></html>")
     return "".join(parts)
-
-
-def places_line(o: Outcomes) -> str:
-    """One sentence naming the partnership's places (districts, or unitaries) whose deaths, age for age, are higher
-    than England's by their own 95% limits, read from the places chapter's table (``places``); '' when none is."""
-    t = o.earlier.get("places")
-    if t is None or t.empty:
-        return ""
-    worse = t[(t["area_role"] == "place") & (t["measure"] == "indirectly standardised ratio")
-              & (t["compared_to_england"] == "Worse")].sort_values(["area_name", "cause"])
-    if worse.empty:
-        return ""
-    parts = [f"{name} (" + "; ".join(f"{r.cause} {r.value:.2f} times, 95% limits {r.lower_ci:.2f}–{r.upper_ci:.2f}"
-                                     for r in rows.itertuples()) + ")"
-             for name, rows in worse.groupby("area_name", sort=True)]
-    return (f"Age for age, deaths in {worse['time_period'].iloc[0]} were higher than England's in "
-            + ", ".join(parts) + " (deaths over those expected at England's rates; chapter 5 compares every place).")
 
 
 def _members_short(o: Outcomes, r) -> str:

@@ -36,7 +36,7 @@ CHAPTER = Chapter(
     tables=("places", "inequality_gradient"),
     key_figures=(
         KeyFigure("Small areas in England's most deprived 20%", "places", {"measure": SHARE_20}, digits=1,
-                  note="% of the partnership's small areas (IMD File 1; its period is in the table)"),
+                  note="% of the partnership's small areas (LSOAs) in deciles 1-2 of IMD File 1"),
     ),
     restates=tuple(
         Restatement(f"deaths related to {cause}, indirectly standardised ratio (places)", "places",
