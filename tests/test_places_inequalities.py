@@ -80,7 +80,9 @@ def test_every_place_is_compared_on_its_ratio_with_england_and_the_partnership(n
         "compared_to_england"] == "Better"
     # the sentence names the place, the period and the limits read from the table
     text = chapter.summary_text(notts)
-    assert "in 2019-21 were higher in Mansfield (1.55 (1.10–2.11); 39 deaths)" in text
+    m = mansfield
+    assert (f"in 2019-21 were higher in Mansfield ({m['value']:.2f} ({m['lower_ci']:.2f}–{m['upper_ci']:.2f}); "
+            f"{m['count']:.0f} deaths)") in text
 
 
 def test_a_ratio_reproduced_by_hand():
@@ -246,8 +248,12 @@ def test_a_county_and_a_two_unitary_cdp_write_the_chapter(runs):
         assert (out / "a" / slug / "figures" / "places_funnel.svg").is_file()
     # the board's one-page summary names the place whose deaths are higher than England's, and no other
     page = (out / "a" / "nottinghamshire" / "summary.html").read_text(encoding="utf-8")
+    m = notts[(notts["area_code"] == "E07000174") & (notts["measure"] == compute.RATIO)
+              & (notts["cause"] == "drug poisoning")].iloc[0]
+    assert m["compared_to_england"] == "Worse"  # the only place and cause higher than England
+    assert ((notts["measure"] == compute.RATIO) & (notts["compared_to_england"] == "Worse")).sum() == 1
     assert ("<strong>Places:</strong> Age for age, deaths in 2019-21 were higher than England&#x27;s in Mansfield "
-            "(drug poisoning 1.55 times, 95% limits 1.10–2.11)") in page
+            f"(drug poisoning {m['value']:.2f} times, 95% limits {m['lower_ci']:.2f}–{m['upper_ci']:.2f})") in page
     assert "<strong>Places:</strong>" not in (out / "a" / "northamptonshire" / "summary.html").read_text(encoding="utf-8")
 
 
