@@ -96,12 +96,13 @@ def _published_deaths(period: str) -> pd.DataFrame:
 
 
 @memoised()
-def area_deaths() -> pd.DataFrame:
-    """Every current district and unitary, each cause: ``code, name, upper_tier, cause, period, observed,
-    expected, population, predecessors`` (the published areas summed into it, '' when published as it is),
-    ``source_cell``, ``source``; then the indirectly standardised ratio and rate with 95% and 99.8% limits
-    (``ratio``, ``ratio_lower``, ``ratio_upper``, ``ratio_lower_998``, ``ratio_upper_998``, ``rate``,
-    ``rate_lower``, ``rate_upper``), and the deprivation ``imd_rank`` and ``tenth``."""
+def _reference() -> dict:
+    """What every expected death is computed from, for ONS's latest pooled period: ``period``,
+    ``population_year`` (the middle year), ``by_band`` (every current district's and unitary's population by the
+    national tables' age bands: ``code, age_group, population``), ``rows`` (for each cause, ``by_band`` with ``n`` =
+    3 × population, ``x_ref`` England's deaths of the three years and ``n_ref`` England's person-years in the
+    band), ``england_rate`` (each cause's crude rate per 100,000 a year) and ``source`` (the national tables' and
+    the population file's citations)."""
     period, years = latest_period()
     pop_year = years[1]
     if pop_year not in ons_population.available_years():
@@ -111,22 +112,38 @@ def area_deaths() -> pd.DataFrame:
     nat = nat[(nat["sex"] == "Persons") & (nat["age_group"] != "All ages") & nat["year"].isin(years)]
     bands = nat[["age_group", "age_from", "age_to"]].drop_duplicates().sort_values("age_from")
     by_band, eng_pop, pop_source = _populations_by_band(pop_year, tuple(map(tuple, bands.to_numpy())))
+    rows, rates = {}, {}
+    for cause in CAUSES:
+        deaths = nat[nat["cause"] == cause].groupby("age_group")["deaths"].sum()
+        rows[cause] = by_band.assign(n=3 * by_band["population"], x_ref=by_band["age_group"].map(deaths),
+                                     n_ref=3 * by_band["age_group"].map(eng_pop))
+        rates[cause] = deaths.sum() / (3 * eng_pop.sum()) * 100_000
+    return {"period": period, "population_year": pop_year, "by_band": by_band, "rows": rows, "england_rate": rates,
+            "source": cite(nat["source"].iloc[0], pop_source)}
+
+
+@memoised()
+def area_deaths() -> pd.DataFrame:
+    """Every current district and unitary, each cause: ``code, name, upper_tier, cause, period, observed,
+    expected, population, predecessors`` (the published areas summed into it, '' when published as it is),
+    ``source_cell``, ``source``; then the indirectly standardised ratio and rate with 95% and 99.8% limits
+    (``ratio``, ``ratio_lower``, ``ratio_upper``, ``ratio_lower_998``, ``ratio_upper_998``, ``rate``,
+    ``rate_lower``, ``rate_upper``), and the deprivation ``imd_rank`` and ``tenth``."""
+    ref = _reference()
+    period, by_band = ref["period"], ref["by_band"]
     published = _published_deaths(period)
     areas = areas_places.lower_tier_areas()
     frames = []
     for cause in CAUSES:
-        ref = nat[nat["cause"] == cause].groupby("age_group")["deaths"].sum()
         pub = published[published["cause"] == cause].sort_values("code")
         pub = pub.assign(_named=np.where(pub["code"].isin(areas["code"]), "", pub["name"] + " (" + pub["code"] + ")"))
         observed = pub.groupby("current").agg(
             observed=("deaths", lambda s: s.sum(min_count=len(s))),
             predecessors=("_named", lambda s: ", ".join(v for v in s if v)),
             source_cell=("source_cell", " + ".join)).reset_index().rename(columns={"current": "code"})
-        rows = by_band.assign(n=3 * by_band["population"], x_ref=by_band["age_group"].map(ref),
-                              n_ref=3 * by_band["age_group"].map(eng_pop))
+        rows = ref["rows"][cause]
         res = stats.isr_ratio(rows, "x", "n", "x_ref", "n_ref", group_by="code", confidence=(0.95, 0.998),
                               observed_totals=observed[["code"]].assign(x=observed["observed"]))
-        eng_rate = ref.sum() / (3 * eng_pop.sum()) * 100_000
         rate = stats.isr_rate(rows, "x", "n", "x_ref", "n_ref", group_by="code",
                               observed_totals=observed[["code"]].assign(x=observed["observed"]))
         out = (areas.merge(observed, on="code", how="left")
@@ -137,9 +154,9 @@ def area_deaths() -> pd.DataFrame:
                .merge(tidy.from_stats(rate)[["code", "value", "lower_ci", "upper_ci"]]
                       .rename(columns={"value": "rate", "lower_ci": "rate_lower", "upper_ci": "rate_upper"}), on="code"))
         out["population"] = out["code"].map(by_band.groupby("code")["population"].sum())
-        out = out.assign(cause=cause, period=period, england_rate=eng_rate, population_year=pop_year,
-                         deaths_source=pub["source"].iloc[0],
-                         source=cite(pub["source"].iloc[0], nat["source"].iloc[0], pop_source))
+        out = out.assign(cause=cause, period=period, england_rate=ref["england_rate"][cause],
+                         population_year=ref["population_year"], deaths_source=pub["source"].iloc[0],
+                         source=cite(pub["source"].iloc[0], ref["source"]))
         frames.append(out)
     t = pd.concat(frames, ignore_index=True)
     return t.merge(_deprivation_ranks(areas), on="code", how="left")
@@ -174,21 +191,15 @@ def tenths() -> pd.DataFrame:
     observed, expected, population`` (person-years: 3 × the mid-year population, as Fingertips' denominators of
     3-year rates), ``value, lower_ci, upper_ci``."""
     a = area_deaths()
-    period, years = latest_period()
-    pop_year = years[1]
-    nat = ons_drug_deaths_national.england_by_age()
-    nat = nat[(nat["sex"] == "Persons") & (nat["age_group"] != "All ages") & nat["year"].isin(years)]
-    bands = nat[["age_group", "age_from", "age_to"]].drop_duplicates().sort_values("age_from")
-    by_band, eng_pop, _ = _populations_by_band(pop_year, tuple(map(tuple, bands.to_numpy())))
+    ref = _reference()
+    period, by_band = ref["period"], ref["by_band"]
     tenth_of = a.drop_duplicates("code").set_index("code")["tenth"]
     by_band = by_band.assign(tenth=by_band["code"].map(tenth_of))
     frames = []
     for cause in CAUSES:
-        ref = nat[nat["cause"] == cause].groupby("age_group")["deaths"].sum()
         obs = a[a["cause"] == cause].groupby("tenth", as_index=False).agg(x=("observed", "sum"),
                                                                           areas=("code", "size"))
-        rows = by_band.assign(n=3 * by_band["population"], x_ref=by_band["age_group"].map(ref),
-                              n_ref=3 * by_band["age_group"].map(eng_pop))
+        rows = ref["rows"][cause].assign(tenth=by_band["tenth"])
         res = stats.isr_rate(rows, "x", "n", "x_ref", "n_ref", group_by="tenth", observed_totals=obs[["tenth", "x"]])
         pop = by_band.groupby("tenth")["population"].sum()
         frames.append(tidy.from_stats(res).merge(obs[["tenth", "areas"]], on="tenth").assign(
