@@ -56,3 +56,63 @@ def test_changed_population_figure_fails_nbval(project):
     assert "mismatch" in out.lower() or "expected" in out.lower(), out[-3000:]
     assert f"{new_total:,}" in out, "the failure report should show the changed figure"
     assert "Notebook cell execution failed" not in out or "mismatch" in out.lower()
+
+
+class _FakeClient:
+    def stop_channels(self):
+        pass
+
+
+class _FakeManager:
+    def shutdown_kernel(self, now=False):
+        pass
+
+
+class _Base:
+    def _ensure_iopub_up(self):
+        pass
+
+
+def _starter(failures: int):
+    """A stand-in for jupyter_client's start_new_kernel that dies ``failures`` times, saying why on stderr."""
+    calls = []
+
+    def start_new_kernel(startup_timeout, kernel_name, stderr, cwd):
+        calls.append(kernel_name)
+        if len(calls) <= failures:
+            stderr.write(f"zmq.error.ZMQError: Address already in use (attempt {len(calls)})\n")
+            stderr.flush()
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return _FakeManager(), _FakeClient()
+
+    return start_new_kernel, calls
+
+
+def test_a_golden_kernel_that_dies_starting_is_started_again_with_its_reason_shown(monkeypatch):
+    import conftest
+    from nbval import kernel as nbval_kernel
+
+    start, calls = _starter(failures=1)
+    monkeypatch.setattr(nbval_kernel, "start_new_kernel", start)
+    monkeypatch.setattr(conftest, "NBVAL_RETRY_PAUSE", 0.0)
+    with pytest.warns(UserWarning, match=r"did not start .*Address already in use \(attempt 1\).*starting it again"):
+        kernel = conftest._retrying_kernel(_Base)("python3")
+    assert calls == ["python3", "python3"] and isinstance(kernel.km, _FakeManager)
+
+
+def test_a_golden_kernel_that_dies_twice_fails_with_what_it_said(monkeypatch):
+    import conftest
+    from nbval import kernel as nbval_kernel
+
+    start, calls = _starter(failures=2)
+    monkeypatch.setattr(nbval_kernel, "start_new_kernel", start)
+    monkeypatch.setattr(conftest, "NBVAL_RETRY_PAUSE", 0.0)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match=r"kernel said: .*\(attempt 2\)"):
+        conftest._retrying_kernel(_Base)("python3")
+    assert len(calls) == conftest.NBVAL_START_ATTEMPTS
+
+
+def test_the_golden_notebooks_start_their_kernels_through_the_retrying_class():
+    import nbval.plugin
+
+    assert nbval.plugin.RunningKernel.__name__ == "RetryingKernel"
