@@ -126,7 +126,7 @@ def up_to_date(cdp, folder: Path, key: str | None = None, shared: dict | None = 
         return False
     if not (Path(folder) / "report.html").is_file():
         return False
-    promised = {o for c in cdp.chapters() for o in c.outputs()}
+    promised = {o for c in cdp.chapters() for o in c.outputs(png=cdp.settings.figure_png)}
     recorded = run.get("outputs", {})
     if not promised <= set(recorded) | {p for p in promised if (Path(folder) / p).is_file()}:
         return False

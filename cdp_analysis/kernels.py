@@ -44,6 +44,17 @@ STARTUP_TIMEOUT = 60
 RESET_CODE = "%reset -f\nimport cdp_analysis.kernel_state as _cdp_state\n_cdp_state.restore()\ndel _cdp_state\n"
 
 
+def environment_code(environment: dict[str, str] | None) -> str:
+    """Code that sets the kernel's environment variables for the next notebook: each name in ``environment`` is
+    set to its value, or removed where the value is '' (a warm kernel keeps what an earlier notebook was given)."""
+    if not environment:
+        return ""
+    lines = ["import os as _cdp_os"]
+    for name, value in sorted(environment.items()):
+        lines.append(f"_cdp_os.environ[{name!r}] = {value!r}" if value else f"_cdp_os.environ.pop({name!r}, None)")
+    return "\n".join([*lines, "del _cdp_os", ""])
+
+
 class KernelStartError(RuntimeError):
     """The Jupyter kernel did not start (after :data:`START_ATTEMPTS` attempts)."""
 
@@ -103,8 +114,11 @@ def _engine():
     from papermill.engines import NBClientEngine, papermill_engines
 
     class FreshNamespaceClient(PapermillNotebookClient):
+        environment: dict[str, str] | None = None
+
         def papermill_execute_cells(self):
-            reply = self.wait_for_reply(self.kc.execute(RESET_CODE, silent=True, store_history=False))
+            code = RESET_CODE + environment_code(self.environment)
+            reply = self.wait_for_reply(self.kc.execute(code, silent=True, store_history=False))
             if reply is None or reply["content"].get("status") != "ok":
                 content = (reply or {}).get("content", {})
                 raise RuntimeError(f"resetting the kernel failed: {content.get('ename')}: {content.get('evalue')}")
@@ -113,10 +127,11 @@ def _engine():
     class WarmKernelEngine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, *, km, partial_output, execution_timeout=None,
-                                     **kwargs):
+                                     environment=None, **kwargs):
             client = FreshNamespaceClient(nb_man, km=km, kernel_name=kernel_name, timeout=execution_timeout,
                                           startup_timeout=STARTUP_TIMEOUT, log=logging.getLogger("papermill"),
                                           log_output=False)
+            client.environment = environment
             try:
                 return client.execute()
             except Exception:  # a dead or stopped kernel: keep the cells run so far (papermill writes none)
@@ -192,8 +207,10 @@ class WarmKernel:
             _kill(self.km)
             self.km = None
 
-    def run(self, source: Path, output: Path, parameters: dict, *, timeout: float | None = None) -> None:
-        """Execute notebook ``source`` into ``output`` with papermill in this kernel.
+    def run(self, source: Path, output: Path, parameters: dict, *, timeout: float | None = None,
+            environment: dict[str, str] | None = None) -> None:
+        """Execute notebook ``source`` into ``output`` with papermill in this kernel, with the kernel's
+        ``environment`` variables set first (:func:`environment_code`).
 
         Raises
         ------
@@ -222,6 +239,7 @@ class WarmKernel:
         try:
             pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=self.kernel_name,
                                 engine_name=self._engine, km=self.km, partial_output=str(output),
+                                environment=environment,
                                 cwd=str(paths.notebooks_dir()),
                                 progress_bar=False, log_output=False, request_save_on_cell_execute=False)
             ok = True

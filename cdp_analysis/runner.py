@@ -10,7 +10,7 @@ subprocesses). Each notebook receives only the parameters its
     notebooks/<chapter>.ipynb   executed notebooks
     tables/*.csv                tidy tables written by the notebooks (docs/output-schema.md)
     fingertips/*.csv            the same rows under OHID Fingertips' own column headings
-    figures/*.png, *.svg        figures written by the notebooks
+    figures/*.svg (*.png)       figures written by the notebooks (PNG with the figure_png setting)
     report.html                 one code-free report of all chapters
     run.json                    manifest (see :mod:`cdp_analysis.output.manifest`)
     run.log                     this run's log
@@ -190,6 +190,8 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
     from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    from .output.figures import PNG_ENV
+
     records = []
     (work / "notebooks").mkdir(parents=True, exist_ok=True)
     warm = kernels.warm_kernel(kernel, kernel_log)
@@ -208,9 +210,10 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
             limit = min(limit or math.inf, max(deadline - time.monotonic(), 0.001))
         try:
             log.info("%s: executing %s", cdp.slug, name)
-            warm.run(source, target, params, timeout=limit)
+            warm.run(source, target, params, timeout=limit,
+                     environment={PNG_ENV: "1" if cdp.settings.figure_png else ""})
             stabilise_notebook(target, source=source, work=work, final=final)
-            missing = [o for o in chapter.outputs() if not (work / o).is_file()]
+            missing = [o for o in chapter.outputs(png=cdp.settings.figure_png) if not (work / o).is_file()]
             # a table's Fingertips-headed copy is written with it: name the table only
             missing = [o for o in missing if o.replace("fingertips/", "tables/", 1) == o
                        or o.replace("fingertips/", "tables/", 1) not in missing]

@@ -22,6 +22,17 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_CACHE = REPO / "data" / "cache"  # keyed by checksum, so safe to share with altered copies
 
 
+def copy_project(root: Path) -> Path:
+    """Copy the project's data register, raw data, reference files and params to ``root`` (made here)."""
+    (root / "data").mkdir(parents=True)
+    shutil.copy2(REPO / "data" / "register.yaml", root / "data" / "register.yaml")
+    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
+    for folder in ("catalogue", "templates", "examples"):  # the project's own reference files
+        shutil.copytree(REPO / "data" / folder, root / "data" / folder)
+    shutil.copytree(REPO / "params", root / "params")
+    return root
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     """A copy of the project's data, params and notebooks under tmp, made the active project root.
@@ -29,13 +40,7 @@ def project(tmp_path, monkeypatch) -> Path:
     In-process code sees it through ``CDP_ANALYSIS_ROOT``; outputs go to ``<copy>/outputs``.
     Caches are cleared before and after, so nothing leaks between tests.
     """
-    root = tmp_path / "project"
-    (root / "data").mkdir(parents=True)
-    shutil.copy2(REPO / "data" / "register.yaml", root / "data" / "register.yaml")
-    shutil.copytree(REPO / "data" / "raw", root / "data" / "raw")
-    for folder in ("catalogue", "templates", "examples"):  # the project's own reference files
-        shutil.copytree(REPO / "data" / folder, root / "data" / folder)
-    shutil.copytree(REPO / "params", root / "params")
+    root = copy_project(tmp_path / "project")
     # CDPs one after another in the copy (each test's kernel reused, no worker processes to start): tests of
     # parallel batches ask for --jobs 2 themselves
     batch_yaml = root / "params" / "batch.yaml"

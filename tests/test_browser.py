@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, copy_project, run_cli
 
 pytestmark = pytest.mark.browser
 CDPS = ["nottinghamshire", "northamptonshire"]
@@ -35,9 +35,15 @@ def _chromium() -> str:
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
-    """Run both CDPs, then print each report to PDF and take a screenshot."""
+    """Run both CDPs (with each figure's PNG too, for :func:`_as_png`), then print each report to PDF and take a
+    screenshot."""
     out = tmp_path_factory.mktemp("reports")
-    proc = run_cli("run", *CDPS, "--outputs", str(out))
+    root = copy_project(tmp_path_factory.mktemp("browser") / "project")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    defaults = root / "params" / "defaults.yaml"
+    defaults.write_text(defaults.read_text(encoding="utf-8").replace("figure_png: false", "figure_png: true"),
+                        encoding="utf-8")
+    proc = run_cli("run", *CDPS, "--outputs", str(out), root=root)
     assert proc.returncode == 0, proc.stderr
     CHECK_DIR.mkdir(parents=True, exist_ok=True)
     browser = _chromium()

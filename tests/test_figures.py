@@ -72,13 +72,18 @@ def test_england_is_distinguishable_without_colour():
     plt.close("all")
 
 
-def test_figures_are_written_as_svg_and_2x_png(tmp_path):
+def test_figures_are_written_as_svg_and_a_2x_png_only_when_asked_for(tmp_path, monkeypatch):
     figures.style()
     prof = population_profile.build(partnerships.get("nottinghamshire"))
     item = population_profile.pyramid_figure(prof)
+    monkeypatch.delenv(figures.PNG_ENV, raising=False)
+    shown = figures.save_figure(item.figure, item.name, tmp_path / "svg-only", data=item.data)
+    assert sorted(p.name for p in (tmp_path / "svg-only" / "figures").iterdir()) == [f"{item.name}.svg"]
+    monkeypatch.setenv(figures.PNG_ENV, "1")
     figures.save_figure(item.figure, item.name, tmp_path, data=item.data)
     png = (tmp_path / "figures" / f"{item.name}.png").read_bytes()
     svg = (tmp_path / "figures" / f"{item.name}.svg").read_text()
+    assert shown.decode() == svg  # what a notebook displays is the file
     width = int.from_bytes(png[16:20], "big")
     assert width >= item.figure.get_figwidth() * figures.SCREEN_DPI * figures.PNG_SCALE * 0.9
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "<dc:date>" not in svg
@@ -87,7 +92,7 @@ def test_figures_are_written_as_svg_and_2x_png(tmp_path):
     plt.close("all")
 
 
-def test_measuring_the_saved_area_once_gives_matplotlibs_tight_png(tmp_path):
+def test_measuring_the_saved_area_once_gives_matplotlibs_tight_png(tmp_path, monkeypatch):
     """save_figure measures the tight box once for both files; the PNG is what bbox_inches="tight" gives."""
     import io
 
@@ -96,7 +101,9 @@ def test_measuring_the_saved_area_once_gives_matplotlibs_tight_png(tmp_path):
     figures.style()
     # a wide title and a long rotated label: its tight box depends on the resolution text is measured at
     item = prevalence.series_figure(prevalence.build(partnerships.get("kent")))
-    png = figures.save_figure(item.figure, item.name, tmp_path, data=item.data)
+    monkeypatch.setenv(figures.PNG_ENV, "1")
+    figures.save_figure(item.figure, item.name, tmp_path, data=item.data)
+    png = (tmp_path / "figures" / f"{item.name}.png").read_bytes()
     buf = io.BytesIO()
     item.figure.savefig(buf, format="png", dpi=figures.SCREEN_DPI * figures.PNG_SCALE, bbox_inches="tight",
                         metadata={"Software": None})

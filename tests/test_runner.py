@@ -41,7 +41,8 @@ def test_output_folder_contents(runs):
             "population_by_age_sex.csv", "denominator_populations.csv", "population_change.csv",
             "deprivation.csv", "nearest_neighbours.csv", "population_by_single_year_of_age.csv"}
         assert {p.name for p in (d / "figures").iterdir()} >= {
-            "population_pyramid.png", "population_change.png", "deprivation_neighbours.png"}
+            "population_pyramid.svg", "population_change.svg", "deprivation_neighbours.svg"}
+        assert not list((d / "figures").glob("*.png")), "a PNG is written only with the figure_png setting"
         promised = {o for c in partnerships.get(slug).chapters() for o in c.outputs()}  # the table contracts
         written = {f"{sub}/{p.name}" for sub in ("tables", "fingertips", "figures") for p in (d / sub).iterdir()}
         written |= {p.name for p in d.iterdir() if p.is_file()} - {"report.html", "run.json", "run.log"}
@@ -403,3 +404,26 @@ def test_a_figures_alt_text_states_what_it_shows_for_the_cdp(runs):
         own = t[(t["area_role"] == role)]
         share = 100 * own.loc[older, "count"].sum() / own["denominator"].iloc[0]
         assert f"{label}{share:.1f}%" in pyramid, (label, share, pyramid)
+
+
+def test_a_png_of_each_figure_is_written_only_with_the_figure_png_setting(project, cli):
+    """SVG always; PNG (2×, for slides) with `figure_png: true`. The setting is part of the job key, so turning it
+    on re-runs an up-to-date CDP, and turning it off again leaves no PNG behind."""
+    defaults = project / "params" / "defaults.yaml"
+    out = project / "outputs" / "rutland"
+    assert cli("run", "rutland", root=project).returncode == 0
+    assert not list((out / "figures").glob("*.png")) and list((out / "figures").glob("*.svg"))
+    defaults.write_text(defaults.read_text().replace("figure_png: false", "figure_png: true"))
+    proc = cli("run", "rutland", root=project)
+    assert proc.returncode == 0 and "up to date" not in proc.stdout, proc.stdout
+    svgs = sorted(p.stem for p in (out / "figures").glob("*.svg"))
+    assert sorted(p.stem for p in (out / "figures").glob("*.png")) == svgs
+    recorded = json.loads((out / "run.json").read_text())["outputs"]
+    assert all(f"figures/{name}.png" in recorded for name in svgs)
+    assert (out / "figures" / f"{svgs[0]}.png").read_bytes()[:4] == b"\x89PNG"
+    assert "up to date" in cli("run", "rutland", root=project).stdout
+    (out / "figures" / f"{svgs[0]}.png").unlink()  # a promised PNG missing: the CDP is run again
+    assert "up to date" not in cli("run", "rutland", root=project).stdout
+    defaults.write_text(defaults.read_text().replace("figure_png: true", "figure_png: false"))
+    assert cli("run", "rutland", root=project).returncode == 0
+    assert not list((out / "figures").glob("*.png"))

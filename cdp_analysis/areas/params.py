@@ -35,7 +35,8 @@ _MOVED = {"notebooks": "'notebooks' was replaced by 'chapters', a list of chapte
 _EXAMPLES = {"chapters": "a list of chapter names, e.g. [population_profile]",
              "n_neighbours": "a whole number from 1 to 152, e.g. 15",
              "members": "a list of current area codes, e.g. [E06000061, E06000062]",
-             "name": "a name in words, e.g. Northamptonshire"}
+             "name": "a name in words, e.g. Northamptonshire",
+             "figure_png": "true or false"}
 
 
 #: The largest params file read (a params file is a few dozen lines; anything far larger is not one).
@@ -86,6 +87,8 @@ class CommonSettings(BaseModel):
     comparators: ComparatorSet | None = Field(
         default=None, description="a mapping with 'name' and 'areas', e.g. {name: CIPFA nearest neighbours, "
                                   "areas: [E10000007, E10000019]} (default: the ONS statistical nearest neighbours)")
+    figure_png: bool = Field(default=False, description="also write each figure as a PNG at twice screen "
+                                                        "resolution, for slides (every figure is written as SVG)")
 
 
 class ChapterSettings(BaseModel):

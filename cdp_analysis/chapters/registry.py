@@ -100,10 +100,11 @@ class Chapter:
     reads_chapters: tuple[str, ...] = ()
     restates: tuple[Any, ...] = ()
 
-    def outputs(self) -> list[str]:
-        """The files the chapter promises to write, relative to the output folder."""
+    def outputs(self, png: bool = False) -> list[str]:
+        """The files the chapter promises to write, relative to the output folder; ``png``: each figure's PNG too
+        (a CDP's ``figure_png`` setting)."""
         return ([f"tables/{t}.csv" for t in self.tables] + [f"fingertips/{t}.csv" for t in self.tables]
-                + [f"figures/{f}.png" for f in self.figures] + [f"figures/{f}.svg" for f in self.figures]
+                + [f"figures/{f}.svg" for f in self.figures] + [f"figures/{f}.png" for f in self.figures if png]
                 + list(self.pages))
 
     def notebook_path(self) -> Path:

@@ -8,7 +8,8 @@ Colours (WCAG 2.2 non-text contrast: every mark at least 3:1 against the white b
   with a hatch pattern or dashed line (:data:`ENGLAND_COLOUR`, :data:`ENGLAND_HATCH`), so it is told apart
   without colour; other comparators are mid grey (:data:`COMPARATOR_COLOUR`).
 
-Every figure is written as SVG and as a PNG at twice the screen resolution, without timestamps.
+Every figure is written as SVG, and as a PNG at twice the screen resolution when asked for (:func:`png_wanted`: a
+CDP's ``figure_png`` setting, which the runner passes to the kernel as :data:`PNG_ENV`), without timestamps.
 """
 
 from __future__ import annotations
@@ -55,6 +56,17 @@ FEMALE_COLOUR = OKABE_ITO["vermillion"]
 #: Resolution: PNGs are written at twice the screen resolution of 100 dots per inch.
 SCREEN_DPI = 100
 PNG_SCALE = 2
+
+#: Environment variable that asks for a PNG of each figure beside its SVG ('1'); the runner sets it in the kernel
+#: before each notebook from the CDP's ``figure_png`` setting. Set it in JupyterLab (``%env
+#: CDP_ANALYSIS_FIGURE_PNG=1``) to get PNGs from a notebook run by hand.
+PNG_ENV = "CDP_ANALYSIS_FIGURE_PNG"
+
+
+def png_wanted() -> bool:
+    """Whether figures are written as PNG too (:data:`PNG_ENV` is '1'). Saving a PNG at 2× takes about 0.2 s a
+    figure, more than half the cost of saving it (docs/performance.md, "Saving figures"), and no report uses it."""
+    return os.environ.get(PNG_ENV, "") == "1"
 
 
 def relative_luminance(colour: str) -> float:
@@ -200,7 +212,8 @@ def svg_bytes(fig: plt.Figure, bbox: Bbox | None = None) -> bytes:
 
 def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None,
                 data: pd.DataFrame | None = None) -> bytes:
-    """Write ``figures/<name>.png`` (2×) and ``figures/<name>.svg`` if ``output_dir`` is set; return the PNG bytes.
+    """Write ``figures/<name>.svg`` (and ``figures/<name>.png`` at 2× if :func:`png_wanted`) if ``output_dir`` is
+    set; return the SVG bytes.
 
     ``data`` is the tidy table the figure was drawn from; its ``source`` column is recorded as the
     figure's provenance, with ``data.attrs['decided_by']`` (see :mod:`cdp_analysis.output.provenance`; the
@@ -208,14 +221,15 @@ def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None
     """
     wrap_long_titles(fig)
     bbox = tight_bbox(fig)
-    png = png_bytes(fig, bbox)
+    svg = svg_bytes(fig, bbox)
     if output_dir:
-        for suffix, content in ((".png", png), (".svg", svg_bytes(fig, bbox))):
+        files = [(".svg", svg)] + ([(".png", png_bytes(fig, bbox))] if png_wanted() else [])
+        for suffix, content in files:
             target = write_atomic(Path(output_dir) / "figures" / f"{name}{suffix}", content)
             provenance.record(output_dir, f"figures/{name}{suffix}", [] if data is None else data["source"],
                               decided_by=[] if data is None else data.attrs.get("decided_by", []))
             log.info("wrote %s", target.name)
-    return png
+    return svg
 
 
 #: Comparisons worth saying in a figure's alternative text, in words.

@@ -68,17 +68,19 @@ def show_table(table: pd.DataFrame, name: str, output_dir: str, view: pd.DataFra
 
 def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame | None = None,
                 finding: str | None = None) -> None:
-    """Write ``figures/<name>.png`` and display it, with alternative text for screen readers.
+    """Write ``figures/<name>.svg`` (and its PNG if asked for: :func:`figures.png_wanted`) and display the SVG, with
+    alternative text for screen readers.
 
     ``data``: the tidy table the figure was drawn from (its sources are recorded).
     """
-    from IPython.display import Image, display
+    from IPython.display import display
 
     if data is not None:
         check_disclosure(data, name)
-    png = figures.save_figure(fig, name, output_dir, data=data)
-    # the report embeds the figure's SVG (figures/<name>.svg) in place of this PNG
-    display(Image(data=png, format="png", alt=figures.alt_text(fig, data, finding), metadata={"figure": f"figures/{name}.svg"}))
+    svg = figures.save_figure(fig, name, output_dir, data=data)
+    # the report embeds this SVG (figures/<name>.svg) with its alternative text
+    display({"image/svg+xml": svg.decode("utf-8")}, raw=True,
+            metadata={"image/svg+xml": {"alt": figures.alt_text(fig, data, finding), "figure": f"figures/{name}.svg"}})
     plt.close(fig)
 
 
@@ -137,7 +139,7 @@ class TableOutput:
 
 @dataclass
 class FigureOutput:
-    """A figure a chapter shows: ``name`` (file ``figures/<name>.png``), the tidy table it was drawn from and,
+    """A figure a chapter shows: ``name`` (file ``figures/<name>.svg``), the tidy table it was drawn from and,
     optionally, its finding for the alternative text (None: read from the table; '' for none)."""
 
     name: str

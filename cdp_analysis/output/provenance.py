@@ -1,6 +1,6 @@
 """Which data files each output table and figure was computed from, and which inputs chose its rows.
 
-When a chapter writes ``tables/<name>.csv`` or ``figures/<name>.png``, the distinct ``source`` citations of
+When a chapter writes ``tables/<name>.csv`` or ``figures/<name>.svg``, the distinct ``source`` citations of
 the rows behind it are recorded in ``<output folder>/.provenance/<output>.json``, with the comparator areas
 among its rows (``area_role`` 'neighbour') and the inputs the chapter says decided which rows appear
 (``decided_by``: the outcomes catalogue, the partnership's own files; :func:`file_input`). The runner gathers
@@ -180,15 +180,15 @@ def sources_markdown(outputs: dict[str, dict], area_definitions: list | None = N
     if local:
         lines += ["", "Local data supplied for this run (not in the data register, not published): "
                   + "; ".join(escape.markdown_text(c) for c in local) + "."]
-    figures = [(o, rec) for o, rec in outputs.items() if o.startswith("figures/") and o.endswith(".png")]
+    figures = [(o, rec) for o, rec in outputs.items() if o.startswith("figures/") and o.endswith(".svg")]
     if figures:
         lines += ["", "The files behind each figure (each figure's table, in `tables/`, has the same sources):", ""]
         for output, rec in figures:
             cited = [refs[p] for p in rec["reads"]]
             names = ([register.reference_list(cited)] if cited else []) + \
                 [escape.markdown_text(c) for c in rec["unregistered"]]
-            svg = output.removesuffix(".png") + ".svg"
-            label = f"`{output}`" + (f" (and `{svg}`)" if svg in outputs else "")
+            png = output.removesuffix(".svg") + ".png"
+            label = f"`{output}`" + (f" (and `{png}`)" if png in outputs else "")
             lines.append(f"- {label}: {'; '.join(names) or 'no data file'}")
     return "\n".join(lines)
 

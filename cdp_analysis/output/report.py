@@ -1,7 +1,8 @@
 """Turn a CDP's executed chapter notebooks into one code-free HTML report.
 
 Code cells' inputs and prompts are hidden, log messages (stderr) are dropped, figures are embedded as
-data URIs — the figure's SVG file where the run wrote one, else its PNG — so the file stands alone, and a
+data URIs — the SVG each chapter displays (or, for a notebook that shows a PNG, the figure's SVG file where the
+run wrote one, else the PNG) — so the file stands alone, and a
 contents list linking to every chapter and section heading is put at the top. nbconvert's stylesheets are
 replaced by the report's own (:data:`REPORT_CSS`, :data:`PRINT_CSS`); heading anchors ('¶') are removed and
 empty header cells made data cells, for screen readers.
@@ -111,14 +112,30 @@ def combine(notebooks: list[Path], *, title: str, subtitle: str, appendix: str =
     return report
 
 
-def _images(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """(alternative text, the figure's SVG file relative to the output folder or '') of each PNG, in order."""
+#: A transparent 1×1 PNG: stands in for a figure's SVG output while nbconvert renders the page; :func:`_finish` puts
+#: the SVG in its place (nbconvert would embed the SVG as an image the allowlist refuses).
+_PLACEHOLDER_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5Erk"
+                    "Jggg==")
+
+
+def _images(nb: nbformat.NotebookNode) -> list[tuple[str, str, bytes | None]]:
+    """(alternative text, the figure's SVG file relative to the output folder or '', the SVG itself or None) of
+    each figure output, in order: the SVG a chapter displays (:func:`cdp_analysis.output.notebook.show_figure`,
+    replaced here by :data:`_PLACEHOLDER_PNG`), or a PNG (a notebook of an earlier version, or a figure shown
+    by hand). Changes ``nb`` in place."""
     found = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            if "image/png" in out.get("data", {}):
-                meta = out.get("metadata", {}).get("image/png", {})
-                found.append((meta.get("alt", ""), meta.get("figure", "")))
+            data, meta = out.get("data", {}), out.get("metadata", {})
+            if "image/svg+xml" in data and "figure" in meta.get("image/svg+xml", {}):
+                svg = data.pop("image/svg+xml")
+                svg = "".join(svg) if isinstance(svg, list) else svg
+                data["image/png"] = _PLACEHOLDER_PNG
+                meta["image/png"] = meta.pop("image/svg+xml")
+                found.append((meta["image/png"].get("alt", ""), meta["image/png"]["figure"], svg.encode("utf-8")))
+            elif "image/png" in data:
+                png = meta.get("image/png", {})
+                found.append((png.get("alt", ""), png.get("figure", ""), None))
     return found
 
 
@@ -166,9 +183,10 @@ h2#Contents + ul { column-count: 2; column-gap: 2rem; } h2#Contents + ul > li { 
 """
 
 
-def _finish(body: str, texts: list[tuple[str, str]], folder: Path | None = None) -> str:
-    """Give the n-th embedded PNG the n-th figure's alternative text and, where its SVG file is in ``folder``, the
-    SVG instead (smaller, sharp in print); make the page self-contained, with the report's own stylesheet.
+def _finish(body: str, texts: list[tuple[str, str, bytes | None]], folder: Path | None = None) -> str:
+    """Give the n-th embedded PNG the n-th figure's alternative text and its SVG (:func:`_images`: the SVG the
+    notebook displayed, else the figure's SVG file in ``folder`` if there is one; smaller, sharp in print); make
+    the page self-contained, with the report's own stylesheet.
 
     nbconvert's template loads require.js, MathJax and mermaid from a CDN; council networks often block
     these, and a static report needs none of them. Every ``<script>`` is removed, and any stylesheet or
@@ -182,12 +200,13 @@ def _finish(body: str, texts: list[tuple[str, str]], folder: Path | None = None)
         script.decompose()
     allowlist(soup)  # anything else that could run or leave the page can only have come from data
     images = soup.select('img[src^="data:image/png"]')
-    for img, (text, figure) in zip(images, texts):
+    for img, (text, figure, svg) in zip(images, texts):
         if text:
             img["alt"] = text
-        svg = folder / figure if folder is not None and figure else None
-        if svg is not None and svg.is_file():  # after the allowlist: only the suite's own figures become SVG
-            img["src"] = svg_data_uri(svg.read_bytes())
+        if svg is None and folder is not None and figure and (folder / figure).is_file():
+            svg = (folder / figure).read_bytes()
+        if svg is not None:  # after the allowlist: only the suite's own figures become SVG
+            img["src"] = svg_data_uri(svg)
             img["data-figure"] = figure  # which file it is (the browser check prints the PNG in its place)
     for link in soup.select("a.anchor-link"):  # the '¶' after each heading, which screen readers announce
         link.decompose()
@@ -317,8 +336,9 @@ def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str
     exporter.exclude_output_prompt = True
     exporter.log.setLevel(logging.ERROR)  # its 'alternative text missing' warning: we add the text below
     combined = combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
+    figures = _images(combined)  # before rendering: each SVG figure output becomes a placeholder PNG
     body, _ = exporter.from_notebook_node(combined)
-    body = _finish(body, _images(combined), target.parent)
+    body = _finish(body, figures, target.parent)
     body = body.replace("<title>Notebook</title>", f"<title>{escape.html_text(title)}</title>", 1)
     write_atomic(target, body)
     log.info("wrote %s (%d kB)", target.name, len(body) // 1024)
