@@ -33,6 +33,11 @@ def memoised(maxsize: int | None = 1) -> Callable[[F], F]:
     return wrap
 
 
+def register(cache) -> None:
+    """Have :func:`clear_all` empty ``cache`` too (anything with a ``cache_clear()`` method)."""
+    _CACHED.append(cache)
+
+
 def clear_all() -> None:
     """Empty every cache made by :func:`memoised`."""
     for fn in _CACHED:

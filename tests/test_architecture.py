@@ -33,7 +33,7 @@ REPO = PACKAGE.parent
 LAYERS = {"data": set(), "stats": set(), "areas": {"data", "stats"}, "output": {"data", "stats", "areas"},
           "chapters": {"data", "stats", "areas", "output"},
           "update": {"data"}}  # `cdp update` reads the datasets' sources and checks files with their loaders
-UTILITIES = {"errors", "paths", "memo", "files", "__init__"}
+UTILITIES = {"errors", "paths", "memo", "edition_cache", "files", "__init__"}
 
 
 def _module_name(path: Path) -> str:

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..data import ons_population
+from ..edition_cache import once_per_edition
 from ..errors import InputError
-from ..memo import memoised
 from ..stats import ESP2013_BANDS
 from . import geography, vintage
 
@@ -115,7 +115,7 @@ def _check_adds_up(out: pd.DataFrame, year: int, utla: list[str]) -> None:
                               "it with the register); restore it unchanged from ../shared/data")
 
 
-@memoised(maxsize=16)
+@once_per_edition(maxsize=16, copy=False)
 def _current(year: int) -> pd.DataFrame:
     ons_population.check_years([year], where="population year")
     t = ons_population.estimates()

@@ -28,6 +28,7 @@ from ...areas import places as areas_places
 from ...areas.partnerships import Partnership
 from ...data import imd2019_lsoa, imd2025, ons_drug_deaths, ons_population, register
 from ...data.register import cite
+from ...edition_cache import once_per_edition
 from ...output import tidy
 from . import gradient
 from .settings import Settings
@@ -244,6 +245,7 @@ def places_table(cdp: Partnership, listed: pd.DataFrame, period: str) -> pd.Data
     return tidy.conform(t)
 
 
+@once_per_edition()
 def gradient_table(reps: int) -> pd.DataFrame:
     """``inequality_gradient``: each measure's rate in each tenth of deprivation (England's districts and
     unitaries), then its slope and relative index of inequality with 95% limits."""

@@ -32,6 +32,7 @@ from ... import stats
 from ...areas import places as areas_places
 from ...data import fingertips, imd2025, ons_drug_deaths, ons_drug_deaths_national, ons_population, register
 from ...data.register import cite
+from ...edition_cache import once_per_edition
 from ...errors import InputError
 from ...memo import memoised
 from ...output import tidy
@@ -122,7 +123,7 @@ def _reference() -> dict:
             "source": cite(nat["source"].iloc[0], pop_source)}
 
 
-@memoised()
+@once_per_edition(copy=False)
 def area_deaths() -> pd.DataFrame:
     """Every current district and unitary, each cause: ``code, name, upper_tier, cause, period, observed,
     expected, population, predecessors`` (the published areas summed into it, '' when published as it is),
@@ -185,7 +186,7 @@ def _deprivation_ranks(areas: pd.DataFrame) -> pd.DataFrame:
                          "tenth": (ranks.rank(method="first").to_numpy() - 1) * N_TENTHS // n + 1})
 
 
-@memoised()
+@once_per_edition(copy=False)
 def tenths() -> pd.DataFrame:
     """Each cause's indirectly standardised rate in each tenth of deprivation: ``cause, period, tenth, areas,
     observed, expected, population`` (person-years: 3 × the mid-year population, as Fingertips' denominators of
@@ -218,7 +219,7 @@ def decile_number(category: pd.Series) -> pd.Series:
     return numbers.astype(int)
 
 
-@memoised()
+@once_per_edition(copy=False)
 def alcohol_deciles() -> pd.DataFrame:
     """Fingertips 91380's latest persons' rows by IMD decile of districts and unitaries: ``tenth, period,
     value, lower_ci, upper_ci, observed, population, category_type, source``; empty when the export has none."""

@@ -20,6 +20,7 @@ from ...areas.aggregate import one_published_area  # noqa: F401  (re-exported: p
 from ...areas.partnerships import Partnership
 from ...data import ohid_alcohol_dependence, ons_csew, register, transcribed
 from ...data.register import cite
+from ...edition_cache import once_per_edition
 from ...errors import InputError
 from ...output import tidy
 from .drug_use import (
@@ -47,10 +48,12 @@ def _joined(*notes: str) -> str:
 # --- alcohol dependence ---------------------------------------------------------------------------------
 
 
-def _alcohol_on_current_areas(est: pd.DataFrame) -> pd.DataFrame:
-    """The estimates on current areas, each period apportioned (where an area was split) by the adult population
+@once_per_edition()
+def _alcohol_on_current_areas() -> pd.DataFrame:
+    """OHID's estimates of alcohol dependence on current areas, each period apportioned (where an area was split) by the adult population
     of its own mid-year: ``code, period, dependent, lower_ci, upper_ci, geography_basis, population_year,
     population_note``."""
+    est = ohid_alcohol_dependence.estimates()
     frames = []
     for period, part in est.groupby("period", sort=True):
         year, note = current_population.population_year(period)
@@ -68,7 +71,7 @@ def alcohol_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     Each period's rate divides by the adults (18+) of the mid-year inside it (2017/18 → mid-2017; the nearest
     held mid-year where it is not held, said in ``value_note``); ``population_year`` names the year used."""
     est = ohid_alcohol_dependence.estimates()
-    current = _alcohol_on_current_areas(est)
+    current = _alcohol_on_current_areas()
     years = dict(zip(current["period"], current["population_year"]))
     notes = dict(zip(current["period"], current["population_note"]))
     src = est["source"].iloc[0]

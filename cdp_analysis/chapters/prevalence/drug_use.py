@@ -15,6 +15,7 @@ from ...areas import current_population, geography
 from ...areas.partnerships import Partnership
 from ...data import ons_csew
 from ...data.register import cite
+from ...edition_cache import once_per_edition
 from ...output import tidy
 from .age_rates import (
     AGE_GROUPS,
@@ -154,6 +155,7 @@ def calibrated_estimates(cdp: Partnership, settings: Settings, plain: pd.DataFra
     return out.assign(method_name="age-sex-region", src=[cite(a, b) for a, b in zip(out["src"], out["reg_source"])])
 
 
+@once_per_edition()
 def region_expected(settings: Settings, years: list[int]) -> pd.DataFrame:
     """The rate of last-year use by 16–59s expected for each English region and England from its own age and
     sex structure (the age-sex estimate for its population): ``region, region_code, drug, survey_year,
@@ -165,6 +167,7 @@ def region_expected(settings: Settings, years: list[int]) -> pd.DataFrame:
                          "expected_pct": est["percent"]})
 
 
+@once_per_edition()
 def region_validation(settings: Settings) -> pd.DataFrame:
     """The age-sex method checked against what the survey measures in each English region (Table 3.08).
 

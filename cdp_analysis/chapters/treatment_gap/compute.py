@@ -22,6 +22,7 @@ from ...areas import aggregate, comparators, current_population, geography, vint
 from ...areas.partnerships import Partnership
 from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_sdg, transcribed
 from ...data.register import cite
+from ...edition_cache import once_per_edition
 from ...errors import InputError
 from ...memo import memoised
 from ...output import provenance, tidy
@@ -84,11 +85,12 @@ def alcohol_all_areas() -> pd.DataFrame:
     """Alcohol T and P̂ (with limits where published) for every current upper-tier area and England, SDG
     periods: ``code, period, treated, need, need_lower, need_upper, need_period, geography_basis, source``.
 
-    The same for every CDP: built once per process (a batch worker), and each caller gets its own copy."""
+    The same for every CDP: built once per data edition (:mod:`cdp_analysis.edition_cache`), and each caller gets
+    its own copy."""
     return _alcohol_all_areas().copy()
 
 
-@memoised()
+@once_per_edition(copy=False)
 def _alcohol_all_areas() -> pd.DataFrame:
     sdg = ons_sdg.series()
     sdg = sdg[(sdg["category"] == "") & (sdg["code"] != "") & sdg["series"].isin(["in treatment", "estimated need"])]
@@ -435,7 +437,7 @@ _AGREES = {"Better": {"High (0.025)", "High (0.001)"}, "Worse": {"Low (0.025)", 
            "Similar": {"Not significant"}}
 
 
-@memoised()
+@once_per_edition(copy=False)
 def _funnel_data() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     a = alcohol_all_areas()
     year = max(a["period"], key=lambda p: p[:4])

@@ -15,7 +15,7 @@ from ... import stats
 from ...areas import geography, population_series
 from ...areas.partnerships import Partnership
 from ...data.register import cite
-from ...memo import memoised
+from ...edition_cache import once_per_edition
 from .series import _AREA
 from .settings import Settings
 
@@ -42,15 +42,16 @@ def _frame(years: tuple, values: tuple, populations: tuple | None) -> pd.DataFra
     return d if populations is None else d.assign(population=populations)
 
 
-@memoised(maxsize=4096)
+@once_per_edition(maxsize=4096, copy=False)
 def _fitted(years: tuple, values: tuple, populations: tuple | None, max_joinpoints: int, min_points: int,
             selection: str, window: int) -> dict:
     """The Poisson trend, the joinpoint fit, the Poisson trend over the latest ``window`` years and the direction
     of travel (``latest``: the Poisson trend over the years :func:`latest_span` chooses) of one annual series, by its
     years, counts and (for a rate) populations.
 
-    Memoised by content: England's and the national series are the same for every CDP, so in a batch (one warm
-    kernel per worker) they are fitted once per worker, not once per CDP. The results are read, never changed."""
+    Kept by content, in memory and on disk (:func:`cdp_analysis.edition_cache.once_per_edition`): England's and the
+    national series are the same for every CDP, so they are fitted once per data edition, not once per CDP or
+    worker. The results are read, never changed."""
     d = _frame(years, values, populations)
     pop = None if populations is None else "population"
     recent = d[d["year"] > d["year"].max() - window]
