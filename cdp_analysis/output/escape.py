@@ -214,7 +214,10 @@ def csv_frame(table: pd.DataFrame) -> pd.DataFrame:
         series = table.iloc[:, i]
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
-        if any(isinstance(v, str) and v.startswith(CSV_TRIGGERS) for v in series.array):
+        # a vectorised first pass (numbers in an object column pass as their text: '-1.5'), then a look at only
+        # the cells it found
+        found = series.astype("string").str.startswith(CSV_TRIGGERS).fillna(False).to_numpy(dtype=bool)
+        if found.any() and any(isinstance(v, str) and v.startswith(CSV_TRIGGERS) for v in series.array[found]):
             changed[i] = series.map(csv_cell, na_action="ignore")
     if not changed:
         return table

@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..areas import geography
 from ..files import write_atomic
+from ..memo import content_digest
 from . import escape, provenance
 
 log = logging.getLogger(__name__)
@@ -99,12 +100,36 @@ def time_period_sortable(time_period: pd.Series) -> pd.Series:
     return year.astype("int64") * 10000
 
 
+#: ``attrs`` key of a table :func:`conform` returned: the digest of its content then
+#: (:func:`cdp_analysis.memo.content_digest`), so that conforming it again (a chapter conforms what it builds, and
+#: :func:`save_table` conforms what it writes) is a copy, unless the table was changed since.
+CONFORMED = "tidy_conformed"
+
+
 def conform(table: pd.DataFrame) -> pd.DataFrame:
     """The table with every schema column, derived where it can be and blank where it does not apply.
 
-    Rows come back in the order they are written (:func:`to_csv_text`). Idempotent. ``sex`` defaults to 'Persons' (the data layer's 'males'/'females' become 'Male'/'Female');
-    ``age`` is taken from ``age_group`` or ``age_band`` if the chapter has one, else 'All ages'.
+    Rows come back in the order they are written (:func:`to_csv_text`). Idempotent: a table this returned, not
+    changed since (:data:`CONFORMED`), comes back as a copy without the work. ``sex`` defaults to 'Persons' (the
+    data layer's 'males'/'females' become 'Male'/'Female'); ``age`` is taken from ``age_group`` or ``age_band`` if
+    the chapter has one, else 'All ages'.
     """
+    if table.attrs.get(CONFORMED) and table.attrs[CONFORMED] == _digest(table):
+        return table.copy()
+    out = _conformed(table)
+    out.attrs[CONFORMED] = _digest(out)
+    return out
+
+
+def _digest(table: pd.DataFrame) -> str:
+    """:func:`content_digest`, or '' for a table holding cells that cannot be hashed (lists)."""
+    try:
+        return content_digest(table)
+    except TypeError:
+        return ""
+
+
+def _conformed(table: pd.DataFrame) -> pd.DataFrame:
     t = table.copy()
     missing = [c for c in REQUIRED if c not in t.columns]
     if missing:
