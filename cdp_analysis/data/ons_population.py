@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..edition_cache import once_per_edition
 from ..errors import InputError
 from ..memo import memoised
 from . import plausibility, register, sources
@@ -255,8 +256,10 @@ def sheet_of(source: str, sex: str) -> str:
     return _loaded()[1].get((source, sex), "")
 
 
+@once_per_edition()
 def region_membership() -> pd.Series:
-    """Region name of each area, read from the hierarchy of the latest ONS MYE2 table.
+    """Region name of each area, read from the hierarchy of the latest ONS MYE2 table (kept per data edition:
+    :mod:`cdp_analysis.edition_cache`; every process asks it for the area register).
 
     ONS lists each region's row followed by the areas in it, so the region of an area is the last
     region row above it. Returns a Series indexed by area code, values like 'East Midlands'.
@@ -274,8 +277,10 @@ def available_years(sex: str = "persons") -> list[int]:
     return list(_years_by_sex().get(sex, []))
 
 
-@memoised()
+@once_per_edition(copy=False)
 def _years_by_sex() -> dict[str, tuple[int, ...]]:
+    """The mid-years held for each sex. Kept per data edition (:mod:`cdp_analysis.edition_cache`): checking a params
+    file's years (every ``cdp run``, before any notebook) then needs no estimates loaded, about 2 s a process."""
     t = estimates()
     return {sex: tuple(sorted(int(y) for y in years)) for sex, years in t.groupby("sex", observed=True)["year"].unique().items()}
 
