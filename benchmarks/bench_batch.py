@@ -1,18 +1,24 @@
 """Batch timings for docs/performance.md: per-CDP time against its floor, compute-once, parallel efficiency.
 
-    .venv/bin/python benchmarks/bench_batch.py [N]          # N CDPs (default 4) from `cdp areas`, all chapters
+    .venv/bin/python benchmarks/bench_batch.py [N] [--cold] [--parallel]   # N CDPs (default 4), all chapters
+
+By default it measures issue 29's before and after, side by side in one run: **before**, each figure also
+written as a 2× PNG (``figure_png: true``) and every all-area result kept in memory only
+(``CDP_ANALYSIS_EDITION_CACHE=off``), as the suite worked before issue 29; **after**, the defaults (SVG only,
+all-area results read from ``data/cache/edition/``, filled by one run beforehand); and the warm-kernel floor.
+``--cold`` and ``--parallel`` add issue 14's measurements below (items 1 and 4).
 
 Measures, on the CDPs ``rutland, nottinghamshire, northamptonshire, …`` (the first N of ``cdp areas``' order
 after these three), each run with ``--force`` into a temporary output root:
 
-1. **before compute-once (cold):** every notebook in a new kernel, as the runner worked before warm kernels
+1. **before compute-once (cold, ``--cold``):** every notebook in a new kernel, as the runner worked before warm kernels
    (``WarmKernel.run`` made to stop its kernel after each notebook), one process, per-CDP seconds (the first two
    CDPs: it is slow);
 2. **after (warm):** the same CDPs one after another in one process and its warm kernel: the first CDP pays for
    the kernel start, imports and loading the data; the others reuse them;
 3. **the floor:** the same notebooks cut to their parameters cell and import lines, run the same two ways
    (a new kernel per notebook, two CDPs; one warm kernel, N CDPs);
-4. **parallel efficiency on the machine's cores:** the N CDPs with ``--jobs 1`` and ``--jobs <cores>`` (worker
+4. **parallel efficiency on the machine's cores (``--parallel``):** the N CDPs with ``--jobs 1`` and ``--jobs <cores>`` (worker
    processes), efficiency = T(1) / (cores × T(cores)).
 
 The no-op re-run and the full ``cdp run --all`` are timed from the command line (docs/performance.md says how).
@@ -95,27 +101,56 @@ def _fmt(xs: list[float]) -> str:
     return ", ".join(f"{x:.1f}" for x in xs)
 
 
+def _with_png(cdp):
+    import dataclasses
+
+    return dataclasses.replace(cdp, settings=cdp.settings.model_copy(update={"figure_png": True}))
+
+
+def before_after(chosen, tmp: Path) -> tuple[list[float], list[float]]:
+    """Per-CDP seconds in one warm kernel, before issue 29 (PNG too, all-area results in memory only) and after."""
+    import os
+
+    from cdp_analysis import edition_cache
+
+    os.environ[edition_cache.SWITCH_ENV] = "off"  # the kernel (started next) inherits it
+    try:
+        before = serial([_with_png(c) for c in chosen], tmp / "before", cold=False)
+    finally:
+        del os.environ[edition_cache.SWITCH_ENV]
+    serial(chosen[:1], tmp / "fill", cold=False)  # the edition's all-area results computed and kept
+    after = serial(chosen, tmp / "after", cold=False)
+    return before, after
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 4
     chosen = cdps(n)
     cores = batch.default_jobs()
     runner.check_inputs(chosen)  # parquet cache warm, as in a real batch after `check_inputs`
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cold = serial(chosen[:2], tmp / "cold", cold=True)
-        warm = serial(chosen, tmp / "warm", cold=False)
-        floor_cold = floor(chosen[:2], tmp, cold=True)
+        before, after = before_after(chosen, tmp)
         floor_warm = floor(chosen, tmp, cold=False)
-        t1 = parallel(chosen, tmp / "p1", 1)
-        tn = parallel(chosen, tmp / f"p{cores}", cores)
+        cold = serial(chosen[:2], tmp / "cold", cold=True) if "--cold" in sys.argv else []
+        floor_cold = floor(chosen[:2], tmp, cold=True) if "--cold" in sys.argv else []
+        if "--parallel" in sys.argv:
+            t1 = parallel(chosen, tmp / "p1", 1)
+            tn = parallel(chosen, tmp / f"p{cores}", cores)
+    floor_median = statistics.median(floor_warm[1:])
     print(f"CDPs: {', '.join(c.slug for c in chosen)} (all chapters)")
-    print(f"cold kernels (before): per CDP {_fmt(cold)} s; median {statistics.median(cold):.1f} s")
-    print(f"warm kernel (after):   per CDP {_fmt(warm)} s; median after the first {statistics.median(warm[1:]):.1f} s")
-    print(f"floor, cold kernels:   per CDP {_fmt(floor_cold)} s; median {statistics.median(floor_cold):.1f} s")
-    print(f"floor, warm kernel:    per CDP {_fmt(floor_warm)} s; median after the first "
-          f"{statistics.median(floor_warm[1:]):.1f} s")
-    print(f"batch of {n}: --jobs 1 {t1:.1f} s, --jobs {cores} {tn:.1f} s; "
-          f"parallel efficiency {t1 / (cores * tn):.0%}")
+    for label, times in (("before issue 29", before), ("after issue 29", after)):
+        median = statistics.median(times[1:])
+        print(f"{label + ':':17}  per CDP {_fmt(times)} s; median after the first {median:.1f} s "
+              f"({median / floor_median:.1f}x the floor)")
+    print(f"floor, warm kernel:  per CDP {_fmt(floor_warm)} s; median after the first {floor_median:.1f} s")
+    if cold:
+        print(f"cold kernels:        per CDP {_fmt(cold)} s; median {statistics.median(cold):.1f} s")
+        print(f"floor, cold kernels: per CDP {_fmt(floor_cold)} s; median {statistics.median(floor_cold):.1f} s")
+    if "--parallel" in sys.argv:
+        print(f"batch of {n}: --jobs 1 {t1:.1f} s, --jobs {cores} {tn:.1f} s; "
+              f"parallel efficiency {t1 / (cores * tn):.0%}")
 
 
 if __name__ == "__main__":
