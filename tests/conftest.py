@@ -172,16 +172,3 @@ def pytest_configure(config):
         return
     nbval.plugin.RunningKernel = _retrying_kernel(nbval.plugin.RunningKernel)
 
-
-# --- the order the two workers take test files in ------------------------------------------------------------------
-#: Test files, longest first (`pytest --durations` on 2 cores): `--dist loadfile` hands a worker the next file
-#: when it is free, so the longest go first and the two workers finish together, not one waiting on a long file
-#: at the end. test_output_escaping makes the shared `runs` first; the other files that use them come later
-#: (a worker that asks while they are being made waits for them).
-LONGEST_FIRST = ["test_output_escaping.py", "test_batch.py", "test_bad_input.py", "test_faults.py",
-                 "test_edition_cache.py", "test_update.py", "test_jobs.py", "test_outcomes.py", "test_runner.py"]
-
-
-def pytest_collection_modifyitems(session, config, items):
-    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FIRST)))  # stable: order within a file kept
