@@ -73,7 +73,7 @@ def test_a_new_data_edition_computes_again_and_older_editions_are_pruned(cache):
         assert len(calls) == k + 1
         os.utime(next(folder.glob(f"*-{letter * 24}-*.pickle")), ns=(k * 10**9, k * 10**9))
     editions = {p.name.split("-")[1][0] for p in folder.glob("*.pickle")}
-    assert len(editions) <= edition_cache.KEEP_EDITIONS + 1 and "e" in editions
+    assert edition_cache.KEEP_EDITIONS == 3 and editions == {"c", "d", "e"}, "the three newest kept"
 
 
 def test_a_damaged_file_is_computed_again_with_a_warning(cache, caplog):
@@ -111,8 +111,9 @@ def test_the_disk_layer_can_be_turned_off(cache, monkeypatch):
     assert calls == [1, 1] and not folder.exists()
 
 
-def test_the_edition_is_the_data_and_the_code(project):
-    """The key changes when a raw data file's bytes change (and so does a CDP's job key: the same inputs)."""
+def test_the_edition_changes_with_a_data_file(project):
+    """The key changes when a raw data file's bytes change (and so does a CDP's job key: the same inputs,
+    `jobs.shared_inputs`, whose code part is tested with the job keys)."""
     before = edition_cache.edition_key()
     target = next((project / "data" / "raw").rglob("*.csv"))
     target.write_bytes(target.read_bytes() + b"\n")
