@@ -111,9 +111,21 @@ def test_the_disk_layer_can_be_turned_off(cache, monkeypatch):
     assert calls == [1, 1] and not folder.exists()
 
 
+def test_the_edition_changes_with_the_code(monkeypatch):
+    """The key includes the digest of the package's modules (`jobs.package_digest`): an edited module gives a new
+    edition, so no result computed by older code is read."""
+    from cdp_analysis import jobs
+
+    cdp_analysis.clear_caches()
+    before = edition_cache.edition_key()
+    monkeypatch.setattr(jobs, "package_digest", lambda: "0" * 64)  # as if a module had changed
+    cdp_analysis.clear_caches()
+    assert edition_cache.edition_key() != before
+    cdp_analysis.clear_caches()
+
+
 def test_the_edition_changes_with_a_data_file(project):
-    """The key changes when a raw data file's bytes change (and so does a CDP's job key: the same inputs,
-    `jobs.shared_inputs`, whose code part is tested with the job keys)."""
+    """The key changes when a raw data file's bytes change (and so does a CDP's job key: the same inputs)."""
     before = edition_cache.edition_key()
     target = next((project / "data" / "raw").rglob("*.csv"))
     target.write_bytes(target.read_bytes() + b"\n")
