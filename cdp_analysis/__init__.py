@@ -18,6 +18,24 @@ Shared utilities: :mod:`~cdp_analysis.errors`, :mod:`~cdp_analysis.paths`, :mod:
 
 __version__ = "0.1.0"
 
+#: pandas options the package sets when it is imported (and a warm kernel sets again after resetting pandas).
+#: pandas 3 keeps text columns in Arrow by default, and every selection of rows then calls Arrow once per column
+#: (about 30 µs); the chapters select from small tables tens of thousands of times per CDP. The same ``str``
+#: dtype kept as Python strings (the same missing value, the same methods, the same CSV text) selects with
+#: NumPy: about 1.5 s less per CDP (docs/performance.md, issue 29).
+PANDAS_OPTIONS = {"mode.string_storage": "python"}
+
+
+def use_pandas_options() -> None:
+    """Set :data:`PANDAS_OPTIONS` (done when the package is imported, before any table is read)."""
+    import pandas as pd
+
+    for name, value in PANDAS_OPTIONS.items():
+        pd.set_option(name, value)
+
+
+use_pandas_options()
+
 
 def clear_caches() -> None:
     """Forget every in-memory cached table (after changing ``CDP_ANALYSIS_ROOT`` or files in ``data/raw``)."""

@@ -4,7 +4,7 @@
 what ``%reset`` does not and a notebook may change: open matplotlib figures; matplotlib's settings
 (``rcParams``: a notebook's ``figures.style()`` changes them); the warning filters and Python's record of
 warnings already shown (so a warning a notebook shows in a new kernel is shown in a warm one too); pandas'
-display and computation options; the working directory. The state of the first notebook's start is the
+display and computation options (then the package's own, :data:`cdp_analysis.PANDAS_OPTIONS`); the working directory. The state of the first notebook's start is the
 reference. Loaded modules and the package's memoised tables are kept on purpose: they are the point of a warm
 kernel. NumPy's global random generator is not reset: a new kernel seeds it from the operating system, so no
 notebook may rely on it (the package passes explicit seeds, e.g. ``stats.inequality``).
@@ -26,6 +26,8 @@ def restore() -> None:
     import matplotlib.pyplot as plt
     import pandas as pd
 
+    import cdp_analysis
+
     plt.close("all")
     if not _RC:  # the first notebook in this kernel: remember the state a new kernel starts with
         _RC.update(dict(matplotlib.rcParams))
@@ -35,6 +37,7 @@ def restore() -> None:
         warnings.simplefilter("ignore")  # deprecated keys are copied back as they were, without comment
         dict.update(matplotlib.rcParams, _RC)
         pd.reset_option("all")
+        cdp_analysis.use_pandas_options()  # the package's own, as a new kernel has them once it imports it
     os.chdir(_START["cwd"])
     # any change of the filters invalidates every module's record of warnings already shown; then the
     # filters are put back as they were
