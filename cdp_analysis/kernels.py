@@ -108,6 +108,36 @@ def _manager_class(stderr_path: Path):
     return QuietKernelManager
 
 
+async def _until_ready(kc, km, timeout: float) -> None:
+    """Wait until the kernel answers on the shell channel and its IOPub channel is connected.
+
+    jupyter_client's ``wait_for_ready`` does the same, then waits until IOPub has been quiet for 0.2 s: for a
+    kernel that has just run a notebook, 0.2 s of nothing per notebook (over a second per CDP). Those late messages
+    belong to earlier requests, and nbclient reads only the replies to its own, so the wait is left out.
+    """
+    from queue import Empty
+
+    from jupyter_core.utils import ensure_async
+
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+        except Empty:
+            msg = None
+        if msg is not None and msg["msg_type"] == "kernel_info_reply":
+            try:  # a message on IOPub (the kernel's busy/idle for this request) shows the channel is connected
+                await ensure_async(kc.iopub_channel.get_msg(timeout=0.2))
+                return
+            except Empty:
+                pass
+        if not await ensure_async(km.is_alive()):
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 def _engine():
     """The papermill engine that runs a notebook in a given, already running kernel, after a silent reset."""
     from papermill.clientwrap import PapermillNotebookClient
@@ -115,6 +145,22 @@ def _engine():
 
     class FreshNamespaceClient(PapermillNotebookClient):
         environment: dict[str, str] | None = None
+
+        async def async_start_new_kernel_client(self):
+            """nbclient's, with :func:`_until_ready` for ``wait_for_ready``: the kernel is already running."""
+            from jupyter_core.utils import ensure_async
+            from nbclient.util import run_hook
+
+            self.kc = self.km.client()
+            try:
+                await ensure_async(self.kc.start_channels())
+                await _until_ready(self.kc, self.km, self.startup_timeout)
+            except Exception:
+                await self._async_cleanup_kernel()
+                raise
+            self.kc.allow_stdin = False
+            await run_hook(self.on_notebook_start, notebook=self.nb)
+            return self.kc
 
         def papermill_execute_cells(self):
             code = RESET_CODE + environment_code(self.environment)

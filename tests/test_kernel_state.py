@@ -1,7 +1,9 @@
-"""The package's pandas options (cdp_analysis.PANDAS_OPTIONS): set on import, and again in a warm kernel after
-the reset that puts back a new kernel's state before each notebook."""
+"""What a warm kernel puts back before each notebook (cdp_analysis.kernel_state) beyond ``%reset``: the package's
+pandas options (cdp_analysis.PANDAS_OPTIONS, also set on import), and the objects left out of garbage collection."""
 
+import gc
 import io
+import weakref
 
 import pandas as pd
 
@@ -32,3 +34,28 @@ def test_a_warm_kernel_reset_keeps_the_package_options_and_resets_the_rest(monke
             assert pd.get_option(name) == value
     finally:
         cdp_analysis.use_pandas_options()
+
+
+class _Cycle:
+    def __init__(self):
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+def test_a_cycle_frozen_with_the_kernels_state_is_freed_by_the_next_full_collection(monkeypatch):
+    monkeypatch.setattr(kernel_state, "_RESTORES", [0])
+    try:
+        kernel_state._freeze()  # the first notebook
+        cycle = _Cycle()
+        alive = weakref.ref(cycle)
+        kernel_state._freeze()  # the second: the cycle is alive, so it is frozen
+        assert gc.get_freeze_count() > 0
+        del cycle
+        gc.collect()
+        assert alive() is not None  # a frozen cycle is skipped by collections (the point: they are cheap)
+        for _ in range(kernel_state.FULL_COLLECTION_EVERY - 3):
+            kernel_state._freeze()
+            assert alive() is not None
+        kernel_state._freeze()  # the FULL_COLLECTION_EVERY-th notebook: every object is looked at again
+        assert alive() is None
+    finally:
+        gc.unfreeze()
