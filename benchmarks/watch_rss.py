@@ -4,13 +4,14 @@
 
 Samples every ``SECONDS`` (default 10) the resident set (RSS, from ``/proc/<pid>/status``) of the process and
 every descendant (the worker processes and their Jupyter kernels) until the process exits, then prints, for each
-process that lived through at least five samples, its RSS at its first sample after a minute, its largest and its
-last, and the largest total. A kernel or worker whose RSS keeps rising from CDP to CDP would leak; a plateau is
+process that lived through at least five samples, its RSS at its first sample after a minute, its largest, its
+last and its median in each quarter of its life, and the largest total. A kernel or worker whose RSS keeps rising from CDP to CDP would leak; a plateau is
 what the warm kernel's memoised tables should give. Not a test: memory depends on the machine.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -75,8 +76,16 @@ def main() -> None:
         if len(points) < 5:
             continue
         settled = next((rss for t, rss in points if t - points[0][0] >= 60), points[0][1])
+        quarters = [statistics.median(r for _, r in part) for part in _quarters(points)]
         print(f"{names[pid]:6} {pid:>7}: {len(points):4} samples; after a minute {settled:6.0f} MB, "
-              f"largest {max(r for _, r in points):6.0f} MB, last {points[-1][1]:6.0f} MB")
+              f"largest {max(r for _, r in points):6.0f} MB, last {points[-1][1]:6.0f} MB; median by quarter of "
+              f"its life {' / '.join(f'{q:.0f}' for q in quarters)} MB")
+
+
+def _quarters(points: list) -> list[list]:
+    """The samples in four runs of (nearly) equal length: a leak shows as a rise from quarter to quarter."""
+    n = len(points)
+    return [points[i * n // 4:(i + 1) * n // 4] or points[-1:] for i in range(4)]
 
 
 if __name__ == "__main__":
