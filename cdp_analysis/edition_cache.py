@@ -46,9 +46,21 @@ SWITCH_ENV = "CDP_ANALYSIS_EDITION_CACHE"
 FOLDER = "edition"
 
 
-@memoised()
 def edition_key() -> str:
-    """SHA-256 (hex) of everything an all-area result depends on (:func:`cdp_analysis.jobs.shared_inputs`)."""
+    """SHA-256 (hex) of everything an all-area result depends on (:func:`cdp_analysis.jobs.shared_inputs`), and the
+    pandas options the package sets (:data:`cdp_analysis.PANDAS_OPTIONS`) as they are now: a result kept with
+    text held one way is not read where it is held another (tables of the two would not merge alike)."""
+    import pandas as pd
+
+    from . import PANDAS_OPTIONS
+
+    options = json.dumps({name: str(pd.get_option(name)) for name in PANDAS_OPTIONS}, sort_keys=True)
+    return hashlib.sha256(f"{_inputs_digest()} {options}".encode()).hexdigest()
+
+
+@memoised()
+def _inputs_digest() -> str:
+    """SHA-256 (hex) of :func:`cdp_analysis.jobs.shared_inputs` (once per process, until the caches are cleared)."""
     from . import jobs
 
     return hashlib.sha256(json.dumps(jobs.shared_inputs(), sort_keys=True, default=str).encode()).hexdigest()

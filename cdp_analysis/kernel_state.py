@@ -32,7 +32,9 @@ def restore() -> None:
 
     import cdp_analysis
 
-    plt.close("all")
+    if plt.get_fignums():  # a figure made but not shown: closed here, after %reset's collection, so collect it
+        plt.close("all")   # now rather than freeze it until the next full collection
+        gc.collect()
     _freeze()
     if not _RC:  # the first notebook in this kernel: remember the state a new kernel starts with
         _RC.update(dict(matplotlib.rcParams))

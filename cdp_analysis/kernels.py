@@ -129,6 +129,7 @@ async def _until_ready(kc, km, timeout: float) -> None:
         if msg is not None and msg["msg_type"] == "kernel_info_reply":
             try:  # a message on IOPub (the kernel's busy/idle for this request) shows the channel is connected
                 await ensure_async(kc.iopub_channel.get_msg(timeout=0.2))
+                kc._handle_kernel_info_reply(msg)  # as wait_for_ready does (the kernel's protocol version)
                 return
             except Empty:
                 pass

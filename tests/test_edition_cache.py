@@ -124,6 +124,21 @@ def test_the_edition_changes_with_the_code(monkeypatch):
     cdp_analysis.clear_caches()
 
 
+def test_the_edition_changes_with_how_text_is_held():
+    """A result kept with text held as Python strings is not read where the package's pandas options differ (a user
+    changed them in JupyterLab): the two would not merge alike."""
+    import pandas as pd
+
+    cdp_analysis.clear_caches()
+    before = edition_cache.edition_key()
+    try:
+        pd.set_option("mode.string_storage", "pyarrow")
+        assert edition_cache.edition_key() != before
+    finally:
+        cdp_analysis.use_pandas_options()
+    assert edition_cache.edition_key() == before
+
+
 def test_the_edition_changes_with_a_data_file(project):
     """The key changes when a raw data file's bytes change (and so does a CDP's job key: the same inputs)."""
     before = edition_cache.edition_key()

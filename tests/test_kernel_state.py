@@ -23,6 +23,7 @@ def test_text_read_by_the_package_is_held_as_python_strings():
 def test_a_warm_kernel_reset_keeps_the_package_options_and_resets_the_rest(monkeypatch):
     monkeypatch.setattr(kernel_state, "_RC", {})
     monkeypatch.setattr(kernel_state, "_START", {})
+    monkeypatch.setattr(kernel_state, "_RESTORES", [0])
     kernel_state.restore()  # the first notebook: the reference state is remembered
     rows = pd.get_option("display.max_rows")
     pd.set_option("display.max_rows", 7)
@@ -34,6 +35,7 @@ def test_a_warm_kernel_reset_keeps_the_package_options_and_resets_the_rest(monke
             assert pd.get_option(name) == value
     finally:
         cdp_analysis.use_pandas_options()
+        gc.unfreeze()  # restore() froze this process's objects
 
 
 class _Cycle:
@@ -56,6 +58,22 @@ def test_a_cycle_frozen_with_the_kernels_state_is_freed_by_the_next_full_collect
             kernel_state._freeze()
             assert alive() is not None
         kernel_state._freeze()  # the FULL_COLLECTION_EVERY-th notebook: every object is looked at again
+        assert alive() is None
+    finally:
+        gc.unfreeze()
+
+
+def test_a_figure_left_open_is_freed_at_the_reset_not_frozen(monkeypatch):
+    """A figure made but never shown is closed by restore(), after %reset's collection: it is collected then,
+    not frozen with the kernel's state until the next full collection."""
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(kernel_state, "_RESTORES", [1])  # not a notebook with a full collection
+    fig = plt.figure()
+    alive = weakref.ref(fig)
+    del fig
+    try:
+        kernel_state.restore()  # after %reset's collection, which left it: pyplot still held it
         assert alive() is None
     finally:
         gc.unfreeze()
