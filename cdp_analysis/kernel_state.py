@@ -4,10 +4,12 @@
 what ``%reset`` does not and a notebook may change: open matplotlib figures; matplotlib's settings
 (``rcParams``: a notebook's ``figures.style()`` changes them); the warning filters and Python's record of
 warnings already shown (so a warning a notebook shows in a new kernel is shown in a warm one too); pandas'
-display and computation options (then the package's own, :data:`cdp_analysis.PANDAS_OPTIONS`); the working directory. The state of the first notebook's start is the
-reference. What is alive after the reset is frozen out of later garbage collections (:func:`_freeze`). Loaded modules and the package's memoised tables are kept on purpose: they are the point of a warm
-kernel. NumPy's global random generator is not reset: a new kernel seeds it from the operating system, so no
-notebook may rely on it (the package passes explicit seeds, e.g. ``stats.inequality``).
+display and computation options (then the package's own, :data:`cdp_analysis.PANDAS_OPTIONS`); the working
+directory. The state of the first notebook's start is the reference. What is alive after the reset is frozen out
+of later garbage collections (:func:`_freeze`). Loaded modules and the package's memoised tables are kept on
+purpose: they are the point of a warm kernel. NumPy's global random generator is not reset: a new kernel seeds it
+from the operating system, so no notebook may rely on it (the package passes explicit seeds, e.g.
+``stats.inequality``).
 """
 
 from __future__ import annotations
