@@ -171,4 +171,3 @@ def pytest_configure(config):
     except ImportError:  # nbval not installed: no golden notebooks to run
         return
     nbval.plugin.RunningKernel = _retrying_kernel(nbval.plugin.RunningKernel)
-

@@ -68,6 +68,8 @@ def test_a_figure_left_open_is_freed_at_the_reset_not_frozen(monkeypatch):
     not frozen with the kernel's state until the next full collection."""
     import matplotlib.pyplot as plt
 
+    monkeypatch.setattr(kernel_state, "_RC", {})  # the first notebook's state: what this test leaves behind is its own
+    monkeypatch.setattr(kernel_state, "_START", {})
     monkeypatch.setattr(kernel_state, "_RESTORES", [1])  # not a notebook with a full collection
     fig = plt.figure()
     alive = weakref.ref(fig)
