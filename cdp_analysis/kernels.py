@@ -141,6 +141,7 @@ async def _until_ready(kc, km, timeout: float) -> None:
 
 def _engine():
     """The papermill engine that runs a notebook in a given, already running kernel, after a silent reset."""
+    from jupyter_core.utils import run_sync
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
@@ -162,6 +163,10 @@ def _engine():
             self.kc.allow_stdin = False
             await run_hook(self.on_notebook_start, notebook=self.nb)
             return self.kc
+
+        # nbclient binds its synchronous twin to its own coroutine when the class is made (``run_sync``), and
+        # papermill calls the twin: without this line the override above would never run.
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
         def papermill_execute_cells(self):
             code = RESET_CODE + environment_code(self.environment)

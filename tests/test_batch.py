@@ -75,6 +75,36 @@ def test_a_notebook_past_its_time_limit_is_stopped_and_the_next_run_gets_a_new_k
     assert again.status == "succeeded", again.message
 
 
+def test_each_notebook_in_a_warm_kernel_starts_with_the_short_readiness_check(tmp_path, monkeypatch):
+    """The warm kernel's client uses :func:`kernels._until_ready`, not jupyter_client's ``wait_for_ready`` (0.2 s
+    of quiet IOPub before every notebook). nbclient binds its synchronous ``start_new_kernel_client`` to its own
+    coroutine, so an override of the coroutine alone is never called; this fails if that happens again."""
+    import nbformat
+
+    checks = []
+    until_ready = kernels._until_ready
+
+    async def counted(kc, km, timeout):
+        checks.append(timeout)
+        await until_ready(kc, km, timeout)
+
+    monkeypatch.setattr(kernels, "_until_ready", counted)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 0", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell("y = x + 1\ny")])
+    nb.metadata["kernelspec"] = {"name": runner.kernel_name(), "display_name": "Python", "language": "python"}
+    source = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, source)
+    warm = kernels.WarmKernel(runner.kernel_name(), tmp_path / "kernel.log")
+    try:
+        for x in (1, 2):
+            warm.run(source, tmp_path / f"out{x}.ipynb", {"x": x})
+    finally:
+        warm.stop()
+    assert checks == [kernels.STARTUP_TIMEOUT] * 2
+    out = nbformat.read(tmp_path / "out2.ipynb", as_version=4)
+    assert out.cells[-1].outputs[0]["data"]["text/plain"] == "3"
+
+
 def _kernelspec(folder: Path, name: str, fails: int) -> Path:
     """A kernel that exits at once the first ``fails`` times it is started, then starts normally."""
     spec = folder / "kernels" / name
