@@ -112,6 +112,39 @@ def test_measuring_the_saved_area_once_gives_matplotlibs_tight_png(tmp_path, mon
     plt.close("all")
 
 
+def _box_after_a_dry_draw(fig: plt.Figure):
+    """The saved area as savefig's "tight" measures it, with its dry draw first, at the PNG's resolution."""
+    screen = fig.get_dpi()
+    fig.set_dpi(figures.SCREEN_DPI * figures.PNG_SCALE)
+    try:
+        fig.draw_without_rendering()
+        return fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
+    finally:
+        fig.set_dpi(screen)
+
+
+@pytest.mark.parametrize("slug", ["nottinghamshire", "isles-of-scilly"])
+def test_the_box_measured_without_a_dry_draw_is_the_box_measured_after_one_for_every_chapter_figure(slug):
+    """tight_bbox measures without the dry draw savefig makes first; on every chapter's every figure (legends,
+    wrapped titles and sources, rotated labels) the box is the same to the last bit, and so is the SVG."""
+    figures.style()
+    cdp = partnerships.get(slug)
+    drawn = 0
+    for chapter in all_chapters().values():
+        tables = chapter.build(cdp)
+        for name, draw in chapter.figures.items():
+            fig = draw(tables).figure
+            figures.wrap_long_titles(fig)
+            ours = figures.tight_bbox(fig)
+            svg = figures.svg_bytes(fig, ours)
+            drawn_first = _box_after_a_dry_draw(fig)
+            assert ours.bounds == drawn_first.bounds, name
+            assert svg == figures.svg_bytes(fig, drawn_first), name
+            drawn += 1
+            plt.close(fig)
+    assert drawn >= 15
+
+
 def _titled(title: str) -> plt.Figure:
     figures.style()
     fig, ax = plt.subplots(figsize=(6, 3))

@@ -207,17 +207,15 @@ def csv_frame(table: pd.DataFrame) -> pd.DataFrame:
 
     Columns of numeric or boolean dtype are untouched (and so are the numbers of an object column). The column
     headings are the suite's own and are not changed. The table itself is not modified: a copy is returned when
-    a cell changes, ``table`` itself otherwise (so the common case costs one scan of the text columns).
+    a cell changes, ``table`` itself otherwise (so the common case costs a look at each column's distinct cells).
     """
     changed = {}
     for i in range(table.shape[1]):
         series = table.iloc[:, i]
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
-        # a vectorised first pass (numbers in an object column pass as their text: '-1.5'), then a look at only
-        # the cells it found
-        found = series.astype("string").str.startswith(CSV_TRIGGERS).fillna(False).to_numpy(dtype=bool)
-        if found.any() and any(isinstance(v, str) and v.startswith(CSV_TRIGGERS) for v in series.array[found]):
+        # each distinct cell looked at once (a column repeats a few names, sources and periods over many rows)
+        if any(isinstance(v, str) and v.startswith(CSV_TRIGGERS) for v in series.unique()):
             changed[i] = series.map(csv_cell, na_action="ignore")
     if not changed:
         return table

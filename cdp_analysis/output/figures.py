@@ -159,12 +159,14 @@ def tight_bbox(fig: plt.Figure) -> Bbox:
     measures, measured once for both files.
 
     Each ``savefig(bbox_inches="tight")`` lays the whole figure out twice (a dry draw, then the extent of every
-    text) before it draws; measuring once and passing the box saves that work for the second file.
+    text) before it draws; measuring once and passing the box saves that work for the second file. The dry draw
+    is left out: the chapters have laid the figure out already (``tight_layout``), and ``get_tightbbox`` places
+    what a draw would place (ticks, titles, aspect, legends, wrapped text) before it measures. The box is the same
+    to the last bit on every figure of 26 CDPs measured both ways (docs/performance.md, "Third pass").
     """
     screen = fig.get_dpi()
     fig.set_dpi(SCREEN_DPI * PNG_SCALE)  # text is measured at the PNG's resolution, as savefig would
     try:
-        fig.draw_without_rendering()
         return fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
     finally:
         fig.set_dpi(screen)
