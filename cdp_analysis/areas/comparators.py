@@ -21,6 +21,7 @@ import pandas as pd
 from .. import paths
 from ..data import ons_nearest_neighbours, register
 from ..errors import InputError
+from ..memo import memoised
 from . import geography, params
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,11 @@ def nearest(members: list[str], n: int = 15) -> pd.DataFrame:
         ``rank, code, name, region_name, mean_distance`` (mean relative distance to the members;
         smaller is closer).
     """
+    return _nearest(tuple(members), n).copy()
+
+
+@memoised(maxsize=16)
+def _nearest(members: tuple[str, ...], n: int) -> pd.DataFrame:
     d = ons_nearest_neighbours.distances()
     unknown = sorted(set(members) - set(d["code"]))
     if unknown:

@@ -233,6 +233,11 @@ def _table() -> pd.DataFrame:
 
 def annual() -> pd.DataFrame:
     """Deaths registered in each year, persons, every area (see the module docstring)."""
+    return _annual_all().copy()
+
+
+@memoised()
+def _annual_all() -> pd.DataFrame:
     t = _table()
     t = t[t["kind"] == "annual"]
     return t[["code", "name", "level", "cause", "year", "deaths", "_sheet", "_row", "_column", "source"]].assign(
@@ -242,6 +247,11 @@ def annual() -> pd.DataFrame:
 
 def pooled() -> pd.DataFrame:
     """3-year pooled deaths and age-standardised rates with limits and ONS's markers."""
+    return _pooled_all().copy()
+
+
+@memoised()
+def _pooled_all() -> pd.DataFrame:
     t = _table()
     t = t[t["kind"] == "pooled"]
     out = t[["code", "name", "level", "cause", "sex", "period", "first_year", "deaths", "rate", "lower_ci",

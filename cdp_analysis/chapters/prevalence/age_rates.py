@@ -32,6 +32,7 @@ from ... import stats
 from ...data import ons_csew, ons_population
 from ...data.register import cite
 from ...errors import InputError
+from ...memo import by_content
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def two_band_rates() -> pd.DataFrame:
                          "rate": t["percent"] / 100, "base": t["base"], "source": t["source"]})
 
 
+@by_content()
 def raked_rates(years: pd.DataFrame) -> pd.DataFrame:
     """Rates by sex × age band of Table 3.03 with both published margins held (see the module docstring).
 

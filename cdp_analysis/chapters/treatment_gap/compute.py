@@ -295,11 +295,11 @@ def _england_alike(rates: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """England's value of the same substance, year and measure for every row, only where England's row is of the
     same edition of the estimates of need (OCU, :func:`ocu_editions`): ``(england, note)``; the note says why a
     row has no England value to be compared with."""
-    eng = rates[rates["area_role"] == "england"].set_index(["substance", "period", "measure"])
-    keys = list(zip(rates["substance"], rates["period"], rates["measure"]))
-    value = pd.Series([eng["value"].get(k, np.nan) for k in keys], index=rates.index)
-    edition = pd.Series([eng["need_edition"].get(k, "") for k in keys], index=rates.index)
-    source = pd.Series([eng["source"].get(k, "") for k in keys], index=rates.index)
+    keys = ["substance", "period", "measure"]
+    eng = rates.loc[rates["area_role"] == "england", [*keys, "value", "need_edition", "source"]]
+    found = rates[keys].merge(eng, on=keys, how="left", validate="many_to_one").set_axis(rates.index)
+    value = found["value"].astype(float)
+    edition, source = found["need_edition"].fillna(""), found["source"].fillna("")
     same = ((edition == rates["need_edition"]) & (edition != EDITION_UNKNOWN)) | (source == rates["source"])
     mixed = value.notna() & ~same
     note = pd.Series(np.where(mixed, "not compared with England: England's row of the year is on another edition "
