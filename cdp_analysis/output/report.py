@@ -199,7 +199,7 @@ def _finish(body: str, texts: list[tuple[str, str, bytes | None]], folder: Path 
     for script in soup.find_all("script"):  # nbconvert's own (require.js, MathJax, mermaid)
         script.decompose()
     allowlist(soup)  # anything else that could run or leave the page can only have come from data
-    images = soup.select('img[src^="data:image/png"]')
+    images = [img for img in soup.find_all("img") if str(img.get("src", "")).startswith("data:image/png")]
     for img, (text, figure, svg) in zip(images, texts):
         if text:
             img["alt"] = text
@@ -208,7 +208,7 @@ def _finish(body: str, texts: list[tuple[str, str, bytes | None]], folder: Path 
         if svg is not None:  # after the allowlist: only the suite's own figures become SVG
             img["src"] = svg_data_uri(svg)
             img["data-figure"] = figure  # which file it is (the browser check prints the PNG in its place)
-    for link in soup.select("a.anchor-link"):  # the '¶' after each heading, which screen readers announce
+    for link in soup.find_all("a", class_="anchor-link"):  # the '¶' after each heading, which screen readers announce
         link.decompose()
     for th in soup.find_all("th"):  # an empty header cell (a table's corner) is not a header
         if not th.get_text(strip=True):
@@ -291,12 +291,14 @@ def allowlist(soup) -> int:
     there, and a warning says how many were removed.
     """
     removed = 0
+    gone: set[int] = set()  # the elements inside one removed (bs4's ``decomposed`` searches the page for each tag)
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        if id(tag) in gone:
             continue
         name = tag.name.lower()
         if (name in FORBIDDEN_ELEMENTS or (name == "meta" and tag.has_attr("http-equiv"))
                 or (name == "img" and not _safe_image(tag))):
+            gone.update(id(inner) for inner in tag.descendants)
             tag.decompose()
             removed += 1
             continue
