@@ -169,6 +169,7 @@ def _worker_init(stopping) -> None:
     """
     from multiprocessing import util
 
+    kernels.skip_unused_format_checker()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -106,6 +107,21 @@ def _manager_class(stderr_path: Path):
             return launched
 
     return QuietKernelManager
+
+
+#: A module jsonschema imports, when it is installed, only to check the 'iri' and 'iri-reference' formats; it builds
+#: 38 Lark grammars as it is imported, about 1 s at the start of every `cdp` process and batch worker
+#: (docs/performance.md, "Third pass"). It comes with JupyterLab (jupyter-events asks for jsonschema's format
+#: checkers). nbformat and papermill, the only users of jsonschema in those processes, check no format.
+UNUSED_FORMAT_CHECKER = "rfc3987_syntax"
+
+
+def skip_unused_format_checker() -> None:
+    """Keep jsonschema from importing :data:`UNUSED_FORMAT_CHECKER` in this process: called by the `cdp` command
+    and its batch workers before anything imports nbformat (not in a kernel or in JupyterLab). Does nothing once
+    jsonschema is imported."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault(UNUSED_FORMAT_CHECKER, None)  # None: `import` raises ImportError, which it expects
 
 
 async def _until_ready(kc, km, timeout: float) -> None:

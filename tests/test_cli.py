@@ -44,6 +44,29 @@ def test_a_closed_pipe_ends_quietly():
     assert proc.returncode == 141  # 128 + SIGPIPE, as a Unix tool stopped by a closed pipe
 
 
+def test_the_cdp_command_keeps_jsonschema_from_building_grammars_nbformat_never_uses():
+    """`cdp` (and each batch worker) starts without rfc3987_syntax, which jsonschema would import to check IRIs
+    (about 1 s of grammar building); nbformat still validates notebooks, and finds an invalid one."""
+    code = """if True:
+        import contextlib, io, sys
+        from cdp_analysis import cli
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert cli.main(["areas"]) == 0
+        import nbformat
+        nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]))
+        bad = nbformat.v4.new_notebook()
+        bad.cells.append({"cell_type": "code"})
+        try:
+            nbformat.validate(bad)
+        except nbformat.ValidationError:
+            print("invalid found")
+        print("jsonschema" in sys.modules, sys.modules.get("rfc3987_syntax", "absent"))
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["invalid found", "True None"]
+
+
 def test_open_without_a_run_says_what_to_do(project, cli):
     proc = cli("open", "nottinghamshire", "--no-browser", root=project)
     assert proc.returncode == 2 and "no report for nottinghamshire yet" in proc.stderr
