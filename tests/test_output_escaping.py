@@ -123,6 +123,12 @@ def test_csv_frame_neutralises_text_columns_only():
     assert escape.csv_frame(plain) is plain
 
 
+def test_csv_frame_neutralises_a_column_that_also_holds_lists():
+    """Distinct cells are looked at once; a column with a cell that cannot be hashed is still checked cell by cell."""
+    t = pd.DataFrame({"a": [[1, 2], "=x", 3, "=x"]})
+    assert escape.csv_frame(t)["a"].tolist() == [[1, 2], "'=x", 3, "'=x"]
+
+
 def test_tidy_csvs_neutralise_formulas_and_keep_negative_numbers(tmp_path):
     t = pd.DataFrame({"area_code": ["E06000017"], "area_name": ["=HYPERLINK(\"http://x\")"], "area_role": ["cdp"],
                       "time_period": ["2022"], "measure": ["percent change"], "value": [-1.25], "unit": ["%"],

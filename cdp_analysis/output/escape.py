@@ -215,7 +215,11 @@ def csv_frame(table: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
             continue
         # each distinct cell looked at once (a column repeats a few names, sources and periods over many rows)
-        if any(isinstance(v, str) and v.startswith(CSV_TRIGGERS) for v in series.unique()):
+        try:
+            cells = series.unique()
+        except TypeError:  # a cell that cannot be hashed (a list): every cell
+            cells = series.array
+        if any(isinstance(v, str) and v.startswith(CSV_TRIGGERS) for v in cells):
             changed[i] = series.map(csv_cell, na_action="ignore")
     if not changed:
         return table
