@@ -118,8 +118,9 @@ UNUSED_FORMAT_CHECKER = "rfc3987_syntax"
 
 def skip_unused_format_checker() -> None:
     """Keep jsonschema from importing :data:`UNUSED_FORMAT_CHECKER` in this process: called by the `cdp` command
-    and its batch workers before anything imports nbformat (not in a kernel or in JupyterLab). Does nothing once
-    jsonschema is imported."""
+    (:func:`cdp_analysis.cli.main`, also when called in a process of one's own) and its batch workers before
+    anything imports nbformat; not in a kernel or in JupyterLab. For the rest of the process, jsonschema checks no
+    'iri' format. Does nothing once jsonschema is imported."""
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault(UNUSED_FORMAT_CHECKER, None)  # None: `import` raises ImportError, which it expects
 

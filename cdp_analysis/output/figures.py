@@ -160,16 +160,30 @@ def tight_bbox(fig: plt.Figure) -> Bbox:
 
     Each ``savefig(bbox_inches="tight")`` lays the whole figure out twice (a dry draw, then the extent of every
     text) before it draws; measuring once and passing the box saves that work for the second file. The dry draw
-    is left out: the chapters have laid the figure out already (``tight_layout``), and ``get_tightbbox`` places
-    what a draw would place (ticks, titles, aspect, legends, wrapped text) before it measures. The box is the same
-    to the last bit on every figure of 26 CDPs measured both ways (docs/performance.md, "Third pass").
+    is left out where it changes nothing: the chapters lay a figure out themselves (``tight_layout``), and
+    ``get_tightbbox`` places ticks, titles, aspect, insets, wrapped text and legends (but an 'expand' one) before
+    it measures. The box is the same to the last bit on every figure of 26 CDPs measured both ways
+    (docs/performance.md, "Third pass"). A figure with a layout engine that runs at each draw (constrained or
+    tight layout) or a legend in 'expand' mode is drawn first, as savefig does.
     """
     screen = fig.get_dpi()
     fig.set_dpi(SCREEN_DPI * PNG_SCALE)  # text is measured at the PNG's resolution, as savefig would
     try:
+        if _placed_at_draw(fig):
+            fig.draw_without_rendering()
         return fig.get_tightbbox(fig.canvas.get_renderer()).padded(plt.rcParams["savefig.pad_inches"])
     finally:
         fig.set_dpi(screen)
+
+
+def _placed_at_draw(fig: plt.Figure) -> bool:
+    """Whether a draw would move something ``get_tightbbox`` cannot place by itself: a layout engine that lays the
+    figure out at each draw, or a legend whose width is set only when it is drawn (``mode="expand"``)."""
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        return True
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    return any(getattr(legend, "_mode", None) == "expand" for legend in legends if legend is not None)
 
 
 @contextmanager

@@ -297,9 +297,10 @@ def _england_alike(rates: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     row has no England value to be compared with."""
     keys = ["substance", "period", "measure"]
     eng = rates.loc[rates["area_role"] == "england", [*keys, "value", "need_edition", "source"]]
-    found = rates[keys].merge(eng, on=keys, how="left", validate="many_to_one").set_axis(rates.index)
+    found = rates[keys].merge(eng, on=keys, how="left", validate="many_to_one", indicator=True).set_axis(rates.index)
+    held = found["_merge"] == "both"  # a row with no England row of its own compares with nothing
     value = found["value"].astype(float)
-    edition, source = found["need_edition"].fillna(""), found["source"].fillna("")
+    edition, source = found["need_edition"].where(held, ""), found["source"].where(held, "")
     same = ((edition == rates["need_edition"]) & (edition != EDITION_UNKNOWN)) | (source == rates["source"])
     mixed = value.notna() & ~same
     note = pd.Series(np.where(mixed, "not compared with England: England's row of the year is on another edition "
