@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import matplotlib.artist as martist
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.colors import to_hex
@@ -191,3 +194,77 @@ def test_a_title_wider_than_its_figure_wraps_and_one_that_fits_is_left_alone():
     before = figures.png_bytes(short)
     assert figures.wrap_long_titles(short) == 0 and figures.png_bytes(short) == before
     plt.close("all")
+
+
+@pytest.mark.parametrize("slug", ["northamptonshire"])
+def test_laying_out_with_each_extent_measured_once_is_matplotlibs_tight_layout_for_every_chapter_figure(slug,
+                                                                                                       monkeypatch):
+    """figures.lay_out reads matplotlib's second measure of each Axes from its first: every chapter figure comes
+    out with the same Axes positions, to the last bit, and the same SVG as with matplotlib measuring twice."""
+    figures.style()
+    cdp = partnerships.get(slug)
+    drawn = 0
+    for chapter in all_chapters().values():
+        tables = chapter.build(cdp)
+        for name, draw in chapter.figures.items():
+            ours = draw(tables).figure
+            with monkeypatch.context() as m:
+                m.setattr(figures, "_each_extent_measured_once", contextlib.nullcontext)
+                theirs = draw(tables).figure
+            assert [ax.get_position().bounds for ax in ours.axes] == \
+                   [ax.get_position().bounds for ax in theirs.axes], name
+            assert figures.svg_bytes(ours) == figures.svg_bytes(theirs), name
+            drawn += 1
+            plt.close(ours)
+            plt.close(theirs)
+    assert drawn >= 15
+
+
+def _grid(rect=None, measured_once=True) -> tuple[plt.Figure, int]:
+    """A 2×2 grid with a suptitle, a twin axis, an equal-aspect Axes and long labels, laid out; and how many times
+    an Axes' extent was measured."""
+    figures.style()
+    fig, axes = plt.subplots(2, 2, figsize=(8, 6))
+    fig.suptitle("A suptitle")
+    axes[0, 0].set_ylabel("a long label on the left " * 2)
+    axes[0, 0].twinx().set_ylabel("the twin's label")
+    axes[1, 1].set_aspect("equal")
+    axes[1, 0].set_xticks(range(5), [f"category {i}" for i in range(5)], rotation=45)
+    measures = []
+    real = martist._get_tightbbox_for_layout_only
+
+    def counted(obj, *args, **kwargs):
+        measures.append(obj)
+        return real(obj, *args, **kwargs)
+
+    martist._get_tightbbox_for_layout_only = counted
+    try:
+        if measured_once:
+            figures.lay_out(fig, rect=rect)
+        else:
+            fig.tight_layout(rect=rect) if rect is not None else fig.tight_layout()
+    finally:
+        martist._get_tightbbox_for_layout_only = real
+    return fig, sum(isinstance(o, plt.Axes) for o in measures)
+
+
+@pytest.mark.parametrize("rect", [None, (0, 0.05, 1, 1), (0.1, 0.1, 0.9, 0.95)])
+def test_lay_out_measures_each_axes_once_and_places_them_as_tight_layout_does(rect):
+    real = martist._get_tightbbox_for_layout_only
+    ours, ours_measures = _grid(rect)
+    theirs, their_measures = _grid(rect, measured_once=False)
+    assert [ax.get_position().bounds for ax in ours.axes] == [ax.get_position().bounds for ax in theirs.axes]
+    assert ours_measures == len(ours.axes)  # five Axes (the twin shares its subplot's cell), each measured once
+    assert their_measures == len(ours.axes) * (1 if rect is None else 2)
+    assert martist._get_tightbbox_for_layout_only is real  # matplotlib's own measure is back
+    plt.close("all")
+
+
+def test_lay_out_puts_matplotlibs_measure_back_even_when_the_layout_fails(monkeypatch):
+    real = martist._get_tightbbox_for_layout_only
+    fig, _ = plt.subplots()
+    monkeypatch.setattr(fig, "tight_layout", lambda **kw: (_ for _ in ()).throw(RuntimeError("layout failed")))
+    with pytest.raises(RuntimeError, match="layout failed"):
+        figures.lay_out(fig, rect=(0, 0.03, 1, 1))
+    assert martist._get_tightbbox_for_layout_only is real
+    plt.close(fig)

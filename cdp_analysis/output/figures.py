@@ -21,6 +21,7 @@ import re
 from contextlib import contextmanager
 from pathlib import Path
 
+import matplotlib.artist as martist
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
@@ -136,7 +137,45 @@ def source_line(fig: plt.Figure, text: str, *, bottom: float | None = 0.03, wrap
     """Write ``text`` (the figure's sources) at its foot in small grey type, then lay the figure out leaving
     ``bottom`` (a fraction of its height) free for it (``None``: matplotlib's own tight layout)."""
     fig.text(0.01, 0.005, text, fontsize=8, color=SOURCE_COLOUR, **({"wrap": True} if wrap else {}))
-    fig.tight_layout(rect=(0, bottom, 1, 1)) if bottom is not None else fig.tight_layout()
+    lay_out(fig, rect=None if bottom is None else (0, bottom, 1, 1))
+
+
+def lay_out(fig: plt.Figure, rect: tuple[float, float, float, float] | None = None) -> None:
+    """matplotlib's tight layout (``Figure.tight_layout``, the whole Axes area inside ``rect`` in figure fractions),
+    with each Axes' extent measured once.
+
+    Given a ``rect``, matplotlib measures every Axes twice with nothing changed in between: once for the margins,
+    then again to fit them into the rect. Measuring places every tick and lays out every label, about 30 ms a
+    figure. The second measure gives the same boxes, so here it reads the first's. The subplot parameters, and so
+    the figure, are the same to the last bit (``tests/test_figures.py``).
+    """
+    with _each_extent_measured_once():
+        fig.tight_layout(rect=rect) if rect is not None else fig.tight_layout()
+
+
+@contextmanager
+def _each_extent_measured_once():
+    """Within the block, matplotlib's layout measure of an artist (``artist._get_tightbbox_for_layout_only``, what
+    ``tight_layout`` calls for each Axes and Axis) runs once per artist and renderer, and later calls get a copy of
+    its box. Only for a layout pass, in which nothing moves between measures."""
+    measure = getattr(martist, "_get_tightbbox_for_layout_only", None)
+    if measure is None:  # a matplotlib without the helper: measure as often as it asks
+        yield
+        return
+    boxes = {}
+
+    def once(obj, *args, **kwargs):
+        key = (id(obj), tuple(map(id, args)), tuple(sorted((k, id(v)) for k, v in kwargs.items())))
+        if key not in boxes:  # the artist and arguments are kept with the box, so no id is reused in the block
+            boxes[key] = (obj, args, kwargs, measure(obj, *args, **kwargs))
+        box = boxes[key][3]
+        return None if box is None else box.frozen()
+
+    martist._get_tightbbox_for_layout_only = once
+    try:
+        yield
+    finally:
+        martist._get_tightbbox_for_layout_only = measure
 
 
 def wrap_long_titles(fig: plt.Figure) -> int:
