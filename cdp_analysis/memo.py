@@ -82,3 +82,40 @@ def by_content(maxsize: int = 32) -> Callable[[F], F]:
         return cached  # type: ignore[return-value]
 
     return wrap
+
+
+def content_key(*parts) -> str:
+    """A digest of ``parts`` by content (SHA-256, hex): tables by :func:`content_digest`, NumPy arrays by their dtype,
+    shape and bytes, lists, tuples and dicts item by item, and text, numbers, booleans and ``None`` by ``repr``.
+
+    For keying work by everything it is given (e.g. a figure drawn from the same national tables for every CDP).
+    Raises ``TypeError`` for anything else, whose ``repr`` could name its place in memory and so never match.
+    """
+    import numpy as np
+    import pandas as pd
+
+    h = hashlib.sha256()
+
+    def add(part) -> None:
+        if isinstance(part, pd.DataFrame | pd.Series):
+            frame = part.to_frame() if isinstance(part, pd.Series) else part
+            h.update(b"frame:" + content_digest(frame).encode())
+        elif isinstance(part, np.ndarray):
+            h.update(f"array:{part.dtype}:{part.shape}:".encode() + np.ascontiguousarray(part).tobytes())
+        elif isinstance(part, list | tuple):
+            h.update(f"{type(part).__name__}:{len(part)}:".encode())
+            for item in part:
+                add(item)
+        elif isinstance(part, dict):
+            h.update(f"dict:{len(part)}:".encode())
+            for k, v in part.items():
+                add(k)
+                add(v)
+        elif part is None or isinstance(part, str | int | float | bool | np.generic):
+            h.update(f"{type(part).__name__}:{part!r};".encode())
+        else:
+            raise TypeError(f"content_key cannot key a {type(part).__name__} by its content")
+
+    for part in parts:
+        add(part)
+    return h.hexdigest()

@@ -6,11 +6,13 @@ import contextlib
 
 import matplotlib.artist as martist
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
+from cdp_analysis import memo
 from cdp_analysis.chapters import all_chapters, partnerships, population_profile
-from cdp_analysis.output import figures
+from cdp_analysis.output import figures, notebook
 
 
 def test_contrast_ratio_matches_wcag_reference_values():
@@ -56,7 +58,7 @@ def test_every_mark_of_every_chapter_figure_has_3_to_1_contrast(slug):
         tables = chapter.build(cdp)
         for name, draw in chapter.figures.items():
             item = draw(tables)
-            fig = item.figure
+            fig = item.drawn()
             assert fig.axes[0].get_title() and fig.axes[0].get_xlabel(), name
             for colour, what in _marks(fig):
                 assert figures.contrast_ratio(colour) >= 3.0, f"{name}: a {what} in {colour}"
@@ -104,14 +106,15 @@ def test_measuring_the_saved_area_once_gives_matplotlibs_tight_png(tmp_path, mon
     figures.style()
     # a wide title and a long rotated label: its tight box depends on the resolution text is measured at
     item = prevalence.series_figure(prevalence.build(partnerships.get("kent")))
+    fig = item.drawn()
     monkeypatch.setenv(figures.PNG_ENV, "1")
-    figures.save_figure(item.figure, item.name, tmp_path, data=item.data)
+    figures.save_figure(fig, item.name, tmp_path, data=item.data)
     png = (tmp_path / "figures" / f"{item.name}.png").read_bytes()
     buf = io.BytesIO()
-    item.figure.savefig(buf, format="png", dpi=figures.SCREEN_DPI * figures.PNG_SCALE, bbox_inches="tight",
+    fig.savefig(buf, format="png", dpi=figures.SCREEN_DPI * figures.PNG_SCALE, bbox_inches="tight",
                         metadata={"Software": None})
     assert png == buf.getvalue()
-    assert item.figure.get_dpi() == figures.SCREEN_DPI  # measuring at the PNG's resolution is undone
+    assert fig.get_dpi() == figures.SCREEN_DPI  # measuring at the PNG's resolution is undone
     plt.close("all")
 
 
@@ -136,7 +139,7 @@ def test_the_box_measured_without_a_dry_draw_is_the_box_measured_after_one_for_e
     for chapter in all_chapters().values():
         tables = chapter.build(cdp)
         for name, draw in chapter.figures.items():
-            fig, fresh = draw(tables).figure, draw(tables).figure  # the reference measured on a figure of its own
+            fig, fresh = draw(tables).drawn(), draw(tables).drawn()  # the reference measured on a figure of its own
             for f in (fig, fresh):
                 figures.wrap_long_titles(f)
             ours = figures.tight_bbox(fig)
@@ -207,10 +210,10 @@ def test_laying_out_with_each_extent_measured_once_is_matplotlibs_tight_layout_f
     for chapter in all_chapters().values():
         tables = chapter.build(cdp)
         for name, draw in chapter.figures.items():
-            ours = draw(tables).figure
+            ours = draw(tables).drawn()
             with monkeypatch.context() as m:
                 m.setattr(figures, "_each_extent_measured_once", contextlib.nullcontext)
-                theirs = draw(tables).figure
+                theirs = draw(tables).drawn()
             assert [ax.get_position().bounds for ax in ours.axes] == \
                    [ax.get_position().bounds for ax in theirs.axes], name
             assert figures.svg_bytes(ours) == figures.svg_bytes(theirs), name
@@ -268,3 +271,79 @@ def test_lay_out_puts_matplotlibs_measure_back_even_when_the_layout_fails(monkey
         figures.lay_out(fig, rect=(0, 0.03, 1, 1))
     assert martist._get_tightbbox_for_layout_only is real
     plt.close(fig)
+
+
+def _national_figures(slug: str) -> list:
+    """The chapter figures drawn only from national tables (``same_inputs``), for one CDP."""
+    cdp = partnerships.get(slug)
+    out = []
+    for chapter in all_chapters().values():
+        tables = chapter.build(cdp)
+        for draw in chapter.figures.values():
+            item = draw(tables)
+            if item.same_inputs:
+                out.append(item)
+            else:
+                plt.close(item.figure)
+    return out
+
+
+def test_a_national_figure_is_drawn_once_per_process_and_written_the_same_for_each_cdp(tmp_path):
+    """The national series (the prevalence chapter's survey series, the trends chapter's deaths by substance) have
+    the same inputs for every CDP: the second CDP's files are the first's bytes, with no second drawing, and those
+    bytes are the figure drawn afresh for the second CDP."""
+    figures.style()
+    notebook._clear_rendered()
+    first, second = _national_figures("nottinghamshire"), _national_figures("barnet")
+    assert sorted(i.name for i in first) == ["prevalence_series", "trends_deaths_by_substance"]
+    assert [i.same_inputs for i in first] == [i.same_inputs for i in second]
+    for item in first:
+        notebook.show(item, str(tmp_path / "nottinghamshire"))
+    for item in second:
+        draws = []
+        draw = item.figure
+        item.figure = lambda draw=draw, draws=draws: draws.append(1) or draw()
+        notebook.show(item, str(tmp_path / "barnet"))
+        assert draws == [], f"{item.name} was drawn again"
+    notebook._clear_rendered()
+    for item in _national_figures("barnet"):
+        notebook.show(item, str(tmp_path / "barnet-fresh"))
+        reused = (tmp_path / "barnet" / "figures" / f"{item.name}.svg").read_bytes()
+        assert reused == (tmp_path / "barnet-fresh" / "figures" / f"{item.name}.svg").read_bytes(), item.name
+        assert reused == (tmp_path / "nottinghamshire" / "figures" / f"{item.name}.svg").read_bytes(), item.name
+    notebook._clear_rendered()
+    plt.close("all")
+
+
+def test_a_national_figure_drawn_with_other_settings_is_drawn_again():
+    """The substances figure's joinpoint fits follow the CDP's trend settings: a CDP allowing no joinpoint has
+    other fits, so other inputs and a figure of its own."""
+    import dataclasses
+
+    from cdp_analysis.chapters import trends
+
+    cdp = partnerships.get("nottinghamshire")
+    usual = trends.build(cdp)
+    straight = cdp.chapter_settings(trends.NAME).model_copy(update={"max_joinpoints": 0})
+    _, fits = trends.compute.substance_rows(straight)
+    other = dataclasses.replace(usual, fits={**usual.fits, "substances": fits})
+    assert trends.substances_figure(usual).same_inputs != trends.substances_figure(other).same_inputs
+    assert trends.substances_figure(usual).same_inputs == trends.substances_figure(trends.build(cdp)).same_inputs
+
+
+def test_a_figure_kept_for_reuse_must_be_given_undrawn():
+    fig, _ = plt.subplots()
+    with pytest.raises(TypeError, match="given as a function"):
+        notebook.FigureOutput("f", fig, data=None, same_inputs="k")
+    plt.close(fig)
+
+
+def test_content_key_keys_by_content_and_refuses_what_it_cannot():
+    frame = pd.DataFrame({"year": [2020, 2021], "deaths": [1.0, 2.0]})
+    key = memo.content_key(frame, {"a": (frame["deaths"], [2015.0])}, None, "x")
+    assert key == memo.content_key(frame.copy(), {"a": (frame["deaths"].copy(), [2015.0])}, None, "x")
+    assert key != memo.content_key(frame.assign(deaths=[1.0, 2.5]), {"a": (frame["deaths"], [2015.0])}, None, "x")
+    assert key != memo.content_key(frame, {"a": (frame["deaths"], [2016.0])}, None, "x")
+    assert memo.content_key([1]) != memo.content_key((1,)) != memo.content_key("1")
+    with pytest.raises(TypeError, match="cannot key a object"):
+        memo.content_key(object())

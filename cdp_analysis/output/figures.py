@@ -28,7 +28,7 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.transforms import Bbox
 
 from ..files import write_atomic
-from . import provenance
+from . import provenance, text_metrics
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,11 @@ def role_colours(roles: pd.Series) -> list[str]:
 
 
 def style() -> None:
-    """Apply the suite's plotting style (call once per notebook)."""
+    """Apply the suite's plotting style (call once per notebook), and share measured text across figures
+    (:func:`cdp_analysis.output.text_metrics.share`)."""
     import seaborn as sns  # seaborn imports SciPy: only when figures are made, not in no-op runs
+
+    text_metrics.share()
 
     sns.set_theme(context="notebook", style="whitegrid", font="DejaVu Sans")
     plt.rcParams.update({"figure.dpi": SCREEN_DPI, "savefig.dpi": SCREEN_DPI * PNG_SCALE,
@@ -265,26 +268,42 @@ def svg_bytes(fig: plt.Figure, bbox: Bbox | None = None) -> bytes:
     return buf.getvalue()
 
 
-def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None,
-                data: pd.DataFrame | None = None) -> bytes:
-    """Write ``figures/<name>.svg`` (and ``figures/<name>.png`` at 2× if :func:`png_wanted`) if ``output_dir`` is
-    set; return the SVG bytes.
+def rendered(fig: plt.Figure, png: bool) -> dict[str, bytes]:
+    """The figure's files as bytes by suffix: '.svg', and '.png' (at 2×) if ``png``. Long titles are wrapped first
+    (:func:`wrap_long_titles`) and the saved area is measured once for both (:func:`tight_bbox`)."""
+    wrap_long_titles(fig)
+    bbox = tight_bbox(fig)
+    files = {".svg": svg_bytes(fig, bbox)}
+    if png:
+        files[".png"] = png_bytes(fig, bbox)
+    return files
+
+
+def write_figure(files: dict[str, bytes], name: str, output_dir: str | os.PathLike | None,
+                 data: pd.DataFrame | None = None) -> None:
+    """Write ``figures/<name><suffix>`` for each of ``files`` (:func:`rendered`) if ``output_dir`` is set, with
+    provenance.
 
     ``data`` is the tidy table the figure was drawn from; its ``source`` column is recorded as the
     figure's provenance, with ``data.attrs['decided_by']`` (see :mod:`cdp_analysis.output.provenance`; the
     comparator set is named for tables, whose ``area_role`` follows the schema, not for a figure's data).
     """
-    wrap_long_titles(fig)
-    bbox = tight_bbox(fig)
-    svg = svg_bytes(fig, bbox)
-    if output_dir:
-        files = [(".svg", svg)] + ([(".png", png_bytes(fig, bbox))] if png_wanted() else [])
-        for suffix, content in files:
-            target = write_atomic(Path(output_dir) / "figures" / f"{name}{suffix}", content)
-            provenance.record(output_dir, f"figures/{name}{suffix}", [] if data is None else data["source"],
-                              decided_by=[] if data is None else data.attrs.get("decided_by", []))
-            log.info("wrote %s", target.name)
-    return svg
+    if not output_dir:
+        return
+    for suffix, content in files.items():
+        target = write_atomic(Path(output_dir) / "figures" / f"{name}{suffix}", content)
+        provenance.record(output_dir, f"figures/{name}{suffix}", [] if data is None else data["source"],
+                          decided_by=[] if data is None else data.attrs.get("decided_by", []))
+        log.info("wrote %s", target.name)
+
+
+def save_figure(fig: plt.Figure, name: str, output_dir: str | os.PathLike | None,
+                data: pd.DataFrame | None = None) -> bytes:
+    """Write ``figures/<name>.svg`` (and ``figures/<name>.png`` at 2× if :func:`png_wanted`) if ``output_dir`` is
+    set (:func:`rendered`, :func:`write_figure`); return the SVG bytes."""
+    files = rendered(fig, png=bool(output_dir) and png_wanted())
+    write_figure(files, name, output_dir, data)
+    return files[".svg"]
 
 
 #: Comparisons worth saying in a figure's alternative text, in words.

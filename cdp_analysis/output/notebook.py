@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .. import memo
 from ..data import datasets
 from ..stats import disclosure
 from . import escape, figures, table_html, tidy
@@ -73,15 +75,51 @@ def show_figure(fig: plt.Figure, name: str, output_dir: str, data: pd.DataFrame 
 
     ``data``: the tidy table the figure was drawn from (its sources are recorded).
     """
-    from IPython.display import display
-
     if data is not None:
         check_disclosure(data, name)
     svg = figures.save_figure(fig, name, output_dir, data=data)
-    # the report embeds this SVG (figures/<name>.svg) with its alternative text
-    display({"image/svg+xml": svg.decode("utf-8")}, raw=True,
-            metadata={"image/svg+xml": {"alt": figures.alt_text(fig, data, finding), "figure": f"figures/{name}.svg"}})
+    _display_svg(svg, figures.alt_text(fig, data, finding), name)
     plt.close(fig)
+
+
+def _display_svg(svg: bytes, alt: str, name: str) -> None:
+    """Display an SVG with its alternative text; the report embeds it (figures/<name>.svg) with that text."""
+    from IPython.display import display
+
+    display({"image/svg+xml": svg.decode("utf-8")}, raw=True,
+            metadata={"image/svg+xml": {"alt": alt, "figure": f"figures/{name}.svg"}})
+
+
+#: The files and alternative text of figures drawn from the same inputs for every CDP (national series), by name,
+#: inputs, finding, data and format: such a figure is drawn and rendered once per process (:func:`show`).
+_RENDERED: dict[tuple, tuple[dict[str, bytes], str]] = {}
+
+
+def _clear_rendered() -> None:
+    _RENDERED.clear()
+
+
+_clear_rendered.cache_clear = _clear_rendered  # type: ignore[attr-defined]
+memo.register(_clear_rendered)
+
+
+def _show_drawn_once(item: FigureOutput, output_dir: str) -> None:
+    """Show a figure whose inputs are the same for every CDP (``item.same_inputs``): drawn and rendered on its first
+    showing in this process; later showings write and display the same bytes without drawing it."""
+    if item.data is not None:
+        check_disclosure(item.data, item.name)
+    png = bool(output_dir) and figures.png_wanted()
+    key = (item.name, item.same_inputs, item.finding, None if item.data is None else memo.content_digest(item.data),
+           png)
+    if key not in _RENDERED:
+        fig = item.drawn()
+        _RENDERED[key] = (figures.rendered(fig, png=png), figures.alt_text(fig, item.data, item.finding))
+        plt.close(fig)
+    else:
+        log.debug("figure %s: the same inputs as already drawn in this process; its files are reused", item.name)
+    files, alt = _RENDERED[key]
+    figures.write_figure(files, item.name, output_dir, item.data)
+    _display_svg(files[".svg"], alt, item.name)
 
 
 class DisclosureError(ValueError):
@@ -139,19 +177,39 @@ class TableOutput:
 
 @dataclass
 class FigureOutput:
-    """A figure a chapter shows: ``name`` (file ``figures/<name>.svg``), the tidy table it was drawn from and,
-    optionally, its finding for the alternative text (None: read from the table; '' for none)."""
+    """A figure a chapter shows: ``name`` (file ``figures/<name>.svg``), the figure (or a function of no arguments
+    that draws it: :meth:`drawn`), the tidy table it was drawn from and, optionally, its finding for the
+    alternative text (None: read from the table; '' for none).
+
+    ``same_inputs``: for a figure drawn only from tables that are the same for every CDP (a national series), the
+    key of everything it is drawn from (:func:`cdp_analysis.memo.content_key`); :func:`show` then draws it once per
+    process and writes the same bytes for each CDP. A figure given this way must be a function, so that it is not
+    drawn when it need not be.
+    """
 
     name: str
-    figure: plt.Figure
+    figure: plt.Figure | Callable[[], plt.Figure]
     data: pd.DataFrame
     finding: str | None = None
+    same_inputs: str | None = None
+
+    def __post_init__(self):
+        if self.same_inputs is not None and not callable(self.figure):
+            raise TypeError(f"figure {self.name!r}: a figure with same_inputs is given as a function that draws it")
+
+    def drawn(self) -> plt.Figure:
+        """The figure, drawn now if it was given as a function (once: the figure is kept)."""
+        if callable(self.figure):
+            self.figure = self.figure()
+        return self.figure
 
 
 def show(item: TableOutput | FigureOutput, output_dir: str) -> None:
     """Write (when ``output_dir`` is set) and display a chapter's table or figure."""
-    if isinstance(item, FigureOutput):
-        show_figure(item.figure, item.name, output_dir, data=item.data, finding=item.finding)
+    if isinstance(item, FigureOutput) and item.same_inputs is not None:
+        _show_drawn_once(item, output_dir)
+    elif isinstance(item, FigureOutput):
+        show_figure(item.drawn(), item.name, output_dir, data=item.data, finding=item.finding)
     else:
         show_table(item.table, item.name, output_dir, view=item.view, caption=item.caption, digits=item.digits,
                    decided_by=item.decided_by, notes=item.notes)

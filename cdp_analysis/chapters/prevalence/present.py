@@ -13,6 +13,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
+from ... import memo
 from ...areas import geography
 from ...data import register
 from ...output import figures, tidy
@@ -315,8 +316,22 @@ def age_sex_figure(p: Prevalence) -> FigureOutput:
 
 
 def series_figure(p: Prevalence) -> FigureOutput:
-    """The national series of last-year use by 16–59s (England and Wales), every survey year, in time order."""
+    """The national series of last-year use by 16–59s (England and Wales), every survey year, in time order. The
+    same for every CDP: drawn once per process (``FigureOutput.same_inputs``)."""
     s = p.series
+    data = s.assign(area_code=geography.ENGLAND_CODE, area_name="England and Wales", area_role="england",
+                    time_period=s["survey_year"], measure="percent of age group", value=s["percent"], unit="%")
+    ends = [(drug, d.iloc[0], d.iloc[-1]) for drug, d in ((g, s[s["drug"] == g]) for g in AGE_SEX_DRUGS) if len(d)]
+    finding = ("England and Wales, adults aged 16–59 who used the drug in the last year: "
+               + "; ".join(f"{_lower(drug)} {a['percent']:.1f}% ({a['survey_year']}) to {b['percent']:.1f}% "
+                           f"({b['survey_year']})" for drug, a, b in ends))
+    return FigureOutput("prevalence_series", lambda: _series_drawing(s), finding=finding,
+                        data=data[["area_code", "area_name", "area_role", "time_period", "measure", "drug", "value",
+                                   "unit", "source"]], same_inputs=memo.content_key(s))
+
+
+def _series_drawing(s: pd.DataFrame) -> plt.Figure:
+    """The national series figure from ``Prevalence.series``."""
     fig, ax = plt.subplots(figsize=(9, 4.2))
     for drug, colour, style in zip(AGE_SEX_DRUGS, figures.QUALITATIVE, ("-", "--", ":")):
         d = s[s["drug"] == drug]
@@ -332,15 +347,7 @@ def series_figure(p: Prevalence) -> FigureOutput:
     ax.set_title(f"Drug use in England and Wales, Crime Survey, {first} onwards (gaps: no survey that year)")
     ax.legend(fontsize=8)
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_csew')} (Table 1.02).", bottom=None)
-    data = s.assign(area_code=geography.ENGLAND_CODE, area_name="England and Wales", area_role="england",
-                    time_period=s["survey_year"], measure="percent of age group", value=s["percent"], unit="%")
-    ends = [(drug, d.iloc[0], d.iloc[-1]) for drug, d in ((g, s[s["drug"] == g]) for g in AGE_SEX_DRUGS) if len(d)]
-    finding = ("England and Wales, adults aged 16–59 who used the drug in the last year: "
-               + "; ".join(f"{_lower(drug)} {a['percent']:.1f}% ({a['survey_year']}) to {b['percent']:.1f}% "
-                           f"({b['survey_year']})" for drug, a, b in ends))
-    return FigureOutput("prevalence_series", fig, finding=finding,
-                        data=data[["area_code", "area_name", "area_role", "time_period", "measure", "drug", "value",
-                                   "unit", "source"]])
+    return fig
 
 
 def _with_limits(t: pd.DataFrame, digits: int) -> list[str]:

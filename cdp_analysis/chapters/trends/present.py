@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ... import stats
+from ... import memo, stats
 from ...output import figures
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
@@ -244,19 +244,36 @@ def alcohol_mortality_figure(tr: Trends) -> FigureOutput:
 
 def substances_figure(tr: Trends) -> FigureOutput:
     """Deaths mentioning selected substances registered each year, England and Wales, with each series'
-    joinpoint fit."""
+    joinpoint fit. The same for every CDP with the same trend settings: drawn once per process
+    (``FigureOutput.same_inputs``)."""
     t = tr.substances
+    fits = {s: (jp["fitted"], list(jp["joinpoints"])) for s, jp in tr.fits["substances"].items() if jp is not None}
+    data = t.assign(area_code=_EW["area_code"], area_name=_EW["area_name"], area_role="national",
+                    time_period=t["year"].astype(str), measure="deaths", value=t["deaths"], unit="deaths")
+    parts = []
+    for substance in SUBSTANCES:
+        d = t[t["substance"] == substance].sort_values("year")
+        if len(d):
+            parts.append(f"{substance.split(' (')[0].lower()} {d['deaths'].iloc[-1]:,.0f} in {d['year'].iloc[-1]} "
+                         f"({d['deaths'].iloc[0]:,.0f} in {d['year'].iloc[0]})")
+    finding = "Drug-poisoning deaths registered in England and Wales mentioning " + "; ".join(parts)
+    return FigureOutput("trends_deaths_by_substance", lambda: _substances_drawing(t, fits), finding=finding,
+                        data=data[["area_code", "area_name", "area_role", "time_period", "measure", "substance",
+                                   "value", "unit", "source"]], same_inputs=memo.content_key(t, fits))
+
+
+def _substances_drawing(t: pd.DataFrame, fits: dict) -> plt.Figure:
+    """The substances figure from the deaths (``Trends.substances``) and each substance's (fitted, joinpoints)."""
     fig, axes = plt.subplots(2, 3, figsize=(11, 6), sharex=True)
     for ax, substance in zip(axes.flat, SUBSTANCES):
         d = t[t["substance"] == substance].sort_values("year")
         ax.bar(d["year"], d["deaths"], color=figures.CDP_COLOUR, label="Registered deaths")
-        jp = tr.fits["substances"].get(substance)
-        if jp is not None and len(jp["fitted"]):
-            f = jp["fitted"]
-            ax.fill_between(f.index, f["lower_ci"], f["upper_ci"], color="#0b0c0c", alpha=0.15, linewidth=0,
-                            label="95% limits of the fit")
-            ax.plot(f.index, f["fitted"], color="#0b0c0c", linewidth=1.5, label="Joinpoint fit")
-            for j in jp["joinpoints"]:
+        fitted, joinpoints = fits.get(substance, (None, []))
+        if fitted is not None and len(fitted):
+            ax.fill_between(fitted.index, fitted["lower_ci"], fitted["upper_ci"], color="#0b0c0c", alpha=0.15,
+                            linewidth=0, label="95% limits of the fit")
+            ax.plot(fitted.index, fitted["fitted"], color="#0b0c0c", linewidth=1.5, label="Joinpoint fit")
+            for j in joinpoints:
                 ax.axvline(j, color="#0b0c0c", linestyle=":", linewidth=1)
         ax.set_title(substance.split(" (")[0], fontsize=10)
         ax.set_ylim(bottom=0)
@@ -267,18 +284,7 @@ def substances_figure(tr: Trends) -> FigureOutput:
     fig.suptitle("Drug-poisoning deaths mentioning each substance, England and Wales (dotted lines: joinpoints)")
     figures.source_line(fig, f"Source: {figures.dataset_title('ons_drug_deaths_national')}, Table 4. A death can "
                              "mention several substances.")
-    data = t.assign(area_code=_EW["area_code"], area_name=_EW["area_name"], area_role="national",
-                    time_period=t["year"].astype(str), measure="deaths", value=t["deaths"], unit="deaths")
-    parts = []
-    for substance in SUBSTANCES:
-        d = t[t["substance"] == substance].sort_values("year")
-        if len(d):
-            parts.append(f"{substance.split(' (')[0].lower()} {d['deaths'].iloc[-1]:,.0f} in {d['year'].iloc[-1]} "
-                         f"({d['deaths'].iloc[0]:,.0f} in {d['year'].iloc[0]})")
-    finding = "Drug-poisoning deaths registered in England and Wales mentioning " + "; ".join(parts)
-    return FigureOutput("trends_deaths_by_substance", fig, finding=finding,
-                        data=data[["area_code", "area_name", "area_role", "time_period", "measure", "substance",
-                                   "value", "unit", "source"]])
+    return fig
 
 
 def alcohol_mortality_output(tr: Trends) -> TableOutput:
