@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import nbformat
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
@@ -14,6 +15,7 @@ from conftest import BATCH_FILES, DEFAULT_CDPS, one_chapter
 from cdp_analysis import runner
 from cdp_analysis.chapters import partnerships
 from cdp_analysis.data import register
+from cdp_analysis.output import escape, report
 
 pytestmark = pytest.mark.slow
 
@@ -428,3 +430,32 @@ def test_a_png_of_each_figure_is_written_only_with_the_figure_png_setting(projec
     proc = cli("run", "rutland", root=project)
     assert proc.returncode == 0 and "up to date" not in proc.stdout, proc.stdout
     assert not list((out / "figures").glob("*.png"))
+
+
+def test_the_report_parsed_once_is_the_page_nbconvert_and_the_finishing_give(runs, tmp_path):
+    """write_html skips nbconvert's own parse of the page and adds what that parse added (default alternative
+    text, tabindex on inputs and outputs) in its own: the report is byte for byte what nbconvert's HTMLExporter
+    followed by the report's finishing gives, with a notebook holding an image without alternative text too."""
+    import base64
+
+    from nbconvert import HTMLExporter
+
+    out, *_ = runs
+    folder = out / "a" / "northamptonshire"
+    notebooks = sorted((folder / "notebooks").glob("*.ipynb"))
+    extra = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()})])])
+    nbformat.write(extra, tmp_path / "extra.ipynb")
+    notebooks.append(tmp_path / "extra.ipynb")
+    title, subtitle, appendix = "Needs assessment: <Northamptonshire> & co", "Front matter", "Sources"
+    report.write_html(notebooks, tmp_path / "report.html", title=title, subtitle=subtitle, appendix=appendix)
+    nbconverts = HTMLExporter(template_name="lab")
+    nbconverts.exclude_input = nbconverts.exclude_input_prompt = nbconverts.exclude_output_prompt = True
+    combined = report.combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
+    figures = report._images(combined)
+    body, _ = nbconverts.from_notebook_node(combined)
+    body = report._finish(body, figures, tmp_path).replace(
+        "<title>Notebook</title>", f"<title>{escape.html_text(title)}</title>", 1)
+    written = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert written == body
+    assert report.NBCONVERT_MISSING_ALT in written and 'tabindex="0"' in written

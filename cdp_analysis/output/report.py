@@ -196,6 +196,7 @@ def _finish(body: str, texts: list[tuple[str, str, bytes | None]], folder: Path 
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(body, features="html.parser")
+    _nbconvert_attributes(soup)
     for script in soup.find_all("script"):  # nbconvert's own (require.js, MathJax, mermaid)
         script.decompose()
     allowlist(soup)  # anything else that could run or leave the page can only have come from data
@@ -328,15 +329,55 @@ def _safe_image(tag) -> bool:
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
 
+def _exporter_class():
+    """nbconvert's HTML exporter (lab template) without its own parse of the page.
+
+    ``HTMLExporter.from_notebook_node`` renders the template, then parses the whole page with BeautifulSoup to add
+    two things, and serialises it again: a default ``alt`` on images without one, and ``tabindex="0"`` on input and
+    output areas. :func:`_finish` parses the page anyway, so it adds these itself (:func:`_nbconvert_attributes`)
+    and the page is parsed once (about 0.25 s per CDP; the same bytes: ``tests/test_runner.py``). The rest of
+    nbconvert's method, registering its two filters, is done here as nbconvert does it.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportExporter
+
+
+#: nbconvert's alternative text for an image without one (its ``HTMLExporter``).
+NBCONVERT_MISSING_ALT = "No description has been provided for this image"
+
+
+def _nbconvert_attributes(soup) -> None:
+    """What nbconvert's ``HTMLExporter`` adds to the page it renders, in its order (see :func:`_exporter_class`)."""
+    for elem in soup.select("img:not([alt])"):
+        elem.attrs["alt"] = NBCONVERT_MISSING_ALT
+    for elem in soup.select(".jp-Notebook div.jp-Cell-inputWrapper"):
+        elem.attrs["tabindex"] = "0"
+    for elem in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        elem.attrs["tabindex"] = "0"
+
+
 def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str, appendix: str = "") -> None:
     """Write the code-free HTML report of ``notebooks`` to ``target``."""
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab")
+    exporter = _exporter_class()(template_name="lab")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
-    exporter.log.setLevel(logging.ERROR)  # its 'alternative text missing' warning: we add the text below
+    exporter.log.setLevel(logging.ERROR)  # the report needs none of its warnings about the notebook
     combined = combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
     figures = _images(combined)  # before rendering: each SVG figure output becomes a placeholder PNG
     body, _ = exporter.from_notebook_node(combined)
