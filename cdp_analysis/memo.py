@@ -119,3 +119,26 @@ def content_key(*parts) -> str:
     for part in parts:
         add(part)
     return h.hexdigest()
+
+
+def last_result(key: Callable[..., str]) -> Callable[[F], F]:
+    """Keep ``fn``'s last result, by ``key(*args)``: called again with arguments of the same key, it returns a copy of
+    that result without the work. For a step two chapters of one CDP ask for in turn. :func:`clear_all` empties it.
+    """
+
+    def wrap(fn: F) -> F:
+        kept: dict = {}
+
+        @functools.wraps(fn)
+        def cached(*args):
+            k = key(*args)
+            if kept.get("key") != k:
+                kept.clear()
+                kept.update(key=k, value=fn(*args))
+            return kept["value"].copy()
+
+        cached.cache_clear = kept.clear  # type: ignore[attr-defined]
+        _CACHED.append(cached)
+        return cached  # type: ignore[return-value]
+
+    return wrap

@@ -347,3 +347,20 @@ def test_content_key_keys_by_content_and_refuses_what_it_cannot():
     assert memo.content_key([1]) != memo.content_key((1,)) != memo.content_key("1")
     with pytest.raises(TypeError, match="cannot key a object"):
         memo.content_key(object())
+
+
+def test_last_result_returns_copies_and_works_again_for_other_arguments():
+    calls = []
+
+    @memo.last_result(key=lambda a, b: repr((a, b)))
+    def table(a, b):
+        calls.append((a, b))
+        return pd.DataFrame({"v": [a, b]})
+
+    first = table(1, 2)
+    first.loc[0, "v"] = 99  # a caller's change does not reach the kept result
+    assert table(1, 2)["v"].tolist() == [1, 2] and calls == [(1, 2)]
+    assert table(1, 3)["v"].tolist() == [1, 3] and calls == [(1, 2), (1, 3)]
+    memo.clear_all()
+    table(1, 3)
+    assert calls == [(1, 2), (1, 3), (1, 3)]

@@ -46,7 +46,7 @@ import pandas as pd
 
 from ..areas import geography
 from ..files import write_atomic
-from ..memo import content_digest
+from ..memo import content_digest, memoised
 from . import escape, provenance
 
 log = logging.getLogger(__name__)
@@ -290,27 +290,34 @@ def _period_range(time_period: pd.Series) -> pd.Series:
 def _parents(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Fingertips' parent of each row's area: its region for a local area or CDP (when its members share one),
     England for a region, none for England."""
-    reg = geography.areas().set_index("code")
-    region_of = reg["region_code"].dropna()
+    region_of, regions, names = _area_register()
 
     def parent(code, members):
         if code == geography.ENGLAND_CODE:
             return ""
-        if code in reg.index and reg.loc[code, "level"] == "region":
+        if code in regions:
             return geography.ENGLAND_CODE
-        if code in region_of.index:
+        if code in region_of:
             return region_of[code]
-        regions = {region_of.get(m) for m in members.split("; ") if m}
-        return regions.pop() if len(regions) == 1 and None not in regions else ""
+        found = {region_of.get(m) for m in members.split("; ") if m}
+        return found.pop() if len(found) == 1 and None not in found else ""
 
     # once per distinct area (a table has thousands of rows but a few dozen areas)
     areas = pd.DataFrame({"code": table["area_code"], "members": table["area_members"].fillna("").astype(str)})
     distinct = areas.drop_duplicates()
     codes = {(c, m): parent(c, m) for c, m in zip(distinct["code"], distinct["members"])}
     parent_codes = [codes[k] for k in zip(areas["code"], areas["members"])]
-    names = {c: (reg.loc[c, "name"] if c else "") for c in set(parent_codes)}
     return (pd.Series(parent_codes, index=table.index, dtype=object),
-            pd.Series([names[c] for c in parent_codes], index=table.index, dtype=object))
+            pd.Series([names[c] if c else "" for c in parent_codes], index=table.index, dtype=object))
+
+
+@memoised()
+def _area_register() -> tuple[dict, frozenset, dict]:
+    """The area register as lookups: each area's region code, the regions' codes, each code's name."""
+    reg = geography.areas()
+    region_of = dict(zip(reg["code"], reg["region_code"]))
+    region_of = {code: region for code, region in region_of.items() if pd.notna(region)}
+    return region_of, frozenset(reg.loc[reg["level"] == "region", "code"]), dict(zip(reg["code"], reg["name"]))
 
 
 def to_fingertips_csv_text(table: pd.DataFrame) -> str:

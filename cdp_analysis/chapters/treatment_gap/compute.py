@@ -24,7 +24,7 @@ from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_sdg, 
 from ...data.register import cite
 from ...edition_cache import once_per_edition
 from ...errors import InputError
-from ...memo import memoised
+from ...memo import last_result, memoised
 from ...output import provenance, tidy
 from .. import prevalence
 from .capacity import capacity_table
@@ -309,6 +309,7 @@ def _england_alike(rates: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return value.where(~mixed), note
 
 
+@last_result(key=lambda cdp, settings: repr((cdp, settings)))  # the trends chapter asks for the same table
 def gap_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``treatment_gap``: for the CDP, its members, region(s), England and comparator areas, by substance and
     period: in treatment, estimated need (with limits), met and unmet need (%, with limits), unmet need
