@@ -54,7 +54,7 @@ def main(slug: str = "nottinghamshire") -> None:
     for chapter in all_chapters().values():
         result = chapter.build(cdp, cdp.chapter_settings(chapter.name))
         for name, draw in chapter.figures.items():
-            drawn.append((name, draw(result).figure))
+            drawn.append((name, draw(result).drawn()))
     options = {"bbox": lambda f, b: (lambda: repr(figures.tight_bbox(f)).encode()),
                "png ×2": lambda f, b: (lambda: _png(f, b, 2)), "png ×1.5": lambda f, b: (lambda: _png(f, b, 1.5)),
                "png ×1": lambda f, b: (lambda: _png(f, b, 1)), "svg paths": lambda f, b: (lambda: _svg(f, b, "path")),

@@ -123,7 +123,9 @@ def content_key(*parts) -> str:
 
 def last_result(key: Callable[..., str]) -> Callable[[F], F]:
     """Keep ``fn``'s last result, by ``key(*args)``: called again with arguments of the same key, it returns a copy of
-    that result without the work. For a step two chapters of one CDP ask for in turn. :func:`clear_all` empties it.
+    that result without the work. For a step two chapters of one CDP ask for in turn. ``key`` must name everything
+    the result depends on that can change in a process (files the step reads, the date). Arguments are positional.
+    :func:`clear_all` empties it.
     """
 
     def wrap(fn: F) -> F:

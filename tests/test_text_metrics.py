@@ -80,7 +80,7 @@ def test_the_store_is_emptied_when_full(counted, monkeypatch):
     prop = mpl.font_manager.FontProperties(size=10)
     for i in range(12):
         text_metrics.measure(renderer, f"label {i}", prop, False, fig.dpi)
-    assert len(text_metrics._measured) <= 5
+    assert 0 < len(text_metrics._measured) <= 5
     plt.close(fig)
 
 

@@ -475,3 +475,28 @@ def test_a_cdp_without_an_alcohol_estimate_of_its_own_still_builds_chapters_2_an
     assert {"met_need", "england_met_need"} <= set(cap.columns)
     notes = prevalence.notes_text(prevalence.build(cdp, prevalence.Settings()))
     assert "OHID publishes no estimate for Isles of Scilly." in notes and "built: ." not in notes
+
+
+def test_the_kept_gap_table_is_made_again_when_the_partnerships_own_export_changes(tmp_path, monkeypatch):
+    """gap_table keeps its last table for the trends chapter; an export edited between two runs in one kernel (its
+    size or time of change) makes it again, as does other settings."""
+    import os
+    import shutil
+
+    from cdp_analysis.chapters.treatment_gap import compute
+
+    cdp = partnerships.get("barnet")
+    export = tmp_path / "viewit.csv"
+    shutil.copy(cdp.chapter_settings(tg.NAME).files("viewit")[0], export)
+    settings = cdp.chapter_settings(tg.NAME).model_copy(update={"viewit": [str(export)]})
+    made = []
+    real = compute.area_pairs
+    monkeypatch.setattr(compute, "area_pairs", lambda *args: made.append(1) or real(*args))
+    first = compute.gap_table(cdp, settings)
+    assert compute.gap_table(cdp, settings).equals(first) and len(made) == 1
+    stamp = export.stat().st_mtime_ns + 10**9
+    os.utime(export, ns=(stamp, stamp))
+    compute.gap_table(cdp, settings)
+    assert len(made) == 2
+    compute.gap_table(cdp, tg.Settings())
+    assert len(made) == 3

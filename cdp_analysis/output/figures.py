@@ -160,7 +160,8 @@ def lay_out(fig: plt.Figure, rect: tuple[float, float, float, float] | None = No
 def _each_extent_measured_once():
     """Within the block, matplotlib's layout measure of an artist (``artist._get_tightbbox_for_layout_only``, what
     ``tight_layout`` calls for each Axes and Axis) runs once per artist and renderer, and later calls get a copy of
-    its box. Only for a layout pass, in which nothing moves between measures."""
+    its box. Only for a layout pass, in which nothing moves between measures; one thread at a time (a kernel runs
+    one notebook)."""
     measure = getattr(martist, "_get_tightbbox_for_layout_only", None)
     if measure is None:  # a matplotlib without the helper: measure as often as it asks
         yield

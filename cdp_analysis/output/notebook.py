@@ -117,6 +117,8 @@ def _show_drawn_once(item: FigureOutput, output_dir: str) -> None:
         plt.close(fig)
     else:
         log.debug("figure %s: the same inputs as already drawn in this process; its files are reused", item.name)
+        if not callable(item.figure):  # drawn by the caller all the same: not kept open
+            plt.close(item.figure)
     files, alt = _RENDERED[key]
     figures.write_figure(files, item.name, output_dir, item.data)
     _display_svg(files[".svg"], alt, item.name)

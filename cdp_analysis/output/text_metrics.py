@@ -2,19 +2,22 @@
 
 matplotlib measures each piece of text (its width, height and descent) through ``matplotlib.text.
 _get_text_metrics_with_cache``, which keeps its results per renderer. Every figure has a renderer of its own, and
-measuring its box at the PNG's resolution makes another, and writing its SVG a third, so the same tick labels,
-titles and source lines are laid out by FreeType again for each figure: about 1,500 layouts per CDP, the largest
-single cost of the figures (docs/performance.md, "Fourth pass").
+measuring its box at the PNG's resolution makes another, so the same tick labels, titles and source lines were
+laid out by FreeType again for each figure: about 1,500 layouts per CDP, the largest single cost of the figures
+(docs/performance.md, "Fourth pass").
 
-:func:`share` puts in its place a store shared by all Agg renderers (the raster renderer that lays out text for
-every figure's layout and box) and all SVG renderers. Such a renderer's measure depends only on its kind, the
-text, its font properties, the renderer's resolution and the font settings (``font.*`` and ``text.*`` in
-``rcParams``, read when a renderer is first seen, as matplotlib's own store does), and all of these are in the
-key. Mathematical text (``ismath``) is left to matplotlib. The figures are the same to the last bit
+:func:`share` puts in its place a store shared by all Agg renderers: the raster renderer that measures text for
+every figure's layout and saved area. (Writing an SVG measures through matplotlib's mixed-mode wrapper around the
+SVG renderer, which keeps matplotlib's own store.) An Agg renderer's measure of plain text depends only on the text,
+its font properties, the renderer's resolution and the font settings (``font.*`` and ``text.*`` in ``rcParams``),
+and all of these are in the key. The font settings are read when a renderer is first seen: a renderer kept while
+they change would file its later measures under the earlier settings. The suite sets its style before it draws
+(:func:`cdp_analysis.output.figures.style`) and each figure makes its renderers afresh. Mathematical text
+(``ismath``) and other renderers are left to matplotlib. The figures are the same to the last bit
 (``tests/test_text_metrics.py``).
 
-The store is bounded (:data:`MAX_ENTRIES`): it is emptied when full, so a long batch does not grow it without
-end.
+The store is bounded (:data:`MAX_ENTRIES`, about 7 MB): it is emptied when full, so a long batch does not grow
+it without end. It assumes one thread, as a kernel runs a notebook.
 """
 
 from __future__ import annotations
@@ -25,15 +28,11 @@ import weakref
 import matplotlib as mpl
 import matplotlib.text as mtext
 from matplotlib.backends.backend_agg import RendererAgg
-from matplotlib.backends.backend_svg import RendererSVG
 
 log = logging.getLogger(__name__)
 
-#: The renderers whose measures are shared (exact types: a subclass may measure otherwise).
-SHARED_RENDERERS = (RendererAgg, RendererSVG)
-
-#: Measures kept before the store is emptied (a CDP's 18 figures need about 2,000).
-MAX_ENTRIES = 50_000
+#: Measures kept before the store is emptied (a CDP's 18 figures need about 2,000; an entry is about 0.7 kB).
+MAX_ENTRIES = 10_000
 
 _measured: dict = {}
 _settings_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -47,13 +46,13 @@ def _font_settings() -> tuple:
 
 def measure(renderer, text: str, fontprop, ismath, dpi: float) -> tuple[float, float, float]:
     """``renderer``'s (width, height, descent) of ``text`` in pixels, as ``_get_text_metrics_with_cache`` gives
-    it, from the shared store for an Agg or SVG renderer (:data:`SHARED_RENDERERS`) and plain text."""
-    if type(renderer) not in SHARED_RENDERERS or ismath is not False:
+    it, from the shared store for an Agg renderer and plain text."""
+    if type(renderer) is not RendererAgg or ismath is not False:
         return _matplotlibs(renderer, text, fontprop, ismath, dpi)
     settings = _settings_of.get(renderer)
     if settings is None:
         settings = _settings_of[renderer] = _font_settings()
-    key = (type(renderer), settings, text, fontprop.copy(), renderer.dpi, dpi)  # a copy: font properties are mutable
+    key = (settings, text, fontprop.copy(), renderer.dpi, dpi)  # a copy: font properties are mutable
     found = _measured.get(key)
     if found is None:
         if len(_measured) >= MAX_ENTRIES:

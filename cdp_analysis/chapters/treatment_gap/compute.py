@@ -20,7 +20,7 @@ import pandas as pd
 from ... import stats
 from ...areas import aggregate, comparators, current_population, geography, vintage
 from ...areas.partnerships import Partnership
-from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_sdg, transcribed
+from ...data import fingertips, ndtms_viewit, ohid_alcohol_dependence, ons_sdg, plausibility, transcribed
 from ...data.register import cite
 from ...edition_cache import once_per_edition
 from ...errors import InputError
@@ -309,7 +309,16 @@ def _england_alike(rates: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return value.where(~mixed), note
 
 
-@last_result(key=lambda cdp, settings: repr((cdp, settings)))  # the trends chapter asks for the same table
+def _gap_inputs(cdp: Partnership, settings: Settings) -> str:
+    """All :func:`gap_table` reads besides the data register's files (whose change empties every cache): the CDP,
+    the settings, the size and time of change of the partnership's own exports and of downloaded Fingertips files,
+    and the production date. An export edited between two runs in one kernel makes the table again."""
+    own = [*settings.files("viewit"), *settings.files("fingertips"), *fingertips.downloaded()]
+    return repr((cdp, settings, [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in own],
+                 plausibility.production_date()))
+
+
+@last_result(key=_gap_inputs)  # the trends chapter asks for the table the chapter has just made
 def gap_table(cdp: Partnership, settings: Settings) -> pd.DataFrame:
     """``treatment_gap``: for the CDP, its members, region(s), England and comparator areas, by substance and
     period: in treatment, estimated need (with limits), met and unmet need (%, with limits), unmet need
