@@ -171,3 +171,17 @@ def pytest_configure(config):
     except ImportError:  # nbval not installed: no golden notebooks to run
         return
     nbval.plugin.RunningKernel = _retrying_kernel(nbval.plugin.RunningKernel)
+
+
+def chapter_figures(slug: str):
+    """Every chapter figure of a CDP as (name, draw): ``draw()`` draws it afresh from the chapter's tables (built
+    once), in the suite's style."""
+    from cdp_analysis.chapters import all_chapters, partnerships
+    from cdp_analysis.output import figures
+
+    figures.style()
+    cdp = partnerships.get(slug)
+    for chapter in all_chapters().values():
+        tables = chapter.build(cdp)
+        for name, draw in chapter.figures.items():
+            yield name, (lambda draw=draw, tables=tables: draw(tables).drawn())

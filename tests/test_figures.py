@@ -8,6 +8,7 @@ import matplotlib.artist as martist
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from conftest import chapter_figures
 from matplotlib.colors import to_hex
 
 from cdp_analysis import memo
@@ -133,22 +134,18 @@ def _box_after_a_dry_draw(fig: plt.Figure):
 def test_the_box_measured_without_a_dry_draw_is_the_box_measured_after_one_for_every_chapter_figure(slug):
     """tight_bbox measures without the dry draw savefig makes first; on every chapter's every figure (legends,
     wrapped titles and sources, rotated labels) the box is the same to the last bit, and so is the SVG."""
-    figures.style()
-    cdp = partnerships.get(slug)
     drawn = 0
-    for chapter in all_chapters().values():
-        tables = chapter.build(cdp)
-        for name, draw in chapter.figures.items():
-            fig, fresh = draw(tables).drawn(), draw(tables).drawn()  # the reference measured on a figure of its own
-            for f in (fig, fresh):
-                figures.wrap_long_titles(f)
-            ours = figures.tight_bbox(fig)
-            drawn_first = _box_after_a_dry_draw(fresh)
-            assert ours.bounds == drawn_first.bounds, name
-            assert figures.svg_bytes(fig, ours) == figures.svg_bytes(fresh, drawn_first), name
-            drawn += 1
-            plt.close(fig)
-            plt.close(fresh)
+    for name, draw in chapter_figures(slug):
+        fig, fresh = draw(), draw()  # the reference measured on a figure of its own
+        for f in (fig, fresh):
+            figures.wrap_long_titles(f)
+        ours = figures.tight_bbox(fig)
+        drawn_first = _box_after_a_dry_draw(fresh)
+        assert ours.bounds == drawn_first.bounds, name
+        assert figures.svg_bytes(fig, ours) == figures.svg_bytes(fresh, drawn_first), name
+        drawn += 1
+        plt.close(fig)
+        plt.close(fresh)
     assert drawn >= 15
 
 
@@ -204,22 +201,18 @@ def test_laying_out_with_each_extent_measured_once_is_matplotlibs_tight_layout_f
                                                                                                        monkeypatch):
     """figures.lay_out reads matplotlib's second measure of each Axes from its first: every chapter figure comes
     out with the same Axes positions, to the last bit, and the same SVG as with matplotlib measuring twice."""
-    figures.style()
-    cdp = partnerships.get(slug)
     drawn = 0
-    for chapter in all_chapters().values():
-        tables = chapter.build(cdp)
-        for name, draw in chapter.figures.items():
-            ours = draw(tables).drawn()
-            with monkeypatch.context() as m:
-                m.setattr(figures, "_each_extent_measured_once", contextlib.nullcontext)
-                theirs = draw(tables).drawn()
-            assert [ax.get_position().bounds for ax in ours.axes] == \
-                   [ax.get_position().bounds for ax in theirs.axes], name
-            assert figures.svg_bytes(ours) == figures.svg_bytes(theirs), name
-            drawn += 1
-            plt.close(ours)
-            plt.close(theirs)
+    for name, draw in chapter_figures(slug):
+        ours = draw()
+        with monkeypatch.context() as m:
+            m.setattr(figures, "_each_extent_measured_once", contextlib.nullcontext)
+            theirs = draw()
+        assert [ax.get_position().bounds for ax in ours.axes] == \
+               [ax.get_position().bounds for ax in theirs.axes], name
+        assert figures.svg_bytes(ours) == figures.svg_bytes(theirs), name
+        drawn += 1
+        plt.close(ours)
+        plt.close(theirs)
     assert drawn >= 15
 
 

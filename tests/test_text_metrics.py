@@ -6,9 +6,9 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import matplotlib.text as mtext
 import pytest
+from conftest import chapter_figures
 from matplotlib.backends.backend_agg import RendererAgg
 
-from cdp_analysis.chapters import all_chapters, partnerships
 from cdp_analysis.output import figures, text_metrics
 
 
@@ -88,17 +88,13 @@ def test_the_store_is_emptied_when_full(counted, monkeypatch):
 def test_every_chapter_figure_is_the_same_with_the_shared_store_as_with_matplotlibs_own(slug, monkeypatch):
     """Each figure drawn and saved with the shared store, after other figures filled it, gives the SVG that
     matplotlib's own store (one per renderer) gives."""
-    figures.style()
-    cdp = partnerships.get(slug)
     compared = 0
-    for chapter in all_chapters().values():
-        tables = chapter.build(cdp)
-        for name, draw in chapter.figures.items():
-            shared = figures.rendered(draw(tables).drawn(), png=False)[".svg"]
-            with monkeypatch.context() as m:
-                m.setattr(mtext, "_get_text_metrics_with_cache", text_metrics._matplotlibs)
-                own = figures.rendered(draw(tables).drawn(), png=False)[".svg"]
-            assert shared == own, name
-            compared += 1
-            plt.close("all")
+    for name, draw in chapter_figures(slug):
+        shared = figures.rendered(draw(), png=False)[".svg"]
+        with monkeypatch.context() as m:
+            m.setattr(mtext, "_get_text_metrics_with_cache", text_metrics._matplotlibs)
+            own = figures.rendered(draw(), png=False)[".svg"]
+        assert shared == own, name
+        compared += 1
+        plt.close("all")
     assert compared >= 15
