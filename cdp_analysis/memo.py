@@ -121,6 +121,20 @@ def content_key(*parts) -> str:
     return h.hexdigest()
 
 
+class _Store(dict):
+    """A dict that :func:`clear_all` empties."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+def store() -> dict:
+    """A new dict that :func:`clear_all` empties with the other caches (for results kept by hand)."""
+    kept = _Store()
+    _CACHED.append(kept)
+    return kept
+
+
 def last_result(key: Callable[..., str]) -> Callable[[F], F]:
     """Keep ``fn``'s last result, by ``key(*args)``: called again with arguments of the same key, it returns a copy of
     that result without the work. For a step two chapters of one CDP ask for in turn. ``key`` must name everything
@@ -129,7 +143,7 @@ def last_result(key: Callable[..., str]) -> Callable[[F], F]:
     """
 
     def wrap(fn: F) -> F:
-        kept: dict = {}
+        kept = store()
 
         @functools.wraps(fn)
         def cached(*args):
@@ -140,7 +154,6 @@ def last_result(key: Callable[..., str]) -> Callable[[F], F]:
             return kept["value"].copy()
 
         cached.cache_clear = kept.clear  # type: ignore[attr-defined]
-        _CACHED.append(cached)
         return cached  # type: ignore[return-value]
 
     return wrap

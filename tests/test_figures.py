@@ -287,7 +287,7 @@ def test_a_national_figure_is_drawn_once_per_process_and_written_the_same_for_ea
     the same inputs for every CDP: the second CDP's files are the first's bytes, with no second drawing, and those
     bytes are the figure drawn afresh for the second CDP."""
     figures.style()
-    notebook._clear_rendered()
+    notebook._RENDERED.clear()
     first = _national_figures("nottinghamshire")
     assert sorted(i.name for i in first) == ["prevalence_series", "trends_deaths_by_substance"]
     drawing = ("prevalence", "trends")  # the chapters that draw them
@@ -301,13 +301,13 @@ def test_a_national_figure_is_drawn_once_per_process_and_written_the_same_for_ea
         item.figure = lambda draw=draw, draws=draws: draws.append(1) or draw()
         notebook.show(item, str(tmp_path / "barnet"))
         assert draws == [], f"{item.name} was drawn again"
-    notebook._clear_rendered()
+    notebook._RENDERED.clear()
     for item in _national_figures("barnet", drawing):
         notebook.show(item, str(tmp_path / "barnet-fresh"))
         reused = (tmp_path / "barnet" / "figures" / f"{item.name}.svg").read_bytes()
         assert reused == (tmp_path / "barnet-fresh" / "figures" / f"{item.name}.svg").read_bytes(), item.name
         assert reused == (tmp_path / "nottinghamshire" / "figures" / f"{item.name}.svg").read_bytes(), item.name
-    notebook._clear_rendered()
+    notebook._RENDERED.clear()
     plt.close("all")
 
 

@@ -92,15 +92,7 @@ def _display_svg(svg: bytes, alt: str, name: str) -> None:
 
 #: The files and alternative text of figures drawn from the same inputs for every CDP (national series), by name,
 #: inputs, finding, data and format: such a figure is drawn and rendered once per process (:func:`show`).
-_RENDERED: dict[tuple, tuple[dict[str, bytes], str]] = {}
-
-
-def _clear_rendered() -> None:
-    _RENDERED.clear()
-
-
-_clear_rendered.cache_clear = _clear_rendered  # type: ignore[attr-defined]
-memo.register(_clear_rendered)
+_RENDERED: dict[tuple, tuple[dict[str, bytes], str]] = memo.store()
 
 
 def _show_drawn_once(item: FigureOutput, output_dir: str) -> None:

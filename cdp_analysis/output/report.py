@@ -17,6 +17,7 @@ refresh (:func:`allowlist`).
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 from pathlib import Path
@@ -329,6 +330,7 @@ def _safe_image(tag) -> bool:
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.I)
 
 
+@functools.cache  # the class once per process (nbconvert is imported only when a report is written)
 def _exporter_class():
     """nbconvert's HTML exporter (lab template) without its own parse of the page.
 
