@@ -1,15 +1,23 @@
-"""One store of measured text for every figure (cdp_analysis.output.text_metrics): the same figures, fewer layouts."""
+"""One store of measured text for every figure (cdp_analysis.output.text_metrics) and of shaped SVG text
+(cdp_analysis.output.glyph_outlines): the same figures, fewer layouts."""
 
 from __future__ import annotations
+
+import re
+from collections import OrderedDict
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import matplotlib.text as mtext
+import numpy as np
 import pytest
 from conftest import chapter_figures
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_svg import RendererSVG
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 
-from cdp_analysis.output import figures, text_metrics
+from cdp_analysis.output import figures, glyph_outlines, text_metrics
 
 
 @pytest.fixture
@@ -85,16 +93,94 @@ def test_the_store_is_emptied_when_full(counted, monkeypatch):
 
 
 @pytest.mark.parametrize("slug", ["isles-of-scilly"])
-def test_every_chapter_figure_is_the_same_with_the_shared_store_as_with_matplotlibs_own(slug, monkeypatch):
-    """Each figure drawn and saved with the shared store, after other figures filled it, gives the SVG that
-    matplotlib's own store (one per renderer) gives."""
+def test_every_chapter_figure_is_the_same_with_the_shared_stores_as_with_matplotlibs_own(slug, monkeypatch):
+    """Each figure drawn and saved with the shared stores (measures and SVG glyphs), after other figures filled them,
+    gives the SVG and PNG that matplotlib's own (one store per renderer, glyphs shaped afresh in each file) give."""
     compared = 0
     for name, draw in chapter_figures(slug):
-        shared = figures.rendered(draw(), png=False)[".svg"]
+        shared = figures.rendered(draw(), png=True)
         with monkeypatch.context() as m:
             m.setattr(mtext, "_get_text_metrics_with_cache", text_metrics._matplotlibs)
-            own = figures.rendered(draw(), png=False)[".svg"]
+            m.setattr(TextToPath, "get_glyphs_with_font", glyph_outlines._matplotlibs)
+            own = figures.rendered(draw(), png=True)
         assert shared == own, name
         compared += 1
         plt.close("all")
     assert compared >= 15
+
+
+@pytest.fixture
+def shaped(monkeypatch):
+    """The texts matplotlib itself shaped (through the store) and the texts an SVG renderer measured."""
+    seen = {"shaped": [], "measured": []}
+    real_shape, real_measure = glyph_outlines._matplotlibs, RendererSVG.get_text_width_height_descent
+
+    def shape(self, font, s, *args, **kwargs):
+        seen["shaped"].append(s)
+        return real_shape(self, font, s, *args, **kwargs)
+
+    def measure(self, s, prop, ismath):
+        seen["measured"].append(s)
+        return real_measure(self, s, prop, ismath)
+
+    monkeypatch.setattr(glyph_outlines, "_matplotlibs", shape)
+    monkeypatch.setattr(RendererSVG, "get_text_width_height_descent", measure)
+    glyph_outlines.clear()
+    text_metrics.clear()
+    yield seen
+    glyph_outlines.clear()
+    text_metrics.clear()
+
+
+def test_a_label_is_shaped_and_measured_once_for_every_svg_and_each_file_still_defines_its_glyphs(shaped):
+    figures.style()
+    assert TextToPath.get_glyphs_with_font is glyph_outlines.glyphs
+    files = []
+    for _ in range(3):
+        fig = _labelled("Deaths per 100,000 people")
+        files.append(figures.svg_bytes(fig).decode())
+        plt.close(fig)
+    assert shaped["shaped"].count("Deaths per 100,000 people") == 1
+    assert shaped["measured"].count("Deaths per 100,000 people") == 1
+    for svg in files:  # every glyph a file uses is defined in that file
+        used = set(re.findall(r'xlink:href="#(DejaVuSans-[0-9a-f]+)"', svg))
+        defined = set(re.findall(r'<path id="(DejaVuSans-[0-9a-f]+)"', svg))
+        assert used and used <= defined
+    assert files[0] == files[1] == files[2]
+
+
+@pytest.mark.parametrize("only_new", [True, False])
+def test_the_glyphs_given_are_matplotlibs_own_with_a_file_half_filled(only_new):
+    """Names, positions and order of the glyphs, and the outlines new to the file, as matplotlib gives them, for a
+    text with repeated letters, when the file already holds some of its glyphs."""
+    text2path = TextToPath()
+    font = text2path._get_font(FontProperties(family="DejaVu Sans", size=11))
+    glyph_outlines.clear()
+
+    def call(fn):
+        glyph_map = OrderedDict()
+        fn(text2path, font, "Barnet", glyph_map, False)  # the file already holds B, a, r, n, e, t
+        return glyph_map, fn(text2path, font, "Barnsley and Bassetlaw", glyph_map, only_new)
+
+    mine_map, (mine_info, mine_new, mine_rects) = call(glyph_outlines.glyphs)
+    own_map, (own_info, own_new, own_rects) = call(glyph_outlines._matplotlibs)
+    assert mine_info == own_info and mine_rects == own_rects == []
+    assert list(mine_new) == list(own_new) and list(mine_map) == list(own_map)
+    for name, (vertices, codes) in own_new.items():
+        np.testing.assert_array_equal(mine_new[name][0], vertices)
+        np.testing.assert_array_equal(mine_new[name][1], codes)
+
+
+def test_kept_outlines_cannot_be_changed_and_the_store_is_emptied_when_full(monkeypatch):
+    text2path = TextToPath()
+    font = text2path._get_font(FontProperties(size=10))
+    glyph_outlines.clear()
+    monkeypatch.setattr(glyph_outlines, "MAX_ENTRIES", 5)
+    _, new, _ = glyph_outlines.glyphs(text2path, font, "England", None, True)
+    vertices, _ = next(iter(new.values()))
+    with pytest.raises(ValueError):
+        vertices[0, 0] = 1.0
+    for i in range(12):
+        glyph_outlines.glyphs(text2path, font, f"label {i}", None, True)
+    assert 0 < len(glyph_outlines._shaped) <= 5
+    glyph_outlines.clear()

@@ -28,7 +28,7 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.transforms import Bbox
 
 from ..files import write_atomic
-from . import provenance, text_metrics
+from . import glyph_outlines, provenance, text_metrics
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +110,12 @@ def role_colours(roles: pd.Series) -> list[str]:
 
 
 def style() -> None:
-    """Apply the suite's plotting style (call once per notebook), and share measured text across figures
-    (:func:`cdp_analysis.output.text_metrics.share`)."""
+    """Apply the suite's plotting style (call once per notebook), and share measured and shaped text across figures
+    (:func:`cdp_analysis.output.text_metrics.share`, :func:`cdp_analysis.output.glyph_outlines.share`)."""
     import seaborn as sns  # seaborn imports SciPy: only when figures are made, not in no-op runs
 
     text_metrics.share()
+    glyph_outlines.share()
 
     sns.set_theme(context="notebook", style="whitegrid", font="DejaVu Sans")
     plt.rcParams.update({"figure.dpi": SCREEN_DPI, "savefig.dpi": SCREEN_DPI * PNG_SCALE,

@@ -6,18 +6,20 @@ measuring its box at the PNG's resolution makes another, so the same tick labels
 laid out by FreeType again for each figure: about 1,500 layouts per CDP, the largest single cost of the figures
 (docs/performance.md, "Fourth pass").
 
-:func:`share` puts in its place a store shared by all Agg renderers: the raster renderer that measures text for
-every figure's layout and saved area. (Writing an SVG measures through matplotlib's mixed-mode wrapper around the
-SVG renderer, which keeps matplotlib's own store.) An Agg renderer's measure of plain text depends only on the text,
-its font properties, the renderer's resolution and the font settings (``font.*`` and ``text.*`` in ``rcParams``),
-and all of these are in the key. The font settings are read when a renderer is first seen: a renderer kept while
-they change would file its later measures under the earlier settings. The suite sets its style before it draws
+:func:`share` puts in its place a store shared by all Agg renderers (the raster renderer that measures text for
+every figure's layout and saved area) and all SVG writers (matplotlib's mixed-mode wrapper around the SVG renderer,
+which measures the text again as it writes each file). An Agg renderer's measure of plain text depends only on the
+text, its font properties, the renderer's resolution and the font settings (``font.*`` and ``text.*`` in
+``rcParams``); the SVG renderer's (``TextToPath.get_text_width_height_descent``, in points) on the text, its font
+properties and the font settings. All of these, and the kind of renderer, are in the key. The font settings are
+read when a renderer is first seen: a renderer kept while they change would file its later measures under the
+earlier settings. The suite sets its style before it draws
 (:func:`cdp_analysis.output.figures.style`) and each figure makes its renderers afresh. Mathematical text
 (``ismath``) and other renderers are left to matplotlib. The figures are the same to the last bit
 (``tests/test_text_metrics.py``).
 
-The store is bounded (:data:`MAX_ENTRIES`, about 7 MB): it is emptied when full, so a long batch does not grow
-it without end. It assumes one thread, as a kernel runs a notebook.
+:mod:`cdp_analysis.output.glyph_outlines` keeps the shapes the SVG writer then draws. The store is bounded
+(:data:`MAX_ENTRIES`, about 7 MB): it is emptied when full, so a long batch does not grow it without end. It assumes one thread, as a kernel runs a notebook.
 """
 
 from __future__ import annotations
@@ -28,10 +30,12 @@ import weakref
 import matplotlib as mpl
 import matplotlib.text as mtext
 from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.backends.backend_mixed import MixedModeRenderer
+from matplotlib.backends.backend_svg import RendererSVG
 
 log = logging.getLogger(__name__)
 
-#: Measures kept before the store is emptied (a CDP's 18 figures need about 2,000; an entry is about 0.7 kB).
+#: Measures kept before the store is emptied (a CDP's 18 figures need about 3,000; an entry is about 0.7 kB).
 MAX_ENTRIES = 10_000
 
 _measured: dict = {}
@@ -45,14 +49,21 @@ def _font_settings() -> tuple:
 
 
 def measure(renderer, text: str, fontprop, ismath, dpi: float) -> tuple[float, float, float]:
-    """``renderer``'s (width, height, descent) of ``text`` in pixels, as ``_get_text_metrics_with_cache`` gives
-    it, from the shared store for an Agg renderer and plain text."""
-    if type(renderer) is not RendererAgg or ismath is not False:
+    """``renderer``'s (width, height, descent) of ``text``, as ``_get_text_metrics_with_cache`` gives it, from the
+    shared store for plain text measured by an Agg renderer (in pixels) or an SVG writer (in points)."""
+    if ismath is not False:
+        return _matplotlibs(renderer, text, fontprop, ismath, dpi)
+    kind = type(renderer)
+    if kind is RendererAgg:
+        at = (renderer.dpi, dpi)
+    elif kind is MixedModeRenderer and type(renderer._renderer) is RendererSVG:
+        at = "svg"  # TextToPath measures at a fixed size and resolution, whatever the figure's
+    else:
         return _matplotlibs(renderer, text, fontprop, ismath, dpi)
     settings = _settings_of.get(renderer)
     if settings is None:
         settings = _settings_of[renderer] = _font_settings()
-    key = (settings, text, fontprop.copy(), renderer.dpi, dpi)  # a copy: font properties are mutable
+    key = (at, settings, text, fontprop.copy())  # a copy: font properties are mutable
     found = _measured.get(key)
     if found is None:
         if len(_measured) >= MAX_ENTRIES:
