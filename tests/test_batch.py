@@ -256,6 +256,43 @@ def test_only_failed_with_a_cdp_that_no_longer_exists_names_it(project, cli):
     assert proc.returncode == 2 and "unknown CDP or area 'gone-cdp'" in proc.stderr
 
 
+def test_all_cdps_csv_joined_from_each_cdps_kept_lines_is_the_combined_table_written_at_once(tmp_path, monkeypatch):
+    """Each worker keeps its CDP's rows as all_cdps.csv lines; the file joined from them is the bytes of writing
+    every CDP's rows at once, whatever each CDP's column types: whole-number counts beside fractional ones, numbers
+    beside text in one column, a column one CDP lacks, a column with every cell missing. Kept lines are used where
+    the types allow, rows written again only where they do not."""
+    head = ("indicator_id,area_code,area_name,area_role,time_period,time_period_sortable,measure,sex,value,count,"
+            "note,unit,source\n")
+    rows = {
+        "alpha": ["1,A1,Alpha,cdp,2021,20210000,rate,Persons,1.5,12,0.25,%,s", "1,A1,Alpha,cdp,2022,20220000,rate,"
+                  "Persons,2.5,14,1e-05,%,s"],  # counts whole, notes numbers
+        "beta": ["1,B1,Beta,cdp,2021,20210000,rate,Persons,3.25,12.5,later,%,s"],  # counts fractional, notes text
+        "gamma": ["1,C1,Gamma,cdp,2021,20210000,rate,Persons,4,,,%,s"],  # count and note all missing
+        "delta": ["1,D1,Delta,cdp,2021,20210000,rate,Persons,5.5,3.5,x,%,s"],
+        "epsilon": ["1,E1,Epsilon,cdp,2021,20210000,rate,Persons,6.5,2.5,y,%,s"],
+    }
+    for slug, lines in rows.items():
+        folder = tmp_path / slug
+        (folder / "tables").mkdir(parents=True)
+        (folder / "run.json").write_text(json.dumps({"status": "succeeded", "cdp": {"name": slug.title()}}))
+        (folder / "tables" / "rates.csv").write_text(head + "\n".join(lines) + "\n")
+        if slug != "delta":  # delta lacks the column 'extra'
+            (folder / "tables" / "more.csv").write_text("area_code,area_role,time_period,measure,extra,value\n"
+                                                        f"X,cdp,2021,m,{slug},1\n")
+    written_again = []
+    real = index._lines
+    monkeypatch.setattr(index, "_lines", lambda frame: written_again.append(len(frame)) or real(frame))
+    index.write(tmp_path, ())
+    joined = (tmp_path / "all_cdps.csv").read_bytes()
+    at_once = index._csv(index._combine([index.cdp_entry(tmp_path / s, ()).rows() for s in sorted(rows)]))
+    assert joined == at_once.encode()
+    assert "alpha,rates," in at_once and ",12.0," in at_once  # alpha's whole counts, as floats beside beta's
+    assert 0 < len(written_again) < len(rows)  # alpha (counts) and delta (no 'extra') again; the others kept
+    before = joined
+    index.write(tmp_path, ())
+    assert (tmp_path / "all_cdps.csv").read_bytes() == before
+
+
 def test_the_index_gives_each_figure_its_number_to_sort_by_and_says_what_is_not_available(tmp_path):
     """Standardised figures only (no crude rates), England's row first, a column only where some CDP has the
     figure, 'not available' where one CDP lacks it, links to each report and summary; the same bytes again."""

@@ -18,12 +18,13 @@ Every value written into the page passes :func:`cdp_analysis.output.escape.html_
 text cells are neutralised against formula injection as every table's are (:func:`~cdp_analysis.output.escape.csv_frame`).
 Both are rebuilt from the CDP folders, so they are the same whichever CDPs this batch ran, and the same bytes
 for the same folders (sorted by slug; no dates). Each CDP's own rows and key figures are kept in
-``<root>/.index/<slug>.csv`` and ``.json``, made again only when the CDP's ``run.json`` changes (a batch worker
-makes them right after the CDP's run), so rebuilding the index after a batch reads the CDPs that ran only.
+``<root>/.index/<slug>.csv`` (in ``all_cdps.csv`` column order) and ``.json``, made again only when the CDP's ``run.json`` changes (a batch worker makes them right after the CDP's run), so rebuilding
+the index after a batch reads the CDPs that ran only, and joins ``all_cdps.csv`` from their lines.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -88,6 +89,30 @@ def _own_rows(folder: Path, role: str = "cdp") -> pd.DataFrame:
 #: ``run.json`` changes, so the index of 150 CDPs is rebuilt from the CDPs that ran, not from every table.
 CACHE = ".index"
 
+#: The layout of the kept files; a cache of another layout is made again.
+ENTRY_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One CDP's part of the index, kept under ``<root>/.index/``.
+
+    ``figures``: label → (value, lower, upper, period, comparison). ``columns``: (name, dtype, whether every cell
+    is missing) of each column of its rows, in ``all_cdps.csv`` order. ``rows_file``: those rows as
+    CSV in that order, written by the batch worker, so ``all_cdps.csv`` is joined from their lines rather than
+    written again (:func:`_write_combined`).
+    """
+
+    slug: str
+    figures: dict
+    columns: tuple
+    n_rows: int
+    rows_file: Path
+
+    def rows(self) -> pd.DataFrame:
+        """The CDP's own rows, as read back from its kept CSV."""
+        return _read_rows(self.rows_file)
+
 
 def _spec_digest(figures) -> str:
     import hashlib
@@ -95,15 +120,20 @@ def _spec_digest(figures) -> str:
     return hashlib.sha256(repr([(f.label, f.table, sorted(f.where.items())) for f in figures]).encode()).hexdigest()
 
 
-def cdp_entry(folder: Path, figures) -> tuple[pd.DataFrame, dict]:
-    """One CDP folder's own rows (the frame read back from its cache file, so it is the same whether or not the
-    cache was just made) and its key figures (label → value, limits, period, comparison)."""
+def _read_rows(source) -> pd.DataFrame:
+    return pd.read_csv(source, dtype={"area_code": str, "time_period": str, "cdp": str, "table": str})
+
+
+def cdp_entry(folder: Path, figures) -> Entry:
+    """One CDP folder's part of the index: its key figures, and its own rows as read back from their CSV (so they
+    are the same whether or not the cache was just made), kept in ``all_cdps.csv`` column order."""
     from ..data import register
 
     folder = Path(folder)
     cache = folder.parent / CACHE
     rows_file, figures_file = cache / f"{folder.name}.csv", cache / f"{folder.name}.json"
-    stamp = {"run_json_sha256": register.checksum(folder / "run.json"), "figures_sha256": _spec_digest(figures)}
+    stamp = {"format": ENTRY_FORMAT, "run_json_sha256": register.checksum(folder / "run.json"),
+             "figures_sha256": _spec_digest(figures)}
     try:
         cached = json.loads(figures_file.read_text(encoding="utf-8"))
         fresh = all(cached.get(k) == v for k, v in stamp.items()) and rows_file.is_file()
@@ -111,11 +141,13 @@ def cdp_entry(folder: Path, figures) -> tuple[pd.DataFrame, dict]:
         fresh = False
     if not fresh:
         own = _own_rows(folder)
-        write_atomic(rows_file, _csv(own))
-        cached = {**stamp, "figures": _figures_of(own, figures)}
+        rows = _ordered(_read_rows(io.StringIO(_csv(own))))
+        # written and read again, a frame read back from CSV is the same frame: Entry.rows() gives ``rows``
+        write_atomic(rows_file, _csv(rows))
+        cached = {**stamp, "figures": _figures_of(own, figures), "rows": len(rows), "columns": _columns(rows)}
         write_atomic(figures_file, json.dumps(cached, indent=1, allow_nan=False, default=str) + "\n")
-    rows = pd.read_csv(rows_file, dtype={"area_code": str, "time_period": str, "cdp": str, "table": str})
-    return rows, {k: tuple(v) for k, v in cached["figures"].items()}
+    return Entry(folder.name, {k: tuple(v) for k, v in cached["figures"].items()},
+                 tuple(tuple(c) for c in cached["columns"]), cached["rows"], rows_file)
 
 
 def _csv(table: pd.DataFrame) -> str:
@@ -158,17 +190,62 @@ def _figures_of(own: pd.DataFrame, figures, periods: dict | None = None) -> dict
 
 def combined(root: Path) -> pd.DataFrame:
     """Every succeeded CDP's own rows from every table (see the module docstring)."""
-    return _combine([cdp_entry(folder, ())[0] for folder, _ in _cdp_folders(Path(root))])
+    return _combine([cdp_entry(folder, ()).rows() for folder, _ in _cdp_folders(Path(root))])
+
+
+def _ordered(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` in ``all_cdps.csv`` column order: ``cdp``, ``table``, the schema's, then the others by name."""
+    core = [c for c in tidy.SCHEMA if c in rows.columns]
+    extra = sorted(c for c in rows.columns if c not in core and c not in ("cdp", "table"))
+    return rows[["cdp", "table", *core, *extra]]
 
 
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=["cdp", "table", *tidy.SCHEMA])
-    rows = pd.concat(frames, ignore_index=True)
-    core = [c for c in tidy.SCHEMA if c in rows.columns]
-    extra = sorted(c for c in rows.columns if c not in core and c not in ("cdp", "table"))
-    return rows[["cdp", "table", *core, *extra]]
+    return _ordered(pd.concat(frames, ignore_index=True))
+
+
+def _lines(rows: pd.DataFrame) -> str:
+    """``rows`` as CSV lines without the heading."""
+    return _csv(rows).split("\n", 1)[1]
+
+
+def _columns(rows: pd.DataFrame) -> list[list]:
+    """(name, dtype, whether every cell is missing) of each column of ``rows``."""
+    return [[c, str(t), bool(rows[c].isna().all())] for c, t in rows.dtypes.items()]
+
+
+def _write_combined(path: Path, entries: list[Entry]) -> None:
+    """Write ``all_cdps.csv``: the bytes ``_csv(_combine(every CDP's rows))`` would give, joined from the lines each
+    CDP's worker kept.
+
+    A CSV cell's text depends only on its value and its column's dtype. The combined columns and dtypes are found
+    from each CDP's kept (name, dtype) pairs, as ``pandas.concat`` finds them for the rows themselves. A CDP's kept
+    lines are used when it has every column and each of its columns is written the same under the combined dtype:
+    the same dtype, every cell missing, or a text or mixed column (whose cells are written by Python's ``str``:
+    text as itself, whole numbers and booleans as in their own columns, floats as NumPy writes a float column, the
+    shortest text that reads back as the same number). Otherwise its rows are read and written again under the
+    combined dtypes (a CDP whose counts are all whole numbers, say, where another's are not: 12 becomes 12.0).
+    """
+    entries = [e for e in entries if e.n_rows]
+    if not entries:
+        write_atomic(path, _csv(_combine([])))
+        return
+    layout = _ordered(pd.concat([pd.DataFrame({c: pd.Series(dtype=t) for c, t, _ in e.columns}) for e in entries],
+                                ignore_index=True))
+    dtypes = {c: str(t) for c, t in layout.dtypes.items()}
+    parts, again = [_csv(layout)], 0
+    for e in entries:
+        if [c for c, _, _ in e.columns] == list(dtypes) and all(
+                t == dtypes[c] or blank or dtypes[c] in ("str", "object") for c, t, blank in e.columns):
+            parts.append(e.rows_file.read_text(encoding="utf-8").split("\n", 1)[1])
+        else:
+            again += 1
+            parts.append(_lines(pd.concat([layout, e.rows()], ignore_index=True)[list(dtypes)]))
+    write_atomic(path, "".join(parts))
+    log.debug("%s: %d CDP(s) written again under the combined column types", path.name, again)
 
 
 def write(root: Path, figures) -> Path | None:
@@ -179,18 +256,17 @@ def write(root: Path, figures) -> Path | None:
     if not folders:
         return None
     entries = {folder.name: cdp_entry(folder, figures) for folder, _ in folders}
-    rows = _combine([rows for rows, _ in entries.values()])
-    write_atomic(root / COMBINED, _csv(rows))
+    _write_combined(root / COMBINED, list(entries.values()))
     runs = {folder.name: run for folder, run in folders}
     # a column only where some CDP has the figure
-    figures = tuple(f for f in figures if any(f.label in fig for _, fig in entries.values()))
+    figures = tuple(f for f in figures if any(f.label in e.figures for e in entries.values()))
     # England's figure of the period most CDPs show in each column (like with like), not simply its latest
-    shown = {f.label: pd.Series([fig[f.label][3] for _, fig in entries.values() if f.label in fig]).mode()
+    shown = {f.label: pd.Series([e.figures[f.label][3] for e in entries.values() if f.label in e.figures]).mode()
              for f in figures}
     periods = {label: sorted(m)[-1] for label, m in shown.items() if len(m)}
     england = {k: tuple(v) for k, v in _figures_of(_own_rows(folders[0][0], role="england"), figures, periods).items()}
-    table = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **fig}
-                          for slug, (_, fig) in entries.items()],
+    table = pd.DataFrame([{"cdp": slug, "area_name": runs[slug].get("cdp", {}).get("name", slug), **e.figures}
+                          for slug, e in entries.items()],
                          columns=["cdp", "area_name", *(f.label for f in figures)])
     write_atomic(root / INDEX, _page(table, figures, runs, _not_done(root), england))
     log.info("index of %d CDP(s) written to %s", len(runs), root / INDEX)

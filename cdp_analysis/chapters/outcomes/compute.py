@@ -78,8 +78,10 @@ def read_table(path: Path) -> pd.DataFrame:
     for c in t.columns:
         if c in NUMBERS:
             t[c] = pd.to_numeric(t[c].replace("", np.nan))
-        else:
-            t[c] = t[c].map(escape.csv_original)
+        else:  # only the cells the CSV rule may have quoted (a column has thousands of cells and rarely one)
+            quoted = t[c].str.startswith("'")
+            if quoted.any():
+                t.loc[quoted, c] = t.loc[quoted, c].map(escape.csv_original)
     return t
 
 
