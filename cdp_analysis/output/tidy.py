@@ -268,23 +268,35 @@ FINGERTIPS_HEADINGS = ["Indicator ID", "Indicator Name", "Parent Code", "Parent 
                        "New data", "Compared to goal", "Time period range"]
 
 
+def _per_distinct(column: pd.Series, fn) -> pd.Series:
+    """``fn(distinct values)`` spread back over ``column``'s rows: a table has thousands of rows but a few dozen
+    ages and periods, so the text patterns are matched once per distinct value."""
+    codes, distinct = pd.factorize(column, use_na_sentinel=False)
+    return pd.Series(fn(pd.Series(distinct)).to_numpy()[codes], index=column.index, dtype=object)
+
+
 def _fingertips_age(age: pd.Series) -> pd.Series:
-    text = age.fillna("").astype(str)
-    plain = text.str.fullmatch(r"\d+(-\d+|\+)?")
-    return text.where(~plain, text + " yrs")
+    def each(ages: pd.Series) -> pd.Series:
+        text = ages.fillna("").astype(str)
+        return text.where(~text.str.fullmatch(r"\d+(-\d+|\+)?"), text + " yrs")
+
+    return _per_distinct(age, each)
 
 
 def _period_range(time_period: pd.Series) -> pd.Series:
     """'1y' for a year ('2022', 'mid-2022', '2018/19'), 'Ny' for 'YYYY - YY' ranges, '' otherwise."""
-    text = time_period.astype(str)
-    one = text.str.fullmatch(r"(mid-)?\d{4}(/\d{2})?")
-    span = text.str.extract(r"^(\d{4})\s*-\s*(\d{2})$")
-    years = (span[0].str[:2] + span[1]).astype(float) - span[0].astype(float) + 1
-    out = pd.Series("", index=text.index)
-    out[one] = "1y"
-    has_span = years.notna()
-    out[has_span] = years[has_span].astype(int).astype(str) + "y"
-    return out
+    def each(periods: pd.Series) -> pd.Series:
+        text = periods.astype(str)
+        one = text.str.fullmatch(r"(mid-)?\d{4}(/\d{2})?")
+        span = text.str.extract(r"^(\d{4})\s*-\s*(\d{2})$")
+        years = (span[0].str[:2] + span[1]).astype(float) - span[0].astype(float) + 1
+        out = pd.Series("", index=text.index)
+        out[one] = "1y"
+        has_span = years.notna()
+        out[has_span] = years[has_span].astype(int).astype(str) + "y"
+        return out
+
+    return _per_distinct(time_period, each)
 
 
 def _parents(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
