@@ -435,7 +435,9 @@ def test_a_png_of_each_figure_is_written_only_with_the_figure_png_setting(projec
 def test_the_report_parsed_once_is_the_page_nbconvert_and_the_finishing_give(runs, tmp_path, monkeypatch):
     """write_html skips nbconvert's own parse of the page and adds what that parse added (default alternative
     text, tabindex on inputs and outputs) in its own: the report is byte for byte what nbconvert's HTMLExporter
-    followed by the report's finishing gives, with a notebook holding an image without alternative text too."""
+    followed by the report's finishing gives, with a notebook holding an image without alternative text too. The
+    report's exporter is made once per process: written after another report, the page is still the page a fresh
+    nbconvert exporter gives."""
     import base64
 
     from nbconvert import HTMLExporter
@@ -448,7 +450,9 @@ def test_the_report_parsed_once_is_the_page_nbconvert_and_the_finishing_give(run
     nbformat.write(extra, tmp_path / "extra.ipynb")
     notebooks.append(tmp_path / "extra.ipynb")
     title, subtitle, appendix = "Needs assessment: <Northamptonshire> & co", "Front matter", "Sources"
+    report.write_html([tmp_path / "extra.ipynb"], tmp_path / "other.html", title="Other", subtitle="", appendix="")
     report.write_html(notebooks, tmp_path / "report.html", title=title, subtitle=subtitle, appendix=appendix)
+    assert report._exporter() is report._exporter()
     nbconverts = HTMLExporter(template_name="lab")
     nbconverts.exclude_input = nbconverts.exclude_input_prompt = nbconverts.exclude_output_prompt = True
     combined = report.combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)

@@ -359,6 +359,23 @@ def _exporter_class():
     return ReportExporter
 
 
+@functools.cache
+def _exporter():
+    """The report's exporter (:func:`_exporter_class`), made once per process: a new exporter makes a new template
+    environment, which compiles nbconvert's templates again (about 0.1 s a report). nbconvert keeps nothing of one
+    notebook for the next (each call starts its resources afresh; its own command line converts many notebooks
+    with one exporter). The combined notebook is validated once, after nbconvert's preprocessors, not after each
+    of them (``optimistic_validation``; the preprocessors of an HTML export change outputs' form, not the
+    notebook's structure)."""
+    exporter = _exporter_class()(template_name="lab")
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    exporter.optimistic_validation = True
+    exporter.log.setLevel(logging.ERROR)  # the report needs none of its warnings about the notebook
+    return exporter
+
+
 #: nbconvert's alternative text for an image without one (its ``HTMLExporter``).
 NBCONVERT_MISSING_ALT = "No description has been provided for this image"
 
@@ -375,14 +392,9 @@ def _nbconvert_attributes(soup) -> None:
 
 def write_html(notebooks: list[Path], target: Path, *, title: str, subtitle: str, appendix: str = "") -> None:
     """Write the code-free HTML report of ``notebooks`` to ``target``."""
-    exporter = _exporter_class()(template_name="lab")
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    exporter.log.setLevel(logging.ERROR)  # the report needs none of its warnings about the notebook
     combined = combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)
     figures = _images(combined)  # before rendering: each SVG figure output becomes a placeholder PNG
-    body, _ = exporter.from_notebook_node(combined)
+    body, _ = _exporter().from_notebook_node(combined)
     body = _finish(body, figures, target.parent)
     body = body.replace("<title>Notebook</title>", f"<title>{escape.html_text(title)}</title>", 1)
     write_atomic(target, body)
