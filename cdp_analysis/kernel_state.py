@@ -20,9 +20,8 @@ import warnings
 
 _RC: dict = {}
 _START: dict = {}
-#: Every this many notebooks (three CDPs of six chapters), the cyclic garbage collector looks at every object again
-#: (see :func:`_freeze`). A full collection takes about 0.2 s; once per CDP it was about 3% of a batch's time.
-FULL_COLLECTION_EVERY = 18
+#: Every this many notebooks, the cyclic garbage collector looks at every object again (see :func:`_freeze`).
+FULL_COLLECTION_EVERY = 6
 _RESTORES = [0]
 
 

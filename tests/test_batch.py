@@ -257,10 +257,13 @@ def test_only_failed_with_a_cdp_that_no_longer_exists_names_it(project, cli):
 
 
 def test_all_cdps_csv_joined_from_each_cdps_kept_lines_is_the_combined_table_written_at_once(tmp_path, monkeypatch):
-    """Each worker keeps its CDP's rows as all_cdps.csv lines; the file joined from them is the bytes of writing
-    every CDP's rows at once, whatever each CDP's column types: whole-number counts beside fractional ones, numbers
-    beside text in one column, a column one CDP lacks, a column with every cell missing. Kept lines are used where
-    the types allow, rows written again only where they do not."""
+    """Each worker keeps its CDP's rows as all_cdps.csv lines; the file joined from them is the bytes the index wrote
+    before (every CDP's rows read back from CSV, combined and written at once), whatever each CDP's column types:
+    whole-number counts beside fractional ones, numbers beside text in one column, a column one CDP lacks, a column
+    with every cell missing, a cell holding a line break. Kept lines are used where the types allow; rows are written
+    again only where they do not, and a cache of an earlier layout is made again."""
+    import io
+
     head = ("indicator_id,area_code,area_name,area_role,time_period,time_period_sortable,measure,sex,value,count,"
             "note,unit,source\n")
     rows = {
@@ -269,28 +272,34 @@ def test_all_cdps_csv_joined_from_each_cdps_kept_lines_is_the_combined_table_wri
         "beta": ["1,B1,Beta,cdp,2021,20210000,rate,Persons,3.25,12.5,later,%,s"],  # counts fractional, notes text
         "gamma": ["1,C1,Gamma,cdp,2021,20210000,rate,Persons,4,,,%,s"],  # count and note all missing
         "delta": ["1,D1,Delta,cdp,2021,20210000,rate,Persons,5.5,3.5,x,%,s"],
-        "epsilon": ["1,E1,Epsilon,cdp,2021,20210000,rate,Persons,6.5,2.5,y,%,s"],
+        "epsilon": ['1,E1,Epsilon,cdp,2021,20210000,rate,Persons,6.5,2.5,"one\r\ntwo",%,s'],  # a line break
     }
     for slug, lines in rows.items():
         folder = tmp_path / slug
         (folder / "tables").mkdir(parents=True)
         (folder / "run.json").write_text(json.dumps({"status": "succeeded", "cdp": {"name": slug.title()}}))
-        (folder / "tables" / "rates.csv").write_text(head + "\n".join(lines) + "\n")
+        (folder / "tables" / "rates.csv").write_bytes((head + "\n".join(lines) + "\n").encode())
         if slug != "delta":  # delta lacks the column 'extra'
             (folder / "tables" / "more.csv").write_text("area_code,area_role,time_period,measure,extra,value\n"
                                                         f"X,cdp,2021,m,{slug},1\n")
+    before_this_change = index._csv(index._combine(
+        [index._read_rows(io.StringIO(index._csv(index._own_rows(tmp_path / s)))) for s in sorted(rows)])).encode()
     written_again = []
-    real = index._lines
-    monkeypatch.setattr(index, "_lines", lambda frame: written_again.append(len(frame)) or real(frame))
+    real = index.Entry.rows
+    monkeypatch.setattr(index.Entry, "rows", lambda self: written_again.append(self.slug) or real(self))
     index.write(tmp_path, ())
     joined = (tmp_path / "all_cdps.csv").read_bytes()
-    at_once = index._csv(index._combine([index.cdp_entry(tmp_path / s, ()).rows() for s in sorted(rows)]))
-    assert joined == at_once.encode()
-    assert "alpha,rates," in at_once and ",12.0," in at_once  # alpha's whole counts, as floats beside beta's
-    assert 0 < len(written_again) < len(rows)  # alpha (counts) and delta (no 'extra') again; the others kept
-    before = joined
+    assert joined == before_this_change
+    assert b",4.0," in joined  # gamma's values, all whole numbers, as floats beside the others'
+    assert b'"one\r\ntwo"' in joined  # epsilon's kept lines, carriage return and all
+    assert sorted(written_again) == ["delta", "gamma"]  # the column 'extra' blank; gamma's values as floats
+    # a cache of an earlier layout (no format, rows in another order) is made again, not joined
+    cached = json.loads((tmp_path / index.CACHE / "beta.json").read_text())
+    del cached["format"]
+    (tmp_path / index.CACHE / "beta.json").write_text(json.dumps(cached))
+    (tmp_path / index.CACHE / "beta.csv").write_text("stale,rows\n1,2\n")
     index.write(tmp_path, ())
-    assert (tmp_path / "all_cdps.csv").read_bytes() == before
+    assert (tmp_path / "all_cdps.csv").read_bytes() == before_this_change
 
 
 def test_the_index_gives_each_figure_its_number_to_sort_by_and_says_what_is_not_available(tmp_path):

@@ -452,7 +452,6 @@ def test_the_report_parsed_once_is_the_page_nbconvert_and_the_finishing_give(run
     title, subtitle, appendix = "Needs assessment: <Northamptonshire> & co", "Front matter", "Sources"
     report.write_html([tmp_path / "extra.ipynb"], tmp_path / "other.html", title="Other", subtitle="", appendix="")
     report.write_html(notebooks, tmp_path / "report.html", title=title, subtitle=subtitle, appendix=appendix)
-    assert report._exporter() is report._exporter()
     nbconverts = HTMLExporter(template_name="lab")
     nbconverts.exclude_input = nbconverts.exclude_input_prompt = nbconverts.exclude_output_prompt = True
     combined = report.combine(notebooks, title=title, subtitle=subtitle, appendix=appendix)

@@ -184,3 +184,27 @@ def test_kept_outlines_cannot_be_changed_and_the_store_is_emptied_when_full(monk
         glyph_outlines.glyphs(text2path, font, f"label {i}", None, True)
     assert 0 < len(glyph_outlines._shaped) <= 5
     glyph_outlines.clear()
+
+
+def test_a_glyph_outline_is_kept_once_for_every_text_of_its_font():
+    text2path = TextToPath()
+    font = text2path._get_font(FontProperties(size=10))
+    glyph_outlines.clear()
+    _, first, _ = glyph_outlines.glyphs(text2path, font, "Rutland", None, True)
+    _, second, _ = glyph_outlines.glyphs(text2path, font, "Rotherham", None, True)
+    shared = set(first) & set(second)
+    assert shared and all(first[name] is second[name] for name in shared)
+    glyph_outlines.clear()
+
+
+def test_a_text_with_a_character_its_font_lacks_is_not_kept_so_matplotlib_warns_in_every_figure(shaped):
+    """matplotlib warns of a character its font lacks when it measures the text; such a text is neither measured
+    from the store nor shaped from it, so every figure that draws it warns, as before the stores."""
+    figures.style()
+    for _ in range(2):
+        fig = _labelled("Area \u4e00")
+        with pytest.warns(UserWarning, match="missing from font"):
+            figures.svg_bytes(fig)
+        plt.close(fig)
+    assert shaped["shaped"].count("Area \u4e00") == 2 and shaped["measured"].count("Area \u4e00") == 2
+    assert not any(key[1] == "Area \u4e00" for key in glyph_outlines._shaped)

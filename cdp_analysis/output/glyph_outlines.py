@@ -13,11 +13,13 @@ the file exactly as matplotlib's own method would (same names, same order, same 
 because matplotlib gives this method only fonts from ``TextToPath._get_font``, which sets every font to the same
 size (``FONT_SCALE`` at ``DPI``) just before, and shapes without hinting; the font object stands for its file(s),
 fallbacks and kerning. Keeping the font object in the key keeps it alive, so its identity is never reused. The
-outlines kept are read-only arrays, so a caller that tried to change one would fail instead of changing another
-file. The SVGs are the same to the last bit (``tests/test_text_metrics.py``).
+outlines kept are read-only arrays, one per font and glyph whichever texts use it, so a caller that tried to change
+one would fail instead of changing another file. A text with a glyph its fonts lack (matplotlib warns, and draws
+the font's empty glyph) is not kept: it is shaped, and warned about, each time, as before. The SVGs are the same
+to the last bit (``tests/test_text_metrics.py``).
 
-The store is bounded (:data:`MAX_ENTRIES`, a few MB) and emptied when full; it assumes one thread, as a kernel
-runs a notebook.
+The store is bounded (:data:`MAX_ENTRIES` texts; with the outlines of one font's glyphs kept once, a few MB) and
+emptied when full; it assumes one thread, as a kernel runs a notebook.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from matplotlib.textpath import TextToPath
 
 log = logging.getLogger(__name__)
 
-#: Texts kept before the store is emptied (a CDP's figures hold about 1,700; an entry with its outlines is a few kB
-#: at most, and outlines are shared by the texts of a font).
+#: Texts kept before the store is emptied (a CDP's figures hold about 1,700; an entry is its glyphs' names and
+#: positions, the outlines being kept once per font and glyph in ``_outlines``).
 MAX_ENTRIES = 10_000
 
 _shaped: dict = {}
+_outlines: dict = {}
 _matplotlibs = TextToPath.get_glyphs_with_font
 
 
@@ -52,12 +55,13 @@ def glyphs(self: TextToPath, font, s: str, glyph_map=None, return_new_glyphs_onl
         return _matplotlibs(self, font, s, glyph_map, return_new_glyphs_only, features=features, language=language)
     if found is None:
         info, outlines, _ = _matplotlibs(self, font, s, None, False, features=features, language=language)
-        for vertices, codes in outlines.values():
-            vertices.flags.writeable = False
-            codes.flags.writeable = False
-        if len(_shaped) >= MAX_ENTRIES:
-            _shaped.clear()
-        found = _shaped[key] = (tuple(info), outlines)
+        found = (tuple(info), outlines)
+        if not any(_missing(name) for name in outlines):  # (matplotlib warned: not kept, so it warns next time too)
+            if len(_shaped) >= MAX_ENTRIES:
+                _shaped.clear()
+                _outlines.clear()
+            found = _shaped[key] = (found[0], {name: _outlines.setdefault((font, name), _read_only(outline))
+                                               for name, outline in outlines.items()})
     info, outlines = found
     if glyph_map is None:
         glyph_map = OrderedDict()
@@ -66,6 +70,19 @@ def glyphs(self: TextToPath, font, s: str, glyph_map=None, return_new_glyphs_onl
         if name not in glyph_map:
             new[name] = outlines[name]
     return list(info), new, []
+
+
+def _missing(name: str) -> bool:
+    """Whether a glyph name (matplotlib's ``<font>-<glyph index in hex>``) is a font's empty glyph (index 0), or
+    the last-resort font's, which matplotlib draws for a character none of its fonts has."""
+    return name.endswith("-0") or name.startswith("LastResort")
+
+
+def _read_only(outline: tuple) -> tuple:
+    vertices, codes = outline
+    vertices.flags.writeable = False
+    codes.flags.writeable = False
+    return outline
 
 
 def share() -> None:
@@ -78,3 +95,4 @@ def share() -> None:
 def clear() -> None:
     """Empty the store (tests)."""
     _shaped.clear()
+    _outlines.clear()

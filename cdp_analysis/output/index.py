@@ -93,14 +93,25 @@ CACHE = ".index"
 ENTRY_FORMAT = 2
 
 
+def _writer() -> str:
+    """What decides the text of the kept lines besides the rows: pandas and NumPy (how a value is read back and
+    written), the CSV rule's formula characters and the schema's columns. Kept lines written under others are made
+    again, so ``all_cdps.csv`` never joins lines of two writers."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(repr((pd.__version__, np.__version__, escape.CSV_TRIGGERS, tidy.SCHEMA)).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Entry:
     """One CDP's part of the index, kept under ``<root>/.index/``.
 
     ``figures``: label → (value, lower, upper, period, comparison). ``columns``: (name, dtype, whether every cell
-    is missing) of each column of its rows, in ``all_cdps.csv`` order. ``rows_file``: those rows as
-    CSV in that order, written by the batch worker, so ``all_cdps.csv`` is joined from their lines rather than
-    written again (:func:`_write_combined`).
+    is missing) of each column of its rows, in ``all_cdps.csv`` order. ``rows_file``: those rows as CSV in that
+    order (written by the batch worker right after the CDP's run, or by :func:`write` if it is missing or stale),
+    so ``all_cdps.csv`` is joined from their lines rather than written again (:func:`_write_combined`).
     """
 
     slug: str
@@ -132,7 +143,7 @@ def cdp_entry(folder: Path, figures) -> Entry:
     folder = Path(folder)
     cache = folder.parent / CACHE
     rows_file, figures_file = cache / f"{folder.name}.csv", cache / f"{folder.name}.json"
-    stamp = {"format": ENTRY_FORMAT, "run_json_sha256": register.checksum(folder / "run.json"),
+    stamp = {"format": ENTRY_FORMAT, "writer_sha256": _writer(), "run_json_sha256": register.checksum(folder / "run.json"),
              "figures_sha256": _spec_digest(figures)}
     try:
         cached = json.loads(figures_file.read_text(encoding="utf-8"))
@@ -207,9 +218,10 @@ def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return _ordered(pd.concat(frames, ignore_index=True))
 
 
-def _lines(rows: pd.DataFrame) -> str:
-    """``rows`` as CSV lines without the heading."""
-    return _csv(rows).split("\n", 1)[1]
+def _heading_and_lines(text: str) -> tuple[str, str]:
+    """CSV text as its heading line (with its newline) and the lines after it."""
+    heading, _, lines = text.partition("\n")
+    return heading + "\n", lines
 
 
 def _columns(rows: pd.DataFrame) -> list[list]:
@@ -236,14 +248,20 @@ def _write_combined(path: Path, entries: list[Entry]) -> None:
     layout = _ordered(pd.concat([pd.DataFrame({c: pd.Series(dtype=t) for c, t, _ in e.columns}) for e in entries],
                                 ignore_index=True))
     dtypes = {c: str(t) for c, t in layout.dtypes.items()}
-    parts, again = [_csv(layout)], 0
+    heading = _csv(layout)
+    parts, again = [heading], 0
     for e in entries:
+        kept = None
         if [c for c, _, _ in e.columns] == list(dtypes) and all(
                 t == dtypes[c] or blank or dtypes[c] in ("str", "object") for c, t, blank in e.columns):
-            parts.append(e.rows_file.read_text(encoding="utf-8").split("\n", 1)[1])
-        else:
+            # bytes decoded, not read as text: a quoted cell's carriage return stays as it was written
+            kept_heading, kept = _heading_and_lines(e.rows_file.read_bytes().decode("utf-8"))
+            if kept_heading != heading:  # the file is not the one its columns describe (made again since)
+                kept = None
+        if kept is None:
             again += 1
-            parts.append(_lines(pd.concat([layout, e.rows()], ignore_index=True)[list(dtypes)]))
+            kept = _heading_and_lines(_csv(e.rows().reindex(columns=list(dtypes)).astype(dtypes)))[1]
+        parts.append(kept)
     write_atomic(path, "".join(parts))
     log.debug("%s: %d CDP(s) written again under the combined column types", path.name, again)
 

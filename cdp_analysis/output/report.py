@@ -366,7 +366,8 @@ def _exporter():
     notebook for the next (each call starts its resources afresh; its own command line converts many notebooks
     with one exporter). The combined notebook is validated once, after nbconvert's preprocessors, not after each
     of them (``optimistic_validation``; the preprocessors of an HTML export change outputs' form, not the
-    notebook's structure)."""
+    notebook's structure). One thread at a time: a report is written by its CDP's worker process, and two threads
+    sharing the exporter would register its filters in one template environment at once."""
     exporter = _exporter_class()(template_name="lab")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True

@@ -16,7 +16,9 @@ read when a renderer is first seen: a renderer kept while they change would file
 earlier settings. The suite sets its style before it draws
 (:func:`cdp_analysis.output.figures.style`) and each figure makes its renderers afresh. Mathematical text
 (``ismath``) and other renderers are left to matplotlib. The figures are the same to the last bit
-(``tests/test_text_metrics.py``).
+(``tests/test_text_metrics.py``). matplotlib warns of a character its fonts lack when it measures the text; so that
+it warns in every notebook as before, a text with a character outside ASCII that its font's own face lacks is not
+kept (measured by matplotlib each time; ASCII is in every font matplotlib offers, DejaVu Sans among them).
 
 :mod:`cdp_analysis.output.glyph_outlines` keeps the shapes the SVG writer then draws. The store is bounded
 (:data:`MAX_ENTRIES`, about 7 MB): it is emptied when full, so a long batch does not grow it without end. It assumes one thread, as a kernel runs a notebook.
@@ -66,10 +68,20 @@ def measure(renderer, text: str, fontprop, ismath, dpi: float) -> tuple[float, f
     key = (at, settings, text, fontprop.copy())  # a copy: font properties are mutable
     found = _measured.get(key)
     if found is None:
-        if len(_measured) >= MAX_ENTRIES:
-            _measured.clear()
-        found = _measured[key] = renderer.get_text_width_height_descent(text, fontprop, ismath)
+        found = renderer.get_text_width_height_descent(text, fontprop, ismath)
+        if text.isascii() or _has_every_character(text, fontprop):
+            if len(_measured) >= MAX_ENTRIES:
+                _measured.clear()
+            _measured[key] = found
     return found
+
+
+def _has_every_character(text: str, fontprop) -> bool:
+    """Whether the face of ``fontprop``'s font (not its fallbacks) has every character of ``text``."""
+    from matplotlib.font_manager import fontManager, get_font
+
+    font = get_font(fontManager._find_fonts_by_props(fontprop))
+    return all(font.get_char_index(ord(ch)) for ch in set(text) if not ch.isspace())
 
 
 def share() -> None:
