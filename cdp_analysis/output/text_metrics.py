@@ -21,7 +21,8 @@ it warns in every notebook as before, a text with a character outside ASCII that
 kept (measured by matplotlib each time; ASCII is in every font matplotlib offers, DejaVu Sans among them).
 
 :mod:`cdp_analysis.output.glyph_outlines` keeps the shapes the SVG writer then draws. The store is bounded
-(:data:`MAX_ENTRIES`, about 7 MB): it is emptied when full, so a long batch does not grow it without end. It assumes one thread, as a kernel runs a notebook.
+(:data:`MAX_ENTRIES`, about 7 MB): it is emptied when full, so a long batch does not grow it without end. It
+assumes one thread, as a kernel runs a notebook.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from matplotlib.backends.backend_svg import RendererSVG
 
 log = logging.getLogger(__name__)
 
-#: Measures kept before the store is emptied (a CDP's 18 figures need about 3,000; an entry is about 0.7 kB).
+#: Measures kept before the store is emptied (a CDP's 18 figures need one to two thousand; an entry is about 0.7 kB).
 MAX_ENTRIES = 10_000
 
 _measured: dict = {}
