@@ -58,3 +58,23 @@ def test_files_of_kind_finds_the_registered_files():
         "ukmidyearestimates2015_MYE2.xls", "ukmidyearestimates2016.xls", "ukmidyearestimates2017finalversion.xls",
         "ukmidyearestimates20182019ladcodes.xls", "ukmidyearestimates20192020ladcodes.xls"]
     assert register.file_of_kind("nearest_neighbours").parent == paths.raw_dir() / "ons_nearest_neighbours"
+
+
+def test_citations_joined_by_group_as_pandas_would_join_them():
+    """cite_by_group is groupby(keys)[columns].agg(lambda v: cite(*v)): the same groups, order, index and text."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({
+        "area": ["B", "A", "A", "B", "A", None, "C"],
+        "year": [2020, 2021, 2021, 2020, 2020, 2020, 2019],
+        "source": ["b.csv [1]", "a.csv [1]; c.csv [2]", "a.csv [1]", "b.csv [1]", "c.csv [2]", "x.csv [9]", np.nan],
+        "pop_source": ["p.csv [3]", "p.csv [3]", "q.csv [4]", "p.csv [3]; q.csv [4]", "", "p.csv [3]", "p.csv [3]"]})
+    keys, columns = ["area", "year"], ["source", "pop_source"]
+    expected = frame.groupby(keys)[columns].agg(lambda v: register.cite(*v))
+    got = register.cite_by_group(frame, keys, columns)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got.loc[("A", 2021), "source"] == "a.csv [1]; c.csv [2]"
+    assert got.loc[("B", 2020), "pop_source"] == "p.csv [3]; q.csv [4]"
+    assert got.loc[("C", 2019), "source"] == "nan"  # as pandas' call of cite gives it: a missing cell is not lost
+    assert ("x.csv [9]" not in got["source"].tolist()) and len(got) == 4  # a missing key is no group

@@ -49,7 +49,7 @@ def nearest(members: list[str], n: int = 15) -> pd.DataFrame:
 @memoised(maxsize=16)
 def _nearest(members: tuple[str, ...], n: int) -> pd.DataFrame:
     d = ons_nearest_neighbours.distances()
-    unknown = sorted(set(members) - set(d["code"]))
+    unknown = sorted(set(members) - set(d["code"].unique()))
     if unknown:
         raise InputError(f"no nearest-neighbour data for {', '.join(unknown)}",
                          file=ons_nearest_neighbours.workbook_file(),

@@ -124,7 +124,7 @@ def current_areas_of(codes: pd.Series, parents: pd.Series, current_codes) -> pd.
             return set()
         return set().union(*(reach(n, depth + 1) for n in onward[code]))
 
-    found = {c: reach(c) for c in set(codes.dropna())}
+    found = {c: reach(c) for c in set(codes.dropna().unique())}
     own = codes.map(lambda c: next(iter(found[c])) if len(found.get(c, ())) == 1 else None)
     return own.fillna(parents.where(parents.isin(current)))
 

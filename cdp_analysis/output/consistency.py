@@ -100,7 +100,9 @@ def rows_where(t: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
     for col, pattern in where.items():
         if col not in t.columns:
             return t.iloc[0:0]
-        mask &= t[col].astype(str).str.fullmatch(pattern)
+        codes, cells = pd.factorize(t[col].astype(str), use_na_sentinel=False)  # each distinct cell once
+        matched = pd.Series(cells, dtype=object).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        mask &= pd.Series(matched[codes], index=t.index)
     return t[mask]
 
 
@@ -155,8 +157,11 @@ def two_values_per_row(name: str, t: pd.DataFrame) -> list[str]:
     if "value" not in t.columns or t.empty:
         return []
     keys = [c for c in t.columns if c not in _NOT_KEY]
-    v = _number(t["value"])
-    g = t.assign(v=v).dropna(subset=["v"]).groupby(keys, dropna=False)["v"]
+    t = t.assign(v=_number(t["value"])).dropna(subset=["v"])
+    shared = t.duplicated(keys, keep=False)  # only rows that share their key can disagree
+    if not shared.any():
+        return []
+    g = t[shared].groupby(keys, dropna=False)["v"]
     high, low = g.max(), g.min()
     spread = high - low
     scale = np.maximum(high.abs(), low.abs())  # the largest magnitude in the group, without a Python call per group

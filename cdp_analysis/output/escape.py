@@ -30,6 +30,7 @@ import html
 import logging
 import re
 
+import numpy as np
 import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -219,6 +220,7 @@ def csv_frame(table: pd.DataFrame) -> pd.DataFrame:
             cells = series.unique()
         except TypeError:  # a cell that cannot be hashed (a list): every cell
             cells = series.array
+        cells = np.asarray(cells, dtype=object)  # a text array's cells one by one are slow to index
         if any(isinstance(v, str) and v.startswith(CSV_TRIGGERS) for v in cells):
             changed[i] = series.map(csv_cell, na_action="ignore")
     if not changed:

@@ -45,8 +45,9 @@ def record(output_dir, output: str, sources: Iterable[str], *, decided_by: Seque
     names the comparator set behind them, :func:`collect`); ``disclosure``: the disclosure audit's summary of
     the table's local counts (:func:`cdp_analysis.stats.disclosure.audit`), recorded as the output's
     ``disclosure`` in ``run.json``."""
-    cited = sorted({part for s in pd.Series(list(sources), dtype=object).dropna().astype(str)
-                    for part in s.split("; ") if part})
+    # each distinct citation split once (a table repeats a few citations over thousands of rows)
+    column = sources if isinstance(sources, pd.Series) else pd.Series(list(sources), dtype=object)
+    cited = sorted({part for s in column.dropna().astype(str).unique().tolist() for part in s.split("; ") if part})
     name = output.replace("/", "__") + ".json"
     rec = {"output": output, "sources": cited, "decided_by": list(decided_by),
            "neighbours": sorted({str(c) for c in neighbours})}

@@ -168,7 +168,7 @@ def check_tidy(table: pd.DataFrame, name: str) -> None:
         raise ValueError(f"table '{name}' lacks schema column(s) {missing} (see docs/output-schema.md)")
     checks = [("area_role", set(ROLE_ORDER)), ("sex", set(SEXES)), ("compared_to_england", set(COMPARISONS))]
     for column, allowed in checks:
-        bad = set(table[column].fillna("")) - allowed
+        bad = set(table[column].fillna("").unique()) - allowed
         if bad:
             raise ValueError(f"table '{name}' has unknown {column} values {sorted(map(str, bad))}; "
                              f"allowed: {sorted(allowed)}")
@@ -318,7 +318,7 @@ def _parents(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     areas = pd.DataFrame({"code": table["area_code"], "members": table["area_members"].fillna("").astype(str)})
     distinct = areas.drop_duplicates()
     codes = {(c, m): parent(c, m) for c, m in zip(distinct["code"], distinct["members"])}
-    parent_codes = [codes[k] for k in zip(areas["code"], areas["members"])]
+    parent_codes = [codes[k] for k in zip(areas["code"].tolist(), areas["members"].tolist())]
     return (pd.Series(parent_codes, index=table.index, dtype=object),
             pd.Series([names[c] if c else "" for c in parent_codes], index=table.index, dtype=object))
 

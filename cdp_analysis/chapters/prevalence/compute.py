@@ -263,7 +263,7 @@ def age_sex_strata(p: Prevalence) -> pd.DataFrame:
     keys = ["area_code", "area_name", "area_role", "drug", "sex", "band", "population_year"]
     est = tidy.from_stats(stats.synthetic_estimate(inputs, "population", "rate", "base", group_by=keys,
                                                    design_factor=p.settings.design_factor))
-    src = inputs.groupby(keys)[["source", "pop_source"]].agg(lambda v: cite(*v)).reset_index()
+    src = register.cite_by_group(inputs, keys, ["source", "pop_source"]).reset_index()
     est = est.merge(src, on=keys)
     return pd.DataFrame({"area_code": est["area_code"], "area_name": est["area_name"], "area_role": est["area_role"],
                          "time_period": p.latest_survey, "measure": "expected users", "drug": est["drug"],

@@ -14,7 +14,7 @@ from ... import stats
 from ...areas import current_population, geography
 from ...areas.partnerships import Partnership
 from ...data import ons_csew
-from ...data.register import cite
+from ...data.register import cite, cite_by_group
 from ...edition_cache import once_per_edition
 from ...output import tidy
 from .age_rates import (
@@ -87,7 +87,9 @@ def _tidy_estimates(est: pd.DataFrame, *, source: pd.Series) -> pd.DataFrame:
         part = est.assign(measure=measure, unit=unit, value=est[value], lower_ci=est[lo], upper_ci=est[hi],
                           count=est["expected"] if unit == "%" else np.nan,
                           denominator=est["population"] if unit == "%" else np.nan, source=source)
-        ids = [_indicator(d, r, m, measure) for d, r, m in zip(part["drug"], part["recall_period"], part["method_name"])]
+        keys = list(zip(part["drug"].tolist(), part["recall_period"].tolist(), part["method_name"].tolist()))
+        named = {k: _indicator(*k, measure) for k in set(keys)}  # once per drug, recall and method
+        ids = [named[k] for k in keys]
         rows.append(part.assign(indicator_id=[i[0] for i in ids], indicator_name=[i[1] for i in ids]))
     out = pd.concat(rows, ignore_index=True)
     zero = np.where(out["value"] == 0, "the survey found no users in its sample (published 0%): the upper limit "
@@ -123,7 +125,7 @@ def age_sex_estimates(settings: Settings, pops: pd.DataFrame, method: str = "age
     keys = [*_AREA, "drug", "age_group", "survey_year", "population_year"]
     est = stats.synthetic_estimate(inputs, "population", "rate", "base", group_by=keys,
                                    design_factor=settings.design_factor)
-    sources = inputs.groupby(keys)[["source", "pop_source"]].agg(lambda v: cite(*v))
+    sources = cite_by_group(inputs, keys, ["source", "pop_source"])
     est = est.merge(sources.reset_index(), on=keys)
     return est.assign(recall_period="last year", method_name=method, time_period=est["survey_year"],
                       src=[cite(a, b) for a, b in zip(est["source"], est["pop_source"])])
@@ -237,7 +239,7 @@ def national_rate_estimates(cdp: Partnership, settings: Settings, pops: pd.DataF
     keys = [*_AREA, "drug", "recall_period", "age_group", "survey_year", "population_year"]
     est = stats.synthetic_estimate(merged, "population", "rate", "base", group_by=keys,
                                    design_factor=settings.design_factor)
-    sources = merged.groupby(keys)[["source", "pop_source"]].agg(lambda v: cite(*v)).reset_index()
+    sources = cite_by_group(merged, keys, ["source", "pop_source"]).reset_index()
     est = est.merge(sources, on=keys)
     return est.assign(method_name="national-rate", time_period=est["survey_year"],
                       src=[cite(a, b) for a, b in zip(est["source"], est["pop_source"])])
