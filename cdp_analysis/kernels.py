@@ -277,9 +277,10 @@ class WarmKernel:
             self.km = None
 
     def run(self, source: Path, output: Path, parameters: dict, *, timeout: float | None = None,
-            environment: dict[str, str] | None = None) -> None:
+            environment: dict[str, str] | None = None):
         """Execute notebook ``source`` into ``output`` with papermill in this kernel, with the kernel's
-        ``environment`` variables set first (:func:`environment_code`).
+        ``environment`` variables set first (:func:`environment_code`); return the executed notebook (the
+        ``NotebookNode`` written to ``output``).
 
         Raises
         ------
@@ -306,11 +307,11 @@ class WarmKernel:
             timer.start()
         ok = False
         try:
-            pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=self.kernel_name,
-                                engine_name=self._engine, km=self.km, partial_output=str(output),
-                                environment=environment,
-                                cwd=str(paths.notebooks_dir()),
-                                progress_bar=False, log_output=False, request_save_on_cell_execute=False)
+            executed = pm.execute_notebook(str(source), str(output), parameters=parameters,
+                                           kernel_name=self.kernel_name, engine_name=self._engine, km=self.km,
+                                           partial_output=str(output), environment=environment,
+                                           cwd=str(paths.notebooks_dir()), progress_bar=False, log_output=False,
+                                           request_save_on_cell_execute=False)
             ok = True
         except Exception as exc:
             if timed_out.is_set():
@@ -322,6 +323,7 @@ class WarmKernel:
             self.notebooks_run += 1
             if not ok:  # a failed notebook may leave the kernel in any state: the next one gets a new kernel
                 self.stop()
+        return executed
 
 
 _WARM: dict[str, WarmKernel] = {}

@@ -29,6 +29,7 @@ of runs whose process died are removed at the next run.
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import math
 import os
@@ -210,9 +211,9 @@ def _execute(cdp: Partnership, work: Path, kernel: str, on_notebook, parameters:
             limit = min(limit or math.inf, max(deadline - time.monotonic(), 0.001))
         try:
             log.info("%s: executing %s", cdp.slug, name)
-            warm.run(source, target, params, timeout=limit,
-                     environment={PNG_ENV: "1" if cdp.settings.figure_png else ""})
-            stabilise_notebook(target, source=source, work=work, final=final)
+            executed = warm.run(source, target, params, timeout=limit,
+                                environment={PNG_ENV: "1" if cdp.settings.figure_png else ""})
+            stabilise_notebook(target, source=source, work=work, final=final, executed=executed)
             missing = [o for o in chapter.outputs(png=cdp.settings.figure_png) if not (work / o).is_file()]
             # a table's Fingertips-headed copy is written with it: name the table only
             missing = [o for o in missing if o.replace("fingertips/", "tables/", 1) == o
@@ -262,8 +263,11 @@ _TIMING_KEYS = ("execution",)
 _PAPERMILL_TIMING = ("duration", "start_time", "end_time")
 
 
-def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> None:
+def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path, executed=None) -> None:
     """Make an executed notebook depend only on its inputs, so reruns give byte-identical files.
+
+    ``path`` is rewritten; ``executed`` is the notebook papermill wrote there (the object it returned), to save
+    reading it back, or None to read it (a failed notebook, written by papermill with its error cells).
 
     * times (papermill's start/end/duration per cell and notebook, the kernel's ``execution`` stamps) are
       removed — the run's times are in ``run.json`` and ``run.log``;
@@ -279,8 +283,8 @@ def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> 
 
     if not path.is_file():
         return
-    nb = nbformat.read(path, as_version=4)
-    source_ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
+    nb = nbformat.read(path, as_version=4) if executed is None else executed
+    source_ids = _cell_ids(source, source.stat().st_mtime_ns)
     meta = nb.metadata.get("papermill", {})
     for key in _PAPERMILL_TIMING:
         meta.pop(key, None)
@@ -312,6 +316,14 @@ def stabilise_notebook(path: Path, *, source: Path, work: Path, final: Path) -> 
     if not text.endswith("\n"):
         text += "\n"
     write_atomic(path, text)
+
+
+@functools.lru_cache(maxsize=32)
+def _cell_ids(source: Path, mtime_ns: int) -> tuple:
+    """The ids of a source notebook's cells (read once per edit of the file: ``mtime_ns`` is in the key)."""
+    import nbformat
+
+    return tuple(c.get("id") for c in nbformat.read(source, as_version=4).cells)
 
 
 def run_one(cdp: Partnership, *, outputs_root: Path | None = None, kernel: str | None = None,
