@@ -30,8 +30,12 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
+
+if TYPE_CHECKING:  # nbformat is imported only when a notebook is run
+    from nbformat import NotebookNode
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +281,7 @@ class WarmKernel:
             self.km = None
 
     def run(self, source: Path, output: Path, parameters: dict, *, timeout: float | None = None,
-            environment: dict[str, str] | None = None):
+            environment: dict[str, str] | None = None) -> NotebookNode:
         """Execute notebook ``source`` into ``output`` with papermill in this kernel, with the kernel's
         ``environment`` variables set first (:func:`environment_code`); return the executed notebook (the
         ``NotebookNode`` written to ``output``).
