@@ -92,18 +92,103 @@ def test_the_store_is_emptied_when_full(counted, monkeypatch):
     plt.close(fig)
 
 
+@pytest.fixture
+def laid_out(monkeypatch):
+    """The texts matplotlib itself laid out (``Text._get_layout``) with the layout store in use."""
+    calls = []
+    real = text_metrics._matplotlibs_layout
+
+    def count(text, renderer):
+        calls.append(text.get_text())
+        return real(text, renderer)
+
+    monkeypatch.setattr(text_metrics, "_matplotlibs_layout", count)
+    text_metrics.clear()
+    figures.style()
+    yield calls
+    text_metrics.clear()
+
+
+def test_a_label_is_laid_out_once_for_every_figure_at_a_resolution(laid_out):
+    assert mtext.Text._get_layout is text_metrics.layout
+    for _ in range(3):
+        fig = _labelled("Deaths per 100,000 people")
+        figures.tight_bbox(fig)  # at the PNG's resolution
+        figures.svg_bytes(fig)   # the SVG writer's own
+        plt.close(fig)
+    assert laid_out.count("Deaths per 100,000 people") == 2
+
+
+@pytest.mark.parametrize("change", [{"rotation": 30}, {"ha": "right"}, {"va": "top"}, {"linespacing": 2.0},
+                                    {"rotation_mode": "anchor"}, {"multialignment": "right"}, {"fontsize": 13}])
+def test_a_text_placed_or_set_otherwise_is_laid_out_afresh_and_as_matplotlib_lays_it_out(laid_out, change):
+    fig = plt.figure(figsize=(4, 3))
+    renderer = fig.canvas.get_renderer()
+    plain = fig.text(0.5, 0.5, "Two lines\nof text")
+    other = fig.text(0.5, 0.5, "Two lines\nof text", **change)
+    for text in (plain, other, plain, other):
+        text.get_window_extent(renderer)
+    assert laid_out.count("Two lines\nof text") == 2
+    box, lines, corner = text_metrics.layout(other, renderer)
+    own_box, own_lines, own_corner = text_metrics._matplotlibs_layout(other, renderer)
+    assert (box.bounds, lines, corner) == (own_box.bounds, own_lines, own_corner)
+    plt.close(fig)
+
+
+def test_a_wrapped_text_is_laid_out_for_its_figures_width(laid_out):
+    words = "Source: a long line of sources that wraps onto as many lines as the figure's width needs " * 3
+    sizes = []
+    for width in (4, 8, 4):
+        fig = plt.figure(figsize=(width, 3))
+        text = fig.text(0.01, 0.01, words, wrap=True)
+        box = text.get_window_extent(fig.canvas.get_renderer())
+        own = text_metrics._matplotlibs_layout(text, fig.canvas.get_renderer())[0]
+        assert tuple(box.size) == tuple(own.size)
+        sizes.append(box.height)
+        plt.close(fig)
+    assert sizes[0] > sizes[1] and sizes[0] == sizes[2]
+
+
+def test_a_box_from_the_store_is_the_callers_own(laid_out):
+    fig = plt.figure()
+    renderer = fig.canvas.get_renderer()
+    text = fig.text(0.2, 0.2, "Registered deaths")
+    first, lines, _ = text_metrics.layout(text, renderer)
+    first.set_points(np.zeros((2, 2)))  # a caller changing its box
+    lines.clear()
+    again, lines_again, _ = text_metrics.layout(text, renderer)
+    assert again.width > 0 and len(lines_again) == 1
+    plt.close(fig)
+
+
+def test_text_with_a_character_its_font_lacks_is_laid_out_each_time(laid_out):
+    fig = plt.figure()
+    renderer = fig.canvas.get_renderer()
+    text = fig.text(0.2, 0.2, "\u4e2d\u6587 label")  # no CJK in DejaVu Sans: matplotlib warns at each layout
+    with pytest.warns(UserWarning):
+        text.get_window_extent(renderer)
+    with pytest.warns(UserWarning):
+        text.get_window_extent(renderer)
+    assert laid_out.count("\u4e2d\u6587 label") == 2
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("slug", ["isles-of-scilly"])
 def test_every_chapter_figure_is_the_same_with_the_shared_stores_as_with_matplotlibs_own(slug, monkeypatch):
-    """Each figure drawn and saved with the shared stores (measures and SVG glyphs), after other figures filled them,
-    gives the SVG that matplotlib's own (one store per renderer, glyphs shaped afresh in each file) gives."""
+    """Each figure drawn and saved with the shared stores (measures, layouts and SVG glyphs), after other figures
+    filled them, and again once it filled them itself, gives the SVG that matplotlib's own (one store per renderer,
+    every text laid out afresh, glyphs shaped afresh in each file) gives."""
     compared = 0
     for name, draw in chapter_figures(slug):
         shared = figures.rendered(draw(), png=False)
+        again = figures.rendered(draw(), png=False)  # every measure and layout now read from the stores
         with monkeypatch.context() as m:
             m.setattr(mtext, "_get_text_metrics_with_cache", text_metrics._matplotlibs)
+            m.setattr(mtext.Text, "_get_layout", text_metrics._matplotlibs_layout)
             m.setattr(TextToPath, "get_glyphs_with_font", glyph_outlines._matplotlibs)
             own = figures.rendered(draw(), png=False)
         assert shared == own, name
+        assert again == own, name
         compared += 1
         plt.close("all")
     assert compared >= 15
