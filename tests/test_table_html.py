@@ -104,3 +104,42 @@ def test_text_columns_are_left_aligned_and_number_columns_right_aligned():
                         index=pd.Index(["x", "y", "z"], name="Area"))
     soup = _soup(table_html.render(view))
     assert [td["class"][0] for td in soup.select("tbody tr")[1].find_all("td")] == ["num", "text", "num"]
+
+
+def _tricky_views():
+    """Views holding what an HTML writer must escape or keep: markup, entities, quotes, space-only and missing
+    cells, non-breaking spaces, headings spanning columns and rows, a wide table and an empty one."""
+    import numpy as np
+
+    yield pd.DataFrame({"a": ["x & y", "<b>bold</b>", '"q"', "it's", "  ", "", None, "&amp;"],
+                        "value": [1.5, 2, np.nan, 3, 4, 5, 6, 7], "lower_ci": [1, 1, 1, np.nan, 1, 1, 1, 1],
+                        "upper_ci": [2, 3, 4, 5, 6, 7, 8, 9], "n": [1, 2, 3, 4, 5, 6, 7, 8]})
+    yield pd.DataFrame({("A", "x"): [1.0, 2.0], ("A", "y"): ["a<b", "c&d"], ("B", "z"): [3, 4]},
+                       index=pd.MultiIndex.from_tuples([("r1", "s1"), ("r1", "s2")], names=["R", "S"]))
+    yield pd.DataFrame({"v": [1, 2, 3], "w": ["\xa0", "1,234", "-0.6"]})
+    yield pd.DataFrame({c: [1] for c in "abcdefghij"})
+    yield pd.DataFrame({"a": []})
+
+
+def test_a_table_is_what_the_reports_parser_would_write_back():
+    """The report parses every page and writes it back (cdp_analysis.output.report): a table comes out of that as it
+    went in, whatever its cells, caption or name hold (markup escaped once, no presentational attributes, the
+    indentation between tags one line break)."""
+    for view in _tricky_views():
+        for caption in ("", "Cap & <cap> \"quoted\" 'single'"):
+            for name in ("", "t1", 'odd"name', "it's\"both"):
+                html = table_html.render(view.copy(), caption=caption, name=name, source="Source: X [D1] & Y.")
+                assert str(_soup(html)) == html
+                table = _soup(html).find("table")
+                assert table.get("id", "") == (f"table-{name}" if name else "")
+                assert (table.caption.get_text() if table.caption else "") == caption
+                assert not any(tag.get(a) for tag in table.find_all(True) for a in ("style", "halign", "valign"))
+                assert "  <" not in html
+
+
+def test_a_spanning_heading_is_scoped_to_its_group():
+    view = next(v for v in _tricky_views() if isinstance(v.columns, pd.MultiIndex))
+    table = _soup(table_html.render(view)).find("table")
+    assert [th["scope"] for th in table.select("thead th[colspan]")] == ["colgroup"]
+    assert [th["scope"] for th in table.select("tbody th[rowspan]")] == ["rowgroup"]
+    assert [td["class"] for td in table.select("tbody tr")[0].find_all("td")] == [["num"], ["text"], ["num"]]

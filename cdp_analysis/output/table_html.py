@@ -9,6 +9,7 @@ the third entry of the data register, listed in full once, at the end of the rep
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 
@@ -127,19 +128,91 @@ def _footnoted(view: pd.DataFrame, columns) -> tuple[pd.DataFrame, list[str]]:
 _NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+%?(\s*\([-+\d,.%]+(–| to )[-+\d,.%]+\))?$")
 
 
-def _align(table, note_columns: list[int]) -> None:
-    """Class each data cell ``num`` (right-aligned, not wrapped) in a column whose filled cells mostly read as
-    numbers, ``note`` in a notes column, else ``text`` (left-aligned, wrapped)."""
-    rows = [tr.find_all("td") for tr in table.select("tbody tr")]
+def _column_kinds(rows: list[list[str]], note_columns: list[int]) -> list[str]:
+    """The class of each data cell of ``rows`` (each row's cells' text, left to right): ``num`` (right-aligned, not
+    wrapped) in a column whose filled cells mostly read as numbers, ``note`` in a notes column, else ``text``
+    (left-aligned, wrapped). Columns are counted from the right: row headings spanning rows shift the cells of other
+    rows. Returned from the right (the first is each row's last cell's)."""
     width = max((len(r) for r in rows), default=0)
     kinds = []
-    for k in range(1, width + 1):  # from the right: row headings spanning rows shift the cells of other rows
-        texts = [r[-k].get_text(strip=True) for r in rows if len(r) >= k and r[-k].get_text(strip=True)]
+    for k in range(1, width + 1):
+        texts = [r[-k] for r in rows if len(r) >= k and r[-k]]
         kinds.append("num" if sum(bool(_NUMBER.match(t)) for t in texts) * 2 >= len(texts) else "text")
     notes = {width - i for i in note_columns}
-    for r in rows:
-        for k, cell in enumerate(reversed(r), start=1):
-            cell["class"] = ["note" if k in notes else kinds[k - 1]]
+    return ["note" if k in notes else kind for k, kind in enumerate(kinds, start=1)]
+
+
+#: A tag as ``DataFrame.to_html`` writes it: name and double-quoted attributes.
+_TAG = re.compile(r'<(/?)([a-z]+)((?:\s+[a-z-]+="[^"]*")*)\s*>')
+_ATTRIBUTE = re.compile(r'([a-z-]+)="([^"]*)"')
+#: Presentational attributes ``to_html`` writes, which the stylesheet replaces.
+_PRESENTATIONAL = frozenset({"style", "halign", "valign"})
+
+
+def _attribute(name: str, value: str) -> str:
+    """`` name="value"`` with the value escaped as an HTML serialiser does (``&``, ``<``, ``>``; a double quote
+    as ``&quot;``, or the value in single quotes if it holds a double quote and no single one)."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if '"' not in value:
+        return f' {name}="{value}"'
+    if "'" not in value:
+        return f" {name}='{value}'"
+    return f' {name}="{value.replace(chr(34), "&quot;")}"'
+
+
+#: The characters HTML counts as space between tags.
+_SPACES = " \n\t\f\r"
+
+
+def _between(text: str) -> str:
+    """Text between two tags as the page keeps it: the indentation ``to_html`` writes between tags (space only) as
+    one line break (or one space, if it holds no line break); any other text as it is."""
+    if not text or text.strip(_SPACES):
+        return text
+    return "\n" if "\n" in text else " "
+
+
+def _accessible(body: str, *, name: str, caption: str, wide: bool, note_columns: list[int]) -> str:
+    """``to_html``'s table made accessible: the suite's class and id (and ``wide``), the caption first, no
+    presentational attributes, each heading's ``scope`` (``colgroup``/``col`` in the head, ``rowgroup``/``row`` in
+    the body, by its span) and each data cell's class (:func:`_column_kinds`). Text is kept as ``to_html`` escaped
+    it (``&``, ``<``, ``>``; the caption is escaped the same way), and the indentation between tags becomes a line
+    break (:func:`_between`)."""
+    out: list[str] = []
+    cells: list[list[tuple[int, str]]] = []  # per body row: each data cell's place in ``out`` and its text
+    section, at = "", 0
+    for m in _TAG.finditer(body):
+        out.append(_between(body[at:m.start()]))
+        at = m.end()
+        closing, tag = m.group(1), m.group(2)
+        if closing:
+            out.append(m.group(0))
+            section = "" if tag in ("thead", "tbody") else section
+            continue
+        kept = [(k, html.unescape(v)) for k, v in _ATTRIBUTE.findall(m.group(3)) if k not in _PRESENTATIONAL]
+        if tag == "table":
+            kept = [("class", "cdp-table wide" if wide else "cdp-table"), *([("id", f"table-{name}")] if name else [])]
+        elif tag in ("thead", "tbody"):
+            section = tag
+        elif tag == "tr" and section == "tbody":
+            cells.append([])
+        elif tag == "th" and section:
+            span = dict(kept).get("colspan" if section == "thead" else "rowspan", "1")
+            group = int(span) > 1
+            kept.append(("scope", ("colgroup" if group else "col") if section == "thead" else
+                                  ("rowgroup" if group else "row")))
+        elif tag == "td" and section == "tbody" and cells:
+            end = body.find("<", at)
+            cells[-1].append((len(out), html.unescape(body[at:end]).strip()))
+        out.append(f"<{tag}{''.join(_attribute(k, v) for k, v in kept)}>")
+        if tag == "table" and caption:
+            out.append(f"<caption>{html.escape(caption, quote=False)}</caption>")
+    out.append(_between(body[at:]))
+    kinds = _column_kinds([[text for _, text in row] for row in cells], note_columns)
+    for row in cells:
+        for k, (place, _) in enumerate(reversed(row), start=1):
+            out[place] = out[place][:-1] + f' class="{kinds[k - 1]}">'
+    return "".join(out)
 
 
 def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
@@ -164,8 +237,6 @@ def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
         Columns of long text shown as notes under the table: each cell holds 'note k', the same text the same
         k, so that a printed row stays a line or two high.
     """
-    from bs4 import BeautifulSoup
-
     view = view.rename(columns=_label, index=_label)  # a renamed copy
     view, note_texts = _footnoted(view, notes) if notes else (view, [])
     note_positions = [i for i, c in enumerate(view.columns) if c in set(notes)]
@@ -191,24 +262,9 @@ def render(view: pd.DataFrame, *, caption: str = "", source: str = "",
     view.index = view.index.set_names([heading(n) for n in view.index.names])
     body = view.to_html(formatters=formatters, na_rep="", border=0, classes="cdp-table", escape=True,
                         index_names=True)
-    soup = BeautifulSoup(body, "html.parser")
-    table = soup.find("table")
-    table.attrs = {"class": ["cdp-table"], **({"id": f"table-{name}"} if name else {})}
-    for tag in table.find_all(True):
-        for attr in ("style", "halign", "valign"):
-            tag.attrs.pop(attr, None)
-    for th in table.select("thead th"):
-        th["scope"] = "colgroup" if int(th.get("colspan", 1)) > 1 else "col"
-    for th in table.select("tbody th"):
-        th["scope"] = "rowgroup" if int(th.get("rowspan", 1)) > 1 else "row"
-    _align(table, note_positions)
-    if len(view.columns) + view.index.nlevels >= 8:
-        table["class"].append("wide")  # printed across the page's width, its text wrapped within
-    if caption:
-        cap = soup.new_tag("caption")
-        cap.string = caption
-        table.insert(0, cap)
-    out = str(soup)
+    # a table of eight or more columns is 'wide': printed across the page's width, its text wrapped within
+    out = _accessible(body, name=name, caption=caption, wide=len(view.columns) + view.index.nlevels >= 8,
+                      note_columns=note_positions)
     if note_texts:
         out += '\n<ol class="table-notes">' + "".join(f"<li>{escape.html_text(t)}</li>" for t in note_texts) + "</ol>"
     if source:
