@@ -157,3 +157,19 @@ def test_natural_key_ranks_numbers_then_text_and_keeps_missing_values_apart():
     assert list(key.index) == list("abcdefg")
     ordered = ages.iloc[key.argsort(kind="stable")].fillna("(missing)")
     assert list(ordered) == ["2", "5-9", "5-9", "10-14", "90+", "All ages", "(missing)"]
+
+
+def test_floats_are_written_as_pandas_writes_them_with_the_fixed_format():
+    """The CSV writer formats floating-point columns itself (tidy._write_csv): the text pandas' own
+    ``to_csv(float_format=FLOAT_FORMAT)`` gives, for every kind of value, with text and formula cells around them."""
+    import numpy as np
+
+    values = [0.0, -0.0, 1.0, -2.5, 1 / 3, 123456789012.345, 1e-300, 5e-324, 1e21, np.inf, -np.inf, np.nan,
+              0.1 + 0.2, 857013.0]
+    table = pd.DataFrame({"value": values, "single": np.array(values, dtype="float32"),
+                          "count": range(len(values)), "text": ["=SUM(A1)", "-3", "a, b", 'say "x"', "", None,
+                                                                 "+1", "@x", "plain", "é", "1.5", "-", "\n", "t"],
+                          "blank": np.nan, "mixed": [1.5, "x", None, 2, 3.25, -0.0, "y", 1e21, np.nan, 4, 5, 6, 7, 8]})
+    expected = tidy.escape.csv_frame(table).to_csv(index=False, float_format=tidy.FLOAT_FORMAT, lineterminator="\n")
+    assert tidy._write_csv(table) == expected
+    assert "-0," in expected and "1e+21" in expected  # the cases that matter are there
