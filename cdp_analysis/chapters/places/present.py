@@ -218,19 +218,20 @@ def places_output(r: PlacesAndInequalities) -> TableOutput:
     order = {PLACE: 0, CDP: 1, ENGLAND: 2}
     areas = t.drop_duplicates("area_code").assign(_o=lambda d: d["area_role"].map(order)).sort_values(["_o", "area_name"])
 
+    first = _first_rows(t, ["area_code", "measure", "cause"])
+
     def cell(code, measure, cause="", digits=1, limits=False):
-        x = t[(t["area_code"] == code) & (t["measure"] == measure) & (t["cause"] == cause)]
-        if x.empty:
+        x = first.get((code, measure, cause))
+        if x is None:
             return ""
-        x = x.iloc[0]
         if pd.isna(x["value"]):
             return x["reliability_flag"] or "–"
         text = with_limits(x["value"], x["lower_ci"], x["upper_ci"], digits) if limits else f"{x['value']:,.{digits}f}"
         return text + (f" {x['reliability_flag']}" if x["reliability_flag"] else "")
 
     def verdict(code, cause, column):
-        x = t[(t["area_code"] == code) & (t["measure"] == RATIO) & (t["cause"] == cause)]
-        return x[column].iloc[0] if len(x) else ""
+        x = first.get((code, RATIO, cause))
+        return "" if x is None else x[column]
 
     pop = _one(r, measure=POPULATION, area_role=ENGLAND)
     view = pd.DataFrame({"Area": areas["area_name"].to_numpy()})
@@ -262,14 +263,21 @@ def places_output(r: PlacesAndInequalities) -> TableOutput:
                                "the rest of the partnership, indicatively")
 
 
+def _first_rows(table: pd.DataFrame, keys: list[str]) -> dict[tuple, dict]:
+    """The first row of ``table`` for each combination of ``keys``' values, as a dict of its cells, by that
+    combination (a table's cells looked up once, not each one by filtering the whole table)."""
+    rows = table.drop_duplicates(keys)
+    return dict(zip(zip(*(rows[k] for k in keys)), rows.to_dict("records")))
+
+
 def gradient_output(r: PlacesAndInequalities) -> TableOutput:
     """Each measure's rate in each tenth of deprivation, then its SII and RII with limits."""
     g = r.gradient
     tenths = g[g["measure"] == TENTH_RATE]
     view = tenths.pivot_table(index="category", columns="cause", values="value", sort=False, aggfunc="first")
-    view = pd.DataFrame({c: [with_limits(*tenths[(tenths["cause"] == c) & (tenths["category"] == k)][
-        ["value", "lower_ci", "upper_ci"]].iloc[0], 1) if len(tenths[(tenths["cause"] == c) & (tenths["category"] == k)])
-        else "" for k in view.index] for c in view.columns}, index=view.index)
+    first = _first_rows(tenths, ["cause", "category"])
+    view = pd.DataFrame({c: [with_limits(first[c, k]["value"], first[c, k]["lower_ci"], first[c, k]["upper_ci"], 1)
+                             if (c, k) in first else "" for k in view.index] for c in view.columns}, index=view.index)
     extra = {}
     for m, digits in ((SII, 1), (RII, 2)):
         extra[m[:1].upper() + m[1:]] = {c: (lambda x: with_limits(x["value"], x["lower_ci"], x["upper_ci"], digits)
