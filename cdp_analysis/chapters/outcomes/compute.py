@@ -78,10 +78,11 @@ def read_table(path: Path) -> pd.DataFrame:
     for c in t.columns:
         if c in NUMBERS:
             t[c] = pd.to_numeric(t[c].replace("", np.nan))
-        else:  # only the cells the CSV rule may have quoted (a column has thousands of cells and rarely one)
+        # only the cells the CSV rule may have quoted (a column has thousands of cells, a few dozen distinct, and
+        # rarely one quoted)
+        elif any(cell.startswith("'") for cell in t[c].unique().tolist()):
             quoted = t[c].str.startswith("'")
-            if quoted.any():
-                t.loc[quoted, c] = t.loc[quoted, c].map(escape.csv_original)
+            t.loc[quoted, c] = t.loc[quoted, c].map(escape.csv_original)
     return t
 
 
