@@ -249,25 +249,37 @@ def to_csv_text(table: pd.DataFrame) -> str:
     return _csv_text(conform(table))
 
 
-def _csv_text(conformed: pd.DataFrame) -> str:
-    return _write_csv(conformed)
+def _csv_text(conformed: pd.DataFrame, cells: pd.DataFrame | None = None) -> str:
+    """The CSV text of a conformed table; ``cells``: its :func:`_csv_cells` if already made."""
+    return _written(_csv_cells(conformed) if cells is None else cells)
 
 
 def _write_csv(table: pd.DataFrame) -> str:
     """The one CSV writer of the tables: fixed float format, LF endings, and text cells that a spreadsheet would
-    run as a formula neutralised (:func:`cdp_analysis.output.escape.csv_frame`; numbers untouched).
+    run as a formula neutralised (:func:`_csv_cells`)."""
+    return _written(_csv_cells(table))
 
-    Floating-point columns are written as :data:`FLOAT_FORMAT` gives them, missing values blank: what
-    ``to_csv(float_format=FLOAT_FORMAT)`` writes, formatted here in one pass over each column's values rather than
-    by pandas' formatter, which looks at each value in turn (a CDP's tables hold about 80,000 such cells, written
-    twice)."""
+
+def _written(cells: pd.DataFrame) -> str:
+    return cells.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+
+
+def _csv_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """``table``'s cells as the CSV holds them, column by column: text cells that a spreadsheet would run as a
+    formula neutralised (:func:`cdp_analysis.output.escape.csv_frame`; numbers untouched), floating-point columns
+    as :data:`FLOAT_FORMAT` gives them, missing values blank.
+
+    The numbers are the text ``to_csv(float_format=FLOAT_FORMAT)`` writes, formatted here in one pass over each
+    column's values rather than by pandas' formatter, which looks at each value in turn (a CDP's tables hold about
+    80,000 such cells). A column's cells depend on that column alone, so the Fingertips copy takes the columns it
+    shares with the tidy table from the tidy table's cells (:func:`_fingertips_text`)."""
     frame = escape.csv_frame(table)
     floats = [i for i, dtype in enumerate(frame.dtypes) if isinstance(dtype, np.dtype) and dtype.kind == "f"]
     if floats:
         frame = frame.copy(deep=False)
         for i in floats:
             frame.isetitem(i, _float_text(frame.iloc[:, i]))
-    return frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return frame
 
 
 def _float_text(column: pd.Series) -> pd.Series:
@@ -362,23 +374,30 @@ def to_fingertips_csv_text(table: pd.DataFrame) -> str:
     return _fingertips_text(conform(table))
 
 
-def _fingertips_text(t: pd.DataFrame) -> str:
+#: Fingertips' headings of the tidy table's own columns (the copy's other columns are derived).
+_FINGERTIPS_OF = {"Indicator ID": "indicator_id", "Indicator Name": "indicator_name", "Area Code": "area_code",
+                  "Area Name": "area_name", "Area Type": "area_type", "Sex": "sex", "Category Type": "category_type",
+                  "Category": "category", "Time period": "time_period", "Value": "value",
+                  "Lower CI 95.0 limit": "lower_ci", "Upper CI 95.0 limit": "upper_ci",
+                  "Lower CI 99.8 limit": "lower_ci_998", "Upper CI 99.8 limit": "upper_ci_998", "Count": "count",
+                  "Denominator": "denominator", "Value note": "value_note", "Recent Trend": "recent_trend",
+                  "Compared to England value or percentiles": "compared_to_england",
+                  "Time period Sortable": "time_period_sortable", "Compared to goal": "compared_to_goal"}
+
+
+def _fingertips_text(t: pd.DataFrame, cells: pd.DataFrame | None = None) -> str:
+    """The Fingertips copy's CSV text of a conformed table; ``cells``: its :func:`_csv_cells` if already made (the
+    columns the two files share are then not escaped and formatted again)."""
+    cells = _csv_cells(t) if cells is None else cells
     parent_code, parent_name = _parents(t)
     blank = pd.Series("", index=t.index)
-    out = pd.DataFrame({
-        "Indicator ID": t["indicator_id"], "Indicator Name": t["indicator_name"], "Parent Code": parent_code,
-        "Parent Name": parent_name, "Area Code": t["area_code"], "Area Name": t["area_name"],
-        "Area Type": t["area_type"], "Sex": t["sex"], "Age": _fingertips_age(t["age"]),
-        "Category Type": t["category_type"], "Category": t["category"], "Time period": t["time_period"],
-        "Value": t["value"], "Lower CI 95.0 limit": t["lower_ci"], "Upper CI 95.0 limit": t["upper_ci"],
-        "Lower CI 99.8 limit": t["lower_ci_998"], "Upper CI 99.8 limit": t["upper_ci_998"], "Count": t["count"],
-        "Denominator": t["denominator"], "Value note": t["value_note"],
-        "Recent Trend": t["recent_trend"] if "recent_trend" in t.columns else blank,
-        "Compared to England value or percentiles": t["compared_to_england"], "Column not used": blank,
-        "Time period Sortable": t["time_period_sortable"], "New data": blank,
-        "Compared to goal": t["compared_to_goal"] if "compared_to_goal" in t.columns else blank,
-        "Time period range": _period_range(t["time_period"])})
-    return _write_csv(out[FINGERTIPS_HEADINGS])
+    derived = _csv_cells(pd.DataFrame({"Parent Code": parent_code, "Parent Name": parent_name,
+                                       "Age": _fingertips_age(t["age"]), "Column not used": blank, "New data": blank,
+                                       "Time period range": _period_range(t["time_period"])}))
+    out = pd.DataFrame({h: derived[h] if h in derived.columns else
+                        (cells[_FINGERTIPS_OF[h]] if _FINGERTIPS_OF[h] in cells.columns else derived["New data"])
+                        for h in FINGERTIPS_HEADINGS})
+    return _written(out)
 
 
 def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | None,
@@ -397,7 +416,8 @@ def save_table(table: pd.DataFrame, name: str, output_dir: str | os.PathLike | N
     table = conform(table)
     check_tidy(table, name)
     if output_dir:
-        for folder, text in (("tables", _csv_text(table)), ("fingertips", _fingertips_text(table))):
+        cells = _csv_cells(table)
+        for folder, text in (("tables", _csv_text(table, cells)), ("fingertips", _fingertips_text(table, cells))):
             write_atomic(Path(output_dir) / folder / f"{name}.csv", text)
             provenance.record(output_dir, f"{folder}/{name}.csv", table["source"], decided_by=decided,
                               neighbours=provenance.neighbour_codes(table), disclosure=audit)
