@@ -29,6 +29,7 @@ from ...areas.partnerships import Partnership
 from ...data import imd2019_lsoa, imd2025, ons_drug_deaths, ons_population, register
 from ...data.register import cite
 from ...edition_cache import once_per_edition
+from ...memo import memoised
 from ...output import tidy
 from . import gradient
 from .settings import Settings
@@ -99,14 +100,32 @@ def _areas_of(cdp: Partnership, listed: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _population_rows(groups: pd.DataFrame) -> pd.DataFrame:
+@memoised()
+def _latest_populations() -> tuple[int, pd.DataFrame]:
+    """The latest mid-year held and every area's population then (persons, all ages): ``code, value, source``.
+    The same for every CDP: once per process."""
     est = ons_population.estimates()
     year = int(est["year"].max())
-    t = est[(est["year"] == year) & (est["sex"] == "persons") & est["code"].isin(set(groups["code"]))]
-    by_code = t.groupby("code", as_index=False).agg(value=("population", "sum"), source=("source", "first"))
+    t = est[(est["year"] == year) & (est["sex"] == "persons")]
+    return year, t.groupby("code", as_index=False).agg(value=("population", "sum"), source=("source", "first"))
+
+
+def _population_rows(groups: pd.DataFrame) -> pd.DataFrame:
+    year, by_code = _latest_populations()
     out = groups.merge(by_code, on="code").groupby(AREA, as_index=False).agg(value=("value", "sum"),
                                                                              source=("source", "first"))
     return out.assign(measure=POPULATION, unit="persons", count=out["value"], time_period=f"mid-{year}")
+
+
+@memoised()
+def _small_areas_by_place() -> pd.DataFrame:
+    """Every small area (IMD 2019 File 1) with the current district or unitary it lies in (``code``), its decile
+    and source. The same for every CDP: once per process."""
+    small = imd2019_lsoa.small_areas()
+    code = areas_places.lower_tier_of(small["district_code"], file=register.file_of_kind(imd2019_lsoa.FILE_1.kind),
+                                      where="small area " + small["lsoa"]
+                                            + ", column 'Local Authority District code (2019)'")
+    return small.assign(code=code)[["code", "decile", "source"]]
 
 
 def _deprivation_rows(groups: pd.DataFrame) -> pd.DataFrame:
@@ -125,11 +144,7 @@ def _deprivation_rows(groups: pd.DataFrame) -> pd.DataFrame:
               own.assign(measure=IMD_TENTH, value=own["area_code"].map(tenth), unit="tenth")]
     dep = pd.concat(frames, ignore_index=True).assign(time_period=period,
                                                       source=lambda d: d["area_code"].map(imd["source"]))
-    small = imd2019_lsoa.small_areas()
-    small = small.assign(code=areas_places.lower_tier_of(
-        small["district_code"], file=register.file_of_kind(imd2019_lsoa.FILE_1.kind),
-        where="small area " + small["lsoa"] + ", column 'Local Authority District code (2019)'"))
-    inside = groups[groups["area_role"] != ENGLAND].merge(small[["code", "decile", "source"]], on="code")
+    inside = groups[groups["area_role"] != ENGLAND].merge(_small_areas_by_place(), on="code")
     shares = inside.groupby(AREA, as_index=False).agg(
         n=("decile", "size"), in_10=("decile", lambda d: int((d == 1).sum())),
         in_20=("decile", lambda d: int((d <= 2).sum())), source=("source", "first"))
