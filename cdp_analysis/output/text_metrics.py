@@ -66,7 +66,8 @@ def measure(renderer, text: str, fontprop, ismath, dpi: float) -> tuple[float, f
     at = _renderer_kind(renderer) if ismath is False else None
     if at is None:
         return _matplotlibs(renderer, text, fontprop, ismath, dpi)
-    key = ((at, dpi), _settings(renderer), text, fontprop.copy())  # a copy: font properties are mutable
+    # an SVG writer measures at a fixed resolution; a copy of the font properties, which are mutable
+    key = (at if at == "svg" else (at, dpi), _settings(renderer), text, fontprop.copy())
     found = _measured.get(key)
     if found is None:
         found = renderer.get_text_width_height_descent(text, fontprop, ismath)
