@@ -160,7 +160,7 @@ def test_natural_key_ranks_numbers_then_text_and_keeps_missing_values_apart():
 
 
 def test_floats_are_written_as_pandas_writes_them_with_the_fixed_format():
-    """The CSV writer formats floating-point columns itself (tidy._write_csv): the text pandas' own
+    """The CSV writer formats floating-point columns itself (tidy._csv_text): the text pandas' own
     ``to_csv(float_format=FLOAT_FORMAT)`` gives, for every kind of value, with text and formula cells around them."""
     import numpy as np
 
@@ -171,5 +171,5 @@ def test_floats_are_written_as_pandas_writes_them_with_the_fixed_format():
                                                                  "+1", "@x", "plain", "é", "1.5", "-", "\n", "t"],
                           "blank": np.nan, "mixed": [1.5, "x", None, 2, 3.25, -0.0, "y", 1e21, np.nan, 4, 5, 6, 7, 8]})
     expected = tidy.escape.csv_frame(table).to_csv(index=False, float_format=tidy.FLOAT_FORMAT, lineterminator="\n")
-    assert tidy._write_csv(table) == expected
+    assert tidy._csv_text(table) == expected
     assert "-0," in expected and "1e+21" in expected  # the cases that matter are there

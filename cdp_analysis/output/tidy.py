@@ -249,15 +249,10 @@ def to_csv_text(table: pd.DataFrame) -> str:
     return _csv_text(conform(table))
 
 
-def _csv_text(conformed: pd.DataFrame, cells: pd.DataFrame | None = None) -> str:
-    """The CSV text of a conformed table; ``cells``: its :func:`_csv_cells` if already made."""
-    return _written(_csv_cells(conformed) if cells is None else cells)
-
-
-def _write_csv(table: pd.DataFrame) -> str:
+def _csv_text(table: pd.DataFrame, cells: pd.DataFrame | None = None) -> str:
     """The one CSV writer of the tables: fixed float format, LF endings, and text cells that a spreadsheet would
-    run as a formula neutralised (:func:`_csv_cells`)."""
-    return _written(_csv_cells(table))
+    run as a formula neutralised (:func:`_csv_cells`; ``cells``: the table's, if already made)."""
+    return _written(_csv_cells(table) if cells is None else cells)
 
 
 def _written(cells: pd.DataFrame) -> str:
@@ -394,6 +389,7 @@ def _fingertips_text(t: pd.DataFrame, cells: pd.DataFrame | None = None) -> str:
     derived = _csv_cells(pd.DataFrame({"Parent Code": parent_code, "Parent Name": parent_name,
                                        "Age": _fingertips_age(t["age"]), "Column not used": blank, "New data": blank,
                                        "Time period range": _period_range(t["time_period"])}))
+    # 'Recent Trend' and 'Compared to goal' are blank for a chapter without those columns
     out = pd.DataFrame({h: derived[h] if h in derived.columns else
                         (cells[_FINGERTIPS_OF[h]] if _FINGERTIPS_OF[h] in cells.columns else derived["New data"])
                         for h in FINGERTIPS_HEADINGS})
