@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .tidy import per_distinct
+
 log = logging.getLogger(__name__)
 
 #: Relative tolerance of "the same value": tables are written with 10 significant figures.
@@ -100,9 +102,8 @@ def rows_where(t: pd.DataFrame, where: dict[str, str]) -> pd.DataFrame:
     for col, pattern in where.items():
         if col not in t.columns:
             return t.iloc[0:0]
-        codes, cells = pd.factorize(t[col].astype(str), use_na_sentinel=False)  # each distinct cell once
-        matched = pd.Series(cells, dtype=object).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
-        mask &= pd.Series(matched[codes], index=t.index)
+        matched = per_distinct(t[col].astype(str), lambda cells, p=pattern: cells.str.fullmatch(p).fillna(False))
+        mask &= matched.astype(bool)
     return t[mask]
 
 

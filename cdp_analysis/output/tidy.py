@@ -292,9 +292,10 @@ FINGERTIPS_HEADINGS = ["Indicator ID", "Indicator Name", "Parent Code", "Parent 
                        "New data", "Compared to goal", "Time period range"]
 
 
-def _per_distinct(column: pd.Series, fn) -> pd.Series:
-    """``fn(distinct values)`` spread back over ``column``'s rows: a table has thousands of rows but a few dozen
-    ages and periods, so the text patterns are matched once per distinct value."""
+def per_distinct(column: pd.Series, fn) -> pd.Series:
+    """``fn(distinct values)`` spread back over ``column``'s rows (an object column): a table has thousands of rows
+    but a few dozen ages, periods or names, so text patterns are matched once per distinct value. ``fn`` gets the
+    distinct values (missing ones included) as a Series and returns one value for each, in order."""
     codes, distinct = pd.factorize(column, use_na_sentinel=False)
     return pd.Series(fn(pd.Series(distinct)).to_numpy()[codes], index=column.index, dtype=object)
 
@@ -304,7 +305,7 @@ def _fingertips_age(age: pd.Series) -> pd.Series:
         text = ages.fillna("").astype(str)
         return text.where(~text.str.fullmatch(r"\d+(-\d+|\+)?"), text + " yrs")
 
-    return _per_distinct(age, each)
+    return per_distinct(age, each)
 
 
 def _period_range(time_period: pd.Series) -> pd.Series:
@@ -320,7 +321,7 @@ def _period_range(time_period: pd.Series) -> pd.Series:
         out[has_span] = years[has_span].astype(int).astype(str) + "y"
         return out
 
-    return _per_distinct(time_period, each)
+    return per_distinct(time_period, each)
 
 
 def _parents(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
