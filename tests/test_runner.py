@@ -378,6 +378,25 @@ def test_an_embedded_svg_draws_what_the_file_draws(runs):
         assert len(small) < 0.9 * len(raw), svg.name
 
 
+def test_compact_svg_shortens_only_what_draws_the_same():
+    """Comments and unreferenced ids go, referenced ids are renamed in order, numbers of 1 or more lose all but one
+    decimal (not numbers below 1, nor digits inside another number), path commands lose their spaces; the data
+    URI makes every run of white space (a no-break or em space too) one space and escapes % # < >."""
+    from cdp_analysis.output import report
+
+    svg = ('<svg><!-- 1.23456 --><g id="patch_1"><path d=" M 146.51391 40.25 \n L 3 4 z " id="p1"/></g>'
+           '<use xlink:href="#p1" x="-12.345"/><rect style="fill: url(#c1)" transform="scale(0.015625)"/>'
+           '<clipPath id="c1"/><text>12.3.456 v1.2345 x.12345 100%\u00a0\u2003 #a&lt;b</text></svg>').encode()
+    assert report.compact_svg(svg) == (
+        '<svg><g><path d="M146.5 40.2L3 4z" id="i0"/></g><use xlink:href="#i0" x="-12.3"/>'
+        '<rect style="fill: url(#i1)" transform="scale(0.015625)"/><clipPath id="i1"/>'
+        '<text>12.3.456 v1.2 x.12345 100%\u00a0\u2003 #a&lt;b</text></svg>')
+    assert report.svg_data_uri(svg) == (
+        "data:image/svg+xml,%3Csvg%3E%3Cg%3E%3Cpath d='M146.5 40.2L3 4z' id='i0'/%3E%3C/g%3E%3Cuse "
+        "xlink:href='%23i0' x='-12.3'/%3E%3Crect style='fill: url(%23i1)' transform='scale(0.015625)'/%3E"
+        "%3CclipPath id='i1'/%3E%3Ctext%3E12.3.456 v1.2 x.12345 100%25 %23a&lt;b%3C/text%3E%3C/svg%3E")
+
+
 def test_a_figures_alt_text_states_what_it_shows_for_the_cdp(runs):
     """The alternative text leads with the CDP's figure, its period, limits and England's of the same period,
     as the table behind the figure holds them (not only the axes)."""

@@ -140,28 +140,42 @@ def _images(nb: nbformat.NotebookNode) -> list[tuple[str, str, bytes | None]]:
     return found
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+#: A number of 1 or more with two or more decimals, not inside another number: its first digit, then the rest
+#: kept (146.51391 → 146.5; 0.015625 kept). The look-behind follows the first digit: a pattern that starts with
+#: a digit is searched for faster than one that starts with a look-behind, and matches the same.
+_LONG_NUMBER = re.compile(r"([1-9])(?<![\d.][1-9])(\d*\.\d)\d+")
+_PATH_DATA = re.compile(r' d="([^"]*)"')
+_PATH_COMMAND = re.compile(r"\s*([MLQCZz])\s*")
+#: A reference to an element (not a colour '#ccc').
+_REFERENCE = re.compile(r'(xlink:href="#|url\(#)([\w.-]+)')
+_ID = re.compile(r' id="([\w.-]+)"')
+
+
 def _path_data(match: re.Match) -> str:
     """A path's ``d`` attribute without the spaces around its commands ('M 1 2 \nL 3 4' → 'M1 2L3 4')."""
-    return ' d="' + re.sub(r"\s*([MLQCZz])\s*", r"\1", match.group(1)).strip() + '"'
+    return ' d="' + _PATH_COMMAND.sub(r"\1", match.group(1)).strip() + '"'
 
 
 def compact_svg(svg: bytes) -> str:
     """Matplotlib's SVG made smaller for embedding, drawing the same: comments and unreferenced element ids
     dropped, referenced ids shortened, coordinates of 1 or more to 0.1 unit (0.1 pt, 0.035 mm, on the page;
     scales and other numbers below 1 are kept whole), path commands without spaces."""
-    text = re.sub(r"<!--.*?-->", "", svg.decode("utf-8"), flags=re.S)
-    text = re.sub(r"(?<![\d.])([1-9]\d*\.\d)\d+", r"\1", text)  # 146.51391 → 146.5; scale(0.015625) kept
-    text = re.sub(r' d="([^"]*)"', _path_data, text)
-    ref = re.compile(r'(xlink:href="#|url\(#)([\w.-]+)')  # a reference to an element (not a colour '#ccc')
-    short = {name: f"i{k}" for k, name in enumerate(dict.fromkeys(m.group(2) for m in ref.finditer(text)))}
-    text = re.sub(r' id="([\w.-]+)"', lambda m: f' id="{short[m.group(1)]}"' if m.group(1) in short else "", text)
-    return ref.sub(lambda m: m.group(1) + short[m.group(2)], text)
+    text = _COMMENT.sub("", svg.decode("utf-8"))
+    text = _LONG_NUMBER.sub(r"\1\2", text)
+    text = _PATH_DATA.sub(_path_data, text)
+    names = dict.fromkeys(m.group(2) for m in _REFERENCE.finditer(text))
+    short = {name: f"i{k}" for k, name in enumerate(names)}
+    ids = {name: f' id="{new}"' for name, new in short.items()}  # every other id is dropped
+    text = _ID.sub(lambda m: ids.get(m.group(1), ""), text)
+    return _REFERENCE.sub(lambda m: m.group(1) + short[m.group(2)], text)
 
 
 def svg_data_uri(svg: bytes) -> str:
-    """An SVG file as a compact ``data:`` URI for ``<img src>`` (:func:`compact_svg`); only the characters a URI
-    or an HTML attribute cannot hold are escaped (base64 would add a third)."""
-    text = re.sub(r"\s+", " ", compact_svg(svg).replace('"', "'")).strip()
+    """An SVG file as a compact ``data:`` URI for ``<img src>`` (:func:`compact_svg`), its runs of white space
+    made one space; only the characters a URI or an HTML attribute cannot hold are escaped (base64 would add a
+    third)."""
+    text = " ".join(compact_svg(svg).replace('"', "'").split())  # str.split's white space is re's \s
     for char, code in (("%", "%25"), ("#", "%23"), ("<", "%3C"), (">", "%3E")):
         text = text.replace(char, code)
     return "data:image/svg+xml," + text
