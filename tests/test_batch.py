@@ -339,3 +339,35 @@ def test_the_index_gives_each_figure_its_number_to_sort_by_and_says_what_is_not_
     before = page
     index.write(tmp_path, chapters.key_figures())
     assert (tmp_path / "index.html").read_text() == before  # same folders, same bytes
+
+
+def test_a_worker_freezes_what_its_first_cdp_left_alive_once_after_collecting_its_garbage():
+    """:func:`cdp_analysis.batch.freeze_after_first_run` in a new process: the first call collects a reference
+    cycle left behind, then freezes what is alive; a later call freezes nothing more, and a cycle made after the
+    freeze is still collected."""
+    import subprocess
+
+    code = textwrap.dedent("""
+        import gc, weakref
+        from cdp_analysis import batch
+        class Node: pass
+        def cycle():
+            a, b = Node(), Node()
+            a.other, b.other = b, a
+            return weakref.ref(a)
+        gc.disable()  # only the calls below collect
+        first = cycle()
+        batch.freeze_after_first_run()
+        frozen = gc.get_freeze_count()
+        assert first() is None and frozen > 10_000, frozen
+        kept = [Node() for _ in range(1000)]
+        later = cycle()
+        batch.freeze_after_first_run()
+        assert gc.get_freeze_count() == frozen
+        assert later() is not None
+        gc.collect()
+        assert later() is None
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
