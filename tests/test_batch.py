@@ -260,8 +260,9 @@ def test_all_cdps_csv_joined_from_each_cdps_kept_lines_is_the_combined_table_wri
     """Each worker keeps its CDP's rows as all_cdps.csv lines; the file joined from them is the bytes the index wrote
     before (every CDP's rows read back from CSV, combined and written at once), whatever each CDP's column types:
     whole-number counts beside fractional ones, numbers beside text in one column, a column one CDP lacks, a column
-    with every cell missing, a cell holding a line break. Kept lines are used where the types allow; rows are written
-    again only where they do not, and a cache of an earlier layout is made again."""
+    with every cell missing, a cell holding a line break, two CDPs with the same types. Kept lines are used where
+    the types allow; rows are written again only where they do not, and a cache of an earlier layout is made
+    again."""
     import io
 
     head = ("indicator_id,area_code,area_name,area_role,time_period,time_period_sortable,measure,sex,value,count,"
@@ -273,6 +274,8 @@ def test_all_cdps_csv_joined_from_each_cdps_kept_lines_is_the_combined_table_wri
         "gamma": ["1,C1,Gamma,cdp,2021,20210000,rate,Persons,4,,,%,s"],  # count and note all missing
         "delta": ["1,D1,Delta,cdp,2021,20210000,rate,Persons,5.5,3.5,x,%,s"],
         "epsilon": ['1,E1,Epsilon,cdp,2021,20210000,rate,Persons,6.5,2.5,"one\r\ntwo",%,s'],  # a line break
+        "zeta": ["1,Z1,Zeta,cdp,2021,20210000,rate,Persons,7.5,1,2,%,s"],  # alpha's types again
+        "eta": ["1,H1,Eta,cdp,2021,20210000,rate,Persons,8.5,1.5,y,%,s"],  # beta's types again
     }
     for slug, lines in rows.items():
         folder = tmp_path / slug

@@ -245,7 +245,10 @@ def _write_combined(path: Path, entries: list[Entry]) -> None:
     if not entries:
         write_atomic(path, _csv(_combine([])))
         return
-    layout = _ordered(pd.concat([pd.DataFrame({c: pd.Series(dtype=t) for c, t, _ in e.columns}) for e in entries],
+    # each distinct set of columns once (a batch's 152 CDPs have about 20): concat's types depend on which
+    # (name, dtype) sets take part, not on how often each does, and _ordered fixes the columns' order
+    layouts = dict.fromkeys(tuple((c, t) for c, t, _ in e.columns) for e in entries)
+    layout = _ordered(pd.concat([pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols}) for cols in layouts],
                                 ignore_index=True))
     dtypes = {c: str(t) for c, t in layout.dtypes.items()}
     heading = _csv(layout)
