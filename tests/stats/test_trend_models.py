@@ -291,3 +291,76 @@ def test_compare_window_is_exported():
     from cdp_analysis import stats
 
     assert stats.compare_window is tm.compare_window and "compare_window" in stats.__all__
+
+
+def _every_placement_fitted(t, y, off, placements):
+    """The grid search as it was: every placement fitted by statsmodels, the first strictly smallest deviance kept."""
+    best = None
+    for knots in placements:
+        res = tm._sm().GLM(y, tm._design(t, knots), family=tm._sm().families.Poisson(), offset=off).fit()
+        if best is None or res.deviance < best[0]:
+            best = (float(res.deviance), knots, res)
+    return best
+
+
+def _screening_cases():
+    """Counts and rates, small and large, straight and with planted changes, overdispersed, with runs of zeros."""
+    rng = np.random.default_rng(7)
+    for i in range(40):
+        n = int(rng.integers(9, 26))
+        t = np.arange(2000.0, 2000.0 + n)
+        cut = rng.integers(3, n - 3, 2)
+        log_mu = (np.log(rng.choice([0.5, 4, 30, 300, 3000])) + rng.normal(0, 0.05) * (t - t[0])
+                  + rng.normal(0, 0.08) * np.clip(t - t[cut.min()], 0, None)
+                  + rng.normal(0, 0.08) * np.clip(t - t[cut.max()], 0, None))
+        mu = np.exp(log_mu)
+        y = rng.poisson(rng.gamma(10, mu / 10) if i % 3 == 0 else mu).astype(float)
+        if i % 5 == 0:
+            y[: n // 3] = 0
+        off = np.log(rng.integers(10_000, 1_000_000, n).astype(float)) if i % 2 else np.zeros(n)
+        yield t, y, off
+
+
+def test_the_screened_grid_search_chooses_the_placement_and_fit_that_fitting_every_placement_chooses():
+    """:func:`trend_models._best_placement` fits all placements at once and refits only the nearly best with
+    statsmodels: the same placement, deviance and fit (to the last bit) as fitting every placement, and far
+    fewer statsmodels fits."""
+    for t, y, off in _screening_cases():
+        for k in (1, 2):
+            placements = list(tm._placements(t, k, 4))
+            if not placements:
+                continue
+            want, got = _every_placement_fitted(t, y, off, placements), tm._best_placement(t, y, off, placements)
+            assert got[0] == want[0] and got[1] == want[1]
+            assert np.array_equal(got[2].params, want[2].params) and np.array_equal(got[2].bse, want[2].bse)
+
+
+def test_the_screen_agrees_with_statsmodels_deviances_and_fits_fewer_models(monkeypatch):
+    """The vectorised fit's deviances are statsmodels' to 1e-7 (relative); statsmodels then fits a few placements,
+    not all; if the screen cannot fit (a singular design), every placement is fitted and the choice is the same. A
+    run of zero counts makes some placements' systems singular: only those are left to statsmodels."""
+    cases = _screening_cases()
+    next(cases)  # the first has a run of zero counts
+    t, y, off = next(cases)
+    placements = list(tm._placements(t, 2, 4))
+    dev, ok = tm._poisson_deviances(tm._designs(t, np.array(placements)), y, off)
+    sm = [tm._sm().GLM(y, tm._design(t, k), family=tm._sm().families.Poisson(), offset=off).fit().deviance
+          for k in placements]
+    assert ok.all() and np.allclose(dev, sm, rtol=1e-7, atol=1e-9)
+    fits = []
+    real_glm = tm._sm().GLM
+    monkeypatch.setattr(tm._sm(), "GLM", lambda *a, **kw: fits.append(1) or real_glm(*a, **kw))
+    chosen = tm._best_placement(t, y, off, placements)
+    assert len(placements) > 20 and len(fits) <= 3
+    fits.clear()
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(tm, "_poisson_deviances", singular)
+    again = tm._best_placement(t, y, off, placements)
+    assert len(fits) == len(placements) and again[:2] == chosen[:2]
+    monkeypatch.undo()
+    t, y, off = next(_screening_cases())
+    dev, ok = tm._poisson_deviances(tm._designs(t, np.array(list(tm._placements(t, 2, 4)))), y, off)
+    assert ok.any() and not ok.all()
