@@ -12,7 +12,9 @@ so that the trend is in the rate rather than the count):
 * :func:`joinpoint` fits continuous segmented log-linear models with 0 … K joinpoints (hinge terms
   (t − τ)₊), searching every placement of the joinpoints on the observed years with at least
   ``min_points`` observations in each segment (the grid search of the NCI Joinpoint program, restricted to
-  whole years). The number of joinpoints is chosen by the **weighted BIC** (WBIC) — the default of the NCI
+  whole years; every placement is fitted at once by a vectorised Newton iteration, and statsmodels refits the
+  nearly best to choose exactly as fitting each with statsmodels would: :func:`_best_placement`). The number
+  of joinpoints is chosen by the **weighted BIC** (WBIC) — the default of the NCI
   Joinpoint Regression Program since version 5.0 (Kim et al., *J Appl Stat* 2023) — applied to the Poisson
   deviance, or with ``selection="bic"`` by the BIC used before, D_k/φ + 2(k + 1)·ln n (see
   :func:`joinpoint`). Both are deterministic and fast enough for every area of a batch (Joinpoint's older
