@@ -223,9 +223,10 @@ def _best_placement(t: np.ndarray, y: np.ndarray, off: np.ndarray, placements: l
     strictly smallest deviance. All placements are first fitted together (:func:`_poisson_deviances`, one
     vectorised Newton iteration for all, to 10⁻¹² of the deviance); statsmodels then fits, in the grid's order, only
     those within :data:`SCREEN_MARGIN` of the smallest, and any whose screening did not converge. Both fits reach
-    the same maximum (the Poisson log-likelihood of a full-rank design is concave): statsmodels' deviance within
-    10⁻⁸ of it (its convergence rule), the screen's within 10⁻¹², so no placement left out can have the smallest
-    statsmodels deviance. The chosen placement, its deviance and its fit are statsmodels' own, exactly as before;
+    the same maximum (the Poisson log-likelihood of a full-rank design is concave): statsmodels stops when its
+    deviance changes by less than 10⁻⁸ in a step (Newton's method converges quadratically, so it is then far
+    closer than that), the screen when it changes by less than 10⁻¹² of itself, both a hundred times inside the
+    margin, so no placement left out can have the smallest statsmodels deviance. The chosen placement, its deviance and its fit are statsmodels' own, exactly as before;
     about 5 statsmodels fits a series instead of about 80. A placement the screen cannot fit (its system singular,
     where fitted counts fall to 0 in a run of zero counts) is fitted by statsmodels; should the screen fail as a
     whole, every placement is.
@@ -299,7 +300,7 @@ def _poisson_deviances(designs: np.ndarray, y: np.ndarray, off: np.ndarray, *, m
             new = 2 * terms.sum(axis=1)
             converged = np.isfinite(new) & (np.abs(new - dev) <= tol * np.maximum(1.0, np.abs(new)))
             dev = new
-            if converged.all():
+            if (converged | ~np.isfinite(new)).all():  # a placement that failed stays failed
                 break
     return dev, converged
 
