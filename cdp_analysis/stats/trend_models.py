@@ -162,8 +162,8 @@ def poisson_trend(df: pd.DataFrame, year: str, count: str, population: str | Non
 
 
 def _design(t: np.ndarray, knots: tuple[float, ...]) -> np.ndarray:
-    cols = [np.ones_like(t), t - t.min()] + [np.clip(t - k, 0, None) for k in knots]
-    return np.column_stack(cols)
+    """The design matrix of a joinpoint model: intercept, t − t_min and the hinge (t − τ)₊ of each joinpoint τ."""
+    return _designs(t, np.array(knots, dtype=float).reshape(1, len(knots)))[0]
 
 
 def _placements(t: np.ndarray, k: int, min_points: int):
@@ -266,7 +266,8 @@ def _solved(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _designs(t: np.ndarray, knots: np.ndarray) -> np.ndarray:
-    """:func:`_design` of each row of ``knots`` (P placements × k joinpoints), stacked: P × n × (2 + k)."""
+    """The design matrices (:func:`_design`) of the placements ``knots`` (P placements × k joinpoints), stacked:
+    P × n × (2 + k)."""
     out = np.empty((len(knots), len(t), 2 + knots.shape[1]))
     out[:, :, 0] = 1.0
     out[:, :, 1] = t - t.min()
