@@ -269,8 +269,14 @@ def _all_imports(path: Path) -> set[str]:
     return found
 
 
+def _is_presentation(path: Path) -> bool:
+    """A chapter's presentation: ``present.py``, and ``present_<part>.py`` where it is split by concept (the outcomes
+    chapter's board page and shared words)."""
+    return path.name == "present.py" or path.name.startswith("present_")
+
+
 @pytest.mark.parametrize("path", [p for pkg in CHAPTER_PACKAGES for p in sorted(pkg.glob("*.py"))
-                                  if p.name not in ("present.py", "__init__.py")],
+                                  if not _is_presentation(p) and p.name != "__init__.py"],
                          ids=lambda p: p.relative_to(PACKAGE).as_posix())
 def test_a_chapters_compute_draws_no_figure_and_writes_no_html(path):
     for imported in _all_imports(path):
@@ -300,20 +306,21 @@ def test_a_chapter_imports_only_the_chapters_it_declares_it_reads():
 
 
 def test_a_chapters_presentation_loads_no_data_and_its_compute_never_imports_it():
-    """``present.py`` words and draws what ``build`` computed: from the data layer it may read only the register
-    (editions, notes, citations) and ``datasets()`` (a dataset's title), never a dataset module; and no
-    compute-side module of the package (``compute.py``, ``spine.py`` …) imports its ``present``."""
+    """``present.py`` (and any ``present_<part>.py``) words and draws what ``build`` computed: from the data layer it
+    may read only the register (editions, notes, citations) and ``datasets()`` (a dataset's title), never a dataset
+    module; and no compute-side module of the package (``compute.py``, ``spine.py`` …) imports its presentation."""
     for package in CHAPTER_PACKAGES:
-        present = package / "present.py"
-        for imported in _all_imports(present):
-            parts = imported.split(".")
-            if parts[:2] == ["cdp_analysis", "data"] and len(parts) > 2:
-                assert parts[2] in ("register", "datasets"), \
-                    f"{present.relative_to(PACKAGE)} imports {imported}: load data in the chapter's build"
-        own = f"{_module_name(package / '__init__.py')}.present"
+        presentation = [p for p in sorted(package.glob("*.py")) if _is_presentation(p)]
+        for present in presentation:
+            for imported in _all_imports(present):
+                parts = imported.split(".")
+                if parts[:2] == ["cdp_analysis", "data"] and len(parts) > 2:
+                    assert parts[2] in ("register", "datasets"), \
+                        f"{present.relative_to(PACKAGE)} imports {imported}: load data in the chapter's build"
+        own = {_module_name(p) for p in presentation}
         for path in sorted(package.glob("*.py")):
-            if path.name in ("present.py", "__init__.py"):
+            if _is_presentation(path) or path.name == "__init__.py":
                 continue
             for imported in _all_imports(path):
-                assert imported != own and not imported.startswith(own + "."), \
-                    f"{path.relative_to(PACKAGE)} imports {own}: compute never imports the presentation"
+                assert not any(imported == m or imported.startswith(m + ".") for m in own), \
+                    f"{path.relative_to(PACKAGE)} imports {imported}: compute never imports the presentation"

@@ -72,6 +72,25 @@ def test_the_summary_prints_on_one_a4_page(printed, slug):
     assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (width, height)  # A4
 
 
+#: The longest one-page summaries: the made-up example's (a partnership with local data: every outcome has a figure,
+#: a banner, a note on a comparison) and, of all 152 CDPs' pages printed on 2026-12-07, Lancashire's and
+#: Northamptonshire's (the most text below the table: three findings, six places; docs/performance.md).
+LONGEST = [str(REPO / "data" / "examples" / "nottinghamshire-made-up.yaml"), "lancashire"]
+
+
+@pytest.mark.parametrize("cdp", LONGEST, ids=["made-up-example", "lancashire"])
+def test_the_longest_summaries_print_on_one_a4_page(cdp, tmp_path):
+    from cdp_analysis.chapters import outcomes, partnerships
+
+    page = tmp_path / "summary.html"
+    page.write_text(outcomes.summary_page(outcomes.build(partnerships.get(cdp))), encoding="utf-8")
+    pdf = tmp_path / "summary.pdf"
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=180)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+
+
 def words(text: str) -> list[str]:
     """The words and numbers of a text, without punctuation, split at hyphens and dashes: a word may wrap at
     its hyphen ('drug-' / 'related') and a range at its dash ('(1,247–' / '2,090)'), and the PDF's reading order

@@ -232,7 +232,7 @@ def test_summary_page_is_built_from_the_tables(example):
     for heading in ("Headline figure for each outcome", "What most needs action", "Treatment places needed",
                     "What the data cannot yet tell"):
         assert heading in page
-    for finding in oc.present.decision_findings(example):
+    for finding in oc.present_board.decision_findings(example):
         assert escape.html_text(finding) in page
     assert "local priorities not shown here" in page  # what local data would add, in one line
     assert "counts from local data below 8" in page and "other local counts are rounded to the nearest 5" in page
@@ -393,7 +393,7 @@ def test_every_made_up_row_with_a_real_code_is_marked(example):
 def test_modelled_estimates_and_made_up_data_have_different_words(plain, example):
     modelled = _cdp(plain, "prevalence.any_drug_last_year").iloc[0]["value_note"]
     assert "modelled estimate" in modelled and "made-up" not in modelled and "synthetic" not in modelled
-    words = " ".join([oc.summary_text(example), oc.notes_text(example), *oc.present.data_gaps(example)])
+    words = " ".join([oc.summary_text(example), oc.notes_text(example), *oc.present_words.data_gaps(example)])
     assert "made-up example data" in words and "modelled estimate" in words
     assert "synthetic estimate" not in words.lower() and "synthetic prevalence" not in words.lower()
 
@@ -483,7 +483,7 @@ def test_the_summary_page_has_no_jargon_paths_or_invented_periods(slug):
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", text), re.findall(r"\b[a-z]+_[a-z_]+\b", text)
     rows = oc.compute.cdp_rows(o)
     for outcome in oc.compute.OUTCOMES:
-        r = oc.present.headline_row(rows, outcome)
+        r = oc.present_board.headline_row(rows, outcome)
         if r is not None and r["status"] == "not supplied":
             # a row without a figure names no period (none was supplied) and says so plainly
             cells = re.search(re.escape(r["indicator_name"]) + r"[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>",
@@ -495,12 +495,12 @@ def test_the_summary_headline_prefers_the_framework_metric_and_shows_members_and
     """Northamptonshire: the deaths outcome is drug-misuse deaths (the framework's headline), shown as the members'
     published rates and the partnership's standardised ratio — not alcohol-specific mortality (a local priority)."""
     o = oc.build(partnerships.get("northamptonshire"))
-    r = oc.present.headline_row(oc.compute.cdp_rows(o), "reduce drug-related deaths and harm")
+    r = oc.present_board.headline_row(oc.compute.cdp_rows(o), "reduce drug-related deaths and harm")
     assert r["metric_id"] == "deaths.drug_misuse" and r["status"] == "members only"
     page = oc.summary_page(o)
     assert "North Northamptonshire 4.8" in page and "times those expected at England&#x27;s rates" in page
     notts = oc.build(partnerships.get("nottinghamshire"))
-    r = oc.present.headline_row(oc.compute.cdp_rows(notts), "increase engagement in treatment")
+    r = oc.present_board.headline_row(oc.compute.cdp_rows(notts), "increase engagement in treatment")
     assert r["level"] == "local priority" and "Alcohol met need (local priority)" in oc.summary_page(notts)
 
 
@@ -508,8 +508,8 @@ def test_the_decision_page_leads_with_what_needs_action_by_the_documented_rule()
     """Worse than England first, then worsening, then the largest treatment gap; at most three; each with its
     period, England's figure of the same period where there is one, and a direction of travel."""
     o = oc.build(partnerships.get("northamptonshire"))
-    found = oc.present.decision_findings(o)
-    assert 1 <= len(found) <= oc.present.N_FINDINGS
+    found = oc.present_board.decision_findings(o)
+    assert 1 <= len(found) <= oc.present_board.N_FINDINGS
     assert found[0].startswith("Deaths related to drug misuse, 2019-21")  # worsening: rising rate per head
     assert "increasing" in found[0] and "Direction of travel" in found[0]
     g = o.earlier["treatment_gap"]
@@ -528,7 +528,7 @@ def test_the_decision_page_says_the_places_needed_as_the_planner_computed_them()
     cap = o.earlier["treatment_capacity"]
     plan = cap[(cap["substance"] == "alcohol") & (cap["planning_target"] == "yes")
                & (cap["measure"] == "extra people in treatment during the year to reach the target")].iloc[0]
-    lines = oc.present.places_needed(o)
+    lines = oc.present_board.places_needed(o)
     from cdp_analysis.chapters.treatment_gap.capacity_words import round_count
     assert lines[0].startswith(f"Alcohol: about {round_count(plan['value'])} more people in treatment")
     assert f"({round_count(plan['lower_ci'])}–{round_count(plan['upper_ci'])})" in lines[0]
@@ -537,3 +537,79 @@ def test_the_decision_page_says_the_places_needed_as_the_planner_computed_them()
     page = oc.summary_page(o)
     assert "What most needs action" in page and "Treatment places needed" in page
     assert "modelled from published data" in page and "href='report.html'" in page
+
+
+@pytest.mark.parametrize("slug", ["northamptonshire", "isles-of-scilly"])
+def test_the_key_findings_count_every_metric_once(slug):
+    """The first key finding's counts add up to the catalogue: a metric shown by its members' rates or by a
+    standardised ratio only is counted, not dropped (Northamptonshire's drug-misuse deaths; Scilly's)."""
+    o = oc.build(partnerships.get(slug))
+    first = oc.summary_text(o).splitlines()[0]
+    total = int(re.search(r"of (\d+) metrics", first).group(1))
+    counts = [int(x) for x in re.findall(r"(?:^- |; |and )(\d+) (?!of)", first)]
+    computed = int(re.match(r"- (\d+) of", first).group(1))
+    assert total == len(oc.compute.cdp_rows(o)) and computed + sum(counts) == total, first
+    assert ("member areas' rates" in first) == (slug == "northamptonshire")
+    assert ("standardised ratio" in first) == (slug == "isles-of-scilly")
+
+
+def test_a_published_metric_missing_from_the_file_held_is_not_called_unpublished(plain):
+    """OHID publishes opiate and crack estimates for every area; the file held is a sample, so the page says the
+    figure is not in the data held, as the dashboard does, never that it is not published."""
+    gaps = " ".join(oc.present_words.data_gaps(plain))
+    assert "Not published" not in gaps and "not published" not in oc.summary_text(plain)
+    assert "Not in the published data held for this area: Opiate and/or crack cocaine users" in gaps
+    row = _cdp(plain, "prevalence.opiate_crack_users")
+    assert "a sample of the file is held" in row["value_note"].iloc[0]
+
+
+def test_the_dashboard_and_the_summary_say_where_a_figure_comes_from_in_the_same_words(plain):
+    view = oc.dashboard_output(plain).view.reset_index()
+    data = dict(zip(view["Metric"], view["Data"]))
+    modelled = [m for m in data if "(modelled estimate)" in m]
+    assert modelled and all(data[m] == "modelled from published data" for m in modelled)
+    assert "modelled from published data" in oc.summary_page(plain)
+    assert {data[m] for m in data if m not in modelled} <= {"published", "local"}
+
+
+def test_a_members_only_metric_carries_the_ratios_comparison_on_the_dashboard_as_on_the_summary():
+    """Northamptonshire's drug-misuse deaths: no published rate as a whole; the partnership's standardised ratio is
+    compared with England, and the dashboard says so as the summary page does (it was blank there)."""
+    o = oc.build(partnerships.get("northamptonshire"))
+    view = oc.dashboard_output(o).view.reset_index()
+    cell = view.loc[view["Metric"].str.startswith("Deaths related to drug misuse"), "Compared with England"].iloc[0]
+    row = oc.compute.cdp_rows(o).set_index("metric_id").loc["deaths.drug_misuse"]
+    assert row["status"] == "members only" and row["compared_to_england"]
+    word, sym = oc.present_words.COMPARISON_WORDS[row["compared_to_england"]]
+    assert cell == f"{sym} {word} (the partnership's standardised ratio)"
+    assert f"{sym} {word}" in oc.summary_page(o)
+
+
+def test_the_deaths_direction_of_travel_says_how_it_compares_with_englands():
+    """Northamptonshire's drug-misuse deaths rose (+4.8% a year, 2012 to 2021) but England's rose too: the board
+    reads England's slope and the tested difference beside the rise, in chapter 4's numbers and verdict."""
+    o = oc.build(partnerships.get("northamptonshire"))
+    words = oc.compute.cdp_rows(o).set_index("metric_id").loc["deaths.drug_misuse", "recent_trend"]
+    t = o.earlier["trends"]
+    s = t[t["series"] == "deaths related to drug misuse"]
+    cmp = s[(s["area_role"] == "cdp") & (s["method"] == "compared with England")].iloc[0]
+    n = int(cmp["period_end"]) - int(cmp["period_start"]) + 1
+    eng = s[(s["area_role"] == "england") & (s["method"] == f"latest {n} years")
+            & (s["quantity"] == cmp["quantity"])].iloc[0]
+    assert cmp["verdict"] == "not significantly different"
+    assert (f"England's {eng['apc']:+.1f}% a year ({eng['lower_ci']:+.1f}% to {eng['upper_ci']:+.1f}%)" in words
+            and f"the difference, {cmp['apc']:+.1f}% a year" in words and "is not significant" in words), words
+    assert words.count("+4.8% a year") == 1  # the area's slope over the same years is said once
+    assert "is not significant" in oc.present_board.decision_findings(o)[0]
+
+
+def test_a_comparisons_caveat_is_a_note_under_the_summary_table(plain):
+    """The one-page summary keeps the recording caveat with 'better than England' by a numbered note, said in full
+    under the table (a line the page's width, not a narrow cell of seven lines)."""
+    page = oc.summary_page(plain)
+    row = _cdp(plain, "deaths.drug_misuse").iloc[-1]
+    cell = re.search(r"<td>▲ better than England \(note (\d)\)</td>", page)
+    assert cell, page
+    note = re.search(rf"<p class='meta'>Note {cell.group(1)}\. Deaths related to drug misuse, {row['time_period']}, "
+                     r"better than England: but ([^<]+)\.</p>", page)
+    assert note and escape.html_text(row["comparison_caveat"]) == note.group(1)

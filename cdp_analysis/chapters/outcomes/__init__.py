@@ -28,9 +28,10 @@ trends are chapter 4's tests for public metrics and the Fingertips marker (propo
 
 The package: :mod:`.settings` (the ``outcomes:`` section of a params file), :mod:`.compute` (data → tables) and
 :mod:`.spine` (the spine chart's numbers), :mod:`.published` (99.8% limits derived for published rates; adults in
-treatment from the partnership's NDTMS ViewIt exports), :mod:`.present` (key findings, notes, the spine chart, the dashboard table,
-the one-page ``summary.html``). This module declares the chapter (``NAME`` is defined in :mod:`.compute`, whose
-:func:`build` reads it) and re-exports what is used from outside the package: the notebook's calls
+treatment from the partnership's NDTMS ViewIt exports), :mod:`.present` (key findings, notes, the spine chart, the
+dashboard table), :mod:`.present_board` (the board's one-page ``summary.html``), :mod:`.present_words` (the words both say
+the same way). This module declares the chapter
+(``NAME`` is defined in :mod:`.compute`, whose :func:`build` reads it) and re-exports what is used from outside the package: the notebook's calls
 (``chapter.<name>``) and the names the tests and ``docs/architecture.md`` use.
 """
 
@@ -43,10 +44,9 @@ from .present import (
            notes_text,
            spine_figure,
            summary_links,
-           summary_page,
            summary_text,
-           write_summary,
 )
+from .present_board import summary_page, write_summary
 from .published import RESTATES
 from .settings import Settings
 from .spine import spine_data

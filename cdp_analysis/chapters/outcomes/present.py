@@ -1,5 +1,6 @@
 """The outcomes chapter's presentation: key findings and notes (Markdown), the spine chart, the dashboard table and
-the one-page ``summary.html`` for the Health and Wellbeing Board.
+the notebook's pointer to the board's one-page ``summary.html`` (:mod:`.present_board` builds that page; both say a
+comparison, a value and a data gap in the words of :mod:`.present_words`).
 
 Rule: every number is read from the tables :func:`.compute.build` returned (the spine chart's numbers included,
 ``Outcomes.spine``); nothing here loads data or computes a table, and the compute modules never import this one.
@@ -13,20 +14,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ...files import write_atomic
-from ...output import escape, figures, freshness
+from ...output import figures, freshness
 from ...output.escape import markdown_text as md
 from ...output.notebook import FigureOutput, TableOutput
-from ...output.table_html import with_limits
-from .. import treatment_gap
-from ..treatment_gap.capacity_words import board_line
-from .board_places import places_line
-from .compute import MEMBERS_ONLY, NO_998, OUTCOMES, RATIO_ONLY, Outcomes, cdp_rows
-from .published import cdp_ratio
+from .compute import MEMBERS_ONLY, NO_998, RATIO_ONLY, Outcomes, cdp_rows
+from .present_words import COMPARISON_WORDS, data_gaps, data_words, value_with_limits, worsening
 
 # --- words -----------------------------------------------------------------------------------------------------
 
-_ORIGIN = {"published": "published", "local": "local", "made-up example": "MADE-UP (example data)"}
 _STATUS_WORDS = {("not supplied", "published"): "not in the data", ("not supplied", "local"): "not supplied",
                  ("not supplied", "made-up example"): "not supplied", ("suppressed", "local"): "suppressed",
                  ("suppressed", "made-up example"): "suppressed",
@@ -42,18 +37,6 @@ def _neighbours(value: str, n) -> str:
     if not value:
         return ""
     return f"{value} (median of {n})" if n and n > 1 else f"{value} (1 neighbour)"
-
-
-_RAG = {"Better": ("better than England", "▲"), "Worse": ("worse than England", "▼"),
-        "Similar": ("similar to England", "●"), "Higher": ("higher than England", "↑"),
-        "Lower": ("lower than England", "↓"), "Not compared": ("not compared", "–"), "": ("", "")}
-
-
-def _fmt(r) -> str:
-    if pd.isna(r["value"]):
-        return r["status"]
-    digits = 0 if r["metric_kind"] == "count" else 1
-    return with_limits(r["value"], r["lower_ci"], r["upper_ci"], digits)
 
 
 def made_up_banner(o: Outcomes) -> str:
@@ -77,19 +60,37 @@ def summary_text(o: Outcomes) -> str:
     computed = rows[rows["status"] == "computed"]
     worse = computed[computed["compared_to_england"] == "Worse"]
     better = computed[computed["compared_to_england"] == "Better"]
-    missing, hidden = (rows["status"] == "not supplied").sum(), (rows["status"] == "suppressed").sum()
-    lines.append(f"- {len(computed)} of {len(rows)} metrics have a figure for {md(o.cdp.name)}; {missing} "
-                 f"{'is' if missing == 1 else 'are'} not supplied or not published, and {hidden} "
-                 f"{'is' if hidden == 1 else 'are'} suppressed to protect small numbers.")
+    lines.append(f"- {_metric_counts(rows, md(o.cdp.name))}")
     for r in worse.itertuples():
-        lines.append(f"- **Worse than England**: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} "
+        lines.append(f"- **Worse than England**: {r.indicator_name}, {r.time_period}: {value_with_limits(r._asdict())} "
                      f"{r.unit}.")
     for r in better.itertuples():
         caveat = f"; but {r.comparison_caveat}" if r.comparison_caveat else ""
-        lines.append(f"- Better than England: {r.indicator_name}, {r.time_period}: {_fmt(r._asdict())} {r.unit}{caveat}.")
+        lines.append(f"- Better than England: {r.indicator_name}, {r.time_period}: {value_with_limits(r._asdict())} {r.unit}{caveat}.")
     for r in rows[worsening(rows)].itertuples():
         lines.append(f"- Trend: {r.indicator_name} — {r.recent_trend}.")
     return "\n".join(lines)
+
+
+def _metric_counts(rows: pd.DataFrame, name: str) -> str:
+    """How many of the CDP's metrics have a figure, and why the others have none: every status counted once, so
+    the parts add up to the whole."""
+    n = rows["status"].value_counts()
+
+    def many(k: int, one: str, more: str) -> str:
+        return f"{k} {one if k == 1 else more}"
+
+    computed = n.get("computed", 0)
+    parts = [f"{computed} of {len(rows)} metrics {'has' if computed == 1 else 'have'} a figure for {name}"]
+    if n.get(MEMBERS_ONLY, 0):
+        parts.append(f"{many(n[MEMBERS_ONLY], 'has', 'have')} no published rate for the partnership as a whole "
+                     f"and {'is' if n[MEMBERS_ONLY] == 1 else 'are'} shown by its member areas' rates")
+    if n.get(RATIO_ONLY, 0):
+        parts.append(f"{many(n[RATIO_ONLY], 'has', 'have')} no published rate and "
+                     f"{'is' if n[RATIO_ONLY] == 1 else 'are'} shown as the partnership's standardised ratio")
+    parts.append(f"{many(n.get('not supplied', 0), 'is', 'are')} not supplied or not in the published data held, "
+                 f"and {many(n.get('suppressed', 0), 'is', 'are')} suppressed to protect small numbers")
+    return "; ".join(parts) + "."
 
 
 def _metric_name(o: Outcomes, metric_id: str) -> str:
@@ -184,7 +185,7 @@ def _spine_finding(name: str, d: pd.DataFrame) -> str:
 
 def dashboard_output(o: Outcomes) -> TableOutput:
     """The dashboard table: one row per metric with value and limits, England, region, neighbours, the
-    comparisons, the trend and a RAG rating in words and symbols."""
+    comparisons, the trend and a COMPARISON_WORDS rating in words and symbols."""
     rows = cdp_rows(o)
     t = o.outcomes
 
@@ -200,11 +201,14 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         return "" if pd.isna(v) else (f"{v:,.0f}" if kind == "count" else f"{v:,.1f}")
 
     def rag(r):
+        if r["status"] in (MEMBERS_ONLY, RATIO_ONLY) and r["compared_to_england"]:
+            word, sym = COMPARISON_WORDS.get(r["compared_to_england"], ("", ""))
+            return f"{sym} {word} (the partnership's standardised ratio)"
         if r["status"] != "computed":
             return ""
         if not r["compared_to_england"]:
             return "– not compared (no England figure)"
-        word, sym = _RAG.get(r["compared_to_england"], ("", ""))
+        word, sym = COMPARISON_WORDS.get(r["compared_to_england"], ("", ""))
         if r["compared_to_england_998"] in ("Better", "Worse"):
             word += " (also at 99.8%)"
         if r["comparison_caveat"]:
@@ -222,7 +226,7 @@ def dashboard_output(o: Outcomes) -> TableOutput:
         # a local figure not supplied has no period: none was supplied (the template's example period is not one)
         "Period": [freshness.mark(p, o.as_of, o.settings.old_after_years) for p in
                    rows["time_period"].where((rows["status"] != "not supplied") | (rows["origin"] == "published"), "")],
-        "Value (95% limits)": [_fmt(r) if r["status"] == "computed" else _STATUS_WORDS[(r["status"], r["origin"])]
+        "Value (95% limits)": [value_with_limits(r) if r["status"] == "computed" else _STATUS_WORDS[(r["status"], r["origin"])]
                                for _, r in rows.iterrows()],
         "England": [num(eng.get((m, p)), k) for m, p, k in zip(rows["metric_id"], rows["time_period"],
                                                                 rows["metric_kind"])],
@@ -230,7 +234,7 @@ def dashboard_output(o: Outcomes) -> TableOutput:
                                                                rows["metric_kind"])],
         "Neighbours": [_neighbours(num(nb_med.get((m, p)), k), nb_n.get((m, p)))
                        for m, p, k in zip(rows["metric_id"], rows["time_period"], rows["metric_kind"])],
-        "Data": rows["origin"].map(_ORIGIN),
+        "Data": [data_words(r) for _, r in rows.iterrows()],
         "Compared with England": [rag(r) for _, r in rows.iterrows()],
         "Recent trend": rows["recent_trend"],
         "Note": [note(r) for _, r in rows.iterrows()],
@@ -243,251 +247,6 @@ def dashboard_output(o: Outcomes) -> TableOutput:
 
 
 # --- the one-page summary ---------------------------------------------------------------------------------------
-
-_PAGE_CSS = """
-@page { size: A4; margin: 10mm 12mm; }
-body { font-family: Arial, Helvetica, sans-serif; font-size: 8.7pt; line-height: 1.25; color: #0b0c0c; max-width: 186mm; margin: auto; }
-h1 { font-size: 15pt; margin: 0 0 2mm; } h2 { font-size: 11pt; margin: 4mm 0 1mm; border-bottom: 1px solid #b1b4b6; }
-.banner { border: 3px solid #d4351c; padding: 2mm; font-weight: bold; margin: 2mm 0; }
-table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 0.8mm 1.5mm; vertical-align: top; }
-th { border-bottom: 1px solid #0b0c0c; } td { border-bottom: 1px solid #dee0e2; }
-ul { margin: 1mm 0; padding-left: 5mm; } .meta { color: #505a5f; font-size: 8pt; }
-"""
-
-
-def summary_page(o: Outcomes) -> str:
-    """The one-page summary (HTML, printable on one A4 page), every number read from the tables."""
-    rows = cdp_rows(o)
-    e = escape.html_text  # every value on the page, the CDP's name from its params file included
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{e(o.cdp.name)}: drugs and alcohol "
-             f"outcomes summary</title><style>{_PAGE_CSS}</style></head><body>",
-             f"<h1>{e(o.cdp.name)} Combating Drugs Partnership: outcomes summary</h1>",
-             f"<p class='meta'>Members: {e(', '.join(f'{n} ({c})' for n, c in zip(o.cdp.member_names, o.cdp.members)))}. "
-             "Built by cdp-analysis from the tables of this report (chapters 2 to 5); each figure's period is "
-             "shown beside it.</p>"]
-    if o.made_up:
-        parts.append("<p class='banner'>MADE-UP EXAMPLE DATA: the figures marked 'made-up' on this page are made "
-                     "up to show how the summary works. They are not real and must not be used or quoted. Figures "
-                     "marked 'published' (ONS, OHID) are real.</p>")
-    parts.append("<h2>Headline figure for each outcome</h2><p class='meta'>The most recent figure held for each "
-                 "outcome; the dashboard in the report has every metric.</p><table><thead><tr>"
-                 "<th scope='col'>Outcome</th><th scope='col'>Metric</th><th scope='col'>Period</th>"
-                 "<th scope='col'>Value (95% limits)</th><th scope='col'>Compared with England</th>"
-                 "<th scope='col'>Data</th></tr></thead><tbody>")
-    dated = []  # (period, source) of each figure shown, for the line on old figures
-    for outcome in OUTCOMES:
-        r = headline_row(rows, outcome)
-        if r is None:
-            continue
-        shown = r["status"] in _SHOWN
-        dated += [(r["time_period"], r["source"])] if shown else []
-        if r["status"] == "computed":
-            value = f"{_fmt(r)} {r['unit']}"
-        elif r["status"] in (MEMBERS_ONLY, RATIO_ONLY):
-            value = _members_short(o, r)
-        else:
-            value = "no figure held yet"
-        word, sym = _RAG.get(r["compared_to_england"], ("", ""))
-        if r["status"] == "computed" and not r["compared_to_england"]:
-            word, sym = "not compared (no England figure)", "–"
-        if r["comparison_caveat"]:
-            word += f"; but {r['comparison_caveat']}"
-        kind = {"supporting": " (supporting metric)", "local priority": " (local priority)"}.get(r["level"], "")
-        parts.append(f"<tr><td>{e(outcome[:1].upper() + outcome[1:])}</td><td>{e(r['indicator_name'] + kind)}</td>"
-                     f"<td>{e(freshness.mark(r['time_period'], o.as_of, o.settings.old_after_years) if shown else '')}"
-                     f"</td><td>{e(value)}</td>"
-                     f"<td>{e((sym + ' ' + word).strip())}</td>"
-                     f"<td>{e(_data_words(r) if shown else '')}</td></tr>")
-    old = freshness.old_line(dated, o.as_of, o.settings.old_after_years)
-    parts.append("</tbody></table>" + (f"<p class='meta'>{e(old)}</p>" if old else "")
-                 + "<h2>What most needs action</h2><p class='meta'>Chosen in this order: figures "
-                 "significantly worse than England, then figures getting worse over time, then the largest treatment "
-                 "gap; at most three.</p><ol>")
-    parts += [f"<li>{e(g)}</li>" for g in decision_findings(o)] or [
-        "<li>No figure is significantly worse than England, none is getting worse and no treatment gap is "
-        "held.</li>"]
-    places = places_line(o)
-    parts.append("</ol>" + (f"<p><strong>Places:</strong> {e(places)}</p>" if places else "")
-                 + "<h2>Treatment places needed</h2><ul>")
-    parts += [f"<li>{e(g)}</li>" for g in places_needed(o)] or ["<li>No capacity estimate is held.</li>"]
-    parts.append("</ul><h2>What the data cannot yet tell</h2><ul>")
-    gaps = [g for g in data_gaps(o) if not g.startswith("Not supplied by the partnership")]
-    parts += [f"<li>{e(g)}</li>" for g in [local_data_line(o), *gaps] if g]
-    parts.append("</ul><p class='meta'>Sources: ONS, OHID (Open Government Licence), and the partnership's local data "
-                 f"where supplied; counts from local data below {o.settings.disclosure.threshold}, and the figures "
-                 "that would reveal them, are suppressed"
-                 + (f"; other local counts are rounded to the nearest {o.settings.disclosure.rounding}"
-                    if o.settings.disclosure.rounding > 1 else "") + ". ▲ better, ▼ worse than England (95%), ● similar. Every "
-                 "figure's method, limits and caveats: <a href='report.html'>the full report</a>.</p></body></html>")
-    return "".join(parts)
-
-
-def _members_short(o: Outcomes, r) -> str:
-    """A 'members only' or 'ratio only' row in a few words: the members' published figures and the partnership's
-    standardised ratio to England (the same rows as its value note)."""
-    t = o.outcomes
-    members = t[(t["metric_id"] == r["metric_id"]) & (t["area_role"] == "member")
-                & (t["time_period"] == r["time_period"]) & t["value"].notna()]
-    parts = []
-    if len(members):
-        parts.append(", ".join(f"{m.area_name} {m.value:.1f}" for m in members.itertuples()) + f" {r['unit']}")
-    x = cdp_ratio(o.earlier["drug_deaths_standardised"], "drug misuse", r["time_period"])
-    if x is not None:
-        parts.append(f"the partnership's deaths {x['value']:.2f} ({x['lower_ci']:.2f}–{x['upper_ci']:.2f}) times "
-                     "those expected at England's rates")
-    return "; ".join(parts) or r["value_note"]
-
-
-def _data_words(r) -> str:
-    """Where a figure comes from, for the summary's Data column: a modelled estimate is called modelled."""
-    if "(modelled estimate)" in r["indicator_name"]:
-        return "modelled from published data"
-    return _ORIGIN.get(r["origin"], r["origin"])
-
-
-def local_data_line(o: Outcomes) -> str:
-    """One line on what the partnership's own data would add ('' when nothing is missing)."""
-    rows = cdp_rows(o)
-    local = rows[(rows["status"] == "not supplied") & (rows["origin"] != "published") & (rows["part_of"] == "")]
-    if local.empty:
-        return ""
-    framework = local[local["level"] != "local priority"]
-    named = "; ".join(framework["indicator_name"].head(3)) if len(framework) else "; ".join(local["indicator_name"].head(3))
-    return (f"The partnership's own police, hospital and treatment data would add {len(framework)} of the framework's "
-            f"metrics and {len(local) - len(framework)} local priorities not shown here (for example {named}).")
-
-
-#: Statuses of a row that shows a figure (its own, or its members').
-_SHOWN = ("computed", MEMBERS_ONLY, RATIO_ONLY)
-#: The framework's levels, most important first: the summary's headline for an outcome is its first level with a
-#: figure.
-_LEVEL_ORDER = ("headline", "supporting", "local priority")
-
-
-def headline_row(rows: pd.DataFrame, outcome: str):
-    """The summary's figure for one outcome: among the CDP's latest rows of the outcome's metrics, those with a
-    figure (:data:`_SHOWN`), of the highest framework level held (headline, then supporting, then a local
-    priority), the latest period; the outcome's first headline metric when none has a figure; None for an
-    outcome with no metric. Metrics that are parts of another are not headlines."""
-    g = rows[(rows["outcome"] == outcome) & (rows["part_of"].fillna("") == "")]
-    if g.empty:
-        return None
-    shown = g[g["status"].isin(_SHOWN)]
-    if shown.empty:
-        return g.sort_values("level", key=lambda s: s.map(_LEVEL_ORDER.index), kind="stable").iloc[0]
-    best = shown[shown["level"] == min(shown["level"], key=_LEVEL_ORDER.index)]
-    return best.sort_values("time_period_sortable", kind="stable").iloc[-1]
-
-
-#: How many findings the decision page leads with.
-N_FINDINGS = 3
-
-
-def _england(o: Outcomes, metric_id: str, period: str) -> str:
-    e = o.outcomes[(o.outcomes["metric_id"] == metric_id) & (o.outcomes["area_role"] == "england")
-                   & (o.outcomes["time_period"] == period) & o.outcomes["value"].notna()]
-    return "" if e.empty else f"England's {_fmt(e.iloc[0])} {e.iloc[0]['unit']}"
-
-
-def _direction(r) -> str:
-    return (f"Direction of travel: {r['recent_trend']}." if r["recent_trend"]
-            else "Direction of travel: not tested for this figure.")
-
-
-def decision_findings(o: Outcomes) -> list[str]:
-    """The findings that most need action, in this order, at most :data:`N_FINDINGS` (``docs/methods.md`` §10):
-
-    1. metrics significantly worse than England (95% limits) in their latest period, framework headline metrics
-       first;
-    2. metrics whose tested direction of travel is getting worse (:func:`worsening`);
-    3. the largest treatment gap: the substance group with the highest unmet need in its latest year.
-
-    Each finding states the local figure with its period, England's figure for the same period, the comparison
-    and the direction of travel in plain words, every number read from the tables."""
-    rows = cdp_rows(o)
-    out: list[str] = []
-    seen: set[str] = set()
-    for mask in (rows["status"].eq("computed") & rows["compared_to_england"].eq("Worse"), worsening(rows)):
-        for _, r in rows[mask].iterrows():
-            if r["metric_id"] in seen:
-                continue
-            seen.add(r["metric_id"])
-            if r["status"] == "computed":
-                local, versus = f"{_fmt(r)} {r['unit']}", _england(o, r["metric_id"], r["time_period"])
-                word = _RAG.get(r["compared_to_england"], ("", ""))[0]
-            else:  # members' figures and the partnership's ratio, with how the ratio compares
-                local, versus = _members_short(o, r), ""
-                word = _RAG.get(r["compared_to_england"], ("", ""))[0]
-            out.append(f"{r['indicator_name']}, {r['time_period']}: {local}"
-                       + (f" against {versus}" if versus else "") + (f" ({word})" if word else "") + ". "
-                       + _direction(r))
-    gap = o.earlier["treatment_gap"]
-    unmet = gap[(gap["area_role"] == "cdp") & (gap["measure"] == "unmet need") & gap["value"].notna()]
-    if len(unmet):
-        latest = unmet.sort_values("time_period_sortable").groupby("substance").tail(1)
-        top = latest.sort_values("value", ascending=False).iloc[0]
-        eng = gap[(gap["area_role"] == "england") & (gap["measure"] == "unmet need")
-                  & (gap["substance"] == top["substance"]) & (gap["time_period"] == top["time_period"])]["value"]
-        who = {treatment_gap.ALCOHOL: "dependent drinkers (aged 18 and over)",
-               treatment_gap.OCU: "opiate and/or crack users"}.get(top["substance"], top["substance"])
-        versus = f" (England {eng.iloc[0]:.0f}% in the same year)" if len(eng) and pd.notna(eng.iloc[0]) else ""
-        metric = {treatment_gap.ALCOHOL: "treatment.alcohol_met_need",
-                  treatment_gap.OCU: "treatment.opiate_crack_met_need"}.get(top["substance"], "")
-        trend = rows[rows["metric_id"] == metric]
-        out.append(f"Largest treatment gap: {top['value']:.0f}% of {who} who need treatment were not in treatment "
-                   f"in {top['time_period']}{versus}. "
-                   + (_direction(trend.iloc[0]) if len(trend) else "Direction of travel: not tested for this figure."))
-    return out[:N_FINDINGS]
-
-
-def places_needed(o: Outcomes) -> list[str]:
-    """The treatment places needed by substance group, in the capacity planner's words for a board."""
-    cap = o.earlier.get("treatment_capacity")
-    if cap is None or cap.empty:
-        return []
-    return [line for s in (treatment_gap.ALCOHOL, treatment_gap.OCU, treatment_gap.NON_OPIATES)
-            if (line := board_line(cap, s))]
-
-
-def worsening(rows: pd.DataFrame) -> pd.Series:
-    """Rows whose recent trend is getting worse (a Fingertips marker saying so, or a rising count or rate of a
-    metric where low is good, or a falling one where high is good)."""
-    trend = rows["recent_trend"].fillna("")
-    rising = trend.str.contains(r"\bincreasing\b") & ~trend.str.contains("getting better")
-    falling = trend.str.contains(r"\bdecreasing\b") & ~trend.str.contains("getting better")
-    return (trend.str.contains("getting worse") | (rising & (rows["polarity"] == "low_is_good"))
-            | (falling & (rows["polarity"] == "high_is_good")))
-
-
-def data_gaps(o: Outcomes) -> list[str]:
-    """Metrics without a figure for the CDP, grouped: not supplied (local), not published (public), suppressed."""
-    rows = cdp_rows(o)
-    out = []
-    local = rows[(rows["status"] == "not supplied") & (rows["origin"] != "published")]
-    if len(local):
-        out.append("Not supplied by the partnership: " + "; ".join(local["indicator_name"]) + ". The partnership's "
-                   "own police and treatment data would add these figures (the report's outcomes chapter says how).")
-    public = rows[(rows["status"] == "not supplied") & (rows["origin"] == "published")]
-    if len(public):
-        out.append("Not published for this area: " + "; ".join(public["indicator_name"]) + ".")
-    supp = rows[rows["status"] == "suppressed"]
-    if len(supp):
-        out.append("Suppressed to protect small numbers: " + "; ".join(supp["indicator_name"]) + ".")
-    if not out:
-        out.append("Every metric of the catalogue has a figure.")
-    out.append("Modelled prevalence estimates apply national survey rates to the local population: they show "
-               "expected, not measured, local drug use.")
-    return out
-
-
-def write_summary(o: Outcomes, output_dir: str | Path | None) -> Path | None:
-    """Write ``summary.html`` into the CDP's output folder (nothing when ``output_dir`` is empty)."""
-    if not output_dir:
-        return None
-    path = Path(output_dir) / "summary.html"
-    write_atomic(path, summary_page(o).encode("utf-8"))
-    return path
-
 
 def summary_links(o: Outcomes, path: Path | None) -> str:
     """Where the one-page summary is (Markdown), and its gaps in brief."""

@@ -248,16 +248,23 @@ def recording_caveat(t: pd.DataFrame, deaths: pd.DataFrame) -> np.ndarray:
 
 
 def public_trends(cdp: Partnership, tr: pd.DataFrame) -> dict[str, str]:
-    """Chapter 4's tested trends for the public metrics of the CDP (metric_id → words)."""
+    """Chapter 4's tested trends for the public metrics of the CDP (metric_id → words): for drug-misuse deaths the
+    direction of travel and, in chapter 4's own words, how it compares with England's over the same years."""
     t = tr[tr["area_role"] == "cdp"]
     out = {}
-    head = t[(t["series"] == "deaths related to drug misuse") & (t["method"] == "latest trend")]
-    if len(head):
-        r = head.iloc[0]
+    r, versus = trends.headline_rows(tr, "deaths related to drug misuse", "cdp")
+    if r is not None:
         what = "rate per head" if r["quantity"] == trends.RATE else "numbers"
         change = "" if pd.isna(r["apc"]) else f", {r['apc']:+.1f}% a year ({r['lower_ci']:+.1f}% to {r['upper_ci']:+.1f}%)"
+        if versus is None:
+            against = ""
+        else:  # the area's slope is said already where the comparison's years are the direction of travel's
+            same = versus["area"] is not None and (versus["area"][["period_start", "period_end", "quantity"]]
+                                                   == r[["period_start", "period_end", "quantity"]]).all()
+            words = trends.versus_words(versus, area_said=same)
+            against = "; " + (words if words.startswith("England") else words[:1].lower() + words[1:])
         out["deaths.drug_misuse"] = (f"registered deaths ({what}) {r['verdict']}{change}, {r['period_start']} to "
-                                     f"{r['period_end']} (chapter 4 gives the method)")
+                                     f"{r['period_end']}{against} (chapter 4 gives the method)")
     met = t[(t["series"] == "alcohol met need (dependent drinkers in treatment)")
             & (t["method"] == "Fingertips recent trend")]
     if len(met):

@@ -58,6 +58,7 @@ from .present import (
 )
 from .series import SUBSTANCES
 from .settings import NAME, Settings
+from .trend_words import headline_rows, versus_words
 
 __all__ = [
     # the declaration (the registry, the outcomes chapter)
@@ -66,6 +67,8 @@ __all__ = [
     "build", "deaths_table", "alcohol_mortality_table", "rates_of_all_areas", "alcohol_mortality_of_all_areas",
     "recording_shares", "RATE",
     "SUBSTANCES", "_annual_series",
+    # words: the outcomes chapter states a trend and its comparison with England as this chapter does
+    "headline_rows", "versus_words",
     # presentation: the notebook (04_trends) and the tests
     "summary_text", "notes_text", "deaths_figure", "asmr_figure", "alcohol_mortality_figure", "substances_figure",
     "trends_output", "deaths_output", "standardised_output", "alcohol_mortality_output",

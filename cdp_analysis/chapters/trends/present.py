@@ -18,7 +18,7 @@ from ...output.notebook import FigureOutput, TableOutput
 from ...output.table_html import with_limits
 from .compute import _EW, RATE, Trends, _annual_series, recording_shares
 from .series import ALCOHOL_MORTALITY, CAUSES, SUBSTANCES
-from .trend_words import HEADLINE_SERIES, _headline_rows, trend_sentence
+from .trend_words import HEADLINE_SERIES, headline_rows, trend_sentence
 
 # --- words ------------------------------------------------------------------------------------------------
 
@@ -31,7 +31,7 @@ def summary_text(tr: Trends) -> str:
     lines = []
     for series, what in HEADLINE_SERIES.items():
         for role, where in (("cdp", md(tr.cdp.name)), ("england", "England")):
-            head, vs = _headline_rows(t, series, role)
+            head, vs = headline_rows(t, series, role)
             if head is not None:
                 lines.append("- " + trend_sentence(head, what, where, vs))
         if series == f"deaths related to {CAUSES[1]}":

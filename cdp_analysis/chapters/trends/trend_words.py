@@ -57,7 +57,7 @@ def _apc_words(row) -> str:
 def trend_sentence(row: pd.Series, what: str, where: str, versus: dict | None = None) -> str:
     """One plain-English sentence from a 'latest trend' row of ``trends`` and, for an area, its comparison with
     England (``versus``: the 'compared with England' row, both areas' rows of the same latest years and the
-    joinpoints found inside those years, from :func:`_headline_rows`): the years, how they were chosen, the
+    joinpoints found inside those years, from :func:`headline_rows`): the years, how they were chosen, the
     quantity (rate per head or numbers) and the limits."""
     per = " per head of population" if row["quantity"] == "rate per head of population" else " (numbers)"
     if row["verdict"].startswith("too few"):
@@ -68,26 +68,37 @@ def trend_sentence(row: pd.Series, what: str, where: str, versus: dict | None = 
     else:
         text = f"{what}{per} in {where} {_change(row)} from {_span(row)} ({_how(row)})"
     if versus is not None:
-        cmp = versus["row"]
-        n = int(cmp["period_end"]) - int(cmp["period_start"]) + 1
-        if cmp["verdict"].startswith("too few"):
-            text += f". Not compared with England over the latest {n} years ({_span(cmp)}): {cmp['verdict']}"
-        else:
-            both = ""
-            if versus["area"] is not None and versus["england"] is not None:
-                both = f": {_apc_words(versus['area'])} against England's {_apc_words(versus['england'])}"
-            verdict = ("not significant" if cmp["verdict"] == "not significantly different" else
-                       "significant: " + ("a faster rise or slower fall than England's"
-                                          if cmp["verdict"].startswith("faster") else
-                                          "a slower rise or faster fall than England's"))
-            text += (f". Against England over the latest {n} years held by both ({_span(cmp)}, each fitted on its "
-                     f"own){both}; the difference, {cmp['apc']:+.1f}% a year ({cmp['lower_ci']:+.1f}% to "
-                     f"{cmp['upper_ci']:+.1f}%), is {verdict}")
-            bends = [f"{who} in {_label(cmp, y)}" for who, y in versus["bends"]]
-            if bends:
-                text += (f"; one slope over these years summarises a change of trend ({', '.join(bends)}), so the "
-                         "latest segment says more about the direction now")
+        text += ". " + versus_words(versus)
     return text + "."
+
+
+def versus_words(versus: dict, *, area_said: bool = False) -> str:
+    """An area's trend against England's over the latest years both hold (the comparison of
+    :func:`headline_rows`), in the words every page uses: both slopes, the difference with its limits and whether
+    it is significant at 5%, and any change of trend inside those years. No full stop. ``area_said``: the
+    sentence before has already given the area's slope over exactly these years, so only England's is given."""
+    cmp = versus["row"]
+    n = int(cmp["period_end"]) - int(cmp["period_start"]) + 1
+    if cmp["verdict"].startswith("too few"):
+        return f"Not compared with England over the latest {n} years ({_span(cmp)}): {cmp['verdict']}"
+    verdict = ("not significant" if cmp["verdict"] == "not significantly different" else
+               "significant: " + ("a faster rise or slower fall than England's"
+                                  if cmp["verdict"].startswith("faster") else
+                                  "a slower rise or faster fall than England's"))
+    if area_said and versus["england"] is not None:
+        against = f"England's {_apc_words(versus['england'])} over the same years"
+    else:
+        both = ""
+        if versus["area"] is not None and versus["england"] is not None:
+            both = f": {_apc_words(versus['area'])} against England's {_apc_words(versus['england'])}"
+        against = f"Against England over the latest {n} years held by both ({_span(cmp)}, each fitted on its own){both}"
+    text = (f"{against}; the difference, {cmp['apc']:+.1f}% a year ({cmp['lower_ci']:+.1f}% to "
+            f"{cmp['upper_ci']:+.1f}%), is {verdict}")
+    bends = [f"{who} in {_label(cmp, y)}" for who, y in versus["bends"]]
+    if bends:
+        text += (f"; one slope over these years summarises a change of trend ({', '.join(bends)}), so the latest "
+                 "segment says more about the direction now")
+    return text
 
 
 def _joinpoints_within(t: pd.DataFrame, series: str, role: str, quantity: str, start: int, end: int) -> list[int]:
@@ -96,7 +107,7 @@ def _joinpoints_within(t: pd.DataFrame, series: str, role: str, quantity: str, s
     return [y for y in years if start < y < end]
 
 
-def _headline_rows(t: pd.DataFrame, series: str, role: str):
+def headline_rows(t: pd.DataFrame, series: str, role: str):
     """The 'latest trend' row of a series for an area role, and its comparison with England (or None): the
     'compared with England' row, the area's and England's 'latest N years' rows of the same years and quantity
     (None where England's years differ), and the joinpoints either series has inside those years."""
