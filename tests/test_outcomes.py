@@ -610,6 +610,6 @@ def test_a_comparisons_caveat_is_a_note_under_the_summary_table(plain):
     row = _cdp(plain, "deaths.drug_misuse").iloc[-1]
     cell = re.search(r"<td>▲ better than England \(note (\d)\)</td>", page)
     assert cell, page
-    note = re.search(rf"<p class='meta'>Note {cell.group(1)}\. Deaths related to drug misuse, {row['time_period']}, "
-                     r"better than England: but ([^<]+)\.</p>", page)
+    note = re.search(rf"<p class='meta'>Note {cell.group(1)}\. Deaths related to drug misuse, {row['time_period']}"
+                     r": better than England; but ([^<]+)\.</p>", page)
     assert note and escape.html_text(row["comparison_caveat"]) == note.group(1)

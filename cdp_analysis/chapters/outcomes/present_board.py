@@ -86,7 +86,7 @@ def summary_page(o: Outcomes) -> str:
         if r["status"] == "computed" and not r["compared_to_england"]:
             word, sym = "not compared (no England figure)", "–"
         if r["comparison_caveat"]:  # said in full under the table, where a line is the page's width
-            caveats.append(f"Note {len(caveats) + 1}. {r['indicator_name']}, {r['time_period']}, {word}: but "
+            caveats.append(f"Note {len(caveats) + 1}. {r['indicator_name']}, {r['time_period']}: {word}; but "
                            f"{r['comparison_caveat']}.")
             word += f" (note {len(caveats)})"
         kind = {"supporting": " (supporting metric)", "local priority": " (local priority)"}.get(r["level"], "")
