@@ -185,7 +185,7 @@ def _spine_finding(name: str, d: pd.DataFrame) -> str:
 
 def dashboard_output(o: Outcomes) -> TableOutput:
     """The dashboard table: one row per metric with value and limits, England, region, neighbours, the
-    comparisons, the trend and a COMPARISON_WORDS rating in words and symbols."""
+    comparisons, the trend and a RAG rating in words and symbols."""
     rows = cdp_rows(o)
     t = o.outcomes
 
