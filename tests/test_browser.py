@@ -26,6 +26,20 @@ CDPS = ["nottinghamshire", "northamptonshire"]
 CHECK_DIR = REPO / "outputs" / "browser-check"
 
 
+def _print_pdf(page: str, pdf: Path) -> None:
+    """Print a page (its ``file://`` address) to ``pdf`` in headless Chromium, A4, without header or footer."""
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page], check=True, capture_output=True,
+                   timeout=180)
+
+
+def _assert_one_a4_page(pdf: Path) -> None:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
+    assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (width, height)  # A4
+
+
 def _chromium() -> str:
     for name in ("chromium", "chromium-browser", "google-chrome"):
         if shutil.which(name):
@@ -52,29 +66,23 @@ def printed(tmp_path_factory):
         html = out / slug / "report.html"
         pdf, png = CHECK_DIR / f"{slug}.pdf", CHECK_DIR / f"{slug}.png"
         common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
-        subprocess.run([*common, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri()],
-                       check=True, capture_output=True, timeout=180)
+        _print_pdf(html.as_uri(), pdf)
         subprocess.run([*common, "--window-size=1280,2400", f"--screenshot={png}", html.as_uri()],
                        check=True, capture_output=True, timeout=180)
         pdfs[slug] = (pdf, html)
         summary = CHECK_DIR / f"{slug}-summary.pdf"
-        subprocess.run([*common, "--no-pdf-header-footer", f"--print-to-pdf={summary}",
-                        (out / slug / "summary.html").as_uri()], check=True, capture_output=True, timeout=180)
+        _print_pdf((out / slug / "summary.html").as_uri(), summary)
     return pdfs
 
 
 @pytest.mark.parametrize("slug", CDPS)
 def test_the_summary_prints_on_one_a4_page(printed, slug):
-    info = subprocess.run(["pdfinfo", str(CHECK_DIR / f"{slug}-summary.pdf")], capture_output=True, text=True,
-                          check=True).stdout
-    assert re.search(r"^Pages:\s+1$", info, re.M), info
-    width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
-    assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2, (width, height)  # A4
+    _assert_one_a4_page(CHECK_DIR / f"{slug}-summary.pdf")
 
 
 #: The longest one-page summaries: the made-up example's (a partnership with local data: every outcome has a figure,
-#: a banner, a note on a comparison) and, of all 152 CDPs' pages printed on 2026-12-07, Lancashire's and
-#: Northamptonshire's (the most text below the table: three findings, six places; docs/performance.md).
+#: a banner, a note on a comparison) and, of all 152 CDPs' pages printed on 2026-12-07, the fullest, Lancashire's
+#: (six places named; docs/methods.md). The next fullest, Northamptonshire's, is a seed CDP's, checked above.
 LONGEST = [str(REPO / "data" / "examples" / "nottinghamshire-made-up.yaml"), "lancashire"]
 
 
@@ -85,10 +93,8 @@ def test_the_longest_summaries_print_on_one_a4_page(cdp, tmp_path):
     page = tmp_path / "summary.html"
     page.write_text(outcomes.summary_page(outcomes.build(partnerships.get(cdp))), encoding="utf-8")
     pdf = tmp_path / "summary.pdf"
-    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                    f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=180)
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Pages:\s+1$", info, re.M), info
+    _print_pdf(page.as_uri(), pdf)
+    _assert_one_a4_page(pdf)
 
 
 def words(text: str) -> list[str]:
@@ -129,8 +135,7 @@ def test_missing_table_text_finds_a_clipped_table(tmp_path):
     page = tmp_path / "wide.html"
     page.write_text(html)
     pdf = tmp_path / "wide.pdf"
-    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                    f"--print-to-pdf={pdf}", page.as_uri()], check=True, capture_output=True, timeout=180)
+    _print_pdf(page.as_uri(), pdf)
     assert "cell119" in missing_table_text(html, pdf_text(pdf))
 
 
@@ -201,9 +206,7 @@ def test_every_chart_is_printed_whole_on_one_page(printed, slug, tmp_path):
     _, html = printed[slug]
     n_figures = html.read_text().count('src="data:image/svg+xml,')
     pdf = tmp_path / f"{slug}-png.pdf"
-    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
-                    "--no-pdf-header-footer", f"--print-to-pdf={pdf}", _as_png(html).as_uri()],
-                   check=True, capture_output=True, timeout=180)
+    _print_pdf(_as_png(html).as_uri(), pdf)
     listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     rows = [line.split() for line in listing.splitlines()[2:] if line.strip()]
     images = [r for r in rows if r[2] == "image"]  # smask rows are the images' alpha channels

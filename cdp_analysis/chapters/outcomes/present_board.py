@@ -2,8 +2,9 @@
 outcome, what most needs action, the partnership's places with higher deaths (read from chapter 5's declared table
 ``places``, never its code), the treatment places needed, and what the data cannot yet tell.
 
-Rule: every number is read from the tables :func:`.compute.build` returned, in the words :mod:`.present` gives the
-dashboard and the key findings (the same comparison, data and trend words); nothing here computes a table.
+Rule: every number is read from the tables :func:`.compute.build` returned, in the words :mod:`.present_words`
+gives the dashboard and the key findings too (the same comparison, value and data words); nothing here computes a
+table.
 """
 
 from __future__ import annotations
